@@ -1,0 +1,53 @@
+"""One place for database access: SQLAlchemy engines for SQLite (default) and PostgreSQL (by URL).
+
+Every subsystem (audit trail, ledgers, sync store, webhook inbox) declares its tables on `Base` in its own
+module and calls `init_db(engine)`; nothing else creates engines by hand.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by all lexflow tables."""
+
+
+def _normalise(url: str) -> str:
+    # Plain "postgresql://" would pick psycopg2, which we do not ship; psycopg 3 is the pinned driver.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str) -> Engine:
+    """An engine per URL, created once. SQLite files get their folder, WAL mode and a busy timeout."""
+    url = _normalise(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create every lexflow table that is not there yet (idempotent)."""
+    Base.metadata.create_all(engine)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, future=True)
