@@ -1,1 +1,28 @@
-"""lexflow.audit"""
+"""The audit trail: one hash-chained record per action run, with redacted input, calls, outcome and approval."""
+
+from lexflow.audit.artifacts import flow_run_rows
+from lexflow.audit.calls import attach, collect_calls
+from lexflow.audit.records import Actor, AuditRecord, HttpCall, Outcome, StoredRecord
+from lexflow.audit.redact import REDACTED, digest, fingerprint, redact, redact_text
+from lexflow.audit.store import AuditTrail, VerifyResult, export_csv, export_json, flat_row
+
+__all__ = [
+    "REDACTED",
+    "Actor",
+    "AuditRecord",
+    "AuditTrail",
+    "HttpCall",
+    "Outcome",
+    "StoredRecord",
+    "VerifyResult",
+    "attach",
+    "collect_calls",
+    "digest",
+    "export_csv",
+    "export_json",
+    "fingerprint",
+    "flat_row",
+    "flow_run_rows",
+    "redact",
+    "redact_text",
+]

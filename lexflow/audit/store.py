@@ -1,0 +1,288 @@
+"""The append-only, hash-chained audit store (SQLAlchemy; SQLite by default, PostgreSQL by URL).
+
+Every record's hash covers its content and the previous record's hash. A one-row chain-head table serialises the
+appends: each append first UPDATEs the head (a row lock in PostgreSQL, the write lock in SQLite), so concurrent
+appenders queue instead of forking the chain. `verify()` recomputes the chain and compares its end with the head,
+so an edited, removed (also the last) or re-ordered record is detected.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lexflow.audit.records import Actor, AuditRecord, HttpCall, StoredRecord
+from lexflow.audit.redact import canonical_json, digest, redact
+from lexflow.db import Base, get_engine, init_db, session_factory
+
+GENESIS = "0" * 64
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[str] = mapped_column(String(40), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(200), index=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    actor_json: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    input_json: Mapped[str] = mapped_column(Text)
+    input_digest: Mapped[str] = mapped_column(String(64))
+    resource_ids: Mapped[str] = mapped_column(Text)
+    http_calls: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(32), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approval_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _iso(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _content(row: AuditRow) -> dict[str, Any]:
+    """Exactly the stored columns the hash covers (everything but the hash itself)."""
+    return {
+        "seq": row.seq,
+        "recorded_at": row.recorded_at,
+        "actor": row.actor_json,
+        "profile": row.profile,
+        "action": row.action,
+        "input": row.input_json,
+        "input_digest": row.input_digest,
+        "resource_ids": row.resource_ids,
+        "http_calls": row.http_calls,
+        "outcome": row.outcome,
+        "error": row.error,
+        "approval_ref": row.approval_ref,
+        "duration_ms": round(row.duration_ms, 3),
+        "prev_hash": row.prev_hash,
+    }
+
+
+def _hash(row: AuditRow) -> str:
+    return hashlib.sha256(canonical_json(_content(row)).encode()).hexdigest()
+
+
+def _to_record(row: AuditRow) -> StoredRecord:
+    return StoredRecord(
+        seq=row.seq,
+        time=datetime.fromisoformat(row.recorded_at),
+        actor=Actor.model_validate_json(row.actor_json),
+        profile=row.profile,
+        action=row.action,
+        input=json.loads(row.input_json),
+        input_digest=row.input_digest,
+        resource_ids=json.loads(row.resource_ids),
+        http_calls=[HttpCall.model_validate(c) for c in json.loads(row.http_calls)],
+        outcome=row.outcome,  # type: ignore[arg-type]
+        error=row.error,
+        approval_ref=row.approval_ref,
+        duration_ms=row.duration_ms,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    problems: list[str] = field(default_factory=list)
+
+
+class AuditTrail:
+    """Append and read audit records. `AuditTrail()` uses `settings.database_url`."""
+
+    def __init__(self, url: str | None = None, *, extra_secrets: Iterable[str] = ()) -> None:
+        if url is None:
+            from lexflow.settings import get_settings
+
+            url = get_settings().database_url
+        self.url = url
+        self.engine = get_engine(url)
+        init_db(self.engine)
+        self._sessions = session_factory(self.engine)
+        self._extra_secrets = tuple(extra_secrets)
+        try:
+            with self._sessions.begin() as s:
+                if s.get(AuditChainHead, 1) is None:
+                    s.add(AuditChainHead(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:  # another process created the head at the same moment: theirs is as good
+            pass
+
+    def record(self, rec: AuditRecord) -> StoredRecord:
+        """Append one record (redacting its input and error again) and return it with its chain position."""
+        safe_input = redact(rec.input, self._extra_secrets)
+        error = redact(rec.error, self._extra_secrets) if rec.error else None
+        with self._sessions.begin() as s:
+            # The UPDATE comes first so the row/write lock is held before the head is read: appends serialise.
+            s.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=AuditChainHead.seq + 1))
+            head = s.execute(select(AuditChainHead).where(AuditChainHead.id == 1)).scalar_one()
+            s.refresh(head)
+            row = AuditRow(
+                seq=head.seq,
+                recorded_at=_iso(rec.time),
+                actor_kind=rec.actor.kind,
+                actor_name=rec.actor.name,
+                flow_run_id=rec.actor.flow_run_id,
+                actor_json=canonical_json(rec.actor.model_dump(mode="json")),
+                profile=rec.profile,
+                action=rec.action,
+                input_json=canonical_json(safe_input),
+                input_digest=rec.input_digest or digest(safe_input),
+                resource_ids=canonical_json(sorted(set(rec.resource_ids))),
+                http_calls=canonical_json([c.model_dump(mode="json") for c in rec.http_calls]),
+                outcome=rec.outcome,
+                error=error,
+                approval_ref=rec.approval_ref,
+                duration_ms=round(rec.duration_ms, 3),
+                prev_hash=head.hash,
+                hash="",
+            )
+            row.hash = _hash(row)
+            s.add(row)
+            head.hash = row.hash
+        return _to_record(row)
+
+    def list(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        resource_id: str | None = None,
+        outcome: str | None = None,
+        flow_run_id: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[StoredRecord]:
+        """Records matching every given filter. `actor` matches the actor's name or its flow run id."""
+        q = select(AuditRow)
+        if since:
+            q = q.where(AuditRow.recorded_at >= _iso(since))
+        if until:
+            q = q.where(AuditRow.recorded_at <= _iso(until))
+        if actor:
+            q = q.where((AuditRow.actor_name == actor) | (AuditRow.flow_run_id == actor))
+        if action:
+            q = q.where(AuditRow.action == action)
+        if outcome:
+            q = q.where(AuditRow.outcome == outcome)
+        if flow_run_id:
+            q = q.where(AuditRow.flow_run_id == str(flow_run_id))
+        if resource_id:
+            q = q.where(AuditRow.resource_ids.contains(f'"{resource_id}"'))
+        q = q.order_by(AuditRow.seq.desc() if newest_first else AuditRow.seq)
+        if limit:
+            q = q.limit(limit)
+        with self._sessions() as s:
+            return [_to_record(r) for r in s.execute(q).scalars()]
+
+    def get(self, seq: int) -> StoredRecord | None:
+        with self._sessions() as s:
+            row = s.get(AuditRow, seq)
+            return _to_record(row) if row else None
+
+    def verify(self) -> VerifyResult:
+        """Recompute the whole chain. Any edit, deletion (also of the newest record) or insertion is a problem."""
+        problems: list[str] = []
+        prev, expected_seq, checked = GENESIS, 1, 0
+        with self._sessions() as s:
+            head = s.get(AuditChainHead, 1)
+            for row in s.execute(select(AuditRow).order_by(AuditRow.seq)).scalars():
+                checked += 1
+                if row.seq != expected_seq:
+                    problems.append(f"record {expected_seq} is missing (next present is {row.seq})")
+                if row.prev_hash != prev:
+                    problems.append(f"record {row.seq}: prev_hash does not match the hash of the record before it")
+                if _hash(row) != row.hash:
+                    problems.append(f"record {row.seq}: content was altered (hash mismatch)")
+                prev, expected_seq = row.hash, row.seq + 1
+            if head is None:
+                problems.append("chain head is missing")
+            else:
+                if head.seq != expected_seq - 1:
+                    problems.append(f"chain head says {head.seq} records, found up to {expected_seq - 1}")
+                if head.hash != prev:
+                    problems.append("the newest record does not match the chain head (removed or altered)")
+        return VerifyResult(ok=not problems, checked=checked, problems=problems)
+
+
+EXPORT_FIELDS = [
+    "seq",
+    "time",
+    "actor",
+    "flow_run_id",
+    "actor_url",
+    "profile",
+    "action",
+    "outcome",
+    "resource_ids",
+    "approval_ref",
+    "http_calls",
+    "duration_ms",
+    "error",
+    "input_digest",
+    "hash",
+]
+
+
+def flat_row(rec: StoredRecord) -> dict[str, Any]:
+    """A flat, string-friendly view of a record (CSV export, tables)."""
+    return {
+        "seq": rec.seq,
+        "time": rec.time.isoformat(),
+        "actor": rec.actor.label(),
+        "flow_run_id": rec.actor.flow_run_id or "",
+        "actor_url": rec.actor.url or "",
+        "profile": rec.profile,
+        "action": rec.action,
+        "outcome": rec.outcome,
+        "resource_ids": " ".join(rec.resource_ids),
+        "approval_ref": rec.approval_ref or "",
+        "http_calls": "; ".join(f"{c.method} {c.path} {c.status} {c.elapsed_ms:.0f}ms" for c in rec.http_calls),
+        "duration_ms": rec.duration_ms,
+        "error": rec.error or "",
+        "input_digest": rec.input_digest,
+        "hash": rec.hash,
+    }
+
+
+def export_csv(records: Iterable[StoredRecord]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for rec in records:
+        writer.writerow(flat_row(rec))
+    return buf.getvalue()
+
+
+def export_json(records: Iterable[StoredRecord]) -> str:
+    return json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False)
