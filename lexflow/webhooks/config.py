@@ -1,0 +1,176 @@
+"""What the receiver does with each event type, which subscriptions should exist, and how the worker retries.
+
+One file (YAML or TOML) holds all three; every section has defaults, so an empty file is valid:
+
+```yaml
+routes:
+  invoice.status.changed:
+    deployment: notify-invoice-status/default        # a Prefect deployment "flow/deployment"
+    parameters: {invoice_id: "{resourceId}", status: "{resource[voucherStatus]}"}
+  payment.changed:
+    callable: lexflow.banking.ledger:confirm_payment  # or a plain Python function "module:function"
+    parameters: {voucher_id: "{resourceId}", payment: "{resource}"}
+subscriptions:
+  callback_url: https://hooks.example.org/webhooks/lexware
+  events: [invoice.status.changed, payment.changed]
+worker: {max_attempts: 6, base_delay: 2, lease: 120}
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lexflow.webhooks.events import normalise_event_type
+from lexflow.webhooks.templates import placeholders
+
+OFFICIAL_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public/public_key.pub"
+DEFAULT_PATH = "/webhooks/lexware"
+
+_EVENT_VARS = ("organizationId", "eventType", "resourceId", "eventDate", "eventKey", "inboxId", "event", "resource")
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Template: strings may use {resourceId}, {eventType}, {eventDate}, {organizationId}, {eventKey}, "
+        "{inboxId}, {event}, {resource} and {resource[field]}; a value that is exactly one placeholder keeps its type.",
+    )
+    refetch: bool = Field(default=True, description="GET the resource first (the payload carries only its id).")
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_placeholders(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in placeholders(value):
+            if name not in _EVENT_VARS:
+                raise ValueError(f"unknown placeholder {{{name}}} in parameters; use one of {', '.join(_EVENT_VARS)}")
+        return value
+
+
+class DeploymentAction(_Action):
+    """Start a Prefect deployment with `run_deployment(name, parameters, timeout=0)`."""
+
+    deployment: str = Field(pattern=r"^[^/]+/[^/]+$", description='"flow-name/deployment-name"')
+
+    @property
+    def target(self) -> str:
+        return f"deployment {self.deployment}"
+
+
+class CallableAction(_Action):
+    """Call a Python function `module:function` with the rendered parameters as keyword arguments.
+
+    With no parameters it is called as `fn(event=WebhookEvent, resource=dict | None)`.
+    """
+
+    callable: str = Field(pattern=r"^[\w.]+:[\w.]+$", description='"package.module:function"')
+
+    @property
+    def target(self) -> str:
+        return f"callable {self.callable}"
+
+
+Action = Annotated[DeploymentAction | CallableAction, Field(union_mode="left_to_right")]
+
+
+class SubscriptionSet(BaseModel):
+    """The subscriptions `lexflow webhooks sync` keeps in place (a key rotation or `token.revoked` deletes them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    callback_url: str | None = Field(default=None, description="Public HTTPS URL of `lexflow webhooks serve`.")
+    events: list[str] = Field(default_factory=list)
+
+    @field_validator("events")
+    @classmethod
+    def _valid_events(cls, value: list[str]) -> list[str]:
+        return sorted({normalise_event_type(v) for v in value})
+
+
+class WorkerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=6, ge=1, description="Failures before an event is parked.")
+    base_delay: float = Field(default=2.0, gt=0, description="Seconds before the first retry; doubles each time.")
+    max_delay: float = Field(default=600.0, gt=0)
+    lease: float = Field(default=120.0, gt=0, description="Seconds a claimed event stays with one worker.")
+    poll_interval: float = Field(default=5.0, gt=0, description="Longest idle sleep between inbox checks.")
+
+
+class WebhookConfig(BaseModel):
+    """The whole webhooks configuration file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    routes: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    subscriptions: SubscriptionSet = Field(default_factory=SubscriptionSet)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @field_validator("routes")
+    @classmethod
+    def _valid_routes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {normalise_event_type(k): v for k, v in value.items()}
+
+    def route_for(self, event_type: str) -> DeploymentAction | CallableAction | None:
+        return self.routes.get(event_type.lower())
+
+
+DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
+    "payment.changed": CallableAction(
+        callable="lexflow.banking.ledger:confirm_payment",
+        parameters={"voucher_id": "{resourceId}", "payment": "{resource}"},
+    ),
+    "invoice.status.changed": DeploymentAction(
+        deployment="notify-invoice-status/default",
+        parameters={"invoice_id": "{resourceId}", "status": "{resource[voucherStatus]}"},
+    ),
+    "voucher.created": DeploymentAction(
+        deployment="log-expense-continue/default",
+        parameters={"voucher_id": "{resourceId}"},
+    ),
+    "contact.changed": DeploymentAction(
+        deployment="crm-contact-sync/default",
+        parameters={"contact_id": "{resourceId}"},
+    ),
+}
+"""The issue's default mapping; any config file replaces it as a whole (`routes: {}` switches all off)."""
+
+
+def load_config(path: Path | None) -> WebhookConfig:
+    """Read a YAML (.yaml/.yml) or TOML (.toml) file; no file means the defaults."""
+    if path is None:
+        return WebhookConfig()
+    if not path.is_file():
+        raise ValueError(
+            f"webhooks config file {path} does not exist; pass --config FILE or set LEXFLOW_WEBHOOKS_CONFIG"
+        )
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    try:
+        return WebhookConfig.model_validate(data or {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"invalid webhooks config {path}: {problems}") from None
+
+
+class WebhookSettings(BaseSettings):
+    """Environment for the webhooks subsystem (kept beside its code, see `lexflow.settings`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="LEXFLOW_WEBHOOKS_", extra="ignore")
+
+    config: Path | None = Field(default=None, description="YAML/TOML file with routes, subscriptions and worker.")
+    public_key: str | None = Field(
+        default=None,
+        description="PEM file or http(s) URL of Lexware's webhook public key (default: the official URL).",
+    )
+    public_key_pem: SecretStr | None = Field(
+        default=None, description="The PEM text itself (e.g. from a secret store)."
+    )

@@ -1,0 +1,73 @@
+"""The webhook payload Lexware Office POSTs (reference §4.12) and the 42 event types it can carry (§8).
+
+The payload holds ids only; `WebhookEvent.key` is what makes a redelivery recognisable (Lexware retries for ~40 h).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        f"{r}.{e}"
+        for r in ("article", "recurring-template", "dunning", "contact")
+        for e in ("created", "changed", "deleted")
+    }
+    | {
+        f"{r}.{e}"
+        for r in (*_RESOURCES_WITH_STATUS, "quotation", "voucher")
+        for e in ("created", "changed", "deleted", "status.changed")
+    }
+    | {"payment.changed", "token.revoked"}
+)
+"""All event types of §8 (names are matched in lowercase)."""
+
+
+def normalise_event_type(value: str) -> str:
+    """Lowercase and check an event type; the error lists a few valid names so the fix is obvious."""
+    name = value.strip().lower()
+    if name not in EVENT_TYPES:
+        raise ValueError(
+            f"unknown Lexware Office event type {value!r}; valid types look like "
+            "'invoice.status.changed', 'payment.changed', 'voucher.created' (42 in total, see docs/webhooks.md)"
+        )
+    return name
+
+
+class WebhookEvent(BaseModel):
+    """One callback body: `{organizationId, eventType, resourceId, eventDate}`. Extra fields are kept."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+
+    organization_id: str = Field(alias="organizationId", min_length=1)
+    event_type: str = Field(alias="eventType", min_length=1)
+    resource_id: str = Field(alias="resourceId", min_length=1)
+    event_date: str = Field(alias="eventDate", min_length=1)
+
+    @field_validator("event_type")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        # Unknown types are stored, not rejected: Lexware may add types, and a 4xx would drop the event for good.
+        return value.strip().lower()
+
+    @property
+    def key(self) -> str:
+        """De-duplication key: a redelivery repeats all four fields exactly."""
+        return "|".join((self.organization_id, self.event_type, self.resource_id, self.event_date))
+
+    @property
+    def resource_kind(self) -> str:
+        """`invoice` for `invoice.status.changed`, `payment` for `payment.changed`."""
+        return self.event_type.split(".", 1)[0]
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """The event date parsed, or None if Lexware sent something unexpected (we keep the raw string)."""
+        try:
+            return datetime.fromisoformat(self.event_date)
+        except ValueError:
+            return None

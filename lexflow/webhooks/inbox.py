@@ -1,0 +1,230 @@
+"""The durable inbox: every verified event is stored before the receiver answers, then drained by a worker.
+
+Why a table and not a queue: the receiver must answer Lexware within 5 s, an accepted event must survive a crash,
+and redeliveries (same organisation, type, resource and date) must be recognised. One unique key and a lease per
+claimed row give all three on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, DateTime, Integer, LargeBinary, String, Text, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.webhooks.events import WebhookEvent
+
+
+class EventStatus(enum.StrEnum):
+    PENDING = "pending"  # stored, waiting for (another) attempt
+    PROCESSING = "processing"  # claimed by a worker until `lease_until`
+    DONE = "done"  # the mapped action ran (or there was none)
+    PARKED = "parked"  # failed `max_attempts` times or permanently; needs a person (`lexflow webhooks replay`)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite has no time zones, so every timestamp in the inbox is naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class InboxEvent(Base):
+    """One received event (redeliveries only bump `deliveries`)."""
+
+    __tablename__ = "webhook_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(400), unique=True, index=True)
+    organization_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    event_date: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    deliveries: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), index=True, default=EventStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped by replay: a new run, not a retry
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def to_event(self) -> WebhookEvent:
+        return WebhookEvent.model_validate_json(self.body)
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff between attempts; after `max_attempts` failures the event is parked."""
+
+    max_attempts: int = 6
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1)))
+
+
+class Inbox:
+    """Store, claim, complete, fail, park and replay webhook events."""
+
+    def __init__(self, database_url: str, *, lease: float = 120.0, retry: RetryPolicy | None = None) -> None:
+        self.engine = get_engine(database_url)
+        init_db(self.engine)
+        self._sessions = session_factory(self.engine)
+        self.lease = timedelta(seconds=lease)
+        self.retry = retry or RetryPolicy()
+
+    def store(self, event: WebhookEvent, body: bytes) -> StoreResult:
+        """Insert the event, or count a redelivery of one already stored. Raises only if the database fails."""
+        now = utcnow()
+        row = InboxEvent(
+            event_key=event.key,
+            organization_id=event.organization_id,
+            event_type=event.event_type,
+            resource_id=event.resource_id,
+            event_date=event.event_date,
+            body=body,
+            received_at=now,
+            deliveries=1,
+            status=EventStatus.PENDING.value,
+            attempts=0,
+            generation=0,
+            next_attempt_at=now,
+        )
+        with self._sessions() as session:
+            session.add(row)
+            try:
+                session.commit()
+                return StoreResult(row.id, duplicate=False)
+            except IntegrityError:
+                session.rollback()
+        with self._sessions.begin() as session:
+            existing = session.execute(select(InboxEvent).where(InboxEvent.event_key == event.key)).scalar_one()
+            existing.deliveries += 1
+            return StoreResult(existing.id, duplicate=True)
+
+    def claim(self, limit: int = 10) -> list[InboxEvent]:
+        """Lease up to `limit` due events. A row whose lease ran out (its worker died) is due again."""
+        now = utcnow()
+        due = or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now)
+        claimable = InboxEvent.status.in_((EventStatus.PENDING.value, EventStatus.PROCESSING.value))
+        with self._sessions() as session:
+            ids = (
+                session.execute(
+                    select(InboxEvent.id)
+                    .where(claimable, InboxEvent.next_attempt_at <= now, due)
+                    .order_by(InboxEvent.next_attempt_at, InboxEvent.id)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+        claimed: list[InboxEvent] = []
+        for event_id in ids:
+            with self._sessions.begin() as session:
+                # Compare-and-set: only one worker wins a row, on SQLite and PostgreSQL alike.
+                result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                    update(InboxEvent)
+                    .where(InboxEvent.id == event_id, claimable, due)
+                    .values(
+                        status=EventStatus.PROCESSING.value,
+                        lease_until=now + self.lease,
+                        attempts=InboxEvent.attempts + 1,
+                    )
+                )
+                won = result.rowcount
+            if won == 1:
+                claimed.append(self.get(event_id))
+        return claimed
+
+    def complete(self, event_id: int, result: str) -> None:
+        self._set(
+            event_id,
+            status=EventStatus.DONE.value,
+            result=result,
+            completed_at=utcnow(),
+            lease_until=None,
+            last_error=None,
+        )
+
+    def fail(self, event_id: int, error: str, *, permanent: bool = False) -> EventStatus:
+        """Schedule another attempt with backoff, or park the event with its reason."""
+        row = self.get(event_id)
+        if permanent or row.attempts >= self.retry.max_attempts:
+            reason = error if permanent else f"gave up after {row.attempts} attempts: {error}"
+            self._set(
+                event_id, status=EventStatus.PARKED.value, parked_reason=reason, last_error=error, lease_until=None
+            )
+            return EventStatus.PARKED
+        self._set(
+            event_id,
+            status=EventStatus.PENDING.value,
+            last_error=error,
+            lease_until=None,
+            next_attempt_at=utcnow() + self.retry.delay(row.attempts),
+        )
+        return EventStatus.PENDING
+
+    def replay(self, event_id: int) -> InboxEvent:
+        """Queue an event again (parked or done) with a fresh attempt budget."""
+        self.get(event_id)
+        self._set(
+            event_id,
+            status=EventStatus.PENDING.value,
+            attempts=0,
+            generation=InboxEvent.generation + 1,
+            next_attempt_at=utcnow(),
+            lease_until=None,
+            parked_reason=None,
+        )
+        return self.get(event_id)
+
+    def get(self, event_id: int) -> InboxEvent:
+        with self._sessions() as session:
+            row = session.get(InboxEvent, event_id)
+        if row is None:
+            raise KeyError(f"no webhook event with id {event_id} in the inbox (see `lexflow webhooks inbox`)")
+        return row
+
+    def list(self, status: EventStatus | None = None, limit: int = 50) -> Sequence[InboxEvent]:
+        query = select(InboxEvent).order_by(InboxEvent.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(InboxEvent.status == status.value)
+        with self._sessions() as session:
+            return session.execute(query).scalars().all()
+
+    def counts(self) -> dict[str, int]:
+        with self._sessions() as session:
+            rows = session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all()
+        return {status.value: 0 for status in EventStatus} | {str(s): int(n) for s, n in rows}
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting event becomes due (lets an idle worker sleep exactly that long)."""
+        with self._sessions() as session:
+            pending = session.execute(
+                select(func.min(InboxEvent.next_attempt_at)).where(InboxEvent.status == EventStatus.PENDING.value)
+            ).scalar()
+            leased = session.execute(
+                select(func.min(InboxEvent.lease_until)).where(InboxEvent.status == EventStatus.PROCESSING.value)
+            ).scalar()
+        times = [t for t in (pending, leased) if t is not None]
+        return min(times) if times else None
+
+    def _set(self, event_id: int, **values: object) -> None:
+        with self._sessions.begin() as session:
+            session.execute(update(InboxEvent).where(InboxEvent.id == event_id).values(**values))

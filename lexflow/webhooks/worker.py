@@ -1,0 +1,118 @@
+"""The worker that drains the inbox: claim due events, re-fetch, dispatch, record; retry with backoff; park poison.
+
+It runs as a thread beside the receiver (`lexflow webhooks serve`) or alone (`lexflow webhooks work`). Several
+workers may share one database: claims are leases, so a worker that dies leaves its events to the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from lexflow.webhooks.config import WebhookConfig
+from lexflow.webhooks.dispatch import Dispatcher, EventContext
+from lexflow.webhooks.errors import PermanentFailure
+from lexflow.webhooks.inbox import EventStatus, Inbox, InboxEvent, utcnow
+from lexflow.webhooks.resources import fetch_resource
+
+log = logging.getLogger(__name__)
+
+
+class InboxWorker:
+    """Processes inbox events one at a time; `drain()` for a single pass, `start()` for a background thread."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        config: WebhookConfig,
+        *,
+        client_factory: Callable[[], Any] | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
+        self.inbox = inbox
+        self.config = config
+        self.dispatcher = dispatcher or Dispatcher()
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def client(self) -> Any:
+        """The Lexware client, connected on first need (events without a refetch never open one)."""
+        if self._client is None:
+            if self._client_factory is None:
+                from lexflow.client import connect
+
+                self._client_factory = connect
+            self._client = self._client_factory()
+        return self._client
+
+    def process(self, row: InboxEvent) -> EventStatus:
+        """Run one claimed event to its next state. Never raises for the event's own failures."""
+        try:
+            event = row.to_event()
+            action = self.config.route_for(event.event_type)
+            if action is None:
+                self.inbox.complete(row.id, f"no route for {event.event_type}; nothing to do")
+                return EventStatus.DONE
+            resource = fetch_resource(self.client, event) if action.refetch else None
+            context = EventContext(event=event, resource=resource, inbox_id=row.id, generation=row.generation)
+            outcome = self.dispatcher.dispatch(action, context)
+        except PermanentFailure as exc:
+            log.warning("webhook event %s parked: %s", row.id, exc)
+            return self.inbox.fail(row.id, str(exc), permanent=True)
+        except Exception as exc:
+            log.warning("webhook event %s failed (attempt %s): %s", row.id, row.attempts, exc)
+            return self.inbox.fail(row.id, f"{type(exc).__name__}: {exc}")
+        self.inbox.complete(row.id, outcome)
+        return EventStatus.DONE
+
+    def drain(self, *, limit: int | None = None) -> int:
+        """Process every event due now (not those waiting for a backoff); returns how many were processed."""
+        done = 0
+        while not self._stop.is_set() and (limit is None or done < limit):
+            batch = self.inbox.claim(limit=1)
+            if not batch:
+                break
+            self.process(batch[0])
+            done += 1
+        return done
+
+    def wake(self) -> None:
+        """Called by the receiver after storing an event: process it now instead of at the next poll."""
+        self._wake.set()
+
+    def run_forever(self) -> None:
+        poll = self.config.worker.poll_interval
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.drain()
+                due = self.inbox.next_due()
+            except Exception:  # the database is down: keep the thread alive and try again later
+                log.exception("webhook worker could not read the inbox")
+                due = None
+            wait = poll
+            if due is not None:
+                wait = max(0.05, min(poll, (due - utcnow() + timedelta(milliseconds=20)).total_seconds()))
+            self._wake.wait(wait)
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self.run_forever, name="lexflow-webhook-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._client is not None and hasattr(self._client, "close"):
+            self._client.close()
+            self._client = None
