@@ -24,3 +24,9 @@ def _clear_calls() -> Iterator[None]:
     helpers.FAILURES.clear()
     yield
     helpers.CALLS.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "route(callable, **worker): the receiver fixture's mapped callable and worker settings"
+    )
