@@ -1,5 +1,234 @@
-"""`lexflow webhooks ...` commands."""
+"""`lexflow webhooks ...`: serve the receiver, run the worker, look into the inbox, manage subscriptions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-app = typer.Typer(help="webhooks commands", no_args_is_help=True)
+from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, WebhookConfig, WebhookSettings, load_config
+from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
+
+app = typer.Typer(help="Lexware Office webhooks: verified events → durable inbox → flow runs.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML/TOML routes + subscriptions file [env LEXFLOW_WEBHOOKS_CONFIG]"),
+]
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Inbox database (default: settings)")]
+
+
+def _config(path: Path | None) -> WebhookConfig:
+    try:
+        return load_config(path or WebhookSettings().config)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+
+
+def _inbox(database_url: str | None, config: WebhookConfig | None = None) -> Inbox:
+    from lexflow.settings import get_settings
+
+    worker = (config or WebhookConfig()).worker
+    retry = RetryPolicy(worker.max_attempts, worker.base_delay, worker.max_delay)
+    return Inbox(database_url or get_settings().database_url, lease=worker.lease, retry=retry)
+
+
+@contextlib.contextmanager
+def _client() -> Iterator[Any]:
+    """`connect()` from settings; the first output line says which backend answers."""
+    from lexflow.client import connect
+
+    client = connect()
+    console.print(f"backend: {client.backend_description}", highlight=False)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _public_key(option: str | None, settings: WebhookSettings) -> Any:
+    from lexflow.webhooks.keys import WebhookPublicKey
+
+    if option:
+        return WebhookPublicKey(option)
+    if settings.public_key_pem is not None:
+        return WebhookPublicKey(settings.public_key_pem.get_secret_value().encode())
+    return WebhookPublicKey(settings.public_key or OFFICIAL_PUBLIC_KEY_URL)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface; put a TLS proxy in front for Lexware (HTTPS only)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8585,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="PEM file or URL of Lexware's webhook key [default: official URL]"),
+    ] = None,
+    path: Annotated[str, typer.Option(help="URL path of the callback")] = DEFAULT_PATH,
+    config_file: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Drain the inbox in this process")] = True,
+) -> None:
+    """Receive webhooks: verify, store, answer 200; a worker thread dispatches the mapped actions."""
+    import uvicorn
+
+    from lexflow.webhooks.receiver import create_receiver_app
+    from lexflow.webhooks.worker import InboxWorker
+
+    settings = WebhookSettings()
+    config = _config(config_file)
+    inbox = _inbox(database_url, config)
+    key = _public_key(public_key, settings)
+    try:
+        key.pem()
+    except Exception as exc:
+        raise typer.BadParameter(str(exc), param_hint="--public-key") from None
+    with _client() as client:
+        runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
+        console.print(
+            f"receiving on http://{host}:{port}{path} (key: {key.description}; "
+            f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes)",
+            highlight=False,
+        )
+        uvicorn.run(create_receiver_app(inbox, key, worker=runner, path=path), host=host, port=port, log_level="info")
+
+
+@app.command()
+def work(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then exit")] = False,
+    config_file: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run only the worker (beside `serve --no-worker`, or several on other machines against one database)."""
+    import time
+
+    from lexflow.webhooks.worker import InboxWorker
+
+    config = _config(config_file)
+    inbox = _inbox(database_url, config)
+    with _client() as client:
+        runner = InboxWorker(inbox, config, client_factory=lambda: client)
+        if once:
+            console.print(f"processed {runner.drain()} event(s)")
+            return
+        runner.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            runner.stop()
+
+
+@app.command()
+def inbox(
+    parked: Annotated[bool, typer.Option("--parked", help="Only parked (poison) events")] = False,
+    status: Annotated[EventStatus | None, typer.Option(help="Only this status")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N")] = 50,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Show the inbox: status, attempts, and why an event failed or was parked."""
+    box = _inbox(database_url)
+    rows = box.list(EventStatus.PARKED if parked else status, limit=limit)
+    counts = box.counts()
+    console.print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
+    table = Table("id", "event", "resource", "event date", "status", "tries", "deliveries", "result / reason")
+    for row in rows:
+        reason = row.parked_reason or row.last_error or row.result or ""
+        table.add_row(
+            str(row.id),
+            row.event_type,
+            row.resource_id,
+            row.event_date,
+            row.status,
+            str(row.attempts),
+            str(row.deliveries),
+            reason,
+        )
+    console.print(table)
+
+
+@app.command()
+def replay(
+    event_id: Annotated[int, typer.Argument(help="Inbox id (see `lexflow webhooks inbox`)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Queue an event again (a parked one after a fix, or a done one on purpose) with a fresh retry budget."""
+    try:
+        row = _inbox(database_url).replay(event_id)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="ID") from None
+    console.print(f"event {row.id} ({row.event_type} {row.resource_id}) queued again; a running worker picks it up")
+
+
+@app.command()
+def subscribe(
+    url: Annotated[str, typer.Option("--url", help="Public HTTPS callback URL of the receiver")],
+    events: Annotated[str, typer.Option("--events", help="Comma-separated event types, e.g. payment.changed,...")],
+) -> None:
+    """Create subscriptions (existing type+URL pairs are left alone: Lexware would answer 409)."""
+    from lexflow.webhooks.subscriptions import subscribe as _subscribe
+
+    try:
+        wanted = [e for e in (x.strip() for x in events.split(",")) if e]
+        with _client() as client:
+            created = _subscribe(client, url, wanted)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--events") from None
+    for sub in created:
+        console.print(f"created {sub.subscription_id}  {sub.event_type} → {sub.callback_url}", highlight=False)
+    if not created:
+        console.print("nothing to create: every pair exists already")
+
+
+@app.command("list")
+def list_() -> None:
+    """List the account's event subscriptions."""
+    from lexflow.webhooks.subscriptions import list_subscriptions
+
+    with _client() as client:
+        subs = list_subscriptions(client)
+    table = Table("subscription id", "event type", "callback URL")
+    for sub in subs:
+        table.add_row(sub.subscription_id, sub.event_type, sub.callback_url)
+    console.print(table)
+
+
+@app.command()
+def delete(subscription_id: Annotated[str, typer.Argument(help="Subscription id (see `list`)")]) -> None:
+    """Delete one subscription."""
+    with _client() as client:
+        client.event_subscriptions.delete(subscription_id)
+    console.print(f"deleted {subscription_id}")
+
+
+@app.command()
+def sync(
+    config_file: ConfigOption = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Also delete subscriptions that are not configured")] = False,
+) -> None:
+    """Make the subscriptions match the config (re-creates what a key rotation or `token.revoked` removed)."""
+    from lexflow.webhooks.subscriptions import sync_subscriptions
+
+    config = _config(config_file)
+    try:
+        with _client() as client:
+            report = sync_subscriptions(client, config.subscriptions, prune=prune)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+    for label, subs in (("created", report.created), ("deleted", report.deleted)):
+        for sub in subs:
+            console.print(f"{label} {sub.event_type} → {sub.callback_url}", highlight=False)
+    console.print(
+        f"{len(report.kept)} kept, {len(report.created)} created, {len(report.deleted)} deleted", highlight=False
+    )
+    if report.extra and not prune:
+        names = ", ".join(f"{s.event_type} → {s.callback_url}" for s in report.extra)
+        console.print(f"{len(report.extra)} not configured (kept; --prune deletes them): {names}", highlight=False)
