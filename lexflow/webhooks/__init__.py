@@ -1,1 +1,48 @@
-"""lexflow.webhooks"""
+"""Lexware Office webhooks → verified, stored, de-duplicated events → Prefect flow runs or Python callables.
+
+Receiver (`receiver.create_receiver_app`) → durable inbox (`inbox.Inbox`) → worker (`worker.InboxWorker`) →
+dispatcher (`dispatch.Dispatcher`, the only Prefect-facing module, imported lazily). See docs/webhooks.md.
+"""
+
+from lexflow.webhooks.config import (
+    CallableAction,
+    DeploymentAction,
+    SubscriptionSet,
+    WebhookConfig,
+    WebhookSettings,
+    WorkerSettings,
+    load_config,
+)
+from lexflow.webhooks.dispatch import Dispatcher, EventContext
+from lexflow.webhooks.errors import PermanentFailure, PublicKeyError, WebhookError
+from lexflow.webhooks.events import EVENT_TYPES, WebhookEvent
+from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
+from lexflow.webhooks.keys import WebhookPublicKey
+from lexflow.webhooks.receiver import create_receiver_app
+from lexflow.webhooks.subscriptions import SyncReport, sync_subscriptions
+from lexflow.webhooks.worker import InboxWorker
+
+__all__ = [
+    "EVENT_TYPES",
+    "CallableAction",
+    "DeploymentAction",
+    "Dispatcher",
+    "EventContext",
+    "EventStatus",
+    "Inbox",
+    "InboxWorker",
+    "PermanentFailure",
+    "PublicKeyError",
+    "RetryPolicy",
+    "SubscriptionSet",
+    "SyncReport",
+    "WebhookConfig",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookPublicKey",
+    "WebhookSettings",
+    "WorkerSettings",
+    "create_receiver_app",
+    "load_config",
+    "sync_subscriptions",
+]
