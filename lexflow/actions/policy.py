@@ -1,0 +1,132 @@
+"""Least-privilege profiles: which scopes a person, agent or environment may use, and when approvals are needed.
+
+A profile grants scopes such as `contacts:read`, `invoices:write`, `*:read` or `*`. With no configuration, the
+built-in `default` profile grants only `*:read`. Irreversible actions need an approval reference when the profile
+says so (default: yes). Profiles come from a TOML or YAML file (`LEXFLOW_PROFILES_FILE`, else
+`~/.config/lexflow/profiles.toml|yaml`) for the CLI and from a Prefect Block (`lexflow.actions.blocks`) for flows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from lexflow.actions.errors import ApprovalRequired, PolicyDenied
+from lexflow.actions.registry import Action, Effect
+
+READ_ONLY = ("*:read",)
+
+
+class Profile(BaseModel):
+    """A named credential profile. `api_key` unset: the process settings (or the embedded sandbox) are used."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "default"
+    scopes: list[str] = Field(default_factory=lambda: list(READ_ONLY))
+    approval_for: list[Effect] = Field(
+        default_factory=lambda: list[Effect](["irreversible"]),
+        description="Effects that need an approval reference: [] for none, ['irreversible'] (default), or also 'write'.",
+    )
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    rate_limit: float | None = None
+    description: str = ""
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_look_right(cls, scopes: list[str]) -> list[str]:
+        for s in scopes:
+            if s != "*" and ":" not in s:
+                raise ValueError(f"scope {s!r} must look like 'contacts:read', 'invoices:write', '*:read' or '*'")
+        return scopes
+
+    def grants(self, scope: str) -> bool:
+        """`invoices:write` also implies `invoices:read`; wildcards match per part."""
+        resource, _, level = scope.partition(":")
+        wanted = [scope] + ([f"{resource}:write"] if level == "read" else [])
+        return any(fnmatch.fnmatchcase(w, granted) for granted in self.scopes for w in wanted)
+
+    def needs_approval(self, effect: Effect) -> bool:
+        return effect in self.approval_for
+
+
+ApprovalVerifier = Callable[[str, Action, BaseModel], bool]
+
+
+def check(
+    action: Action,
+    data: BaseModel,
+    profile: Profile,
+    approval_ref: str | None,
+    verify_approval: ApprovalVerifier | None = None,
+) -> Effect:
+    """Raise `PolicyDenied` / `ApprovalRequired`, or return the effect the call has with this input."""
+    if not profile.grants(action.scope):
+        raise PolicyDenied(action.name, action.scope, profile.name)
+    effect = action.effect_for(data)
+    if profile.needs_approval(effect):
+        if not approval_ref:
+            raise ApprovalRequired(action.name, profile.name)
+        if verify_approval is not None and not verify_approval(approval_ref, action, data):
+            raise ApprovalRequired(action.name, profile.name, f"approval {approval_ref!r} was not granted for it")
+    return effect
+
+
+def profiles_file() -> Path | None:
+    """The profiles file in use: `LEXFLOW_PROFILES_FILE`, else the first of ~/.config/lexflow/profiles.{toml,yaml,yml}."""
+    env = os.environ.get("LEXFLOW_PROFILES_FILE")
+    if env:
+        return Path(env).expanduser()
+    base = Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "lexflow"
+    for name in ("profiles.toml", "profiles.yaml", "profiles.yml"):
+        if (base / name).exists():
+            return base / name
+    return None
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    """Read profiles from a file shaped `[profiles.NAME] scopes = [...]` (TOML) or `profiles: {NAME: {...}}` (YAML).
+
+    Secrets in the file can be indirect: `api_key_env = "PROD_LEXWARE_KEY"` reads the key from that variable, so
+    the file itself can be shared.
+    """
+    path = path or profiles_file()
+    profiles: dict[str, Profile] = {"default": Profile()}
+    if path is None:
+        return profiles
+    if not path.exists():
+        raise FileNotFoundError(f"profiles file {path} does not exist (set LEXFLOW_PROFILES_FILE or create it)")
+    text = path.read_text(encoding="utf-8")
+    raw: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else (yaml.safe_load(text) or {})
+    for name, body in (raw.get("profiles") or {}).items():
+        body = dict(body or {})
+        env_name = body.pop("api_key_env", None)
+        if env_name:
+            if env_name not in os.environ:
+                raise ValueError(f"profile {name!r}: environment variable {env_name!r} (api_key_env) is not set")
+            body["api_key"] = os.environ[env_name]
+        try:
+            profiles[name] = Profile(name=name, **body)
+        except ValueError as exc:
+            raise ValueError(f"profile {name!r} in {path}: {exc}") from None
+    return profiles
+
+
+def resolve_profile(profile: Profile | str | None) -> Profile:
+    """A Profile object as is; a name from the profiles file; None: `LEXFLOW_PROFILE` or `default`."""
+    if isinstance(profile, Profile):
+        return profile
+    name = profile or os.environ.get("LEXFLOW_PROFILE") or "default"
+    profiles = load_profiles()
+    if name not in profiles:
+        where = profiles_file() or "~/.config/lexflow/profiles.toml"
+        raise ValueError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))} (defined in {where})")
+    return profiles[name]

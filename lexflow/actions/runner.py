@@ -1,0 +1,176 @@
+"""`run()`: validate, check policy, call, audit. The single path every exposure (Python, CLI, MCP, flows) takes."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import time
+from contextlib import ExitStack, suppress
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from lexflow.actions.errors import ActionError, ApprovalRequired, InvalidInput, PolicyDenied
+from lexflow.actions.policy import ApprovalVerifier, Profile, check, resolve_profile
+from lexflow.actions.registry import Action, registry
+from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MAX_IDS = 100
+
+
+@lru_cache(maxsize=8)
+def _trail(url: str | None) -> AuditTrail:
+    return AuditTrail(url)
+
+
+def default_actor() -> Actor:
+    try:
+        return Actor.user(getpass.getuser())
+    except Exception:  # no login name (containers): still attributable to "unknown"
+        return Actor.user("unknown")
+
+
+def client_for(profile: Profile) -> Any:
+    """A client for the profile: its own key and URL if it has one, else `connect()` (settings or the sandbox)."""
+    from lexflow.client import LexwareClient, connect
+
+    if profile.api_key is not None:
+        from lexflow.settings import get_settings
+
+        s = get_settings()
+        return LexwareClient(
+            api_key=profile.api_key.get_secret_value(),
+            base_url=profile.base_url or s.base_url,
+            rate_limit=profile.rate_limit if profile.rate_limit is not None else s.rate_limit,
+        )
+    return connect()
+
+
+def resource_ids(*values: Any) -> list[str]:
+    """Every UUID found in the input and output: the Lexware ids the action read or wrote."""
+    found: dict[str, None] = {}
+
+    def walk(v: Any) -> None:
+        if len(found) >= _MAX_IDS:
+            return
+        if isinstance(v, BaseModel):
+            v = v.model_dump(mode="json")
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list | tuple):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and _UUID.match(v):
+            found[v.lower()] = None
+        elif v is not None and not isinstance(v, str | int | float | bool) and _UUID.match(str(v)):
+            found[str(v).lower()] = None
+
+    for value in values:
+        walk(value)
+    return list(found)
+
+
+def parse_input(action: Action, data: Any) -> BaseModel:
+    """Accept a model, a dict or a JSON string; name the failing fields on error."""
+    if isinstance(data, action.input_model):
+        return data
+    try:
+        if isinstance(data, str | bytes):
+            return action.input_model.model_validate_json(data or "{}")
+        if isinstance(data, BaseModel):
+            data = data.model_dump(by_alias=True, exclude_unset=True)
+        return action.input_model.model_validate(data or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidInput(
+            f"Invalid input for {action.name!r}: {problems}. `lexflow actions schema {action.name}` shows the schema."
+        ) from None
+
+
+def _secrets(profile: Profile, client: Any) -> list[str]:
+    out = []
+    if profile.api_key is not None:
+        out.append(profile.api_key.get_secret_value())
+    key = getattr(client, "api_key", None)
+    if key is not None:
+        out.append(key.get_secret_value() if hasattr(key, "get_secret_value") else str(key))
+    return out
+
+
+def run(
+    name: str,
+    input: Any = None,
+    *,
+    actor: Actor | None = None,
+    profile: Profile | str | None = None,
+    client: Any = None,
+    approval_ref: str | None = None,
+    trail: AuditTrail | None = None,
+    audit_url: str | None = None,
+    verify_approval: ApprovalVerifier | None = None,
+) -> BaseModel:
+    """Run one action and append exactly one audit record, whatever the outcome.
+
+    Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired` (all `ActionError`), or the client's `LexwareError`.
+    Without `client`, one is made from the profile and closed afterwards.
+    """
+    action = registry.get(name)
+    actor = actor or default_actor()
+    prof = resolve_profile(profile)
+    trail = trail or _trail(audit_url)
+    started = time.perf_counter()
+    raw_input: Any = input
+    if isinstance(raw_input, str | bytes):
+        with suppress(ValueError):
+            raw_input = json.loads(raw_input or "{}")
+    record = AuditRecord(actor=actor, profile=prof.name, action=name, approval_ref=approval_ref, input={})
+    record.input = redact(raw_input if isinstance(raw_input, dict) else {"value": raw_input})
+
+    def finish(outcome: str, error: str | None = None, calls: list | None = None, ids: list[str] | None = None) -> None:
+        record.outcome = outcome  # type: ignore[assignment]
+        record.error = redact_text(error, _secrets(prof, client)) if error else None
+        record.http_calls = list(calls or [])
+        record.resource_ids = ids or []
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        trail.record(record)
+
+    try:
+        data = parse_input(action, input)
+    except InvalidInput as exc:
+        finish("invalid_input", str(exc))
+        raise
+    record.input = redact(data.model_dump(mode="json", by_alias=True, exclude_none=True))
+    try:
+        check(action, data, prof, approval_ref, verify_approval)
+    except PolicyDenied as exc:
+        finish("denied", str(exc), ids=resource_ids(data))
+        raise
+    except ApprovalRequired as exc:
+        finish("approval_required", str(exc), ids=resource_ids(data))
+        raise
+
+    with ExitStack() as stack:
+        if client is None:
+            client = client_for(prof)
+            stack.callback(client.close)
+        with collect_calls(client) as calls:
+            try:
+                result = action.handler(client, data)
+                output = (
+                    result if isinstance(result, action.output_model) else action.output_model.model_validate(result)
+                )
+            except ActionError as exc:
+                finish(exc.code, str(exc), calls, resource_ids(data))
+                raise
+            except Exception as exc:
+                finish("error", f"{type(exc).__name__}: {exc}", calls, resource_ids(data))
+                raise
+        status = getattr(output, "status", None)
+        finish("clarification" if status == "clarification" else "ok", None, calls, resource_ids(data, output))
+    return output

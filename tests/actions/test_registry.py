@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from lexflow.actions import OPERATIONS, registry
+from lexflow.actions.export import export_tools
+
+BUSINESS = {
+    "upsert_customer",
+    "find_duplicate_contacts",
+    "preview_invoice",
+    "create_invoice",
+    "cancel_invoice",
+    "invoice_document",
+    "open_items",
+    "payment_status",
+    "create_expense",
+    "create_dunning",
+}
+
+
+def test_catalogue_has_every_operation_and_business_action():
+    assert len(OPERATIONS) == 55
+    assert len({f"{o.resource}:{o.op}" for o in OPERATIONS}) == 55
+    assert set(registry.names()) >= BUSINESS
+    assert len(registry) == 55 + len(BUSINESS)
+
+
+@pytest.mark.parametrize("action", list(registry), ids=lambda a: a.name)
+def test_schemas_are_valid_and_examples_round_trip(action):
+    schema_in, schema_out = action.input_schema(), action.output_schema()
+    jsonschema.Draft202012Validator.check_schema(schema_in)
+    jsonschema.Draft202012Validator.check_schema(schema_out)
+    assert schema_in["type"] == "object"
+    assert action.examples, f"{action.name} has no example"
+    assert action.name.isidentifier() and action.name == action.name.lower()
+    assert len(action.description) > 40
+    assert action.scope.split(":")[1] in {"read", "write"}
+    for example in action.examples:
+        jsonschema.validate(example, schema_in)
+        parsed = action.input_model.model_validate(example)
+        dumped = json.loads(parsed.model_dump_json(by_alias=True, exclude_none=True))
+        jsonschema.validate(dumped, schema_in)
+        assert action.input_model.model_validate(dumped) == parsed
+
+
+def test_effects_and_annotations():
+    assert registry.get("contacts_get").annotations()["readOnlyHint"] is True
+    create = registry.get("create_invoice")
+    assert create.annotations()["destructiveHint"] is True and create.annotations()["idempotentHint"] is False
+    assert registry.get("upsert_customer").annotations()["idempotentHint"] is True
+    draft = create.input_model.model_validate({**create.examples[0], "finalize": False})
+    assert create.effect_for(draft) == "write"
+    assert create.effect_for(create.input_model.model_validate(create.examples[0])) == "irreversible"
+
+
+def test_select_subset_and_read_only():
+    assert [a.name for a in registry.select(["contacts_get", "create_invoice"], read_only=True)] == ["contacts_get"]
+    ro = registry.select(read_only=True)
+    assert ro and all(a.effect == "read" for a in ro)
+
+
+@pytest.mark.parametrize("fmt", ["openai", "anthropic", "mcp"])
+def test_export_formats(fmt):
+    tools = export_tools(fmt)
+    assert len(tools) == len(registry)
+    for tool in tools:
+        if fmt == "openai":
+            assert tool["type"] == "function"
+            schema, name = tool["function"]["parameters"], tool["function"]["name"]
+        elif fmt == "anthropic":
+            schema, name = tool["input_schema"], tool["name"]
+        else:
+            schema, name = tool["inputSchema"], tool["name"]
+            assert set(tool["annotations"]) >= {"readOnlyHint", "destructiveHint", "idempotentHint"}
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert name in registry
+
+
+def test_unknown_action_suggests_names():
+    from lexflow.actions import UnknownAction
+
+    with pytest.raises(UnknownAction, match="upsert_customer"):
+        registry.get("upsert_customers")
