@@ -86,11 +86,14 @@ class Dispatcher:
         else:
             kwargs = {"event": context.event, "resource": context.resource}
         try:
-            inspect.signature(fn).bind(**kwargs)
-        except TypeError as exc:
-            raise PermanentFailure(
-                f"{action.callable} does not accept the parameters {sorted(kwargs)}: {exc}"
-            ) from None
+            signature = inspect.signature(fn)
+        except ValueError:  # some builtins have no introspectable signature: let the call decide
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(**kwargs)
+            except TypeError as exc:
+                raise PermanentFailure(f"{action.callable} does not accept {sorted(kwargs)}: {exc}") from None
         outcome = fn(**kwargs)
         return f"{action.callable} returned {_short(outcome)}"
 

@@ -152,6 +152,15 @@ class Inbox:
                 claimed.append(self.get(event_id))
         return claimed
 
+    def extend(self, event_id: int) -> None:
+        """Renew the lease of an event still being processed (a long action must not be taken over)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboxEvent)
+                .where(InboxEvent.id == event_id, InboxEvent.status == EventStatus.PROCESSING.value)
+                .values(lease_until=utcnow() + self.lease)
+            )
+
     def complete(self, event_id: int, result: str) -> None:
         self._set(
             event_id,

@@ -6,9 +6,10 @@ workers may share one database: claims are leases, so a worker that dies leaves 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -54,6 +55,31 @@ class InboxWorker:
 
     def process(self, row: InboxEvent) -> EventStatus:
         """Run one claimed event to its next state. Never raises for the event's own failures."""
+        with self._lease_kept(row.id):
+            return self._process(row)
+
+    @contextlib.contextmanager
+    def _lease_kept(self, event_id: int) -> Iterator[None]:
+        """Renew the lease every third of its length while the action runs."""
+        done = threading.Event()
+        interval = self.inbox.lease.total_seconds() / 3
+
+        def renew() -> None:
+            while not done.wait(interval):
+                try:
+                    self.inbox.extend(event_id)
+                except Exception:
+                    log.warning("could not renew the lease of webhook event %s", event_id)
+
+        keeper = threading.Thread(target=renew, name=f"lexflow-webhook-lease-{event_id}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
+
+    def _process(self, row: InboxEvent) -> EventStatus:
         try:
             event = row.to_event()
             action = self.config.route_for(event.event_type)

@@ -98,3 +98,10 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> A
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def slow(seconds: float) -> str:
+    """A mapped callable that takes its time (an action longer than a lease or than Lexware's 5 s)."""
+    time.sleep(seconds)
+    CALLS.append({"slept": seconds})
+    return "slept"

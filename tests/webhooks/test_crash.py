@@ -62,3 +62,28 @@ def test_worker_killed_before_dispatch_loses_nothing_and_dispatches_once(db_url:
     assert [c["event"].resource_id for c in helpers.CALLS] == ["voucher-9"]
     row = inbox.get(event_id)
     assert row.status == EventStatus.DONE and row.attempts == 2
+
+
+def test_a_long_action_keeps_its_lease(db_url: str) -> None:
+    inbox = Inbox(db_url, lease=0.3)
+    body = event_body(event_type="payment.changed", resource_id="slow-1")
+    from lexflow.webhooks.events import WebhookEvent
+
+    inbox.store(WebhookEvent.model_validate_json(body), body)
+    config = WebhookConfig(
+        routes={
+            "payment.changed": CallableAction(
+                callable="tests.webhooks.helpers:slow", parameters={"seconds": 0.8}, refetch=False
+            )
+        }
+    )
+    busy = InboxWorker(inbox, config, client_factory=lambda: None)
+    other = InboxWorker(inbox, config, client_factory=lambda: None)
+    import threading
+
+    thread = threading.Thread(target=busy.drain)
+    thread.start()
+    time.sleep(0.5)  # past the first lease: without renewal the other worker would take the event
+    assert other.drain() == 0
+    thread.join()
+    assert inbox.list()[0].status == EventStatus.DONE and inbox.list()[0].attempts == 1

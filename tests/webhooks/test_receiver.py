@@ -148,7 +148,9 @@ def test_5xx_only_when_the_event_cannot_be_stored(db_url: str, keys: KeyPair) ->
 def test_answer_does_not_wait_for_a_slow_action(db_url: str, keys: KeyPair) -> None:
     config = WebhookConfig(
         routes={
-            "invoice.status.changed": CallableAction(callable="time:sleep", parameters={"secs": 1.5}, refetch=False)
+            "invoice.status.changed": CallableAction(
+                callable="tests.webhooks.helpers:slow", parameters={"seconds": 1.5}, refetch=False
+            )
         }
     )
     inbox = Inbox(db_url)
