@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lexflow.actions.cli import app as actions_app
+from lexflow.actions.cli import mcp_command
 from lexflow.approvals.cli import app as approvals_app
 from lexflow.audit.cli import app as audit_app
 from lexflow.banking.cli import app as banking_app
@@ -18,6 +19,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(banking_app, name="bank")
 app.add_typer(webhooks_app, name="webhooks")
+app.command("mcp")(mcp_command)
 
 
 def main() -> None:

@@ -1,5 +1,186 @@
-"""`lexflow actions ...` commands."""
+"""`lexflow actions ...` and the root-level `lexflow mcp` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="actions commands", no_args_is_help=True)
+app = typer.Typer(help="The action catalogue: list, inspect, run and export agent tools.", no_args_is_help=True)
+
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Credential profile (LEXFLOW_PROFILE, else 'default': read-only).")
+]
+
+
+def _split(values: str | None) -> list[str] | None:
+    return [v.strip() for v in values.split(",") if v.strip()] if values else None
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command("list")
+def list_(
+    read_only: Annotated[bool, typer.Option("--read-only", help="Only actions that change nothing.")] = False,
+    group: Annotated[str | None, typer.Option(help="'business' or 'operations'.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """All actions with scope and effect."""
+    from lexflow.actions import registry
+
+    actions = [a for a in registry.select(read_only=read_only) if not group or a.group == group]
+    if as_json:
+        rows = [
+            {"name": a.name, "group": a.group, "scope": a.scope, "effect": a.effect, "idempotent": a.idempotent}
+            for a in actions
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "scope", "effect", "description", title=f"{len(actions)} actions")
+    for a in actions:
+        table.add_row(a.name, a.scope, a.effect, a.description.split(". ")[0])
+    Console().print(table)
+
+
+@app.command()
+def schema(
+    name: str,
+    part: Annotated[str, typer.Option(help="input, output or both.")] = "both",
+) -> None:
+    """The JSON Schema of an action's input and output."""
+    from lexflow.actions import UnknownAction, registry
+
+    try:
+        action = registry.get(name)
+    except UnknownAction as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    doc: dict[str, Any] = {
+        "name": action.name,
+        "description": action.description,
+        "scope": action.scope,
+        "effect": action.effect,
+        "idempotent": action.idempotent,
+        "examples": list(action.examples),
+    }
+    if part in ("input", "both"):
+        doc["input"] = action.input_schema()
+    if part in ("output", "both"):
+        doc["output"] = action.output_schema()
+    typer.echo(json.dumps(doc if part == "both" else doc[part], indent=2, ensure_ascii=False))
+
+
+def _read_input(value: str) -> Any:
+    if value.startswith("@"):
+        text = sys.stdin.read() if value == "@-" else Path(value[1:]).expanduser().read_text(encoding="utf-8")
+    else:
+        text = value
+    try:
+        return json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"--input is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+@app.command("run")
+def run_(
+    name: str,
+    input: Annotated[str, typer.Option("--input", "-i", help="JSON, @file.json or @- for stdin.")] = "{}",
+    profile: ProfileOpt = None,
+    approval_ref: Annotated[str | None, typer.Option(help="Approval reference for irreversible actions.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who acts (default: your login name).")] = None,
+) -> None:
+    """Run one action; the result is JSON on stdout, the backend and any error on stderr."""
+    from lexflow.actions import ActionError, Actor, resolve_profile, run
+    from lexflow.actions.runner import client_for, default_actor
+
+    data = _read_input(input)
+    try:
+        prof = resolve_profile(profile)
+    except (ValueError, FileNotFoundError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    made: list[Any] = []
+
+    def factory() -> Any:  # only a call that passed the policy gets a client (and the backend line)
+        client = client_for(prof)
+        made.append(client)
+        _err(f"backend: {getattr(client, 'backend_description', 'Lexware Office API')}")
+        return client
+
+    try:
+        output = run(
+            name,
+            data,
+            actor=Actor.user(actor) if actor else default_actor(),
+            profile=prof,
+            client_factory=factory,
+            approval_ref=approval_ref,
+        )
+    except ActionError as exc:
+        _err(f"{exc.code}: {exc}")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        from lexflow.audit import redact_text
+
+        secrets = [prof.api_key.get_secret_value()] if prof.api_key else []
+        _err(redact_text(f"{type(exc).__name__}: {exc}", secrets))
+        raise typer.Exit(1) from None
+    finally:
+        for client in made:
+            client.close()
+    typer.echo(output.model_dump_json(by_alias=True, indent=2))
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", "-f", help="openai, anthropic or mcp.")] = "openai",
+    only: Annotated[str | None, typer.Option(help="Comma-separated action names.")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only")] = False,
+) -> None:
+    """Tool schemas for agent frameworks."""
+    from lexflow.actions import UnknownAction
+    from lexflow.actions.export import export_tools
+
+    if format not in ("openai", "anthropic", "mcp"):
+        raise typer.BadParameter("use openai, anthropic or mcp", param_hint="--format")
+    try:
+        tools = export_tools(format, _split(only), read_only)  # type: ignore[arg-type]
+    except UnknownAction as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"tools": tools} if format == "mcp" else tools, indent=2, ensure_ascii=False))
+
+
+def mcp_command(
+    transport: Annotated[str, typer.Option(help="stdio or http (streamable HTTP).")] = "stdio",
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8765,
+    only: Annotated[str | None, typer.Option(help="Expose only these actions (comma-separated).")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Expose only read-only actions.")] = False,
+    profile: ProfileOpt = None,
+    agent: Annotated[str, typer.Option(help="Agent name recorded in the audit trail.")] = "mcp-agent",
+) -> None:
+    """Serve the action catalogue to agents over MCP (stdio or streamable HTTP)."""
+    from lexflow.actions import UnknownAction
+    from lexflow.actions.mcp import create_server, serve_http, serve_stdio
+
+    try:
+        server = create_server(only=_split(only), read_only=read_only, profile=profile, agent=agent)
+    except (UnknownAction, ValueError, FileNotFoundError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    if transport == "stdio":
+        serve_stdio(server)
+    elif transport == "http":
+        _err(f"MCP (streamable HTTP) on http://{host}:{port}/mcp")
+        serve_http(server, host=host, port=port)
+    else:
+        raise typer.BadParameter("use stdio or http", param_hint="--transport")

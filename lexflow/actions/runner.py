@@ -6,6 +6,7 @@ import getpass
 import json
 import re
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from functools import lru_cache
 from typing import Any
@@ -22,8 +23,14 @@ _MAX_IDS = 100
 
 
 @lru_cache(maxsize=8)
-def _trail(url: str | None) -> AuditTrail:
+def _cached_trail(url: str) -> AuditTrail:
     return AuditTrail(url)
+
+
+def _trail(url: str | None) -> AuditTrail:
+    from lexflow.settings import get_settings
+
+    return _cached_trail(url or get_settings().database_url)
 
 
 def default_actor() -> Actor:
@@ -110,6 +117,7 @@ def run(
     actor: Actor | None = None,
     profile: Profile | str | None = None,
     client: Any = None,
+    client_factory: Callable[[], Any] | None = None,
     approval_ref: str | None = None,
     trail: AuditTrail | None = None,
     audit_url: str | None = None,
@@ -118,7 +126,8 @@ def run(
     """Run one action and append exactly one audit record, whatever the outcome.
 
     Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired` (all `ActionError`), or the client's `LexwareError`.
-    Without `client`, one is made from the profile and closed afterwards.
+    Without `client`, `client_factory()` supplies one (a shared, long-lived client; not closed here), else one is
+    made from the profile and closed afterwards. Either way no client is created for a refused call.
     """
     action = registry.get(name)
     actor = actor or default_actor()
@@ -156,7 +165,9 @@ def run(
         raise
 
     with ExitStack() as stack:
-        if client is None:
+        if client is None and client_factory is not None:
+            client = client_factory()
+        elif client is None:
             client = client_for(prof)
             stack.callback(client.close)
         with collect_calls(client) as calls:

@@ -1,0 +1,129 @@
+"""`lexflow mcp`: the action registry as an MCP server (official `mcp` SDK, low-level Server), stdio or HTTP.
+
+Every tool call goes through `lexflow.actions.run`, so policy, approvals and the audit trail apply to agents
+exactly as to people. Tools carry annotations (readOnlyHint, destructiveHint, idempotentHint); `only` and
+`read_only` shrink the list for agents with small contexts. Nothing is printed to stdout (it is the wire).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server import Server
+
+from lexflow.actions.errors import ActionError
+from lexflow.actions.export import tool_description, tool_input_schema
+from lexflow.actions.policy import Profile, resolve_profile
+from lexflow.actions.registry import Action, registry
+from lexflow.actions.runner import client_for, run
+from lexflow.audit import Actor, redact_text
+
+
+def _tool(action: Action) -> types.Tool:
+    hints = action.annotations()
+    return types.Tool(
+        name=action.name,
+        description=tool_description(action),
+        input_schema=tool_input_schema(action),
+        output_schema=action.output_schema(),
+        annotations=types.ToolAnnotations(
+            title=action.name.replace("_", " "),
+            read_only_hint=hints["readOnlyHint"],
+            destructive_hint=hints["destructiveHint"],
+            idempotent_hint=hints["idempotentHint"],
+            open_world_hint=hints["openWorldHint"],
+        ),
+    )
+
+
+def create_server(
+    *,
+    only: list[str] | None = None,
+    read_only: bool = False,
+    profile: Profile | str | None = None,
+    agent: str = "mcp-agent",
+    client: Any = None,
+    audit_url: str | None = None,
+) -> Server[Any]:
+    """An MCP server exposing the selected actions. One Lexware client is shared by all calls (one rate limit)."""
+    actions = {a.name: a for a in registry.select(only, read_only)}
+    prof = resolve_profile(profile)
+    tools = [_tool(a) for a in actions.values()]
+    state: dict[str, Any] = {"client": client}
+    lock = threading.Lock()
+
+    def get_client() -> Any:
+        with lock:
+            if state["client"] is None:
+                state["client"] = client_for(prof)
+            return state["client"]
+
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        action = actions.get(params.name)
+        if action is None:
+            return _error(f"Unknown tool {params.name!r}; this server exposes: {', '.join(actions)}.")
+        args = dict(params.arguments or {})
+        approval_ref = args.pop("approval_ref", None)
+
+        def call() -> Any:
+            return run(
+                action.name,
+                args,
+                actor=Actor.agent(agent),
+                profile=prof,
+                client_factory=get_client,
+                approval_ref=approval_ref,
+                audit_url=audit_url,
+            )
+
+        try:
+            output = await anyio.to_thread.run_sync(call)
+        except ActionError as exc:
+            return _error(f"{exc.code}: {exc}")
+        except Exception as exc:  # Lexware errors and the like: tell the agent, it can often correct itself
+            secrets = [prof.api_key.get_secret_value()] if prof.api_key else []
+            return _error(redact_text(f"{type(exc).__name__}: {exc}", secrets))
+        data = output.model_dump(mode="json", by_alias=True)
+        return types.CallToolResult(
+            content=[types.TextContent(text=json.dumps(data, ensure_ascii=False))], structured_content=data
+        )
+
+    return Server(
+        "lexflow",
+        version="0.1.0",
+        instructions=(
+            "Lexware Office bookkeeping actions. Prefer the business actions (upsert_customer, preview_invoice, "
+            "create_invoice, open_items, ...) over raw <resource>_<operation> tools. Irreversible tools may need an "
+            "approval_ref. The API cannot mark invoices paid, void or delete documents, or send e-mail."
+        ),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+def _error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
+
+
+def serve_stdio(server: Server[Any]) -> None:
+    from mcp.server.stdio import stdio_server
+
+    async def main() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    anyio.run(main)
+
+
+def serve_http(server: Server[Any], host: str = "127.0.0.1", port: int = 8765, path: str = "/mcp") -> None:
+    import uvicorn
+
+    app = server.streamable_http_app(streamable_http_path=path, host=host)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

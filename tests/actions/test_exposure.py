@@ -1,0 +1,78 @@
+"""CLI and MCP exposure that needs no Lexware backend (policy refusals happen before any client exists)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import Client
+from typer.testing import CliRunner
+
+from lexflow.actions import registry
+from lexflow.actions.mcp import create_server
+from lexflow.audit import AuditTrail
+from lexflow.cli import app
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+@pytest.fixture
+def audit_env(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/audit.db"
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)
+    monkeypatch.delenv("LEXFLOW_PROFILES_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from lexflow.settings import get_settings
+
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def test_cli_list_schema_export():
+    out = runner.invoke(app, ["actions", "list", "--json"])
+    assert out.exit_code == 0
+    assert {r["name"] for r in json.loads(out.output)} == set(registry.names())
+    ro = json.loads(runner.invoke(app, ["actions", "list", "--json", "--read-only"]).output)
+    assert ro and all(r["effect"] == "read" for r in ro)
+    for action in registry:
+        out = runner.invoke(app, ["actions", "schema", action.name])
+        assert out.exit_code == 0, action.name
+        assert json.loads(out.output)["input"] == action.input_schema()
+    bad = runner.invoke(app, ["actions", "schema", "upsert_custmer"])
+    assert bad.exit_code == 2 and "upsert_customer" in bad.output
+    mcp = json.loads(
+        runner.invoke(app, ["actions", "export", "--format", "mcp", "--only", "open_items,contacts_get"]).output
+    )
+    assert [t["name"] for t in mcp["tools"]] == ["open_items", "contacts_get"]
+
+
+def test_cli_run_denied_is_audited(audit_env, tmp_path):
+    payload = tmp_path / "in.json"
+    payload.write_text(json.dumps({"name": "Muster GmbH"}))
+    out = runner.invoke(app, ["actions", "run", "upsert_customer", "--input", f"@{payload}", "--actor", "carol"])
+    assert out.exit_code == 2 and "denied" in out.output and "contacts:write" in out.output
+    (rec,) = AuditTrail(audit_env).list()
+    assert rec.actor.name == "carol" and rec.outcome == "denied"
+
+
+async def test_mcp_in_process_tools_annotations_and_denial(audit_env):
+    server = create_server(only=["contacts_get", "create_invoice", "upsert_customer"], agent="test-agent")
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert set(tools) == {"contacts_get", "create_invoice", "upsert_customer"}
+        assert tools["contacts_get"].annotations.read_only_hint is True
+        assert tools["create_invoice"].annotations.destructive_hint is True
+        assert "approval_ref" in tools["create_invoice"].input_schema["properties"]
+        result = await client.call_tool("upsert_customer", {"name": "Muster GmbH"})
+        assert result.is_error and "contacts:write" in result.content[0].text
+    (rec,) = AuditTrail(audit_env).list()
+    assert rec.actor.kind == "agent" and rec.actor.name == "test-agent" and rec.outcome == "denied"
+
+
+async def test_mcp_read_only_flag_hides_writes():
+    server = create_server(read_only=True)
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+    assert tools and all(t.annotations.read_only_hint for t in tools)
+    assert "create_invoice" not in {t.name for t in tools}
