@@ -132,10 +132,7 @@ DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
         deployment="notify-invoice-status/default",
         parameters={"invoice_id": "{resourceId}", "status": "{resource[voucherStatus]}"},
     ),
-    "voucher.created": DeploymentAction(
-        deployment="log-expense-continue/default",
-        parameters={"voucher_id": "{resourceId}"},
-    ),
+    "voucher.created": CallableAction(callable="lexflow.webhooks.waiting:continue_waiting_runs"),
     "contact.changed": DeploymentAction(
         deployment="crm-contact-sync/default",
         parameters={"contact_id": "{resourceId}"},

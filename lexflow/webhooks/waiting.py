@@ -1,0 +1,158 @@
+"""Flow runs that wait for a Lexware event, and the webhook action that continues them.
+
+`log_expense` uploads a receipt and must wait until OCR has produced the voucher (`voucher.created`). Inside the
+flow, `wait_for_event("voucher.created", voucher_id)` registers the run as a waiter and pauses it; the route
+`voucher.created → lexflow.webhooks.waiting:continue_waiting_runs` resumes it with the event as typed input.
+
+Races are closed on both sides: an event that arrived before the flow asked is found in the inbox (no pause at
+all), and a resume that comes before the pause fails retryably, so the inbox worker tries again a moment later.
+Prefect is imported only inside the functions (this is the Prefect-facing edge of the webhooks package).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.inbox import InboxEvent, utcnow
+
+
+class EventWaiter(Base):
+    """A flow run waiting for one event on one resource."""
+
+    __tablename__ = "webhook_waiters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    flow_run_id: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EventArrived(BaseModel):
+    """What a waiting run receives (its fields form the Prefect run-input schema; the UI can resume by hand too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: str
+    resource_id: str
+    event_date: str
+    resource: dict[str, Any] | None = None
+
+
+class RunNotPausedYet(RuntimeError):
+    """The waiter registered but has not paused yet; the inbox worker retries shortly."""
+
+
+def _sessions(database_url: str | None) -> Any:
+    from lexflow.settings import get_settings
+
+    engine = get_engine(database_url or get_settings().database_url)
+    init_db(engine)
+    return session_factory(engine)
+
+
+def pause_key(event_type: str, resource_id: str) -> str:
+    """Prefect pause keys allow lowercase letters, digits and dashes only."""
+    raw = f"lexware-{event_type}-{resource_id}".lower()
+    return "".join(c if c.isalnum() or c == "-" else "-" for c in raw)
+
+
+def wait_for_event(
+    event_type: str,
+    resource_id: str,
+    *,
+    timeout: int = 3600,
+    poll_interval: int = 10,
+    database_url: str | None = None,
+) -> EventArrived:
+    """Call inside a flow: returns when the event arrives; raises `prefect.exceptions.FlowPauseTimeout` after `timeout`.
+
+    The run stays alive while paused (`pause_flow_run`), which suits minutes of OCR, not days.
+    """
+    from prefect.flow_runs import pause_flow_run
+    from prefect.runtime import flow_run
+
+    event_type = event_type.lower()
+    sessions = _sessions(database_url)
+    with sessions.begin() as session:
+        arrived = session.execute(
+            select(InboxEvent)
+            .where(InboxEvent.event_type == event_type, InboxEvent.resource_id == resource_id)
+            .order_by(InboxEvent.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        session.add(
+            EventWaiter(
+                event_type=event_type,
+                resource_id=resource_id,
+                flow_run_id=str(flow_run.id),
+                registered_at=utcnow(),
+                resolved_at=utcnow() if arrived else None,
+                outcome="event had already arrived" if arrived else None,
+            )
+        )
+    if arrived is not None:
+        return EventArrived(event_type=event_type, resource_id=resource_id, event_date=arrived.event_date)
+    received = pause_flow_run(
+        wait_for_input=EventArrived,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        key=pause_key(event_type, resource_id),
+    )
+    return EventArrived.model_validate(received.model_dump(include=set(EventArrived.model_fields)))
+
+
+def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None) -> str:
+    """Webhook action: resume every run waiting for this event. Idempotent: resolved waiters are skipped."""
+    from prefect import get_client
+    from prefect.exceptions import NotPausedError, ObjectNotFound
+    from prefect.flow_runs import resume_flow_run
+
+    sessions = _sessions(database_url)
+    with sessions() as session:
+        waiters = (
+            session.execute(
+                select(EventWaiter).where(
+                    EventWaiter.event_type == event.event_type,
+                    EventWaiter.resource_id == event.resource_id,
+                    EventWaiter.resolved_at.is_(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if not waiters:
+        return "no run is waiting (a later wait_for_event finds this event in the inbox)"
+    payload = EventArrived(
+        event_type=event.event_type, resource_id=event.resource_id, event_date=event.event_date, resource=resource
+    ).model_dump(mode="json")
+    resumed: list[str] = []
+    for waiter in waiters:
+        try:
+            resume_flow_run(UUID(waiter.flow_run_id), run_input=payload)
+            outcome = "resumed"
+        except (NotPausedError, ObjectNotFound) as exc:
+            with get_client(sync_client=True) as client:
+                try:
+                    state = client.read_flow_run(UUID(waiter.flow_run_id)).state
+                except ObjectNotFound:
+                    state = None
+            if state is not None and not state.is_final():
+                raise RunNotPausedYet(f"flow run {waiter.flow_run_id} is {state.type.value}, not paused yet") from exc
+            outcome = f"run already finished ({state.type.value if state else 'deleted'})"
+        with sessions.begin() as session:
+            session.execute(
+                update(EventWaiter).where(EventWaiter.id == waiter.id).values(resolved_at=utcnow(), outcome=outcome)
+            )
+        resumed.append(f"{waiter.flow_run_id}: {outcome}")
+    return "; ".join(resumed)
