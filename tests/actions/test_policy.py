@@ -93,3 +93,14 @@ def test_profiles_file_toml_and_yaml(tmp_path, monkeypatch):
     yml = tmp_path / "profiles.yaml"
     yml.write_text("profiles:\n  alice:\n    scopes: ['contacts:write']\n")
     assert load_profiles(yml)["alice"].grants("contacts:read")
+
+
+def test_prefect_block_converts_to_profile_without_leaking_the_key():
+    from lexflow.actions.blocks import LexflowProfile
+
+    block = LexflowProfile(scopes=["*:read", "invoices:write"], api_key=API_KEY)
+    profile = block.to_profile("prod")
+    assert profile.name == "prod" and profile.grants("invoices:write") and not profile.grants("contacts:write")
+    assert profile.needs_approval("irreversible")
+    assert profile.api_key is not None and profile.api_key.get_secret_value() == API_KEY
+    assert API_KEY not in repr(block) and API_KEY not in repr(profile)
