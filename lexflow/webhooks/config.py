@@ -128,10 +128,7 @@ DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
         callable="lexflow.banking.ledger:confirm_payment",
         parameters={"voucher_id": "{resourceId}", "payment": "{resource}"},
     ),
-    "invoice.status.changed": DeploymentAction(
-        deployment="notify-invoice-status/default",
-        parameters={"invoice_id": "{resourceId}", "status": "{resource[voucherStatus]}"},
-    ),
+    "invoice.status.changed": CallableAction(callable="lexflow.webhooks.notify:notify_invoice_status"),
     "voucher.created": CallableAction(callable="lexflow.webhooks.waiting:continue_waiting_runs"),
     "contact.changed": DeploymentAction(
         deployment="crm-contact-sync/default",
