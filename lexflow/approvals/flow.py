@@ -1,0 +1,190 @@
+"""`request_approval`: ask, then wait for a typed decision inside a Prefect flow run.
+
+Posts the question to Slack (when configured), records it, and pauses the run with `ApprovalDecision` as the
+`wait_for_input` model, so the Slack receiver and the Prefect UI resume form answer through the same schema.
+Under a deployment, long waits suspend the run instead (the process exits; results must be persisted so nothing
+before the approval runs twice, notes §1).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from datetime import timedelta
+from typing import Any, Literal
+
+from lexflow.approvals import messages
+from lexflow.approvals.decision import ApprovalDecision
+from lexflow.approvals.models import DecisionRequest
+from lexflow.approvals.service import Decider, request_record
+from lexflow.approvals.settings import SlackApprovalSettings
+from lexflow.approvals.store import PendingApproval, utcnow
+
+Mode = Literal["auto", "pause", "suspend"]
+
+#: Waits longer than this suspend under a deployment (mode="auto"); shorter ones keep the process and pause.
+SUSPEND_AFTER = timedelta(minutes=15)
+#: How long the pause outlives the expiry, so the scheduled rejection (not a pause timeout) ends the wait.
+PAUSE_GRACE = timedelta(seconds=60)
+
+
+def _settings(settings: Any) -> SlackApprovalSettings:
+    if settings is None:
+        return SlackApprovalSettings()
+    if isinstance(settings, SlackApprovalSettings):
+        return settings
+    to_settings = getattr(settings, "to_settings", None)  # the Prefect Block
+    if callable(to_settings):
+        return to_settings()
+    raise TypeError(f"settings: expected SlackApprovalSettings or SlackApprovalBlock, got {type(settings).__name__}")
+
+
+def choose_mode(mode: Mode, expires_in: timedelta, *, deployment_id: str | None, parent_run_id: str | None) -> str:
+    """pause or suspend. Suspend needs a deployment and a top-level run (the server refuses otherwise)."""
+    if mode == "suspend" and (deployment_id is None or parent_run_id is not None):
+        raise ValueError(
+            "mode='suspend': Prefect can only suspend top-level runs of a deployment; use mode='pause' or 'auto'"
+        )
+    if mode == "auto":
+        long_wait = expires_in > SUSPEND_AFTER
+        return "suspend" if long_wait and deployment_id and parent_run_id is None else "pause"
+    return mode
+
+
+def _description(request: DecisionRequest, p: PendingApproval) -> str:
+    s = request.summary
+    lines = [f"### {request.subject}", ""]
+    lines += [f"- **{f.label}**: {f.value}" for f in s.fields]
+    if s.due_date:
+        lines.append(f"- **Due date**: {s.due_date.isoformat()}")
+    for line in s.lines:
+        lines.append(f"- {line.description}: {messages.money(line.amount)}")
+    if s.totals:
+        t = s.totals
+        lines.append(
+            f"\n**Net** {messages.money(t.net)} · **Tax** {messages.money(t.tax)} · **Gross** {messages.money(t.gross)}"
+        )
+    lines.append(f"\nExpires {p.expires_at:%Y-%m-%d %H:%M} UTC. Set *approved*, your name as *approver*, and a reason.")
+    return "\n".join(lines)
+
+
+def request_approval(
+    request: DecisionRequest,
+    *,
+    settings: Any = None,
+    poll_interval: float | None = None,
+    mode: Mode = "auto",
+    slack: Any = None,
+) -> ApprovalDecision:
+    """Ask for a decision and wait for it. Call from inside a flow run, before the irreversible step.
+
+    Returns the decision (approved or not; `decision.expired` when nobody answered in time: the request is then
+    rejected by a scheduled rejection so the run ends cleanly). With no Slack configured only the Prefect UI form
+    can answer, and a log line says so. `settings`: `SlackApprovalSettings`, a `SlackApprovalBlock`, or None (env).
+    """
+    from prefect import runtime
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
+    from prefect.logging import get_run_logger
+
+    cfg = _settings(settings)
+    logger = get_run_logger()
+    flow_run_id = runtime.flow_run.id
+    if flow_run_id is None:
+        raise RuntimeError("request_approval must be called inside a Prefect flow run (it pauses that run)")
+    approvers = list(request.approvers or cfg.approvers)
+    decider = Decider(cfg, slack=slack)
+    if decider.slack is not None and not approvers:
+        raise ValueError(
+            "approvers: empty. Set DecisionRequest.approvers or LEXFLOW_SLACK_APPROVERS (Slack user ids U… or "
+            "user-group ids S…); without approvers nobody could decide in Slack"
+        )
+    how = choose_mode(
+        mode, request.expires_in, deployment_id=runtime.deployment.id, parent_run_id=runtime.flow_run.parent_flow_run_id
+    )
+
+    p = decider.store.find(str(flow_run_id), request.pause_key)
+    if p is None:  # first time (a resumed suspended run comes back here and must not ask again)
+        p = decider.store.add(
+            request, flow_run_id=str(flow_run_id), approvers=approvers, ui_url=runtime.flow_run.ui_url
+        )
+        if decider.slack is not None:
+            p = decider.post(p)
+            logger.info("Decision request %r posted to Slack (%s); waiting (%s).", request.subject, p.channel, how)
+        else:
+            logger.warning(
+                "Slack is not configured (LEXFLOW_SLACK_BOT_TOKEN / LEXFLOW_SLACK_CHANNEL): approve or reject %r in "
+                "the Prefect UI: %s",
+                request.subject,
+                p.ui_url,
+            )
+        _artifact(request, p)
+        decider.audit(
+            "requested",
+            p,
+            actor=f"flow:{runtime.flow_run.flow_name or 'flow'}",
+            via=how,
+            slack=decider.slack is not None,
+            **request_record(request, str(flow_run_id)),
+        )
+
+    wait_for = ApprovalDecision.with_initial_data(description=_description(request, p))
+    timeout = math.ceil((p.expires_at - utcnow() + PAUSE_GRACE).total_seconds())
+    timers: list[threading.Timer] = []
+    try:
+        if how == "suspend":
+            decision = suspend_flow_run(wait_for_input=wait_for, timeout=max(timeout, 1), key=p.pause_key)
+        else:
+            timers = _start_timers(decider, p)
+            decision = pause_flow_run(  # type: ignore[call-overload]
+                wait_for_input=wait_for,
+                timeout=max(timeout, 1),
+                poll_interval=poll_interval or cfg.poll_interval,  # type: ignore[arg-type]  # floats work (sleep)
+                key=p.pause_key,
+            )
+    except FlowPauseTimeout:
+        decider.after_pause_timeout(p)
+        logger.error("Nobody decided %r in time; the request expired and nothing was done.", request.subject)
+        raise
+    finally:
+        for t in timers:
+            t.cancel()
+    assert decision is not None
+    decision = ApprovalDecision.model_validate(decision.model_dump(include={"approved", "approver", "reason"}))
+    decider.settle_from_flow(p, decision)
+    logger.info(
+        "Decision on %r: %s by %s", request.subject, "approved" if decision.approved else "rejected", decision.approver
+    )
+    return decision
+
+
+def _start_timers(decider: Decider, p: PendingApproval) -> list[threading.Timer]:
+    """While the process waits (pause), it sends the half-time reminder and the scheduled rejection itself,
+    so expiry works without a receiver; with one running, the store's compare-and-set lets only one act."""
+    timers = []
+    now = utcnow()
+    if decider.settings.reminder and p.reminded_at is None:
+        timers.append(threading.Timer(max((p.half_time - now).total_seconds(), 0), decider.remind, args=(p,)))
+
+    def _expire() -> None:
+        fresh = decider.store.get(p.id)
+        if fresh is not None and fresh.state == "pending":
+            decider.expire(fresh)
+
+    timers.append(threading.Timer(max((p.expires_at - now).total_seconds(), 0), _expire))
+    for t in timers:
+        t.daemon = True
+        t.start()
+    return timers
+
+
+def _artifact(request: DecisionRequest, p: PendingApproval) -> None:
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(
+            markdown=_description(request, p), key=f"approval-{p.pause_key}"[:100], description="Decision request"
+        )
+    except Exception as exc:  # an artifact is a nicety; the request stands without it
+        logging.getLogger("lexflow.approvals").warning("artifact for approval %s failed: %s", p.id, exc)

@@ -1,0 +1,293 @@
+"""Deciding a request: the one place that checks approvers, resumes the flow run, updates Slack and audits.
+
+Used by the Slack receiver (clicks, modal submissions, the expiry/reminder sweep) and by the waiting flow itself
+(its own expiry timer, decisions that came through the Prefect UI, a pause that timed out). Every state change
+goes through `ApprovalStore.claim` first, so exactly one of them wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from lexflow.approvals import messages
+from lexflow.approvals.models import DecisionRequest
+from lexflow.approvals.settings import SlackApprovalSettings
+from lexflow.approvals.store import ApprovalStore, PendingApproval, State, utcnow
+
+log = logging.getLogger("lexflow.approvals")
+
+EXPIRED_BY = "lexflow-expiry"  # same value as decision.EXPIRED_BY (kept here so this module needs no Prefect)
+
+Status = Literal["decided", "modal", "not_approver", "already_decided", "expired", "not_found", "error"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    text: str
+    approval: PendingApproval | None = None
+
+
+def _fmt(ts: datetime | None) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else "?"
+
+
+class Decider:
+    """Decisions for requests in one store, with an optional Slack client (None: Prefect UI only)."""
+
+    def __init__(self, settings: SlackApprovalSettings, store: ApprovalStore | None = None, slack: Any = None) -> None:
+        self.settings = settings
+        self.store = store or ApprovalStore(settings.resolved_database_url())
+        if slack is None and settings.slack_configured:
+            slack = settings.web_client()
+        self.slack = slack
+        self._groups: dict[str, tuple[float, set[str]]] = {}
+        self._audit: Any = None
+        self._audit_lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------------------------- approvers
+    def group_members(self, group_id: str) -> set[str]:
+        """Members of a Slack user group (`usergroups.users.list`), cached for a minute."""
+        cached = self._groups.get(group_id)
+        if cached and time.monotonic() - cached[0] < 60:
+            return cached[1]
+        if self.slack is None:
+            return set()
+        resp = self.slack.usergroups_users_list(usergroup=group_id)
+        members = set(resp.get("users") or [])
+        self._groups[group_id] = (time.monotonic(), members)
+        return members
+
+    def is_approver(self, user: str, approvers: list[str]) -> bool:
+        if user in approvers:
+            return True
+        for group in (a for a in approvers if a.startswith("S")):
+            try:
+                if user in self.group_members(group):
+                    return True
+            except Exception as exc:  # Slack down: refuse rather than let anyone through
+                log.warning("could not read members of user group %s: %s", group, type(exc).__name__)
+        return False
+
+    # ------------------------------------------------------------------------------------------------- audit
+    def audit(self, action: str, p: PendingApproval, *, actor: str, outcome: str = "ok", **data: Any) -> None:
+        """Record through `lexflow.audit`; an audit failure is logged loudly but never loses a decision."""
+        try:
+            from lexflow.audit import Actor, AuditRecord, AuditTrail
+
+            with self._audit_lock:
+                if self._audit is None:
+                    self._audit = AuditTrail(self.store.engine.url.render_as_string(hide_password=False))
+            if actor.startswith("flow:"):
+                who = Actor.flow(p.flow_run_id or "?", name=actor.removeprefix("flow:"), ui_url=p.ui_url)
+            elif actor.startswith("slack:"):
+                who = Actor.user(actor)
+            else:
+                who = Actor(kind="user", name=actor)
+            self._audit.record(
+                AuditRecord(
+                    actor=who,
+                    action=f"approval.{p.kind}.{action}",
+                    input={"request_id": p.id, "subject": p.subject, "pause_key": p.pause_key, **data},
+                    resource_ids=[p.flow_run_id] if p.flow_run_id else [],
+                    outcome=outcome,  # type: ignore[arg-type]
+                    approval_ref=p.id,
+                    duration_ms=float(data.get("latency_s", 0.0)) * 1000,
+                )
+            )
+        except Exception:
+            log.exception("audit record for approval %s (%s) failed", p.id, action)
+
+    # ------------------------------------------------------------------------------------------------- slack
+    def _update(self, p: PendingApproval, headline: str, detail: str = "") -> None:
+        if self.slack is None or not (p.channel and p.ts):
+            return
+        text, blocks = messages.outcome_message(p.request, ui_url=p.ui_url, headline=headline, detail=detail)
+        try:
+            self.slack.chat_update(channel=p.channel, ts=p.ts, text=text, blocks=blocks)
+        except Exception as exc:
+            log.warning("chat.update for approval %s failed: %s", p.id, type(exc).__name__)
+
+    def ephemeral(self, channel: str | None, user: str, text: str) -> None:
+        if self.slack is None or not channel:
+            return
+        try:
+            self.slack.chat_postEphemeral(channel=channel, user=user, text=text)
+        except Exception as exc:
+            log.warning("chat.postEphemeral failed: %s", type(exc).__name__)
+
+    def post(self, p: PendingApproval) -> PendingApproval:
+        """Post the question; remembers channel and ts for chat.update."""
+        channel = p.request.channel or self.settings.channel
+        if self.slack is None or not channel:
+            return p
+        text, blocks = messages.request_message(
+            p.request, p.id, approvers=p.approvers, expires_at=p.expires_at, ui_url=p.ui_url
+        )
+        resp = self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        self.store.set_message(p.id, resp["channel"], resp["ts"])
+        return self.store.get(p.id) or p
+
+    # ---------------------------------------------------------------------------------------------- decisions
+    def _already(self, p: PendingApproval) -> Outcome:
+        by = f" by <@{p.decided_by}>" if p.decided_by and p.decided_by != EXPIRED_BY else ""
+        state = "being decided" if p.state == "deciding" else p.state
+        return Outcome("already_decided", f"Already decided: {state}{by} at {_fmt(p.decided_at)}.", p)
+
+    def check(self, request_id: str, user: str) -> Outcome | None:
+        """None if `user` may decide `request_id` now; otherwise why not (already told to the user)."""
+        p = self.store.get(request_id)
+        if p is None:
+            return Outcome("not_found", "This request is unknown to lexflow (was the database reset?).")
+        if p.state != "pending":
+            return self._already(p)
+        if utcnow() >= p.expires_at:
+            return self.expire(p)
+        if not self.is_approver(user, p.approvers):
+            self.audit("refused", p, actor=f"slack:{user}", outcome="denied", user=user)
+            return Outcome("not_approver", "You are not an approver of this request; nothing was changed.", p)
+        return None
+
+    def decide(self, request_id: str, user: str, choice_id: str, reason: str = "") -> Outcome:
+        """A person's decision from Slack: check, claim, resume the flow run, update the message, audit."""
+        refusal = self.check(request_id, user)
+        if refusal is not None:
+            return refusal
+        p = self.store.get(request_id)
+        assert p is not None
+        try:
+            choice = p.request.choice(choice_id)
+        except KeyError as exc:
+            return Outcome("error", str(exc), p)
+        if choice.asks_reason and not reason.strip():
+            return Outcome("error", "Please give a reason.", p)
+        if not self.store.claim(p.id):
+            return self._already(self.store.get(p.id) or p)
+        run_input = {"approved": choice.approves, "approver": user, "reason": reason.strip()}
+        problem = self._resume(p, run_input)
+        if problem is not None:
+            return problem
+        state: State = "approved" if choice.approves else "rejected"
+        done = self.store.finish(p.id, state, decided_by=user, reason=reason.strip() or None)
+        self._update(done, messages.decided_headline(choice, user, done.decided_at or utcnow()), reason.strip())
+        latency = ((done.decided_at or utcnow()) - p.created_at).total_seconds()
+        self.audit(
+            "decided",
+            done,
+            actor=f"slack:{user}",
+            approved=choice.approves,
+            choice=choice.id,
+            approver=user,
+            reason=reason.strip(),
+            via="slack",
+            latency_s=round(latency, 3),
+        )
+        return Outcome("decided", f"{state.capitalize()}.", done)
+
+    def _resume(self, p: PendingApproval, run_input: dict[str, Any]) -> Outcome | None:
+        from prefect.exceptions import FlowPauseTimeout, NotPausedError
+        from prefect.flow_runs import resume_flow_run
+
+        if p.flow_run_id is None:
+            return None
+        try:
+            resume_flow_run(p.flow_run_id, run_input=run_input)  # type: ignore[arg-type]
+        except NotPausedError:
+            done = self.store.finish(p.id, "failed", reason="the flow run was no longer paused")
+            self._update(done, "Could not be applied: the flow run is no longer paused", "")
+            return Outcome("error", "The flow run is no longer paused; nothing was changed.", done)
+        except FlowPauseTimeout:
+            return self._expired(p, resumed=False)
+        except Exception as exc:
+            self.store.release(p.id)
+            log.warning("resuming flow run %s failed: %s", p.flow_run_id, exc)
+            return Outcome("error", f"Could not resume the flow run ({type(exc).__name__}); try again.", p)
+        return None
+
+    # ---------------------------------------------------------------------------------------- expiry, reminder
+    def expire(self, p: PendingApproval) -> Outcome:
+        """Scheduled rejection: resume the run with approved=False so it ends cleanly, message → expired."""
+        if not self.store.claim(p.id):
+            return self._already(self.store.get(p.id) or p)
+        reason = f"expired: no decision by {_fmt(p.expires_at)}"
+        problem = self._resume(p, {"approved": False, "approver": EXPIRED_BY, "reason": reason})
+        if problem is not None and problem.status != "expired":
+            return problem
+        return self._expired(p, resumed=problem is None)
+
+    def _expired(self, p: PendingApproval, *, resumed: bool) -> Outcome:
+        done = self.store.finish(p.id, "expired", decided_by=EXPIRED_BY, reason="no decision in time")
+        self._update(done, f"Expired at {_fmt(p.expires_at)}: nothing was created", "")
+        self.audit("expired", done, actor="lexflow-expiry", resumed=resumed, expires_at=p.expires_at.isoformat())
+        return Outcome("expired", "This request has expired; nothing was created.", done)
+
+    def after_pause_timeout(self, p: PendingApproval) -> None:
+        """The pause timed out before anyone (or the timer) answered: mark it expired, the run ends Failed."""
+        if self.store.claim(p.id):
+            self._expired(p, resumed=False)
+
+    def remind(self, p: PendingApproval) -> bool:
+        """One reminder in the message's thread at half time."""
+        if not self.store.mark_reminded(p.id):
+            return False
+        if self.slack is not None and p.channel and p.ts:
+            try:
+                self.slack.chat_postMessage(
+                    channel=p.channel,
+                    thread_ts=p.ts,
+                    text=messages.reminder_text(p.request, p.approvers, p.expires_at),
+                )
+            except Exception as exc:
+                log.warning("reminder for approval %s failed: %s", p.id, type(exc).__name__)
+        self.audit("reminded", p, actor="lexflow-expiry")
+        return True
+
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Expire what is due and remind at half time; the receiver runs this every few seconds."""
+        now = now or utcnow()
+        expired = reminded = 0
+        for p in self.store.pending():
+            if now >= p.expires_at:
+                expired += self.expire(p).status == "expired"
+            elif self.settings.reminder and p.reminded_at is None and now >= p.half_time:
+                reminded += self.remind(p)
+        return {"expired": expired, "reminded": reminded}
+
+    # ----------------------------------------------------------------------------------------- the UI path
+    def settle_from_flow(self, p: PendingApproval, decision: Any) -> None:
+        """The run resumed: if nobody here claimed it, the decision came from the Prefect UI (or the API)."""
+        if not self.store.claim(p.id):
+            return
+        approved = bool(decision.approved)
+        state: State = "approved" if approved else "rejected"
+        done = self.store.finish(p.id, state, decided_by=decision.approver, reason=decision.reason or None)
+        verb = "Approved" if approved else "Rejected"
+        self._update(
+            done, f"{verb} by {decision.approver} in the Prefect UI at {_fmt(done.decided_at)}", decision.reason
+        )
+        latency = ((done.decided_at or utcnow()) - p.created_at).total_seconds()
+        self.audit(
+            "decided",
+            done,
+            actor=str(decision.approver),
+            approved=approved,
+            approver=decision.approver,
+            reason=decision.reason,
+            via="prefect-ui",
+            latency_s=round(latency, 3),
+        )
+
+
+def request_record(request: DecisionRequest, flow_run_id: str | None) -> dict[str, Any]:
+    """What the audit keeps of a request (no secrets: the request carries none)."""
+    return {
+        "flow_run_id": flow_run_id,
+        "approvers": request.approvers,
+        "choices": [c.id for c in request.choices],
+        "expires_in_s": request.expires_in.total_seconds(),
+    }
