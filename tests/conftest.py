@@ -31,3 +31,117 @@ def postgres_url() -> str:
             pytest.fail("CI must provide LEXFLOW_TEST_POSTGRES_URL (.ci/postgres.sh)")
         pytest.skip("no PostgreSQL: run through .ci/run or set LEXFLOW_TEST_POSTGRES_URL")
     return url
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sandbox fixtures (owner: sandbox-core). `sandbox_app`: fresh in-process app, rate limit off.
+# `sandbox_http`: a sync httpx client (Starlette TestClient, an httpx.Client over an in-process ASGI transport)
+# with the default key set. `sandbox_client`: lexflow's LexwareClient over that same in-process transport.
+# `served_sandbox`: one uvicorn on 127.0.0.1 (free port) per session; call `.reset()` first in each test.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_app():
+    from lexflow.sandbox import SandboxConfig, create_app
+
+    return create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=None, allow_http_callbacks=True))
+
+
+@pytest.fixture
+def sandbox_http(sandbox_app):
+    from starlette.testclient import TestClient
+
+    from lexflow.sandbox import DEFAULT_API_KEY
+
+    with TestClient(
+        sandbox_app,
+        base_url="http://sandbox.test",
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}", "Accept": "application/json"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def sandbox_client(sandbox_http):
+    """LexwareClient against the in-process sandbox (skipped until lexflow.client exists)."""
+    client_mod = pytest.importorskip("lexflow.client")
+    if not hasattr(client_mod, "LexwareClient"):
+        pytest.skip("lexflow.client.LexwareClient not available yet")
+    from lexflow.sandbox import DEFAULT_API_KEY
+
+    client = client_mod.LexwareClient(
+        api_key=DEFAULT_API_KEY,
+        base_url=str(sandbox_http.base_url).rstrip("/"),
+        rate_limit=0,
+        transport=sandbox_http._transport,
+    )
+    with client:
+        yield client
+
+
+class ServedSandbox:
+    """A sandbox served by uvicorn in a background thread: `.url`, `.api_key`, `.state`, `.control`, `.reset()`."""
+
+    def __init__(self, url: str, api_key: str, app, server, thread) -> None:
+        self.url = url
+        self.api_key = api_key
+        self.app = app
+        self.state = app.state.sandbox
+        self._server = server
+        self._thread = thread
+
+    @property
+    def control(self):
+        from lexflow.sandbox import control
+
+        factory = getattr(control, "SandboxControl", None)
+        if factory is None:
+            pytest.skip("lexflow.sandbox.control.SandboxControl not available yet")
+        return factory(self.url, self.api_key)
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_served_sandbox(**config) -> ServedSandbox:
+    """Start uvicorn on a free loopback port and wait until it answers (used by the fixture and the benchmark)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+
+    config.setdefault("rate_limit", 0)
+    config.setdefault("allow_http_callbacks", True)
+    app = create_app(SandboxConfig(**config))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name="served-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("served sandbox did not start")
+        time.sleep(0.01)
+    return ServedSandbox(f"http://127.0.0.1:{port}", config.get("api_key", DEFAULT_API_KEY), app, server, thread)
+
+
+@pytest.fixture(scope="session")
+def served_sandbox():
+    served = start_served_sandbox()
+    yield served
+    served.stop()

@@ -1,0 +1,17 @@
+"""The public API surface (§2.1), one module per resource group."""
+
+from __future__ import annotations
+
+from lexflow.sandbox.http import ApiRoute
+from lexflow.sandbox.routes import profile
+
+ROUTES: list[ApiRoute] = [*profile.ROUTES]
+
+
+def unsupported_method_routes() -> list[ApiRoute]:
+    """The measured 404 for PUT/DELETE on sales documents (config `unsupported_method_status=404`)."""
+    try:
+        from lexflow.sandbox.routes.sales import unsupported_method_routes as sales_unsupported
+    except ImportError:  # pragma: no cover - during bring-up
+        return []
+    return sales_unsupported()

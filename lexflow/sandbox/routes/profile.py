@@ -1,0 +1,68 @@
+"""Profile and the bare-array master data lists (§4.11)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from lexflow.sandbox import masterdata
+from lexflow.sandbox.http import ApiRoute, Ctx, json
+
+
+async def get_profile(ctx: Ctx) -> Response:
+    org = ctx.state.organization(ctx.org)
+    return json(
+        {
+            "organizationId": org.id,
+            "companyName": org.company_name,
+            "created": {
+                "userId": org.user_id,
+                "userName": org.user_name,
+                "userEmail": org.user_email,
+                "date": org.created,
+            },
+            "connectionId": org.connection_id,
+            "features": ["cashbox"],
+            "businessFeatures": ["INVOICING", "INVOICING_PRO", "BOOKKEEPING"],
+            "subscriptionStatus": "active",
+            "taxType": org.tax_type,
+            "distanceSalesPrinciple": org.distance_sales_principle,
+            "smallBusiness": org.small_business,
+        }
+    )
+
+
+async def list_countries(ctx: Ctx) -> Response:
+    return json(masterdata.countries())
+
+
+async def list_payment_conditions(ctx: Ctx) -> Response:
+    return json(masterdata.PAYMENT_CONDITIONS)
+
+
+async def list_posting_categories(ctx: Ctx) -> Response:
+    return json(masterdata.POSTING_CATEGORIES)
+
+
+async def list_print_layouts(ctx: Ctx) -> Response:
+    return json(masterdata.PRINT_LAYOUTS)
+
+
+ROUTES = [
+    ApiRoute("GET", "/v1/profile", get_profile, "profile.read", summary="Get profile"),
+    ApiRoute("GET", "/v1/countries", list_countries, "countries.read", summary="List countries"),
+    ApiRoute(
+        "GET",
+        "/v1/payment-conditions",
+        list_payment_conditions,
+        "payment-conditions.read",
+        summary="Payment conditions",
+    ),
+    ApiRoute(
+        "GET",
+        "/v1/posting-categories",
+        list_posting_categories,
+        "posting-categories.read",
+        summary="Posting categories",
+    ),
+    ApiRoute("GET", "/v1/print-layouts", list_print_layouts, "print-layouts.read", summary="List print layouts"),
+]
