@@ -1,15 +1,12 @@
 """`invoice.status.changed` → one Slack message: which invoice, for whom, its new status, the amount, a link.
 
-A plain webhook action (no flow run needed for one message). The bot token and channel come from the Slack
-settings the approvals subsystem uses; the message never carries secrets.
+A plain webhook action (no flow run needed for one message). The bot token, channel and Slack base URL are the
+approvals subsystem's settings (`LEXFLOW_SLACK_*`, one place for Slack); the message never carries secrets.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.webhooks.events import WebhookEvent
 
@@ -21,16 +18,6 @@ STATUS_WORDS = {
     "voided": "was voided",
     "overdue": "is overdue",
 }
-
-
-class SlackNoticeSettings(BaseSettings):
-    """Where invoice notices go (`SLACK_BOT_TOKEN`, `SLACK_CHANNEL`, `SLACK_BASE_URL` for a fake or proxy)."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_prefix="SLACK_", extra="ignore")
-
-    bot_token: SecretStr | None = None
-    channel: str | None = None
-    base_url: str = Field(default="https://slack.com/api/")
 
 
 def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None) -> str:
@@ -51,16 +38,16 @@ def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None) -> str:
 
 def notify_invoice_status(event: WebhookEvent, resource: dict[str, Any] | None, channel: str | None = None) -> str:
     """Webhook action: post the notice; returns the message timestamp."""
-    from slack_sdk import WebClient
+    from lexflow.approvals.settings import SlackApprovalSettings
 
-    settings = SlackNoticeSettings()
-    if settings.bot_token is None:
-        raise RuntimeError("SLACK_BOT_TOKEN is not set; the invoice notice cannot be posted (set it, then replay)")
+    settings = SlackApprovalSettings()
     target = channel or settings.channel
-    if not target:
-        raise RuntimeError("no Slack channel: set SLACK_CHANNEL or pass channel in the route's parameters")
-    base_url = settings.base_url if settings.base_url.endswith("/") else settings.base_url + "/"
-    client = WebClient(token=settings.bot_token.get_secret_value(), base_url=base_url)
-    text = invoice_notice(event, resource)
-    response = client.chat_postMessage(channel=target, text=text, unfurl_links=False)
+    if settings.bot_token is None or not target:
+        raise RuntimeError(
+            "Slack is not configured for invoice notices: set LEXFLOW_SLACK_BOT_TOKEN and LEXFLOW_SLACK_CHANNEL "
+            "(or pass channel in the route's parameters), then `lexflow webhooks replay ID`"
+        )
+    response = settings.web_client().chat_postMessage(
+        channel=target, text=invoice_notice(event, resource), unfurl_links=False
+    )
     return f"posted to {target} at {response.get('ts')}"
