@@ -15,7 +15,12 @@ from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, Webho
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 
 app = typer.Typer(help="Lexware Office webhooks: verified events → durable inbox → flow runs.", no_args_is_help=True)
-console = Console(soft_wrap=True)
+
+
+def _console() -> Console:
+    """Created per call, so the terminal width (COLUMNS) of this invocation applies."""
+    return Console(soft_wrap=True)
+
 
 ConfigOption = Annotated[
     Path | None,
@@ -45,7 +50,7 @@ def _client() -> Iterator[Any]:
     from lexflow.client import connect
 
     client = connect()
-    console.print(f"backend: {client.backend_description}", highlight=False)
+    _console().print(f"backend: {client.backend_description}", highlight=False)
     try:
         yield client
     finally:
@@ -93,7 +98,7 @@ def serve(
         raise typer.BadParameter(str(exc), param_hint="--public-key") from None
     with _client() as client:
         runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
-        console.print(
+        _console().print(
             f"receiving on http://{host}:{port}{path} (key: {key.description}; "
             f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes)",
             highlight=False,
@@ -117,7 +122,7 @@ def work(
     with _client() as client:
         runner = InboxWorker(inbox, config, client_factory=lambda: client)
         if once:
-            console.print(f"processed {runner.drain()} event(s)")
+            _console().print(f"processed {runner.drain()} event(s)")
             return
         runner.start()
         try:
@@ -138,7 +143,7 @@ def inbox(
     box = _inbox(database_url)
     rows = box.list(EventStatus.PARKED if parked else status, limit=limit)
     counts = box.counts()
-    console.print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
+    _console().print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
     table = Table("id", "event", "resource", "event date", "status", "tries", "deliveries", "result / reason")
     for row in rows:
         reason = row.parked_reason or row.last_error or row.result or ""
@@ -152,7 +157,7 @@ def inbox(
             str(row.deliveries),
             reason,
         )
-    console.print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -165,7 +170,7 @@ def replay(
         row = _inbox(database_url).replay(event_id)
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="ID") from None
-    console.print(f"event {row.id} ({row.event_type} {row.resource_id}) queued again; a running worker picks it up")
+    _console().print(f"event {row.id} ({row.event_type} {row.resource_id}) queued again; a running worker picks it up")
 
 
 @app.command()
@@ -183,9 +188,9 @@ def subscribe(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--events") from None
     for sub in created:
-        console.print(f"created {sub.subscription_id}  {sub.event_type} → {sub.callback_url}", highlight=False)
+        _console().print(f"created {sub.subscription_id}  {sub.event_type} → {sub.callback_url}", highlight=False)
     if not created:
-        console.print("nothing to create: every pair exists already")
+        _console().print("nothing to create: every pair exists already")
 
 
 @app.command("list")
@@ -198,7 +203,7 @@ def list_() -> None:
     table = Table("subscription id", "event type", "callback URL")
     for sub in subs:
         table.add_row(sub.subscription_id, sub.event_type, sub.callback_url)
-    console.print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -206,7 +211,7 @@ def delete(subscription_id: Annotated[str, typer.Argument(help="Subscription id 
     """Delete one subscription."""
     with _client() as client:
         client.event_subscriptions.delete(subscription_id)
-    console.print(f"deleted {subscription_id}")
+    _console().print(f"deleted {subscription_id}")
 
 
 @app.command()
@@ -225,10 +230,10 @@ def sync(
         raise typer.BadParameter(str(exc), param_hint="--config") from None
     for label, subs in (("created", report.created), ("deleted", report.deleted)):
         for sub in subs:
-            console.print(f"{label} {sub.event_type} → {sub.callback_url}", highlight=False)
-    console.print(
+            _console().print(f"{label} {sub.event_type} → {sub.callback_url}", highlight=False)
+    _console().print(
         f"{len(report.kept)} kept, {len(report.created)} created, {len(report.deleted)} deleted", highlight=False
     )
     if report.extra and not prune:
         names = ", ".join(f"{s.event_type} → {s.callback_url}" for s in report.extra)
-        console.print(f"{len(report.extra)} not configured (kept; --prune deletes them): {names}", highlight=False)
+        _console().print(f"{len(report.extra)} not configured (kept; --prune deletes them): {names}", highlight=False)

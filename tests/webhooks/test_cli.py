@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from lexflow.cli import app
+from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.inbox import EventStatus, Inbox
+from tests.webhooks.helpers import event_body
+
+runner = CliRunner()
+
+
+def test_inbox_shows_parked_events_with_reason_and_replay_requeues(db_url: str) -> None:
+    inbox = Inbox(db_url)
+    ids = []
+    for rid in ("v-1", "v-2"):
+        body = event_body(event_type="payment.changed", resource_id=rid)
+        ids.append(inbox.store(WebhookEvent.model_validate_json(body), body).id)
+    inbox.claim(limit=2)
+    inbox.fail(ids[0], "ledger has no item for v-1", permanent=True)
+    inbox.complete(ids[1], "closed")
+
+    parked = runner.invoke(app, ["webhooks", "inbox", "--parked", "--database-url", db_url], env={"COLUMNS": "200"})
+    assert parked.exit_code == 0, parked.output
+    assert "parked: 1" in parked.output and "done: 1" in parked.output
+    assert "ledger has no item for v-1" in parked.output and "v-2" not in parked.output
+
+    replayed = runner.invoke(app, ["webhooks", "replay", str(ids[0]), "--database-url", db_url])
+    assert replayed.exit_code == 0 and "queued again" in replayed.output
+    assert inbox.get(ids[0]).status == EventStatus.PENDING
+
+    missing = runner.invoke(app, ["webhooks", "replay", "999", "--database-url", db_url])
+    assert missing.exit_code == 2 and "no webhook event with id 999" in missing.output
