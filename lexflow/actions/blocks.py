@@ -9,12 +9,11 @@ The API key is a SecretStr field, stored Fernet-encrypted by the Prefect server 
 
 from __future__ import annotations
 
-from typing import Literal
-
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
 from lexflow.actions.policy import READ_ONLY, Profile
+from lexflow.actions.registry import Effect
 
 
 class LexflowProfile(Block):
@@ -24,8 +23,8 @@ class LexflowProfile(Block):
     _block_type_slug = "lexflow-profile"
 
     scopes: list[str] = Field(default_factory=lambda: list(READ_ONLY), description="e.g. ['*:read', 'invoices:write'].")
-    approval_for: list[Literal["read", "write", "irreversible"]] = Field(
-        default_factory=lambda: ["irreversible"], description="Effects that need an approval reference."
+    approval_for: list[Effect] = Field(
+        default_factory=lambda: list[Effect](["irreversible"]), description="Effects that need an approval reference."
     )
     api_key: SecretStr | None = Field(default=None, description="Lexware API key; empty: the process settings.")
     base_url: str | None = None

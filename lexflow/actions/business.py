@@ -489,7 +489,7 @@ class PreviewInvoiceOutput(Output):
 
 
 def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
-    from lexflow.models import totals as tmod  # the sandbox computes with the same module
+    import lexflow.models.totals as tmod  # the sandbox computes with the same module
 
     body = draft.body()
     result = tmod.compute_document_totals(
