@@ -1005,7 +1005,7 @@ def _actions() -> Iterable[Action]:
             "its total_gross as expected_total_gross to create_invoice."
         ),
         input_model=InvoiceDraft, output_model=PreviewInvoiceOutput, scope="invoices:read", effect="read",
-        handler=preview_invoice, idempotent=True, group="business", examples=(_DRAFT_EXAMPLE,),
+        handler=preview_invoice, idempotent=True, group="business", examples=(_DRAFT_EXAMPLE,), uses_client=False,
     )  # fmt: skip
     yield Action(
         name="create_invoice",

@@ -30,6 +30,7 @@ class Action:
     idempotent: bool = False
     group: str = "operations"
     input_effect: Callable[[Any], Effect] | None = field(default=None, repr=False)
+    uses_client: bool = True  # False: computed locally (preview_invoice), works without any backend
 
     def effect_for(self, data: BaseModel) -> Effect:
         return self.input_effect(data) if self.input_effect else self.effect

@@ -165,7 +165,9 @@ def run(
         raise
 
     with ExitStack() as stack:
-        if client is None and client_factory is not None:
+        if not action.uses_client:
+            pass
+        elif client is None and client_factory is not None:
             client = client_factory()
         elif client is None:
             client = client_for(prof)
