@@ -72,6 +72,7 @@ class HistorySync:
         self.client = client
         self.store = store
         self.progress = progress or (lambda phase, done, total: None)
+        self.newest: str | None = None  # newest updatedDate (day) listed: the next checkpoint
 
     def plan(self, full: bool = False) -> SyncReport:
         cp = self.store.checkpoint(STREAM)
@@ -119,7 +120,7 @@ class HistorySync:
         done += self.store.save_vouchers(buf)
         self.progress("voucherlist", done, done)
         report.vouchers_listed = done
-        self._newest = newest
+        self.newest = newest
         return done
 
     def fetch_details(self, ids: list[tuple[str, str, str | None]], report: SyncReport) -> int:
@@ -146,7 +147,7 @@ class HistorySync:
     def finish(self, report: SyncReport) -> None:
         report.pending_after = len(self.store.pending_documents())
         if report.pending_after == 0:
-            newest = getattr(self, "_newest", None) or report.updated_from
+            newest = self.newest or report.updated_from
             self.store.complete(STREAM, newest)
 
     def run(self, full: bool = False, batch: int = 100) -> SyncReport:

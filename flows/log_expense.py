@@ -1,0 +1,130 @@
+"""Receipts → booked expenses: upload, wait for OCR (polling, or the `voucher.created` webhook), complete and book.
+
+Whatever the caller knows (vendor, number, date, amount, category) wins; missing values come from the OCR
+result of the uploaded voucher. If the number or the amount is still unknown the receipt is reported as
+"needs data" instead of being booked with guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows._common import table_artifact
+from tasks.audit import audit
+from tasks.common import run_logger
+from tasks.vouchers import book_expense, poll_ocr, upload_receipt
+
+ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
+MAX_BYTES = 5 * 1024 * 1024  # §9: exactly 5 MiB is accepted, one byte more is refused
+
+
+class Receipt(BaseModel):
+    """One receipt file and what is known about it (everything but the file is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    supplier_name: str | None = None
+    contact_id: str | None = Field(default=None, description="Vendor contact; default: the collective contact.")
+    voucher_number: str | None = None
+    voucher_date: date | None = None
+    due_date: date | None = None
+    total_gross: Decimal | None = None
+    tax_rate: Decimal = Decimal(19)
+    category_id: str | None = Field(default=None, description="Posting category (outgo); default: the action's.")
+    remark: str | None = None
+
+
+def read_receipt(path: str) -> tuple[str, bytes, str]:
+    """(file name, bytes, sha256) after checking what the API would refuse (§9: pdf/jpg/png, at most 5 MiB)."""
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in ALLOWED:
+        raise ValueError(f"receipt {p.name}: only PDF, JPG and PNG can be uploaded (got {p.suffix or 'none'})")
+    content = p.read_bytes()
+    if len(content) > MAX_BYTES:
+        raise ValueError(f"receipt {p.name}: {len(content)} bytes; the API accepts at most 5 MiB")
+    return p.name, content, hashlib.sha256(content).hexdigest()
+
+
+def expense_input(r: Receipt, ocr: dict[str, Any]) -> dict[str, Any] | str:
+    """The `create_expense` input, or a sentence saying which value is missing."""
+    number = r.voucher_number or ocr.get("voucherNumber")
+    total = r.total_gross if r.total_gross is not None else ocr.get("totalGrossAmount")
+    vdate = r.voucher_date.isoformat() if r.voucher_date else (ocr.get("voucherDate") or "")[:10] or None
+    missing = [n for n, v in (("voucher_number", number), ("total_gross", total), ("voucher_date", vdate)) if not v]
+    if missing:
+        return f"OCR did not find {', '.join(missing)}: give them in the receipt data and rerun"
+    item: dict[str, Any] = {"amount": str(total), "tax_rate": str(r.tax_rate)}
+    if r.category_id:
+        item["category_id"] = r.category_id
+    data: dict[str, Any] = {
+        "receipt": {"filename": Path(r.path).name, "path": str(Path(r.path).expanduser())},
+        "voucher_number": str(number),
+        "voucher_date": vdate,
+        "tax_type": "gross",
+        "items": [item],
+    }
+    for k in ("contact_id", "supplier_name", "remark"):
+        if getattr(r, k):
+            data[k] = getattr(r, k)
+    if r.due_date:
+        data["due_date"] = r.due_date.isoformat()
+    return data
+
+
+@flow(name="log-expense", persist_result=True)
+def log_expense(
+    receipts: list[Receipt],
+    wait: Literal["poll", "webhook"] = "poll",
+    ocr_timeout_seconds: float = 120,
+    poll_interval_seconds: float = 2,
+    profile: str | None = None,
+) -> list[dict[str, Any]]:
+    """Book every receipt; one row per receipt: booked (voucher id, totals) or needs data."""
+    log = run_logger()
+    rows: list[dict[str, Any]] = []
+    for r in receipts:
+        filename, content, sha = read_receipt(r.path)
+        up = upload_receipt(filename, content, sha, profile=profile)
+        voucher_id = up["voucher_id"]
+        if wait == "webhook":
+            from lexflow.webhooks.waiting import wait_for_event
+
+            wait_for_event("voucher.created", voucher_id, timeout=int(ocr_timeout_seconds))
+        from tasks.vouchers import get_voucher
+
+        ocr = (
+            get_voucher(voucher_id, profile=profile)
+            if wait == "webhook"
+            else poll_ocr(voucher_id, ocr_timeout_seconds, poll_interval_seconds, profile=profile)
+        )
+        data = expense_input(r, ocr)
+        if isinstance(data, str):
+            log.warning("%s: %s", filename, data)
+            rows.append({"file": filename, "outcome": "needs data", "voucher": voucher_id, "detail": data})
+            continue
+        booked = book_expense(data, sha256=sha, voucher_number=data["voucher_number"], profile=profile)
+        audit(
+            "flow.expense_booked",
+            f"{sha[:16]}-{data['voucher_number']}",
+            {"file": filename, "sha256": sha, "voucher_id": booked["voucher_id"], "voucher_number": data["voucher_number"],
+             "total_gross": str(booked["total_gross"]), "ocr_status": ocr.get("voucherStatus")},
+            [booked["voucher_id"]],
+        )  # fmt: skip
+        rows.append(
+            {
+                "file": filename,
+                "outcome": "booked",
+                "voucher": booked.get("view_url") or booked["voucher_id"],
+                "detail": f"{data['voucher_number']}: {booked['total_gross']} EUR gross, status {booked.get('voucher_status')}",
+            }
+        )
+    table_artifact("log-expense", rows, "Receipts → booked expenses")
+    return rows

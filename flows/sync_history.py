@@ -1,0 +1,73 @@
+"""History sync as a flow: contacts, voucher list, then document details in batches, with a progress artifact.
+
+Each step is a task over `lexflow.sync.HistorySync` (plain Python). The store itself is the checkpoint: a
+crashed run leaves the stored batches in place, and the rerun fetches only what is still pending; the
+`updatedDateFrom` checkpoint moves only after a run finished completely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from lexflow.sync import HistorySync, SyncReport, SyncStore, export_store
+from tasks.common import get_client, run_logger
+
+
+def _engine(database_url: str | None) -> HistorySync:
+    return HistorySync(get_client(), SyncStore(database_url))
+
+
+@task(name="sync-contacts", cache_policy=NO_CACHE)
+def sync_contacts(report: SyncReport, database_url: str | None) -> int:
+    return _engine(database_url).sync_contacts(report)
+
+
+@task(name="sync-voucherlist", cache_policy=NO_CACHE)
+def sync_voucherlist(report: SyncReport, database_url: str | None) -> tuple[int, str | None]:
+    eng = _engine(database_url)
+    n = eng.sync_voucherlist(report)
+    return n, eng.newest
+
+
+@task(name="sync-details", cache_policy=NO_CACHE)
+def sync_details(ids: list[tuple[str, str, str | None]], report: SyncReport, database_url: str | None) -> SyncReport:
+    _engine(database_url).fetch_details(ids, report)
+    return report
+
+
+@flow(name="sync-history", persist_result=True)
+def sync_history(
+    database_url: str | None = None,
+    full: bool = False,
+    batch_size: int = 100,
+    export_dir: str | None = None,
+    formats: list[str] | None = None,
+) -> dict[str, Any]:
+    """Sync into the store (LEXFLOW_DATABASE_URL by default); optionally export CSV/Parquet afterwards."""
+    from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+    log = run_logger()
+    store = SyncStore(database_url)
+    eng = HistorySync(get_client(), store)
+    report = eng.plan(full)
+    log.info("sync mode %s (updatedDateFrom %s)", report.mode, report.updated_from)
+    progress = create_progress_artifact(0.0, key="sync-history-progress", description="History sync progress")
+    report.contacts = sync_contacts(report, database_url)
+    update_progress_artifact(progress, 10.0)
+    report.vouchers_listed, newest = sync_voucherlist(report, database_url)
+    update_progress_artifact(progress, 20.0)
+    pending = store.pending_documents()
+    for i in range(0, len(pending), batch_size):
+        report = sync_details(pending[i : i + batch_size], report, database_url)
+        update_progress_artifact(progress, 20.0 + 80.0 * min(i + batch_size, len(pending)) / len(pending))
+    eng.newest = newest
+    eng.finish(report)
+    update_progress_artifact(progress, 100.0, description=f"{report.mode} sync done")
+    out = report.as_dict()
+    if export_dir:
+        out["exported"] = [str(p) for p in export_store(store, export_dir, formats or ["csv", "parquet"])]
+    log.info("sync done: %s", {k: v for k, v in out.items() if k != "details_missing"})
+    return out

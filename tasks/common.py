@@ -1,0 +1,152 @@
+"""What every lexflow task shares: the client (one per process, account rate limit through Prefect), the flow's
+actor and profile, business cache keys, and `run_action`, the single path from a task to `lexflow.actions.run`.
+
+Retries: none here. The client already retries 429/5xx with backoff and refuses to repeat ambiguous POSTs; a
+Prefect retry on top would multiply attempts and could repeat a write (notes §4).
+Idempotency: every side-effecting task persists its result under a business key (`business_key`), so a flow
+retry, a resumed suspended run or a rerun of the same request finds the result instead of writing again (§3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from lexflow.actions import Actor, Profile, resolve_profile
+from lexflow.actions import run as _run
+
+#: The Prefect global concurrency limit (rate limit) shared by every worker that talks to one Lexware account.
+RATE_LIMIT_NAME = "lexware-api"
+#: The built-in profile flows use when none is named: flows are trusted automation, but irreversible actions
+#: still need an approval reference (which `create_approve_send_invoice` gets from the approver).
+FLOW_PROFILE = Profile(
+    name="flows", scopes=["*"], approval_for=["irreversible"], description="default profile of lexflow flows"
+)
+#: How long a business cache entry is trusted (a year: invoices and uploads never need repeating).
+KEEP = timedelta(days=365)
+
+_lock = threading.Lock()
+_client: Any = None
+_factory: Callable[[], Any] | None = None
+
+
+def _default_client() -> Any:
+    """`connect()` with the account rate limit enforced by Prefect when `tasks.limiter` provides it."""
+    from lexflow.client import connect
+
+    try:
+        from tasks.limiter import prefect_limiter  # type: ignore[attr-defined]
+    except ImportError:
+        return connect()
+    try:
+        return connect(limiter=prefect_limiter(RATE_LIMIT_NAME))
+    except TypeError:  # connect() without a limiter parameter
+        return connect()
+
+
+def get_client() -> Any:
+    """The process-wide client (long-lived, so connections and the limiter are shared by all tasks)."""
+    global _client
+    with _lock:
+        if _client is None:
+            _client = (_factory or _default_client)()
+        return _client
+
+
+@contextmanager
+def use_client(factory: Callable[[], Any] | Any) -> Iterator[None]:
+    """Run flows against a given client (tests, the demo, a served sandbox) instead of the settings' backend."""
+    global _client, _factory
+    with _lock:
+        old = (_client, _factory)
+        _factory = factory if callable(factory) and not hasattr(factory, "contacts") else (lambda: factory)
+        _client = None
+    try:
+        yield
+    finally:
+        with _lock:
+            _client, _factory = old
+
+
+def flow_actor() -> Actor:
+    """The current flow run as audit actor (with its Prefect UI link), or the user outside a run."""
+    from prefect.runtime import flow_run
+
+    if flow_run.id:
+        return Actor.flow(str(flow_run.id), name=flow_run.flow_name or "flow", ui_url=flow_run.ui_url)
+    from lexflow.actions.runner import default_actor
+
+    return default_actor()
+
+
+def flow_profile(name: str | None = None) -> Profile:
+    """A `LexflowProfile` block of that name, else a profile from the profiles file, else the built-in one."""
+    if not name:
+        return FLOW_PROFILE
+    try:
+        from lexflow.actions.blocks import LexflowProfile
+
+        return LexflowProfile.load(name).to_profile(name)  # type: ignore[union-attr]
+    except (ValueError, Exception):  # no such block: fall back to the profiles file (its error names the fix)
+        return resolve_profile(name)
+
+
+def run_logger() -> Any:
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except Exception:  # called outside a run (`.fn()` in tests)
+        import logging
+
+        return logging.getLogger("lexflow.tasks")
+
+
+def run_action(name: str, data: Any, *, profile: str | None = None, approval_ref: str | None = None) -> Any:
+    """`lexflow.actions.run` as the current flow run, on the shared client; one audit record per call."""
+    log = run_logger()
+    log.info("action %s", name)
+    out = _run(
+        name,
+        data,
+        actor=flow_actor(),
+        profile=flow_profile(profile),
+        client_factory=get_client,
+        approval_ref=approval_ref,
+    )
+    return out
+
+
+_SAFE = re.compile(r"[^a-z0-9-]+")
+
+
+def digest(value: Any) -> str:
+    """A short stable digest of JSON-able data (models dumped by alias)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def business_key(kind: str, *parts: Any) -> str:
+    """`lexflow-{kind}-{parts}`: lowercase letters, digits and dashes (also valid as a result storage key)."""
+    text = "-".join(str(p) for p in parts)
+    return _SAFE.sub("-", f"lexflow-{kind}-{text}".lower()).strip("-")[:200]
+
+
+def key_from(kind: str, *params: str) -> Callable[[Any, dict[str, Any]], str]:
+    """A `cache_key_fn` building `business_key(kind, parameters[p] ...)` from the named task parameters."""
+
+    def _fn(_ctx: Any, parameters: dict[str, Any]) -> str:
+        return business_key(kind, *(parameters[p] for p in params))
+
+    _fn.__name__ = f"key_{kind.replace('-', '_')}"
+    return _fn

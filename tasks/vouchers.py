@@ -1,0 +1,63 @@
+"""Bookkeeping voucher tasks: upload a receipt, watch OCR, complete and book the expense."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.common import KEEP, key_from, run_action, run_logger
+
+#: Status of an uploaded receipt before OCR finished (§4.9 / §9: blank, then unchecked).
+OCR_PENDING = {"blank"}
+
+
+@task(
+    name="upload-receipt",
+    persist_result=True,
+    cache_key_fn=key_from("upload-receipt", "sha256"),
+    cache_expiration=KEEP,
+)
+def upload_receipt(filename: str, content: bytes, sha256: str, profile: str | None = None) -> dict[str, Any]:
+    """POST /v1/files. Keyed by content hash (the API also deduplicates by checksum)."""
+    data = {"filename": filename, "content_base64": base64.b64encode(content).decode()}
+    out = run_action("files_upload", data, profile=profile).model_dump(mode="json", by_alias=True)["result"]
+    return {"file_id": out.get("id"), "voucher_id": out.get("voucherId") or out.get("voucher_id")}
+
+
+@task(name="get-voucher", cache_policy=NO_CACHE)
+def get_voucher(voucher_id: str, profile: str | None = None) -> dict[str, Any]:
+    return dict(run_action("vouchers_get", {"id": voucher_id}, profile=profile).model_dump(mode="json")["result"])
+
+
+def poll_ocr(voucher_id: str, timeout: float, interval: float, profile: str | None = None) -> dict[str, Any]:
+    """Poll the voucher until OCR is done (status leaves `blank`); TimeoutError says what to do."""
+    deadline = time.monotonic() + timeout
+    log = run_logger()
+    while True:
+        v = get_voucher(voucher_id, profile=profile)
+        if v.get("voucherStatus") not in OCR_PENDING:
+            return v
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"OCR of voucher {voucher_id} not finished after {timeout:.0f}s; rerun the flow later (the upload "
+                "is cached) or wait for the voucher.created webhook (wait='webhook')"
+            )
+        log.info("voucher %s still %s; polling again in %.1fs", voucher_id, v.get("voucherStatus"), interval)
+        time.sleep(interval)
+
+
+@task(
+    name="book-expense",
+    persist_result=True,
+    cache_key_fn=key_from("book-expense", "sha256", "voucher_number"),
+    cache_expiration=KEEP,
+)
+def book_expense(
+    expense: dict[str, Any], sha256: str, voucher_number: str, profile: str | None = None
+) -> dict[str, Any]:
+    """`create_expense`: completes the uploaded voucher (same file, deduplicated by checksum) and books it."""
+    return run_action("create_expense", expense, profile=profile).model_dump(mode="json")
