@@ -76,3 +76,35 @@ async def test_mcp_read_only_flag_hides_writes():
         tools = (await client.list_tools()).tools
     assert tools and all(t.annotations.read_only_hint for t in tools)
     assert "create_invoice" not in {t.name for t in tools}
+
+
+@pytest.fixture
+def no_scopes(audit_env, tmp_path, monkeypatch):
+    """A profile that grants nothing: every action is reached, refused and audited without any backend."""
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text("[profiles.none]\nscopes = []\n")
+    monkeypatch.setenv("LEXFLOW_PROFILES_FILE", str(profiles))
+    return audit_env
+
+
+def test_every_action_is_reachable_from_the_cli(no_scopes):
+    for action in registry:
+        out = runner.invoke(
+            app, ["actions", "run", action.name, "--profile", "none", "--input", json.dumps(action.examples[0])]
+        )
+        assert out.exit_code == 2 and "denied" in out.output, (action.name, out.output)
+    records = AuditTrail(no_scopes).list()
+    assert [r.action for r in records] == registry.names()
+    assert {r.outcome for r in records} == {"denied"}
+
+
+async def test_every_action_is_reachable_from_mcp(no_scopes):
+    server = create_server(profile="none", agent="reach")
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+        assert [t.name for t in tools] == registry.names()
+        for action in registry:
+            result = await client.call_tool(action.name, action.examples[0])
+            assert result.is_error and action.scope in result.content[0].text, action.name
+    records = AuditTrail(no_scopes).list()
+    assert [r.action for r in records] == registry.names()
