@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from flows.cli import prefect_app, serve_command
 from lexflow.actions.cli import app as actions_app
 from lexflow.actions.cli import mcp_command
 from lexflow.approvals.cli import app as approvals_app
 from lexflow.audit.cli import app as audit_app
 from lexflow.banking.cli import app as banking_app
 from lexflow.sandbox.cli import app as sandbox_app
+from lexflow.sync.cli import sync_command
 from lexflow.webhooks.cli import app as webhooks_app
 
 app = typer.Typer(help="lexflow: Lexware Office bookkeeping automation.", no_args_is_help=True)
@@ -20,6 +22,9 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(banking_app, name="bank")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("mcp")(mcp_command)
+app.command("serve")(serve_command)
+app.add_typer(prefect_app, name="prefect")
+app.command("sync")(sync_command)
 
 
 def main() -> None:

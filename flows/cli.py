@@ -1,0 +1,41 @@
+"""Root commands for Prefect: `lexflow serve` and `lexflow prefect setup` (prefect is imported inside them)."""
+
+from __future__ import annotations
+
+import typer
+
+prefect_app = typer.Typer(help="Prepare a Prefect server for lexflow.", no_args_is_help=True)
+
+
+@prefect_app.command("setup")
+def setup_command(
+    rate_limit: float = typer.Option(2.0, help="Account requests per second shared by all workers."),
+    work_pool: bool = typer.Option(True, help="Create the process work pool 'lexflow-process'."),
+) -> None:
+    """Create the `lexware-api` rate limit, the work pool and the block types on the server in PREFECT_API_URL."""
+    from flows.setup import setup
+
+    result = setup(rate_limit, work_pool)
+    typer.echo(f"rate limit   {result.rate_limit}")
+    typer.echo(f"work pool    {result.work_pool or '(skipped)'}")
+    typer.echo(f"block types  {', '.join(result.blocks) or '(none)'}")
+
+
+def serve_command(
+    no_schedules: bool = typer.Option(False, "--no-schedules", help="Serve without the schedules (manual runs only)."),
+    rate_limit: float = typer.Option(2.0, help="Rate limit to ensure on the server before serving."),
+) -> None:
+    """Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."""
+    from prefect import serve
+
+    from flows.serve import runner_deployments
+    from flows.setup import ensure_rate_limit
+    from lexflow.settings import get_settings
+
+    if get_settings().uses_sandbox:
+        typer.echo("backend: embedded sandbox (no LEXWARE_API_KEY set)")
+    typer.echo(ensure_rate_limit(rate_limit))
+    deps, skipped = runner_deployments(schedules=not no_schedules)
+    for s in skipped:
+        typer.echo(f"skipped {s}", err=True)
+    serve(*deps)

@@ -1,0 +1,70 @@
+"""`lexflow prefect setup`: what a Prefect server needs before lexflow flows run on it (idempotent).
+
+- the account rate limit: a global concurrency limit with slot decay (notes §2). Tasks acquire it strictly, so a
+  missing limit is an error, not silent unlimited traffic;
+- the process work pool the deployments in `deployments/prefect.yaml` use;
+- the lexflow block types (profile, Slack approvals), so they show in the UI before a document exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from tasks.common import RATE_LIMIT_NAME
+
+WORK_POOL = "lexflow-process"
+
+
+@dataclass
+class SetupResult:
+    rate_limit: str
+    work_pool: str | None
+    blocks: list[str]
+
+
+def ensure_rate_limit(requests_per_second: float = 2.0, burst: int | None = None, name: str = RATE_LIMIT_NAME) -> str:
+    """Create or update the limit: `burst` slots (default: the rate, at least 1), decaying at the rate per second."""
+    from prefect import get_client
+
+    if requests_per_second <= 0:
+        raise ValueError("requests_per_second must be > 0 (Prefect rate limits need a slot decay)")
+    limit = burst or max(1, int(requests_per_second))
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, limit, slot_decay_per_second=requests_per_second)
+    return f"{name}: {limit} slots, {requests_per_second}/s"
+
+
+def ensure_work_pool(name: str = WORK_POOL) -> str:
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        with contextlib.suppress(ObjectAlreadyExists):
+            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+    return name
+
+
+def register_blocks() -> list[str]:
+    done = []
+    for module, cls in (
+        ("lexflow.actions.blocks", "LexflowProfile"),
+        ("lexflow.approvals.blocks", "SlackApprovalBlock"),
+    ):
+        try:
+            import importlib
+
+            getattr(importlib.import_module(module), cls).register_type_and_schema()
+            done.append(cls)
+        except (ImportError, AttributeError):
+            continue
+    return done
+
+
+def setup(requests_per_second: float = 2.0, work_pool: bool = True) -> SetupResult:
+    return SetupResult(
+        rate_limit=ensure_rate_limit(requests_per_second),
+        work_pool=ensure_work_pool() if work_pool else None,
+        blocks=register_blocks(),
+    )

@@ -1,0 +1,51 @@
+"""`lexflow sync`: the history sync from the command line, with a rich progress bar and optional export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def sync_command(
+    database_url: str = typer.Option(None, help="Store URL (default LEXFLOW_DATABASE_URL)."),
+    full: bool = typer.Option(False, help="Ignore the checkpoint and list everything again."),
+    export_dir: Path = typer.Option(None, help="Also write CSV and Parquet files here."),
+    formats: str = typer.Option("csv,parquet", help="Export formats."),
+    reset: bool = typer.Option(False, help="Forget everything synced before (implies --full)."),
+) -> None:
+    """Sync contacts, the voucher list and document details into the local store (no Prefect server needed)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lexflow.client import connect
+    from lexflow.sync import HistorySync, SyncStore, export_store
+
+    console = Console()
+    client = connect()
+    console.print(getattr(client, "backend_description", "backend: Lexware Office API"))
+    store = SyncStore(database_url)
+    if reset:
+        store.reset()
+    with (
+        client,
+        Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        report = HistorySync(client, store, progress).run(full=full or reset)
+    console.print(report.as_dict())
+    if export_dir:
+        for p in export_store(store, export_dir, [f.strip() for f in formats.split(",") if f.strip()]):
+            console.print(f"wrote {p}")
