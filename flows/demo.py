@@ -1,13 +1,329 @@
-"""`make demo`: the main job against the embedded sandbox (being assembled; see issue 5)."""
+"""`make demo`: the main job, end to end, against the embedded sandbox (no Lexware account needed).
+
+Starts a local Prefect server (`prefect server start` subprocess: 3.6 s with an already migrated database in
+`.lexflow/prefect-home`, ~10 s the first time; the harness-style ephemeral server migrates a new database on
+every start, ~11 s), the sandbox served by uvicorn on 127.0.0.1 and seeded, an SMTP catcher, and, when the
+approvals package is there, a fake Slack plus the real approvals receiver. Then it runs:
+
+1. CRM leads → customers (one lead is a duplicate of another and is caught for review),
+2. an invoice through approval: the approval is a signed Slack interaction POSTed to the receiver (exactly what
+   a click on "Approve" sends), or `resume_flow_run` when Slack is not available; then finalized, PDF e-mailed,
+3. an expense from a sample receipt (a small PDF generated here with fpdf2),
+4. a history sync of the seeded vouchers,
+
+and prints each run's Prefect UI URL. Everything stops at the end unless `--keep` (`make demo KEEP=1`).
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".lexflow"
+SIGNING_SECRET = "demo-signing-secret-0123456789"
+APPROVER = "U0DEMOBOSS"
+
+
+def sample_receipt(
+    path: Path, number: str = "BB-2026-117", gross: str = "59.50", vendor: str = "Bürobedarf AG"
+) -> Path:
+    """A one-page receipt PDF (made at run time, so the repository holds no binary blob)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A5")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 10, vendor, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for line in (
+        f"Rechnung Nr. {number}",
+        f"Datum: {date.today():%d.%m.%Y}",
+        "1 x Druckerpapier A4, 5 Pakete",
+        f"Gesamt brutto: {gross} EUR (inkl. 19 % USt)",
+    ):
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _say(t0: float, text: str) -> None:
+    print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """`prefect server start` on a free loopback port; yields the API URL, stops the process afterwards."""
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    log = (home / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-services",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Prefect server did not start; see {home / 'server.log'}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _sandbox(stack: contextlib.ExitStack, vouchers: int) -> tuple[str, str]:
+    """The sandbox served on 127.0.0.1 (state in memory), seeded with contacts and `vouchers` vouchers."""
+    import httpx
+
+    from lexflow.approvals.serving import ThreadedServer
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+
+    app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=1.0, allow_http_callbacks=True))
+    server = stack.enter_context(ThreadedServer(app))
+    httpx.post(
+        f"{server.url}/_sandbox/seed",
+        json={"vouchers": vouchers, "seed": 42},
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        timeout=120,
+    ).raise_for_status()
+    return server.url, DEFAULT_API_KEY
+
+
+def _slack(stack: contextlib.ExitStack) -> tuple[Any, str] | None:
+    """Fake Slack + the real approvals receiver, configured through the environment the flow reads."""
+    try:
+        from lexflow.approvals.fake_slack import FakeSlack
+        from lexflow.approvals.receiver import create_receiver_app
+        from lexflow.approvals.serving import ThreadedServer
+        from lexflow.approvals.settings import SlackApprovalSettings
+    except ImportError:
+        return None
+    fake = stack.enter_context(FakeSlack(token="xoxb-demo-token"))
+    os.environ.update(
+        {
+            "LEXFLOW_SLACK_BOT_TOKEN": "xoxb-demo-token",
+            "LEXFLOW_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "LEXFLOW_SLACK_CHANNEL": "C0INVOICES",
+            "LEXFLOW_SLACK_APPROVERS": APPROVER,
+            "LEXFLOW_SLACK_BASE_URL": fake.api_url,
+            "LEXFLOW_SLACK_POLL_INTERVAL": "0.3",
+        }
+    )
+    receiver = stack.enter_context(ThreadedServer(create_receiver_app(SlackApprovalSettings(), sweep_interval=1.0)))
+    return fake, receiver.url
+
+
+def _approve(slack: tuple[Any, str] | None, flow_name: str) -> str:
+    """Answer the pending approval the way a person would: a signed Slack click, or the Prefect resume API."""
+    from flows._common import wait_for_paused_run
+
+    run_id = wait_for_paused_run(flow_name, timeout=60)
+    if slack is not None:
+        from lexflow.approvals.testing import click
+
+        fake, receiver_url = slack
+        posted = fake.wait_for_request(1, timeout=30)
+        resp = click(receiver_url, SIGNING_SECRET, posted, user=APPROVER)
+        resp.raise_for_status()
+        return f"signed Slack click by {APPROVER} → receiver {receiver_url} (HTTP {resp.status_code})"
+    import uuid
+
+    from prefect.flow_runs import resume_flow_run
+
+    resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "demo-boss", "reason": "demo"})
+    return "resume_flow_run (Slack parts not available)"
+
+
+def _run(fn: Any, **kwargs: Any) -> tuple[Any, str]:
+    state = fn(**kwargs, return_state=True)
+    return state, str(state.state_details.flow_run_id)
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("lexflow demo: backend = embedded sandbox (no LEXWARE_API_KEY set)")
-    print("The end-to-end demo is being built; run `make test` for the suite.")
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="leave the Prefect server (and UI) up until Ctrl-C")
+    parser.add_argument("--vouchers", type=int, default=60, help="seeded vouchers for the history sync")
+    args = parser.parse_args(argv)
+    print("lexflow demo: backend = embedded sandbox (served on 127.0.0.1, seeded); no LEXWARE_API_KEY is used")
+    t0 = time.monotonic()
+
+    run_dir = STATE / "demo"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    home = STATE / "prefect-home"  # kept between demos: the server starts in ~4 s instead of ~10 s
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(run_dir / "results"),
+            "LEXFLOW_DATABASE_URL": f"sqlite:///{run_dir / 'lexflow.db'}",
+        }
+    )
+    runs: list[tuple[str, str, str, str]] = []  # (step, state, run id, note)
+    with contextlib.ExitStack() as stack:
+        api_url = stack.enter_context(prefect_server(home))
+        ui_url = api_url.removesuffix("/api")
+        os.environ["PREFECT_API_URL"] = api_url
+        os.environ["PREFECT_UI_URL"] = ui_url
+        _say(t0, f"Prefect server up: {ui_url}")
+
+        from lexflow.client import LexwareClient
+        from lexflow.mail import MailCatcher
+        from lexflow.settings import get_settings
+
+        get_settings.cache_clear()
+        sandbox_url, key = _sandbox(stack, args.vouchers)
+        _say(t0, f"sandbox served at {sandbox_url}, seeded with {args.vouchers} vouchers")
+        catcher = stack.enter_context(MailCatcher())
+        _say(t0, f"SMTP catcher at {catcher.url}")
+        slack = _slack(stack)
+        _say(t0, "fake Slack + approvals receiver up" if slack else "Slack parts missing: approving via Prefect API")
+
+        from flows.create_approve_send_invoice import InvoiceRequest, create_approve_send_invoice
+        from flows.crm_lead_to_customer import crm_lead_to_customer
+        from flows.log_expense import Receipt, log_expense
+        from flows.setup import ensure_rate_limit
+        from flows.sync_history import sync_history
+        from tasks.common import use_client
+
+        ensure_rate_limit(2.0)
+        client = stack.enter_context(LexwareClient(api_key=key, base_url=sandbox_url, rate_limit=0))
+        stack.enter_context(use_client(client))
+
+        # 1. leads → customers
+        leads = run_dir / "crm-leads.csv"
+        leads.write_text(
+            "id,company,email,street,zip,city\n"
+            "CRM-101,Nordlicht Design GmbH,buchhaltung@nordlicht.example,Hafenstr. 3,20457,Hamburg\n"
+            "CRM-102,Bergwerk Software AG,rechnung@bergwerk.example,Zechenweg 9,44137,Dortmund\n"
+            "CRM-103,Nordlicht Design (Zweitkontakt),Buchhaltung@Nordlicht.example,,,\n"
+            "CRM-104,Kaffeerösterei Süd,kontakt@kaffee-sued.example,Marktplatz 1,80331,München\n",
+            encoding="utf-8",
+        )
+        state, rid = _run(crm_lead_to_customer, source=str(leads), crm_source="demo-crm")
+        rows = state.result()
+        summary = ", ".join(f"{r['crm_id']} {r['outcome']}" for r in rows)
+        runs.append(("leads → customers", state.name, rid, summary))
+        _say(t0, f"leads → customers: {summary}")
+
+        # 2. invoice → approval → finalized → PDF e-mailed
+        request = InvoiceRequest(
+            request_id="demo-order-4711",
+            crm_id="CRM-101",
+            crm_source="demo-crm",
+            lines=[
+                {"name": "Webdesign Workshop", "quantity": "2", "unit_name": "Tag", "unit_price": "950.00"},
+                {"name": "Fachbuch Typografie", "quantity": "1", "unit_price": "39.90", "tax_rate": "7"},
+            ],
+            service_date=date.today() - timedelta(days=3),
+        )
+        box: dict[str, Any] = {}
+        worker = threading.Thread(
+            target=lambda: box.update(
+                zip(
+                    ("state", "rid"),
+                    _run(
+                        create_approve_send_invoice,
+                        request=request,
+                        smtp_url=catcher.url,
+                        sender="rechnung@lexflow-demo.example",
+                    ),
+                )
+            )
+        )
+        worker.start()
+        how = _approve(slack, "create-approve-send-invoice")
+        _say(t0, f"invoice approval answered: {how}")
+        worker.join(120)
+        out = box["state"].result()
+        mail = catcher.wait_for(1, timeout=30)[0]
+        note = f"{out['voucher_number']} ({out['total_gross']} EUR) approved by {out['approver']}, mailed to {mail.rcpt_to[0]} {mail.message_id}"
+        runs.append(("invoice → approval → e-mail", box["state"].name, box["rid"], note))
+        _say(t0, f"invoice: {note}")
+
+        # 3. expense from a sample receipt
+        receipt = sample_receipt(run_dir / "beleg-bb-2026-117.pdf")
+        state, rid = _run(
+            log_expense,
+            receipts=[
+                Receipt(
+                    path=str(receipt),
+                    supplier_name="Bürobedarf AG",
+                    voucher_number="BB-2026-117",
+                    total_gross="59.50",
+                    voucher_date=date.today(),
+                )
+            ],
+            ocr_timeout_seconds=30,
+            poll_interval_seconds=0.5,
+        )
+        exp = state.result()[0]
+        runs.append(("receipt → expense", state.name, rid, f"{exp['outcome']}: {exp['detail']}"))
+        _say(t0, f"expense: {exp['outcome']} {exp['detail']}")
+
+        # 4. history sync
+        state, rid = _run(sync_history, export_dir=str(run_dir / "export"))
+        rep = state.result()
+        note = f"{rep['mode']}: {rep['contacts']} contacts, {rep['vouchers_listed']} vouchers, {rep['details_fetched']} documents → {run_dir / 'export'}"
+        runs.append(("history sync", state.name, rid, note))
+        _say(t0, f"sync: {note}")
+
+        print("\nSummary (Prefect UI links):")
+        for step, st, rid, note in runs:
+            print(f"  {step:<28} {st:<10} {ui_url}/runs/flow-run/{rid}\n  {'':<28} {note}")
+        print(f"\nAudit trail: lexflow audit list   (LEXFLOW_DATABASE_URL={os.environ['LEXFLOW_DATABASE_URL']})")
+        print(f"Done in {time.monotonic() - t0:.1f} s.")
+        if args.keep:
+            print(f"--keep: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
     return 0
 
 

@@ -1,0 +1,224 @@
+"""Every flow end to end: Prefect test harness + the served sandbox over real HTTP + the SMTP catcher."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows._common import wait_for_paused_run
+from lexflow.mail import MailCatcher
+from tasks.common import use_client
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def lexware(served_sandbox: Any, prefect_flows: Path) -> Iterator[Any]:
+    client_mod = pytest.importorskip("lexflow.client")
+    if not hasattr(client_mod, "LexwareClient"):
+        pytest.skip("lexflow.client.LexwareClient not available yet")
+    served_sandbox.reset()
+    client = client_mod.LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0)
+    with client, use_client(client):
+        yield client
+
+
+@pytest.fixture
+def catcher() -> Iterator[MailCatcher]:
+    with MailCatcher() as c:
+        yield c
+
+
+def _invoices(client: Any) -> list[Any]:
+    return list(client.voucherlist.iter(voucher_type="invoice", voucher_status="any"))
+
+
+def _customer(email: str = "einkauf@kunde.de") -> str:
+    from lexflow.actions import run
+    from tasks.common import FLOW_PROFILE, get_client
+
+    out = run("upsert_customer", {"name": "Kunde GmbH", "email": email}, profile=FLOW_PROFILE, client=get_client())
+    return str(out.contact_id)  # type: ignore[attr-defined]
+
+
+def _run_paused(fn: Any, decide: dict[str, Any], flow_name: str, **kwargs: Any) -> Any:
+    """Run a flow in a thread, answer its approval through the same API the Slack receiver uses, return its state."""
+    from prefect.flow_runs import resume_flow_run
+
+    box: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: box.setdefault("state", fn(**kwargs, return_state=True)))
+    t.start()
+    run_id = wait_for_paused_run(flow_name, timeout=60)
+    resume_flow_run(uuid.UUID(run_id), run_input=decide)
+    t.join(60)
+    return box["state"]
+
+
+# ------------------------------------------------------------------------------------------------ CRM
+def test_leads_become_customers_and_the_crm_duplicate_is_caught(lexware: Any, database_url: str) -> None:
+    from flows.crm_lead_to_customer import crm_lead_to_customer
+    from lexflow.ledger import Ledger
+
+    leads = [
+        {"id": "L1", "company": "Alpha GmbH", "email": "info@alpha.de", "city": "Berlin", "zip": "10115"},
+        {"id": "L2", "company": "Beta AG", "email": "kontakt@beta.de"},
+        {"id": "L3", "company": "Alpha GmbH (Zweitlead)", "email": "INFO@alpha.de"},
+        {"id": "L4", "company": "Gamma KG", "email": "kaputt"},
+    ]
+    rows = crm_lead_to_customer(leads, crm_source="test", database_url=database_url)
+    outcome = {r["crm_id"]: r["outcome"] for r in rows}
+    assert outcome == {"L1": "created", "L2": "created", "L3": "needs review", "L4": "needs review"}
+    assert "L1" in next(r["detail"] for r in rows if r["crm_id"] == "L3")
+    ledger = Ledger(database_url)
+    assert ledger.contact_for("L1", "test") and ledger.contact_for("L2", "test")
+    assert len(list(lexware.contacts.list())) == 2
+    again = crm_lead_to_customer(leads, crm_source="test", database_url=database_url)
+    assert [r["outcome"] for r in again] == [r["outcome"] for r in rows]
+    assert len(list(lexware.contacts.list())) == 2
+
+
+# ------------------------------------------------------------------------------------------------ invoices
+def _request(**over: Any) -> Any:
+    from flows.create_approve_send_invoice import InvoiceRequest
+
+    data = {
+        "request_id": f"order-{uuid.uuid4().hex[:8]}",
+        "email": "einkauf@kunde.de",
+        "lines": [
+            {"name": "Beratung", "quantity": "2", "unit_name": "Stunde", "unit_price": "100.00", "tax_rate": "19"}
+        ],
+        "service_date": date.today().isoformat(),
+    }
+    return InvoiceRequest.model_validate({**data, **over})
+
+
+def test_invoice_approved_is_finalized_mailed_and_audited(
+    lexware: Any, catcher: MailCatcher, database_url: str
+) -> None:
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+    from lexflow.audit import AuditTrail
+
+    _customer()
+    state = _run_paused(
+        create_approve_send_invoice, {"approved": True, "approver": "U0APPROVER", "reason": "ok"},
+        "create-approve-send-invoice", request=_request(), smtp_url=catcher.url, approval_poll_interval=0.2,
+        database_url=database_url,
+    )  # fmt: skip
+    out = state.result()
+    assert out["status"] == "sent" and out["approver"] == "U0APPROVER"
+    inv = lexware.invoices.get(out["invoice_id"])
+    assert inv.voucher_status == "open" and inv.voucher_number == out["voucher_number"]
+    (mail,) = catcher.wait_for(1)
+    assert mail.message_id == out["message_id"] and mail.rcpt_to == ["einkauf@kunde.de"]
+    name, media, pdf = mail.attachments()[0]
+    assert media == "application/pdf" and pdf.startswith(b"%PDF") and out["voucher_number"] in name
+    rec = [r for r in AuditTrail().list(action="flow.invoice_sent") if r.input.get("invoice_id") == out["invoice_id"]]
+    assert rec and rec[0].input["approver"] == "U0APPROVER" and rec[0].input["message_id"] == out["message_id"]
+
+
+def test_rejected_invoice_creates_nothing(lexware: Any, catcher: MailCatcher, database_url: str) -> None:
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+
+    _customer()
+    state = _run_paused(
+        create_approve_send_invoice, {"approved": False, "approver": "U0APPROVER", "reason": "falscher Preis"},
+        "create-approve-send-invoice", request=_request(), smtp_url=catcher.url, approval_poll_interval=0.2,
+        database_url=database_url,
+    )  # fmt: skip
+    assert state.result()["status"] == "rejected"
+    assert _invoices(lexware) == [] and catcher.messages == []
+
+
+def test_crash_after_creation_then_rerun_sends_once_without_duplicate(
+    lexware: Any, catcher: MailCatcher, database_url: str
+) -> None:
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+    from lexflow.mail.catcher import _free_port
+
+    _customer()
+    req = _request()
+    dead_smtp = f"smtp://127.0.0.1:{_free_port()}"  # nothing listens: the flow dies after the invoice exists
+    state = _run_paused(
+        create_approve_send_invoice, {"approved": True, "approver": "U0APPROVER"}, "create-approve-send-invoice",
+        request=req, smtp_url=dead_smtp, approval_poll_interval=0.2, database_url=database_url,
+    )  # fmt: skip
+    assert state.is_failed()
+    assert len(_invoices(lexware)) == 1
+    # The rerun (a new flow run, same request) must neither ask again nor create again.
+    out = create_approve_send_invoice(request=req, smtp_url=catcher.url, database_url=database_url)
+    assert out["status"] == "sent" and out["approver"] == "U0APPROVER"
+    assert len(_invoices(lexware)) == 1
+    assert len(catcher.wait_for(1)) == 1
+
+
+# ------------------------------------------------------------------------------------------------ expenses
+def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path) -> None:
+    from flows.demo import sample_receipt
+    from flows.log_expense import Receipt, log_expense
+
+    path = sample_receipt(tmp_path / "beleg.pdf", number="BB-2026-117", gross="59.50")
+    rows = log_expense(
+        [Receipt(path=str(path), supplier_name="Bürobedarf AG", voucher_number="BB-2026-117", total_gross="59.50",
+                 voucher_date=date.today() - timedelta(days=1))],
+        ocr_timeout_seconds=20, poll_interval_seconds=0.3,
+    )  # fmt: skip
+    assert rows[0]["outcome"] == "booked", rows
+    vouchers = list(lexware.voucherlist.iter(voucher_type="purchaseinvoice", voucher_status="any"))
+    assert [v.voucher_number for v in vouchers] == ["BB-2026-117"]
+    assert vouchers[0].voucher_status == "open"
+
+
+# ------------------------------------------------------------------------------------------------ sync
+def test_sync_crash_then_rerun_then_incremental(
+    lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
+) -> None:
+    from flows.sync_history import sync_history
+    from lexflow.sync import SyncStore
+
+    served_sandbox.control.seed(vouchers=300, seed=7)
+    listed = list(lexware.voucherlist.iter(voucher_type="any", voucher_status="any"))
+    served_sandbox.control.faults(route="GET /v1/invoices/{id}", kind="500", count=40, seed=1)
+    state = sync_history(database_url=database_url, batch_size=50, return_state=True)
+    assert state.is_failed()
+    store = SyncStore(database_url)
+    assert store.checkpoint("history") is None and 0 < len(store.pending_documents()) < len(listed)
+    out = sync_history(database_url=database_url, batch_size=50, export_dir=str(tmp_path / "export"))
+    assert out["pending_after"] == 0 and store.count("documents") == len(listed) == store.count("vouchers")
+    assert out["details_fetched"] < len(listed)  # only what the crashed run had not stored
+    assert (tmp_path / "export" / "documents.parquet").exists()
+    again = sync_history(database_url=database_url)
+    assert again["mode"] == "incremental" and again["details_fetched"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ dunning + duplicates
+def test_dunning_run_once_per_invoice_and_day(lexware: Any, served_sandbox: Any) -> None:
+    from flows.dunning_run import dunning_run
+    from lexflow.actions import run
+    from tasks.common import FLOW_PROFILE, get_client
+
+    cid = _customer()
+    draft = {"contact_id": cid, "line_items": [{"name": "Wartung", "unit_price": "50"}], "payment_term_days": 7,
+             "finalize": True}  # fmt: skip
+    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref="test", client=get_client())
+    served_sandbox.control.clock_advance(days=30)
+    as_of = date.today() + timedelta(days=30)
+    rows = dunning_run(as_of=as_of)
+    assert len(rows) == 1 and rows[0]["days overdue"] >= 20
+    assert dunning_run(as_of=as_of) == rows  # cached per invoice and day: no second dunning
+
+
+def test_duplicate_report_lists_groups_with_links(lexware: Any) -> None:
+    from flows.duplicate_contacts_report import duplicate_contacts_report
+
+    lexware.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "Delta GmbH"},
+                             "emailAddresses": {"business": ["info@delta.de"]}})  # fmt: skip
+    lexware.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "Delta"},
+                             "emailAddresses": {"business": ["INFO@delta.de"]}})  # fmt: skip
+    rows = duplicate_contacts_report()
+    assert len(rows) == 2 and {r["group"] for r in rows} == {1}
