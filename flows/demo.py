@@ -264,19 +264,16 @@ def main(argv: list[str] | None = None) -> int:
             service_date=date.today() - timedelta(days=3),
         )
         box: dict[str, Any] = {}
-        worker = threading.Thread(
-            target=lambda: box.update(
-                zip(
-                    ("state", "rid"),
-                    _run(
-                        create_approve_send_invoice,
-                        request=request,
-                        smtp_url=catcher.url,
-                        sender="rechnung@lexflow-demo.example",
-                    ),
-                )
+
+        def _invoice() -> None:
+            box["state"], box["rid"] = _run(
+                create_approve_send_invoice,
+                request=request,
+                smtp_url=catcher.url,
+                sender="rechnung@lexflow-demo.example",
             )
-        )
+
+        worker = threading.Thread(target=_invoice)
         worker.start()
         how = _approve(slack, "create-approve-send-invoice")
         _say(t0, f"invoice approval answered: {how}")
