@@ -1,0 +1,202 @@
+"""Benchmark: `sync_history` over a sandbox seeded with 12,000 vouchers, and Prefect's per-task overhead.
+
+    .venv/bin/python bench/sync.py            # writes bench/results/sync.json
+    .venv/bin/python bench/sync.py --vouchers 2000 --out /tmp/sync.json   # a quicker look
+
+The sync runs as the real Prefect flow (session-style test harness) against the sandbox served by uvicorn on
+127.0.0.1, with the rate limit OFF (client and sandbox), so the run takes minutes, not hours. Every HTTP attempt is
+counted through `client.add_call_listener`. The time at 2 req/s is DERIVED, not measured: requests / 2 s, which
+is exact for a strictly rate-limited client whose requests each take less than 0.5 s. The floor is the minimum
+number of requests any sync needs (contact pages + voucher-list pages + one detail per voucher) at 2 req/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+
+RATE = 2.0  # requests per second of a Lexware Office account
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_sandbox() -> tuple[Any, str, str]:
+    import uvicorn
+
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+
+    app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=None))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    return server, f"http://127.0.0.1:{port}", DEFAULT_API_KEY
+
+
+class Counting:
+    """Counts HTTP attempts by kind (method + path template) through the client's call listener."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, rec: Any) -> None:
+        parts = str(rec.path).split("?")[0].strip("/").split("/")
+        kind = "/".join(p if len(p) != 36 else "{id}" for p in parts)
+        self.calls[f"{rec.method} /{kind}"] += 1
+
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> dict[str, int]:
+        out = dict(self.calls)
+        self.calls.clear()
+        return out
+
+
+def minimum_requests(contacts: int, rows_per_list_window: list[int], details: int) -> int:
+    """Contact pages + voucher-list pages (250 per page, per date window the 10,000 cap forces) + details."""
+    return math.ceil(max(contacts, 1) / 250) + sum(math.ceil(max(n, 1) / 250) for n in rows_per_list_window) + details
+
+
+def prefect_overhead(n: int = 100) -> dict[str, float]:
+    """Seconds per trivial task inside a flow, minus the same work as plain calls."""
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+
+    def work(i: int) -> int:
+        return i * 2
+
+    small = task(work, name="small", cache_policy=NO_CACHE)
+
+    @flow(name="overhead")
+    def many() -> int:
+        return sum(small(i) for i in range(n))
+
+    many()  # warm-up (first flow in a fresh server)
+    t = time.perf_counter()
+    many()
+    with_tasks = time.perf_counter() - t
+    t = time.perf_counter()
+    sum(work(i) for i in range(n))
+    plain = time.perf_counter() - t
+    return {"tasks": n, "flow_seconds": round(with_tasks, 3), "per_task_ms": round((with_tasks - plain) / n * 1000, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vouchers", type=int, default=12_000)
+    parser.add_argument("--changed", type=int, default=50)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "sync.json"))
+    args = parser.parse_args()
+
+    import httpx
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.setup import ensure_rate_limit
+    from flows.sync_history import sync_history
+    from lexflow.client import LexwareClient
+    from lexflow.sync import SyncStore
+    from tasks.common import use_client
+
+    server, url, key = serve_sandbox()
+    auth = {"Authorization": f"Bearer {key}"}
+    t = time.perf_counter()
+    httpx.post(
+        f"{url}/_sandbox/seed", json={"vouchers": args.vouchers, "seed": 42}, headers=auth, timeout=600
+    ).raise_for_status()
+    seed_s = time.perf_counter() - t
+    tmp = Path(tempfile.mkdtemp(prefix="lexflow-bench-"))
+    db = f"sqlite:///{tmp / 'sync.db'}"
+    counter = Counting()
+    result: dict[str, Any] = {"vouchers_seeded": args.vouchers, "seed_seconds": round(seed_s, 1)}
+
+    with (
+        prefect_test_harness(server_startup_timeout=90),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        ensure_rate_limit(10_000.0, burst=10_000)  # "off" for the measurement; see the module docstring
+        client = LexwareClient(api_key=key, base_url=url, rate_limit=0)
+        client.add_call_listener(counter)
+        with client, use_client(client):
+            t = time.perf_counter()
+            full = sync_history(database_url=db, batch_size=250)
+            full_s = time.perf_counter() - t
+            by_kind = counter.reset()
+            store = SyncStore(db)
+            contacts, vouchers = store.count("contacts"), store.count("vouchers")
+            list_requests = sum(v for k, v in by_kind.items() if "voucherlist" in k)
+            list_rows_per_window = [min(vouchers, 10_000)] + ([vouchers - 10_000] if vouchers > 10_000 else [])
+            floor_req = minimum_requests(contacts, list_rows_per_window, vouchers)
+            made = sum(by_kind.values())
+            result["full"] = {
+                "requests": made,
+                "requests_by_kind": by_kind,
+                "minimum_requests": floor_req,
+                "overhead_requests": made - floor_req,
+                "voucherlist_requests": list_requests,
+                "contacts": contacts,
+                "vouchers": vouchers,
+                "documents": store.count("documents"),
+                "wall_seconds_rate_limit_off": round(full_s, 1),
+                "derived_seconds_at_2rps": round(made / RATE, 1),
+                "floor_seconds_at_2rps": round(floor_req / RATE, 1),
+                "report": {k: v for k, v in full.items() if k != "details_missing"},
+            }
+
+            # Incremental: move the clock a day, change N invoices (a payment each: updatedDate moves), sync again.
+            httpx.post(f"{url}/_sandbox/clock/advance", json={"days": 1}, headers=auth).raise_for_status()
+            open_invoices = list(client.voucherlist.iter(voucher_type="invoice", voucher_status="open"))[: args.changed]
+            counter.reset()
+            today = (date.today() + timedelta(days=1)).isoformat()
+            for inv in open_invoices:
+                httpx.post(
+                    f"{url}/_sandbox/invoices/{inv.id}/payments",
+                    json={"amount": 1.0, "date": today, "kind": "manual"},
+                    headers=auth,
+                ).raise_for_status()
+            counter.reset()
+            t = time.perf_counter()
+            inc = sync_history(database_url=db)
+            inc_s = time.perf_counter() - t
+            inc_kind = counter.reset()
+            changed = len(open_invoices)
+            inc_floor = math.ceil(max(contacts, 1) / 250) + math.ceil(max(inc["vouchers_listed"], 1) / 250) + changed
+            result["incremental"] = {
+                "changed_vouchers": changed,
+                "requests": sum(inc_kind.values()),
+                "requests_by_kind": inc_kind,
+                "minimum_requests": inc_floor,
+                "details_fetched": inc["details_fetched"],
+                "rows_listed": inc["vouchers_listed"],
+                "wall_seconds_rate_limit_off": round(inc_s, 2),
+                "derived_seconds_at_2rps": round(sum(inc_kind.values()) / RATE, 1),
+            }
+        result["prefect_overhead"] = prefect_overhead(100)
+    server.should_exit = True
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    result["command"] = "python bench/sync.py" + ("" if args.vouchers == 12_000 else f" --vouchers {args.vouchers}")
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
