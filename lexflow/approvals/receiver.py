@@ -84,6 +84,7 @@ def create_bolt_app(decider: Decider, *, signing_secret: str | None = None) -> A
             p = outcome.approval or decider.store.get(request_id)
             decider.ephemeral(p.channel if p else None, user, outcome.text)
 
+    app._lexflow_decider = decider  # type: ignore[attr-defined]
     return app
 
 
@@ -151,6 +152,12 @@ def create_receiver_app(
     app.state.decider = decider
     app.state.bolt = bolt
     return app
+
+
+def sweeper_for(bolt: App, interval: float) -> _Sweeper | None:
+    """The sweep thread for a Bolt app built here (Socket Mode has no ASGI lifespan to hang it on)."""
+    decider = getattr(bolt, "_lexflow_decider", None)
+    return _Sweeper(decider, interval) if decider is not None and interval else None
 
 
 def socket_mode_handler(settings: SlackApprovalSettings | None = None, *, slack: Any = None) -> Any:
