@@ -125,7 +125,7 @@ def run_action(name: str, data: Any, *, profile: str | None = None, approval_ref
     return out
 
 
-_SAFE = re.compile(r"[^a-z0-9-]+")
+_SAFE = re.compile(r"[^a-z0-9]+")
 
 
 def digest(value: Any) -> str:
@@ -137,9 +137,16 @@ def digest(value: Any) -> str:
 
 
 def business_key(kind: str, *parts: Any) -> str:
-    """`lexflow-{kind}-{parts}`: lowercase letters, digits and dashes (also valid as a result storage key)."""
-    text = "-".join(str(p) for p in parts)
-    return _SAFE.sub("-", f"lexflow-{kind}-{text}".lower()).strip("-")[:200]
+    """`lexflow-{kind}-{parts}` in lowercase letters, digits and dashes (valid as a Prefect storage key).
+
+    When cleaning changed the text (`Order/4711` vs `order-4711`), a digest of the original is appended so two
+    different business references never share a key.
+    """
+    raw = "-".join(str(p) for p in (kind, *parts))
+    clean = _SAFE.sub("-", raw.lower()).strip("-")
+    if clean != raw:
+        clean = f"{clean[:150]}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+    return f"lexflow-{clean}"[:200]
 
 
 def key_from(kind: str, *params: str) -> Callable[[Any, dict[str, Any]], str]:
