@@ -130,10 +130,7 @@ DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
     ),
     "invoice.status.changed": CallableAction(callable="lexflow.webhooks.notify:notify_invoice_status"),
     "voucher.created": CallableAction(callable="lexflow.webhooks.waiting:continue_waiting_runs"),
-    "contact.changed": DeploymentAction(
-        deployment="crm-contact-sync/default",
-        parameters={"contact_id": "{resourceId}"},
-    ),
+    "contact.changed": CallableAction(callable="lexflow.webhooks.crm:sync_contact_to_crm_mapping"),
 }
 """The issue's default mapping; any config file replaces it as a whole (`routes: {}` switches all off)."""
 
