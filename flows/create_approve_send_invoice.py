@@ -207,15 +207,23 @@ def create_approve_send_invoice(
         approver = decision.approver
         approval_ref = f"prefect-flow-run:{flow_run.id}:{ask.pause_key}:{approver}"
 
-    created = create_invoice(
-        draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile
-    )
-    invoice_id, number = created["invoice_id"], created.get("voucher_number")
     if done is None:
+        created = create_invoice(
+            draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile
+        )
+        invoice_id, number = created["invoice_id"], created.get("voucher_number")
         ledger.record_sent_invoice(
             request_key=key, invoice_id=invoice_id, voucher_number=number, contact_id=contact_id, approver=approver,
             recipient=recipient, flow_run_id=str(flow_run.id), extra={"approval_ref": approval_ref},
         )  # fmt: skip
+    else:  # the ledger, not a cached task result, is the proof: result storage may live on another machine
+        invoice_id, number = done.invoice_id, done.voucher_number
+    if done is not None and done.message_id:
+        log.info("invoice %s was already mailed (Message-ID %s); nothing to do", number, done.message_id)
+        return {
+            "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
+            "message_id": done.message_id, "total_gross": gross, "request_key": key,
+        }  # fmt: skip
     pdf = invoice_pdf(invoice_id, profile=profile)
     message_id = send_document_mail(
         smtp_url,
@@ -242,5 +250,5 @@ def create_approve_send_invoice(
     log.info("invoice %s (%s) approved by %s and mailed (Message-ID %s)", number, invoice_id, approver, message_id)
     return {
         "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
-        "message_id": message_id, "total_gross": gross, "request_key": key, "view_url": created.get("view_url"),
+        "message_id": message_id, "total_gross": gross, "request_key": key,
     }  # fmt: skip

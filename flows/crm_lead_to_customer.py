@@ -118,7 +118,12 @@ def crm_lead_to_customer(
     ledger = Ledger(database_url)
     records = load_records(source)
     rows: list[dict[str, Any]] = []
-    owner: dict[str, str] = {link.contact_id: link.crm_id for link in ledger.links(crm_source) if link.contact_id}
+    # Which CRM record owns each contact (a record marked for review owns nothing).
+    owner: dict[str, str] = {
+        link.contact_id: link.crm_id
+        for link in ledger.links(crm_source)
+        if link.contact_id and link.status != "needs_review"
+    }
     for i, record in enumerate(records):
         crm_id = str(record.get(mapping.crm_id) or f"row-{i + 1}")
         try:
