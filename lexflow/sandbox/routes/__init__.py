@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from lexflow.sandbox.http import ApiRoute
-from lexflow.sandbox.routes import profile
+from lexflow.sandbox.routes import (
+    articles,
+    contacts,
+    files,
+    payments,
+    profile,
+    recurring,
+    sales,
+    voucherlist,
+    vouchers,
+)
 
-ROUTES: list[ApiRoute] = [*profile.ROUTES]
+ROUTES: list[ApiRoute] = [
+    *profile.ROUTES,
+    *contacts.ROUTES,
+    *articles.ROUTES,
+    *sales.ROUTES,
+    *vouchers.ROUTES,
+    *files.ROUTES,
+    *voucherlist.ROUTES,
+    *payments.ROUTES,
+    *recurring.ROUTES,
+]
 
 
 def unsupported_method_routes() -> list[ApiRoute]:
