@@ -1,0 +1,159 @@
+"""Readers and writers: every format round-trips, malformed files name the line or element."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from lexflow.banking import BankTransaction, StatementError, parse_statement, write_camt053, write_csv, write_mt940
+from lexflow.banking.readers import PRESETS, CsvMapping, detect_format, parse_csv
+from lexflow.banking.readers.csv import parse_german_amount
+
+TXS = [
+    BankTransaction(
+        transaction_id="t1",
+        booking_date=date(2026, 11, 24),
+        value_date=date(2026, 11, 25),
+        amount=Decimal("1234.56"),
+        counterparty_name="Müller Handel GmbH",
+        counterparty_iban="DE89 3704 0044 0532 0130 00",
+        counterparty_bic="COBADEFFXXX",
+        remittance="Rechnung RE 1001 und RE-1002, vielen Dank fuer die schnelle Lieferung letzte Woche",
+        end_to_end_id="E2E-77",
+    ),
+    BankTransaction(
+        transaction_id="t2",
+        booking_date=date(2026, 11, 23),
+        amount=Decimal("-50.00"),
+        counterparty_name="Telekom",
+        remittance="Kd 55",
+    ),
+    BankTransaction(
+        transaction_id="t3",
+        booking_date=date(2026, 11, 24),
+        amount=Decimal("-99.00"),
+        counterparty_name="Kunde AG",
+        remittance="RUECKUEBERWEISUNG RE1003",
+        reversal=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("version", ["02", "04", "08"])
+def test_camt053_round_trip(version: str) -> None:
+    data = write_camt053(TXS, version=version)
+    assert f"camt.053.001.{version}".encode() in data
+    got = parse_statement(data)
+    assert [t.amount for t in got] == [Decimal("1234.56"), Decimal("-50.00"), Decimal("-99.00")]
+    first = got[0]
+    assert first.counterparty_name == "Müller Handel GmbH"
+    assert first.counterparty_iban == "DE89370400440532013000"
+    assert first.counterparty_bic == "COBADEFFXXX"
+    assert first.end_to_end_id == "E2E-77"
+    assert first.value_date == date(2026, 11, 25)
+    assert "RE 1001" in first.remittance
+    assert [t.reversal for t in got] == [False, False, True]
+    assert all(t.source == "camt053" for t in got)
+
+
+def test_mt940_round_trip_keeps_structured_details() -> None:
+    got = parse_statement(write_mt940(TXS).encode())
+    assert [t.amount for t in got] == [Decimal("1234.56"), Decimal("-50.00"), Decimal("-99.00")]
+    first = got[0]
+    assert first.counterparty_iban == "DE89370400440532013000"
+    assert first.counterparty_name == "Mueller Handel GmbH"
+    assert first.end_to_end_id == "E2E-77"
+    assert first.remittance.startswith("Rechnung RE 1001 und RE-1002")
+    assert first.booking_date == date(2026, 11, 24) and first.value_date == date(2026, 11, 25)
+    assert got[2].reversal and got[2].amount < 0
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_csv_presets_round_trip_in_latin1(preset: str) -> None:
+    data = write_csv(TXS, preset=preset).encode("latin-1")
+    got = parse_statement(data)  # preset detected from the header
+    assert [t.amount for t in got] == [Decimal("1234.56"), Decimal("-50.00"), Decimal("-99.00")]
+    assert got[0].booking_date == date(2026, 11, 24)
+    assert "RE 1001" in got[0].remittance
+    if PRESETS[preset].counterparty_name:
+        assert got[0].counterparty_name == "Müller Handel GmbH"
+
+
+def test_csv_custom_mapping_and_utf8() -> None:
+    text = "Datum;Empfänger;Text;Umsatz\n24.11.2026;Kunde Ä;RE1001;1.234,56\n25.11.2026;Bank;Gebühr;-3,50\n"
+    mapping = CsvMapping(booking_date="Datum", amount="Umsatz", counterparty_name="Empfänger", remittance=("Text",))
+    got = parse_csv(text.encode("utf-8"), mapping)
+    assert [(t.amount, t.counterparty_name) for t in got] == [
+        (Decimal("1234.56"), "Kunde Ä"),
+        (Decimal("-3.50"), "Bank"),
+    ]
+
+
+def test_stable_ids_survive_reimport_and_separate_duplicates() -> None:
+    twin = [TXS[1], TXS[1]]
+    a = parse_statement(write_camt053(twin))
+    b = parse_statement(write_camt053(twin))
+    assert [t.transaction_id for t in a] == [t.transaction_id for t in b]
+    assert a[0].transaction_id != a[1].transaction_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1.234,56", "1234.56"), ("-1.234,56", "-1234.56"), ("12,00-", "-12.00"), ("+7,5 €", "7.5"), ("0,01", "0.01")],
+)
+def test_german_amounts(raw: str, expected: str) -> None:
+    assert parse_german_amount(raw) == Decimal(expected)
+
+
+def test_format_detection() -> None:
+    assert detect_format(write_camt053(TXS)) == "camt053"
+    assert detect_format(write_mt940(TXS).encode()) == "mt940"
+    assert detect_format(write_csv(TXS).encode()) == "csv"
+
+
+def test_camt_error_names_element_and_line() -> None:
+    data = write_camt053(TXS).replace(b">1234.56<", b">12,34<")
+    with pytest.raises(StatementError) as err:
+        parse_statement(data, source="bad.xml")
+    assert "Ntry" in err.value.location and "Amt" in err.value.location and "line" in err.value.location
+    assert "12,34" in str(err.value)
+
+
+def test_camt_broken_xml_names_line() -> None:
+    with pytest.raises(StatementError, match=r"line \d+"):
+        parse_statement(write_camt053(TXS)[:-40])
+
+
+def test_mt940_error_names_line() -> None:
+    lines = write_mt940(TXS).split("\r\n")
+    bad_no = next(i for i, line in enumerate(lines, 1) if line.startswith(":61:"))
+    lines[bad_no - 1] = ":61:26XX24C12,00NTRF"
+    with pytest.raises(StatementError) as err:
+        parse_statement("\r\n".join(lines).encode())
+    assert err.value.location == f"line {bad_no}"
+
+
+def test_csv_error_names_line() -> None:
+    text = write_csv(TXS, preset="sparkasse").splitlines()
+    text[2] = text[2].replace("-50,00", "fünfzig")
+    with pytest.raises(StatementError) as err:
+        parse_statement("\n".join(text).encode("latin-1"))
+    assert err.value.location == "line 3" and "fünfzig" in str(err.value)
+
+
+def test_fints_without_extra_says_how_to_install() -> None:
+    pytest.importorskip("pydantic")
+    from lexflow.banking import MissingExtra
+    from lexflow.banking.readers.fints import FinTSConfig, fetch_fints
+
+    try:
+        import fints  # noqa: F401
+
+        pytest.skip("fints installed: the live source needs a bank and is not testable offline")
+    except ImportError:
+        pass
+    cfg = FinTSConfig(blz="12030000", login="u", pin="secret", endpoint="https://bank.invalid/fints", iban="DE02")
+    with pytest.raises(MissingExtra, match=r"lexflow\[fints\]"):
+        fetch_fints(cfg, date(2026, 11, 1))
