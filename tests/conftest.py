@@ -80,68 +80,12 @@ def sandbox_client(sandbox_http):
         yield client
 
 
-class ServedSandbox:
-    """A sandbox served by uvicorn in a background thread: `.url`, `.api_key`, `.state`, `.control`, `.reset()`."""
-
-    def __init__(self, url: str, api_key: str, app, server, thread) -> None:
-        self.url = url
-        self.api_key = api_key
-        self.app = app
-        self.state = app.state.sandbox
-        self._server = server
-        self._thread = thread
-
-    @property
-    def control(self):
-        from lexflow.sandbox import control
-
-        factory = getattr(control, "SandboxControl", None)
-        if factory is None:
-            pytest.skip("lexflow.sandbox.control.SandboxControl not available yet")
-        return factory(self.url, self.api_key)
-
-    def reset(self) -> None:
-        self.state.reset()
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_served_sandbox(**config) -> ServedSandbox:
-    """Start uvicorn on a free loopback port and wait until it answers (used by the fixture and the benchmark)."""
-    import threading
-    import time
-
-    import uvicorn
-
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-
-    config.setdefault("rate_limit", 0)
-    config.setdefault("allow_http_callbacks", True)
-    app = create_app(SandboxConfig(**config))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="served-sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("served sandbox did not start")
-        time.sleep(0.01)
-    return ServedSandbox(f"http://127.0.0.1:{port}", config.get("api_key", DEFAULT_API_KEY), app, server, thread)
-
-
 @pytest.fixture(scope="session")
 def served_sandbox():
-    served = start_served_sandbox()
+    """uvicorn on 127.0.0.1 (free port), rate limit off, http callbacks allowed. Tests call `.reset()` first."""
+    from lexflow.sandbox import SandboxConfig
+    from lexflow.sandbox.serving import serve_in_thread
+
+    served = serve_in_thread(SandboxConfig(rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None))
     yield served
     served.stop()

@@ -102,7 +102,12 @@ def page_params(
 
 
 def paged(
-    items: list[Any], page: int, size: int, sort: list[dict[str, Any]] | None = None, window: bool = False
+    items: list[Any],
+    page: int,
+    size: int,
+    sort: list[dict[str, Any]] | None = None,
+    window: bool = False,
+    mapper: Any = None,
 ) -> dict[str, Any]:
     """The Spring-style page envelope of §3.5. With `window`, totalElements is capped at 10,000."""
     total = len(items)
@@ -111,6 +116,8 @@ def paged(
             raise ApiError(400, "Maximum search window size exceeded", [Issue("page", "invalid", "window")])
         total = min(total, WINDOW)
     content = items[page * size : page * size + size]
+    if mapper is not None:
+        content = [mapper(x) for x in content]
     pages = math.ceil(total / size) if size else 0
     return {
         "content": content,

@@ -199,7 +199,11 @@ class SandboxState:
     def organization(self, org_id: str) -> Organization:
         org = self.organizations.get(org_id)
         if org is None:
-            org = Organization(id=org_id)
+            org = Organization(
+                id=org_id,
+                connection_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lexflow-sandbox:{org_id}:connection")),
+                user_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"lexflow-sandbox:{org_id}:user")),
+            )
             if org_id != DEFAULT_ORGANIZATION_ID:
                 org.company_name = f"Sandbox Organisation {org_id[:8]}"
             self.organizations[org_id] = org

@@ -127,7 +127,7 @@ async def list_articles(ctx: Ctx) -> Response:
         if value is not None:
             items = [d for d in items if str(d.get(name) or "") == value]
     items.sort(key=lambda d: str(d.get("title") or "").lower())
-    return json_response(paged([public(d) for d in items], page, size, [sort_entry("title", "ASC")]))
+    return json_response(paged(items, page, size, [sort_entry("title", "ASC")], mapper=public))
 
 
 ROUTES = [

@@ -201,7 +201,7 @@ async def list_contacts(ctx: Ctx) -> Response:
         if flag is not None:
             items = [d for d in items if (role in (d.get("roles") or {})) == flag]
     items.sort(key=lambda d: contact_name(d).lower())
-    return json(paged([public(d) for d in items], page, size, [sort_entry("name", "ASC")]))
+    return json(paged(items, page, size, [sort_entry("name", "ASC")], mapper=public))
 
 
 ROUTES = [

@@ -45,7 +45,7 @@ async def list_templates(ctx: Ctx) -> Response:
         return str(d.get(prop) or settings.get(prop) or "")
 
     items = sorted(ctx.state.store.all(ctx.org, KIND), key=key, reverse=direction == "DESC")
-    return json(paged([_short(d) for d in items], page, size, [sort_entry(prop, direction)]))
+    return json(paged(items, page, size, [sort_entry(prop, direction)], mapper=_short))
 
 
 async def get_template(ctx: Ctx) -> Response:
