@@ -1,9 +1,522 @@
-"""Sandbox webhooks (owner: sandbox-extras). `install(app, state)` is called by `create_app`."""
+"""Event subscriptions (`/v1/event-subscriptions`) and webhook delivery (§4.12, §8 of the reference).
+
+Every `state.emit(...)` is matched against the organisation's subscriptions and queued; a background thread POSTs the
+compact JSON payload, signed RSA-PKCS1v15-SHA512 (Base64 in `X-Lxo-Signature`), with a 5 s timeout, and follows the
+§8 retry schedule. The schedule is scaled by `time_scale` (config `webhook_time_scale` when the core config has it,
+else env `LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE`, else 1.0; the control API can change it) so tests run it in
+milliseconds.
+
+Signing key: a 2048-bit RSA key generated once per process (about 0.1 s) and kept in the store's meta, so a sandbox
+with `--db` signs with the same key after a restart. Lexware's own key is 4096 bits; the size does not matter to a
+verifier, which only needs the public half served at `GET /_sandbox/webhook-public-key`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import heapq
+import itertools
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lexflow.sandbox.errors import ApiError, Issue, validation
+from lexflow.sandbox.http import ApiRoute, Ctx, endpoint, json
+
+if TYPE_CHECKING:
+    from lexflow.sandbox.state import ApiKey, SandboxEvent, SandboxState
+
+KIND = "event-subscriptions"
+"""Store kind of the subscriptions (cleared by reset, persisted with `--db`)."""
+
+_RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
+EVENT_TYPES: frozenset[str] = frozenset(
+    [
+        f"{r}.{a}"
+        for r in ("article", "contact", "dunning", "recurring-template")
+        for a in ("created", "changed", "deleted")
+    ]
+    + [
+        f"{r}.{a}"
+        for r in (*_RESOURCES_WITH_STATUS, "quotation", "voucher")
+        for a in ("created", "changed", "deleted", "status.changed")
+    ]
+    + ["payment.changed", "token.revoked"]
+)
+"""The 42 event types of §8."""
+assert len(EVENT_TYPES) == 42
+
+RETRY_DELAYS: tuple[float, ...] = (10, 20, 40, 80, 160, 1800, *([7200] * 19))
+"""Seconds before retry n (§8): phase 1 after 10, 20, 40, 80, 160 s; phase 2 after a 30-minute pause, then every
+2 h, 20 retries in all. 26 attempts at most."""
+
+SUCCESS = frozenset({200, 201, 202, 204})
+TIMEOUT_SECONDS = 5.0
+_HISTORY_LIMIT = 2000
 
 
-def install(app: Any, state: Any) -> None:
-    """Mount this part of the sandbox on the app (filled in by the sandbox-extras engineer)."""
+# --------------------------------------------------------------------------------------------------- signing key
+_PROCESS_KEY: rsa.RSAPrivateKey | None = None
+_KEY_LOCK = threading.Lock()
+_META_KEY = "webhooks:signing_key_pem"
+
+
+def _process_key() -> rsa.RSAPrivateKey:
+    global _PROCESS_KEY
+    with _KEY_LOCK:
+        if _PROCESS_KEY is None:
+            _PROCESS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return _PROCESS_KEY
+
+
+def signing_key(state: SandboxState) -> rsa.RSAPrivateKey:
+    """The sandbox's webhook key: the one in the store (a persisted sandbox), else this process's key."""
+    pem = state.store.meta(_META_KEY)
+    if pem:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    key = _process_key()
+    pem_text = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    state.store.set_meta(_META_KEY, pem_text)
+    return key
+
+
+def public_key_pem(state: SandboxState) -> bytes:
+    return (
+        signing_key(state)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def compact(payload: dict[str, Any]) -> bytes:
+    """The body exactly as signed and sent: JSON without whitespace."""
+    return orjson.dumps(payload)
+
+
+def sign(key: rsa.RSAPrivateKey, body: bytes) -> str:
+    return base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA512())).decode()
+
+
+# --------------------------------------------------------------------------------------------------- delivery
+@dataclass(order=True)
+class _Pending:
+    due: float
+    seq: int
+    delivery: Delivery = field(compare=False)
+
+
+@dataclass
+class Delivery:
+    """One event for one subscription, across all its attempts."""
+
+    id: str
+    organization_id: str
+    subscription_id: str
+    event_type: str
+    resource_id: str
+    callback_url: str
+    body: bytes
+    attempt: int = 0  # attempts made so far
+    final: bool = False  # delivered even if the subscription is gone by then (token.revoked)
+
+
+class Dispatcher:
+    """Queue + background thread that delivers webhooks for one sandbox state."""
+
+    def __init__(self, state: SandboxState, time_scale: float = 1.0) -> None:
+        self.state = state
+        self.time_scale = time_scale
+        self.generation: str | None = None
+        self._heap: list[_Pending] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._inflight = 0
+        self.attempts: deque[dict[str, Any]] = deque(maxlen=_HISTORY_LIMIT)
+        self._http = httpx.Client(
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=True,
+            max_redirects=3,
+            headers={"User-Agent": "lexflow-sandbox-webhooks/1"},
+        )
+
+    # queueing ------------------------------------------------------------------------------------------------
+    def on_event(self, event: SandboxEvent) -> None:
+        """EventBus callback: queue a delivery per matching subscription (runs inside the request; stays quick)."""
+        body = compact(event.payload())
+        for sub in list(self.state.store.iter(event.organization_id, KIND)):
+            if sub.get("eventType") != event.event_type:
+                continue
+            self._push(
+                Delivery(
+                    id=str(uuid.uuid4()),
+                    organization_id=event.organization_id,
+                    subscription_id=sub["subscriptionId"],
+                    event_type=event.event_type,
+                    resource_id=event.resource_id,
+                    callback_url=sub["callbackUrl"],
+                    body=body,
+                    final=event.event_type == "token.revoked",
+                ),
+                0.0,
+            )
+
+    def _push(self, delivery: Delivery, delay: float) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, _Pending(time.monotonic() + delay, next(self._seq), delivery))
+            self._ensure_thread()
+            self._cond.notify_all()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop = False
+            self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+            self._thread.start()
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._heap) + self._inflight
+
+    def clear(self) -> None:
+        with self._cond:
+            self._heap.clear()
+            self.attempts.clear()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._http.close()
+
+    # worker ----------------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stop and (not self._heap or self._heap[0].due > time.monotonic()):
+                    timeout = (self._heap[0].due - time.monotonic()) if self._heap else None
+                    self._cond.wait(timeout=timeout)
+                if self._stop:
+                    return
+                item = heapq.heappop(self._heap)
+                self._inflight += 1
+            try:
+                self._attempt(item.delivery)
+            finally:
+                with self._cond:
+                    self._inflight -= 1
+                    self._cond.notify_all()
+
+    def flush(self) -> int:
+        """Deliver every queued delivery now, in the calling thread (one attempt each). Returns how many ran."""
+        with self._cond:
+            items = sorted(self._heap)
+            self._heap.clear()
+            self._inflight += len(items)
+        try:
+            for item in items:
+                try:
+                    self._attempt(item.delivery)
+                finally:
+                    with self._cond:
+                        self._inflight -= 1
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+        return len(items)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is queued or in flight whose due time has come (tests)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._inflight or (self._heap and self._heap[0].due <= time.monotonic()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(timeout=min(left, 0.05))
+        return True
+
+    def _attempt(self, d: Delivery) -> None:
+        state = self.state
+        sub = state.store.get(d.organization_id, KIND, d.subscription_id)
+        if sub is None and not d.final:
+            self._record(d, None, "dropped", "subscription deleted")
+            return
+        d.attempt += 1
+        status: int | None = None
+        error: str | None = None
+        try:
+            signature = sign(signing_key(state), d.body)
+            response = self._http.post(
+                d.callback_url,
+                content=d.body,
+                headers={"Content-Type": "application/json", "X-Lxo-Signature": signature},
+            )
+            status = response.status_code
+        except httpx.ConnectError as exc:
+            error = f"connect: {exc.__class__.__name__}"
+            status = None
+        except httpx.TooManyRedirects:
+            error = "more than 3 redirects"
+            self._record(d, None, "failed", error)
+            return
+        except httpx.HTTPError as exc:
+            error = exc.__class__.__name__
+        if (status is not None and status in SUCCESS) or (status is not None and 200 <= status < 300):
+            self._record(d, status, "delivered", None)
+            return
+        if status == 410:
+            self._delete_subscription(d)
+            self._record(d, status, "subscription_deleted", "410 Gone: subscription deleted at once")
+            return
+        retryable = status is None or status in (401, 403, 404, 429) or status >= 500
+        if not retryable:
+            self._record(d, status, "failed", "not retried (§8: other 4xx and 3xx)")
+            return
+        if d.attempt <= len(RETRY_DELAYS) and not d.final:
+            delay = RETRY_DELAYS[d.attempt - 1] * self.time_scale
+            self._record(d, status, "retry", error, next_in=delay)
+            self._push(d, delay)
+            return
+        if status == 404 or (status is None and error and error.startswith("connect")):
+            self._delete_subscription(d)
+            self._record(d, status, "subscription_deleted", "retries exhausted: subscription deleted")
+            return
+        self._record(d, status, "failed", "retries exhausted")
+
+    def _delete_subscription(self, d: Delivery) -> None:
+        with self.state.lock:
+            self.state.store.delete(d.organization_id, KIND, d.subscription_id)
+
+    def _record(
+        self, d: Delivery, status: int | None, outcome: str, error: str | None, next_in: float | None = None
+    ) -> None:
+        self.attempts.append(
+            {
+                "deliveryId": d.id,
+                "subscriptionId": d.subscription_id,
+                "eventType": d.event_type,
+                "resourceId": d.resource_id,
+                "callbackUrl": d.callback_url,
+                "attempt": d.attempt,
+                "status": status,
+                "outcome": outcome,
+                "error": error,
+                "nextAttemptInSeconds": next_in,
+                "at": self.state.clock.stamp(),
+            }
+        )
+
+
+def _default_time_scale(state: SandboxState) -> float:
+    configured = getattr(state.config, "webhook_time_scale", None)
+    if configured is not None:
+        return float(configured)
+    return float(os.environ.get("LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE", "1.0"))
+
+
+def dispatcher(state: SandboxState) -> Dispatcher:
+    """The state's dispatcher; its queue and log are dropped when the store was reset since the last call."""
+    from lexflow.sandbox.control import generation
+
+    found: Dispatcher | None = getattr(state, "_webhook_dispatcher", None)
+    if found is None:
+        found = Dispatcher(state, _default_time_scale(state))
+        state._webhook_dispatcher = found  # type: ignore[attr-defined]
+    current = generation(state)
+    if found.generation != current:
+        if found.generation is not None:
+            found.clear()
+        found.generation = current
+    return found
+
+
+# --------------------------------------------------------------------------------------------------- subscriptions
+def owner_of(state: SandboxState, key: ApiKey) -> str:
+    """Who a subscription belongs to: the API key, or the OAuth connection behind an access token."""
+    if key.kind == "oauth":
+        from lexflow.sandbox import oauth
+
+        connection = oauth.connection_of_token(state, key.key)
+        if connection is not None:
+            return f"oauth:{connection}"
+    return f"key:{key.key}"
+
+
+def delete_owned_by(state: SandboxState, owner: str) -> int:
+    """Drop every subscription created by an API key or OAuth connection (it was revoked)."""
+    gone = 0
+    for org, kind in [k for k in list(state.store._docs) if k[1] == KIND]:
+        for sub in list(state.store.iter(org, kind)):
+            if sub.get("_owner") == owner:
+                state.store.delete(org, KIND, sub["id"])
+                gone += 1
+    return gone
+
+
+def _public(sub: dict[str, Any]) -> dict[str, Any]:
+    return {k: sub[k] for k in ("subscriptionId", "organizationId", "createdDate", "eventType", "callbackUrl")}
+
+
+def _validate(ctx: Ctx) -> tuple[str, str]:
+    body = ctx.body or {}
+    issues: list[Issue] = []
+    event_type = body.get("eventType")
+    callback = body.get("callbackUrl")
+    if not isinstance(event_type, str) or not event_type.strip():
+        issues.append(Issue("eventType", "missing", "must not be empty"))
+    elif event_type.strip().lower() not in EVENT_TYPES:
+        issues.append(Issue("eventType", "invalid", f"unknown event type; use one of {', '.join(sorted(EVENT_TYPES))}"))
+    if not isinstance(callback, str) or not callback.strip():
+        issues.append(Issue("callbackUrl", "missing", "must not be empty"))
+    else:
+        parts = urlsplit(callback.strip())
+        allowed = ("https", "http") if ctx.state.config.allow_http_callbacks else ("https",)
+        if parts.scheme not in allowed or not parts.netloc:
+            hint = "must be an absolute https URL" if "http" not in allowed else "must be an absolute http(s) URL"
+            if parts.scheme == "http":
+                hint += " (start the sandbox with --allow-http-callbacks for local http receivers)"
+            issues.append(Issue("callbackUrl", "invalid", hint))
+    if issues:
+        raise validation(issues)
+    assert isinstance(event_type, str) and isinstance(callback, str)
+    return event_type.strip().lower(), callback.strip()
+
+
+async def create_subscription(ctx: Ctx) -> Response:
+    event_type, callback = _validate(ctx)
+    store = ctx.state.store
+    for sub in store.iter(ctx.org, KIND):
+        if sub["eventType"] == event_type and sub["callbackUrl"] == callback:
+            raise ApiError(
+                409,
+                f"A subscription for {event_type} to this callbackUrl exists already ({sub['subscriptionId']}); "
+                "delete it first to change it.",
+                [Issue("eventType", "conflict", "duplicate subscription")],
+            )
+    sub_id = str(uuid.uuid4())
+    now = ctx.state.clock.stamp()
+    sub = {
+        "id": sub_id,
+        "subscriptionId": sub_id,
+        "organizationId": ctx.org,
+        "createdDate": now,
+        "eventType": event_type,
+        "callbackUrl": callback,
+        "_owner": owner_of(ctx.state, ctx.key),
+    }
+    store.put(ctx.org, KIND, sub)
+    url = ctx.resource_url(KIND, sub_id)
+    result = {"id": sub_id, "resourceUri": url, "createdDate": now, "updatedDate": now, "version": 0}
+    return json(result, 201, {"Location": url})
+
+
+def _get(ctx: Ctx) -> dict[str, Any]:
+    sub = ctx.state.store.get(ctx.org, KIND, ctx.arg("id"))
+    if sub is None:
+        raise ApiError(404, f"No event subscription with id {ctx.arg('id')}.", [Issue("id", "not_found", "unknown")])
+    return sub
+
+
+async def get_subscription(ctx: Ctx) -> Response:
+    return json(_public(_get(ctx)))
+
+
+async def list_subscriptions(ctx: Ctx) -> Response:
+    subs = sorted(ctx.state.store.iter(ctx.org, KIND), key=lambda s: (s["createdDate"], s["id"]))
+    return json({"content": [_public(s) for s in subs]})
+
+
+async def delete_subscription(ctx: Ctx) -> Response:
+    sub = _get(ctx)
+    ctx.state.store.delete(ctx.org, KIND, sub["id"])
+    return Response(status_code=204)
+
+
+ROUTES = [
+    ApiRoute(
+        "POST",
+        "/v1/event-subscriptions",
+        create_subscription,
+        "event-subscriptions.write",
+        json_body=True,
+        summary="Create event subscription",
+    ),
+    ApiRoute("GET", "/v1/event-subscriptions", list_subscriptions, "event-subscriptions.read", summary="List"),
+    ApiRoute(
+        "GET", "/v1/event-subscriptions/{id}", get_subscription, "event-subscriptions.read", summary="Get subscription"
+    ),
+    ApiRoute(
+        "DELETE",
+        "/v1/event-subscriptions/{id}",
+        delete_subscription,
+        "event-subscriptions.write",
+        summary="Delete event subscription",
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------------------- install
+def install(app: Any, state: SandboxState) -> None:
+    """Mount the subscription routes and the public key; wire the dispatcher to the event bus and key revocation."""
+    from lexflow.sandbox.control import control_route
+
+    limiter = app.state.limiter
+    for route in ROUTES:
+        app.router.routes.append(Route(route.path, endpoint(route, state, limiter), methods=[route.method]))
+        app.state.api_routes.append(route)
+    state.events.subscribe(lambda event: dispatcher(state).on_event(event))
+
+    def on_revoke(entry: ApiKey) -> None:
+        # OAuth access tokens expire and rotate; their connection's subscriptions die only when the connection is
+        # revoked (lexflow.sandbox.oauth.revoke_connection).
+        if entry.kind != "oauth":
+            delete_owned_by(state, f"key:{entry.key}")
+
+    state.keys.on_revoke.append(on_revoke)
+
+    async def public_key(request: Request) -> Response:
+        return Response(public_key_pem(state), media_type="application/x-pem-file")
+
+    app.router.routes.append(Route("/_sandbox/webhook-public-key", public_key, methods=["GET"]))
+    control_route(app, state, "POST", "/_sandbox/webhooks/flush", _flush)
+    control_route(app, state, "GET", "/_sandbox/webhooks/deliveries", _deliveries)
+    control_route(app, state, "POST", "/_sandbox/webhooks/time-scale", _time_scale)
+
+
+async def _flush(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
+    import anyio
+
+    hub = dispatcher(state)
+    ran = await anyio.to_thread.run_sync(hub.flush)
+    return json({"attempted": ran, "pending": hub.pending()})
+
+
+async def _deliveries(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
+    hub = dispatcher(state)
+    return json({"content": list(hub.attempts), "pending": hub.pending(), "timeScale": hub.time_scale})
+
+
+async def _time_scale(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
+    value = body.get("timeScale")
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ApiError(400, "timeScale must be a number >= 0 (1.0 = the real §8 schedule, 0.001 = 1000x faster)")
+    dispatcher(state).time_scale = float(value)
+    return json({"timeScale": float(value)})
