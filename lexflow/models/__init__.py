@@ -1,1 +1,107 @@
-"""lexflow.models"""
+"""Pydantic v2 models of the Lexware Office API (reference §4): tolerant on read, strict on write.
+
+Unknown fields are kept (`extra="allow"`) and sent back, so a read → modify → PUT never drops data. The document
+totals of §6 live in `lexflow.models.totals`.
+"""
+
+from lexflow.models._base import Amount, ApiModel, PlainDate, Timestamp, format_timestamp
+from lexflow.models.articles import Article, ArticlePrice
+from lexflow.models.common import ActionResult, FileDownload, FileUpload, Page
+from lexflow.models.contacts import (
+    Company,
+    Contact,
+    ContactAddress,
+    ContactAddresses,
+    ContactCreate,
+    ContactPerson,
+    EmailAddresses,
+    Person,
+    PhoneNumbers,
+    Role,
+    Roles,
+)
+from lexflow.models.masterdata import (
+    Country,
+    EventSubscription,
+    PaymentCondition,
+    PostingCategory,
+    PrintLayout,
+    Profile,
+    WebhookPayload,
+)
+from lexflow.models.sales import (
+    Address,
+    CreditNote,
+    DeliveryNote,
+    DownPaymentInvoice,
+    Dunning,
+    Invoice,
+    LineItem,
+    OrderConfirmation,
+    PaymentConditions,
+    Quotation,
+    RecurringTemplate,
+    RecurringTemplateSettings,
+    SalesDocument,
+    ShippingConditions,
+    TaxAmount,
+    TaxConditions,
+    TotalPrice,
+    UnitPrice,
+)
+from lexflow.models.vouchers import Payment, PaymentItem, Voucher, VoucherItem, VoucherListItem
+
+__all__ = [
+    "ActionResult",
+    "Address",
+    "Amount",
+    "ApiModel",
+    "Article",
+    "ArticlePrice",
+    "Company",
+    "Contact",
+    "ContactAddress",
+    "ContactAddresses",
+    "ContactCreate",
+    "ContactPerson",
+    "Country",
+    "CreditNote",
+    "DeliveryNote",
+    "DownPaymentInvoice",
+    "Dunning",
+    "EmailAddresses",
+    "EventSubscription",
+    "FileDownload",
+    "FileUpload",
+    "Invoice",
+    "LineItem",
+    "OrderConfirmation",
+    "Page",
+    "Payment",
+    "PaymentCondition",
+    "PaymentConditions",
+    "PaymentItem",
+    "Person",
+    "PhoneNumbers",
+    "PlainDate",
+    "PostingCategory",
+    "PrintLayout",
+    "Profile",
+    "Quotation",
+    "RecurringTemplate",
+    "RecurringTemplateSettings",
+    "Role",
+    "Roles",
+    "SalesDocument",
+    "ShippingConditions",
+    "TaxAmount",
+    "TaxConditions",
+    "Timestamp",
+    "TotalPrice",
+    "UnitPrice",
+    "Voucher",
+    "VoucherItem",
+    "VoucherListItem",
+    "WebhookPayload",
+    "format_timestamp",
+]

@@ -1,0 +1,264 @@
+"""`LexwareClient` (sync) and `AsyncLexwareClient`: the I/O edges over the shared core in `transport.py`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from lexflow.client import _resources as r
+from lexflow.client.auth import ApiKeyAuth
+from lexflow.client.limits import Limiter
+from lexflow.client.retry import RetryPolicy
+from lexflow.client.transport import Acquire, BaseClient, Item, Op, Send, Sleep, Step
+
+DEFAULT_BASE_URL = "https://api.lexware.io"
+
+
+class _Namespaces:
+    """The resource namespaces, attached once per client."""
+
+    def _attach(self) -> None:
+        c: Any = self
+        self.profile = r.ProfileResource(c)
+        self.contacts = r.ContactsResource(c)
+        self.articles = r.ArticlesResource(c)
+        self.invoices = r.InvoicesResource(c)
+        self.credit_notes = r.CreditNotesResource(c)
+        self.order_confirmations = r.OrderConfirmationsResource(c)
+        self.quotations = r.QuotationsResource(c)
+        self.delivery_notes = r.DeliveryNotesResource(c)
+        self.dunnings = r.DunningsResource(c)
+        self.down_payment_invoices = r.DownPaymentInvoicesResource(c)
+        self.recurring_templates = r.RecurringTemplatesResource(c)
+        self.voucherlist = r.VoucherlistResource(c)
+        self.vouchers = r.VouchersResource(c)
+        self.files = r.FilesResource(c)
+        self.payments = r.PaymentsResource(c)
+        self.countries = r.CountriesResource(c)
+        self.payment_conditions = r.PaymentConditionsResource(c)
+        self.posting_categories = r.PostingCategoriesResource(c)
+        self.print_layouts = r.PrintLayoutsResource(c)
+        self.event_subscriptions = r.EventSubscriptionsResource(c)
+        self.transaction_assignment_hints = r.TransactionAssignmentHintsResource(c)
+
+
+def _setup(
+    api_key: str | SecretStr | None, auth: httpx.Auth | None
+) -> tuple[SecretStr | None, httpx.Auth | None, str | None]:
+    key = SecretStr(api_key) if isinstance(api_key, str) else api_key
+    if auth is None and key is not None:
+        auth = ApiKeyAuth(key)
+    digest_source = key.get_secret_value() if key is not None else getattr(auth, "account_id", None)
+    return key, auth, digest_source
+
+
+def _timeout(timeout: float | httpx.Timeout, connect_timeout: float) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=connect_timeout)
+
+
+class LexwareClient(BaseClient, _Namespaces):
+    """Synchronous client. `rate_limit` is requests/second for the account (0: off); `limiter` replaces the
+    process-wide token bucket (e.g. the Prefect backend of `tasks.limiter`)."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        rate_limit: float = 2.0,
+        transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
+        *,
+        auth: httpx.Auth | None = None,
+        timeout: float | httpx.Timeout = 35.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        settle_delay: float = 1.0,
+        allow_partner_endpoints: bool = False,
+        backend_description: str | None = None,
+    ) -> None:
+        key, auth, digest = _setup(api_key, auth)
+        if auth is None:
+            raise ValueError("give api_key (or an OAuth2 auth): the API needs a Bearer token")
+        self.api_key = key
+        super().__init__(
+            base_url=base_url,
+            auth=auth,
+            api_key_digest_source=digest,
+            rate_limit=rate_limit,
+            limiter=limiter,
+            retry=retry,
+            settle_delay=settle_delay,
+            allow_partner_endpoints=allow_partner_endpoints,
+            backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
+        )
+        self._http = httpx.Client(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
+        self._closers: list[Any] = []
+        self._attach()
+
+    # -- I/O edges
+    def _perform(self, step: Step) -> Any:
+        if isinstance(step, Send):
+            return self._http.send(step.request)
+        if isinstance(step, Acquire):
+            self.limiter.acquire()
+        elif isinstance(step, Sleep):
+            time.sleep(step.seconds)
+        return None
+
+    def _run(self, op: Op) -> Any:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            try:
+                value = self._perform(step)
+            except Exception as exc:
+                error = exc
+
+    def _iter(self, op: Op) -> Iterator[Any]:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration:
+                return
+            value, error = None, None
+            if isinstance(step, Item):
+                yield step.value
+                continue
+            try:
+                value = self._perform(step)
+            except Exception as exc:
+                error = exc
+
+    # -- lifecycle
+    def close(self) -> None:
+        self._http.close()
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
+
+    def __enter__(self) -> LexwareClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncLexwareClient(BaseClient, _Namespaces):
+    """Asyncio client with the same namespaces: methods return awaitables, `list`/`iter` async iterators."""
+
+    profile: Any
+    contacts: Any
+    articles: Any
+    invoices: Any
+    credit_notes: Any
+    order_confirmations: Any
+    quotations: Any
+    delivery_notes: Any
+    dunnings: Any
+    down_payment_invoices: Any
+    recurring_templates: Any
+    voucherlist: Any
+    vouchers: Any
+    files: Any
+    payments: Any
+    countries: Any
+    payment_conditions: Any
+    posting_categories: Any
+    print_layouts: Any
+    event_subscriptions: Any
+    transaction_assignment_hints: Any
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        rate_limit: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: Limiter | None = None,
+        *,
+        auth: httpx.Auth | None = None,
+        timeout: float | httpx.Timeout = 35.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        settle_delay: float = 1.0,
+        allow_partner_endpoints: bool = False,
+        backend_description: str | None = None,
+    ) -> None:
+        key, auth, digest = _setup(api_key, auth)
+        if auth is None:
+            raise ValueError("give api_key (or an OAuth2 auth): the API needs a Bearer token")
+        self.api_key = key
+        super().__init__(
+            base_url=base_url,
+            auth=auth,
+            api_key_digest_source=digest,
+            rate_limit=rate_limit,
+            limiter=limiter,
+            retry=retry,
+            settle_delay=settle_delay,
+            allow_partner_endpoints=allow_partner_endpoints,
+            backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
+        )
+        self._http = httpx.AsyncClient(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
+        self._attach()
+
+    async def _aperform(self, step: Step) -> Any:
+        if isinstance(step, Send):
+            return await self._http.send(step.request)
+        if isinstance(step, Acquire):
+            await self.limiter.aacquire()
+        elif isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+        return None
+
+    async def _run(self, op: Op) -> Any:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            try:
+                value = await self._aperform(step)
+            except Exception as exc:
+                error = exc
+
+    async def _iter(self, op: Op) -> AsyncIterator[Any]:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration:
+                return
+            value, error = None, None
+            if isinstance(step, Item):
+                yield step.value
+                continue
+            try:
+                value = await self._aperform(step)
+            except Exception as exc:
+                error = exc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncLexwareClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,767 @@
+"""Resource namespaces (`client.contacts`, `client.invoices`, ...): all 55 documented operations (§2.1).
+
+Each method builds an operation (a generator of I/O steps, see `transport.py`) and hands it to the client's driver,
+so the same classes serve the sync client (values, iterators) and the async client (awaitables, async iterators).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from lexflow.client import errors
+from lexflow.client.paging import DATE_FILTERS, WINDOW, split_range
+from lexflow.client.transport import Call, Item, Op
+from lexflow.models import (
+    ActionResult,
+    Article,
+    Contact,
+    Country,
+    CreditNote,
+    DeliveryNote,
+    DownPaymentInvoice,
+    Dunning,
+    EventSubscription,
+    FileDownload,
+    FileUpload,
+    Invoice,
+    OrderConfirmation,
+    Page,
+    Payment,
+    PaymentCondition,
+    PostingCategory,
+    PrintLayout,
+    Profile,
+    Quotation,
+    RecurringTemplate,
+    Voucher,
+    VoucherListItem,
+)
+from lexflow.models.write import check_write, non_eur_fields
+
+if TYPE_CHECKING:
+    from lexflow.client.transport import BaseClient
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+UPLOAD_EXTENSIONS = frozenset({"pdf", "jpg", "jpeg", "png", "xml"})
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "xml": "application/xml",
+}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def body_of(value: Any) -> dict[str, Any]:
+    """A request body from a model or a dict (models keep unknown fields; None values are left out)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, dict):
+        return copy.deepcopy(value)
+    raise TypeError(f"expected a model or a dict, got {type(value).__name__}")
+
+
+def check_body(kind: str, body: dict[str, Any]) -> None:
+    """Strict on write: refuse what the API cannot do or would refuse, before sending."""
+    bad_currency = non_eur_fields(body)
+    if bad_currency:
+        raise errors.UnsupportedByApi(
+            "the Lexware Office API supports only EUR",
+            issues=[errors.FieldIssue(p, "unsupported_currency", "only EUR") for p in bad_currency],
+            hint="Convert the amounts to EUR and set currency to EUR (foreign currencies exist only as UI conversions)",
+        )
+    problems = check_write(kind, body)
+    if problems:
+        raise errors.InvalidRequest(
+            f"this {kind.replace('_', ' ')} would be refused by the API",
+            issues=[errors.FieldIssue(f, code, msg) for f, code, msg in problems],
+            hint="Fix the fields listed and send again",
+        )
+
+
+def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """Merge `change` into `base`: nested dicts merge, everything else (lists included) replaces."""
+    out = dict(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _result(data: Any) -> ActionResult:
+    return ActionResult.model_validate(data)
+
+
+def _fmt_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Resource:
+    """Base namespace: knows its client and path."""
+
+    path: str = ""
+
+    def __init__(self, client: BaseClient) -> None:
+        self._c = client
+
+    def _run(self, op: Op) -> Any:
+        return self._c._run(op)
+
+    def _iter(self, op: Op) -> Any:
+        return self._c._iter(op)
+
+    def _get_op(self, model: type[M], id: str, path: str | None = None) -> Op:
+        data = yield from self._c.json_op(Call("GET", f"{path or self.path}/{id}"))
+        return model.model_validate(data)
+
+    def _page_op(self, model: type[M], params: dict[str, Any], path: str | None = None) -> Op:
+        data = yield from self._c.json_op(Call("GET", path or self.path, params=params))
+        return Page[model].model_validate(data)  # type: ignore[valid-type]
+
+    def _all_op(self, model: type[M], params: dict[str, Any], size: int = 250) -> Op:
+        """Every item of every page (stops at the last page)."""
+        page = 0
+        while True:
+            p = yield from self._page_op(model, {**params, "page": page, "size": size})
+            for item in p.content:
+                yield Item(item)
+            if p.last or not p.content:
+                return None
+            page += 1
+
+    def _list_op(self, model: type[M], path: str | None = None) -> Op:
+        data = yield from self._c.json_op(Call("GET", path or self.path))
+        rows = data.get("content", []) if isinstance(data, dict) else data or []
+        return [model.model_validate(r) for r in rows]
+
+
+class _Updatable(Resource):
+    """GET → merge → PUT with the current version; one retry on a version conflict; never drops untouched fields."""
+
+    kind = ""
+    model: type[BaseModel] = BaseModel
+
+    def _update_op(self, id: str, change: Callable[[Any], Any] | dict[str, Any] | BaseModel) -> Op:
+        for attempt in (1, 2):
+            current = yield from self._c.json_op(Call("GET", f"{self.path}/{id}"))
+            if callable(change) and not isinstance(change, BaseModel):
+                obj = self.model.model_validate(current)
+                returned = change(obj)
+                new_body = body_of(returned if isinstance(returned, BaseModel | dict) else obj)
+                # the model dump drops nulls and keeps extras; start from the raw record so nothing is lost
+                body = deep_merge(current, new_body)
+            else:
+                body = deep_merge(current, body_of(change))
+            body["version"] = current.get("version", body.get("version"))
+            body = self._prepare_put(current, body)
+            check_body(self.kind, body)
+            try:
+                data = yield from self._c.json_op(Call("PUT", f"{self.path}/{id}", json=body))
+                return _result(data)
+            except errors.VersionConflict:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        return body
+
+    def update(self, id: str, change: Callable[[Any], Any] | dict[str, Any] | BaseModel) -> ActionResult:
+        """Change a record safely. `change` is a dict merged into the current record (nested dicts merge, lists
+        replace), a model, or a function that edits the parsed record in place (or returns a new one)."""
+        return self._run(self._update_op(id, change))  # type: ignore[no-any-return]
+
+    def replace(self, id: str, record: BaseModel | dict[str, Any]) -> ActionResult:
+        """Plain PUT of a full record (you manage `version`); prefer `update`."""
+        body = body_of(record)
+        check_body(self.kind, body)
+        return self._run(self._c_put(id, body))  # type: ignore[no-any-return]
+
+    def _c_put(self, id: str, body: dict[str, Any]) -> Op:
+        data = yield from self._c.json_op(Call("PUT", f"{self.path}/{id}", json=body))
+        return _result(data)
+
+
+# ------------------------------------------------------------------------------------------------ resources
+class ProfileResource(Resource):
+    path = "/v1/profile"
+
+    def get(self) -> Profile:
+        return self._run(self._single())  # type: ignore[no-any-return]
+
+    def _single(self) -> Op:
+        data = yield from self._c.json_op(Call("GET", self.path))
+        return Profile.model_validate(data)
+
+
+class ContactsResource(_Updatable):
+    path = "/v1/contacts"
+    kind = "contact"
+    model = Contact
+
+    def get(self, id: str) -> Contact:
+        return self._run(self._get_op(Contact, id))  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _filters(
+        email: str | None, name: str | None, number: int | None, customer: bool | None, vendor: bool | None
+    ) -> dict[str, Any]:
+        return {"email": email, "name": name, "number": number, "customer": customer, "vendor": vendor}
+
+    def page(
+        self,
+        page: int = 0,
+        size: int = 25,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        number: int | None = None,
+        customer: bool | None = None,
+        vendor: bool | None = None,
+    ) -> Page[Contact]:
+        params = {**self._filters(email, name, number, customer, vendor), "page": page, "size": size}
+        return self._run(self._page_op(Contact, params))  # type: ignore[no-any-return]
+
+    def list(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        number: int | None = None,
+        customer: bool | None = None,
+        vendor: bool | None = None,
+    ) -> Iterator[Contact]:
+        """All matching contacts over all pages (name ascending; `%`/`_` are wildcards)."""
+        return self._iter(self._all_op(Contact, self._filters(email, name, number, customer, vendor)))  # type: ignore[no-any-return]
+
+    def create(self, contact: Contact | dict[str, Any]) -> ActionResult:
+        """Create a contact (version 0). An unknown outcome is settled by searching e-mail, then name."""
+        body = body_of(contact)
+        body.setdefault("version", 0)
+        check_body("contact", body)
+        return self._run(self._create_op(body))  # type: ignore[no-any-return]
+
+    def _create_op(self, body: dict[str, Any]) -> Op:
+        call = Call("POST", self.path, json=body, lookup=lambda: self._lookup(body))
+        call.what_to_check = "the contacts list (search by name or e-mail)"
+        data = yield from self._c.json_op(call)
+        return _result(data)
+
+    def _lookup(self, body: dict[str, Any]) -> Op:
+        emails = [e for group in (body.get("emailAddresses") or {}).values() for e in (group or [])]
+        company, person = body.get("company") or {}, body.get("person") or {}
+        name = company.get("name") or " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p)
+        params: dict[str, Any] = {"email": emails[0]} if emails else {"name": person.get("lastName") or name}
+        if len(str(next(iter(params.values())) or "")) < 3:
+            return None
+        page = yield from self._page_op(Contact, {**params, "size": 250})
+        matches = [c for c in page.content if c.display_name == name]
+        if len(matches) > 1:
+            raise errors.AmbiguousWrite(
+                f"the create's outcome is unknown and {len(matches)} contacts named {name!r} exist",
+                method="POST",
+                path=self.path,
+                hint="Check the contacts in the web app before creating it again: "
+                + ", ".join(str(c.id) for c in matches),
+            )
+        if not matches:
+            return None
+        return {"id": matches[0].id, "version": matches[0].version, "resourceUri": None}
+
+
+class ArticlesResource(_Updatable):
+    path = "/v1/articles"
+    kind = "article"
+    model = Article
+
+    def get(self, id: str) -> Article:
+        return self._run(self._get_op(Article, id))  # type: ignore[no-any-return]
+
+    def page(
+        self,
+        page: int = 0,
+        size: int = 25,
+        *,
+        article_number: str | None = None,
+        gtin: str | None = None,
+        type: str | None = None,
+    ) -> Page[Article]:
+        """Articles reject sizes below 25 (measured), so `size` is raised to 25."""
+        params = {"articleNumber": article_number, "gtin": gtin, "type": type, "page": page, "size": max(size, 25)}
+        return self._run(self._page_op(Article, params))  # type: ignore[no-any-return]
+
+    def list(
+        self, *, article_number: str | None = None, gtin: str | None = None, type: str | None = None
+    ) -> Iterator[Article]:
+        return self._iter(self._all_op(Article, {"articleNumber": article_number, "gtin": gtin, "type": type}))  # type: ignore[no-any-return]
+
+    def create(self, article: Article | dict[str, Any]) -> ActionResult:
+        """Create an article; an unknown outcome is settled by its articleNumber when it has one."""
+        body = body_of(article)
+        check_body("article", body)
+        number = body.get("articleNumber")
+        lookup = (lambda: self._lookup(str(number))) if number else None
+        call = Call("POST", self.path, json=body, lookup=lookup, what_to_check="the article list")
+        return self._run(self._post(call))  # type: ignore[no-any-return]
+
+    def _post(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return _result(data)
+
+    def _lookup(self, number: str) -> Op:
+        page = yield from self._page_op(Article, {"articleNumber": number, "size": 25})
+        return {"id": page.content[0].id, "version": page.content[0].version} if len(page.content) == 1 else None
+
+    def delete(self, id: str) -> None:
+        self._run(self._c.json_op(Call("DELETE", f"{self.path}/{id}")))
+
+
+class SalesDocumentResource(Resource):
+    """Create (optionally finalized, optionally pursuing another document), get, render (deprecated), file."""
+
+    kind = "invoice"
+    model: type[BaseModel] = Invoice
+    can_finalize = True
+    file_types: tuple[str, ...] = ("application/pdf", "*/*")
+    voucher_type = "invoice"
+
+    def get(self, id: str) -> Any:
+        return self._run(self._get_op(self.model, id))
+
+    def create(
+        self,
+        document: BaseModel | dict[str, Any],
+        finalize: bool = False,
+        preceding_sales_voucher_id: str | None = None,
+        *,
+        correlation_ref: str | None = None,
+    ) -> ActionResult:
+        """Create the document. `finalize=True` makes it final at once (it can never be finalized later).
+
+        `correlation_ref`: a string you also put into the document's `remark`, `introduction` or `title`. If the
+        POST's outcome is unknown (timeout, 5xx, 504), the client searches recent documents for it instead of
+        failing; without it such an outcome raises `AmbiguousWrite`.
+        """
+        body = body_of(document)
+        check_body(self.kind, body)
+        if correlation_ref and not any(
+            correlation_ref in str(body.get(f) or "") for f in ("remark", "introduction", "title")
+        ):
+            raise errors.InvalidRequest(
+                "correlation_ref must appear in the document's remark, introduction or title",
+                issues=[errors.FieldIssue("remark", "missing_reference", correlation_ref)],
+                hint="Add the reference to remark (it is stored with the document) and send again",
+            )
+        params: dict[str, Any] = {}
+        if finalize:
+            if not self.can_finalize:
+                raise errors.UnsupportedByApi(
+                    f"{self.kind}s cannot be finalized through the API (they are always drafts)",
+                    hint="Create it without finalize and finish it in the web app",
+                )
+            params["finalize"] = True
+        if preceding_sales_voucher_id:
+            params["precedingSalesVoucherId"] = preceding_sales_voucher_id
+        lookup = (lambda: self._lookup(body, correlation_ref)) if correlation_ref else None
+        call = Call(
+            "POST",
+            self.path,
+            params=params,
+            json=body,
+            lookup=lookup,
+            what_to_check=f"the voucher list for a new {self.kind.replace('_', ' ')}",
+        )
+        return self._run(self._post(call))  # type: ignore[no-any-return]
+
+    def _post(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return _result(data)
+
+    def _lookup(self, body: dict[str, Any], ref: str | None) -> Op:
+        """Recent documents of this type (created today or yesterday) whose text carries the reference."""
+        since = (date.today() - timedelta(days=1)).isoformat()
+        params: dict[str, Any] = {
+            "voucherType": self.voucher_type,
+            "voucherStatus": "any",
+            "createdDateFrom": since,
+            "sort": "createdDate,DESC",
+            "size": 50,
+            "page": 0,
+        }
+        contact_id = (body.get("address") or {}).get("contactId")
+        if contact_id:
+            params["contactId"] = contact_id
+        page = yield from self._page_op(VoucherListItem, params, path="/v1/voucherlist")
+        for row in page.content:
+            doc = yield from self._c.json_op(Call("GET", f"{self.path}/{row.id}"))
+            if ref and any(ref in str(doc.get(f) or "") for f in ("remark", "introduction", "title")):
+                return {"id": doc["id"], "version": doc.get("version"), "createdDate": doc.get("createdDate")}
+        return None
+
+    def document(self, id: str) -> str:
+        """Deprecated render endpoint: triggers PDF rendering and returns the `documentFileId` (drafts → 406)."""
+        return self._run(self._document_op(id))  # type: ignore[no-any-return]
+
+    def _document_op(self, id: str) -> Op:
+        data = yield from self._c.json_op(Call("GET", f"{self.path}/{id}/document"))
+        return str(data["documentFileId"])
+
+    def file(self, id: str, accept: str = "application/pdf") -> FileDownload:
+        """The document's file: `application/pdf`, `application/xml` (XRechnung/ZUGFeRD data; invoices and credit
+        notes only) or `*/*` (XML for an XRechnung, else PDF). Drafts answer 409."""
+        if accept not in self.file_types:
+            raise errors.UnsupportedByApi(
+                f"{self.path} files are available as {', '.join(self.file_types)} only (asked for {accept})",
+                hint="Ask for application/pdf",
+            )
+        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
+
+
+class InvoicesResource(SalesDocumentResource):
+    path, kind, model, voucher_type = "/v1/invoices", "invoice", Invoice, "invoice"
+    file_types = ("application/pdf", "application/xml", "*/*")
+
+
+class CreditNotesResource(SalesDocumentResource):
+    path, kind, model, voucher_type = "/v1/credit-notes", "credit_note", CreditNote, "creditnote"
+    file_types = ("application/pdf", "application/xml", "*/*")
+
+
+class OrderConfirmationsResource(SalesDocumentResource):
+    path, kind, model, voucher_type = (
+        "/v1/order-confirmations",
+        "order_confirmation",
+        OrderConfirmation,
+        "orderconfirmation",
+    )
+
+
+class QuotationsResource(SalesDocumentResource):
+    path, kind, model, voucher_type = "/v1/quotations", "quotation", Quotation, "quotation"
+
+
+class DeliveryNotesResource(SalesDocumentResource):
+    path, kind, model, voucher_type = "/v1/delivery-notes", "delivery_note", DeliveryNote, "deliverynote"
+
+
+class DunningsResource(SalesDocumentResource):
+    path, kind, model, voucher_type = "/v1/dunnings", "dunning", Dunning, "dunning"
+    can_finalize = False
+
+    def create(  # type: ignore[override]
+        self,
+        document: BaseModel | dict[str, Any],
+        preceding_sales_voucher_id: str | None = None,
+        finalize: bool = False,
+        *,
+        correlation_ref: str | None = None,
+    ) -> ActionResult:
+        """A dunning is always a follow-up of an invoice (or down payment invoice) and always a draft."""
+        if not preceding_sales_voucher_id:
+            raise errors.InvalidRequest(
+                "a dunning needs preceding_sales_voucher_id (the invoice it reminds of)",
+                issues=[errors.FieldIssue("precedingSalesVoucherId", "required", "the invoice id")],
+                hint="Pass preceding_sales_voucher_id=<invoice id>",
+            )
+        if finalize:
+            raise errors.UnsupportedByApi("dunnings are always drafts: the API ignores finalize for them")
+        return super().create(document, False, preceding_sales_voucher_id, correlation_ref=correlation_ref)
+
+
+class DownPaymentInvoicesResource(Resource):
+    """Read-only (created in the web app)."""
+
+    path = "/v1/down-payment-invoices"
+
+    def get(self, id: str) -> DownPaymentInvoice:
+        return self._run(self._get_op(DownPaymentInvoice, id))  # type: ignore[no-any-return]
+
+    def file(self, id: str, accept: str = "application/pdf") -> FileDownload:
+        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
+
+
+class RecurringTemplatesResource(Resource):
+    path = "/v1/recurring-templates"
+
+    def get(self, id: str) -> RecurringTemplate:
+        return self._run(self._get_op(RecurringTemplate, id))  # type: ignore[no-any-return]
+
+    def page(self, page: int = 0, size: int = 25, sort: str | None = None) -> Page[RecurringTemplate]:
+        return self._run(self._page_op(RecurringTemplate, {"page": page, "size": size, "sort": sort}))  # type: ignore[no-any-return]
+
+    def list(self, sort: str | None = None) -> Iterator[RecurringTemplate]:
+        return self._iter(self._all_op(RecurringTemplate, {"sort": sort}))  # type: ignore[no-any-return]
+
+
+def _voucherlist_params(voucher_type: Any, voucher_status: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    from lexflow.client.paging import to_api_filters
+
+    statuses = voucher_status if isinstance(voucher_status, str) else ",".join(voucher_status)
+    if "overdue" in statuses.split(",") and statuses != "overdue":
+        raise errors.InvalidRequest(
+            "voucherStatus overdue cannot be combined with other statuses",
+            issues=[errors.FieldIssue("voucherStatus", "invalid_value", statuses)],
+            hint="Query overdue on its own",
+        )
+    types = voucher_type if isinstance(voucher_type, str) else ",".join(voucher_type)
+    params = {"voucherType": types, "voucherStatus": statuses, **to_api_filters(filters)}
+    for key in DATE_FILTERS:
+        params[key] = _fmt_date(params.get(key))
+        value = params[key]
+        if value is not None and (not isinstance(value, str) or len(value) != 10):
+            raise errors.InvalidRequest(
+                f"{key} must be a plain date yyyy-MM-dd (got {value!r})",
+                issues=[errors.FieldIssue(key, "invalid_format", "yyyy-MM-dd")],
+                hint="Pass a datetime.date or 'YYYY-MM-DD'",
+            )
+    return params
+
+
+class VoucherlistResource(Resource):
+    """The only way to list sales documents and vouchers (§4.8)."""
+
+    path = "/v1/voucherlist"
+
+    def page(
+        self,
+        voucher_type: str | list[str] = "any",
+        voucher_status: str | list[str] = "any",
+        page: int = 0,
+        size: int = 250,
+        **filters: Any,
+    ) -> Page[VoucherListItem]:
+        """One page. Filters: archived, contact_id, voucher_date_from/to, created_date_from/to,
+        updated_date_from/to (dates), voucher_number, sort (camelCase names are accepted too)."""
+        params = {**_voucherlist_params(voucher_type, voucher_status, filters), "page": page, "size": size}
+        return self._run(self._page_op(VoucherListItem, params))  # type: ignore[no-any-return]
+
+    def iter(
+        self, voucher_type: str | list[str] = "any", voucher_status: str | list[str] = "any", **filters: Any
+    ) -> Iterator[VoucherListItem]:
+        """Every matching row over all pages. Past the API's 10,000-entry window the voucher-date range is split
+        by itself (rows without a voucherDate are only reached when the result fits the window)."""
+        params = _voucherlist_params(voucher_type, voucher_status, filters)
+        return self._iter(self._iter_op(params))  # type: ignore[no-any-return]
+
+    def _iter_op(self, params: dict[str, Any]) -> Op:
+        seen: set[str] = set()
+        pending: list[dict[str, Any]] = [params]
+        while pending:
+            current = pending.pop(0)
+            first = yield from self._page_op(VoucherListItem, {**current, "page": 0, "size": 250})
+            if first.total_elements >= WINDOW:
+                halves = split_range(current.get("voucherDateFrom"), current.get("voucherDateTo"))
+                if halves is None:
+                    raise errors.LexwareError(
+                        "more than 10,000 vouchers on a single day match these filters",
+                        hint="Add filters (voucher_type, voucher_status, contact_id) to stay under the API's window",
+                    )
+                pending[:0] = [{**current, "voucherDateFrom": a, "voucherDateTo": b} for a, b in halves]
+                continue
+            p, page = first, 0
+            while True:
+                for row in p.content:
+                    if row.id not in seen:
+                        seen.add(row.id)
+                        yield Item(row)
+                if p.last or not p.content:
+                    break
+                page += 1
+                p = yield from self._page_op(VoucherListItem, {**current, "page": page, "size": 250})
+        return None
+
+
+class VouchersResource(_Updatable):
+    path = "/v1/vouchers"
+    kind = "voucher"
+    model = Voucher
+
+    def get(self, id: str) -> Voucher:
+        return self._run(self._get_op(Voucher, id))  # type: ignore[no-any-return]
+
+    def create(self, voucher: Voucher | dict[str, Any]) -> ActionResult:
+        """Create a bookkeeping voucher (plain dates; totals must equal the items). An unknown outcome is settled
+        by looking the voucher number up."""
+        body = body_of(voucher)
+        check_body("voucher", body)
+        number = body.get("voucherNumber")
+        lookup = (lambda: self._lookup(str(number))) if number else None
+        call = Call("POST", self.path, json=body, lookup=lookup, what_to_check=f"the vouchers for number {number}")
+        return self._run(self._post(call))  # type: ignore[no-any-return]
+
+    def _post(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return _result(data)
+
+    def _lookup(self, number: str) -> Op:
+        page = yield from self._page_op(Voucher, {"voucherNumber": number})
+        if len(page.content) == 1:
+            v = page.content[0]
+            return {"id": v.id, "version": v.version}
+        return None
+
+    def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        """Echoing voucherStatus is refused unless it is `open` (which books an unchecked voucher); files are kept
+        unless the change lists them explicitly (a missing file id deletes the file, §4.9)."""
+        if body.get("voucherStatus") != "open":
+            body.pop("voucherStatus", None)
+        for key in ("voucherDate", "shippingDate", "dueDate"):
+            value = body.get(key)
+            if isinstance(value, str) and "T" in value:
+                body[key] = value[:10]
+        return body
+
+    def find_by_number(self, number: str) -> Voucher | None:
+        """Deprecated `GET /v1/vouchers?voucherNumber=` (exact match); None if there is none."""
+        return self._run(self._find_op(number))  # type: ignore[no-any-return]
+
+    def _find_op(self, number: str) -> Op:
+        page = yield from self._page_op(Voucher, {"voucherNumber": number})
+        return page.content[0] if page.content else None
+
+    def upload_file(self, voucher_id: str, content: bytes, filename: str) -> FileUpload:
+        """Attach a file to an existing voucher (`POST /v1/vouchers/{id}/files`, no `type` part)."""
+        files = _upload_parts(content, filename)
+        call = Call("POST", f"{self.path}/{voucher_id}/files", files=files, retry_post=True)
+        return self._run(self._upload(call))  # type: ignore[no-any-return]
+
+    def _upload(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return FileUpload.model_validate(data)
+
+
+def _upload_parts(content: bytes, filename: str) -> dict[str, Any]:
+    """Check size (≤ 5 MiB) and extension before sending; the multipart `file` part."""
+    ext = PurePath(filename).suffix.lower().lstrip(".")
+    if ext not in UPLOAD_EXTENSIONS:
+        raise errors.InvalidRequest(
+            f"files of type .{ext or '?'} cannot be uploaded",
+            issues=[errors.FieldIssue("file", "inacceptable_file_extension", "pdf, jpg, jpeg, png or xml")],
+            hint="Convert it to PDF, JPG or PNG (XML only for e-invoices with E-Rechnung enabled)",
+        )
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise errors.InvalidRequest(
+            f"the file is {len(content)} bytes; at most 5 MiB ({MAX_UPLOAD_BYTES} bytes) are accepted",
+            issues=[errors.FieldIssue("file", "max_file_size_exceeded", "at most 5 MiB")],
+            hint="Compress or split the file",
+        )
+    return {"file": (PurePath(filename).name, content, MEDIA_TYPES[ext])}
+
+
+class FilesResource(Resource):
+    path = "/v1/files"
+
+    def upload(self, content: bytes, filename: str, type: str = "voucher") -> FileUpload:
+        """Upload a receipt: creates a voucher (`voucherId`) that OCR fills in. Duplicate content returns the
+        existing ids (the server deduplicates by checksum), so an unknown outcome is safely retried."""
+        if type != "voucher":
+            raise errors.UnsupportedByApi("the only upload type is 'voucher'")
+        call = Call("POST", self.path, files=_upload_parts(content, filename), data={"type": type}, retry_post=True)
+        return self._run(self._upload(call))  # type: ignore[no-any-return]
+
+    def _upload(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return FileUpload.model_validate(data)
+
+    def download(self, id: str, accept: str = "*/*") -> FileDownload:
+        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}", accept=accept)))  # type: ignore[no-any-return]
+
+
+class PaymentsResource(Resource):
+    path = "/v1/payments"
+
+    def get(self, voucher_id: str) -> Payment:
+        """Payment state of an invoice, credit note or voucher (drafts → 406). Read-only: payments cannot be set."""
+        return self._run(self._get_op(Payment, voucher_id))  # type: ignore[no-any-return]
+
+
+class _MasterList(Resource):
+    model: type[BaseModel] = BaseModel
+
+    def list(self) -> list[Any]:
+        return self._run(self._list_op(self.model))  # type: ignore[no-any-return]
+
+
+class CountriesResource(_MasterList):
+    path, model = "/v1/countries", Country
+
+
+class PaymentConditionsResource(_MasterList):
+    path, model = "/v1/payment-conditions", PaymentCondition
+
+
+class PostingCategoriesResource(_MasterList):
+    path, model = "/v1/posting-categories", PostingCategory
+
+
+class PrintLayoutsResource(_MasterList):
+    path, model = "/v1/print-layouts", PrintLayout
+
+
+class EventSubscriptionsResource(Resource):
+    path = "/v1/event-subscriptions"
+
+    def create(self, event_type: str, callback_url: str) -> ActionResult:
+        """Subscribe (HTTPS callbacks only upstream; a duplicate answers 409). An unknown outcome is settled by
+        listing the subscriptions."""
+        body = {"eventType": event_type, "callbackUrl": callback_url}
+        call = Call(
+            "POST",
+            self.path,
+            json=body,
+            lookup=lambda: self._lookup(event_type, callback_url),
+            what_to_check="the event subscriptions",
+        )
+        return self._run(self._post(call))  # type: ignore[no-any-return]
+
+    def _post(self, call: Call) -> Op:
+        data = yield from self._c.json_op(call)
+        return _result(data)
+
+    def _lookup(self, event_type: str, callback_url: str) -> Op:
+        subs = yield from self._list_op(EventSubscription)
+        for s in subs:
+            if s.event_type == event_type and s.callback_url == callback_url:
+                return {"id": s.subscription_id, "createdDate": s.created_date}
+        return None
+
+    def get(self, subscription_id: str) -> EventSubscription:
+        return self._run(self._get_op(EventSubscription, subscription_id))  # type: ignore[no-any-return]
+
+    def list(self) -> list[EventSubscription]:
+        return self._run(self._list_op(EventSubscription))  # type: ignore[no-any-return]
+
+    def delete(self, subscription_id: str) -> None:
+        self._run(self._c.json_op(Call("DELETE", f"{self.path}/{subscription_id}")))
+
+
+class TransactionAssignmentHintsResource(Resource):
+    """Partner-only `POST /v1/transaction-assignment-hint` (§11.3): needs OAuth with the partner scope, so it is
+    refused unless the client was made with `allow_partner_endpoints=True`. It does not mark anything paid."""
+
+    path = "/v1/transaction-assignment-hint"
+
+    def create(self, voucher_id: str, external_reference: str) -> dict[str, Any]:
+        if not self._c.allow_partner_endpoints:
+            raise errors.UnsupportedByApi(
+                "transaction-assignment-hint is a partner (OAuth) endpoint, not part of the public API",
+                hint="Create the client with allow_partner_endpoints=True and an OAuth token with the "
+                "transaction-assignment-hint.write scope",
+            )
+        body = {"voucherId": voucher_id, "externalReference": external_reference}
+        return self._run(self._c.json_op(Call("POST", self.path, json=body, what_to_check="the voucher's hint")))  # type: ignore[no-any-return]
