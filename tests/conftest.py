@@ -45,7 +45,9 @@ def postgres_url() -> str:
 def sandbox_app():
     from lexflow.sandbox import SandboxConfig, create_app
 
-    return create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=None, allow_http_callbacks=True))
+    return create_app(
+        SandboxConfig(rate_limit=0, ocr_delay_seconds=None, allow_http_callbacks=True, base_url="http://sandbox.test")
+    )
 
 
 @pytest.fixture
@@ -63,21 +65,21 @@ def sandbox_http(sandbox_app):
 
 
 @pytest.fixture
-def sandbox_client(sandbox_http):
-    """LexwareClient against the in-process sandbox (skipped until lexflow.client exists)."""
+def sandbox_client(sandbox_app):
+    """LexwareClient against the in-process sandbox (the client's own sync ASGI bridge; rate limit off)."""
     client_mod = pytest.importorskip("lexflow.client")
     if not hasattr(client_mod, "LexwareClient"):
         pytest.skip("lexflow.client.LexwareClient not available yet")
+    from lexflow.client._bridge import SyncASGITransport
     from lexflow.sandbox import DEFAULT_API_KEY
 
+    transport = SyncASGITransport(sandbox_app)
     client = client_mod.LexwareClient(
-        api_key=DEFAULT_API_KEY,
-        base_url=str(sandbox_http.base_url).rstrip("/"),
-        rate_limit=0,
-        transport=sandbox_http._transport,
+        api_key=DEFAULT_API_KEY, base_url="http://sandbox.test", rate_limit=0, transport=transport
     )
     with client:
         yield client
+    transport.close()
 
 
 @pytest.fixture(scope="session")
