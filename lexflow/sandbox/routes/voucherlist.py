@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import html
-from datetime import date
 from typing import Any
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import date_of, out, page_params, paged, parse_date, sort_entry
+from lexflow.sandbox.common import out, page_params, paged, parse_date, sort_entry
 from lexflow.sandbox.documents import TYPES, VOUCHER_KIND, gross_total, open_amount
 from lexflow.sandbox.errors import ApiError, Issue
 from lexflow.sandbox.http import ApiRoute, Ctx, json
@@ -73,25 +72,31 @@ def _csv(ctx: Ctx, param: str, allowed: tuple[str, ...]) -> set[str] | None:
     return values
 
 
-def row(kind: str, doc: Doc, today: date) -> dict[str, Any] | None:
-    """The voucherlist entry of a stored document (None for documents the list does not show)."""
+PAYABLE = ("invoices", "credit-notes", "down-payment-invoices", VOUCHER_KIND)
+
+
+def derived_status(kind: str, doc: Doc, today_iso: str) -> str | None:
+    """The stored status, or `overdue` for open payable vouchers past their due date (never stored)."""
+    status = doc.get("voucherStatus")
+    if status in ("open", "sepadebit") and kind in PAYABLE:
+        due = doc.get("dueDate")
+        if due and due[:10] < today_iso:
+            return "overdue"
+    return status
+
+
+def row(kind: str, doc: Doc, status: str | None) -> dict[str, Any]:
+    """The voucherlist entry of a stored document."""
     if kind == VOUCHER_KIND:
-        if doc.get("voucherStatus") == "blank":
-            return None
         vtype = doc.get("type")
         contact_name = doc.get("contactName")
+        contact_id = doc.get("contactId")
     else:
-        spec = TYPES[kind]
-        if spec.list_type is None:
-            return None
-        vtype = spec.list_type
+        vtype = TYPES[kind].list_type
         contact_name = (doc.get("address") or {}).get("name")
-    status = doc.get("voucherStatus")
-    due = doc.get("dueDate")
-    payable = kind in ("invoices", "credit-notes", "down-payment-invoices", VOUCHER_KIND)
-    if status in ("open", "sepadebit") and due and payable and (date_of(due) or today) < today:
-        status = "overdue"
-    contact_id = doc.get("contactId") if kind == VOUCHER_KIND else (doc.get("address") or {}).get("contactId")
+        contact_id = (doc.get("address") or {}).get("contactId")
+    if contact_name is None and contact_id is None and kind == VOUCHER_KIND:
+        contact_name = "Sammelkunde"
     return {
         "id": doc["id"],
         "voucherType": vtype,
@@ -100,14 +105,13 @@ def row(kind: str, doc: Doc, today: date) -> dict[str, Any] | None:
         "voucherDate": doc.get("voucherDate"),
         "createdDate": doc.get("createdDate"),
         "updatedDate": doc.get("updatedDate"),
-        "dueDate": due,
+        "dueDate": doc.get("dueDate"),
         "contactId": None if doc.get("useCollectiveContact") else contact_id,
         "contactName": contact_name,
         "totalAmount": out(gross_total(doc)) if kind != "delivery-notes" else None,
-        "openAmount": out(open_amount(doc)) if payable and status not in ("draft",) else None,
+        "openAmount": out(open_amount(doc)) if kind in PAYABLE and status != "draft" else None,
         "currency": "EUR",
         "archived": bool(doc.get("archived", False)),
-        "_stored": doc.get("voucherStatus"),
     }
 
 
@@ -118,20 +122,20 @@ async def voucherlist(ctx: Ctx) -> Response:
     if statuses and "overdue" in statuses and len(statuses) > 1:
         raise _bad("voucherStatus", q["voucherStatus"], "'overdue' cannot be combined with other statuses")
     page, size = page_params(q)
-    ranges: dict[str, tuple[date | None, date | None]] = {}
+    ranges: list[tuple[str, str, str]] = []
     for name in DATE_FILTERS:
-        bounds: list[date | None] = []
-        for suffix in ("From", "To"):
+        bounds: list[str] = []
+        for suffix, default in (("From", "0000-00-00"), ("To", "9999-99-99")):
             param = f"{name}{suffix}"
             raw = q.get(param)
             if raw is None:
-                bounds.append(None)
+                bounds.append(default)
                 continue
-            parsed = parse_date(raw)
-            if parsed is None:
+            if parse_date(raw) is None:
                 raise _bad(param, raw, "use yyyy-MM-dd")
-            bounds.append(parsed)
-        ranges[name] = (bounds[0], bounds[1])
+            bounds.append(raw)
+        if bounds != ["0000-00-00", "9999-99-99"]:
+            ranges.append((name, bounds[0], bounds[1]))
     sort_raw = q.get("sort") or "voucherDate,DESC"
     prop, _, direction = sort_raw.partition(",")
     direction = (direction or "ASC").upper()
@@ -141,45 +145,48 @@ async def voucherlist(ctx: Ctx) -> Response:
         )
     sort_key = SORTS[prop.lower()]
     archived = q.get("archived")
+    want_archived = archived.lower() == "true" if archived is not None else None
     contact_id = q.get("contactId")
     number = html.unescape(q["voucherNumber"]).lower() if q.get("voucherNumber") else None
-    today = ctx.state.clock.today()
-    rows: list[dict[str, Any]] = []
+    today_iso = ctx.state.clock.today().isoformat()
+    found: list[tuple[str, str, str, Doc, str | None]] = []
     kinds = [k for k, t in TYPES.items() if t.list_type and (types is None or t.list_type in types)]
     if types is None or types & {"salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote"}:
         kinds.append(VOUCHER_KIND)
     for kind in kinds:
+        is_voucher = kind == VOUCHER_KIND
         for doc in ctx.state.store.iter(ctx.org, kind):
-            r = row(kind, doc, today)
-            if r is None or (types is not None and r["voucherType"] not in types):
+            stored = doc.get("voucherStatus")
+            if is_voucher and (stored == "blank" or (types is not None and doc.get("type") not in types)):
                 continue
+            status = derived_status(kind, doc, today_iso)
             if statuses is not None:
                 if "overdue" in statuses:
-                    if r["voucherStatus"] != "overdue":
+                    if status != "overdue":
                         continue
-                elif r["_stored"] not in statuses and r["voucherStatus"] not in statuses:
+                elif stored not in statuses and status not in statuses:
                     continue
-            if archived is not None and r["archived"] != (archived.lower() == "true"):
+            if want_archived is not None and bool(doc.get("archived", False)) != want_archived:
                 continue
-            if contact_id and r["contactId"] != contact_id:
+            if contact_id:
+                cid = doc.get("contactId") if is_voucher else (doc.get("address") or {}).get("contactId")
+                if cid != contact_id:
+                    continue
+            if number is not None and str(doc.get("voucherNumber") or "").lower() != number:
                 continue
-            if number is not None and str(r["voucherNumber"] or "").lower() != number:
+            if ranges and any(not (lo <= str(doc.get(name) or "")[:10] <= hi) for name, lo, hi in ranges):
                 continue
-            if any(_outside(r[name], lo, hi) for name, (lo, hi) in ranges.items() if lo or hi):
-                continue
-            rows.append(r)
-    rows.sort(key=lambda r: (r[sort_key] or "", r["id"]), reverse=direction == "DESC")
-    body = paged(rows, page, size, [sort_entry(sort_key.lower(), direction)], window=True)
-    for r in body["content"]:
-        r.pop("_stored", None)
+            found.append((str(doc.get(sort_key) or ""), doc["id"], kind, doc, status))
+    found.sort(key=lambda f: (f[0], f[1]), reverse=direction == "DESC")
+    body = paged(
+        found,
+        page,
+        size,
+        [sort_entry(sort_key.lower(), direction)],
+        window=True,
+        mapper=lambda f: row(f[2], f[3], f[4]),
+    )
     return json(body)
-
-
-def _outside(value: Any, lo: date | None, hi: date | None) -> bool:
-    d = date_of(value)
-    if d is None:
-        return True
-    return (lo is not None and d < lo) or (hi is not None and d > hi)
 
 
 ROUTES = [ApiRoute("GET", "/v1/voucherlist", voucherlist, "voucherlist.read", summary="Filter the voucher list")]
