@@ -295,7 +295,7 @@ def parse_csv(data: bytes, mapping: CsvMapping | str | None = None, *, source: s
         if header is None:
             if mapping.booking_date in [c.strip() for c in row]:
                 header = [c.strip() for c in row]
-                index = {}
+                index: dict[str, int] = {}
                 for i, name in enumerate(header):
                     index.setdefault(name, i)
                 needed = [c for c in (mapping.booking_date, mapping.amount, mapping.debit, mapping.credit) if c]

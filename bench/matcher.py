@@ -1,0 +1,122 @@
+"""Matcher benchmark: precision/recall per class on a seeded noisy statement, and the time for N × M.
+
+    .venv/bin/python bench/matcher.py [--transactions 10000] [--items 10000] [--seed 42] [--repeat 5]
+
+A proposal counts as correct when its class equals the truth and, for exact and partial, it allocates to exactly
+the true open items. Writes bench/results/matcher.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from lexflow.banking.matcher import Matcher, Proposal, normalise_name
+from lexflow.banking.open_items import OpenItem
+from lexflow.banking.simulate import NoisyStatement, TruthEntry, noisy_statement
+
+CLASSES = ("exact", "partial", "ambiguous", "reversal", "unrelated", "unmatched")
+
+
+def score(proposals: list[Proposal], truth: dict[str, TruthEntry]) -> dict[str, dict[str, float | int]]:
+    predicted: Counter[str] = Counter()
+    actual: Counter[str] = Counter(t.kind for t in truth.values())
+    correct: Counter[str] = Counter()
+    for p in proposals:
+        t = truth[p.transaction_id]
+        predicted[p.kind] += 1
+        if p.kind == t.kind and (p.kind not in ("exact", "partial") or set(p.voucher_ids) == set(t.voucher_ids)):
+            correct[p.kind] += 1
+    out: dict[str, dict[str, float | int]] = {}
+    for c in CLASSES:
+        out[c] = {
+            "truth": actual[c],
+            "predicted": predicted[c],
+            "correct": correct[c],
+            "precision": round(correct[c] / predicted[c], 4) if predicted[c] else 1.0,
+            "recall": round(correct[c] / actual[c], 4) if actual[c] else 1.0,
+        }
+    return out
+
+
+def confusion(proposals: list[Proposal], truth: dict[str, TruthEntry]) -> dict[str, int]:
+    pairs: Counter[str] = Counter()
+    for p in proposals:
+        t = truth[p.transaction_id]
+        ok = p.kind == t.kind and (p.kind not in ("exact", "partial") or set(p.voucher_ids) == set(t.voucher_ids))
+        if not ok:
+            pairs[f"{t.scenario}->{p.kind}"] += 1
+    return dict(sorted(pairs.items(), key=lambda kv: -kv[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=10_000)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "matcher.json"))
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    data: NoisyStatement = noisy_statement(args.transactions, args.items, seed=args.seed)
+    generated = time.perf_counter() - t0
+
+    index_s, match_s, total_s = [], [], []
+    proposals: list[Proposal] = []
+    for _ in range(args.repeat):
+        # Cold every time: fresh item objects (no cached cents) and an empty name cache.
+        items = [OpenItem.model_validate(i.model_dump()) for i in data.open_items]
+        normalise_name.cache_clear()
+        t1 = time.perf_counter()
+        matcher = Matcher(items, known_ibans=data.known_ibans)
+        t2 = time.perf_counter()
+        proposals = matcher.match_all(data.transactions)
+        t3 = time.perf_counter()
+        index_s.append(t2 - t1)
+        match_s.append(t3 - t2)
+        total_s.append(t3 - t1)
+    again = Matcher(data.open_items, known_ibans=data.known_ibans).match_all(data.transactions)
+    deterministic = [p.model_dump() for p in again] == [p.model_dump() for p in proposals]
+
+    result = {
+        "command": "python bench/matcher.py "
+        + f"--transactions {args.transactions} --items {args.items} --seed {args.seed}",
+        "transactions": args.transactions,
+        "open_items": args.items,
+        "seed": args.seed,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "generate_s": round(generated, 3),
+        "index_s_median": round(statistics.median(index_s), 3),
+        "match_s_median": round(statistics.median(match_s), 3),
+        "total_s_median": round(statistics.median(total_s), 3),
+        "total_s_max": round(max(total_s), 3),
+        "deterministic": deterministic,
+        "classes": score(proposals, data.truth),
+        "errors_by_scenario": confusion(proposals, data.truth),
+        "scenarios": dict(Counter(t.scenario for t in data.truth.values())),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"{args.transactions} transactions × {args.items} open items: index {result['index_s_median']} s, "
+        f"match {result['match_s_median']} s, total {result['total_s_median']} s (median of {args.repeat}); "
+        f"deterministic: {deterministic}"
+    )
+    print(f"{'class':<10} {'truth':>6} {'pred':>6} {'precision':>9} {'recall':>7}")
+    for c, s in result["classes"].items():
+        print(f"{c:<10} {s['truth']:>6} {s['predicted']:>6} {s['precision']:>9.4f} {s['recall']:>7.4f}")
+    if result["errors_by_scenario"]:
+        print("misses (scenario -> predicted):", result["errors_by_scenario"])
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
