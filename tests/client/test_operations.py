@@ -1,0 +1,278 @@
+"""Every documented operation (§2.1) through LexwareClient against the in-process sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from lexflow.client import LexwareClient, errors
+from lexflow.models import (
+    ActionResult,
+    Article,
+    Contact,
+    Country,
+    CreditNote,
+    Invoice,
+    Page,
+    Payment,
+    PostingCategory,
+    Profile,
+    Voucher,
+    VoucherListItem,
+)
+
+TS = "2026-03-02T00:00:00.000+01:00"
+INCOME_CATEGORY = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def customer(client: LexwareClient, name: str = "Musterkunde GmbH", email: str = "kunde@example.org") -> str:
+    body = {
+        "roles": {"customer": {}},
+        "company": {"name": name},
+        "addresses": {"billing": [{"street": "Hauptstr. 1", "zip": "10115", "city": "Berlin", "countryCode": "DE"}]},
+        "emailAddresses": {"business": [email]},
+    }
+    return client.contacts.create(body).id
+
+
+def doc(contact_id: str, **extra: object) -> dict:
+    body = {
+        "voucherDate": TS,
+        "address": {"contactId": contact_id},
+        "lineItems": [
+            {
+                "type": "custom",
+                "name": "Beratung",
+                "quantity": 2,
+                "unitName": "Stunde",
+                "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
+            }
+        ],
+        "totalPrice": {"currency": "EUR"},
+        "taxConditions": {"taxType": "net"},
+        "shippingConditions": {"shippingDate": TS, "shippingType": "service"},
+    }
+    body.update(extra)
+    return body
+
+
+def test_profile_and_master_data(sandbox_client: LexwareClient) -> None:
+    assert isinstance(sandbox_client.profile.get(), Profile)
+    countries = sandbox_client.countries.list()
+    assert any(isinstance(c, Country) and c.country_code == "DE" for c in countries)
+    cats = sandbox_client.posting_categories.list()
+    assert any(isinstance(c, PostingCategory) and c.id == INCOME_CATEGORY for c in cats)
+    assert sandbox_client.payment_conditions.list()
+    assert sandbox_client.print_layouts.list()
+
+
+def test_contacts_create_get_list_page_update(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client, "Johnson & Partner", "jp@example.org")
+    c = sandbox_client.contacts.get(cid)
+    assert isinstance(c, Contact) and c.company is not None and c.company.name == "Johnson & Partner"
+    # & must reach the server HTML-encoded (§1.4) and still match
+    assert [x.id for x in sandbox_client.contacts.list(name="Johnson & Partner")] == [cid]
+    assert [x.id for x in sandbox_client.contacts.list(email="jp@example.org")] == [cid]
+    page = sandbox_client.contacts.page(size=1, customer=True)
+    assert isinstance(page, Page) and page.total_elements >= 1
+    result = sandbox_client.contacts.update(cid, {"note": "VIP"})
+    assert isinstance(result, ActionResult) and result.version == (c.version + 1)
+    after = sandbox_client.contacts.get(cid)
+    assert after.note == "VIP" and after.email_addresses is not None  # untouched fields kept
+
+
+def test_contact_search_too_short_is_refused_before_sending(sandbox_client: LexwareClient) -> None:
+    calls = []
+    sandbox_client.add_call_listener(calls.append)
+    with pytest.raises(errors.InvalidRequest, match="at least 3 characters"):
+        list(sandbox_client.contacts.list(name="ab"))
+    assert calls == []
+
+
+def test_contact_write_rules_checked_before_sending(sandbox_client: LexwareClient) -> None:
+    with pytest.raises(errors.InvalidRequest) as exc:
+        sandbox_client.contacts.create({"company": {"name": "A"}, "person": {"lastName": "B"}, "roles": {}})
+    assert "roles" in exc.value.fields
+
+
+def test_update_with_function_keeps_unknown_fields(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+
+    def change(c: Contact) -> None:
+        c.note = "changed by function"
+
+    sandbox_client.contacts.update(cid, change)
+    assert sandbox_client.contacts.get(cid).note == "changed by function"
+
+
+def test_articles_crud(sandbox_client: LexwareClient) -> None:
+    body = {
+        "title": "Schraube",
+        "type": "PRODUCT",
+        "unitName": "Stück",
+        "articleNumber": "S-1",
+        "price": {"leadingPrice": "GROSS", "grossPrice": 11.90, "taxRate": 19},
+    }
+    aid = sandbox_client.articles.create(body).id
+    a = sandbox_client.articles.get(aid)
+    assert isinstance(a, Article) and a.price is not None and float(a.price.net_price or 0) == 10.0
+    assert [x.id for x in sandbox_client.articles.list(article_number="S-1")] == [aid]
+    assert sandbox_client.articles.page(size=25).total_elements >= 1
+    sandbox_client.articles.update(aid, {"title": "Schraube M4"})
+    assert sandbox_client.articles.get(aid).title == "Schraube M4"
+    sandbox_client.articles.delete(aid)
+    with pytest.raises(errors.NotFound):
+        sandbox_client.articles.get(aid)
+
+
+def test_invoice_finalize_document_file_and_payments(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    iid = sandbox_client.invoices.create(doc(cid), finalize=True).id
+    inv = sandbox_client.invoices.get(iid)
+    assert isinstance(inv, Invoice) and inv.voucher_status == "open"
+    assert inv.total_price is not None and float(inv.total_price.total_gross_amount or 0) == 238.0
+    file_id = sandbox_client.invoices.document(iid)
+    assert file_id
+    pdf = sandbox_client.invoices.file(iid)
+    assert pdf.media_type == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert sandbox_client.files.download(file_id, accept="application/pdf").content.startswith(b"%PDF")
+    with pytest.raises(errors.NotFound):
+        sandbox_client.invoices.file(iid, accept="application/xml")  # not an XRechnung
+    pay = sandbox_client.payments.get(iid)
+    assert isinstance(pay, Payment) and float(pay.open_amount or 0) == 238.0
+    rows = list(sandbox_client.voucherlist.iter(voucher_type="invoice", voucher_status="open"))
+    assert any(isinstance(r, VoucherListItem) and r.id == iid for r in rows)
+
+
+def test_draft_rules(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    iid = sandbox_client.invoices.create(doc(cid)).id
+    with pytest.raises(errors.LexwareError) as exc:
+        sandbox_client.invoices.file(iid)
+    assert exc.value.status == 409
+    with pytest.raises(errors.ValidationFailed):
+        sandbox_client.invoices.document(iid)
+    with pytest.raises(errors.ValidationFailed):
+        sandbox_client.payments.get(iid)
+
+
+def test_pursue_credit_note_and_dunning(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    iid = sandbox_client.invoices.create(doc(cid), finalize=True).id
+    dun = sandbox_client.dunnings.create(doc(cid), preceding_sales_voucher_id=iid)
+    assert sandbox_client.dunnings.get(dun.id).voucher_status == "draft"
+    body = doc(cid)
+    body.pop("shippingConditions")
+    cn = sandbox_client.credit_notes.create(body, finalize=True, preceding_sales_voucher_id=iid)
+    note = sandbox_client.credit_notes.get(cn.id)
+    assert isinstance(note, CreditNote) and note.voucher_status == "paidoff"
+    assert sandbox_client.credit_notes.file(cn.id).content.startswith(b"%PDF")
+    assert sandbox_client.invoices.get(iid).voucher_status == "paid"
+    with pytest.raises(errors.UnsupportedByApi):
+        sandbox_client.dunnings.create(doc(cid), preceding_sales_voucher_id=iid, finalize=True)
+    with pytest.raises(errors.InvalidRequest):
+        sandbox_client.dunnings.create(doc(cid))
+
+
+def test_quotation_order_confirmation_delivery_note(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    q = sandbox_client.quotations.create(doc(cid, expirationDate="2026-04-01T00:00:00.000+02:00"), finalize=True)
+    assert sandbox_client.quotations.get(q.id).voucher_status == "open"
+    assert sandbox_client.quotations.file(q.id).content.startswith(b"%PDF")
+    assert sandbox_client.quotations.document(q.id)
+    oc = sandbox_client.order_confirmations.create(doc(cid), finalize=True, preceding_sales_voucher_id=q.id)
+    assert sandbox_client.order_confirmations.get(oc.id).voucher_status == "open"
+    assert sandbox_client.order_confirmations.file(oc.id).content.startswith(b"%PDF")
+    assert sandbox_client.order_confirmations.document(oc.id)
+    dn = sandbox_client.delivery_notes.create(doc(cid), finalize=True, preceding_sales_voucher_id=oc.id)
+    assert sandbox_client.delivery_notes.get(dn.id).voucher_status == "open"
+    assert sandbox_client.delivery_notes.file(dn.id).content.startswith(b"%PDF")
+    assert sandbox_client.delivery_notes.document(dn.id)
+    with pytest.raises(errors.UnsupportedByApi):
+        sandbox_client.delivery_notes.file(dn.id, accept="application/xml")
+
+
+def test_non_eur_is_unsupported(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    body = doc(cid, totalPrice={"currency": "USD"})
+    with pytest.raises(errors.UnsupportedByApi, match="only EUR"):
+        sandbox_client.invoices.create(body)
+
+
+def test_bad_timestamp_refused_client_side(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    with pytest.raises(errors.InvalidRequest) as exc:
+        sandbox_client.invoices.create(doc(cid, voucherDate="2026-03-02"))
+    assert exc.value.fields == ["voucherDate"]
+
+
+def _voucher(number: str) -> dict:
+    return {
+        "type": "salesinvoice",
+        "voucherNumber": number,
+        "voucherDate": "2026-03-02",
+        "totalGrossAmount": 119.0,
+        "totalTaxAmount": 19.0,
+        "taxType": "gross",
+        "useCollectiveContact": True,
+        "voucherItems": [{"amount": 119.0, "taxAmount": 19.0, "taxRatePercent": 19, "categoryId": INCOME_CATEGORY}],
+    }
+
+
+def test_vouchers_files_and_update_keeps_files(sandbox_client: LexwareClient) -> None:
+    vid = sandbox_client.vouchers.create(_voucher("RE-100")).id
+    v = sandbox_client.vouchers.get(vid)
+    assert isinstance(v, Voucher) and v.voucher_number == "RE-100"
+    found = sandbox_client.vouchers.find_by_number("RE-100")
+    assert found is not None and found.id == vid
+    assert sandbox_client.vouchers.find_by_number("nope-404") is None
+    up = sandbox_client.vouchers.upload_file(vid, PDF, "beleg.pdf")
+    assert up.id
+    sandbox_client.vouchers.update(vid, {"remark": "geprüft"})
+    after = sandbox_client.vouchers.get(vid)
+    assert after.remark == "geprüft" and after.files == [up.id]  # the attachment survived the PUT
+    assert sandbox_client.files.download(up.id).content == PDF
+
+
+def test_file_upload_creates_voucher_and_checks_before_sending(sandbox_client: LexwareClient) -> None:
+    up = sandbox_client.files.upload(PDF, "receipt.pdf")
+    assert up.voucher_id
+    again = sandbox_client.files.upload(PDF, "receipt.pdf")
+    assert again.id == up.id  # server dedup by checksum
+    with pytest.raises(errors.InvalidRequest, match="type .gif"):
+        sandbox_client.files.upload(b"GIF89a", "x.gif")
+    with pytest.raises(errors.InvalidRequest, match="5 MiB"):
+        sandbox_client.files.upload(b"0" * (5 * 1024 * 1024 + 1), "big.pdf")
+
+
+def test_event_subscriptions(sandbox_client: LexwareClient) -> None:
+    sub = sandbox_client.event_subscriptions.create("invoice.created", "http://127.0.0.1:9/hook")
+    got = sandbox_client.event_subscriptions.get(sub.id)
+    assert got.event_type == "invoice.created"
+    assert [s.subscription_id for s in sandbox_client.event_subscriptions.list()] == [sub.id]
+    with pytest.raises(errors.LexwareError) as exc:
+        sandbox_client.event_subscriptions.create("invoice.created", "http://127.0.0.1:9/hook")
+    assert exc.value.status == 409
+    sandbox_client.event_subscriptions.delete(sub.id)
+    assert sandbox_client.event_subscriptions.list() == []
+
+
+def test_transaction_assignment_hint_needs_opt_in(sandbox_client: LexwareClient) -> None:
+    with pytest.raises(errors.UnsupportedByApi, match="partner"):
+        sandbox_client.transaction_assignment_hints.create("x", "y")
+
+
+def test_recurring_templates_and_down_payment_invoices_after_seed(served_sandbox) -> None:
+    pytest.importorskip("lexflow.sandbox.seed")
+    served_sandbox.reset()
+    served_sandbox.control.seed(vouchers=60, seed=7)
+    with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as client:
+        templates = list(client.recurring_templates.list())
+        if templates:
+            assert client.recurring_templates.get(templates[0].id).id == templates[0].id
+        assert client.recurring_templates.page(size=5).size == 5
+        rows = list(client.voucherlist.iter(voucher_type="downpaymentinvoice", voucher_status="any"))
+        for row in rows[:1]:
+            assert client.down_payment_invoices.get(row.id).id == row.id
+        with pytest.raises(errors.NotFound):
+            client.down_payment_invoices.get("00000000-0000-4000-8000-000000000000")
