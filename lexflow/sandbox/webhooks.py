@@ -151,12 +151,18 @@ class Dispatcher:
         self._stop = False
         self._inflight = 0
         self.attempts: deque[dict[str, Any]] = deque(maxlen=_HISTORY_LIMIT)
-        self._http = httpx.Client(
-            timeout=TIMEOUT_SECONDS,
-            follow_redirects=True,
-            max_redirects=3,
-            headers={"User-Agent": "lexflow-sandbox-webhooks/1"},
-        )
+        self._client: httpx.Client | None = None  # created on the first delivery (building one costs ~0.2 s)
+
+    @property
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=TIMEOUT_SECONDS,
+                follow_redirects=True,
+                max_redirects=3,
+                headers={"User-Agent": "lexflow-sandbox-webhooks/1"},
+            )
+        return self._client
 
     # queueing ------------------------------------------------------------------------------------------------
     def on_event(self, event: SandboxEvent) -> None:
@@ -204,7 +210,8 @@ class Dispatcher:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        self._http.close()
+        if self._client is not None:
+            self._client.close()
 
     # worker ----------------------------------------------------------------------------------------------------
     def _run(self) -> None:
