@@ -132,7 +132,7 @@ class _Seeder:
                             "primary": True,
                             "emailAddress": f"{first}.{last}@example.de".lower(),
                         }
-                    ],  # fmt: skip
+                    ],
                 }
                 domain = "".join(c for c in name.split(" ")[0].lower() if c.isalnum()) or "firma"
                 email = f"rechnung@{domain}-{i}.de"
@@ -191,7 +191,7 @@ class _Seeder:
                         "grossPrice": _f((net * Decimal("1.19")).quantize(Decimal("0.01"))),
                         "leadingPrice": "NET",
                         "taxRate": 19,
-                    },  # fmt: skip
+                    },
                     "archived": False,
                 }
             )
