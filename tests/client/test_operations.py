@@ -239,7 +239,7 @@ def test_file_upload_creates_voucher_and_checks_before_sending(sandbox_client: L
     assert up.voucher_id
     again = sandbox_client.files.upload(PDF, "receipt.pdf")
     assert again.id == up.id  # server dedup by checksum
-    with pytest.raises(errors.InvalidRequest, match="type .gif"):
+    with pytest.raises(errors.InvalidRequest, match=r"type \.gif"):
         sandbox_client.files.upload(b"GIF89a", "x.gif")
     with pytest.raises(errors.InvalidRequest, match="5 MiB"):
         sandbox_client.files.upload(b"0" * (5 * 1024 * 1024 + 1), "big.pdf")

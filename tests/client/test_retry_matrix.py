@@ -3,6 +3,7 @@ plus the header variants the sandbox does not produce (429 without Retry-After, 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -71,7 +72,7 @@ def test_429_without_retry_after_backs_off_then_gives_up() -> None:
     with _mock_client(handler) as c, pytest.raises(errors.RateLimited, match="2 requests per second"):
         c.profile.get()
     assert len(calls) == FAST.max_attempts
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert all(g >= 0.02 for g in gaps)  # jittered exponential backoff, never a hot loop
 
 
