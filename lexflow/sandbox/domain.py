@@ -183,3 +183,97 @@ def finish_ocr(state: SandboxState, org: str, voucher_or_file_id: str, fields: d
 
 def total_of(doc: Doc) -> Decimal:
     return gross_total(doc)
+
+
+_INTERVAL_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "BIANNUALLY": 6, "ANNUALLY": 12}
+
+
+def _next_execution(current: date, interval: str) -> date:
+    from datetime import timedelta
+
+    if interval == "WEEKLY":
+        return current + timedelta(days=7)
+    if interval == "BIWEEKLY":
+        return current + timedelta(days=14)
+    months = _INTERVAL_MONTHS.get(interval, 1)
+    month = current.month - 1 + months
+    year, month = current.year + month // 12, month % 12 + 1
+    import calendar
+
+    return date(year, month, min(current.day, calendar.monthrange(year, month)[1]))
+
+
+def run_recurring_templates(state: SandboxState) -> list[Doc]:
+    """Invoices from active templates whose nextExecutionDate has come (finalized if the template says so)."""
+    from datetime import timedelta
+
+    from lexflow.sandbox.documents import TYPES as DOC_TYPES
+
+    today = state.clock.today()
+    created: list[Doc] = []
+    for org in state.store.organizations("recurring-templates"):
+        for tpl in state.store.all(org, "recurring-templates"):
+            settings = tpl.get("recurringTemplateSettings") or {}
+            before = len(created)
+            while settings.get("executionStatus", "ACTIVE") == "ACTIVE" and settings.get("nextExecutionDate"):
+                due = date.fromisoformat(settings["nextExecutionDate"])
+                end = date.fromisoformat(settings["endDate"]) if settings.get("endDate") else None
+                if due > today:
+                    break
+                if end is not None and due > end:
+                    settings["executionStatus"] = "ENDED"
+                    break
+                finalize = bool(settings.get("finalize"))
+                stamp = datetime.combine(due, time(), BERLIN).isoformat(timespec="milliseconds")
+                invoice: Doc = {
+                    key: tpl[key]
+                    for key in (
+                        "language",
+                        "address",
+                        "lineItems",
+                        "totalPrice",
+                        "taxAmounts",
+                        "taxConditions",
+                        "paymentConditions",
+                        "title",
+                        "introduction",
+                        "remark",
+                        "printLayoutId",
+                    )
+                    if key in tpl
+                }
+                stamp_new(invoice, org, state.clock.stamp())
+                invoice.update(
+                    {
+                        "voucherStatus": "open" if finalize else "draft",
+                        "voucherDate": stamp,
+                        "shippingConditions": {"shippingType": "none"},
+                        "recurringTemplateId": tpl["id"],
+                        "relatedVouchers": [],
+                        "archived": False,
+                        "closingInvoice": False,
+                        "electronicDocumentProfile": "NONE",
+                        "dueDate": None,
+                    }
+                )
+                if finalize:
+                    seq = state.store.next_number(org, "number:invoices", 1001)
+                    invoice["voucherNumber"] = f"{DOC_TYPES['invoices'].prefix}{seq}"
+                    days = int((invoice.get("paymentConditions") or {}).get("paymentTermDuration") or 14)
+                    invoice["dueDate"] = datetime.combine(due + timedelta(days=days), time(), BERLIN).isoformat(
+                        timespec="milliseconds"
+                    )
+                state.store.put(org, "invoices", invoice)
+                state.emit(org, "invoice.created", invoice["id"])
+                created.append(invoice)
+                settings["lastExecutionDate"] = due.isoformat()
+                settings["nextExecutionDate"] = _next_execution(
+                    due, settings.get("executionInterval", "MONTHLY")
+                ).isoformat()
+                settings["lastExecutionFailed"] = False
+            tpl["recurringTemplateSettings"] = settings
+            if len(created) > before:
+                touch(tpl, state.clock.stamp())
+                state.store.put(org, "recurring-templates", tpl)
+                state.emit(org, "recurring-template.changed", tpl["id"])
+    return created

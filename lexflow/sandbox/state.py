@@ -41,6 +41,7 @@ class Clock:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self.on_advance: list[Callable[[], None]] = []  # run after every advance (recurring templates ...)
 
     @property
     def offset_days(self) -> int:
@@ -57,6 +58,8 @@ class Clock:
 
     def advance(self, days: int = 0) -> datetime:
         self._store.set_meta("clock_offset_days", self.offset_days + int(days))
+        for listener in list(self.on_advance):
+            listener()
         return self.now()
 
 
@@ -192,6 +195,7 @@ class SandboxState:
             self._add_spec(spec)
         for entry in self.keys.all():
             self.organization(entry.organization_id)
+        self.clock.on_advance.append(self.run_recurring_templates)
 
     def _add_spec(self, spec: ApiKeySpec) -> None:
         self.keys.add(spec.key, spec.organization_id, spec.scopes, spec.kind)
@@ -281,6 +285,13 @@ class SandboxState:
         from lexflow.sandbox import domain
 
         return domain.insert_document(self, org, kind, doc, emit)
+
+    def run_recurring_templates(self) -> list[Doc]:
+        """Generate the invoices of every active recurring template due by the sandbox's today (as the nightly
+        job does); called after each clock advance. Returns the new invoices."""
+        from lexflow.sandbox import domain
+
+        return domain.run_recurring_templates(self)
 
     def reset(self) -> None:
         """Empty every organisation, rewind the clock, un-revoke configured keys."""

@@ -62,6 +62,10 @@ class Store:
                 return kind, doc
         return None
 
+    def organizations(self, kind: str) -> list[str]:
+        """Organisations that hold documents of this kind."""
+        return [org for (org, k), docs in self._docs.items() if k == kind and docs]
+
     def all(self, org: str, kind: str) -> list[Doc]:
         return list(self._docs.get((org, kind), {}).values())
 
