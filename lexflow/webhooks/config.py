@@ -33,7 +33,17 @@ from lexflow.webhooks.templates import placeholders
 OFFICIAL_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public/public_key.pub"
 DEFAULT_PATH = "/webhooks/lexware"
 
-_EVENT_VARS = ("organizationId", "eventType", "resourceId", "eventDate", "eventKey", "inboxId", "event", "resource")
+_EVENT_VARS = (
+    "organizationId",
+    "eventType",
+    "resourceId",
+    "eventDate",
+    "eventKey",
+    "inboxId",
+    "event",
+    "resource",
+    "client",
+)
 
 
 class _Action(BaseModel):
@@ -60,6 +70,13 @@ class DeploymentAction(_Action):
 
     deployment: str = Field(pattern=r"^[^/]+/[^/]+$", description='"flow-name/deployment-name"')
 
+    @field_validator("parameters")
+    @classmethod
+    def _json_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "client" in placeholders(value):
+            raise ValueError("{client} cannot be a flow parameter (not JSON); the flow connects by itself")
+        return value
+
     @property
     def target(self) -> str:
         return f"deployment {self.deployment}"
@@ -68,7 +85,8 @@ class DeploymentAction(_Action):
 class CallableAction(_Action):
     """Call a Python function `module:function` with the rendered parameters as keyword arguments.
 
-    With no parameters it is called as `fn(event=WebhookEvent, resource=dict | None)`.
+    With no parameters it is called as `fn(event=WebhookEvent, resource=dict | None)`. `{client}` passes the
+    worker's `LexwareClient` (shared rate limit, one connection).
     """
 
     callable: str = Field(pattern=r"^[\w.]+:[\w.]+$", description='"package.module:function"')
@@ -126,7 +144,8 @@ class WebhookConfig(BaseModel):
 DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
     "payment.changed": CallableAction(
         callable="lexflow.banking.ledger:confirm_payment",
-        parameters={"voucher_id": "{resourceId}", "payment": "{resource}"},
+        parameters={"voucher_id": "{resourceId}", "client": "{client}"},
+        refetch=False,  # confirm_payment asks /payments itself, and only when the ledger has open items
     ),
     "invoice.status.changed": CallableAction(callable="lexflow.webhooks.notify:notify_invoice_status"),
     "voucher.created": CallableAction(callable="lexflow.webhooks.waiting:continue_waiting_runs"),

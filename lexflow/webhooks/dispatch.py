@@ -27,6 +27,7 @@ class EventContext:
     resource: dict[str, Any] | None
     inbox_id: int
     generation: int = 0
+    client: Any = None
 
     @property
     def idempotency_key(self) -> str:
@@ -44,6 +45,7 @@ class EventContext:
             "inboxId": self.inbox_id,
             "event": event,
             "resource": self.resource,
+            **({} if json_safe else {"client": self.client}),
         }
 
 

@@ -14,33 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from lexflow.client.signature import verify_webhook_signature
 from lexflow.webhooks.errors import PublicKeyError
-
-
-def _verify(raw_body: bytes, signature_b64: str, public_key_pem: bytes) -> bool:
-    try:
-        from lexflow.client.signature import verify_webhook_signature
-    except ImportError:  # the client's helper has not landed yet: same algorithm, kept until it does
-        return _verify_fallback(raw_body, signature_b64, public_key_pem)
-    return verify_webhook_signature(raw_body, signature_b64, public_key_pem)
-
-
-def _verify_fallback(raw_body: bytes, signature_b64: str, public_key_pem: bytes) -> bool:
-    import base64
-    import binascii
-
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-    key = serialization.load_pem_public_key(public_key_pem)
-    if not isinstance(key, rsa.RSAPublicKey):
-        return False
-    try:
-        key.verify(base64.b64decode(signature_b64, validate=True), raw_body, padding.PKCS1v15(), hashes.SHA512())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
 
 
 class WebhookPublicKey:
@@ -76,12 +51,12 @@ class WebhookPublicKey:
         """True if `signature_b64` is Lexware's signature over exactly these bytes."""
         if not signature_b64:
             return False
-        if _verify(raw_body, signature_b64, self.pem()):
+        if verify_webhook_signature(raw_body, signature_b64, self.pem()):
             return True
         if self.is_url and time.monotonic() - self._loaded_at >= self._refresh_after:
             with self._lock:
                 self._pem = None
-            return _verify(raw_body, signature_b64, self.pem())
+            return verify_webhook_signature(raw_body, signature_b64, self.pem())
         return False
 
     def _load(self) -> bytes:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from lexflow.webhooks.config import WebhookConfig
+from lexflow.webhooks.config import CallableAction, WebhookConfig
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure
 from lexflow.webhooks.inbox import EventStatus, Inbox, InboxEvent, utcnow
 from lexflow.webhooks.resources import fetch_resource
+from lexflow.webhooks.templates import placeholders
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,14 @@ class InboxWorker:
                 self.inbox.complete(row.id, f"no route for {event.event_type}; nothing to do")
                 return EventStatus.DONE
             resource = fetch_resource(self.client, event) if action.refetch else None
-            context = EventContext(event=event, resource=resource, inbox_id=row.id, generation=row.generation)
+            wants_client = isinstance(action, CallableAction) and "client" in placeholders(action.parameters)
+            context = EventContext(
+                event=event,
+                resource=resource,
+                inbox_id=row.id,
+                generation=row.generation,
+                client=self.client if wants_client else None,
+            )
             outcome = self.dispatcher.dispatch(action, context)
         except PermanentFailure as exc:
             log.warning("webhook event %s parked: %s", row.id, exc)
