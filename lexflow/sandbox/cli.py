@@ -50,13 +50,12 @@ def serve(
     )
     application = create_app(config)
     if seed:
-        from lexflow.sandbox import seed as seed_module
+        from lexflow.sandbox.seed import seed_company
 
-        run = getattr(seed_module, "seed", None)
-        if run is None:
-            typer.echo("seeding is not available in this build", err=True)
-            raise typer.Exit(2)
-        run(application.state.sandbox, vouchers=seed)
+        state = application.state.sandbox
+        org = state.keys.lookup(key).organization_id
+        result = seed_company(state, org, vouchers=seed)
+        typer.echo(f"seeded: {result}")
     typer.echo(f"lexflow sandbox on http://{host}:{port}  (API key: {key})")
     typer.echo(f"  state: {db if db else 'in memory'} · rate limit: {rate_limit or 'off'} req/s per key")
     typer.echo(f"  OpenAPI: http://{host}:{port}/_sandbox/openapi.json")

@@ -246,7 +246,8 @@ class SandboxState:
         (voucherNumber, voucherDate, totalGrossAmount, totalTaxAmount, type, contactName ...). Emits voucher.created."""
         from lexflow.sandbox import domain
 
-        return domain.finish_ocr(self, org, voucher_or_file_id, fields)
+        with self.lock:
+            return domain.finish_ocr(self, org, voucher_or_file_id, fields)
 
     def assign_payment(
         self, org: str, voucher_id: str, amount: Decimal | float | str, kind: str = "bank", on: date | None = None
@@ -255,43 +256,50 @@ class SandboxState:
         Updates open amount and status (paid/paidoff) and emits payment.changed (+ status.changed)."""
         from lexflow.sandbox import domain
 
-        return domain.assign_payment(self, org, voucher_id, Decimal(str(amount)), kind, on)
+        with self.lock:
+            return domain.assign_payment(self, org, voucher_id, Decimal(str(amount)), kind, on)
 
     def void(self, org: str, voucher_id: str) -> Doc:
         """Cancel ('Stornieren') an invoice, credit note, down payment invoice or bookkeeping voucher."""
         from lexflow.sandbox import domain
 
-        return domain.void(self, org, voucher_id)
+        with self.lock:
+            return domain.void(self, org, voucher_id)
 
     def accept_quotation(self, org: str, quotation_id: str) -> Doc:
         from lexflow.sandbox import domain
 
-        return domain.set_quotation_status(self, org, quotation_id, "accepted")
+        with self.lock:
+            return domain.set_quotation_status(self, org, quotation_id, "accepted")
 
     def reject_quotation(self, org: str, quotation_id: str) -> Doc:
         from lexflow.sandbox import domain
 
-        return domain.set_quotation_status(self, org, quotation_id, "rejected")
+        with self.lock:
+            return domain.set_quotation_status(self, org, quotation_id, "rejected")
 
     def delete_draft(self, org: str, kind: str, doc_id: str) -> None:
         """Delete a draft sales document (kind as in the URL: invoices, credit-notes, ...). Emits <type>.deleted."""
         from lexflow.sandbox import domain
 
-        domain.delete_draft(self, org, kind, doc_id)
+        with self.lock:
+            domain.delete_draft(self, org, kind, doc_id)
 
     def insert_document(self, org: str, kind: str, doc: Doc, emit: bool = False) -> Doc:
         """Store a document as the UI would have created it (seed data, down payment invoices, recurring
         templates). Fills id/organizationId/dates/version when missing."""
         from lexflow.sandbox import domain
 
-        return domain.insert_document(self, org, kind, doc, emit)
+        with self.lock:
+            return domain.insert_document(self, org, kind, doc, emit)
 
     def run_recurring_templates(self) -> list[Doc]:
         """Generate the invoices of every active recurring template due by the sandbox's today (as the nightly
         job does); called after each clock advance. Returns the new invoices."""
         from lexflow.sandbox import domain
 
-        return domain.run_recurring_templates(self)
+        with self.lock:
+            return domain.run_recurring_templates(self)
 
     def reset(self) -> None:
         """Empty every organisation, rewind the clock, un-revoke configured keys."""

@@ -92,6 +92,11 @@ class Draft:
         if b.get("printLayoutId") is not None and b["printLayoutId"] not in PRINT_LAYOUT_IDS:
             issues.append(Issue("printLayoutId", "invalid", "unknown print layout (see /v1/print-layouts)"))
         self._tax_conditions()
+        org = self.ctx.state.organization(self.ctx.org)
+        if org.small_business and self.tax_type and self.tax_type != "vatfree":
+            issues.append(
+                Issue("taxConditions.taxType", "invalid", "a small business (§19 UStG) can only issue vatfree")
+            )
         self._address()
         shipping_date = self._shipping()
         self.tax_date = shipping_date or _berlin_date(voucher_date)
