@@ -162,11 +162,16 @@ def _find_matches(client: Any, data: UpsertCustomerInput) -> tuple[list[dict[str
                     seen[str(c["id"])] = c
         if seen:
             return list(seen.values()), "email"
-    if len(data.name.strip()) >= 3:
-        wanted = _norm(data.name)
-        found = [c for c in _search(client, name=_escape_like(data.name.strip())) if _norm(_contact_name(c)) == wanted]
+    name = " ".join(data.name.split())
+    if len(name) >= 3:
+        wanted = _norm(name)
+        found: dict[str, dict[str, Any]] = {}
+        for query in dict.fromkeys([name, name.lower()]):
+            for c in _search(client, name=_escape_like(query)):
+                if _norm(_contact_name(c)) == wanted:
+                    found[str(c["id"])] = c
         if found:
-            return found, "name"
+            return list(found.values()), "name"
     return [], ""
 
 
@@ -790,8 +795,9 @@ def payment_status(client: Any, data: PaymentStatusInput) -> PaymentStatusOutput
 class ExpenseItem(Input):
     amount: Decimal = Field(description="Gross amount (net when tax_type=net) of this item.")
     tax_rate: Decimal = Field(default=Decimal(19))
-    category_id: str = Field(
-        default="8f8664a1-fd86-11e1-a21f-0800200c9a66", pattern=UUID_PATTERN, description="Posting category (outgo)."
+    category: str = Field(
+        min_length=2,
+        description="Posting category (type outgo): its id, or its name as in posting_categories_list, e.g. 'Bürobedarf'.",
     )
 
 
@@ -819,9 +825,31 @@ class CreateExpenseOutput(Output):
     view_url: str | None = None
 
 
-def _expense_body(data: CreateExpenseInput, file_id: str, version: int | None = None) -> dict[str, Any]:
+def _category_ids(client: Any, data: CreateExpenseInput) -> list[str]:
+    """Resolve each item's category (an id, or an outgo category's name) to an id; name the choices on a miss."""
+    import re
+
+    wanted = [it.category for it in data.items]
+    if all(re.match(UUID_PATTERN, w) for w in wanted):
+        return wanted
+    outgo = [_dump(c) for c in client.posting_categories.list()]
+    outgo = [c for c in outgo if c.get("type") == "outgo"]
+    by_name = {_norm(c.get("name")): str(c["id"]) for c in outgo}
+    ids = []
+    for w in wanted:
+        if re.match(UUID_PATTERN, w):
+            ids.append(w)
+        elif _norm(w) in by_name:
+            ids.append(by_name[_norm(w)])
+        else:
+            names = ", ".join(sorted(str(c.get("name")) for c in outgo))
+            raise InvalidInput(f"items.category {w!r} is not an outgo posting category. Use one of: {names}.")
+    return ids
+
+
+def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str]) -> dict[str, Any]:
     items, gross, tax = [], Decimal("0.00"), Decimal("0.00")
-    for it in data.items:
+    for it, category_id in zip(data.items, categories, strict=True):
         rate = _d(it.tax_rate)
         amount = _d(it.amount).quantize(TWO)
         if data.tax_type == "gross":
@@ -836,7 +864,7 @@ def _expense_body(data: CreateExpenseInput, file_id: str, version: int | None = 
                 "amount": float(amount),
                 "taxAmount": float(t),
                 "taxRatePercent": float(rate),
-                "categoryId": it.category_id,
+                "categoryId": category_id,
             }
         )
     body: dict[str, Any] = {
@@ -861,21 +889,20 @@ def _expense_body(data: CreateExpenseInput, file_id: str, version: int | None = 
             body["contactName"] = data.supplier_name
     if data.remark:
         body["remark"] = data.remark
-    if version is not None:
-        body["version"] = version
     return body
 
 
 def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput:
+    categories = _category_ids(client, data)
     upload = _dump(client.files.upload(data.receipt.read(), data.receipt.filename))
     file_id = str(upload.get("id"))
     voucher_id = upload.get("voucherId") or upload.get("voucher_id")
     if voucher_id:
         # The upload created a voucher (unchecked after OCR); complete it and book it (`open`), keeping the file.
-        body = _expense_body(data, file_id)
+        body = _expense_body(data, file_id, categories)
         client.vouchers.update(str(voucher_id), body)
     else:
-        body = _expense_body(data, file_id)
+        body = _expense_body(data, file_id, categories)
         body.pop("files")
         voucher_id = str(_get(client.vouchers.create(body), "id"))
         client.vouchers.upload_file(voucher_id, data.receipt.read(), data.receipt.filename)
@@ -1071,7 +1098,7 @@ def _actions() -> Iterable[Action]:
             {
                 "receipt": {"filename": "beleg.pdf", "content_base64": base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()},
                 "voucher_number": "R-2026-17", "voucher_date": "2026-11-20", "supplier_name": "Bürobedarf AG",
-                "items": [{"amount": "119.00", "tax_rate": "19"}],
+                "items": [{"amount": "119.00", "tax_rate": "19", "category": "Bürobedarf"}],
             },
         ),
     )  # fmt: skip

@@ -5,6 +5,8 @@ CLI, MCP server, tool-schema export and `run()` all read from here, so an action
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -13,6 +15,12 @@ from pydantic import BaseModel
 
 Effect = Literal["read", "write", "irreversible"]
 Handler = Callable[[Any, Any], Any]  # (client, validated input) -> output model or something it validates from
+
+
+@functools.cache
+def _schema(model: type[BaseModel], mode: Literal["validation", "serialization"]) -> dict[str, Any]:
+    """Schema generation for the big document models takes milliseconds; the CLI and MCP list ask for all of them."""
+    return model.model_json_schema(by_alias=True, mode=mode)
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,10 @@ class Action:
         return self.effect == "read"
 
     def input_schema(self) -> dict[str, Any]:
-        return self.input_model.model_json_schema(by_alias=True)
+        return copy.deepcopy(_schema(self.input_model, "validation"))
 
     def output_schema(self) -> dict[str, Any]:
-        return self.output_model.model_json_schema(by_alias=True, mode="serialization")
+        return copy.deepcopy(_schema(self.output_model, "serialization"))
 
     def annotations(self) -> dict[str, bool]:
         """MCP tool annotation hints, derived from the effect class."""
