@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from lexflow.models import WebhookPayload
 
 _RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
 
@@ -38,10 +40,13 @@ def normalise_event_type(value: str) -> str:
     return name
 
 
-class WebhookEvent(BaseModel):
-    """One callback body: `{organizationId, eventType, resourceId, eventDate}`. Extra fields are kept."""
+class WebhookEvent(WebhookPayload):
+    """The callback body `{organizationId, eventType, resourceId, eventDate}` as the receiver accepts it.
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+    The client's `WebhookPayload` with all four fields required: the de-duplication key needs every one.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     organization_id: str = Field(alias="organizationId", min_length=1)
     event_type: str = Field(alias="eventType", min_length=1)
