@@ -188,7 +188,11 @@ def test_dunning_is_always_draft(sandbox_http, customer):
     assert sandbox_http.post("/v1/dunnings", json=invoice_body(customer)).status_code == 406
     d = create(sandbox_http, "/v1/dunnings", invoice_body(customer), precedingSalesVoucherId=inv["id"], finalize="true")
     assert d["voucherStatus"] == "draft" and "voucherNumber" not in d
-    assert sandbox_http.get(f"/v1/dunnings/{d['id']}/document").status_code == 406
+    # dunnings are always drafts, yet the reference documents 200 for their /document and /file
+    assert sandbox_http.get(f"/v1/dunnings/{d['id']}/document").status_code == 200
+    pdf = sandbox_http.get(f"/v1/dunnings/{d['id']}/file", headers={"Accept": "*/*"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert sandbox_http.get(f"/v1/invoices/{inv['id']}").json()["relatedVouchers"][0]["voucherType"] == "dunning"
 
 
 def test_document_and_file_rules(sandbox_http, customer):

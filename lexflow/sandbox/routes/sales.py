@@ -549,6 +549,7 @@ def make_create(collection: str):  # type: ignore[no-untyped-def]
             doc["relatedVouchers"].append(related_entry(src_coll, src))
             src.setdefault("relatedVouchers", []).append(related_entry(collection, doc))
             src["updatedDate"] = now
+            events.append((f"{TYPES[src_coll].event}.changed", src["id"]))
             if collection == "credit-notes" and doc["voucherStatus"] == "open":
                 events += _settle_with_credit_note(state, ctx.org, src, doc, now)
             state.store.put(ctx.org, src_coll, src)
@@ -600,7 +601,7 @@ def make_get(collection: str):  # type: ignore[no-untyped-def]
 def make_document(collection: str):  # type: ignore[no-untyped-def]
     async def document(ctx: Ctx) -> Response:
         doc = _get_doc(ctx, collection)
-        if doc.get("voucherStatus") == "draft":
+        if doc.get("voucherStatus") == "draft" and collection != "dunnings":  # dunnings are always drafts (§2.1 #21)
             raise ApiError(406, "A document file is only rendered for finalized vouchers (this one is a draft).")
         file_id = render.document_file_id(ctx.state, ctx.org, collection, doc)
         return json({"documentFileId": file_id})
@@ -614,7 +615,7 @@ def make_file(collection: str):  # type: ignore[no-untyped-def]
 
     async def file(ctx: Ctx) -> Response:
         doc = _get_doc(ctx, collection)
-        if doc.get("voucherStatus") == "draft":
+        if doc.get("voucherStatus") == "draft" and collection != "dunnings":
             raise ApiError(409, "Conflict: drafts have no document file; finalize the document in the app first.")
         xml_profile = spec.xml and doc.get("electronicDocumentProfile") == "XRechnung"
         kind = render.choose_sales_format(ctx.request.headers.get("accept"), xml_profile, subresource=True)
