@@ -1,0 +1,126 @@
+"""End to end over real sockets: the sandbox (uvicorn) delivers signed events to the receiver (uvicorn), which
+verifies them with the key the sandbox serves, stores them, re-fetches the resource and runs the mapped action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from lexflow.client import LexwareClient
+from lexflow.sandbox import SandboxConfig
+from lexflow.sandbox.config import ApiKeySpec
+from lexflow.sandbox.serving import ServedSandbox, serve_in_thread
+from lexflow.sandbox.webhooks import sign, signing_key
+from lexflow.webhooks.config import CallableAction, SubscriptionSet, WebhookConfig, WorkerSettings
+from lexflow.webhooks.inbox import EventStatus, Inbox
+from lexflow.webhooks.keys import WebhookPublicKey
+from lexflow.webhooks.receiver import SIGNATURE_HEADER, create_receiver_app
+from lexflow.webhooks.subscriptions import list_subscriptions, sync_subscriptions
+from lexflow.webhooks.worker import InboxWorker
+from tests.webhooks import helpers
+from tests.webhooks.helpers import serve, wait_for
+
+ROTATING_KEY = "webhooks-test-rotating-key"
+PATH = "/webhooks/lexware"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ServedSandbox]:
+    config = SandboxConfig(
+        rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None, api_keys=[ApiKeySpec(key=ROTATING_KEY)]
+    )
+    with serve_in_thread(config) as served:
+        yield served
+
+
+@pytest.fixture
+def client(sandbox: ServedSandbox) -> Iterator[LexwareClient]:
+    sandbox.reset()
+    with LexwareClient(api_key=sandbox.api_key, base_url=sandbox.url, rate_limit=0) as c:
+        yield c
+
+
+@dataclass
+class Receiver:
+    url: str
+    inbox: Inbox
+
+
+@pytest.fixture
+def receiver(sandbox: ServedSandbox, client: LexwareClient, db_url: str) -> Iterator[Receiver]:
+    config = WebhookConfig(
+        routes={"contact.changed": CallableAction(callable="tests.webhooks.helpers:record")},
+        worker=WorkerSettings(poll_interval=0.2),
+    )
+    inbox = Inbox(db_url)
+    worker = InboxWorker(inbox, config, client_factory=lambda: client)
+    key = WebhookPublicKey(f"{sandbox.url}/_sandbox/webhook-public-key")  # fetched over HTTP, like the official one
+    with serve(create_receiver_app(inbox, key, worker=worker)) as url:
+        yield Receiver(url + PATH, inbox)
+
+
+def _contact(client: LexwareClient, name: str) -> str:
+    result = client.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": name}})
+    return result.id
+
+
+def test_sandbox_event_runs_the_mapped_action_once(client: LexwareClient, receiver: Receiver) -> None:
+    report = sync_subscriptions(client, SubscriptionSet(callback_url=receiver.url, events=["contact.changed"]))
+    assert [s.event_type for s in report.created] == ["contact.changed"]
+    contact_id = _contact(client, "Alt GmbH")
+    client.contacts.update(contact_id, lambda c: setattr(c.company, "name", "Neu GmbH"))
+
+    wait_for(lambda: helpers.CALLS, timeout=15)
+    (call,) = helpers.CALLS
+    assert call["event"].event_type == "contact.changed" and call["event"].resource_id == contact_id
+    assert call["resource"]["company"]["name"] == "Neu GmbH"  # re-fetched: the payload carries only the id
+    (row,) = receiver.inbox.list()
+    assert row.status == EventStatus.DONE and row.deliveries == 1
+
+
+def test_redelivery_of_a_sandbox_event_is_processed_once(
+    sandbox: ServedSandbox, client: LexwareClient, receiver: Receiver
+) -> None:
+    sync_subscriptions(client, SubscriptionSet(callback_url=receiver.url, events=["contact.changed"]))
+    contact_id = _contact(client, "Einmal AG")
+    client.contacts.update(contact_id, lambda c: setattr(c.company, "name", "Einmal AG & Co"))
+    wait_for(lambda: receiver.inbox.counts()["done"] == 1, timeout=15)
+    (row,) = receiver.inbox.list()
+
+    # Lexware redelivers what it already delivered (e.g. our 200 got lost): same bytes, same signature
+    key = signing_key(sandbox.state)
+    again = httpx.post(receiver.url, content=row.body, headers={SIGNATURE_HEADER: sign(key, row.body)})
+    assert again.status_code == 200 and again.json() == {"id": row.id, "duplicate": True}
+
+    # an attacker replays the signature over an altered body: rejected, nothing stored
+    forged = row.body.replace(contact_id.encode(), b"00000000-0000-0000-0000-000000000000")
+    assert httpx.post(receiver.url, content=forged, headers={SIGNATURE_HEADER: sign(key, row.body)}).status_code == 401
+
+    wait_for(lambda: receiver.inbox.get(row.id).deliveries == 2)
+    assert len(helpers.CALLS) == 1 and sum(receiver.inbox.counts().values()) == 1
+
+
+def test_sync_recreates_subscriptions_a_key_revocation_removed(sandbox: ServedSandbox, client: LexwareClient) -> None:
+    wanted = SubscriptionSet(
+        callback_url="http://127.0.0.1:9/hook", events=["invoice.status.changed", "payment.changed"]
+    )
+    with LexwareClient(api_key=ROTATING_KEY, base_url=sandbox.url, rate_limit=0) as old:
+        assert len(sync_subscriptions(old, wanted).created) == 2
+    assert {s.event_type for s in list_subscriptions(client)} == {"invoice.status.changed", "payment.changed"}
+
+    sandbox.control.revoke_key(ROTATING_KEY)  # the key is rotated: Lexware drops its subscriptions
+    assert list_subscriptions(client) == []
+
+    report = sync_subscriptions(client, wanted)  # with the new key
+    assert sorted(s.event_type for s in report.created) == ["invoice.status.changed", "payment.changed"]
+    assert sync_subscriptions(client, wanted).created == []  # idempotent: a second sync changes nothing
+
+    client.event_subscriptions.create("contact.changed", "http://127.0.0.1:9/other")
+    kept = sync_subscriptions(client, wanted)
+    assert [s.event_type for s in kept.extra] == ["contact.changed"] and kept.deleted == []
+    pruned = sync_subscriptions(client, wanted, prune=True)
+    assert [s.event_type for s in pruned.deleted] == ["contact.changed"]
+    assert len(list_subscriptions(client)) == 2
