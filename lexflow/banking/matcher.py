@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
 from lexflow.banking.open_items import OpenItem
-from lexflow.banking.transactions import BankTransaction, normalise_iban
+from lexflow.banking.transactions import BankTransaction, iban_fingerprint
 
 MatchKind = Literal["exact", "partial", "ambiguous", "reversal", "unrelated", "unmatched"]
 ACTIONABLE: tuple[MatchKind, ...] = ("exact",)
@@ -178,7 +178,10 @@ class Matcher:
         self.max_number_len = max((len(n) for n in self.by_number), default=0)
         # Every prefix of every number: the token walk stops as soon as the joined text cannot become a number.
         self.prefixes = {n[:k] for n in (*self.by_number, *self.by_digits) for k in range(1, len(n) + 1)}
-        self.known_ibans = {normalise_iban(k) or k: v for k, v in (known_ibans or {}).items()}
+        # Keys: IBANs or their fingerprints (what the ledger stores); looked up by fingerprint either way.
+        self.known_ibans = {
+            k if k.startswith("ibanfp-") else iban_fingerprint(k): v for k, v in (known_ibans or {}).items()
+        }
 
     # ------------------------------------------------------------------------------------------------ public
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
@@ -431,7 +434,7 @@ class Matcher:
     ) -> Proposal:
         reasons = [first]
         confidence = 0.45
-        iban = normalise_iban(tx.counterparty_iban)
+        iban = _fp(tx.counterparty_iban)
         if iban and self.known_ibans.get(iban) == item.contact_id:
             reasons.append("the IBAN was already seen for this customer")
             confidence = 0.85
@@ -494,11 +497,11 @@ class Matcher:
         return self._name_score(tx, item) >= 100
 
     def _is_customer(self, tx: BankTransaction, item: OpenItem) -> bool:
-        iban = normalise_iban(tx.counterparty_iban)
+        iban = _fp(tx.counterparty_iban)
         return self._name_equal(tx, item) or bool(iban and self.known_ibans.get(iban) == item.contact_id)
 
     def _find_contact(self, tx: BankTransaction) -> tuple[str, str] | None:
-        iban = normalise_iban(tx.counterparty_iban)
+        iban = _fp(tx.counterparty_iban)
         if iban and iban in self.known_ibans and self.known_ibans[iban] in self.by_contact:
             return self.known_ibans[iban], "the IBAN was already seen for this customer"
         name = normalise_name(tx.counterparty_name)
@@ -559,6 +562,10 @@ def match_transactions(
 ) -> list[Proposal]:
     """Convenience: index `items` and match every transaction."""
     return Matcher(items, known_ibans=known_ibans).match_all(transactions)
+
+
+def _fp(iban: str | None) -> str | None:
+    return iban_fingerprint(iban) if iban else None
 
 
 def _blocks(name: str) -> set[str]:

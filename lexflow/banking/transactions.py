@@ -33,6 +33,11 @@ def mask_iban(value: str | None) -> str:
     return f"{iban[:4]} **** {iban[-4:]}"
 
 
+def iban_fingerprint(iban: str) -> str:
+    """A stable, non-reversible key for an IBAN: the ledger learns payers without storing account numbers."""
+    return "ibanfp-" + hashlib.sha256(("lexflow-iban:" + (normalise_iban(iban) or "")).encode()).hexdigest()[:32]
+
+
 class BankTransaction(BaseModel):
     """One booked bank transaction. `amount` is signed: credits (money in) positive, debits negative."""
 

@@ -1,0 +1,326 @@
+"""The match ledger: what lexflow proposed and did for each bank transaction, so a rerun never acts twice.
+
+Tables on `lexflow.db.Base` (SQLite or PostgreSQL):
+- `bank_matches`: one row per transaction id (primary key: claiming a row is the idempotency lock).
+- `bank_match_items`: the open items a match allocates to; closed when Lexware reports the payment assigned.
+- `bank_known_ibans`: IBAN fingerprints (salted hash, never the IBAN) of confirmed payers → contact.
+- `bank_payment_terms`: invoice payment conditions, fetched once (they never change after finalization).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lexflow.banking.matcher import Proposal
+from lexflow.banking.open_items import PaymentTerms
+from lexflow.banking.transactions import BankTransaction, iban_fingerprint
+from lexflow.db import Base, get_engine, init_db, session_factory
+
+MatchStatus = Literal[
+    "acting",  # claimed, action under way (a crash leaves it here: shown by `lexflow bank ledger`)
+    "hint_sent",  # transaction-assignment-hint posted; waiting for Lexware to assign the payment
+    "awaiting_assignment",  # exact match; a person assigns it in Lexware Office via the deeplink
+    "needs_decision",  # partial/ambiguous/reversal: flagged with a drafted note
+    "confirmed",  # a person confirmed the proposal; assignment in Lexware Office still to be done
+    "dismissed",  # a person rejected the proposal
+    "closed",  # Lexware reports the payment assigned (payment.changed or /v1/payments)
+    "no_action",  # unrelated or unmatched: recorded, re-evaluated on the next run
+]
+OPEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed")
+ASSIGNED_ITEM_TYPES = frozenset(
+    {"partPaymentFinancialTransaction", "manualPayment", "cashDiscount", "partPaymentCashBox"}
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BankMatch(Base):
+    __tablename__ = "bank_matches"
+
+    transaction_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    statement: Mapped[str] = mapped_column(String(255), default="")
+    booking_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    counterparty: Mapped[str] = mapped_column(String(140), default="")
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    confidence: Mapped[float] = mapped_column(Numeric(4, 2))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    action: Mapped[str] = mapped_column(String(24), default="none")
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    candidates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+
+class BankMatchItem(Base):
+    __tablename__ = "bank_match_items"
+
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("bank_matches.transaction_id"), primary_key=True)
+    voucher_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    voucher_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contact_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    cash_discount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class KnownIban(Base):
+    __tablename__ = "bank_known_ibans"
+
+    fingerprint: Mapped[str] = mapped_column(String(48), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(64))
+    learned_from: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+
+class CachedPaymentTerms(Base):
+    __tablename__ = "bank_payment_terms"
+
+    voucher_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MatchLedger:
+    """Read and write the banking tables of one database (default: `LEXFLOW_DATABASE_URL`)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        if url is None:
+            from lexflow.settings import get_settings
+
+            url = get_settings().database_url
+        self.url = url
+        self.engine = get_engine(url)
+        init_db(self.engine)
+        self._sessions = session_factory(self.engine)
+
+    # ------------------------------------------------------------------------------------------- claiming
+    def settled(self, transaction_ids: list[str]) -> dict[str, str]:
+        """Transactions already acted on (any status but `no_action`) → their status."""
+        out: dict[str, str] = {}
+        with self._sessions() as s:
+            for chunk in _chunks(transaction_ids, 500):
+                rows = s.execute(
+                    select(BankMatch.transaction_id, BankMatch.status).where(BankMatch.transaction_id.in_(chunk))
+                )
+                out.update({tid: st for tid, st in rows if st != "no_action"})
+        return out
+
+    def claim(self, proposal: Proposal, tx: BankTransaction, *, statement: str, flow_run_id: str | None = None) -> bool:
+        """Insert the row in state `acting`; False when another run (or an earlier one) already has it.
+
+        The primary key makes this the lock: two concurrent runs cannot both claim a transaction."""
+        with self._sessions() as s:
+            existing = s.get(BankMatch, tx.transaction_id)
+            if existing is not None:
+                if existing.status != "no_action":
+                    return False
+                s.delete(existing)  # recorded without action earlier: may be acted on now
+                s.commit()
+            s.add(self._row(proposal, tx, statement=statement, status="acting", flow_run_id=flow_run_id))
+            for a in proposal.allocations:
+                s.add(
+                    BankMatchItem(
+                        transaction_id=tx.transaction_id,
+                        voucher_id=a.voucher_id,
+                        voucher_number=a.voucher_number,
+                        contact_id=a.contact_id,
+                        amount=a.amount,
+                        cash_discount=a.cash_discount,
+                    )
+                )
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def finish(
+        self, transaction_id: str, *, status: MatchStatus, action: str, note: str = "", links: list[str] | None = None
+    ) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(BankMatch, transaction_id)
+            if row is None:
+                raise KeyError(f"transaction {transaction_id} is not in the match ledger; claim it first")
+            row.status, row.action, row.note = status, action, note
+            row.links = list(links or [])
+
+    def record_no_action(self, proposal: Proposal, tx: BankTransaction, *, statement: str) -> None:
+        """Unrelated/unmatched transactions: remembered for the report, re-evaluated next run."""
+        with self._sessions.begin() as s:
+            row = s.get(BankMatch, tx.transaction_id)
+            if row is None:
+                s.add(self._row(proposal, tx, statement=statement, status="no_action"))
+            elif row.status == "no_action":
+                row.kind, row.reasons = proposal.kind, list(proposal.reasons)
+
+    @staticmethod
+    def _row(
+        proposal: Proposal, tx: BankTransaction, *, statement: str, status: str, flow_run_id: str | None = None
+    ) -> BankMatch:
+        return BankMatch(
+            transaction_id=tx.transaction_id,
+            statement=statement[:255],
+            booking_date=tx.booking_date,
+            amount=tx.amount,
+            counterparty=(tx.counterparty_name or "")[:140],
+            kind=proposal.kind,
+            confidence=Decimal(str(round(proposal.confidence, 2))),
+            status=status,
+            reasons=list(proposal.reasons),
+            candidates=list(proposal.candidates),
+            flow_run_id=flow_run_id,
+        )
+
+    # ----------------------------------------------------------------------------------------- decisions
+    def decide(self, transaction_id: str, *, confirmed: bool, by: str, iban: str | None = None) -> None:
+        """A person's answer to a flagged proposal. Confirmation teaches the payer's IBAN (as a fingerprint)."""
+        with self._sessions.begin() as s:
+            row = s.get(BankMatch, transaction_id)
+            if row is None:
+                raise KeyError(f"transaction {transaction_id} is not in the match ledger")
+            row.status = "confirmed" if confirmed else "dismissed"
+            row.decided_by = by
+            contacts = {
+                i.contact_id
+                for i in s.scalars(select(BankMatchItem).where(BankMatchItem.transaction_id == transaction_id))
+            }
+        if confirmed and iban and len(contacts) == 1 and None not in contacts:
+            self.remember_iban(iban, next(iter(contacts)) or "", learned_from=transaction_id)
+
+    def remember_iban(self, iban: str, contact_id: str, *, learned_from: str = "") -> None:
+        fp = iban_fingerprint(iban)
+        with self._sessions.begin() as s:
+            row = s.get(KnownIban, fp)
+            if row is None:
+                s.add(KnownIban(fingerprint=fp, contact_id=contact_id, learned_from=learned_from))
+            else:
+                row.contact_id, row.learned_from = contact_id, learned_from
+
+    def known_iban_fingerprints(self) -> dict[str, str]:
+        with self._sessions() as s:
+            return dict(s.execute(select(KnownIban.fingerprint, KnownIban.contact_id)).all())  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------------------------------ closing
+    def open_items_for_voucher(self, voucher_id: str) -> list[tuple[str, str]]:
+        """(transaction id, status) of unclosed matches that allocate to this voucher."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankMatch.transaction_id, BankMatch.status)
+                .join(BankMatchItem, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.voucher_id == voucher_id, BankMatchItem.closed_at.is_(None))
+                .where(BankMatch.status.in_(OPEN_STATUSES))
+            )
+            return [(tid, st) for tid, st in rows]
+
+    def close_voucher(self, voucher_id: str) -> list[str]:
+        """Mark this voucher's allocations closed; a match whose allocations are all closed becomes `closed`."""
+        closed: list[str] = []
+        with self._sessions.begin() as s:
+            items = s.scalars(
+                select(BankMatchItem).where(BankMatchItem.voucher_id == voucher_id, BankMatchItem.closed_at.is_(None))
+            ).all()
+            for item in items:
+                match = s.get(BankMatch, item.transaction_id)
+                if match is None or match.status not in OPEN_STATUSES:
+                    continue
+                item.closed_at = _now()
+                siblings = s.scalars(
+                    select(BankMatchItem).where(BankMatchItem.transaction_id == item.transaction_id)
+                ).all()
+                if all(x.closed_at is not None for x in siblings):
+                    match.status = "closed"
+                    closed.append(match.transaction_id)
+        return closed
+
+    # ---------------------------------------------------------------------------------------- reporting
+    def rows(self, status: str | None = None, limit: int = 200) -> list[BankMatch]:
+        with self._sessions() as s:
+            q = select(BankMatch).order_by(BankMatch.booking_date.desc(), BankMatch.transaction_id).limit(limit)
+            if status:
+                q = q.where(BankMatch.status == status)
+            return list(s.scalars(q))
+
+    def items_of(self, transaction_id: str) -> list[BankMatchItem]:
+        with self._sessions() as s:
+            return list(s.scalars(select(BankMatchItem).where(BankMatchItem.transaction_id == transaction_id)))
+
+    def terms_cache(self) -> PaymentTermsCache:
+        return PaymentTermsCache(self)
+
+
+class PaymentTermsCache(MutableMapping[str, PaymentTerms]):
+    """Dict-like view of `bank_payment_terms` for `load_open_items(terms_cache=...)`."""
+
+    def __init__(self, ledger: MatchLedger) -> None:
+        self._ledger = ledger
+        with ledger._sessions() as s:
+            self._data = {
+                vid: PaymentTerms.model_validate(t)
+                for vid, t in s.execute(select(CachedPaymentTerms.voucher_id, CachedPaymentTerms.terms))
+            }
+
+    def __getitem__(self, key: str) -> PaymentTerms:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: PaymentTerms) -> None:
+        self._data[key] = value
+        with self._ledger._sessions.begin() as s:
+            s.merge(CachedPaymentTerms(voucher_id=key, terms=json.loads(value.model_dump_json())))
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        with self._ledger._sessions.begin() as s:
+            row = s.get(CachedPaymentTerms, key)
+            if row is not None:
+                s.delete(row)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def is_assigned(payment: Any) -> bool:
+    """True when `/v1/payments/{id}` shows the voucher settled (open amount 0 and not voided, or assigned items)."""
+    status = str(getattr(payment, "voucher_status", None) or "")
+    open_amount = getattr(payment, "open_amount", None)
+    if status == "voided":
+        return False  # §4.10: voided vouchers look paid (balanced, open 0) but nothing was assigned
+    if open_amount is not None and Decimal(str(open_amount)) == 0:
+        return True
+    return status in {"paid", "paidoff"}
+
+
+def confirm_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> list[str]:
+    """Called on `payment.changed` (or by the daily run): ask `/v1/payments/{voucher_id}` and close the ledger's
+    matches for that voucher when the payment is assigned. Returns the closed transaction ids (empty otherwise)."""
+    ledger = ledger or MatchLedger()
+    if not ledger.open_items_for_voucher(voucher_id):
+        return []
+    payment = client.payments.get(voucher_id)
+    items = getattr(payment, "payment_items", None) or []
+    part_assigned = any(getattr(i, "payment_item_type", None) in ASSIGNED_ITEM_TYPES for i in items)
+    if not is_assigned(payment) and not part_assigned:
+        return []
+    return ledger.close_voucher(voucher_id)
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]

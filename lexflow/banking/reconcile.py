@@ -1,0 +1,261 @@
+"""Act on proposals, honest to the API: the only write is a transaction-assignment-hint, and only with partner opt-in.
+
+- `exact` → `POST /v1/transaction-assignment-hint` when the client allows partner endpoints (OAuth partner
+  credentials, §11.3; it does not mark anything paid by itself), otherwise a review item with the deeplink that
+  opens the invoice in Lexware Office, where a person assigns the payment (the API cannot, §11.2).
+- `partial`, `ambiguous`, `reversal` → flagged with a drafted note for a person (Slack Confirm/Dismiss is the
+  flow's job: `flows/reconcile_payments.py`).
+- `unrelated`, `unmatched` → recorded, no action.
+Every transaction is claimed in the ledger before anything happens, so a rerun never acts twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lexflow.banking.ledger import MatchLedger, MatchStatus
+from lexflow.banking.matcher import Matcher, MatchKind, Proposal
+from lexflow.banking.open_items import OpenItem, load_open_items
+from lexflow.banking.transactions import BankTransaction, mask_iban
+
+Action = Literal["hint", "review", "flagged", "none", "skipped"]
+_RESOURCE = {"creditnote": "credit-notes", "salesinvoice": "vouchers", "salescreditnote": "vouchers"}
+
+
+class ReviewItem(BaseModel):
+    """One line of the report: what the transaction is, what lexflow did, and what a person should do."""
+
+    transaction_id: str
+    booking_date: date
+    amount: Decimal
+    counterparty: str = ""
+    counterparty_iban: str = Field(default="-", description="Masked: country, check digits and last four only.")
+    remittance: str = ""
+    kind: MatchKind
+    confidence: float
+    vouchers: list[str] = Field(default_factory=list, description="Voucher numbers allocated (or candidates).")
+    allocations: list[dict[str, str]] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    action: Action = "none"
+    status: str = "proposed"
+    links: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
+class ReconcileReport(BaseModel):
+    backend: str = ""
+    statement: str = ""
+    dry_run: bool = False
+    transactions: int = 0
+    open_items: int = 0
+    by_kind: dict[str, int] = Field(default_factory=dict)
+    hints_sent: int = 0
+    review_items: int = 0
+    flagged: int = 0
+    skipped_already_done: int = 0
+    match_seconds: float = 0.0
+    items: list[ReviewItem] = Field(default_factory=list)
+
+    @property
+    def needs_person(self) -> list[ReviewItem]:
+        return [i for i in self.items if i.action in ("review", "flagged")]
+
+
+def voucher_link(item: OpenItem, app_url: str) -> str:
+    """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned."""
+    from lexflow.client import deeplinks
+
+    return deeplinks.view_url(_RESOURCE.get(item.voucher_type, "invoices"), item.voucher_id, app_url)
+
+
+def draft_note(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem]) -> str:
+    """A short note a bookkeeper can act on; IBANs masked, nothing else secret is involved."""
+    who = tx.counterparty_name or "unknown payer"
+    head = f"{'Credit' if tx.amount > 0 else 'Debit'} of {abs(tx.amount)} {tx.currency} on {tx.booking_date} from {who} ({mask_iban(tx.counterparty_iban)})"
+    if tx.remittance:
+        head += f', text "{tx.remittance[:120]}"'
+    lines = [head + "."]
+    if proposal.allocations:
+        parts = []
+        for a in proposal.allocations:
+            label = a.voucher_number or a.voucher_id
+            part = f"{a.amount} to {label} (open {a.open_amount})"
+            if a.cash_discount:
+                part += f" with {a.cash_discount} cash discount"
+            parts.append(part)
+        lines.append(f"Proposed ({proposal.kind}, {proposal.confidence:.0%}): " + "; ".join(parts) + ".")
+    elif proposal.candidates:
+        names = [items[c].voucher_number or c if c in items else c for c in proposal.candidates[:5]]
+        lines.append(f"Candidates ({proposal.kind}): " + ", ".join(names) + ".")
+    lines.append("Why: " + "; ".join(proposal.reasons) + ".")
+    if proposal.kind == "reversal":
+        lines.append("Do: check whether the original payment was assigned in Lexware Office and undo it there.")
+    elif proposal.kind in ("exact", "partial", "ambiguous"):
+        lines.append(
+            "Do: open the invoice in Lexware Office and assign this bank transaction to it "
+            "(the public API cannot mark invoices paid)."
+        )
+    return "\n".join(lines)
+
+
+def reconcile(
+    transactions: Sequence[BankTransaction],
+    client: Any,
+    *,
+    ledger: MatchLedger,
+    statement: str = "",
+    dry_run: bool = False,
+    open_items: Sequence[OpenItem] | None = None,
+    use_hints: bool | None = None,
+    app_url: str | None = None,
+    audit: Callable[[str, dict[str, Any], list[str], str, str | None], None] | None = None,
+    flow_run_id: str | None = None,
+) -> ReconcileReport:
+    """Match the statement against the open items and act on the proposals (nothing written when `dry_run`).
+
+    `use_hints`: None = whatever the client allows (`allow_partner_endpoints`). `audit(action, input,
+    resource_ids, outcome, error)` is called for every write attempt."""
+    if app_url is None:
+        from lexflow.settings import get_settings
+
+        app_url = get_settings().app_url
+    items = list(open_items) if open_items is not None else load_open_items(client, terms_cache=ledger.terms_cache())
+    by_id = {i.voucher_id: i for i in items}
+    started = time.perf_counter()
+    proposals = Matcher(items, known_ibans=ledger.known_iban_fingerprints()).match_all(transactions)
+    elapsed = time.perf_counter() - started
+    tx_by_id = {t.transaction_id: t for t in transactions}
+    hints = bool(getattr(client, "allow_partner_endpoints", False)) if use_hints is None else use_hints
+    report = ReconcileReport(
+        backend=str(getattr(client, "backend_description", "") or ""),
+        statement=statement,
+        dry_run=dry_run,
+        transactions=len(transactions),
+        open_items=len(items),
+        by_kind=dict(Counter(p.kind for p in proposals)),
+        match_seconds=round(elapsed, 3),
+    )
+    done = ledger.settled([p.transaction_id for p in proposals])
+    for proposal in proposals:
+        tx = tx_by_id[proposal.transaction_id]
+        review = _review_item(tx, proposal, by_id, app_url)
+        if proposal.transaction_id in done:
+            review.action, review.status = "skipped", done[proposal.transaction_id]
+            report.skipped_already_done += 1
+            report.items.append(review)
+            continue
+        if proposal.kind in ("unrelated", "unmatched"):
+            if not dry_run:
+                ledger.record_no_action(proposal, tx, statement=statement)
+            report.items.append(review)
+            continue
+        planned: Action = "flagged" if proposal.kind != "exact" else ("hint" if hints else "review")
+        review.action = planned
+        if dry_run:
+            review.status = "dry-run"
+            report.items.append(review)
+            continue
+        if not ledger.claim(proposal, tx, statement=statement, flow_run_id=flow_run_id):
+            review.action, review.status = "skipped", "claimed by another run"
+            report.skipped_already_done += 1
+            report.items.append(review)
+            continue
+        status: MatchStatus
+        if planned == "hint":
+            status, review.action = _send_hint(client, tx, proposal, audit)
+            if status == "hint_sent":
+                report.hints_sent += 1
+            else:  # the hint was refused: fall back to the human path
+                review.reasons.append("transaction-assignment-hint refused; assign in Lexware Office")
+        elif planned == "review":
+            status = "awaiting_assignment"
+        else:
+            status = "needs_decision"
+        if review.action == "review":
+            report.review_items += 1
+        elif review.action == "flagged":
+            report.flagged += 1
+        ledger.finish(tx.transaction_id, status=status, action=review.action, note=review.note, links=review.links)
+        review.status = status
+        report.items.append(review)
+    return report
+
+
+def _send_hint(
+    client: Any, tx: BankTransaction, proposal: Proposal, audit: Callable[..., None] | None
+) -> tuple[MatchStatus, Action]:
+    allocation = proposal.allocations[0]
+    reference = tx.end_to_end_id or tx.transaction_id
+    payload = {"voucherId": allocation.voucher_id, "externalReference": reference}
+    try:
+        client.transaction_assignment_hints.create(allocation.voucher_id, reference)
+    except Exception as exc:  # partner endpoint: 403/404 with a plain key (§11.3), 406 for a second hint
+        if audit:
+            audit(
+                "bank.transaction_assignment_hint",
+                payload,
+                [allocation.voucher_id],
+                "error",
+                f"{type(exc).__name__}: {exc}",
+            )
+        return "awaiting_assignment", "review"
+    if audit:
+        audit("bank.transaction_assignment_hint", payload, [allocation.voucher_id], "ok", None)
+    return "hint_sent", "hint"
+
+
+def _review_item(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem], app_url: str) -> ReviewItem:
+    ids = list(proposal.voucher_ids or proposal.candidates)
+    links = [voucher_link(items[i], app_url) for i in ids if i in items]
+    return ReviewItem(
+        transaction_id=tx.transaction_id,
+        booking_date=tx.booking_date,
+        amount=tx.amount,
+        counterparty=tx.counterparty_name or "",
+        counterparty_iban=mask_iban(tx.counterparty_iban),
+        remittance=tx.remittance[:140],
+        kind=proposal.kind,
+        confidence=proposal.confidence,
+        vouchers=[items[i].voucher_number or i if i in items else i for i in ids],
+        allocations=[
+            {
+                "voucher": a.voucher_number or a.voucher_id,
+                "amount": str(a.amount),
+                "cash_discount": str(a.cash_discount),
+            }
+            for a in proposal.allocations
+        ],
+        reasons=list(proposal.reasons),
+        links=links,
+        note=draft_note(tx, proposal, items) if proposal.kind not in ("unrelated",) else "",
+    )
+
+
+def summary_rows(report: ReconcileReport, *, only_person: bool = False) -> list[dict[str, str]]:
+    """Rows for a table (rich in the CLI, a Prefect table artifact in the flow). No IBAN in full, ever."""
+    rows = []
+    for i in report.items:
+        if only_person and i.action not in ("review", "flagged"):
+            continue
+        rows.append(
+            {
+                "date": i.booking_date.isoformat(),
+                "amount": f"{i.amount:,.2f}",
+                "counterparty": i.counterparty[:40],
+                "class": i.kind,
+                "confidence": f"{i.confidence:.0%}",
+                "vouchers": ", ".join(i.vouchers[:4]),
+                "action": i.action,
+                "status": i.status,
+                "why": "; ".join(i.reasons)[:160],
+                "link": i.links[0] if i.links else "",
+            }
+        )
+    return rows

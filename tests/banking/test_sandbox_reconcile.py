@@ -1,0 +1,162 @@
+"""Against the sandbox over real HTTP: its exported statements (CAMT.053, MT940, and CSV written from the same
+transactions) with ground truth, then the whole reconcile path with the ledger, hints and payment confirmation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexflow.banking import BankTransaction, parse_statement, write_csv
+from lexflow.banking.ledger import MatchLedger, confirm_payment
+from lexflow.banking.matcher import Matcher
+from lexflow.banking.open_items import load_open_items
+from lexflow.banking.reconcile import reconcile
+
+pytest.importorskip("lexflow.sandbox.serving")
+
+
+@pytest.fixture
+def company(served_sandbox: Any) -> Any:
+    from lexflow.client import LexwareClient
+
+    served_sandbox.reset()
+    served_sandbox.control.seed(vouchers=120, seed=7)
+    with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as client:
+        yield served_sandbox, client
+
+
+def _key(t: BankTransaction) -> tuple[str, Decimal, str]:
+    return (t.booking_date.isoformat(), t.amount, " ".join(t.remittance.split()))
+
+
+def _truth(export: dict[str, Any]) -> dict[tuple[str, Decimal, str], dict[str, Any]]:
+    """Ground truth keyed by (date, amount, text): the only fields every format (CSV included) keeps."""
+    txs = parse_statement(export["statement"].encode())
+    by_ref = {row["transactionId"]: row for row in export["groundTruth"]}
+    return {_key(t): by_ref[t.bank_reference or ""] for t in txs}
+
+
+@pytest.mark.parametrize("fmt", ["camt053", "mt940", "csv"])
+def test_sandbox_statement_matches_ground_truth(company: Any, fmt: str) -> None:
+    served, client = company
+    export = served.control.bank_statement(format="mt940" if fmt == "mt940" else "camt053", noise=True, seed=11)
+    truth = _truth(export)
+    data = export["statement"].encode()
+    if fmt == "csv":
+        data = write_csv(parse_statement(data), preset="sparkasse").encode("latin-1", errors="replace")
+    transactions = parse_statement(data)
+    assert len(transactions) == len(export["groundTruth"])
+    items = load_open_items(client)
+    proposals = Matcher(items).match_all(transactions)
+    by_tx = {t.transaction_id: t for t in transactions}
+    exact_truth = exact_found = 0
+    for p in proposals:
+        t = truth[_key(by_tx[p.transaction_id])]
+        single_exact = t["class"] == "exact" and len(t["invoiceIds"]) == 1
+        exact_truth += single_exact
+        if p.kind == "exact":
+            assert single_exact and list(p.voucher_ids) == t["invoiceIds"], (p, t)  # precision 1.00
+            exact_found += 1
+        if t["class"] == "exact" and len(t["invoiceIds"]) > 1:  # several invoices in one transfer
+            assert p.kind == "partial" and set(p.voucher_ids) == set(t["invoiceIds"]), (p, t)
+        if t["class"] == "partial":
+            assert p.kind == "partial" and list(p.voucher_ids) == t["invoiceIds"], (p, t)
+            assert [a.amount for a in p.allocations] == [Decimal(str(x)) for x in t["amounts"]]
+        if t["class"] == "none":
+            assert p.kind in ("unrelated", "unmatched"), (p, t)
+    assert exact_truth >= 5
+    assert exact_found / exact_truth >= 0.9
+
+
+def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path) -> None:
+    served, client = company
+    export = served.control.bank_statement(format="camt053", noise=False, seed=3)
+    transactions = parse_statement(export["statement"].encode())
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+
+    dry = reconcile(transactions, client, ledger=ledger, statement="s.xml", dry_run=True)
+    assert dry.by_kind.get("exact") == len(transactions) and ledger.rows() == []
+
+    report = reconcile(transactions, client, ledger=ledger, statement="s.xml")
+    assert report.review_items == len(transactions) and report.hints_sent == 0  # plain API key: no partner hint
+    item = report.items[0]
+    assert item.action == "review" and item.status == "awaiting_assignment"
+    assert item.links[0].startswith("https://app.lexware.de/permalink/invoices/view/")
+    assert "assign this bank transaction" in item.note
+    iban = transactions[0].counterparty_iban or ""
+    assert iban and iban not in item.note and iban[-4:] in item.counterparty_iban
+
+    again = reconcile(transactions, client, ledger=ledger, statement="s.xml")
+    assert again.skipped_already_done == len(transactions) and again.review_items == 0
+
+    truth = {row["transactionId"]: row for row in export["groundTruth"]}
+    voucher_id = truth[transactions[0].bank_reference or ""]["invoiceIds"][0]
+    assert confirm_payment(voucher_id, client, ledger=ledger) == []  # nobody assigned it yet
+    served.control.assign_payment(voucher_id, kind="bank")
+    assert confirm_payment(voucher_id, client, ledger=ledger) == [transactions[0].transaction_id]
+    assert ledger.rows(status="closed")[0].transaction_id == transactions[0].transaction_id
+    assert confirm_payment(voucher_id, client, ledger=ledger) == []  # already closed
+
+
+def _partner_token(http: Any) -> str:
+    """An OAuth access token with the partner scope, through the sandbox's authorization-code flow (§1.3)."""
+    from lexflow.sandbox.config import ALL_SCOPES
+
+    scopes = " ".join(sorted({*ALL_SCOPES, "transaction-assignment-hint.write"}))
+    r = http.get(
+        "/oauth2/authorize",
+        params={
+            "client_id": "lexflow-sandbox-client",
+            "response_type": "code",
+            "redirect_uri": "http://127.0.0.1/cb",
+            "scope": scopes,
+            "state": "x",
+        },
+    )
+    code = r.headers["location"].split("code=")[1].split("&")[0]
+    token = http.post(
+        "/oauth2/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1/cb"},
+        auth=("lexflow-sandbox-client", "lexflow-sandbox-secret"),
+    )
+    return str(token.json()["access_token"])
+
+
+def test_partner_hint_is_sent_once(tmp_path: Path) -> None:
+    import httpx
+
+    from lexflow.client import LexwareClient
+    from lexflow.client._bridge import SyncASGITransport
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.sandbox.control_client import SandboxControl
+
+    app = create_app(SandboxConfig(rate_limit=0))
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")
+    control = SandboxControl(http, DEFAULT_API_KEY)
+    control.seed(vouchers=40, seed=5)
+    token = _partner_token(http)
+    transport = SyncASGITransport(app)
+    with LexwareClient(
+        api_key=token, base_url="http://sandbox.test", rate_limit=0, transport=transport, allow_partner_endpoints=True
+    ) as client:
+        export = control.bank_statement(format="mt940", noise=False, seed=2)
+        transactions = parse_statement(export["statement"].encode())
+        ledger = MatchLedger(f"sqlite:///{tmp_path / 'hints.db'}")
+        calls: list[tuple[str, str]] = []
+        report = reconcile(
+            transactions,
+            client,
+            ledger=ledger,
+            statement="s.sta",
+            audit=lambda action, payload, ids, outcome, error: calls.append((action, outcome)),
+        )
+        assert report.hints_sent == len(transactions) > 0
+        assert all(i.status == "hint_sent" for i in report.items)
+        assert calls == [("bank.transaction_assignment_hint", "ok")] * len(transactions)
+        again = reconcile(transactions, client, ledger=ledger, statement="s.sta")
+        assert again.hints_sent == 0 and again.skipped_already_done == len(transactions)
+    transport.close()
+    http.close()
