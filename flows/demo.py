@@ -42,7 +42,7 @@ def sample_receipt(
     """A one-page receipt PDF (made at run time, so the repository holds no binary blob)."""
     from fpdf import FPDF
 
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format="A4")
     pdf.add_page()
     pdf.set_font("Helvetica", size=14)
     pdf.cell(0, 10, vendor, new_x="LMARGIN", new_y="NEXT")

@@ -38,7 +38,10 @@ class Receipt(BaseModel):
     due_date: date | None = None
     total_gross: Decimal | None = None
     tax_rate: Decimal = Decimal(19)
-    category_id: str | None = Field(default=None, description="Posting category (outgo); default: the action's.")
+    category: str | None = Field(
+        default=None,
+        description="Posting category (outgo): id or name as in posting_categories_list, e.g. 'Bürobedarf'.",
+    )
     remark: str | None = None
 
 
@@ -58,12 +61,11 @@ def expense_input(r: Receipt, ocr: dict[str, Any]) -> dict[str, Any] | str:
     number = r.voucher_number or ocr.get("voucherNumber")
     total = r.total_gross if r.total_gross is not None else ocr.get("totalGrossAmount")
     vdate = r.voucher_date.isoformat() if r.voucher_date else (ocr.get("voucherDate") or "")[:10] or None
-    missing = [n for n, v in (("voucher_number", number), ("total_gross", total), ("voucher_date", vdate)) if not v]
+    found = (("voucher_number", number), ("total_gross", total), ("voucher_date", vdate), ("category", r.category))
+    missing = [n for n, v in found if not v]
     if missing:
-        return f"OCR did not find {', '.join(missing)}: give them in the receipt data and rerun"
-    item: dict[str, Any] = {"amount": str(total), "tax_rate": str(r.tax_rate)}
-    if r.category_id:
-        item["category_id"] = r.category_id
+        return f"missing (not given and not found by OCR) {', '.join(missing)}: give them in the receipt data and rerun"
+    item: dict[str, Any] = {"amount": str(total), "tax_rate": str(r.tax_rate), "category": r.category}
     data: dict[str, Any] = {
         "receipt": {"filename": Path(r.path).name, "path": str(Path(r.path).expanduser())},
         "voucher_number": str(number),

@@ -41,6 +41,6 @@ def get_contact(contact_id: str, profile: str | None = None) -> dict[str, Any]:
 
 @task(name="find-contacts-by-email", cache_policy=NO_CACHE)
 def find_contacts_by_email(email: str, profile: str | None = None) -> list[dict[str, Any]]:
-    out = run_action("contacts_page", {"email": email, "size": 25}, profile=profile)
+    out = run_action("contacts_list", {"email": email, "size": 25}, profile=profile)
     page = out.model_dump(mode="json", by_alias=True)["result"]
     return list(page.get("content") or [])

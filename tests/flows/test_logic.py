@@ -55,7 +55,7 @@ def test_receipt_checks_and_missing_ocr_values(tmp_path: Path) -> None:
         read_receipt(str(gif))
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    r = Receipt(path=str(pdf), supplier_name="Bürobedarf AG")
+    r = Receipt(path=str(pdf), supplier_name="Bürobedarf AG", category="Bürobedarf")
     assert "voucher_number" in str(expense_input(r, {"totalGrossAmount": 11.9, "voucherDate": "2026-11-01"}))
     data = expense_input(
         r, {"voucherNumber": "B-1", "totalGrossAmount": 11.9, "voucherDate": "2026-11-01T00:00:00.000+01:00"}
