@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lexflow.models.totals import compute_document_totals
 from lexflow.sandbox.errors import BERLIN
@@ -212,7 +213,7 @@ class _Seeder:
                           "unitPrice": {"currency": "EUR", "netAmount": art["price"]["netPrice"],
                                         "taxRatePercentage": rate},
                           "discountPercentage": 0})  # fmt: skip
-        totals = compute_document_totals(items, "net")
+        totals = compute_document_totals(cast("list[Mapping[str, Any]]", items), "net")
         for item, amount in zip(items, totals.line_amounts, strict=True):
             price = item["unitPrice"]
             gross = Decimal(str(price["netAmount"])) * (1 + Decimal(price["taxRatePercentage"]) / 100)

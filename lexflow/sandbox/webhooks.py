@@ -171,6 +171,8 @@ class Dispatcher:
         for sub in list(self.state.store.iter(event.organization_id, KIND)):
             if sub.get("eventType") != event.event_type:
                 continue
+            if event.event_type == "token.revoked" and sub.get("_owner") != f"oauth:{event.resource_id}":
+                continue  # only the revoked connection hears about it
             self._push(
                 Delivery(
                     id=str(uuid.uuid4()),
