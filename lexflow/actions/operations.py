@@ -416,6 +416,11 @@ def _finalize_effect(d: Any) -> Effect:
     return "irreversible" if d.finalize else "write"
 
 
+_SALES_BASE = {k: v for k, v in _EXAMPLES["invoices"].items() if k != "shippingConditions"}
+_EXAMPLES["credit_notes"] = _SALES_BASE
+_EXAMPLES["quotations"] = {**_SALES_BASE, "expirationDate": "2026-12-24T00:00:00.000+01:00"}
+
+
 def register_operations(reg: Registry) -> None:
     for o in OPERATIONS:
         name, desc, inp, out, effect, idem, handler, level, example = _spec(o)
