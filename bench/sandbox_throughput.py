@@ -34,6 +34,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report the server's cost per request under any load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def contact(i: int) -> dict:
     return {
         "version": 0,
@@ -127,10 +133,15 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    err = server.stderr.read().decode() if server.stderr else ''
+                    err = server.stderr.read().decode() if server.stderr else ""
                     raise SystemExit(f"sandbox did not start: {err}") from None
                 time.sleep(0.1)
+        cpu0, load0 = cpu_seconds(server.pid), os.getloadavg()[0]
         result = asyncio.run(run(url, args.requests, args.concurrency))
+        cpu = cpu_seconds(server.pid) - cpu0
+        result["server_cpu_ms_per_request"] = round(cpu / args.requests * 1000, 3)
+        result["server_capacity_rps_one_core"] = round(args.requests / cpu, 1) if cpu else None
+        result["load_average_1min_before"] = round(load0, 2)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -140,7 +151,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    print(f"sandbox throughput: {result['requests_per_second']} req/s (goal >= 500), errors: {result['errors']}")
+    print(
+        f"sandbox throughput: {result['requests_per_second']} req/s (goal >= 500), errors: {result['errors']}, "
+        f"server CPU {result['server_cpu_ms_per_request']} ms/request "
+        f"(= {result['server_capacity_rps_one_core']} req/s per core), load before: {result['load_average_1min_before']}"
+    )
 
 
 if __name__ == "__main__":
