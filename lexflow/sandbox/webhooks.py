@@ -72,6 +72,7 @@ _HISTORY_LIMIT = 2000
 _PROCESS_KEY: rsa.RSAPrivateKey | None = None
 _KEY_LOCK = threading.Lock()
 _META_KEY = "webhooks:signing_key_pem"
+_LOADED: dict[str, rsa.RSAPrivateKey] = {}  # parsing a PEM costs milliseconds; keep the parsed key per PEM
 
 
 def _process_key() -> rsa.RSAPrivateKey:
@@ -86,9 +87,12 @@ def signing_key(state: SandboxState) -> rsa.RSAPrivateKey:
     """The sandbox's webhook key: the one in the store (a persisted sandbox), else this process's key."""
     pem = state.store.meta(_META_KEY)
     if pem:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        return key
+        cached = _LOADED.get(pem)
+        if cached is None:
+            loaded = serialization.load_pem_private_key(pem.encode(), password=None)
+            assert isinstance(loaded, rsa.RSAPrivateKey)
+            cached = _LOADED[pem] = loaded
+        return cached
     key = _process_key()
     pem_text = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -125,3 +125,29 @@ def test_access_tokens_expire(web: httpx.Client, served: Any, monkeypatch: pytes
     assert web.get("/v1/profile", headers=headers).status_code == 401
     fresh = _token(web, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()
     assert web.get("/v1/profile", headers={"Authorization": f"Bearer {fresh['access_token']}"}).status_code == 200
+
+
+def test_lexflow_oauth_client_runs_end_to_end(web: httpx.Client, served: Any, tmp_path: Any) -> None:
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    from lexflow.client.auth import OAuth2Client, OAuth2Config, TokenStore
+
+    config = OAuth2Config(DEFAULT_CLIENT_ID, SecretStr(DEFAULT_CLIENT_SECRET), REDIRECT, app_url=served.url,
+                          scopes=("profile.read", "contacts.read"))  # fmt: skip
+    oauth = OAuth2Client(config, TokenStore(tmp_path / "tokens.enc", key=Fernet.generate_key()))
+    try:
+        request = oauth.authorization_request()
+        callback = urlsplit(web.get(request.url).headers["location"])
+        query = parse_qs(callback.query)
+        tokens = oauth.exchange_code(query["code"][0], request, query["state"][0])
+        headers = {"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"}
+        assert web.get("/v1/profile", headers=headers).status_code == 200
+        rotated = oauth.refresh()
+        assert rotated.refresh_token is not None and tokens.refresh_token is not None
+        assert rotated.refresh_token.get_secret_value() != tokens.refresh_token.get_secret_value()
+        oauth.revoke()
+        fresh = {"Authorization": f"Bearer {rotated.access_token.get_secret_value()}"}
+        assert web.get("/v1/profile", headers=fresh).status_code == 401
+    finally:
+        oauth.close()

@@ -156,6 +156,9 @@ def test_delivery_is_signed_with_the_served_key(http: TestClient, receiver: Rece
     assert isinstance(key, rsa.RSAPublicKey)
     signature = base64.b64decode(call["headers"]["X-Lxo-Signature"])
     key.verify(signature, body, padding.PKCS1v15(), hashes.SHA512())
+    from lexflow.client.signature import verify_webhook_signature
+
+    assert verify_webhook_signature(body, call["headers"]["X-Lxo-Signature"], pem)  # what lexflow's receiver runs
     with pytest.raises(InvalidSignature):
         key.verify(signature, body.replace(b"contact", b"kontakt"), padding.PKCS1v15(), hashes.SHA512())
 
