@@ -6,6 +6,7 @@ Handlers receive a `Ctx` and return a Starlette `Response` (use `json()` / `acti
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,8 @@ from starlette.responses import Response
 from lexflow.sandbox.errors import ApiError, Issue, Style, render
 from lexflow.sandbox.state import ApiKey, SandboxState
 from lexflow.sandbox.store import Doc
+
+logger = logging.getLogger("lexflow.sandbox")
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -161,6 +164,9 @@ def endpoint(route: ApiRoute, state: SandboxState, limiter: RateLimiter) -> Call
         except ApiError as err:
             status, payload = render(err, route.style, path)
             return json(payload, status, err.headers or None)
+        except Exception:  # a sandbox bug: answer like the gateway does for internal errors, keep the traceback
+            logger.exception("sandbox error on %s %s", request.method, path)
+            return json({"message": None}, 500)
 
     handle.__name__ = route.handler.__name__
     return handle

@@ -41,7 +41,7 @@ class Clock:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.on_advance: list[Callable[[], None]] = []  # run after every advance (recurring templates ...)
+        self.on_advance: list[Callable[[], object]] = []  # run after every advance (recurring templates ...)
 
     @property
     def offset_days(self) -> int:

@@ -132,3 +132,34 @@ def test_quotation_accept_and_delete_draft(sandbox_http, sandbox_app, world):
     state.delete_draft(ORG, "invoices", world["draft"]["id"])
     assert sandbox_http.get(f"/v1/invoices/{world['draft']['id']}").status_code == 404
     assert state.events.history[-1].event_type == "invoice.deleted"
+
+
+def test_window_caps_total_elements(sandbox_http, sandbox_app):
+    stamp = "2025-05-05T00:00:00.000+02:00"
+    docs = [
+        {
+            "id": f"00000000-0000-4000-8000-{i:012d}",
+            "type": "purchaseinvoice",
+            "voucherStatus": "paid",
+            "voucherNumber": f"E-{i}",
+            "voucherDate": stamp,
+            "createdDate": stamp,
+            "updatedDate": stamp,
+            "totalGrossAmount": 11.9,
+            "totalTaxAmount": 1.9,
+            "useCollectiveContact": True,
+            "version": 1,
+        }
+        for i in range(10_050)
+    ]
+    sandbox_app.state.sandbox.store.put_many(ORG, "vouchers", docs)
+    first = items(sandbox_http, voucherType="purchaseinvoice", voucherStatus="paid", size=250)
+    assert first["totalElements"] == 10_000 and first["totalPages"] == 40
+    last = items(sandbox_http, voucherType="purchaseinvoice", voucherStatus="paid", size=250, page=39)
+    assert last["numberOfElements"] == 250 and last["last"] is True
+    r = sandbox_http.get(
+        "/v1/voucherlist", params={"voucherType": "purchaseinvoice", "voucherStatus": "paid", "size": 250, "page": 40}
+    )
+    assert r.status_code == 400 and r.json()["message"] == "Maximum search window size exceeded"
+    narrowed = items(sandbox_http, voucherType="purchaseinvoice", voucherStatus="paid", voucherNumber="e-10049")
+    assert narrowed["totalElements"] == 1 and narrowed["content"][0]["contactName"] == "Sammelkunde"
