@@ -11,7 +11,7 @@ import base64
 import contextlib
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -395,6 +395,13 @@ class InvoiceDraft(Input):
     title: str | None = Field(default=None, max_length=25)
     introduction: str | None = Field(default=None, max_length=2000)
     remark: str | None = Field(default=None, max_length=2000)
+    reference: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=80,
+        description="Your unique reference (e.g. order number). Printed in the remark; makes create_invoice safe to "
+        "retry: an invoice already carrying it is returned instead of creating a second one.",
+    )
 
     @model_validator(mode="after")
     def _recipient(self) -> InvoiceDraft:
@@ -461,6 +468,10 @@ class InvoiceDraft(Input):
         for key in ("title", "introduction", "remark"):
             if getattr(self, key):
                 body[key] = getattr(self, key)
+        if self.reference:
+            body["remark"] = (
+                body.get("remark", "") + "\n" if body.get("remark") else ""
+            ) + f"Referenz: {self.reference}"
         return body
 
     def tax_date(self) -> date:
@@ -547,6 +558,7 @@ class CreateInvoiceInput(InvoiceDraft):
 
 class CreateInvoiceOutput(Output):
     invoice_id: str
+    already_existed: bool = Field(default=False, description="An invoice with this reference was found; none created.")
     voucher_number: str | None = None
     voucher_status: str | None = None
     total_gross: Decimal | None = None
@@ -563,18 +575,41 @@ def create_invoice(client: Any, data: CreateInvoiceInput) -> CreateInvoiceOutput
         )
     if warnings:
         raise InvalidInput("; ".join(warnings))
-    # An AmbiguousWrite propagates unchanged: without an idempotency key only a look at the voucher list can tell.
-    result = client.invoices.create(data.body(), finalize=data.finalize)
-    iid = str(_get(result, "id"))
+    existing = _invoice_with_reference(client, data, totals.total_gross) if data.reference else None
+    if existing:
+        iid = existing
+    else:
+        # With a reference the client finds a timed-out create itself; without one an AmbiguousWrite propagates
+        # (there is no idempotency key: only a look at the voucher list can tell).
+        iid = str(
+            _get(client.invoices.create(data.body(), finalize=data.finalize, correlation_ref=data.reference), "id")
+        )
     inv = _dump(client.invoices.get(iid))
     return CreateInvoiceOutput(
         invoice_id=iid,
+        already_existed=existing is not None,
         voucher_number=inv.get("voucherNumber"),
         voucher_status=inv.get("voucherStatus"),
         total_gross=_get(inv, "totalPrice", "totalGrossAmount"),
         preview_total_gross=totals.total_gross,
         view_url=_view_url("invoices", iid),
     )
+
+
+def _invoice_with_reference(client: Any, data: CreateInvoiceInput, gross: Decimal) -> str | None:
+    """A recent invoice (same contact, same gross total) whose remark carries the reference, if any."""
+    since = datetime.now(UTC).date() - timedelta(days=7)
+    filters: dict[str, Any] = {"created_date_from": since.isoformat()}
+    if data.contact_id:
+        filters["contact_id"] = data.contact_id
+    for row in client.voucherlist.iter(voucher_type="invoice", voucher_status="any", **filters):
+        r = _dump(row)
+        if r.get("totalAmount") is not None and _d(r["totalAmount"]).quantize(TWO) != gross:
+            continue
+        inv = _dump(client.invoices.get(str(r["id"])))
+        if f"Referenz: {data.reference}" in str(inv.get("remark") or ""):
+            return str(r["id"])
+    return None
 
 
 class CancelInvoiceInput(Input):

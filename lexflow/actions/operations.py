@@ -34,7 +34,7 @@ def _page_of(name: str) -> Any:
         from lexflow.models import Page  # type: ignore[attr-defined]
 
         item = _model(name)
-        return Page[item] if item is not JsonObject else JsonObject  # type: ignore[index]
+        return Page[item] if item is not JsonObject else JsonObject  # type: ignore[index,valid-type]
     except Exception:
         return JsonObject
 

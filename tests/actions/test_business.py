@@ -75,7 +75,7 @@ def test_upsert_customer_two_candidates_ask_for_clarification(act, sandbox_clien
     assert chosen.status == "updated" and chosen.contact_id == out.candidates[1].id
 
 
-def test_upsert_customer_after_ambiguous_write_does_not_duplicate(act, sandbox_client, sandbox_http):
+def test_upsert_customer_after_ambiguous_write_does_not_duplicate(act, sandbox_client, sandbox_http, trail):
     r = sandbox_http.post(
         "/_sandbox/faults", json={"route": "POST /v1/contacts", "kind": "504_after_commit", "count": 1}
     )
@@ -89,6 +89,8 @@ def test_upsert_customer_after_ambiguous_write_does_not_duplicate(act, sandbox_c
     retry = act("upsert_customer", data)
     assert retry.contact_id == out.contact_id and retry.status in ("unchanged", "updated")
     assert len(list(sandbox_client.contacts.list(email="ops@timeout.example"))) == 1
+    calls = [c for r in trail.list(action="upsert_customer") for c in r.http_calls]
+    assert [c.status for c in calls if c.method == "POST"] == [504]  # the fault fired, and only one POST was made
 
 
 def test_find_duplicate_contacts(act, sandbox_client):
@@ -175,3 +177,18 @@ def test_create_expense(act):
     )
     assert out.total_gross == Decimal("119.00") and out.total_tax == Decimal("19.00")
     assert out.voucher_status in ("open", "unchecked")
+
+
+def test_create_invoice_with_reference_survives_a_504_and_a_retry(act, sandbox_client, sandbox_http, trail):
+    r = sandbox_http.post(
+        "/_sandbox/faults", json={"route": "POST /v1/invoices", "kind": "504_after_commit", "count": 1}
+    )
+    assert r.status_code < 300, r.text
+    data = {**DRAFT, "finalize": True, "reference": "ORDER-4711"}
+    first = act("create_invoice", data)
+    retry = act("create_invoice", data)
+    assert retry.invoice_id == first.invoice_id and retry.already_existed and not first.already_existed
+    rows = list(sandbox_client.voucherlist.iter(voucher_type="invoice", voucher_status="any"))
+    assert len(rows) == 1
+    posts = [c.status for rec in trail.list(action="create_invoice") for c in rec.http_calls if c.method == "POST"]
+    assert posts == [504]
