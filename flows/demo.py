@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".lexflow"
 SIGNING_SECRET = "demo-signing-secret-0123456789"
 APPROVER = "U0DEMOBOSS"
+RATE = 2.0  # requests per second, the Lexware Office account limit
 
 
 def sample_receipt(
@@ -232,9 +233,18 @@ def main(argv: list[str] | None = None) -> int:
         from flows.sync_history import sync_history
         from tasks.common import use_client
 
-        ensure_rate_limit(2.0)
-        client = stack.enter_context(LexwareClient(api_key=key, base_url=sandbox_url, rate_limit=0))
+        # The account budget as in production: every request takes a slot of the server's `lexware-api` limit.
+        ensure_rate_limit(RATE)
+        try:
+            from tasks.limiter import PrefectLimiter
+
+            limits: dict[str, Any] = {"rate_limit": 0, "limiter": PrefectLimiter()}
+        except ImportError:  # the Prefect limiter backend is not there: the client's own bucket at the same rate
+            limits = {"rate_limit": RATE}
+        client = stack.enter_context(LexwareClient(api_key=key, base_url=sandbox_url, **limits))
         stack.enter_context(use_client(client))
+        requests: list[Any] = []
+        client.add_call_listener(requests.append)
 
         # 1. leads → customers
         leads = run_dir / "crm-leads.csv"
@@ -295,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                     voucher_number="BB-2026-117",
                     total_gross="59.50",
                     voucher_date=date.today(),
+                    category="Bürobedarf",
                 )
             ],
             ocr_timeout_seconds=30,
@@ -315,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         for step, st, rid, note in runs:
             print(f"  {step:<28} {st:<10} {ui_url}/runs/flow-run/{rid}\n  {'':<28} {note}")
         print(f"\nAudit trail: lexflow audit list   (LEXFLOW_DATABASE_URL={os.environ['LEXFLOW_DATABASE_URL']})")
+        print(f"{len(requests)} Lexware API requests, all through the shared `lexware-api` limit at {RATE:g} req/s.")
         print(f"Done in {time.monotonic() - t0:.1f} s.")
         if args.keep:
             print(f"--keep: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")

@@ -1,0 +1,176 @@
+"""Bank statement → payment matching → hints, review items and questions for a person (daily deployment).
+
+The Lexware Office API cannot read bank transactions or mark invoices paid (§11.1–11.3): the statement comes
+from the bank (a file or a folder of files), exact matches get a transaction-assignment-hint (partner OAuth only)
+or a review item with the invoice's deeplink, uncertain ones are flagged and, when Slack is configured, asked
+about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows._common import markdown_artifact, table_artifact
+from tasks.common import flow_actor, get_client, run_logger
+
+STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".txt", ".940", ".csv"}
+
+
+def statement_files(path: str | None) -> list[Path]:
+    """A file, or every statement file in a folder (default: LEXFLOW_STATEMENT_DIR or .lexflow/statements)."""
+    target = Path(path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements"))
+    if target.is_file():
+        return [target]
+    if target.is_dir():
+        return sorted(p for p in target.iterdir() if p.suffix.lower() in STATEMENT_SUFFIXES)
+    raise FileNotFoundError(
+        f"statement_path {str(target)!r} is neither a file nor a folder; export a CAMT.053, "
+        "MT940 or CSV statement from online banking and pass its path"
+    )
+
+
+def _audit(database_url: str | None) -> Any:
+    from lexflow.audit import AuditRecord, AuditTrail
+
+    trail = AuditTrail(database_url)
+    actor = flow_actor()
+
+    def record(action: str, payload: dict[str, Any], ids: list[str], outcome: str, error: str | None) -> None:
+        trail.record(
+            AuditRecord(
+                actor=actor,
+                action=action,
+                input=payload,
+                resource_ids=ids,
+                outcome=outcome,  # type: ignore[arg-type]
+                error=error,
+            )
+        )
+
+    return record
+
+
+@task(name="read-statement", cache_policy=NO_CACHE, persist_result=False)  # IBANs never go to result storage
+def read_statement_task(path: str, csv_preset: str | None = None) -> list[Any]:
+    from lexflow.banking.readers import read_statement
+
+    return read_statement(path, csv_mapping=csv_preset)
+
+
+@task(name="reconcile-statement", cache_policy=NO_CACHE, persist_result=False)
+def reconcile_task(transactions: list[Any], statement: str, dry_run: bool, database_url: str | None) -> Any:
+    from prefect.runtime import flow_run
+
+    from lexflow.banking.ledger import MatchLedger
+    from lexflow.banking.reconcile import reconcile
+
+    ledger = MatchLedger(database_url)
+    return reconcile(
+        transactions,
+        get_client(),
+        ledger=ledger,
+        statement=statement,
+        dry_run=dry_run,
+        audit=None if dry_run else _audit(database_url),
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+    )
+
+
+def _slack_configured() -> bool:
+    try:
+        from lexflow.approvals.settings import SlackApprovalSettings
+
+        return bool(SlackApprovalSettings().slack_configured)
+    except Exception:
+        return False
+
+
+@flow(name="reconcile-payments", log_prints=False)
+def reconcile_payments(
+    statement_path: str | None = None,
+    dry_run: bool = False,
+    ask: Literal["auto", "always", "never"] = "auto",
+    max_questions: int = 10,
+    csv_preset: str | None = None,
+    database_url: str | None = None,
+) -> dict[str, Any]:
+    """Match each statement against the open invoices and act once per transaction.
+
+    `ask`: put flagged proposals to a person one after another (auto = only when Slack is configured);
+    answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint)."""
+    from lexflow.banking.ledger import MatchLedger
+    from lexflow.banking.reconcile import summary_rows
+
+    log = run_logger()
+    totals: dict[str, Any] = {
+        "statements": 0,
+        "transactions": 0,
+        "hints_sent": 0,
+        "review_items": 0,
+        "flagged": 0,
+        "skipped_already_done": 0,
+        "by_kind": {},
+        "decisions": [],
+    }
+    flagged: list[Any] = []
+    rows: list[dict[str, str]] = []
+    for path in statement_files(statement_path):
+        transactions = read_statement_task(str(path), csv_preset)
+        report = reconcile_task(transactions, path.name, dry_run, database_url)
+        log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
+        totals["statements"] += 1
+        totals["transactions"] += report.transactions
+        for key in ("hints_sent", "review_items", "flagged", "skipped_already_done"):
+            totals[key] += getattr(report, key)
+        for kind, n in report.by_kind.items():
+            totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
+        rows += [{"statement": path.name, **r} for r in summary_rows(report, only_person=True)]
+        flagged += [i for i in report.items if i.action == "flagged" and i.status == "needs_decision"]
+    table_artifact(
+        "reconcile-payments",
+        rows,
+        f"{'DRY RUN: ' if dry_run else ''}{totals['review_items']} exact matches "
+        f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent",
+    )
+    if flagged:
+        notes = "\n\n".join(
+            f"**{i.booking_date} {i.amount} EUR, {i.counterparty}** ({i.kind})\n\n{i.note}" for i in flagged[:50]
+        )
+        markdown_artifact("reconcile-payments-notes", notes, "Drafted notes for the flagged transactions")
+    if not dry_run and flagged and (ask == "always" or (ask == "auto" and _slack_configured())):
+        from lexflow.approvals import request_approval
+        from lexflow.banking.review import decision_request
+
+        ledger = MatchLedger(database_url)
+        ranked = sorted(flagged, key=lambda i: (-i.confidence, i.booking_date, i.transaction_id))[:max_questions]
+        for item in ranked:
+            decision = request_approval(decision_request(item))
+            if decision.expired:
+                totals["decisions"].append({"transaction": item.transaction_id, "decision": "expired"})
+                continue
+            ledger.decide(
+                item.transaction_id,
+                confirmed=decision.approved,
+                by=decision.approver,
+                iban=_iban_of(item.transaction_id, statement_path, csv_preset),
+            )
+            totals["decisions"].append(
+                {"transaction": item.transaction_id, "decision": "confirmed" if decision.approved else "dismissed"}
+            )
+    return totals
+
+
+def _iban_of(transaction_id: str, statement_path: str | None, csv_preset: str | None) -> str | None:
+    """The payer IBAN, re-read from the statement (never kept in flow state, results or artifacts)."""
+    from lexflow.banking.readers import read_statement
+
+    for path in statement_files(statement_path):
+        for t in read_statement(path, csv_mapping=csv_preset):
+            if t.transaction_id == transaction_id:
+                return t.counterparty_iban
+    return None
