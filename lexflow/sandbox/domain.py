@@ -166,6 +166,7 @@ def finish_ocr(state: SandboxState, org: str, voucher_or_file_id: str, fields: d
     if doc is None:
         raise ApiError(404, f"no uploaded voucher or file with id {voucher_or_file_id}")
     state._pending_ocr.pop((org, doc["id"]), None)
+    doc.pop("_ocrDue", None)
     if doc.get("voucherStatus") != "blank":
         return doc
     for key in _OCR_FIELDS:

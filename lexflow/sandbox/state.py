@@ -189,13 +189,17 @@ class SandboxState:
         self.keys = KeyRegistry(self.store)
         self.organizations: dict[str, Organization] = {}
         self.lock = threading.RLock()
-        self._pending_ocr: dict[tuple[str, str], float] = {}  # (org, voucher id) -> monotonic deadline
+        self._pending_ocr: dict[tuple[str, str], float] = {}  # (org, voucher id) -> wall-clock deadline
         self.keys.add(config.api_key, DEFAULT_ORGANIZATION_ID, None)
         for spec in config.api_keys:
             self._add_spec(spec)
         for entry in self.keys.all():
             self.organization(entry.organization_id)
         self.clock.on_advance.append(self.run_recurring_templates)
+        for org in self.store.organizations("vouchers"):  # uploads still in OCR when the last process stopped
+            for doc in self.store.iter(org, "vouchers"):
+                if doc.get("voucherStatus") == "blank" and doc.get("_ocrDue") is not None:
+                    self._pending_ocr[(org, doc["id"])] = float(doc["_ocrDue"])
 
     def _add_spec(self, spec: ApiKeySpec) -> None:
         self.keys.add(spec.key, spec.organization_id, spec.scopes, spec.kind)
@@ -229,16 +233,21 @@ class SandboxState:
         """Finish uploads whose automatic OCR delay has passed."""
         if not self._pending_ocr:
             return
-        now = time.monotonic()
+        now = time.time()
         for (org, voucher_id), deadline in list(self._pending_ocr.items()):
             if deadline <= now:
                 self.finish_ocr(org, voucher_id)
 
     def schedule_ocr(self, org: str, voucher_id: str) -> None:
-        if self.config.ocr_delay_seconds is not None:
-            self._pending_ocr[(org, voucher_id)] = time.monotonic() + self.config.ocr_delay_seconds
-        else:
+        """Plan the automatic blank -> unchecked step (persisted on the voucher, so a restart keeps it)."""
+        doc = self.store.get(org, "vouchers", voucher_id)
+        if self.config.ocr_delay_seconds is None or doc is None:
             self._pending_ocr.pop((org, voucher_id), None)
+            return
+        due = time.time() + self.config.ocr_delay_seconds
+        doc["_ocrDue"] = due
+        self.store.put(org, "vouchers", doc)
+        self._pending_ocr[(org, voucher_id)] = due
 
     # UI-only actions (implemented in lexflow.sandbox.domain) ---------------------------------------------------
     def finish_ocr(self, org: str, voucher_or_file_id: str, **fields: Any) -> Doc:

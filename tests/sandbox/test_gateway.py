@@ -90,3 +90,16 @@ def test_sqlite_persistence_across_restarts(tmp_path):
         assert again.state.sandbox.clock.offset_days == 3
         second = http.post("/v1/invoices", json=invoice_body(cid), params={"finalize": "true"}).json()["id"]
         assert http.get(f"/v1/invoices/{second}").json()["voucherNumber"] == "RE1002"
+
+
+def test_pending_ocr_survives_a_restart(tmp_path):
+    db = tmp_path / "ocr.db"
+    app = create_app(SandboxConfig(rate_limit=0, db_path=db, ocr_delay_seconds=0.2))
+    with _client(app, "lexflow-sandbox-key") as http:
+        up = http.post("/v1/files", files={"file": ("a.pdf", b"%PDF-1.4 x")}, data={"type": "voucher"}).json()
+        assert http.get(f"/v1/vouchers/{up['voucherId']}").json()["voucherStatus"] == "blank"
+    app.state.sandbox.store.close()
+    time.sleep(0.25)
+    again = create_app(SandboxConfig(rate_limit=0, db_path=db, ocr_delay_seconds=0.2))
+    with _client(again, "lexflow-sandbox-key") as http:
+        assert http.get(f"/v1/vouchers/{up['voucherId']}").json()["voucherStatus"] == "unchecked"
