@@ -10,6 +10,7 @@ from lexflow.actions.cli import mcp_command
 from lexflow.approvals.cli import app as approvals_app
 from lexflow.audit.cli import app as audit_app
 from lexflow.banking.cli import app as banking_app
+from lexflow.banking.cli import reconcile_command
 from lexflow.client.cli import contacts_app, invoices_app, profile_command
 from lexflow.sandbox.cli import app as sandbox_app
 from lexflow.sync.cli import sync_command
@@ -26,6 +27,7 @@ app.command("mcp")(mcp_command)
 app.command("serve")(serve_command)
 app.add_typer(prefect_app, name="prefect")
 app.command("sync")(sync_command)
+app.command("reconcile")(reconcile_command)
 app.command("profile")(profile_command)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(invoices_app, name="invoices")

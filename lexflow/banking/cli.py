@@ -1,5 +1,188 @@
-"""`lexflow banking ...` commands."""
+"""`lexflow bank ...` commands and the root-level `lexflow reconcile STATEMENT_FILE [--dry-run]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-app = typer.Typer(help="banking commands", no_args_is_help=True)
+from lexflow.banking.errors import BankingError
+from lexflow.banking.transactions import mask_iban
+
+app = typer.Typer(
+    help="Bank statements and payment reconciliation (the API cannot read bank data: §11.1).", no_args_is_help=True
+)
+console = Console()
+_STYLE = {
+    "exact": "green",
+    "partial": "yellow",
+    "ambiguous": "magenta",
+    "reversal": "red",
+    "unmatched": "dim",
+    "unrelated": "dim",
+}
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _read(path: Path, csv_preset: str | None) -> list[Any]:
+    from lexflow.banking.readers import read_statement
+
+    try:
+        return read_statement(path, csv_mapping=csv_preset)
+    except BankingError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@app.command("read")
+def read_command(
+    statement: Annotated[Path, typer.Argument(help="CAMT.053 (.xml), MT940 (.sta/.txt) or bank CSV file.")],
+    csv_preset: Annotated[
+        str | None, typer.Option(help="sparkasse | deutsche_bank | ing | commerzbank (CSV only).")
+    ] = None,
+    limit: int = 50,
+) -> None:
+    """Show the transactions of a statement file (IBANs masked)."""
+    txs = _read(statement, csv_preset)
+    table = Table(title=f"{statement.name}: {len(txs)} transactions")
+    for col in ("booked", "amount", "counterparty", "IBAN", "text"):
+        table.add_column(col, justify="right" if col == "amount" else "left")
+    for t in txs[:limit]:
+        table.add_row(
+            t.booking_date.isoformat(),
+            f"{t.amount:,.2f}",
+            t.counterparty_name or "",
+            mask_iban(t.counterparty_iban),
+            t.remittance[:60],
+        )
+    console.print(table)
+
+
+def reconcile_command(
+    statement: Annotated[Path, typer.Argument(help="CAMT.053, MT940 or bank CSV file.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Propose only: no ledger entry, no hint, nothing written.")
+    ] = False,
+    csv_preset: Annotated[
+        str | None, typer.Option(help="CSV layout: sparkasse | deutsche_bank | ing | commerzbank.")
+    ] = None,
+    show: Annotated[str, typer.Option(help="all | person (only what needs a person) | none")] = "all",
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Match a bank statement against open invoices and show the proposals with their reasons.
+
+    Exact matches become a transaction-assignment-hint (partner OAuth only) or a review item with the link that
+    opens the invoice in Lexware Office; everything uncertain is flagged with a drafted note. The API cannot
+    mark invoices paid (§11.2): the assignment itself happens in Lexware Office.
+    """
+    from lexflow.banking.ledger import MatchLedger
+    from lexflow.banking.reconcile import reconcile, summary_rows
+    from lexflow.client import connect
+
+    txs = _read(statement, csv_preset)
+    with connect() as client:
+        console.print(f"[bold]backend:[/bold] {client.backend_description}")
+        report = reconcile(txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        return
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.by_kind.items()))
+    console.print(
+        f"{report.transactions} transactions against {report.open_items} open items "
+        f"(matched in {report.match_seconds:.3f} s): {kinds}"
+    )
+    if show != "none":
+        rows = summary_rows(report, only_person=show == "person")
+        table = Table(title="dry run: nothing was written" if dry_run else "proposals")
+        for col in ("date", "amount", "counterparty", "class", "confidence", "vouchers", "action", "why"):
+            table.add_column(col, justify="right" if col in ("amount", "confidence") else "left", overflow="fold")
+        for row in rows[:limit]:
+            style = _STYLE.get(row["class"], "")
+            table.add_row(
+                *(row[c] for c in ("date", "amount", "counterparty")),
+                f"[{style}]{row['class']}[/{style}]",
+                row["confidence"],
+                row["vouchers"],
+                row["action"],
+                row["why"],
+            )
+        console.print(table)
+        if len(rows) > limit:
+            console.print(f"... {len(rows) - limit} more (use --limit or --json)")
+    verb = "would be" if dry_run else "were"
+    console.print(
+        f"{report.hints_sent} assignment hints sent, {report.review_items} exact matches {verb} put up for "
+        f"assignment in Lexware Office, {report.flagged} {verb} flagged for a person, "
+        f"{report.skipped_already_done} already handled by an earlier run."
+    )
+
+
+app.command("reconcile")(reconcile_command)
+
+
+@app.command("ledger")
+def ledger_command(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="acting | hint_sent | awaiting_assignment | needs_decision | "
+            "confirmed | dismissed | closed | no_action"
+        ),
+    ] = None,
+    limit: int = 50,
+) -> None:
+    """What lexflow proposed and did, newest first (`acting` rows were interrupted mid-action: check them)."""
+    from lexflow.banking.ledger import MatchLedger
+
+    rows = MatchLedger().rows(status=status, limit=limit)
+    table = Table(title=f"match ledger ({len(rows)} rows)")
+    for col in ("transaction", "date", "amount", "counterparty", "class", "status", "action"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.transaction_id,
+            r.booking_date.isoformat(),
+            f"{r.amount:,.2f}",
+            r.counterparty[:30],
+            r.kind,
+            r.status,
+            r.action,
+        )
+    console.print(table)
+
+
+@app.command("decide")
+def decide_command(
+    transaction_id: str,
+    confirm: Annotated[bool, typer.Option("--confirm/--dismiss", help="Confirm or dismiss the proposal.")],
+    by: Annotated[str, typer.Option(help="Who decided (recorded in the ledger).")],
+) -> None:
+    """Answer a flagged proposal without Slack. Confirming remembers the payer's IBAN (as a fingerprint)."""
+    from lexflow.banking.ledger import MatchLedger
+
+    try:
+        MatchLedger().decide(transaction_id, confirmed=confirm, by=by)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    console.print(f"{transaction_id}: {'confirmed' if confirm else 'dismissed'} by {by}")
+
+
+@app.command("confirm")
+def confirm_command(voucher_id: str) -> None:
+    """Ask /v1/payments/{voucher_id} and close the ledger's matches if Lexware Office shows the payment assigned."""
+    from lexflow.banking.ledger import confirm_payment
+    from lexflow.client import connect
+
+    with connect() as client:
+        console.print(f"[bold]backend:[/bold] {client.backend_description}")
+        closed = confirm_payment(voucher_id, client)
+    console.print(f"closed: {', '.join(closed)}" if closed else "nothing to close (no open match, or not assigned yet)")

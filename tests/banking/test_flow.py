@@ -1,0 +1,71 @@
+"""The `reconcile_payments` flow on the Prefect test harness against the served sandbox, and the Slack question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexflow.banking.ledger import MatchLedger
+
+
+@pytest.mark.prefect
+def test_flow_reconciles_a_folder_once(prefect_harness: None, served_sandbox: Any, tmp_path: Path) -> None:
+    from flows.reconcile_payments import reconcile_payments
+    from lexflow.client import LexwareClient
+    from tasks.common import use_client
+
+    served_sandbox.reset()
+    served_sandbox.control.seed(vouchers=80, seed=9)
+    inbox = tmp_path / "statements"
+    inbox.mkdir()
+    export = served_sandbox.control.bank_statement(format="camt053", noise=True, seed=4)
+    (inbox / "konto.xml").write_text(export["statement"])
+    url = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    with (
+        LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as client,
+        use_client(client),
+    ):
+        dry = reconcile_payments(str(inbox), dry_run=True, database_url=url, ask="never")
+        assert dry["transactions"] == len(export["groundTruth"]) and MatchLedger(url).rows() == []
+        first = reconcile_payments(str(inbox), database_url=url, ask="never")
+        second = reconcile_payments(str(inbox), database_url=url, ask="never")
+    acted = first["review_items"] + first["flagged"] + first["hints_sent"]
+    assert first["by_kind"].get("exact", 0) > 0 and acted > 0
+    assert second["skipped_already_done"] == acted
+    assert second["review_items"] == second["flagged"] == 0
+    statuses = {r.status for r in MatchLedger(url).rows(limit=1000)}
+    assert "awaiting_assignment" in statuses and "acting" not in statuses
+
+
+def test_flagged_item_becomes_a_confirm_dismiss_request() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from lexflow.approvals import CONFIRM, DISMISS
+    from lexflow.banking.reconcile import ReviewItem
+    from lexflow.banking.review import decision_request
+
+    item = ReviewItem(
+        transaction_id="tx-ABC123",
+        booking_date=date(2026, 11, 5),
+        amount=Decimal("118.99"),
+        counterparty="Hoffmann Bau GmbH",
+        counterparty_iban="DE89 **** 3000",
+        remittance="RE1001",
+        kind="partial",
+        confidence=0.8,
+        vouchers=["RE1001"],
+        allocations=[{"voucher": "RE1001", "amount": "118.99", "cash_discount": "0.00"}],
+        reasons=["one cent short"],
+        links=["https://app.lexware.de/permalink/invoices/view/v1"],
+        note="Credit of 118.99 EUR ...",
+    )
+    req = decision_request(item)
+    assert req.choices == [CONFIRM, DISMISS]
+    assert req.key == "bank-tx-abc123" and req.kind == "reconciliation"
+    assert req.links[0].url.endswith("/invoices/view/v1")
+    assert "118.99" in req.subject and any(
+        f.value == "DE89 **** 3000" or "DE89 **** 3000" in f.value for f in req.summary.fields
+    )
