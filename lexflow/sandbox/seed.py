@@ -372,6 +372,35 @@ class _Seeder:
         return len(docs)
 
 
+def _templates(s: _Seeder, n: int, contacts: list[Doc], articles: list[Doc]) -> int:
+    """Active recurring templates (maintenance contracts) that the clock turns into invoices."""
+    customers = [c for c in contacts if "customer" in c["roles"]]
+    intervals = {"MONTHLY": 30, "QUARTERLY": 91, "ANNUALLY": 365}
+    for _ in range(n):
+        interval = s.rng.choice(list(intervals))
+        start = s.day(540, 200)
+        upcoming = s.today + timedelta(days=s.rng.randint(1, intervals[interval]))
+        doc = s.sales_doc("invoices", None, "draft", start, s.rng.choice(customers), articles[:5])
+        for key in ("voucherStatus", "voucherDate", "archived", "relatedVouchers", "electronicDocumentProfile"):
+            doc.pop(key, None)
+        doc["paymentConditions"] = {"paymentTermLabel": "Zahlbar innerhalb von 14 Tagen ohne Abzug.",
+                                    "paymentTermDuration": 14}  # fmt: skip
+        doc["recurringTemplateSettings"] = {
+            "id": s.id(),
+            "startDate": start.isoformat(),
+            "endDate": None,
+            "finalize": True,
+            "shippingType": "serviceperiod",
+            "executionInterval": interval,
+            "nextExecutionDate": upcoming.isoformat(),
+            "lastExecutionFailed": False,
+            "lastExecutionErrorMessage": None,
+            "executionStatus": "ACTIVE",
+        }
+        s.state.store.put(s.org, "recurring-templates", doc)
+    return n
+
+
 def seed_company(
     state: SandboxState,
     org: str,
@@ -396,5 +425,6 @@ def seed_company(
     if vouchers:
         result.update(s.invoices_etc(counts, people, goods))
         result["vouchers"] = s.vouchers(counts["vouchers"], people)
+        result["recurring-templates"] = _templates(s, max(1, min(20, vouchers // 500)), people, goods)
     result["total"] = sum(result.get(k, 0) for k in ("invoices", "credit-notes", "quotations", "vouchers"))
     return result

@@ -139,6 +139,7 @@ class Delivery:
     body: bytes
     attempt: int = 0  # attempts made so far
     final: bool = False  # delivered even if the subscription is gone by then (token.revoked)
+    generation: str | None = None  # the store generation it was queued in; a reset in between drops it
 
 
 class Dispatcher:
@@ -187,6 +188,7 @@ class Dispatcher:
                     callback_url=sub["callbackUrl"],
                     body=body,
                     final=event.event_type == "token.revoked",
+                    generation=self.generation,
                 ),
                 0.0,
             )
@@ -292,6 +294,10 @@ class Dispatcher:
             return
         except httpx.HTTPError as exc:
             error = exc.__class__.__name__
+        from lexflow.sandbox.control import generation
+
+        if d.generation != generation(state):
+            return  # the sandbox was reset while this was in flight
         if (status is not None and status in SUCCESS) or (status is not None and 200 <= status < 300):
             self._record(d, status, "delivered", None)
             return

@@ -139,3 +139,38 @@ def test_mt940_with_noise_parses_and_ground_truth_matches() -> None:
             assert (amount == due) if t["class"] == "exact" else (0 < amount < due)
         if t["invoiceIds"]:
             assert Decimal(str(t["amount"])) == sum(Decimal(str(a)) for a in t["amounts"])
+
+
+def test_state_reset_also_clears_faults_webhook_queue_and_oauth_tokens(
+    http: TestClient, control: SandboxControl
+) -> None:
+    from lexflow.sandbox import sandbox_state
+    from lexflow.sandbox.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+    from lexflow.sandbox.webhooks import dispatcher
+
+    state = sandbox_state(http.app)
+    dispatcher(state).time_scale = 1.0
+    control.faults(route="GET /v1/profile", kind="503", count=5)
+    http.post("/v1/event-subscriptions", json={"eventType": "contact.created", "callbackUrl": "http://127.0.0.1:9/x"})
+    http.post("/v1/contacts", json={"version": 0, "roles": {"vendor": {}}, "company": {"name": "Reset GmbH"}})
+    redirect = "https://partner.example/cb"
+    auth = http.get("/oauth2/authorize", params={"client_id": DEFAULT_CLIENT_ID, "redirect_uri": redirect,
+                                                 "response_type": "code"}, follow_redirects=False)  # fmt: skip
+    code = auth.headers["location"].split("code=")[1].split("&")[0]
+    token = http.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code},
+                      auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)).json()["access_token"]  # fmt: skip
+    state.reset()  # what the served_sandbox fixture does
+    assert http.get("/v1/profile").status_code == 200
+    assert control.list_faults()["content"] == []
+    assert http.get("/_sandbox/webhooks/deliveries").json() == {"content": [], "pending": 0, "timeScale": 1.0}
+    assert http.get("/v1/profile", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_finish_ocr(http: TestClient, control: SandboxControl) -> None:
+    files = {"file": ("beleg.pdf", b"%PDF-1.4 sandbox", "application/pdf")}
+    upload = http.post("/v1/files", files=files, data={"type": "voucher"})
+    assert upload.status_code == 202, upload.text
+    voucher_id = upload.json()["voucherId"]
+    assert http.get(f"/v1/vouchers/{voucher_id}").json()["voucherStatus"] == "blank"
+    done = control.finish_ocr(upload.json()["id"], voucherNumber="ER-77", totalGrossAmount=119.0)
+    assert done["voucherStatus"] == "unchecked" and done["voucherNumber"] == "ER-77"

@@ -43,6 +43,11 @@ def test_seed_sizes_and_states_through_the_api() -> None:
     emails = [e.lower() for c in contacts["content"] for e in c.get("emailAddresses", {}).get("business", [])]
     assert len(emails) > len(set(emails))  # near-duplicates for the duplicate report
     assert any("vendor" in c["roles"] for c in contacts["content"])
+    templates = http.get("/v1/recurring-templates").json()
+    assert templates["totalElements"] == counts["recurring-templates"] >= 1
+    before = _listed(http, "invoice", "any")["totalElements"]
+    http.post("/_sandbox/clock/advance", json={"days": 400})  # every template is due at least once
+    assert _listed(http, "invoice", "any")["totalElements"] > before
 
 
 def test_seed_is_deterministic_by_seed() -> None:
