@@ -196,7 +196,12 @@ class SandboxState:
         for entry in self.keys.all():
             self.organization(entry.organization_id)
         self.clock.on_advance.append(self.run_recurring_templates)
-        for org in self.store.organizations("vouchers"):  # uploads still in OCR when the last process stopped
+        self._load_pending_ocr()
+
+    def _load_pending_ocr(self) -> None:
+        """Uploads still in OCR (after a restart, or written by another process)."""
+        self._pending_ocr.clear()
+        for org in self.store.organizations("vouchers"):
             for doc in self.store.iter(org, "vouchers"):
                 if doc.get("voucherStatus") == "blank" and doc.get("_ocrDue") is not None:
                     self._pending_ocr[(org, doc["id"])] = float(doc["_ocrDue"])
@@ -230,7 +235,9 @@ class SandboxState:
 
     # background work -------------------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Finish uploads whose automatic OCR delay has passed."""
+        """Pick up writes of other processes on the same SQLite file; finish uploads whose OCR delay has passed."""
+        if self.store.refresh():
+            self._load_pending_ocr()
         if not self._pending_ocr:
             return
         now = time.time()

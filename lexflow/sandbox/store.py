@@ -28,6 +28,7 @@ class Store:
         self._meta: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._seen_version = 0
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -40,8 +41,28 @@ class Store:
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB)")
             self._load()
 
+    def _data_version(self) -> int:
+        assert self._db is not None
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def refresh(self) -> bool:
+        """Reload when another process committed to the same SQLite file (e.g. a served sandbox and CLI commands
+        sharing LEXFLOW_SANDBOX_DB). Costs one PRAGMA per call; returns True if it reloaded."""
+        if self._db is None:
+            return False
+        version = self._data_version()
+        if version == self._seen_version:
+            return False
+        with self._lock:
+            self._docs.clear()
+            self._blobs.clear()
+            self._meta.clear()
+            self._load()
+        return True
+
     def _load(self) -> None:
         assert self._db is not None
+        self._seen_version = self._data_version()
         for org, kind, id_, body in self._db.execute("SELECT org, kind, id, body FROM docs"):
             self._docs.setdefault((org, kind), {})[id_] = orjson.loads(body)
         for org, id_, data in self._db.execute("SELECT org, id, data FROM blobs"):

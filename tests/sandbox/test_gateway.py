@@ -103,3 +103,19 @@ def test_pending_ocr_survives_a_restart(tmp_path):
     again = create_app(SandboxConfig(rate_limit=0, db_path=db, ocr_delay_seconds=0.2))
     with _client(again, "lexflow-sandbox-key") as http:
         assert http.get(f"/v1/vouchers/{up['voucherId']}").json()["voucherStatus"] == "unchecked"
+
+
+def test_two_processes_share_one_sqlite_file(tmp_path):
+    db = tmp_path / "shared.db"
+    first = create_app(SandboxConfig(rate_limit=0, db_path=db))
+    second = create_app(SandboxConfig(rate_limit=0, db_path=db))
+    with _client(first, "lexflow-sandbox-key") as a, _client(second, "lexflow-sandbox-key") as b:
+        cid = a.post("/v1/contacts", json=company_contact()).json()["id"]
+        assert b.get(f"/v1/contacts/{cid}").status_code == 200
+        n1 = b.post("/v1/invoices", json=invoice_body(cid), params={"finalize": "true"}).json()["id"]
+        n2 = a.post("/v1/invoices", json=invoice_body(cid), params={"finalize": "true"}).json()["id"]
+        numbers = {
+            a.get(f"/v1/invoices/{n1}").json()["voucherNumber"],
+            b.get(f"/v1/invoices/{n2}").json()["voucherNumber"],
+        }
+        assert numbers == {"RE1001", "RE1002"}
