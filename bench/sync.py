@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +165,10 @@ def main() -> None:
             httpx.post(f"{url}/_sandbox/clock/advance", json={"days": 1}, headers=auth).raise_for_status()
             open_invoices = list(client.voucherlist.iter(voucher_type="invoice", voucher_status="open"))[: args.changed]
             counter.reset()
-            today = (date.today() + timedelta(days=1)).isoformat()
             for inv in open_invoices:
                 httpx.post(
                     f"{url}/_sandbox/invoices/{inv.id}/payments",
-                    json={"amount": 1.0, "date": today, "kind": "manual"},
+                    json={"amount": "1.00", "kind": "manual"},  # paid on the sandbox's (advanced) today
                     headers=auth,
                 ).raise_for_status()
             counter.reset()
