@@ -90,3 +90,18 @@ def test_every_documented_operation_is_routed(sandbox_app):
     routed = {f"{r.method} {r.path}" for r in sandbox_app.state.api_routes}
     assert wanted <= routed, sorted(wanted - routed)
     assert routed - wanted == {"POST /v1/transaction-assignment-hint"}
+
+
+def test_openapi_names_scopes_codes_and_error_styles(sandbox_http):
+    doc = sandbox_http.get("/_sandbox/openapi.json").json()
+    create = doc["paths"]["/v1/invoices"]["post"]
+    assert create["x-scope"] == "invoices.write" and "201" in create["responses"]
+    assert create["responses"]["406"]["content"]["application/json"]["schema"]["$ref"].endswith("RegularError")
+    contact = doc["paths"]["/v1/contacts"]["post"]
+    assert "200" in contact["responses"] and contact["responses"]["406"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("IssueList")
+    assert "204" in doc["paths"]["/v1/articles/{id}"]["delete"]["responses"]
+    assert "202" in doc["paths"]["/v1/files"]["post"]["responses"]
+    ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
