@@ -89,6 +89,9 @@ def _latin(text: Any) -> str:
 def pdf_bytes(org: Any, doc: Doc, collection: str) -> bytes:
     """A one-page-per-30-lines A4 rendering: letterhead, address, number/date, line table, tax and totals."""
     pdf = FPDF(format="A4")
+    pdf.set_compression(False)  # small documents; keeps the text greppable for tests and users
+    pdf.set_title(_latin(f"{doc.get('title') or collection} {doc.get('voucherNumber') or ''}".strip()))
+    pdf.set_author(_latin(org.company_name))
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
     pdf.set_font("Helvetica", size=8)

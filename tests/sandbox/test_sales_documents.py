@@ -222,3 +222,11 @@ def test_xrechnung_invoice_gives_xml_for_any_accept(sandbox_http):
     assert pdf.content.startswith(b"%PDF")
     plain = create(sandbox_http, "/v1/invoices", invoice_body(cid, xRechnung={"buyerReference": ""}), finalize="true")
     assert plain["electronicDocumentProfile"] == "NONE"
+
+
+def test_pdf_shows_number_address_lines_tax_and_totals(sandbox_http, customer):
+    items = [line(13.40, qty=2, discountPercentage=50), line(8.32, rate=7, name="Versandpauschale"), line(5.00, rate=0)]
+    inv = create(sandbox_http, "/v1/invoices", invoice_body(customer, items), finalize="true")
+    pdf = sandbox_http.get(f"/v1/invoices/{inv['id']}/file", headers={"Accept": "application/pdf"}).content
+    for text in (inv["voucherNumber"], "München", "Versandpauschale", "Umsatzsteuer 19", "29,85 EUR", "26,72 EUR"):
+        assert text.encode("latin-1") in pdf, text
