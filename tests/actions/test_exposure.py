@@ -108,3 +108,27 @@ async def test_every_action_is_reachable_from_mcp(no_scopes):
             assert result.is_error and action.scope in result.content[0].text, action.name
     records = AuditTrail(no_scopes).list()
     assert [r.action for r in records] == registry.names()
+
+
+def test_cli_run_against_the_embedded_sandbox(audit_env, tmp_path, monkeypatch):
+    pytest.importorskip("lexflow.client")
+    for var in ("LEXWARE_API_KEY", "LEXOFFICE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LEXFLOW_SANDBOX_DB", str(tmp_path / "sandbox.db"))
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.dev]\nscopes = ["*"]\napproval_for = []\n')
+    monkeypatch.setenv("LEXFLOW_PROFILES_FILE", str(profiles))
+    from lexflow.settings import get_settings
+
+    get_settings.cache_clear()
+    out = runner.invoke(app, ["actions", "run", "upsert_customer", "-p", "dev", "-i", '{"name": "CLI GmbH"}'])
+    assert out.exit_code == 0, out.output
+    assert out.stderr.startswith("backend:") and "sandbox" in out.stderr.splitlines()[0].lower()
+    created = json.loads(out.stdout)
+    assert created["status"] == "created"
+    again = json.loads(
+        runner.invoke(app, ["actions", "run", "upsert_customer", "-p", "dev", "-i", '{"name": "cli gmbh"}']).stdout
+    )
+    assert again["contact_id"] == created["contact_id"] and again["status"] == "unchanged"
+    (first, second) = AuditTrail(audit_env).list()
+    assert first.profile == "dev" and first.http_calls and second.outcome == "ok"
