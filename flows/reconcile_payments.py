@@ -153,24 +153,8 @@ def reconcile_payments(
             if decision.expired:
                 totals["decisions"].append({"transaction": item.transaction_id, "decision": "expired"})
                 continue
-            ledger.decide(
-                item.transaction_id,
-                confirmed=decision.approved,
-                by=decision.approver,
-                iban=_iban_of(item.transaction_id, statement_path, csv_preset),
-            )
+            ledger.decide(item.transaction_id, confirmed=decision.approved, by=decision.approver)
             totals["decisions"].append(
                 {"transaction": item.transaction_id, "decision": "confirmed" if decision.approved else "dismissed"}
             )
     return totals
-
-
-def _iban_of(transaction_id: str, statement_path: str | None, csv_preset: str | None) -> str | None:
-    """The payer IBAN, re-read from the statement (never kept in flow state, results or artifacts)."""
-    from lexflow.banking.readers import read_statement
-
-    for path in statement_files(statement_path):
-        for t in read_statement(path, csv_mapping=csv_preset):
-            if t.transaction_id == transaction_id:
-                return t.counterparty_iban
-    return None

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lexflow.banking.matcher import Proposal
 from lexflow.banking.open_items import PaymentTerms
@@ -52,6 +52,7 @@ class BankMatch(Base):
     booking_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     counterparty: Mapped[str] = mapped_column(String(140), default="")
+    iban_fp: Mapped[str | None] = mapped_column(String(48), nullable=True)  # fingerprint, never the IBAN
     kind: Mapped[str] = mapped_column(String(16), index=True)
     confidence: Mapped[float] = mapped_column(Numeric(4, 2))
     status: Mapped[str] = mapped_column(String(24), index=True)
@@ -178,6 +179,7 @@ class MatchLedger:
             booking_date=tx.booking_date,
             amount=tx.amount,
             counterparty=(tx.counterparty_name or "")[:140],
+            iban_fp=iban_fingerprint(tx.counterparty_iban) if tx.counterparty_iban else None,
             kind=proposal.kind,
             confidence=Decimal(str(round(proposal.confidence, 2))),
             status=status,
@@ -187,7 +189,7 @@ class MatchLedger:
         )
 
     # ----------------------------------------------------------------------------------------- decisions
-    def decide(self, transaction_id: str, *, confirmed: bool, by: str, iban: str | None = None) -> None:
+    def decide(self, transaction_id: str, *, confirmed: bool, by: str) -> None:
         """A person's answer to a flagged proposal. Confirmation teaches the payer's IBAN (as a fingerprint)."""
         with self._sessions.begin() as s:
             row = s.get(BankMatch, transaction_id)
@@ -195,12 +197,22 @@ class MatchLedger:
                 raise KeyError(f"transaction {transaction_id} is not in the match ledger")
             row.status = "confirmed" if confirmed else "dismissed"
             row.decided_by = by
-            contacts = {
-                i.contact_id
-                for i in s.scalars(select(BankMatchItem).where(BankMatchItem.transaction_id == transaction_id))
-            }
-        if confirmed and iban and len(contacts) == 1 and None not in contacts:
-            self.remember_iban(iban, next(iter(contacts)) or "", learned_from=transaction_id)
+            if confirmed:
+                self._learn(s, row)
+
+    @staticmethod
+    def _learn(s: Session, row: BankMatch) -> None:
+        """Remember the payer's IBAN fingerprint for the contact when the match names exactly one contact."""
+        items = s.scalars(select(BankMatchItem).where(BankMatchItem.transaction_id == row.transaction_id))
+        contacts = {i.contact_id for i in items}
+        if not row.iban_fp or len(contacts) != 1 or None in contacts:
+            return
+        contact_id = next(iter(contacts)) or ""
+        known = s.get(KnownIban, row.iban_fp)
+        if known is None:
+            s.add(KnownIban(fingerprint=row.iban_fp, contact_id=contact_id, learned_from=row.transaction_id))
+        else:
+            known.contact_id, known.learned_from = contact_id, row.transaction_id
 
     def remember_iban(self, iban: str, contact_id: str, *, learned_from: str = "") -> None:
         fp = iban_fingerprint(iban)
@@ -245,6 +257,7 @@ class MatchLedger:
                 if all(x.closed_at is not None for x in siblings):
                     match.status = "closed"
                     closed.append(match.transaction_id)
+                    self._learn(s, match)  # Lexware confirmed it: this IBAN pays for this contact
         return closed
 
     # ---------------------------------------------------------------------------------------- reporting

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -536,53 +535,3 @@ def noisy_statement(
         truth={t.transaction_id: entry for t, entry in zip(transactions, truth, strict=True)},
         known_ibans=known,
     )
-
-
-def payments_for(
-    items: Sequence[OpenItem], *, seed: int = 1, noise: bool = False, today: date = date(2026, 11, 24)
-) -> tuple[list[BankTransaction], dict[str, TruthEntry]]:
-    """A statement paying the given open items (the sandbox's `bank-statement` export builds on this).
-
-    Without noise every invoice is paid in full with its number in the text (truth: exact). With noise a share is
-    paid in part, one cent short, with the number typed with spaces, or not at all, and some debits are added."""
-    rng = random.Random(seed)
-    rows: list[dict[str, object]] = []
-    truth: list[TruthEntry] = []
-    amount_count = Counter(i.signed_cents for i in items)
-    for item in sorted(items, key=lambda i: i.voucher_id):
-        on = min(today, (item.voucher_date or today) + timedelta(days=rng.randrange(0, 20)))
-        number = item.voucher_number or ""
-        sign = 1 if item.direction == "receivable" else -1
-        base = {"booking_date": on, "value_date": on, "counterparty_name": item.contact_name, "source": "generated"}
-        roll = rng.random() if noise else 0.0
-        if roll < 0.6 or (amount_count[item.signed_cents] > 1 and roll < 0.8):
-            rows.append(
-                {
-                    **base,
-                    "amount": sign * item.open_amount,
-                    "remittance": f"Rechnung {_typed_number(number, rng) if noise else number}",
-                }
-            )
-            truth.append(TruthEntry(kind="exact", voucher_ids=(item.voucher_id,), scenario="exact_number"))
-        elif roll < 0.7:
-            rows.append(
-                {**base, "amount": sign * (item.open_amount - Decimal("0.01")), "remittance": f"Rechnung {number}"}
-            )
-            truth.append(TruthEntry(kind="partial", voucher_ids=(item.voucher_id,), scenario="cent_short"))
-        elif roll < 0.8:
-            part = (item.open_amount / 2).quantize(Decimal("0.01"))
-            rows.append({**base, "amount": sign * part, "remittance": f"Teilzahlung {number}"})
-            truth.append(TruthEntry(kind="partial", voucher_ids=(item.voucher_id,), scenario="part_payment"))
-        elif roll < 0.9:
-            rows.append(
-                {
-                    **base,
-                    "amount": Decimal("-49.90"),
-                    "counterparty_name": "Telekom Deutschland GmbH",
-                    "remittance": "Rechnung Telefon",
-                }
-            )
-            truth.append(TruthEntry(kind="unrelated", scenario="unrelated_debit"))
-        # else: not paid yet
-    transactions = assign_ids(rows)
-    return transactions, {t.transaction_id: e for t, e in zip(transactions, truth, strict=True)}

@@ -1,0 +1,130 @@
+"""The match ledger on SQLite and PostgreSQL: one claim per transaction, decisions, learning IBAN fingerprints."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexflow.banking import BankTransaction
+from lexflow.banking.ledger import MatchLedger, confirm_payment, iban_fingerprint
+from lexflow.banking.matcher import Matcher
+from lexflow.banking.open_items import OpenItem, PaymentTerms
+
+IBAN = "DE89370400440532013000"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> MatchLedger:
+    if request.param == "sqlite":
+        return MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    return MatchLedger(request.getfixturevalue("postgres_url"))
+
+
+def _setup(tag: str) -> tuple[list[OpenItem], BankTransaction]:
+    items = [
+        OpenItem(
+            voucher_id=f"v-{tag}",
+            voucher_number="RE7001",
+            contact_id=f"c-{tag}",
+            contact_name="Jung Optik KG",
+            open_amount=Decimal("100.00"),
+            voucher_date=date(2026, 11, 1),
+            terms=PaymentTerms(),
+        )
+    ]
+    tx = BankTransaction(
+        transaction_id=f"tx-{tag}",
+        booking_date=date(2026, 11, 3),
+        amount=Decimal("99.99"),
+        counterparty_name="Jung Optik",
+        counterparty_iban=IBAN,
+        remittance="RE 7001",
+    )
+    return items, tx
+
+
+def test_a_transaction_is_claimed_once_even_by_racing_runs(ledger: MatchLedger) -> None:
+    tag = uuid.uuid4().hex[:8]
+    items, tx = _setup(tag)
+    proposal = Matcher(items).match(tx)
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(ledger.claim(proposal, tx, statement="s"))
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
+    assert ledger.settled([tx.transaction_id]) == {tx.transaction_id: "acting"}
+
+
+def test_confirmation_teaches_the_iban_fingerprint_never_the_iban(ledger: MatchLedger) -> None:
+    tag = uuid.uuid4().hex[:8]
+    items, tx = _setup(tag)
+    proposal = Matcher(items).match(tx)
+    assert proposal.kind == "partial"  # one cent short
+    assert ledger.claim(proposal, tx, statement="s")
+    ledger.finish(tx.transaction_id, status="needs_decision", action="flagged", note="n")
+    ledger.decide(tx.transaction_id, confirmed=True, by="U123")
+    known = ledger.known_iban_fingerprints()
+    assert known[iban_fingerprint(IBAN)] == f"c-{tag}"
+    assert IBAN not in str(known)
+    # next month the same payer sends money without any reference: the learned IBAN is evidence
+    later = BankTransaction(
+        transaction_id=f"tx2-{tag}",
+        booking_date=date(2026, 12, 1),
+        amount=Decimal("100.00"),
+        counterparty_name="Buchhaltung",
+        counterparty_iban=IBAN,
+        remittance="Danke",
+    )
+    p = Matcher(items, known_ibans=known).match(later)
+    assert p.kind == "partial" and p.voucher_ids == (f"v-{tag}",)
+    assert any("IBAN" in r for r in p.reasons)
+
+
+class _Payments:
+    def __init__(self, payment: Any) -> None:
+        self.payment = payment
+        self.calls = 0
+
+    def get(self, voucher_id: str) -> Any:
+        self.calls += 1
+        return self.payment
+
+
+class _Client:
+    def __init__(self, **payment: Any) -> None:
+        from lexflow.models import Payment
+
+        self.payments = _Payments(Payment.model_validate(payment))
+
+
+def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: MatchLedger) -> None:
+    tag = uuid.uuid4().hex[:8]
+    items, tx = _setup(tag)
+    unknown = _Client(openAmount=0, voucherStatus="paid", paymentItems=[])
+    assert confirm_payment("nobody-knows", unknown, ledger=ledger) == []
+    assert unknown.payments.calls == 0  # nothing open in the ledger: no API call
+    assert ledger.claim(Matcher(items).match(tx), tx, statement="s")
+    ledger.finish(tx.transaction_id, status="needs_decision", action="flagged")
+    voided = _Client(openAmount=0, voucherStatus="voided", paymentStatus="balanced", paymentItems=[])
+    assert confirm_payment(f"v-{tag}", voided, ledger=ledger) == []  # §4.10: voided looks paid but is not
+    paid = _Client(
+        openAmount=0,
+        voucherStatus="paid",
+        paymentItems=[{"paymentItemType": "partPaymentFinancialTransaction", "amount": 99.99, "currency": "EUR"}],
+    )
+    assert confirm_payment(f"v-{tag}", paid, ledger=ledger) == [tx.transaction_id]
+    assert ledger.known_iban_fingerprints()[iban_fingerprint(IBAN)] == f"c-{tag}"
