@@ -24,15 +24,13 @@ class SetupResult:
 
 
 def ensure_rate_limit(requests_per_second: float = 2.0, burst: int | None = None, name: str = RATE_LIMIT_NAME) -> str:
-    """Create or update the limit: `burst` slots (default 1), decaying at `requests_per_second`."""
-    from prefect import get_client
+    """Create or update the limit (`tasks.limiter`: `burst` slots, default 1, decaying at the rate); a summary."""
+    from tasks.limiter import ensure_rate_limit as _ensure
 
     if requests_per_second <= 0:
         raise ValueError("requests_per_second must be > 0 (Prefect rate limits need a slot decay)")
-    limit = burst or 1  # evenly spaced: a burst could overrun the API's own bucket
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(name, limit, slot_decay_per_second=requests_per_second)
-    return f"{name}: {limit} slots, {requests_per_second}/s"
+    limit = _ensure(name, rps=requests_per_second, burst=burst)
+    return f"{name}: {limit.limit} slots, {limit.slot_decay_per_second:g}/s"
 
 
 def ensure_work_pool(name: str = WORK_POOL) -> str:

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from lexflow.actions import Actor, Profile, resolve_profile
 from lexflow.actions import run as _run
+from tasks.limiter import DEFAULT_NAME
 
 #: The Prefect global concurrency limit (rate limit) shared by every worker that talks to one Lexware account.
-RATE_LIMIT_NAME = "lexware-api"
+RATE_LIMIT_NAME = DEFAULT_NAME
 #: The built-in profile flows use when none is named: flows are trusted automation, but irreversible actions
 #: still need an approval reference (which `create_approve_send_invoice` gets from the approver).
 FLOW_PROFILE = Profile(
@@ -39,17 +40,11 @@ _factory: Callable[[], Any] | None = None
 
 
 def _default_client() -> Any:
-    """`connect()` with the account rate limit enforced by Prefect when `tasks.limiter` provides it."""
+    """`connect()` (settings: real API or embedded sandbox); every request takes a slot of the Prefect limit."""
     from lexflow.client import connect
+    from tasks.limiter import prefect_limiter
 
-    try:
-        from tasks.limiter import prefect_limiter  # type: ignore[attr-defined]
-    except ImportError:
-        return connect()
-    try:
-        return connect(limiter=prefect_limiter(RATE_LIMIT_NAME))
-    except TypeError:  # connect() without a limiter parameter
-        return connect()
+    return connect(limiter=prefect_limiter(RATE_LIMIT_NAME))
 
 
 def get_client() -> Any:

@@ -50,3 +50,30 @@ def test_business_keys_are_prefect_safe() -> None:
     a, b = business_key("create-invoice", "Order/4711 ÄÖ"), business_key("create-invoice", "order-4711")
     assert a != b and a.startswith("lexflow-create-invoice-order-4711-")
     assert all(c.isdigit() or c == "-" or "a" <= c <= "z" for c in a)
+
+
+def test_default_client_takes_prefect_rate_limit_slots(
+    prefect_flows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `use_client`, tasks use `connect()` (here: the embedded sandbox) behind the strict Prefect limit."""
+    from lexflow.settings import get_settings
+    from tasks import common
+    from tasks.contacts import find_duplicate_contacts
+
+    monkeypatch.delenv("LEXWARE_API_KEY", raising=False)
+    monkeypatch.setenv("LEXFLOW_SANDBOX_DB", str(tmp_path / "sandbox.db"))
+    get_settings.cache_clear()
+    monkeypatch.setattr(common, "_client", None)
+    try:
+
+        @flow
+        def report() -> dict:
+            return find_duplicate_contacts(90)
+
+        assert report()["scanned"] == 0
+        client = common.get_client()
+        assert "sandbox" in client.backend_description
+        assert type(client.limiter).__name__ == "PrefectLimiter"
+    finally:
+        common._client = None
+        get_settings.cache_clear()
