@@ -86,5 +86,8 @@ class SandboxConfig(BaseModel):
     voucher_post_status_allowed: bool = Field(
         default=True, description="POST /v1/vouchers accepts voucherStatus open/unchecked (docs; one client: refused)."
     )
+    list_dunnings: bool = Field(
+        default=False, description="Voucherlist accepts voucherType 'dunning' (measured: refused; one tool: listed)."
+    )
     xml_upload_enabled: bool = Field(default=True, description="The account's E-Rechnung setting (XML uploads).")
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Exactly 5 MiB is accepted, one byte more not.")

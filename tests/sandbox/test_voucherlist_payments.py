@@ -163,3 +163,17 @@ def test_window_caps_total_elements(sandbox_http, sandbox_app):
     assert r.status_code == 400 and r.json()["message"] == "Maximum search window size exceeded"
     narrowed = items(sandbox_http, voucherType="purchaseinvoice", voucherStatus="paid", voucherNumber="e-10049")
     assert narrowed["totalElements"] == 1 and narrowed["content"][0]["contactName"] == "Sammelkunde"
+
+
+def test_dunnings_can_be_listed_when_configured():
+    from starlette.testclient import TestClient
+
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+
+    app = create_app(SandboxConfig(rate_limit=0, list_dunnings=True))
+    with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:
+        cid = http.post("/v1/contacts", json=company_contact()).json()["id"]
+        inv = http.post("/v1/invoices", json=invoice_body(cid), params={"finalize": "true"}).json()["id"]
+        http.post("/v1/dunnings", json=invoice_body(cid), params={"precedingSalesVoucherId": inv})
+        rows = items(http, voucherType="dunning", voucherStatus="draft")["content"]
+        assert [r["voucherType"] for r in rows] == ["dunning"]

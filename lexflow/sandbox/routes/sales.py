@@ -521,6 +521,17 @@ def _xrechnung_profile(draft: Draft, doc: Doc) -> None:
     billing = ((contact.get("addresses") or {}).get("billing") or [{}])[0]
     if not billing.get("zip") or not billing.get("city"):
         issues.append(Issue("address.contactId", "invalid", "XRechnung needs a billing address with zip and city"))
+    org = draft.ctx.state.organization(draft.ctx.org)
+    for label, value in (
+        ("company name", org.company_name),
+        ("address", org.street and org.zip and org.city),
+        ("phone", org.phone),
+        ("e-mail", org.email),
+        ("tax number or VAT id", org.tax_number or org.vat_registration_id),
+        ("bank account in the print layout footer", org.iban),
+    ):
+        if not value:
+            issues.append(Issue("organization", "invalid", f"XRechnung needs the company's {label} (settings)"))
     if issues:
         raise validation(issues)
     doc["electronicDocumentProfile"] = "XRechnung"

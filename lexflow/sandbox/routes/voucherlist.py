@@ -92,7 +92,7 @@ def row(kind: str, doc: Doc, status: str | None) -> dict[str, Any]:
         contact_name = doc.get("contactName")
         contact_id = doc.get("contactId")
     else:
-        vtype = TYPES[kind].list_type
+        vtype = TYPES[kind].list_type or "dunning"
         contact_name = (doc.get("address") or {}).get("name")
         contact_id = (doc.get("address") or {}).get("contactId")
     if contact_name is None and contact_id is None and kind == VOUCHER_KIND:
@@ -117,7 +117,8 @@ def row(kind: str, doc: Doc, status: str | None) -> dict[str, Any]:
 
 async def voucherlist(ctx: Ctx) -> Response:
     q = ctx.query
-    types = _csv(ctx, "voucherType", VOUCHER_TYPES)
+    list_dunnings = ctx.state.config.list_dunnings
+    types = _csv(ctx, "voucherType", (*VOUCHER_TYPES, "dunning") if list_dunnings else VOUCHER_TYPES)
     statuses = _csv(ctx, "voucherStatus", STATUSES)
     if statuses and "overdue" in statuses and len(statuses) > 1:
         raise _bad("voucherStatus", q["voucherStatus"], "'overdue' cannot be combined with other statuses")
@@ -151,6 +152,8 @@ async def voucherlist(ctx: Ctx) -> Response:
     today_iso = ctx.state.clock.today().isoformat()
     found: list[tuple[str, str, str, Doc, str | None]] = []
     kinds = [k for k, t in TYPES.items() if t.list_type and (types is None or t.list_type in types)]
+    if list_dunnings and (types is None or "dunning" in types):
+        kinds.append("dunnings")
     if types is None or types & {"salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote"}:
         kinds.append(VOUCHER_KIND)
     for kind in kinds:
