@@ -104,7 +104,10 @@ def reconcile_command(
         rows = summary_rows(report, only_person=show == "person")
         table = Table(title="dry run: nothing was written" if dry_run else "proposals")
         for col in ("date", "amount", "counterparty", "class", "confidence", "vouchers", "action", "why"):
-            table.add_column(col, justify="right" if col in ("amount", "confidence") else "left", overflow="fold")
+            short = col in ("date", "amount", "class", "confidence", "action")
+            table.add_column(
+                col, justify="right" if col in ("amount", "confidence") else "left", no_wrap=short, overflow="fold"
+            )
         for row in rows[:limit]:
             style = _STYLE.get(row["class"], "")
             table.add_row(

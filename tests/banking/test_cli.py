@@ -1,0 +1,63 @@
+"""`lexflow reconcile FILE [--dry-run]` and `lexflow bank ...` against the served sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lexflow.cli import app
+
+
+@pytest.fixture
+def env(served_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from lexflow.settings import get_settings
+
+    served_sandbox.reset()
+    served_sandbox.control.seed(vouchers=60, seed=3)
+    monkeypatch.setenv("LEXWARE_API_KEY", served_sandbox.api_key)
+    monkeypatch.setenv("LEXWARE_BASE_URL", served_sandbox.url)
+    monkeypatch.setenv("LEXWARE_RATE_LIMIT", "0")
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'lexflow.db'}")
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield served_sandbox
+    get_settings.cache_clear()
+
+
+def test_reconcile_dry_run_then_for_real(env: Any, tmp_path: Path) -> None:
+    export = env.control.bank_statement(format="mt940", noise=True, seed=8)
+    statement = tmp_path / "konto.sta"
+    statement.write_text(export["statement"])
+    runner = CliRunner()
+
+    dry = runner.invoke(app, ["reconcile", str(statement), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines()[0].startswith("backend: Lexware Office API at http://127.0.0.1")
+    assert "dry run: nothing was written" in dry.output and "exact" in dry.output
+
+    real = runner.invoke(app, ["reconcile", str(statement), "--json"])
+    report = json.loads(real.output[real.output.index("{") :])
+    acted = report["review_items"] + report["flagged"]
+    assert acted > 0 and report["skipped_already_done"] == 0
+    assert all("DE" not in i["counterparty_iban"][4:] for i in report["items"])  # masked
+
+    again = runner.invoke(app, ["bank", "reconcile", str(statement), "--show", "none"])
+    assert f"{acted} already handled by an earlier run" in " ".join(again.output.split())
+
+    ledger = runner.invoke(app, ["bank", "ledger", "--status", "awaiting_assignment"])
+    assert ledger.exit_code == 0 and "awaiting_assignment" in ledger.output
+
+
+def test_malformed_statement_names_the_line(env: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sta"
+    bad.write_text(
+        ":20:X\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261124EUR0,00\n:61:26XX24C12,00NTRF\n:62F:C261124EUR0,00\n-\n"
+    )
+    result = CliRunner().invoke(app, ["reconcile", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.sta: line 5" in result.output
