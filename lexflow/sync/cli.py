@@ -23,7 +23,7 @@ def sync_command(
 
     console = Console()
     client = connect()
-    console.print(getattr(client, "backend_description", "backend: Lexware Office API"))
+    console.print(f"backend: {getattr(client, 'backend_description', None) or 'Lexware Office API'}")
     store = SyncStore(database_url)
     if reset:
         store.reset()
