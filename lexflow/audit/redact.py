@@ -29,7 +29,7 @@ _SECRET_KEY = re.compile(
 # Keys whose values are personal data: kept as a short fingerprint so two records can still be correlated.
 _PERSONAL_KEY = re.compile(r"(e[-_]?mail|phone|mobile|fax)", re.IGNORECASE)
 
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
@@ -52,20 +52,52 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
     text = _JWT.sub(REDACTED, text)
     text = _SLACK.sub(REDACTED, text)
     text = _EMAIL.sub(lambda m: "[email " + fingerprint(m.group(0)) + "]", text)
-    text = _IBAN.sub(
-        lambda m: "[iban ..." + re.sub(r"\s", "", m.group(0))[-2:] + "]" if _looks_iban(m.group(0)) else m.group(0),
-        text,
-    )
-    return text
+    return _mask_ibans(text)
 
 
-def _looks_iban(candidate: str) -> bool:
-    compact = re.sub(r"\s", "", candidate)
+def _mask_ibans(text: str) -> str:
+    """Mask every mod-97-valid IBAN, compact or in groups, also when more capitals follow (`... BIC COBADEFF`)."""
+    out, pos = [], 0
+    for m in _IBAN_START.finditer(text):
+        if m.start() < pos:
+            continue
+        end = _iban_end(text, m.start())
+        if end:
+            out.append(text[pos : m.start()])
+            out.append("[iban ..." + re.sub(r"\s", "", text[m.start() : end])[-2:] + "]")
+            pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _iban_end(text: str, start: int) -> int | None:
+    """End offset of the longest valid IBAN starting at `start` (15..34 characters, single spaces allowed)."""
+    compact: list[str] = []
+    ends: list[int] = []
+    i = start
+    while i < len(text) and len(compact) < 34:
+        ch = text[i]
+        if ch == " " and compact and i + 1 < len(text) and text[i + 1] != " ":
+            i += 1
+            continue
+        if not (ch.isascii() and (ch.isdigit() or ch.isupper())):
+            break
+        compact.append(ch)
+        i += 1
+        ends.append(i)
+    for n in range(len(compact), 14, -1):
+        boundary = ends[n - 1] >= len(text) or not text[ends[n - 1]].isalnum()
+        if boundary and _valid_iban("".join(compact[:n])):
+            return ends[n - 1]
+    return None
+
+
+def _valid_iban(compact: str) -> bool:
     if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit()):
         return False
     # A UUID or voucher number fragment rarely passes the mod-97 check; real IBANs always do.
     rearranged = compact[4:] + compact[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged.upper())
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
     return int(digits) % 97 == 1
 
 

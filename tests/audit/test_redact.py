@@ -25,3 +25,14 @@ def test_known_secret_values_are_removed_from_free_text():
 def test_non_iban_codes_survive():
     # Voucher numbers and uuids must stay readable: only mod-97-valid IBANs are masked.
     assert redact_text("RE0000123456789012") == "RE0000123456789012"
+
+
+def test_iban_followed_by_more_capitals_is_still_masked():
+    for text in (
+        "IBAN DE89370400440532013000 BIC COBADEFFXXX",
+        "DE89 3704 0044 0532 0130 00 BIC X",
+        "GB82WEST12345698765432.",
+    ):
+        out = redact_text(text)
+        assert "3704" not in out.replace(" ", "") and "WEST123" not in out and "[iban ..." in out
+    assert "BIC COBADEFFXXX" in redact_text("IBAN DE89370400440532013000 BIC COBADEFFXXX")
