@@ -244,7 +244,8 @@ class BaseClient:
                     raise err
                 delay = policy.delay_for_429(response, attempt)
                 if isinstance(self.limiter, TokenBucket):
-                    self.limiter.penalize(delay)
+                    # the server's bucket is empty: every sharer skips one slot; only this call waits Retry-After
+                    self.limiter.penalize(1.0 / self.limiter.rate)
                 yield Sleep(delay)
                 continue
             unknown_outcome = (failure is not None and not sent_for_sure_not(failure)) or (
