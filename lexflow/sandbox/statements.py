@@ -5,8 +5,9 @@ The real API exposes no bank transactions (§11.1): this is the test bench for l
 invoice numbers with spaces, invoices nobody paid, and unrelated debits/credits. The ground truth tells, per
 transaction, which invoices it pays and how much of each (`class`: exact | partial | none).
 
-The files are written by `lexflow.banking.writers` (`write_camt053` / `write_mt940`), the same writers the banking
-package tests its readers with.
+The files are written by `lexflow.banking.writers` (`write_camt053` / `write_mt940`) and read back with
+`lexflow.banking.readers.parse_statement`; `transactionId` in the ground truth is the id that reader derives, the
+sandbox's own reference is `bankReference`.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def export_statement(
     state: SandboxState, org: str, fmt: str = "camt053", noise: bool = True, seed: int = 1, unrelated: int = 5
 ) -> dict[str, Any]:
     """`{format, account, statement, groundTruth}` for the organisation's open invoices (deterministic by seed)."""
+    from lexflow.banking.readers import parse_statement
     from lexflow.banking.transactions import BankTransaction
     from lexflow.banking.writers import write_camt053, write_mt940
 
@@ -154,7 +156,8 @@ def export_statement(
         )
         truth.append(
             {
-                "transactionId": tx_id,
+                "transactionId": tx_id,  # replaced below by the id lexflow's statement reader derives
+                "bankReference": tx_id,
                 "endToEndId": e2e,
                 "bookingDate": line.on.isoformat(),
                 "amount": float(line.amount),
@@ -170,4 +173,11 @@ def export_statement(
         statement = write_mt940(transactions, account_iban=account, statement_id=stmt_id)
     else:
         raise ValueError(f"format must be camt053 or mt940, not {fmt!r}")
+    # Key the ground truth by the transaction ids lexflow's reader gives these lines (a content hash that is the
+    # same for CAMT and MT940), so a reconciliation test can join matcher output and truth directly.
+    parsed = parse_statement(statement.encode("utf-8"))
+    if len(parsed) != len(truth) or any(p.amount != t.amount for p, t in zip(parsed, transactions, strict=False)):
+        raise RuntimeError(f"lexflow.banking could not read back the {fmt} statement it wrote ({len(parsed)} lines)")
+    for row, tx in zip(truth, parsed, strict=True):
+        row["transactionId"] = tx.transaction_id
     return {"format": fmt, "account": account, "statement": statement, "groundTruth": truth}

@@ -63,7 +63,6 @@ RETRY_DELAYS: tuple[float, ...] = (10, 20, 40, 80, 160, 1800, *([7200] * 19))
 """Seconds before retry n (§8): phase 1 after 10, 20, 40, 80, 160 s; phase 2 after a 30-minute pause, then every
 2 h, 20 retries in all. 26 attempts at most."""
 
-SUCCESS = frozenset({200, 201, 202, 204})
 TIMEOUT_SECONDS = 5.0
 _HISTORY_LIMIT = 2000
 
@@ -298,7 +297,7 @@ class Dispatcher:
 
         if d.generation != generation(state):
             return  # the sandbox was reset while this was in flight
-        if (status is not None and status in SUCCESS) or (status is not None and 200 <= status < 300):
+        if status is not None and 200 <= status < 300:  # §8 names 200/201/202/204; any 2xx counts here
             self._record(d, status, "delivered", None)
             return
         if status == 410:

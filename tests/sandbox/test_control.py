@@ -126,6 +126,10 @@ def test_mt940_with_noise_parses_and_ground_truth_matches() -> None:
     amounts = [Decimal(str(t.data["amount"].amount)) for t in parsed]
     truth = out["groundTruth"]
     assert amounts == [Decimal(str(t["amount"])) for t in truth]
+    from lexflow.banking.readers import parse_statement
+
+    read = parse_statement(out["statement"].encode())
+    assert [t.transaction_id for t in read] == [t["transactionId"] for t in truth]  # joinable with matcher output
     classes = {t["class"] for t in truth}
     assert classes == {"exact", "partial", "none"}
     assert sum(1 for t in truth if t["class"] == "none" and t["amount"] < 0) >= 1
