@@ -35,7 +35,7 @@ def _key(t: BankTransaction) -> tuple[str, Decimal, str]:
 def _truth(export: dict[str, Any]) -> dict[tuple[str, Decimal, str], dict[str, Any]]:
     """Ground truth keyed by (date, amount, text): the only fields every format (CSV included) keeps."""
     txs = parse_statement(export["statement"].encode())
-    by_ref = {row["transactionId"]: row for row in export["groundTruth"]}
+    by_ref = {row["bankReference"]: row for row in export["groundTruth"]}
     return {_key(t): by_ref[t.bank_reference or ""] for t in txs}
 
 
@@ -92,8 +92,8 @@ def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path)
     again = reconcile(transactions, client, ledger=ledger, statement="s.xml")
     assert again.skipped_already_done == len(transactions) and again.review_items == 0
 
-    truth = {row["transactionId"]: row for row in export["groundTruth"]}
-    voucher_id = truth[transactions[0].bank_reference or ""]["invoiceIds"][0]
+    truth = {row["transactionId"]: row for row in export["groundTruth"]}  # the reader's stable ids
+    voucher_id = truth[transactions[0].transaction_id]["invoiceIds"][0]
     assert confirm_payment(voucher_id, client, ledger=ledger) == []  # nobody assigned it yet
     served.control.assign_payment(voucher_id, kind="bank")
     assert confirm_payment(voucher_id, client, ledger=ledger) == [transactions[0].transaction_id]
