@@ -13,6 +13,16 @@ import pytest
 from lexflow.sync import HistorySync, SyncStore, export_store
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same rules on SQLite and PostgreSQL (the upsert is dialect-specific)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/s.db"
+    url = str(request.getfixturevalue("postgres_url"))
+    SyncStore(url).reset()
+    return url
+
+
 class _Reads:
     """Only the read calls the sync makes; counts them like the request counter of the benchmark does."""
 
@@ -61,8 +71,8 @@ class _Reads:
         }
 
 
-def test_full_then_incremental_fetches_only_changed(tmp_path: Path) -> None:
-    store = SyncStore(f"sqlite:///{tmp_path}/s.db")
+def test_full_then_incremental_fetches_only_changed(store_url: str) -> None:
+    store = SyncStore(store_url)
     api = _Reads(contacts=30, vouchers=40)
     first = HistorySync(api, store).run(batch=7)
     assert (first.mode, first.contacts, first.vouchers_listed, first.details_fetched) == ("full", 30, 40, 40)
@@ -77,8 +87,8 @@ def test_full_then_incremental_fetches_only_changed(tmp_path: Path) -> None:
     assert store.checkpoint("history").updated_from == "2026-11-03"
 
 
-def test_crash_mid_details_resumes_without_gaps(tmp_path: Path) -> None:
-    store = SyncStore(f"sqlite:///{tmp_path}/s.db")
+def test_crash_mid_details_resumes_without_gaps(store_url: str) -> None:
+    store = SyncStore(store_url)
     api = _Reads(contacts=3, vouchers=25)
     api.crash_on = sorted(api.rows)[12]
     with pytest.raises(RuntimeError):
