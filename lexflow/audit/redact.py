@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 REDACTED = "[redacted]"
+MAX_TEXT = 4000  # longer strings are stored as size + digest
 
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|apikey|token|secret|password|passwd|authorization|bearer|signature|private[_-]?key|"
@@ -126,6 +127,9 @@ def redact(value: Any, extra_secrets: Iterable[str] = (), _key: str = "") -> Any
     if isinstance(value, str):
         if _PERSONAL_KEY.search(_key) and value:
             return fingerprint(value)
+        if len(value) > MAX_TEXT or "base64" in _key.lower():
+            # File contents and other blobs: keep a size and a digest, not the bytes (they may hold anything).
+            return f"[{len(value)} chars sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}]"
         return redact_text(value, extra)
     if isinstance(value, Decimal):
         return str(value)

@@ -36,3 +36,10 @@ def test_iban_followed_by_more_capitals_is_still_masked():
         out = redact_text(text)
         assert "3704" not in out.replace(" ", "") and "WEST123" not in out and "[iban ..." in out
     assert "BIC COBADEFFXXX" in redact_text("IBAN DE89370400440532013000 BIC COBADEFFXXX")
+
+
+def test_file_contents_are_summarised_not_stored():
+    out = redact({"receipt": {"filename": "a.pdf", "content_base64": "JVBERi0xLjQK" * 10}, "note": "x" * 5000})
+    assert out["receipt"]["filename"] == "a.pdf"
+    assert out["receipt"]["content_base64"].startswith("[120 chars sha256:")
+    assert out["note"].startswith("[5000 chars sha256:")
