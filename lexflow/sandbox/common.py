@@ -159,3 +159,36 @@ def touch(doc: Doc, now: str) -> Doc:
 
 def not_found(what: str = "Resource") -> ApiError:
     return ApiError(404, f"{what} not found", [Issue("id", "not_found", f"{what} not found")])
+
+
+def check_shapes(body: dict[str, Any], shapes: dict[str, type | tuple[type, ...]]) -> None:
+    """Refuse (406) a body whose blocks have the wrong JSON type before any field rule looks inside them.
+    Keys are dotted paths; `[]` applies the rule to every element of a list."""
+    issues: list[Issue] = []
+    for path, expected in shapes.items():
+        for where, value in _resolve(body, path.split(".")):
+            if value is not None and not isinstance(value, expected):
+                kind = "an object" if expected is dict else "a list" if expected is list else "of another type"
+                issues.append(Issue(where, "invalid", f"must be {kind}"))
+    if issues:
+        raise ApiError(406, "Validation failed for request. Please see details list for specific causes.", issues)
+
+
+def _resolve(value: Any, parts: list[str], prefix: str = "") -> list[tuple[str, Any]]:
+    if not parts:
+        return [(prefix, value)]
+    if not isinstance(value, dict):
+        return []
+    head, rest = parts[0], parts[1:]
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    child = value.get(key)
+    where = f"{prefix}.{key}" if prefix else key
+    if many:
+        if not isinstance(child, list):
+            return []  # the rule for the list itself reports it
+        out: list[tuple[str, Any]] = []
+        for i, item in enumerate(child):
+            out += _resolve(item, rest, f"{where}[{i}]") if rest else [(f"{where}[{i}]", item)]
+        return out
+    return _resolve(child, rest, where)

@@ -119,3 +119,18 @@ def test_two_processes_share_one_sqlite_file(tmp_path):
             b.get(f"/v1/invoices/{n2}").json()["voucherNumber"],
         }
         assert numbers == {"RE1001", "RE1002"}
+
+
+def test_wrong_json_types_are_validation_failures_not_crashes():
+    app = create_app(SandboxConfig(rate_limit=0))
+    with _client(app, "lexflow-sandbox-key") as http:
+        body = invoice_body(address="Musterstraße 1")
+        body["lineItems"][0]["unitPrice"] = [19]
+        r = http.post("/v1/invoices", json=body)
+        assert r.status_code == 406
+        assert {d["field"] for d in r.json()["details"]} == {"address", "lineItems[0].unitPrice"}
+        r = http.post("/v1/contacts", json=company_contact(addresses={"billing": {"countryCode": "DE"}}))
+        assert r.status_code == 406 and r.json()["IssueList"][0]["source"] == "addresses.billing"
+        r = http.post("/v1/vouchers", json={"type": "purchaseinvoice", "voucherItems": {"amount": 1}})
+        assert r.status_code == 406 and r.json()["IssueList"][0]["source"] == "voucherItems"
+        assert http.post("/v1/contacts", json=[1, 2]).status_code == 400

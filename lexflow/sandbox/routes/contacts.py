@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import check_len, not_found, page_params, paged, sort_entry, stamp_new, touch
+from lexflow.sandbox.common import check_len, check_shapes, not_found, page_params, paged, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
 from lexflow.sandbox.masterdata import COUNTRY_CODES
@@ -29,7 +29,26 @@ def contact_name(doc: Doc) -> str:
     return " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p)
 
 
+SHAPES: dict[str, type | tuple[type, ...]] = {
+    "roles": dict,
+    "company": dict,
+    "company.contactPersons": list,
+    "company.contactPersons[]": dict,
+    "person": dict,
+    "addresses": dict,
+    "addresses.billing": list,
+    "addresses.billing[]": dict,
+    "addresses.shipping": list,
+    "addresses.shipping[]": dict,
+    "emailAddresses": dict,
+    "phoneNumbers": dict,
+    "xRechnung": dict,
+    "note": str,
+}
+
+
 def _validate(body: dict[str, Any]) -> list[Issue]:
+    check_shapes(body, SHAPES)
     issues: list[Issue] = []
     roles = body.get("roles")
     if not isinstance(roles, dict) or not ({"customer", "vendor"} & set(roles)):
@@ -68,7 +87,10 @@ def _validate(body: dict[str, Any]) -> list[Issue]:
                 issues.append(Issue(f"addresses.{kind}[{i}].countryCode", "invalid_value", "unknown country code"))
     for group, kinds in _LISTS.items():
         for kind in kinds:
-            if len((body.get(group) or {}).get(kind) or []) > 1:
+            entries = (body.get(group) or {}).get(kind) or []
+            if not isinstance(entries, list):
+                issues.append(Issue(f"{group}.{kind}", "invalid_value", "must be a list"))
+            elif len(entries) > 1:
                 issues.append(Issue(f"{group}.{kind}.size", "invalid_value", f"at most one {group}.{kind} entry"))
     xr = body.get("xRechnung") or {}
     if xr.get("buyerReference") and not xr.get("vendorNumberAtCustomer"):

@@ -23,6 +23,7 @@ from lexflow.models.totals import (
 from lexflow.sandbox import render
 from lexflow.sandbox.common import (
     check_len,
+    check_shapes,
     decimals,
     is_uuid,
     new_id,
@@ -41,6 +42,21 @@ from lexflow.sandbox.store import Doc
 LINE_TYPES = ("custom", "material", "service", "text")
 SHIPPING_TYPES = ("service", "serviceperiod", "delivery", "deliveryperiod", "none")
 TAX_SUB_TYPES = (None, "distanceSales", "electronicServices")
+SHAPES: dict[str, type | tuple[type, ...]] = {
+    "address": dict,
+    "lineItems": list,
+    "lineItems[]": dict,
+    "lineItems[].unitPrice": dict,
+    "lineItems[].subItems": list,
+    "lineItems[].subItems[]": dict,
+    "lineItems[].subItems[].unitPrice": dict,
+    "totalPrice": dict,
+    "taxConditions": dict,
+    "shippingConditions": dict,
+    "paymentConditions": dict,
+    "paymentConditions.paymentDiscountConditions": dict,
+    "xRechnung": dict,
+}
 INTRODUCTION = "Unsere Lieferungen/Leistungen stellen wir Ihnen wie folgt in Rechnung."
 REMARK = "Vielen Dank für die gute Zusammenarbeit."
 
@@ -80,6 +96,7 @@ class Draft:
     # validation ------------------------------------------------------------------------------------------------
     def validate(self) -> None:
         b, issues, spec = self.body, self.issues, self.spec
+        check_shapes(b, SHAPES)
         voucher_date = _ts(issues, b, "voucherDate", required=True)
         if spec.collection == "quotations":
             _ts(issues, b, "expirationDate", required=True)

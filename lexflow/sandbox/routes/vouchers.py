@@ -10,7 +10,17 @@ from typing import Any
 from starlette.responses import Response
 
 from lexflow.models.totals import VOUCHER_TAX_RATES, cents
-from lexflow.sandbox.common import not_found, number, out, page_params, paged, parse_date, stamp_new, touch
+from lexflow.sandbox.common import (
+    check_shapes,
+    not_found,
+    number,
+    out,
+    page_params,
+    paged,
+    parse_date,
+    stamp_new,
+    touch,
+)
 from lexflow.sandbox.documents import VOUCHER_KIND
 from lexflow.sandbox.errors import BERLIN, ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
@@ -26,7 +36,11 @@ def day_stamp(d: date) -> str:
     return datetime.combine(d, time(), BERLIN).isoformat(timespec="milliseconds")
 
 
+SHAPES: dict[str, type | tuple[type, ...]] = {"voucherItems": list, "voucherItems[]": dict, "files": list}
+
+
 def _validate(ctx: Ctx, body: dict[str, Any], status: str) -> tuple[list[Issue], dict[str, Any]]:
+    check_shapes(body, SHAPES)
     issues: list[Issue] = []
     clean: dict[str, Any] = {}
     unchecked = status == "unchecked"
