@@ -84,3 +84,16 @@ def test_rules_are_validated(served: Any) -> None:
     with pytest.raises(SandboxControlError) as err:
         served.control.faults(route="POST /_sandbox/reset", kind="500")
     assert err.value.status == 400 and "route" in str(err.value.body["details"])
+
+
+def test_drop_in_process_raises_what_httpx_raises_for_a_dropped_connection() -> None:
+    from starlette.testclient import TestClient
+
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+
+    app = create_app(SandboxConfig(rate_limit=0))
+    with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:
+        assert http.post("/_sandbox/faults", json={"route": "GET /v1/profile", "kind": "drop"}).status_code == 201
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/v1/profile")
+        assert http.get("/v1/profile").status_code == 200
