@@ -256,6 +256,31 @@ class _Seeder:
             doc.pop("voucherNumber")
         return doc
 
+    def _correctable(self, invoices: list[Doc]) -> Doc | None:
+        """A paid invoice without a credit note yet (one credit note per invoice, §5)."""
+        for _ in range(8):
+            inv = self.rng.choice(invoices) if invoices else None
+            if inv is not None and inv["voucherStatus"] == "paid" and not inv["relatedVouchers"]:
+                return inv
+        return None
+
+    def _link(self, credit_note: Doc, invoice: Doc) -> None:
+        """A full correction pursued from the invoice: same lines, paidoff at once, settles the invoice (§11.7)."""
+        for key in ("address", "lineItems", "totalPrice", "taxAmounts"):
+            credit_note[key] = invoice[key]
+        day = max(invoice["voucherDate"], credit_note["voucherDate"])
+        credit_note["voucherDate"] = day
+        credit_note["_paidDate"] = day
+        credit_note["introduction"] = f"Rechnungskorrektur zur Rechnung {invoice.get('voucherNumber')}"
+        gross = invoice["totalPrice"]["totalGrossAmount"]
+        invoice["_payments"] = [{"paymentItemType": "partPaymentCreditNote", "postingDate": day, "amount": gross,
+                                 "currency": "EUR"}]  # fmt: skip
+        invoice["_paidDate"] = day
+        invoice["relatedVouchers"] = [{"id": credit_note["id"], "voucherNumber": credit_note.get("voucherNumber"),
+                                       "voucherType": "creditnote"}]  # fmt: skip
+        credit_note["relatedVouchers"] = [{"id": invoice["id"], "voucherNumber": invoice.get("voucherNumber"),
+                                           "voucherType": "invoice"}]  # fmt: skip
+
     def invoices_etc(self, counts: dict[str, int], contacts: list[Doc], articles: list[Doc]) -> dict[str, int]:
         rng, store, org = self.rng, self.state.store, self.org
         customers = [c for c in contacts if "customer" in c["roles"]]
@@ -297,7 +322,6 @@ class _Seeder:
                 doc["version"] = 2
             states[state] = states.get(state, 0) + 1
             invoices.append(doc)
-        store.put_many(org, "invoices", invoices)
         result["invoices"] = len(invoices)
         result.update({f"invoices.{k}": v for k, v in sorted(states.items())})
 
@@ -306,12 +330,15 @@ class _Seeder:
             status = rng.choice(["open", "paidoff", "paidoff", "draft"])
             number = None if status == "draft" else f"GS{store.next_number(org, 'number:credit-notes', 1001)}"
             doc = self.sales_doc("credit-notes", number, status, self.day(), rng.choice(customers), articles)
-            if status == "paidoff":
+            if status == "paidoff" and rng.random() < 0.5 and (target := self._correctable(invoices)) is not None:
+                self._link(doc, target)
+            elif status == "paidoff":
                 gross = doc["totalPrice"]["totalGrossAmount"]
                 doc["_payments"] = [{"paymentItemType": "partPaymentFinancialTransaction",
                                      "postingDate": doc["voucherDate"], "amount": gross, "currency": "EUR"}]  # fmt: skip
                 doc["_paidDate"] = doc["voucherDate"]
             credit_notes.append(doc)
+        store.put_many(org, "invoices", invoices)
         store.put_many(org, "credit-notes", credit_notes)
         result["credit-notes"] = len(credit_notes)
 
