@@ -108,6 +108,10 @@ def run_(
         _err(str(exc))
         raise typer.Exit(2) from None
     made: list[Any] = []
+    from lexflow.actions import registry
+
+    if name in registry and not registry.get(name).uses_client:
+        _err("backend: none (computed locally; nothing is sent to Lexware)")
 
     def factory() -> Any:  # only a call that passed the policy gets a client (and the backend line)
         client = client_for(prof)
