@@ -381,8 +381,8 @@ def owner_of(state: SandboxState, key: ApiKey) -> str:
 def delete_owned_by(state: SandboxState, owner: str) -> int:
     """Drop every subscription created by an API key or OAuth connection (it was revoked)."""
     gone = 0
-    for org, kind in [k for k in list(state.store._docs) if k[1] == KIND]:
-        for sub in list(state.store.iter(org, kind)):
+    for org in state.store.organizations(KIND):
+        for sub in list(state.store.iter(org, KIND)):
             if sub.get("_owner") == owner:
                 state.store.delete(org, KIND, sub["id"])
                 gone += 1
