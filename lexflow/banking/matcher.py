@@ -274,6 +274,9 @@ class Matcher:
         if len(refs) == 1:
             item = refs[0]
             open_cents = abs(item.signed_cents)
+            if not strong and cents != open_cents and not customer and self._name_score(tx, item) < _FUZZY_MIN:
+                # Bare digits ("ESt 2025") are weak: without the amount or the payer they prove nothing.
+                return self._proposal(tx, "unmatched", 0.0, reasons=[found, "neither amount nor payer fit"])
             if cents == open_cents:
                 if strong or customer:
                     reasons = [found, f"amount equals the open amount {item.open_amount}"]

@@ -176,3 +176,10 @@ def test_deterministic_whatever_the_input_order() -> None:
 def test_normalisers() -> None:
     assert normalise_number("re-2026 0042") == "RE20260042"
     assert normalise_name("Müller & Söhne GmbH & Co. KG") == normalise_name("MUELLER SOEHNE")
+
+
+def test_bare_digits_need_amount_or_payer() -> None:
+    items = [item(1, "1656.00", number="RE2025")]
+    assert one(tx("780.60", "Erstattung ESt 2025", name="Finanzamt Berlin"), items).kind == "unmatched"
+    assert one(tx("1656.00", "Rechnung 2025", name="Hoffmann Bau GmbH"), items).kind == "exact"
+    assert one(tx("500.00", "Rechnung 2025", name="Hoffmann Bau GmbH"), items).kind == "partial"
