@@ -9,8 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fpdf import FPDF
-from lxml import etree
 from starlette.responses import Response
 
 from lexflow.models.totals import dec
@@ -88,6 +86,8 @@ def _latin(text: Any) -> str:
 
 def pdf_bytes(org: Any, doc: Doc, collection: str) -> bytes:
     """A one-page-per-30-lines A4 rendering: letterhead, address, number/date, line table, tax and totals."""
+    from fpdf import FPDF  # imported on first rendering: keeps every sandbox start (and CLI command) fast
+
     pdf = FPDF(format="A4")
     pdf.set_compression(False)  # small documents; keeps the text greppable for tests and users
     pdf.set_title(_latin(f"{doc.get('title') or collection} {doc.get('voucherNumber') or ''}".strip()))
@@ -187,6 +187,8 @@ XRECHNUNG_ID = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnun
 
 def xrechnung_xml(org: Any, doc: Doc, collection: str) -> bytes:
     """An XRechnung 3.0 UBL invoice of the document (structure per EN 16931; not validated by KoSIT here)."""
+    from lxml import etree
+
     nsmap = {None: UBL, "cac": CAC, "cbc": CBC}
     root = etree.Element(f"{{{UBL}}}Invoice", nsmap=nsmap)
 

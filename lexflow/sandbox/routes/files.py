@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from lxml import etree
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
@@ -53,6 +52,8 @@ async def _read_upload(ctx: Ctx, need_type: bool) -> tuple[bytes, str, str]:
             "file", "inacceptable_file_extension", "allowed: pdf, jpg, png, xml (xml needs the E-Rechnung setting)"
         )
     if ext == "xml":
+        from lxml import etree
+
         try:
             root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError:
