@@ -151,3 +151,22 @@ def test_lexflow_oauth_client_runs_end_to_end(web: httpx.Client, served: Any, tm
         assert web.get("/v1/profile", headers=fresh).status_code == 401
     finally:
         oauth.close()
+
+
+def test_oauth_tokens_survive_a_restart_of_a_persisted_sandbox(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from lexflow.sandbox import SandboxConfig, create_app
+
+    config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db")
+    with TestClient(create_app(config), base_url="http://sandbox.test") as first:
+        params = {"client_id": DEFAULT_CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code"}
+        location = first.get("/oauth2/authorize", params=params, follow_redirects=False).headers["location"]
+        code = parse_qs(urlsplit(location).query)["code"][0]
+        tokens = first.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code}, auth=BASIC).json()
+    with TestClient(create_app(config), base_url="http://sandbox.test") as second:
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert second.get("/v1/profile", headers=headers).status_code == 200
+        rotated = second.post("/oauth2/token", data={"grant_type": "refresh_token",
+                                                     "refresh_token": tokens["refresh_token"]}, auth=BASIC)  # fmt: skip
+        assert rotated.status_code == 200

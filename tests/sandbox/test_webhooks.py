@@ -222,3 +222,19 @@ def test_revoking_a_key_deletes_its_subscriptions(http: TestClient, receiver: Re
     ids = [s["subscriptionId"] for s in http.get("/v1/event-subscriptions").json()["content"]]
     assert ids == [other] and mine not in ids
     assert http.get("/v1/profile", headers={"Authorization": "Bearer second-key"}).status_code == 401
+
+
+def test_a_persisted_sandbox_keeps_its_signing_key_and_subscriptions(tmp_path: Any, monkeypatch: Any) -> None:
+    from lexflow.sandbox import webhooks
+
+    config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db")
+    auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+    with TestClient(create_app(config), headers=auth) as first:
+        pem = first.get("/_sandbox/webhook-public-key").content
+        _subscribe(first, "invoice.created", "https://hooks.example/lexflow")
+    monkeypatch.setattr(webhooks, "_PROCESS_KEY", None)  # as if the sandbox process restarted
+    with TestClient(create_app(config), headers=auth) as second:
+        assert second.get("/_sandbox/webhook-public-key").content == pem
+        assert [s["callbackUrl"] for s in second.get("/v1/event-subscriptions").json()["content"]] == [
+            "https://hooks.example/lexflow"
+        ]
