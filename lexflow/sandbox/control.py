@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lexflow.sandbox.control_client import SandboxControl
 from lexflow.sandbox.errors import ApiError
@@ -27,7 +28,7 @@ from lexflow.sandbox.http import bearer, json, public
 if TYPE_CHECKING:
     from lexflow.sandbox.state import ApiKey, SandboxState
 
-__all__ = ["SandboxControl", "control_route", "generation", "install"]
+__all__ = ["SandboxControl", "V1Middleware", "control_route", "generation", "install"]
 
 ControlHandler = Callable[["SandboxState", Request, dict[str, Any]], Awaitable[Response]]
 
@@ -85,6 +86,23 @@ def control_route(app: Any, state: SandboxState, method: str, path: str, handler
 
     handle.__name__ = f"control_{method.lower()}_{path.strip('/').replace('/', '_')}"
     app.router.routes.append(Route(path, handle, methods=[method]))
+
+
+class V1Middleware:
+    """Base of the extras' pure ASGI middlewares: `handle` sees only `/v1` HTTP requests, the rest passes through."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def key_of(request: Request) -> ApiKey:

@@ -27,8 +27,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from lexflow.sandbox.control import V1Middleware
 from lexflow.sandbox.http import json
 
 if TYPE_CHECKING:
@@ -161,17 +162,10 @@ async def _send_json(send: Send, status: int, body: Any, headers: dict[str, str]
     await send({"type": "http.response.body", "body": raw})
 
 
-class FaultMiddleware:
+class FaultMiddleware(V1Middleware):
     """Pure ASGI middleware (so it can swallow a committed response or drop the socket)."""
 
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         active = injector(self.state).pick(scope["method"], scope["path"])
         if active is None:
             await self.app(scope, receive, send)

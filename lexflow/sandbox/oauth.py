@@ -33,9 +33,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from lexflow.sandbox.config import ALL_SCOPES
+from lexflow.sandbox.control import V1Middleware
 from lexflow.sandbox.http import json
 
 if TYPE_CHECKING:
@@ -288,17 +289,10 @@ def install(app: Any, state: SandboxState) -> None:
     app.add_middleware(OAuthTokenMiddleware, state=state)
 
 
-class OAuthTokenMiddleware:
+class OAuthTokenMiddleware(V1Middleware):
     """Expires OAuth access tokens on use and shows the token's own connectionId in `/v1/profile`."""
 
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = _bearer(scope)
         key = self.state.keys.lookup(token) if token else None
         if key is None or key.kind != "oauth":
