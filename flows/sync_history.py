@@ -7,7 +7,8 @@ crashed run leaves the stored batches in place, and the rerun fetches only what 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -54,7 +55,7 @@ def sync_history(
     eng = HistorySync(get_client(), store)
     report = eng.plan(full)
     log.info("sync mode %s (updatedDateFrom %s)", report.mode, report.updated_from)
-    progress = create_progress_artifact(0.0, key="sync-history-progress", description="History sync progress")
+    progress = cast(UUID, create_progress_artifact(0.0, key="sync-history-progress", description="Sync progress"))
     report.contacts = sync_contacts(report, database_url)
     update_progress_artifact(progress, 10.0)
     report.vouchers_listed, newest = sync_voucherlist(report, database_url)

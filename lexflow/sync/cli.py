@@ -16,7 +16,7 @@ def sync_command(
 ) -> None:
     """Sync contacts, the voucher list and document details into the local store (no Prefect server needed)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from lexflow.client import connect
     from lexflow.sync import HistorySync, SyncStore, export_store
@@ -37,7 +37,7 @@ def sync_command(
             console=console,
         ) as bar,
     ):
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(phase: str, done: int, total: int | None) -> None:
             if phase not in tasks:
