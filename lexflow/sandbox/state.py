@@ -12,7 +12,12 @@ Extension points (stable names; the control, OAuth, webhook, fault and seed modu
 - `state.organizations`: organisation id -> `Organization` (profile data).
 - UI-only actions the public API cannot do (used by the control API): `assign_payment`, `void`, `accept_quotation`,
   `reject_quotation`, `delete_draft`, `finish_ocr`, `insert_document` (seed read-only resources), `reset`.
-- `state.tick()`: runs due background work (automatic OCR); called before each request.
+- `state.tick()`: runs due background work (reload after another process wrote the SQLite file, automatic OCR);
+  called before each API request. `state.clock.on_advance` listeners run after each advance (recurring templates).
+
+Store kinds: `contacts`, `articles`, `vouchers`, `files`, `recurring-templates` and the sales collections as in
+their URLs (`invoices`, `credit-notes`, `order-confirmations`, `quotations`, `delivery-notes`, `dunnings`,
+`down-payment-invoices`). Payments live on the document (`_payments`), see `lexflow.sandbox.domain`.
 """
 
 from __future__ import annotations
