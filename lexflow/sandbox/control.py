@@ -193,14 +193,13 @@ async def _clock_advance(state: SandboxState, request: Request, body: dict[str, 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     from lexflow.sandbox.documents import open_amount
 
-    out = public(doc)
     return {
         "id": doc["id"],
         "voucherNumber": doc.get("voucherNumber"),
         "voucherStatus": doc.get("voucherStatus"),
         "openAmount": float(open_amount(doc)),
         "paymentItems": doc.get("_payments", []),
-        "version": out.get("version"),
+        "version": doc.get("version"),
     }
 
 
