@@ -7,6 +7,7 @@ not limiting, so `ensure_rate_limit` creates it first (flows' setup and the test
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 __all__ = ["PrefectLimiter", "ensure_rate_limit", "prefect_limiter"]
@@ -20,11 +21,15 @@ class PrefectLimiter:
     def __init__(self, name: str = DEFAULT_NAME, timeout_seconds: float | None = None) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
+        # One waiter per process at a time: every refused attempt raises the server's `denied_slots`, which
+        # lengthens everyone's Retry-After, so threads queue here instead of polling Prefect side by side.
+        self._lock = threading.Lock()
 
     def acquire(self) -> None:
         from prefect.concurrency.sync import rate_limit
 
-        rate_limit(self.name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
+        with self._lock:
+            rate_limit(self.name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
 
     async def aacquire(self) -> None:
         from prefect.concurrency.asyncio import rate_limit

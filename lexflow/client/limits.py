@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Limiter", "NoLimit", "TokenBucket", "account_key", "shared_bucket"]
+__all__ = ["SAFETY_MARGIN", "Limiter", "NoLimit", "TokenBucket", "account_key", "shared_bucket"]
 
 
 @runtime_checkable
@@ -91,7 +91,15 @@ def account_key(base_url: str, api_key: str | None) -> str:
     return f"{base_url.rstrip('/')}#{digest}"
 
 
-def shared_bucket(base_url: str, api_key: str | None, rate: float, capacity: float = 1.0) -> Limiter:
+SAFETY_MARGIN = 0.03
+"""Pace 3 % below the account rate. At exactly the server's rate, one late request uses up the server's burst token
+for good (it only refills when requests come slower than the rate), and the next jitter is a 429; the margin
+refills it (the reference advises a margin for network jitter, §1.5)."""
+
+
+def shared_bucket(
+    base_url: str, api_key: str | None, rate: float, capacity: float = 1.0, margin: float = SAFETY_MARGIN
+) -> Limiter:
     """The process-wide bucket of this account (created on first use); `NoLimit` when rate is 0."""
     if rate <= 0:
         return NoLimit()
@@ -99,5 +107,5 @@ def shared_bucket(base_url: str, api_key: str | None, rate: float, capacity: flo
     with _registry_lock:
         bucket = _registry.get(key)
         if bucket is None:
-            bucket = _registry[key] = TokenBucket(rate, capacity)
+            bucket = _registry[key] = TokenBucket(rate * (1.0 - margin), capacity)
         return bucket
