@@ -24,12 +24,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API's JSON inst
 
 
 @contextmanager
-def _client() -> Iterator[Any]:
+def _client(as_json: bool = False) -> Iterator[Any]:
+    """Connect and print the backend first (on stderr with --json, so stdout stays pure JSON for pipes)."""
     from lexflow.client import connect, errors
 
-    console = Console(stderr=False)
     client = connect()
-    console.print(f"backend: {client.backend_description}", highlight=False)
+    Console(stderr=as_json).print(f"backend: {client.backend_description}", highlight=False, soft_wrap=True)
     try:
         yield client
     except errors.LexwareError as exc:
@@ -62,7 +62,7 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> Table:
 
 def profile_command(as_json: JsonOpt = False) -> None:
     """Show the account profile (company, tax type, features)."""
-    with _client() as client:
+    with _client(as_json) as client:
         p = client.profile.get()
         if as_json:
             _print_json(p)
@@ -91,7 +91,7 @@ def contacts_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List contacts matching the filters."""
-    with _client() as client:
+    with _client(as_json) as client:
         rows = []
         for c in client.contacts.list(email=email, name=name, customer=customer, vendor=vendor):
             rows.append(c)
@@ -124,7 +124,7 @@ def invoices_get(
     invoice_id: Annotated[str, typer.Argument(help="Invoice id (UUID).")], as_json: JsonOpt = False
 ) -> None:
     """Show one invoice."""
-    with _client() as client:
+    with _client(as_json) as client:
         inv = client.invoices.get(invoice_id)
         if as_json:
             _print_json(inv)

@@ -67,7 +67,7 @@ class LexwareError(Exception):
         if self.issues:
             text += " [" + "; ".join(str(i) for i in self.issues) + "]"
         if self.hint:
-            text += f". {self.hint}"
+            text = f"{text.rstrip('. ')}. {self.hint}"
         return text
 
     @property

@@ -210,3 +210,27 @@ def test_listener_never_sees_query_or_auth(served, client: LexwareClient) -> Non
     list(client.contacts.list(email="secret@example.org"))
     assert records and all("?" not in r.path and "secret" not in repr(r) for r in records)
     assert served.api_key not in repr(records)
+
+
+# ---------------------------------------------------------------------------------------------- error bodies, live
+def test_error_bodies_from_the_sandbox(served, client: LexwareClient) -> None:
+    bad = LexwareClient(api_key="wrong-key", base_url=served.url, rate_limit=0)
+    with pytest.raises(errors.Unauthorized, match="LEXWARE_API_KEY"):  # gateway {message}
+        bad.profile.get()
+    bad.close()
+    with pytest.raises(errors.ValidationFailed) as legacy:  # IssueList (contacts)
+        client.contacts.create(
+            {"roles": {"customer": {}}, "company": {"name": "Xyz"}, "addresses": {"billing": [{"countryCode": "XX"}]}}
+        )
+    assert legacy.value.fields == ["addresses.billing[0].countryCode"]
+    body = doc("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(errors.ValidationFailed) as regular:  # regular {details}
+        client.invoices.create(body)
+    assert regular.value.fields == ["address.contactId"] and regular.value.status == 406
+    with pytest.raises(errors.ValidationFailed, match="250") as query:
+        client.voucherlist.page(size=500)
+    assert query.value.status == 400
+    partner = LexwareClient(api_key=served.api_key, base_url=served.url, rate_limit=0, allow_partner_endpoints=True)
+    with pytest.raises(errors.Forbidden, match="permission"):  # a plain key on the partner endpoint
+        partner.transaction_assignment_hints.create("00000000-0000-4000-8000-000000000000", "pp-1")
+    partner.close()
