@@ -69,3 +69,61 @@ def test_flagged_item_becomes_a_confirm_dismiss_request() -> None:
     assert "118.99" in req.subject and any(
         f.value == "DE89 **** 3000" or "DE89 **** 3000" in f.value for f in req.summary.fields
     )
+
+
+@pytest.mark.prefect
+def test_flagged_match_is_confirmed_in_slack(
+    prefect_harness: None, served_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flagged proposal goes to (fake) Slack with Confirm/Dismiss; a signed click resumes the flow and the
+    ledger records who confirmed it."""
+    import concurrent.futures
+    import time
+
+    from flows.reconcile_payments import reconcile_payments
+    from lexflow.approvals.fake_slack import FakeSlack
+    from lexflow.approvals.receiver import create_receiver_app
+    from lexflow.approvals.serving import ThreadedServer
+    from lexflow.approvals.settings import SlackApprovalSettings
+    from lexflow.approvals.testing import click
+    from lexflow.banking import read_statement
+    from lexflow.client import LexwareClient
+    from tasks.common import use_client
+
+    served_sandbox.reset()
+    served_sandbox.control.seed(vouchers=80, seed=9)
+    statement = tmp_path / "konto.sta"
+    statement.write_text(served_sandbox.control.bank_statement(format="mt940", noise=True, seed=4)["statement"])
+    url = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    secret = "banking-signing-secret-0123456789"
+    with FakeSlack(token="xoxb-banking-test") as fake:
+        env = {
+            "BOT_TOKEN": fake.token,
+            "SIGNING_SECRET": secret,
+            "CHANNEL": "C0BANK",
+            "APPROVERS": "U0ANNA",
+            "BASE_URL": fake.api_url,
+            "DATABASE_URL": url,
+            "POLL_INTERVAL": "0.2",
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(f"LEXFLOW_SLACK_{key}", value)
+        with ThreadedServer(create_receiver_app(SlackApprovalSettings(), sweep_interval=0.5)) as receiver:
+            client = LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0)
+            with client, use_client(client), concurrent.futures.ThreadPoolExecutor(1) as pool:
+                future = pool.submit(reconcile_payments, str(statement), database_url=url, max_questions=1)
+                deadline = time.monotonic() + 60
+                while not fake.posted_requests() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                posted = fake.posted_requests()[0]
+                assert posted.choices == ("confirm", "dismiss")
+                assert click(receiver.url, secret, posted, choice="confirm", user="U0ANNA").status_code == 200
+                totals = future.result(timeout=60)
+    assert totals["flagged"] > 0
+    [decision] = totals["decisions"]
+    assert decision["decision"] == "confirmed"
+    row = next(r for r in MatchLedger(url).rows(limit=1000) if r.transaction_id == decision["transaction"])
+    assert row.status == "confirmed" and row.decided_by == "U0ANNA"
+    message = str(fake.calls_to("chat.postMessage")[0].args)
+    ibans = {t.counterparty_iban for t in read_statement(statement) if t.counterparty_iban}
+    assert "**** " in message and not any(iban in message for iban in ibans)  # IBANs masked in Slack
