@@ -99,7 +99,12 @@ def log_expense(
         if wait == "webhook":
             from lexflow.webhooks.waiting import wait_for_event
 
-            wait_for_event("voucher.created", voucher_id, timeout=int(ocr_timeout_seconds))
+            wait_for_event(
+                "voucher.created",
+                voucher_id,
+                timeout=int(ocr_timeout_seconds),
+                poll_interval=max(1, round(poll_interval_seconds)),
+            )
         from tasks.vouchers import get_voucher
 
         ocr = (

@@ -15,14 +15,28 @@ def prefect_flows(prefect_harness: None, tmp_path_factory: pytest.TempPathFactor
     Business cache keys outlive a run by design, so results must not leak between test sessions: they go to a
     per-session folder.
     """
+    import os
+
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
     from flows.setup import ensure_rate_limit
+    from lexflow.settings import get_settings
 
     storage = tmp_path_factory.mktemp("prefect-results")
-    with temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: storage}):
-        ensure_rate_limit(1000.0, burst=1000)
-        yield storage
+    # The audit trail and anything else that follows LEXFLOW_DATABASE_URL goes to a session database too.
+    old = os.environ.get("LEXFLOW_DATABASE_URL")
+    os.environ["LEXFLOW_DATABASE_URL"] = f"sqlite:///{storage.parent / 'lexflow-session.db'}"
+    get_settings.cache_clear()
+    try:
+        with temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: storage}):
+            ensure_rate_limit(1000.0, burst=1000)
+            yield storage
+    finally:
+        if old is None:
+            os.environ.pop("LEXFLOW_DATABASE_URL", None)
+        else:
+            os.environ["LEXFLOW_DATABASE_URL"] = old
+        get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -201,6 +201,40 @@ def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path
     assert vouchers[0].voucher_status in ("open", "overdue")  # booked; the list derives overdue from the due date
 
 
+def test_receipt_waits_for_the_voucher_created_webhook(lexware: Any, tmp_path: Path) -> None:
+    """wait="webhook": the run pauses until the webhook worker's `continue_waiting_runs` resumes it."""
+    from sqlalchemy import select
+
+    from flows.demo import sample_receipt
+    from flows.log_expense import Receipt, log_expense
+    from lexflow.webhooks.events import WebhookEvent
+    from lexflow.webhooks.waiting import EventWaiter, RunNotPausedYet, _sessions, continue_waiting_runs
+
+    path = sample_receipt(tmp_path / "hook.pdf", number="HK-1", gross="11.90")
+    receipt = Receipt(path=str(path), voucher_number="HK-1", total_gross="11.90", category="Porto",
+                      voucher_date=date.today())  # fmt: skip
+    box: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: box.update(rows=log_expense([receipt], wait="webhook", ocr_timeout_seconds=60)))
+    t.start()
+    run_id = wait_for_paused_run("log-expense", timeout=60)
+    with _sessions(None)() as s:
+        waiter = s.execute(select(EventWaiter).where(EventWaiter.flow_run_id == run_id)).scalar_one()
+    event = WebhookEvent.model_validate(
+        {"organizationId": "org", "eventType": "voucher.created", "resourceId": waiter.resource_id,
+         "eventDate": "2026-11-24T10:00:00.000+01:00"}
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            assert continue_waiting_runs(event, None).endswith("resumed")
+            break
+        except RunNotPausedYet:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    t.join(60)
+    assert box["rows"][0]["outcome"] == "booked", box
+
+
 # ------------------------------------------------------------------------------------------------ sync
 def test_sync_crash_then_rerun_then_incremental(
     lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
