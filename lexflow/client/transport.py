@@ -278,9 +278,13 @@ class BaseClient:
             found = yield from call.lookup()
             if found is not None:
                 return found
-            if last or settled_once:
+            # Not found. After a 500/502/503 the server answered that it failed, so the lookup settles it: one more
+            # try is not blind. After a 504, a timeout or a dropped connection the write may still be in flight
+            # (the gateway gives up after 30 s, the backend may not), so a miss proves nothing: raise.
+            in_flight = response is None or response.status_code == 504
+            if last or settled_once or in_flight:
                 raise self._ambiguous(call, response, failure, looked_up=True)
-            settled_once = True  # the lookup proved it did not happen: one more try is not blind
+            settled_once = True
 
     def _final_error(self, call: Call, response: httpx.Response | None, failure: Exception | None) -> Exception:
         if response is not None:
