@@ -35,7 +35,7 @@ def postgres_url() -> str:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sandbox fixtures (owner: sandbox-core). `sandbox_app`: fresh in-process app, rate limit off.
-# `sandbox_http`: a sync httpx client (Starlette TestClient, an httpx.Client over an in-process ASGI transport)
+# `sandbox_http`: Starlette TestClient (an httpx-style sync client over the in-process app; httpx ASGITransport is async-only)
 # with the default key set. `sandbox_client`: lexflow's LexwareClient over that same in-process transport.
 # `served_sandbox`: one uvicorn on 127.0.0.1 (free port) per session; call `.reset()` first in each test.
 # ---------------------------------------------------------------------------------------------------------------
