@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from lexflow.banking.open_items import OpenItem
 from lexflow.banking.transactions import BankTransaction, iban_fingerprint
@@ -177,6 +178,10 @@ class Matcher:
                             self.name_blocks[key].add(item.contact_id)
         self.max_number_len = max((len(n) for n in self.by_number), default=0)
         # Every prefix of every number: the token walk stops as soon as the joined text cannot become a number.
+        # Letter prefixes of the numbers ("RE", "GS"): a text naming "RE 10423" names an invoice, known or not.
+        self.number_prefixes = {
+            n.rstrip("0123456789") for n in self.by_number if n.rstrip("0123456789") and n[-1:].isdigit()
+        }
         self.prefixes = {n[:k] for n in (*self.by_number, *self.by_digits) for k in range(1, len(n) + 1)}
         # Keys: IBANs or their fingerprints (what the ledger stores); looked up by fingerprint either way.
         self.known_ibans = {
@@ -231,7 +236,8 @@ class Matcher:
             proposal = self._with_references(tx, weak_own, strong=False)
             if proposal.kind != "unmatched":
                 return proposal
-        return self._without_references(tx, direction)
+        named_other = bool(refs or weak) or self._names_a_number(text)
+        return self._without_references(tx, direction, named_other=named_other)
 
     # ------------------------------------------------------------------------------------------ references
     def _references(self, text: str) -> tuple[list[OpenItem], list[OpenItem]]:
@@ -291,6 +297,18 @@ class Matcher:
                     0.7,
                     [self._alloc(item, cents)],
                     reasons=[found, f"amount equals the open amount {item.open_amount}", "payer name differs"],
+                )
+            typo = self._mistyped(tx, item) if strong else None
+            if typo is not None:
+                return self._proposal(
+                    tx,
+                    "partial",
+                    0.7,
+                    [self._alloc(typo, cents)],
+                    reasons=[
+                        found,
+                        f"but the amount and the payer fit {typo.voucher_number}: number mistyped?",
+                    ],
                 )
             discount = self._discount_fits(tx, item, cents)
             if discount:
@@ -362,7 +380,7 @@ class Matcher:
         return self._proposal(tx, "partial", 0.55, allocs, reasons=reasons)
 
     # ------------------------------------------------------------------------------------- no references
-    def _without_references(self, tx: BankTransaction, direction: str) -> Proposal:
+    def _without_references(self, tx: BankTransaction, direction: str, *, named_other: bool = False) -> Proposal:
         cents = tx.amount_cents  # signed, like the index
         candidates = self.by_cents.get(cents, [])
         if len(candidates) == 1:
@@ -370,7 +388,7 @@ class Matcher:
             amount_reason = (
                 f"amount equals the open amount of {item.voucher_number or item.voucher_id}, and no other item"
             )
-            if self._name_equal(tx, item):
+            if self._name_equal(tx, item) and not named_other:
                 return self._proposal(
                     tx,
                     "exact",
@@ -378,6 +396,8 @@ class Matcher:
                     [self._alloc(item, abs(cents))],
                     reasons=[amount_reason, "the counterparty is the customer"],
                 )
+            if named_other:  # "Rechnung RE10423" but the amount belongs to RE10432: never exact
+                amount_reason += "; the text names another or an unknown invoice number"
             return self._evidence_proposal(tx, item, abs(cents), 0, amount_reason)
         if len(candidates) > 1:
             ranked = sorted(candidates, key=lambda i: (-self._name_score(tx, i), self._order(i)))
@@ -464,6 +484,30 @@ class Matcher:
         )
 
     # ---------------------------------------------------------------------------------------------- helpers
+    def _names_a_number(self, text: str) -> bool:
+        tokens = _TOKEN.findall(text.upper())
+        for i, token in enumerate(tokens):
+            head = token.rstrip("0123456789")
+            if head in self.number_prefixes and (
+                len(token) - len(head) >= 3 or (head == token and i + 1 < len(tokens) and tokens[i + 1].isdigit())
+            ):
+                return True
+        return False
+
+    def _mistyped(self, tx: BankTransaction, named: OpenItem) -> OpenItem | None:
+        """The one item whose open amount is exactly the transfer's, owed by the payer, with a number one or two
+        keystrokes away from the number in the text (RE10423 typed for RE10432)."""
+        candidates = [
+            i
+            for i in self.by_cents.get(tx.amount_cents, [])
+            if i.voucher_id != named.voucher_id
+            and i.voucher_number
+            and named.voucher_number
+            and Levenshtein.distance(normalise_number(i.voucher_number), normalise_number(named.voucher_number)) <= 2
+            and (self._is_customer(tx, i) or self._name_score(tx, i) >= _FUZZY_MIN)
+        ]
+        return candidates[0] if len(candidates) == 1 else None
+
     def _discounted_if_in_time(self, tx: BankTransaction, item: OpenItem) -> int | None:
         d = discounted_cents(item)
         terms = item.terms

@@ -278,6 +278,18 @@ def _typed_number(number: str, rng: random.Random) -> str:
     return f"{prefix}{digits[:2]} {digits[2:]}"
 
 
+def _mistype(number: str, rng: random.Random) -> str:
+    """Two adjacent digits swapped (RE10432 → RE10423); falls back to changing the last digit."""
+    digits = list(number[2:])
+    for _ in range(10):
+        p = rng.randrange(len(digits) - 1)
+        if digits[p] != digits[p + 1]:
+            digits[p], digits[p + 1] = digits[p + 1], digits[p]
+            return number[:2] + "".join(digits)
+    digits[-1] = str((int(digits[-1]) + 1) % 10)
+    return number[:2] + "".join(digits)
+
+
 def _misspell(name: str, rng: random.Random) -> str:
     """One typo in a word of at least five letters (swap, drop or replace), so the name stays recognisable."""
     for _ in range(10):
@@ -368,6 +380,7 @@ def noisy_statement(
         ("credit_note_refund", 0.02),
         ("unrelated_debit", 0.12),
         ("unrelated_credit", 0.05),
+        ("number_typo", 0.02),
     ]
     names = [w[0] for w in weights]
     probs = [w[1] for w in weights]
@@ -396,7 +409,7 @@ def noisy_statement(
         item: OpenItem | None = None
         if scenario in ("exact_number", "part_payment", "cent_short", "reversal"):
             item = take(invoices)
-        elif scenario in ("exact_name", "fuzzy_name", "known_iban"):
+        elif scenario in ("exact_name", "fuzzy_name", "known_iban", "number_typo"):
             item = take(unique)
         elif scenario == "discount":
             item = take(discounting)
@@ -415,6 +428,11 @@ def noisy_statement(
             payer = _misspell(payer or "", rng) if rng.random() < 0.2 else payer
             rows.append(row(item, item.open_amount, payer, text, iban if rng.random() < 0.7 else None))
             truth.append(TruthEntry(kind="exact", voucher_ids=(item.voucher_id,), scenario=scenario))
+        elif scenario == "number_typo":
+            assert item is not None
+            typed = _mistype(item.voucher_number or "", rng)
+            rows.append(row(item, item.open_amount, payer, f"Rechnung {typed}", iban))
+            truth.append(TruthEntry(kind="partial", voucher_ids=(item.voucher_id,), scenario=scenario))
         elif scenario == "exact_name":
             assert item is not None
             rows.append(

@@ -183,3 +183,12 @@ def test_bare_digits_need_amount_or_payer() -> None:
     assert one(tx("780.60", "Erstattung ESt 2025", name="Finanzamt Berlin"), items).kind == "unmatched"
     assert one(tx("1656.00", "Rechnung 2025", name="Hoffmann Bau GmbH"), items).kind == "exact"
     assert one(tx("500.00", "Rechnung 2025", name="Hoffmann Bau GmbH"), items).kind == "partial"
+
+
+def test_mistyped_number_is_partial_for_the_invoice_amount_and_payer_fit() -> None:
+    items = [item(10432, "250.00"), item(10423, "99.00", contact="c9", name="Other Kunde")]
+    p = one(tx("250.00", "Rechnung RE10423"), items)  # digits swapped: names the other customer's invoice
+    assert p.kind == "partial" and p.voucher_ids == ("v10432",)
+    assert any("mistyped" in r for r in p.reasons)
+    unknown = one(tx("250.00", "Rechnung RE10999"), items)  # names an invoice that is not open
+    assert unknown.kind == "partial" and unknown.voucher_ids == ("v10432",)
