@@ -16,6 +16,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows._common import markdown_artifact, table_artifact
+from lexflow.banking.reconcile import ReconcileReport
+from lexflow.banking.transactions import BankTransaction
 from tasks.common import flow_actor, get_client, run_logger
 
 STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".txt", ".940", ".csv"}
@@ -56,14 +58,16 @@ def _audit(database_url: str | None) -> Any:
 
 
 @task(name="read-statement", cache_policy=NO_CACHE, persist_result=False)  # IBANs never go to result storage
-def read_statement_task(path: str, csv_preset: str | None = None) -> list[Any]:
+def read_statement_task(path: str, csv_preset: str | None = None) -> list[BankTransaction]:
     from lexflow.banking.readers import read_statement
 
     return read_statement(path, csv_mapping=csv_preset)
 
 
 @task(name="reconcile-statement", cache_policy=NO_CACHE, persist_result=False)
-def reconcile_task(transactions: list[Any], statement: str, dry_run: bool, database_url: str | None) -> Any:
+def reconcile_task(
+    transactions: list[BankTransaction], statement: str, dry_run: bool, database_url: str | None
+) -> ReconcileReport:
     from prefect.runtime import flow_run
 
     from lexflow.banking.ledger import MatchLedger

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lexflow.banking.errors import BankingError
@@ -28,7 +29,7 @@ _STYLE = {
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(2)
 
 
@@ -189,3 +190,33 @@ def confirm_command(voucher_id: str) -> None:
         console.print(f"[bold]backend:[/bold] {client.backend_description}")
         closed = confirm_payment(voucher_id, client)
     console.print(f"closed: {', '.join(closed)}" if closed else "nothing to close (no open match, or not assigned yet)")
+
+
+@app.command("fints")
+def fints_command(
+    out: Annotated[Path, typer.Argument(help="Where to write the CAMT.053 file for `lexflow reconcile`.")],
+    blz: Annotated[str, typer.Option(help="Bank code (BLZ).")],
+    login: Annotated[str, typer.Option(help="Online-banking login name.")],
+    endpoint: Annotated[str, typer.Option(help="The bank's FinTS URL (https://…).")],
+    iban: Annotated[str, typer.Option(help="IBAN of the account to fetch.")],
+    pin: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="LEXFLOW_FINTS_PIN", help="PIN (prompted).")],
+    days: Annotated[int, typer.Option(help="How many days back (PSD2 banks want a TAN beyond 90).")] = 30,
+    product_id: Annotated[str | None, typer.Option(envvar="LEXFLOW_FINTS_PRODUCT_ID", help="FinTS product id.")] = None,
+) -> None:
+    """Fetch booked transactions live over FinTS (optional extra `fints`) and save them as CAMT.053.
+
+    Not testable offline; banks that ask for a TAN are refused with a hint to export a statement file instead."""
+    from datetime import date, timedelta
+
+    from pydantic import SecretStr
+
+    from lexflow.banking.readers.fints import FinTSConfig, fetch_fints
+    from lexflow.banking.writers import write_camt053
+
+    config = FinTSConfig(blz=blz, login=login, pin=SecretStr(pin), endpoint=endpoint, iban=iban, product_id=product_id)
+    try:
+        txs = fetch_fints(config, date.today() - timedelta(days=days))
+    except BankingError as exc:
+        _fail(str(exc))
+    out.write_bytes(write_camt053(txs, account_iban=config.iban))
+    console.print(f"{len(txs)} transactions written to {out}; next: lexflow reconcile {out}")

@@ -61,3 +61,31 @@ def test_malformed_statement_names_the_line(env: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["reconcile", str(bad)])
     assert result.exit_code == 2
     assert "bad.sta: line 5" in result.output
+
+
+def test_fints_without_the_extra_says_how_to_install(tmp_path: Path) -> None:
+    pytest.importorskip("lexflow.banking.readers.fints")
+    try:
+        import fints  # noqa: F401
+
+        pytest.skip("fints is installed: the live source needs a bank (not testable offline)")
+    except ImportError:
+        pass
+    args = [
+        "bank",
+        "fints",
+        str(tmp_path / "out.xml"),
+        "--blz",
+        "12030000",
+        "--login",
+        "u",
+        "--iban",
+        "DE02120300000000202051",
+        "--endpoint",
+        "https://bank.invalid/fints",
+        "--pin",
+        "1234",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "lexflow[fints]" in result.output
+    assert "1234" not in result.output
