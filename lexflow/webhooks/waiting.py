@@ -115,7 +115,7 @@ def wait_for_event(
 def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None) -> str:
     """Webhook action: resume every run waiting for this event. Idempotent: resolved waiters are skipped."""
     from prefect import get_client
-    from prefect.exceptions import NotPausedError, ObjectNotFound
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
     from prefect.flow_runs import resume_flow_run
 
     sessions = _sessions(database_url)
@@ -141,6 +141,10 @@ def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, 
         try:
             resume_flow_run(UUID(waiter.flow_run_id), run_input=payload)
             outcome = "resumed"
+        except FlowPauseTimeout:
+            outcome = "the run stopped waiting (pause timed out)"
+        except RuntimeError as exc:  # REJECT, e.g. paused but its input schema not saved yet: retry shortly
+            raise RunNotPausedYet(f"flow run {waiter.flow_run_id} cannot take the event yet: {exc}") from exc
         except (NotPausedError, ObjectNotFound) as exc:
             with get_client(sync_client=True) as client:
                 try:

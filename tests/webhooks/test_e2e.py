@@ -73,7 +73,7 @@ def test_sandbox_event_runs_the_mapped_action_once(client: LexwareClient, receiv
     contact_id = _contact(client, "Alt GmbH")
     client.contacts.update(contact_id, lambda c: setattr(c.company, "name", "Neu GmbH"))
 
-    wait_for(lambda: helpers.CALLS, timeout=15)
+    wait_for(lambda: receiver.inbox.counts()["done"] == 1, timeout=15)
     (call,) = helpers.CALLS
     assert call["event"].event_type == "contact.changed" and call["event"].resource_id == contact_id
     assert call["resource"]["company"]["name"] == "Neu GmbH"  # re-fetched: the payload carries only the id

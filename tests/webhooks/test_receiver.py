@@ -56,10 +56,11 @@ def test_signed_event_is_stored_answered_and_processed_once(receiver: Receiver) 
     body = event_body(resource_id="inv-1")
     response = receiver.post(body)
     assert response.status_code == 200 and response.json()["duplicate"] is False
-    wait_for(lambda: helpers.CALLS)
+    row_id = response.json()["id"]
+    wait_for(lambda: receiver.inbox.get(row_id).status == EventStatus.DONE)
     (call,) = helpers.CALLS
     assert call["event"].resource_id == "inv-1"
-    row = receiver.inbox.get(response.json()["id"])
+    row = receiver.inbox.get(row_id)
     assert row.status == EventStatus.DONE and row.body == body
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.prefect
 
 @flow(name="webhook-test-waits-for-ocr")
 def waits_for_voucher(voucher_id: str, database_url: str) -> dict:
-    arrived = wait_for_event("voucher.created", voucher_id, timeout=30, poll_interval=1, database_url=database_url)
+    arrived = wait_for_event("voucher.created", voucher_id, timeout=120, poll_interval=1, database_url=database_url)
     return arrived.model_dump()
 
 
@@ -39,11 +39,12 @@ def test_webhook_resumes_the_waiting_run(prefect_harness: None, db_url: str) -> 
     result: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: result.update(waits_for_voucher("v-123", db_url)))
     thread.start()
-    waiter = wait_for(lambda: _waiters(db_url), timeout=30)[0]
+    waiter = wait_for(lambda: _waiters(db_url), timeout=90)[0]
     event = _event("v-123")
-    outcome = wait_for(lambda: _try_continue(event, db_url), timeout=20, interval=0.2)
+    outcome = wait_for(lambda: _try_continue(event, db_url), timeout=60, interval=0.2)
     assert outcome == f"{waiter.flow_run_id}: resumed"
-    thread.join(30)
+    thread.join(90)
+    assert not thread.is_alive(), "the flow did not finish after the resume"
     assert result == {
         "event_type": "voucher.created",
         "resource_id": "v-123",
