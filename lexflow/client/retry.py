@@ -1,7 +1,7 @@
 """The retry matrix (documented in docs/client.md), as pure decisions the sync and async clients both follow.
 
-- 429: always retried (the API did not execute the request, §1.5): `Retry-After` (seconds or HTTP date) when
-  present, else exponential backoff with full jitter, capped.
+- 429: always retried (the API did not execute the request, §1.5): `Retry-After` (seconds or HTTP date, plus up
+  to 0.15 s of jitter) when present, else exponential backoff with jitter, capped.
 - GET/PUT/DELETE: retried on 500/502/503/504, timeouts and connection errors (they are idempotent).
 - POST: never retried blind. An unknown outcome (timeout, 5xx, a 504 after 30 s) is settled by a lookup where the
   resource allows one, else raised as `AmbiguousWrite`. Errors raised before the request left (connect errors,
@@ -40,7 +40,8 @@ class RetryPolicy:
     def delay_for_429(self, response: httpx.Response, attempt: int) -> float:
         after = parse_retry_after(response.headers.get("Retry-After"))
         if after is not None:
-            return min(after, self.max_retry_after)
+            # never earlier than asked, plus a little jitter so waiters told the same second do not return in lockstep
+            return min(after, self.max_retry_after) + random.uniform(0, 0.05 + 0.1 * min(after, 1.0))
         return self.backoff(attempt)
 
 
