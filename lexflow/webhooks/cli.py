@@ -174,6 +174,23 @@ def replay(
 
 
 @app.command()
+def routes(config_file: ConfigOption = None) -> None:
+    """Show what each event type does, and check that every callable imports and takes its parameters."""
+    from lexflow.webhooks.dispatch import check_route
+
+    config = _config(config_file)
+    table = Table("event type", "action", "parameters", "refetch", "check")
+    problems = 0
+    for event_type, action in sorted(config.routes.items()):
+        problem = check_route(action)
+        problems += problem is not None
+        table.add_row(event_type, action.target, str(action.parameters or ""), str(action.refetch), problem or "ok")
+    _console().print(table)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
 def subscribe(
     url: Annotated[str, typer.Option("--url", help="Public HTTPS callback URL of the receiver")],
     events: Annotated[str, typer.Option("--events", help="Comma-separated event types, e.g. payment.changed,...")],

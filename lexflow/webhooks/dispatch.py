@@ -100,6 +100,27 @@ class Dispatcher:
         return f"{action.callable} returned {_short(outcome)}"
 
 
+def check_route(action: DeploymentAction | CallableAction) -> str | None:
+    """A problem a route will hit on every event (unimportable callable, parameters it does not accept), or None.
+
+    Deployments are checked when they run (they live on the Prefect server, which may be down now).
+    """
+    if isinstance(action, DeploymentAction):
+        return None
+    try:
+        fn = resolve_callable(action.callable)
+    except PermanentFailure as exc:
+        return str(exc)
+    names = list(action.parameters) or ["event", "resource"]
+    try:
+        inspect.signature(fn).bind(**dict.fromkeys(names))
+    except TypeError as exc:
+        return f"{action.callable} does not accept {sorted(names)}: {exc}"
+    except ValueError:
+        pass  # no introspectable signature
+    return None
+
+
 def resolve_callable(spec: str) -> Callable[..., Any]:
     """Import `package.module:function`; a missing one is a configuration error, not a transient failure."""
     module_name, _, attr = spec.partition(":")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from lexflow.cli import app
@@ -31,3 +33,25 @@ def test_inbox_shows_parked_events_with_reason_and_replay_requeues(db_url: str) 
 
     missing = runner.invoke(app, ["webhooks", "replay", "999", "--database-url", db_url])
     assert missing.exit_code == 2 and "no webhook event with id 999" in missing.output
+
+
+def test_default_routes_all_resolve(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["webhooks", "routes"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    for target in (
+        "lexflow.banking.ledger:confirm_payment",
+        "lexflow.webhooks.notify:notify_invoice_status",
+        "lexflow.webhooks.waiting:continue_waiting_runs",
+        "lexflow.webhooks.crm:sync_contact_to_crm_mapping",
+    ):
+        assert target in result.output
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "routes:\n"
+        "  payment.changed: {callable: 'lexflow.banking.ledger:confirm_payment', parameters: {voucher: '{resourceId}'}}\n"
+        "  invoice.changed: {callable: 'lexflow.nowhere:fn'}\n"
+    )
+    result = runner.invoke(app, ["webhooks", "routes", "--config", str(broken)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "does not accept ['voucher']" in result.output and "cannot import 'lexflow.nowhere:fn'" in result.output
