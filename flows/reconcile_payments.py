@@ -26,6 +26,8 @@ STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".txt", ".940", ".csv"}
 def statement_files(path: str | None) -> list[Path]:
     """A file, or every statement file in a folder (default: LEXFLOW_STATEMENT_DIR or .lexflow/statements)."""
     target = Path(path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements"))
+    if path is None and not target.exists():
+        return []  # the daily run with an empty default inbox: nothing to do (it says so in the log)
     if target.is_file():
         return [target]
     if target.is_dir():
@@ -118,12 +120,18 @@ def reconcile_payments(
         "review_items": 0,
         "flagged": 0,
         "skipped_already_done": 0,
+        "closed_by_payment": 0,
         "by_kind": {},
         "decisions": [],
     }
     flagged: list[Any] = []
     rows: list[dict[str, str]] = []
-    for path in statement_files(statement_path):
+    files = statement_files(statement_path)
+    if not files:
+        log.warning(
+            "no statement files in %s", statement_path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements")
+        )
+    for path in files:
         transactions = read_statement_task(str(path), csv_preset)
         report = reconcile_task(transactions, path.name, dry_run, database_url)
         log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
@@ -131,6 +139,7 @@ def reconcile_payments(
         totals["transactions"] += report.transactions
         for key in ("hints_sent", "review_items", "flagged", "skipped_already_done"):
             totals[key] += getattr(report, key)
+        totals["closed_by_payment"] += len(report.closed_by_payment)
         for kind, n in report.by_kind.items():
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
         rows += [{"statement": path.name, **r} for r in summary_rows(report, only_person=True)]

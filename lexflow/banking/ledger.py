@@ -76,6 +76,7 @@ class BankMatchItem(Base):
     contact_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     cash_discount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    open_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # when matched
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
@@ -141,6 +142,7 @@ class MatchLedger:
                         contact_id=a.contact_id,
                         amount=a.amount,
                         cash_discount=a.cash_discount,
+                        open_amount=a.open_amount,
                     )
                 )
             try:
@@ -228,6 +230,16 @@ class MatchLedger:
             return dict(s.execute(select(KnownIban.fingerprint, KnownIban.contact_id)).all())  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------------------------------ closing
+    def open_allocations(self) -> dict[str, Decimal | None]:
+        """Vouchers with unclosed matches → their open amount when matched (for the payment sweep)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankMatchItem.voucher_id, BankMatchItem.open_amount)
+                .join(BankMatch, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.closed_at.is_(None), BankMatch.status.in_(OPEN_STATUSES))
+            )
+            return {vid: amount for vid, amount in rows}
+
     def open_items_for_voucher(self, voucher_id: str) -> list[tuple[str, str]]:
         """(transaction id, status) of unclosed matches that allocate to this voucher."""
         with self._sessions() as s:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from lexflow.banking.ledger import MatchLedger, MatchStatus
+from lexflow.banking.ledger import MatchLedger, MatchStatus, confirm_payment
 from lexflow.banking.matcher import Matcher, MatchKind, Proposal
 from lexflow.banking.open_items import OpenItem, load_open_items
 from lexflow.banking.transactions import BankTransaction, mask_iban
@@ -49,6 +49,22 @@ class ReviewItem(BaseModel):
     note: str = ""
 
 
+def sweep_payments(client: Any, ledger: MatchLedger, open_items: Sequence[OpenItem], *, limit: int = 100) -> list[str]:
+    """Close ledger matches whose voucher Lexware now shows paid, without waiting for the `payment.changed` webhook.
+
+    Only vouchers that left the open list or whose open amount dropped since the match cost a `/v1/payments` call."""
+    current = {i.voucher_id: i.open_amount for i in open_items}
+    closed: list[str] = []
+    changed = [
+        vid
+        for vid, was in sorted(ledger.open_allocations().items())
+        if vid not in current or (was is not None and current[vid] < was)
+    ]
+    for voucher_id in changed[:limit]:
+        closed += confirm_payment(voucher_id, client, ledger=ledger)
+    return closed
+
+
 class ReconcileReport(BaseModel):
     backend: str = ""
     statement: str = ""
@@ -60,6 +76,7 @@ class ReconcileReport(BaseModel):
     review_items: int = 0
     flagged: int = 0
     skipped_already_done: int = 0
+    closed_by_payment: list[str] = Field(default_factory=list, description="Ledger matches Lexware now shows paid.")
     match_seconds: float = 0.0
     items: list[ReviewItem] = Field(default_factory=list)
 
@@ -142,6 +159,8 @@ def reconcile(
         by_kind=dict(Counter(p.kind for p in proposals)),
         match_seconds=round(elapsed, 3),
     )
+    if not dry_run:
+        report.closed_by_payment = sweep_payments(client, ledger, items)
     done = ledger.settled([p.transaction_id for p in proposals])
     for proposal in proposals:
         tx = tx_by_id[proposal.transaction_id]

@@ -100,6 +100,12 @@ def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path)
     assert ledger.rows(status="closed")[0].transaction_id == transactions[0].transaction_id
     assert confirm_payment(voucher_id, client, ledger=ledger) == []  # already closed
 
+    # without the webhook: the next run notices the voucher left the open list and asks /v1/payments
+    second = truth[transactions[1].transaction_id]["invoiceIds"][0]
+    served.control.assign_payment(second, kind="bank")
+    swept = reconcile(transactions, client, ledger=ledger, statement="s.xml")
+    assert swept.closed_by_payment == [transactions[1].transaction_id]
+
 
 def _partner_token(http: Any) -> str:
     """An OAuth access token with the partner scope, through the sandbox's authorization-code flow (§1.3)."""
