@@ -162,9 +162,9 @@ class _Updatable(Resource):
             if callable(change) and not isinstance(change, BaseModel):
                 obj = self.model.model_validate(current)
                 returned = change(obj)
-                new_body = body_of(returned if isinstance(returned, BaseModel | dict) else obj)
-                # the model dump drops nulls and keeps extras; start from the raw record so nothing is lost
-                body = deep_merge(current, new_body)
+                # the model keeps every field it does not know (extra="allow"), so its dump is the whole record;
+                # a field the function set to None is left out, which clears it (PUT replaces the record)
+                body = body_of(returned if isinstance(returned, BaseModel | dict) else obj)
             else:
                 body = deep_merge(current, body_of(change))
             body["version"] = current.get("version", body.get("version"))

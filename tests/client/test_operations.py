@@ -276,3 +276,16 @@ def test_recurring_templates_and_down_payment_invoices_after_seed(served_sandbox
             assert client.down_payment_invoices.get(row.id).id == row.id
         with pytest.raises(errors.NotFound):
             client.down_payment_invoices.get("00000000-0000-4000-8000-000000000000")
+
+
+def test_update_function_can_clear_a_field_and_keeps_the_rest(sandbox_client: LexwareClient) -> None:
+    cid = customer(sandbox_client)
+    sandbox_client.contacts.update(cid, {"note": "temporary"})
+
+    def clear(c: Contact) -> None:
+        c.note = None
+
+    sandbox_client.contacts.update(cid, clear)
+    after = sandbox_client.contacts.get(cid)
+    assert after.note is None
+    assert after.email_addresses is not None and after.addresses is not None

@@ -287,3 +287,44 @@ def test_signature_sha512_pkcs1v15() -> None:
     assert not verify_webhook_signature(body, "not base64!", pem)
     sha256 = base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
     assert not verify_webhook_signature(body, sha256, pem)
+
+
+# ------------------------------------------------------------------------------------------ update never drops fields
+def test_update_puts_back_unknown_fields_with_current_version() -> None:
+    import json
+
+    from lexflow.client import LexwareClient
+
+    record = {
+        "id": "v1",
+        "version": 7,
+        "type": "purchaseinvoice",
+        "voucherStatus": "unchecked",
+        "voucherNumber": "R-1",
+        "voucherDate": "2026-03-01T00:00:00.000+01:00",
+        "totalGrossAmount": 119,
+        "totalTaxAmount": 19,
+        "taxType": "gross",
+        "useCollectiveContact": True,
+        "voucherItems": [{"amount": 119, "taxAmount": 19, "taxRatePercent": 19, "categoryId": "c"}],
+        "files": ["f1", "f2"],
+        "someFutureField": {"keep": True},
+    }
+    sent: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=record)
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"id": "v1", "version": 8})
+
+    with LexwareClient(api_key="k", base_url="http://m", rate_limit=0, transport=httpx.MockTransport(handler)) as c:
+        assert c.vouchers.update("v1", {"remark": "checked"}).version == 8
+        c.vouchers.update("v1", lambda v: setattr(v, "remark", "via function"))
+    for body in sent:
+        assert body["someFutureField"] == {"keep": True}
+        assert body["files"] == ["f1", "f2"]  # attachments kept (a missing id would delete the file)
+        assert body["version"] == 7
+        assert "voucherStatus" not in body  # echoing it is refused unless it is "open"
+        assert body["voucherDate"] == "2026-03-01"  # vouchers take plain dates on write
+    assert [b["remark"] for b in sent] == ["checked", "via function"]
