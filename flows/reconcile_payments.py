@@ -38,27 +38,6 @@ def statement_files(path: str | None) -> list[Path]:
     )
 
 
-def _audit(database_url: str | None) -> Any:
-    from lexflow.audit import AuditRecord, AuditTrail
-
-    trail = AuditTrail(database_url)
-    actor = flow_actor()
-
-    def record(action: str, payload: dict[str, Any], ids: list[str], outcome: str, error: str | None) -> None:
-        trail.record(
-            AuditRecord(
-                actor=actor,
-                action=action,
-                input=payload,
-                resource_ids=ids,
-                outcome=outcome,  # type: ignore[arg-type]
-                error=error,
-            )
-        )
-
-    return record
-
-
 @task(name="read-statement", cache_policy=NO_CACHE, persist_result=False)  # IBANs never go to result storage
 def read_statement_task(path: str, csv_preset: str | None = None) -> list[BankTransaction]:
     from lexflow.banking.readers import read_statement
@@ -73,7 +52,7 @@ def reconcile_task(
     from prefect.runtime import flow_run
 
     from lexflow.banking.ledger import MatchLedger
-    from lexflow.banking.reconcile import reconcile
+    from lexflow.banking.reconcile import audit_recorder, reconcile
 
     ledger = MatchLedger(database_url)
     return reconcile(
@@ -82,7 +61,7 @@ def reconcile_task(
         ledger=ledger,
         statement=statement,
         dry_run=dry_run,
-        audit=None if dry_run else _audit(database_url),
+        audit=None if dry_run else audit_recorder(flow_actor(), database_url),
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
 

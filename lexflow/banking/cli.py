@@ -85,14 +85,16 @@ def reconcile_command(
     opens the invoice in Lexware Office; everything uncertain is flagged with a drafted note. The API cannot
     mark invoices paid (§11.2): the assignment itself happens in Lexware Office.
     """
+    from lexflow.actions.runner import default_actor
     from lexflow.banking.ledger import MatchLedger
-    from lexflow.banking.reconcile import reconcile, summary_rows
+    from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
     from lexflow.client import connect
 
     txs = _read(statement, csv_preset)
     with connect() as client:
         console.print(f"[bold]backend:[/bold] {client.backend_description}")
-        report = reconcile(txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run)
+        audit = None if dry_run else audit_recorder(default_actor())
+        report = reconcile(txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run, audit=audit)
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
         return

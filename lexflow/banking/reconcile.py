@@ -85,6 +85,23 @@ class ReconcileReport(BaseModel):
         return [i for i in self.items if i.action in ("review", "flagged")]
 
 
+AuditFn = Callable[[str, dict[str, Any], list[str], str, str | None], None]
+
+
+def audit_recorder(actor: Any, database_url: str | None = None) -> AuditFn:
+    """`audit(action, input, resource_ids, outcome, error)` writing to the hash-chained audit trail as `actor`."""
+    from lexflow.audit import AuditRecord, AuditTrail
+
+    trail = AuditTrail(database_url)
+
+    def record(action: str, payload: dict[str, Any], ids: list[str], outcome: str, error: str | None) -> None:
+        trail.record(
+            AuditRecord(actor=actor, action=action, input=payload, resource_ids=ids, outcome=outcome, error=error)  # type: ignore[arg-type]
+        )
+
+    return record
+
+
 def voucher_link(item: OpenItem, app_url: str) -> str:
     """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned."""
     from lexflow.client import deeplinks
@@ -132,7 +149,7 @@ def reconcile(
     open_items: Sequence[OpenItem] | None = None,
     use_hints: bool | None = None,
     app_url: str | None = None,
-    audit: Callable[[str, dict[str, Any], list[str], str, str | None], None] | None = None,
+    audit: AuditFn | None = None,
     flow_run_id: str | None = None,
 ) -> ReconcileReport:
     """Match the statement against the open items and act on the proposals (nothing written when `dry_run`).

@@ -157,3 +157,15 @@ def test_fints_without_extra_says_how_to_install() -> None:
     cfg = FinTSConfig(blz="12030000", login="u", pin="secret", endpoint="https://bank.invalid/fints", iban="DE02")
     with pytest.raises(MissingExtra, match=r"lexflow\[fints\]"):
         fetch_fints(cfg, date(2026, 11, 1))
+
+
+def test_banking_never_imports_prefect() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lexflow.banking, lexflow.banking.matcher, lexflow.banking.reconcile, lexflow.banking.ledger, "
+        "lexflow.banking.review, lexflow.banking.simulate, lexflow.banking.cli; print('prefect' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
