@@ -169,3 +169,44 @@ def test_banking_never_imports_prefect() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+CAMT_02_BATCH = b"""<?xml version="1.0" encoding="UTF-8"?>
+<c:Document xmlns:c="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+ <c:BkToCstmrStmt><c:GrpHdr><c:MsgId>M1</c:MsgId></c:GrpHdr>
+  <c:Stmt><c:Id>S1</c:Id><c:Acct><c:Id><c:IBAN>DE02120300000000202051</c:IBAN></c:Id></c:Acct>
+   <c:Ntry><c:Amt Ccy="EUR">300.00</c:Amt><c:CdtDbtInd>CRDT</c:CdtDbtInd><c:Sts>BOOK</c:Sts>
+    <c:BookgDt><c:Dt>2026-11-20</c:Dt></c:BookgDt><c:ValDt><c:DtTm>2026-11-21T10:00:00</c:DtTm></c:ValDt>
+    <c:NtryDtls>
+     <c:TxDtls><c:Refs><c:EndToEndId>NOTPROVIDED</c:EndToEndId></c:Refs>
+      <c:AmtDtls><c:TxAmt><c:Amt Ccy="EUR">100.00</c:Amt></c:TxAmt></c:AmtDtls>
+      <c:RltdPties><c:Dbtr><c:Nm>Erika Muster</c:Nm></c:Dbtr></c:RltdPties>
+      <c:RmtInf><c:Ustrd>RE1001</c:Ustrd></c:RmtInf></c:TxDtls>
+     <c:TxDtls><c:AmtDtls><c:TxAmt><c:Amt Ccy="EUR">200.00</c:Amt></c:TxAmt></c:AmtDtls>
+      <c:RltdPties><c:Dbtr><c:Nm>Max Muster</c:Nm></c:Dbtr></c:RltdPties>
+      <c:RmtInf><c:Strd><c:CdtrRefInf><c:Ref>RF18RE1002</c:Ref></c:CdtrRefInf></c:Strd></c:RmtInf></c:TxDtls>
+    </c:NtryDtls></c:Ntry>
+   <c:Ntry><c:Amt Ccy="EUR">5.00</c:Amt><c:CdtDbtInd>DBIT</c:CdtDbtInd><c:Sts>PDNG</c:Sts>
+    <c:BookgDt><c:Dt>2026-11-22</c:Dt></c:BookgDt></c:Ntry>
+  </c:Stmt></c:BkToCstmrStmt></c:Document>"""
+
+
+def test_camt_batch_entry_prefixed_namespace_and_pending_entries() -> None:
+    got = parse_statement(CAMT_02_BATCH)
+    assert [(t.amount, t.counterparty_name, t.remittance) for t in got] == [
+        (Decimal("100.00"), "Erika Muster", "RE1001"),
+        (Decimal("200.00"), "Max Muster", "RF18RE1002"),
+    ]  # the pending debit is not booked money
+    assert got[0].end_to_end_id is None and got[0].value_date == date(2026, 11, 21)
+    assert got[0].account_iban == "DE02120300000000202051"
+
+
+def test_csv_footer_lines_are_skipped() -> None:
+    text = write_csv(TXS, preset="deutsche_bank") + "Kontostand;24.11.2026;;;1.085,56;EUR\n"
+    got = parse_statement(text.encode("latin-1"))
+    assert len(got) == 3 and got[1].amount == Decimal("-50.00")
+
+
+def test_not_a_camt_document_is_refused() -> None:
+    with pytest.raises(StatementError, match=r"not CAMT\.053"):
+        parse_statement(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"><x/></Document>')
