@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 
 from lexflow.cli import app
 from lexflow.client import LexwareClient
-from lexflow.sandbox import SandboxConfig
-from lexflow.sandbox.serving import ServedSandbox, free_port, serve_in_thread
+from lexflow.sandbox.serving import ServedSandbox, free_port
 from lexflow.settings import get_settings
 from lexflow.webhooks.config import SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox
@@ -25,12 +24,6 @@ from lexflow.webhooks.subscriptions import sync_subscriptions
 from tests.webhooks.helpers import wait_for
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServedSandbox]:
-    with serve_in_thread(SandboxConfig(rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None)) as served:
-        yield served
 
 
 @pytest.fixture

@@ -10,37 +10,17 @@ import httpx
 import pytest
 
 from lexflow.client import LexwareClient
-from lexflow.sandbox import SandboxConfig
-from lexflow.sandbox.config import ApiKeySpec
-from lexflow.sandbox.serving import ServedSandbox, serve_in_thread
+from lexflow.sandbox.serving import ServedSandbox
 from lexflow.sandbox.webhooks import sign, signing_key
-from lexflow.webhooks.config import CallableAction, SubscriptionSet, WebhookConfig, WorkerSettings
+from lexflow.webhooks.config import CallableAction, SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox
-from lexflow.webhooks.keys import WebhookPublicKey
-from lexflow.webhooks.receiver import SIGNATURE_HEADER, create_receiver_app
+from lexflow.webhooks.receiver import SIGNATURE_HEADER
 from lexflow.webhooks.subscriptions import list_subscriptions, sync_subscriptions
-from lexflow.webhooks.worker import InboxWorker
 from tests.webhooks import helpers
-from tests.webhooks.helpers import serve, wait_for
+from tests.webhooks.conftest import ROTATING_KEY, serve_receiver
+from tests.webhooks.helpers import wait_for
 
-ROTATING_KEY = "webhooks-test-rotating-key"
 PATH = "/webhooks/lexware"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServedSandbox]:
-    config = SandboxConfig(
-        rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None, api_keys=[ApiKeySpec(key=ROTATING_KEY)]
-    )
-    with serve_in_thread(config) as served:
-        yield served
-
-
-@pytest.fixture
-def client(sandbox: ServedSandbox) -> Iterator[LexwareClient]:
-    sandbox.reset()
-    with LexwareClient(api_key=sandbox.api_key, base_url=sandbox.url, rate_limit=0) as c:
-        yield c
 
 
 @dataclass
@@ -51,15 +31,9 @@ class Receiver:
 
 @pytest.fixture
 def receiver(sandbox: ServedSandbox, client: LexwareClient, db_url: str) -> Iterator[Receiver]:
-    config = WebhookConfig(
-        routes={"contact.changed": CallableAction(callable="tests.webhooks.helpers:record")},
-        worker=WorkerSettings(poll_interval=0.2),
-    )
-    inbox = Inbox(db_url)
-    worker = InboxWorker(inbox, config, client_factory=lambda: client)
-    key = WebhookPublicKey(f"{sandbox.url}/_sandbox/webhook-public-key")  # fetched over HTTP, like the official one
-    with serve(create_receiver_app(inbox, key, worker=worker)) as url:
-        yield Receiver(url + PATH, inbox)
+    route = CallableAction(callable="tests.webhooks.helpers:record")
+    with serve_receiver(sandbox, client, db_url, route) as (url, inbox):
+        yield Receiver(url, inbox)
 
 
 def _contact(client: LexwareClient, name: str) -> str:

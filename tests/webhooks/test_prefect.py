@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from prefect import flow
 
-from lexflow.webhooks.config import DeploymentAction
+from lexflow.sandbox.webhooks import sign, signing_key
+from lexflow.webhooks.config import DeploymentAction, SubscriptionSet
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure
 from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.receiver import SIGNATURE_HEADER
+from lexflow.webhooks.subscriptions import sync_subscriptions
+from tests.webhooks.conftest import serve_receiver
+from tests.webhooks.helpers import wait_for
 
 pytestmark = pytest.mark.prefect
 
@@ -67,3 +75,42 @@ def test_run_deployment_creates_one_run_per_event(deployment: str) -> None:
 def test_unknown_deployment_is_a_permanent_failure(deployment: str) -> None:
     with pytest.raises(PermanentFailure, match="'webhook-test-notify/missing' does not exist"):
         Dispatcher().dispatch(DeploymentAction(deployment="webhook-test-notify/missing"), _context("inv-78"))
+
+
+@flow(name="webhook-test-contact")
+def contact_changed(contact_id: str, name: str | None = None) -> str:
+    return f"{contact_id}:{name}"
+
+
+def test_sandbox_event_starts_the_mapped_deployment_once(
+    prefect_harness: None, sandbox: Any, client: Any, db_url: str
+) -> None:
+    contact_changed.to_deployment(name="default").apply()
+    route = DeploymentAction(
+        deployment="webhook-test-contact/default",
+        parameters={"contact_id": "{resourceId}", "name": "{resource[company][name]}"},
+    )
+    with serve_receiver(sandbox, client, db_url, route) as (url, inbox):
+        sync_subscriptions(client, SubscriptionSet(callback_url=url, events=["contact.changed"]))
+        contact = client.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "Flow GmbH"}})
+        client.contacts.update(contact.id, lambda c: setattr(c.company, "name", "Flow GmbH & Co. KG"))
+        wait_for(lambda: inbox.counts()["done"] == 1, timeout=30)
+        (row,) = inbox.list()
+        # Lexware redelivers the same event: answered, not run again
+        again = httpx.post(
+            url, content=row.body, headers={SIGNATURE_HEADER: sign(signing_key(sandbox.state), row.body)}
+        )
+        assert again.json()["duplicate"] is True
+
+    (run,) = _runs_of("webhook-test-contact", contact.id)
+    assert run.parameters == {"contact_id": contact.id, "name": "Flow GmbH & Co. KG"}
+    assert f"flow run {run.id}" in (inbox.get(row.id).result or "")
+
+
+def _runs_of(flow_name: str, contact_id: str) -> list:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    with get_client(sync_client=True) as prefect:
+        runs = prefect.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+    return [r for r in runs if r.parameters.get("contact_id") == contact_id]
