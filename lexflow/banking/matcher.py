@@ -628,7 +628,7 @@ def _blocks(name: str) -> set[str]:
 def _subset_with_sum(items: Sequence[OpenItem], cents: int) -> list[OpenItem] | None:
     """The smallest subset (then the oldest) of at most `_MAX_SUBSET` items whose open amounts add up to `cents`."""
     pool = list(items)[:_MAX_SUBSET]
-    for size in range(2, len(pool) + 1):
+    for size in range(1, len(pool) + 1):
         for combo in combinations(pool, size):
             if sum(abs(i.signed_cents) for i in combo) == cents:
                 return list(combo)

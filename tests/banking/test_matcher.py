@@ -192,3 +192,9 @@ def test_mistyped_number_is_partial_for_the_invoice_amount_and_payer_fit() -> No
     assert any("mistyped" in r for r in p.reasons)
     unknown = one(tx("250.00", "Rechnung RE10999"), items)  # names an invoice that is not open
     assert unknown.kind == "partial" and unknown.voucher_ids == ("v10432",)
+
+
+def test_two_invoices_named_but_one_paid_is_partial() -> None:
+    p = one(tx("119.00", "RE1001 RE1002"))
+    assert p.kind == "partial" and p.voucher_ids == ("v1001",)
+    assert any("1 of the 2" in r for r in p.reasons)
