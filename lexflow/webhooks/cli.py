@@ -58,13 +58,30 @@ def _client() -> Iterator[Any]:
 
 
 def _public_key(option: str | None, settings: WebhookSettings) -> Any:
+    """--public-key, else the environment, else (no API key) the embedded sandbox's key, else the official URL."""
+    from lexflow.settings import get_settings
     from lexflow.webhooks.keys import WebhookPublicKey
 
     if option:
         return WebhookPublicKey(option)
     if settings.public_key_pem is not None:
         return WebhookPublicKey(settings.public_key_pem.get_secret_value().encode())
-    return WebhookPublicKey(settings.public_key or OFFICIAL_PUBLIC_KEY_URL)
+    if settings.public_key:
+        return WebhookPublicKey(settings.public_key)
+    if get_settings().uses_sandbox:
+        return _embedded_sandbox_key()
+    return WebhookPublicKey(OFFICIAL_PUBLIC_KEY_URL)
+
+
+def _embedded_sandbox_key() -> Any:
+    """The embedded sandbox keeps its signing key in its database, so every process using it signs alike."""
+    from lexflow.sandbox import SandboxConfig, create_app
+    from lexflow.sandbox.webhooks import public_key_pem
+    from lexflow.settings import get_settings
+    from lexflow.webhooks.keys import WebhookPublicKey
+
+    app = create_app(SandboxConfig(rate_limit=0, db_path=get_settings().sandbox_db))
+    return WebhookPublicKey(public_key_pem(app.state.sandbox), description="the embedded sandbox's key")
 
 
 @app.command()

@@ -21,8 +21,16 @@ from lexflow.webhooks.errors import PublicKeyError
 class WebhookPublicKey:
     """A public key source: a PEM file path, an http(s) URL, or the PEM bytes themselves."""
 
-    def __init__(self, source: str | Path | bytes, *, refresh_after: float = 300.0, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        source: str | Path | bytes,
+        *,
+        refresh_after: float = 300.0,
+        timeout: float = 10.0,
+        description: str | None = None,
+    ) -> None:
         self._source = source
+        self._description = description
         self._refresh_after = refresh_after
         self._timeout = timeout
         self._pem: bytes | None = None
@@ -31,6 +39,8 @@ class WebhookPublicKey:
 
     @property
     def description(self) -> str:
+        if self._description:
+            return self._description
         if isinstance(self._source, bytes):
             return "inline PEM"
         return str(self._source)

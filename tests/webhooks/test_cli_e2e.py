@@ -128,3 +128,34 @@ def _up(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_without_an_api_key_serve_verifies_with_the_embedded_sandbox_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lexflow.sandbox import SandboxConfig, create_app
+    from lexflow.sandbox.webhooks import public_key_pem, sign, signing_key
+    from lexflow.webhooks.cli import _public_key
+    from lexflow.webhooks.config import WebhookSettings
+    from tests.webhooks.helpers import event_body
+
+    for name in (
+        "LEXWARE_API_KEY",
+        "LEXOFFICE_API_KEY",
+        "LEXFLOW_WEBHOOKS_PUBLIC_KEY",
+        "LEXFLOW_WEBHOOKS_PUBLIC_KEY_PEM",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LEXFLOW_SANDBOX_DB", str(tmp_path / "sandbox.db"))
+    get_settings.cache_clear()
+    try:
+        key = _public_key(None, WebhookSettings())
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    # a second sandbox on the same database (as in the process that emits and delivers) signs with that key
+    other = create_app(SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db")).state.sandbox
+    body = event_body()
+    assert key.pem() == public_key_pem(other)
+    assert key.verify(body, sign(signing_key(other), body))
+    assert key.description == "the embedded sandbox's key"
