@@ -166,3 +166,20 @@ def test_partner_hint_is_sent_once(tmp_path: Path) -> None:
         assert again.hints_sent == 0 and again.skipped_already_done == len(transactions)
     transport.close()
     http.close()
+
+
+def test_open_items_fetch_payment_terms_once(company: Any, tmp_path: Path) -> None:
+    _, client = company
+    calls: list[str] = []
+    client.add_call_listener(lambda rec: calls.append(f"{rec.method} {rec.path.split('?')[0]}"))
+    cache = MatchLedger(f"sqlite:///{tmp_path / 'terms.db'}").terms_cache()
+    items = load_open_items(client, terms_cache=cache)
+    invoice_gets = [c for c in calls if c.startswith("GET /v1/invoices/")]
+    assert items and len(invoice_gets) == len({i.voucher_id for i in items if i.voucher_type == "invoice"})
+    assert len({i.voucher_id for i in items}) == len(items)  # open and overdue rows de-duplicated
+    assert all(i.open_amount > 0 for i in items)
+    assert {i.voucher_status for i in items} <= {"open", "overdue"}
+    calls.clear()
+    again = load_open_items(client, terms_cache=MatchLedger(f"sqlite:///{tmp_path / 'terms.db'}").terms_cache())
+    assert again == items
+    assert [c for c in calls if c.startswith("GET /v1/invoices/")] == []  # terms come from the ledger now
