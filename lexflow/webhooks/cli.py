@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, WebhookConfig, WebhookSettings, load_config
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
@@ -161,7 +161,16 @@ def inbox(
     rows = box.list(EventStatus.PARKED if parked else status, limit=limit)
     counts = box.counts()
     _console().print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
-    table = Table("id", "event", "resource", "event date", "status", "tries", "deliveries", "result / reason")
+    table = Table(
+        "id",
+        "event",
+        Column("resource", overflow="fold"),  # ids are copied into other commands: never cut them
+        "event date",
+        "status",
+        "tries",
+        "deliveries",
+        Column("result / reason", overflow="fold"),
+    )
     for row in rows:
         reason = row.parked_reason or row.last_error or row.result or ""
         table.add_row(
