@@ -83,6 +83,7 @@ class Inbox:
     """Store, claim, complete, fail, park and replay webhook events."""
 
     def __init__(self, database_url: str, *, lease: float = 120.0, retry: RetryPolicy | None = None) -> None:
+        self.database_url = database_url
         self.engine = get_engine(database_url)
         init_db(self.engine)
         self._sessions = session_factory(self.engine)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from lexflow.webhooks.config import CallableAction, WebhookConfig
+from lexflow.webhooks.config import CallableAction, DeploymentAction, WebhookConfig
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure
 from lexflow.webhooks.inbox import EventStatus, Inbox, InboxEvent, utcnow
@@ -39,6 +40,7 @@ class InboxWorker:
         self.dispatcher = dispatcher or Dispatcher()
         self._client_factory = client_factory
         self._client: Any = None
+        self._trail: Any = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,6 +83,8 @@ class InboxWorker:
             keeper.join()
 
     def _process(self, row: InboxEvent) -> EventStatus:
+        started = time.perf_counter()
+        action: DeploymentAction | CallableAction | None = None
         try:
             event = row.to_event()
             action = self.config.route_for(event.event_type)
@@ -99,12 +103,53 @@ class InboxWorker:
             outcome = self.dispatcher.dispatch(action, context)
         except PermanentFailure as exc:
             log.warning("webhook event %s parked: %s", row.id, exc)
-            return self.inbox.fail(row.id, str(exc), permanent=True)
+            status = self.inbox.fail(row.id, str(exc), permanent=True)
+            self._audit(row, action, "error", f"parked: {exc}", started)
+            return status
         except Exception as exc:
             log.warning("webhook event %s failed (attempt %s): %s", row.id, row.attempts, exc)
-            return self.inbox.fail(row.id, f"{type(exc).__name__}: {exc}")
+            status = self.inbox.fail(row.id, f"{type(exc).__name__}: {exc}")
+            if status == EventStatus.PARKED:
+                self._audit(row, action, "error", f"parked after {row.attempts} attempts: {exc}", started)
+            return status
         self.inbox.complete(row.id, outcome)
+        self._audit(row, action, "ok", None, started)
         return EventStatus.DONE
+
+    def _audit(
+        self,
+        row: InboxEvent,
+        action: DeploymentAction | CallableAction | None,
+        outcome: Literal["ok", "error"],
+        error: str | None,
+        started: float,
+    ) -> None:
+        """One audit record per event that ran its action or was parked (retries in between are in the inbox)."""
+        from lexflow.audit import Actor, AuditRecord, AuditTrail
+
+        try:
+            if self._trail is None:
+                self._trail = AuditTrail(self.inbox.database_url)
+            self._trail.record(
+                AuditRecord(
+                    actor=Actor.agent("lexflow-webhooks"),
+                    action=f"webhook.{row.event_type}",
+                    input={
+                        "inbox_id": row.id,
+                        "event_date": row.event_date,
+                        "organization_id": row.organization_id,
+                        "route": action.target if action else None,
+                        "attempts": row.attempts,
+                        "deliveries": row.deliveries,
+                    },
+                    resource_ids=[row.resource_id],
+                    outcome=outcome,
+                    error=error,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+            )
+        except Exception:  # the outcome is in the inbox already; a failing audit write must not re-run the action
+            log.exception("could not write the audit record of webhook event %s", row.id)
 
     def drain(self, *, limit: int | None = None) -> int:
         """Process every event due now (not those waiting for a backoff); returns how many were processed."""

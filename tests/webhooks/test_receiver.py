@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lexflow.audit import AuditTrail
 from lexflow.webhooks.config import CallableAction, WebhookConfig, WorkerSettings
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy, StoreResult
@@ -62,6 +63,9 @@ def test_signed_event_is_stored_answered_and_processed_once(receiver: Receiver) 
     assert call["event"].resource_id == "inv-1"
     row = receiver.inbox.get(row_id)
     assert row.status == EventStatus.DONE and row.body == body
+    (audit,) = AuditTrail(receiver.inbox.database_url).list(action="webhook.invoice.status.changed")
+    assert audit.outcome == "ok" and audit.resource_ids == ["inv-1"] and audit.actor.name == "lexflow-webhooks"
+    assert audit.input["route"] == "callable tests.webhooks.helpers:record"
 
 
 def test_redelivery_is_answered_200_and_processed_once(receiver: Receiver) -> None:
@@ -123,6 +127,8 @@ def test_poison_event_is_parked_with_its_reason(receiver: Receiver) -> None:
     row = receiver.inbox.get(event_id)
     assert row.attempts == 3
     assert row.parked_reason == "gave up after 3 attempts: RuntimeError: ledger rejected the payment"
+    (audit,) = AuditTrail(receiver.inbox.database_url).list(resource_id="v-2")
+    assert audit.outcome == "error" and "ledger rejected the payment" in (audit.error or "")
 
 
 @pytest.mark.route("tests.webhooks.helpers:does_not_exist")
