@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 
 from lexflow.client import _resources as r
 from lexflow.client.auth import ApiKeyAuth
-from lexflow.client.limits import Limiter
+from lexflow.client.limits import Limiter, in_flight_gate
 from lexflow.client.retry import RetryPolicy
 from lexflow.client.transport import Acquire, BaseClient, Item, Op, Send, Sleep, Step
 
@@ -80,6 +81,7 @@ class LexwareClient(BaseClient, _Namespaces):
         settle_delay: float = 1.0,
         allow_partner_endpoints: bool = False,
         backend_description: str | None = None,
+        max_in_flight: int | None = 2,
     ) -> None:
         key, auth, digest = _setup(api_key, auth)
         if auth is None:
@@ -95,15 +97,22 @@ class LexwareClient(BaseClient, _Namespaces):
             settle_delay=settle_delay,
             allow_partner_endpoints=allow_partner_endpoints,
             backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
+            max_in_flight=max_in_flight,
         )
         self._http = httpx.Client(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
         self._closers: list[Any] = []
+        self._gate = (
+            in_flight_gate(self.base_url, self._account_source, self.max_in_flight)
+            if self.max_in_flight
+            else contextlib.nullcontext()
+        )
         self._attach()
 
     # -- I/O edges
     def _perform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            return self._http.send(step.request)
+            with self._gate:
+                return self._http.send(step.request)
         if isinstance(step, Acquire):
             self.limiter.acquire()
         elif isinstance(step, Sleep):
@@ -195,6 +204,7 @@ class AsyncLexwareClient(BaseClient, _Namespaces):
         settle_delay: float = 1.0,
         allow_partner_endpoints: bool = False,
         backend_description: str | None = None,
+        max_in_flight: int | None = 2,
     ) -> None:
         key, auth, digest = _setup(api_key, auth)
         if auth is None:
@@ -210,13 +220,20 @@ class AsyncLexwareClient(BaseClient, _Namespaces):
             settle_delay=settle_delay,
             allow_partner_endpoints=allow_partner_endpoints,
             backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
+            max_in_flight=max_in_flight,
         )
         self._http = httpx.AsyncClient(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
+        self._gate: asyncio.Semaphore | None = None  # per client: an asyncio semaphore belongs to one event loop
         self._attach()
 
     async def _aperform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            return await self._http.send(step.request)
+            if not self.max_in_flight:
+                return await self._http.send(step.request)
+            if self._gate is None:
+                self._gate = asyncio.Semaphore(self.max_in_flight)
+            async with self._gate:
+                return await self._http.send(step.request)
         if isinstance(step, Acquire):
             await self.limiter.aacquire()
         elif isinstance(step, Sleep):

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["SAFETY_MARGIN", "Limiter", "NoLimit", "TokenBucket", "account_key", "shared_bucket"]
+__all__ = ["SAFETY_MARGIN", "Limiter", "NoLimit", "TokenBucket", "account_key", "in_flight_gate", "shared_bucket"]
 
 
 @runtime_checkable
@@ -109,3 +109,21 @@ def shared_bucket(
         if bucket is None:
             bucket = _registry[key] = TokenBucket(rate * (1.0 - margin), capacity)
         return bucket
+
+
+_gates: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+def in_flight_gate(base_url: str, api_key: str | None, limit: int) -> threading.BoundedSemaphore:
+    """Process-wide cap on requests in flight for one account (sync clients).
+
+    Evenly paced requests still reach the server bunched when it stalls (every waiting request is then handled back
+    to back). Capping the requests in flight at the server's burst keeps such a bunch within what its bucket takes
+    without a 429.
+    """
+    key = (account_key(base_url, api_key), limit)
+    with _registry_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = threading.BoundedSemaphore(limit)
+        return gate

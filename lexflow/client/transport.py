@@ -163,10 +163,13 @@ class BaseClient:
         settle_delay: float,
         allow_partner_endpoints: bool,
         backend_description: str,
+        max_in_flight: int | None = 2,
     ) -> None:
         from lexflow.client.limits import shared_bucket
 
         self.base_url = base_url.rstrip("/")
+        self.max_in_flight = max_in_flight if (rate_limit > 0 or limiter is not None) else None
+        self._account_source = api_key_digest_source
         self._auth = auth
         self.limiter: Limiter = (
             limiter if limiter is not None else shared_bucket(self.base_url, api_key_digest_source, rate_limit)

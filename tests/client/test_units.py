@@ -328,3 +328,31 @@ def test_update_puts_back_unknown_fields_with_current_version() -> None:
         assert "voucherStatus" not in body  # echoing it is refused unless it is "open"
         assert body["voucherDate"] == "2026-03-01"  # vouchers take plain dates on write
     assert [b["remark"] for b in sent] == ["checked", "via function"]
+
+
+def test_in_flight_gate_caps_concurrent_sends() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lexflow.client import LexwareClient
+
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return httpx.Response(200, json={"companyName": "X"})
+
+    clients = [
+        LexwareClient(
+            api_key="gate-key", base_url="http://gate", rate_limit=1000, transport=httpx.MockTransport(handler)
+        )
+        for _ in range(4)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: clients[i % 4].profile.get(), range(40)))
+    assert state["peak"] == 2  # the account's clients share one gate of 2 (the server's burst)
