@@ -210,3 +210,49 @@ def test_csv_footer_lines_are_skipped() -> None:
 def test_not_a_camt_document_is_refused() -> None:
     with pytest.raises(StatementError, match=r"not CAMT\.053"):
         parse_statement(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"><x/></Document>')
+
+
+def test_fints_mapping_with_a_stand_in_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bank dialog itself is not testable offline; what lexflow does with python-fints' answers is."""
+    from types import SimpleNamespace
+
+    import mt940
+
+    from lexflow.banking import BankingError
+    from lexflow.banking.readers import fints as fints_reader
+
+    booked = list(mt940.parse(write_mt940(TXS)))  # python-fints parses with the library defaults
+    seen: dict[str, object] = {}
+
+    class StandIn:
+        init_tan_response = None
+
+        def __init__(self, blz: str, login: str, pin: str, endpoint: str, product_id: str | None = None) -> None:
+            seen["pin"] = pin
+
+        def __enter__(self) -> StandIn:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def get_sepa_accounts(self) -> list[SimpleNamespace]:
+            return [SimpleNamespace(iban="DE02120300000000202051")]
+
+        def get_transactions(self, account: object, start: date, end: date | None) -> object:
+            return booked if start >= date(2026, 9, 1) else SimpleNamespace(challenge="TAN please")
+
+    monkeypatch.setattr(fints_reader, "_import_fints", lambda: StandIn)
+    cfg = fints_reader.FinTSConfig(
+        blz="12030000", login="u", pin="9876", endpoint="https://bank.invalid", iban="DE02 1203 0000 0000 2020 51"
+    )
+    got = fints_reader.fetch_fints(cfg, date(2026, 11, 1))
+    assert [t.amount for t in got] == [Decimal("1234.56"), Decimal("-50.00"), Decimal("-99.00")]
+    assert got[0].source == "fints" and got[0].counterparty_iban == "DE89370400440532013000" and got[2].reversal
+    assert got[0].counterparty_name == "Mueller Handel GmbH"
+    assert seen["pin"] == "9876" and "9876" not in repr(cfg)
+    with pytest.raises(BankingError, match="TAN"):
+        fints_reader.fetch_fints(cfg, date(2026, 1, 1))
+    wrong = cfg.model_copy(update={"iban": "DE89370400440532013000"})
+    with pytest.raises(BankingError, match="3000; check"):
+        fints_reader.fetch_fints(wrong, date(2026, 11, 1))

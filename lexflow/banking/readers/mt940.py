@@ -22,6 +22,34 @@ _OPTIONS = mt940.Options(
     unbounded_details=True,
     strip_bom=True,
 )
+
+
+_IBAN_LENGTH = {
+    "DE": 22,
+    "AT": 20,
+    "CH": 21,
+    "NL": 18,
+    "BE": 16,
+    "LU": 20,
+    "FR": 27,
+    "IT": 27,
+    "ES": 24,
+    "PL": 28,
+    "DK": 18,
+    "GB": 22,
+    "LI": 21,
+}
+
+
+def _split_iban(name: str) -> tuple[str | None, str | None]:
+    """`DE89370400440532013000Mueller GmbH` → (IBAN, name), by the country's IBAN length."""
+    length = _IBAN_LENGTH.get(name[:2])
+    head = name[:length] if length else ""
+    if length and len(head) == length and head[2:4].isdigit() and head[4:].isalnum() and head[4:].upper() == head[4:]:
+        return head, name[length:].strip() or None
+    return None, name
+
+
 _TAG_61 = re.compile(r"^:61:(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>R?[CD])[A-Z]?(?P<amount>\d[\d,]*)", re.IGNORECASE)
 
 
@@ -60,19 +88,24 @@ def from_mt940_transaction(tx: Any, *, account_iban: str | None, currency: str |
     """Map one `mt940.models.Transaction` (also what python-fints returns) to BankTransaction fields."""
     d = tx.data
     amount = d["amount"]
-    value: Decimal = Decimal(str(amount.amount))
     status = str(d.get("status") or "").upper()
+    # Sign from the mark, not the parser: python-fints parses with mt-940's 5.0.0 defaults, where RC stays positive.
+    value: Decimal = abs(Decimal(str(amount.amount))) * (-1 if status in ("D", "RC") else 1)
     purpose = d.get("purpose") or d.get("transaction_details") or ""
     extra = d.get("additional_purpose")
     remittance = " ".join(str(p).strip() for p in (purpose, extra) if p)
     bank_ref = d.get("bank_reference")
+    name = (d.get("applicant_name") or "").strip() or None
+    iban = d.get("applicant_iban") or d.get("gvc_applicant_iban")
+    if iban is None and name:  # 5.0.0 defaults (python-fints) glue ?31, the IBAN, in front of the name
+        iban, name = _split_iban(name)
     return {
         "booking_date": d.get("entry_date") or d["date"],
         "value_date": d.get("date"),
         "amount": value,
         "currency": getattr(amount, "currency", None) or currency or "EUR",
-        "counterparty_name": (d.get("applicant_name") or "").strip() or None,
-        "counterparty_iban": d.get("applicant_iban") or d.get("gvc_applicant_iban"),
+        "counterparty_name": name,
+        "counterparty_iban": iban,
         "counterparty_bic": d.get("applicant_bin") or d.get("gvc_applicant_bin"),
         "remittance": remittance,
         "end_to_end_id": d.get("end_to_end_reference"),
