@@ -115,12 +115,29 @@ def serve(
         raise typer.BadParameter(str(exc), param_hint="--public-key") from None
     with _client() as client:
         runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
+        _warn_without_prefect_server(config)
         _console().print(
             f"receiving on http://{host}:{port}{path} (key: {key.description}; "
             f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes)",
             highlight=False,
         )
         uvicorn.run(create_receiver_app(inbox, key, worker=runner, path=path), host=host, port=port, log_level="info")
+
+
+def _warn_without_prefect_server(config: WebhookConfig) -> None:
+    """Without PREFECT_API_URL, run_deployment would start runs on a throwaway server that nobody serves."""
+    from lexflow.webhooks.config import DeploymentAction
+
+    if not any(isinstance(action, DeploymentAction) for action in config.routes.values()):
+        return
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url is None:
+        _console().print(
+            "warning: routes start Prefect deployments but PREFECT_API_URL is not set; set it to the server "
+            "that serves them (e.g. http://127.0.0.1:4200/api); until then those events are parked (replay them after)",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -137,6 +154,7 @@ def work(
     config = _config(config_file)
     inbox = _inbox(database_url, config)
     with _client() as client:
+        _warn_without_prefect_server(config)
         runner = InboxWorker(inbox, config, client_factory=lambda: client)
         if once:
             _console().print(f"processed {runner.drain()} event(s)")
