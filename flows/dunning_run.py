@@ -52,9 +52,7 @@ def dunning_run(
             }
         )
     total = sum((Decimal(str(i["open_amount"])) for i in overdue), Decimal("0"))
-    summary = (
-        f"{len(rows)} dunning drafts for {total:.2f} EUR overdue (as of {day}); review and send them in Lexware Office."
-    )
+    summary = f"{len(rows)} dunning draft(s) for {total:.2f} EUR overdue (as of {day}); review and send them in Lexware Office."
     table_artifact("dunning-run", rows, summary)
     if rows and _notify_slack(summary):
         log.info("Slack notified")

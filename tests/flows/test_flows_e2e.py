@@ -261,7 +261,9 @@ def test_sync_crash_then_rerun_then_incremental(
 
 
 # ------------------------------------------------------------------------------------------------ dunning + duplicates
-def test_dunning_run_once_per_invoice_and_day(lexware: Any, served_sandbox: Any) -> None:
+def test_dunning_run_once_per_invoice_and_day(
+    lexware: Any, served_sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from flows.dunning_run import dunning_run
     from lexflow.actions import run
     from tasks.common import FLOW_PROFILE, get_client
@@ -272,9 +274,20 @@ def test_dunning_run_once_per_invoice_and_day(lexware: Any, served_sandbox: Any)
     run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref="test", client=get_client())
     _control(served_sandbox).clock_advance(days=30)
     as_of = date.today() + timedelta(days=30)
-    rows = dunning_run(as_of=as_of)
-    assert len(rows) == 1 and rows[0]["days overdue"] >= 20
-    assert dunning_run(as_of=as_of) == rows  # cached per invoice and day: no second dunning
+    from lexflow.approvals.fake_slack import FakeSlack
+
+    with FakeSlack(token="xoxb-dunning") as fake:
+        for name, value in {"BOT_TOKEN": "xoxb-dunning", "CHANNEL": "C0FINANCE", "BASE_URL": fake.api_url}.items():
+            monkeypatch.setenv(f"LEXFLOW_SLACK_{name}", value)
+        rows = dunning_run(as_of=as_of)
+        assert len(rows) == 1 and rows[0]["days overdue"] >= 20
+        assert dunning_run(as_of=as_of) == rows  # cached per invoice and day: no second dunning
+        notes = [c.args for c in fake.calls_to("chat.postMessage")]
+    assert notes and notes[0]["channel"] == "C0FINANCE" and "1 dunning draft(s)" in notes[0]["text"]
+    dunnings = [
+        v for v in lexware.voucherlist.iter(voucher_type="any", voucher_status="any") if v.voucher_type == "dunning"
+    ]
+    assert len(dunnings) <= 1  # dunnings may not be listed by the voucher list at all (§4.8 has no dunning type)
 
 
 def test_duplicate_report_lists_groups_with_links(lexware: Any) -> None:
