@@ -63,7 +63,8 @@ def test_signed_event_is_stored_answered_and_processed_once(receiver: Receiver) 
     assert call["event"].resource_id == "inv-1"
     row = receiver.inbox.get(row_id)
     assert row.status == EventStatus.DONE and row.body == body
-    (audit,) = AuditTrail(receiver.inbox.database_url).list(action="webhook.invoice.status.changed")
+    trail = AuditTrail(receiver.inbox.database_url)
+    (audit,) = wait_for(lambda: trail.list(action="webhook.invoice.status.changed"))
     assert audit.outcome == "ok" and audit.resource_ids == ["inv-1"] and audit.actor.name == "lexflow-webhooks"
     assert audit.input["route"] == "callable tests.webhooks.helpers:record"
 
@@ -127,7 +128,8 @@ def test_poison_event_is_parked_with_its_reason(receiver: Receiver) -> None:
     row = receiver.inbox.get(event_id)
     assert row.attempts == 3
     assert row.parked_reason == "gave up after 3 attempts: RuntimeError: ledger rejected the payment"
-    (audit,) = AuditTrail(receiver.inbox.database_url).list(resource_id="v-2")
+    trail = AuditTrail(receiver.inbox.database_url)
+    (audit,) = wait_for(lambda: trail.list(resource_id="v-2"))  # written right after the inbox records the parking
     assert audit.outcome == "error" and "ledger rejected the payment" in (audit.error or "")
 
 
