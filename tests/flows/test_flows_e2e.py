@@ -299,3 +299,4 @@ def test_duplicate_report_lists_groups_with_links(lexware: Any) -> None:
                              "emailAddresses": {"business": ["INFO@delta.de"]}})  # fmt: skip
     rows = duplicate_contacts_report()
     assert len(rows) == 2 and {r["group"] for r in rows} == {1}
+    assert all(r["open in Lexware Office"].startswith("https://app.lexware.de/permalink/contacts/view/") for r in rows)

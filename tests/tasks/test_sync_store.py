@@ -110,3 +110,22 @@ def test_export_csv_and_parquet(tmp_path: Path) -> None:
     )
     assert pq.read_table(tmp_path / "out" / "vouchers.parquet").num_rows == 3
     assert (tmp_path / "out" / "contacts.csv").read_text().count("\n") == 3
+
+
+def test_lexflow_sync_command_names_backend_and_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lexflow.cli import app
+    from lexflow.settings import get_settings
+
+    monkeypatch.delenv("LEXWARE_API_KEY", raising=False)
+    monkeypatch.setenv("LEXFLOW_SANDBOX_DB", str(tmp_path / "sandbox.db"))
+    get_settings.cache_clear()
+    try:
+        db = f"sqlite:///{tmp_path}/store.db"
+        result = CliRunner().invoke(app, ["sync", "--database-url", db, "--export-dir", str(tmp_path / "out")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("backend: embedded sandbox")
+    assert (tmp_path / "out" / "vouchers.parquet").exists() and SyncStore(db).checkpoint("history") is not None
