@@ -107,6 +107,11 @@ class InboxWorker:
             self._audit(row, action, "error", f"parked: {exc}", started)
             return status
         except Exception as exc:
+            if _draft_again(row, exc):
+                note = "payments answered 406: the document went back to draft (§8); nothing to confirm"
+                self.inbox.complete(row.id, note)
+                self._audit(row, action, "ok", None, started)
+                return EventStatus.DONE
             log.warning("webhook event %s failed (attempt %s): %s", row.id, row.attempts, exc)
             status = self.inbox.fail(row.id, f"{type(exc).__name__}: {exc}")
             if status == EventStatus.PARKED:
@@ -195,3 +200,18 @@ class InboxWorker:
         if self._client is not None and hasattr(self._client, "close"):
             self._client.close()
             self._client = None
+
+
+def _draft_again(row: InboxEvent, exc: Exception) -> bool:
+    """`payment.changed` also fires when an invoice goes back from open to draft; `/payments` then answers 406.
+
+    That is the documented outcome (§8), not a failure: retrying would only park the event hours later.
+    """
+    from lexflow.client.errors import ValidationFailed
+
+    return (
+        row.event_type == "payment.changed"
+        and isinstance(exc, ValidationFailed)
+        and exc.status == 406
+        and "/payments/" in (exc.path or "")
+    )

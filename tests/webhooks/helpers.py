@@ -105,3 +105,10 @@ def slow(seconds: float) -> str:
     time.sleep(seconds)
     CALLS.append({"slept": seconds})
     return "slept"
+
+
+def confirm_with_client(voucher_id: str, client: Any) -> str:
+    """Like the banking ledger's confirm_payment: asks /payments through the worker's client."""
+    payment = client.payments.get(voucher_id)
+    CALLS.append({"voucher_id": voucher_id, "payment": payment})
+    return "confirmed"

@@ -98,3 +98,46 @@ def test_sync_recreates_subscriptions_a_key_revocation_removed(sandbox: ServedSa
     pruned = sync_subscriptions(client, wanted, prune=True)
     assert [s.event_type for s in pruned.deleted] == ["contact.changed"]
     assert len(list_subscriptions(client)) == 2
+
+
+def test_payment_changed_for_a_draft_is_done_not_failed(
+    sandbox: ServedSandbox, client: LexwareClient, db_url: str
+) -> None:
+    """§8: payment.changed also fires when a document goes back to draft, and /payments then answers 406."""
+    from lexflow.webhooks.config import WebhookConfig
+    from lexflow.webhooks.events import WebhookEvent
+    from lexflow.webhooks.worker import InboxWorker
+    from tests.webhooks.helpers import event_body
+
+    contact = _contact(client, "Entwurf GmbH")
+    draft = client.invoices.create(
+        {
+            "voucherDate": "2026-01-10T00:00:00.000+01:00",
+            "address": {"contactId": contact},
+            "lineItems": [
+                {
+                    "type": "custom",
+                    "name": "Beratung",
+                    "quantity": 1,
+                    "unitName": "Stunde",
+                    "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
+                }
+            ],
+            "totalPrice": {"currency": "EUR"},
+            "taxConditions": {"taxType": "net"},
+            "shippingConditions": {"shippingType": "none"},
+        }
+    )
+    route = CallableAction(
+        callable="tests.webhooks.helpers:confirm_with_client",
+        parameters={"voucher_id": "{resourceId}", "client": "{client}"},
+        refetch=False,
+    )
+    inbox = Inbox(db_url)
+    body = event_body(event_type="payment.changed", resource_id=draft.id)
+    event_id = inbox.store(WebhookEvent.model_validate_json(body), body).id
+    worker = InboxWorker(inbox, WebhookConfig(routes={"payment.changed": route}), client_factory=lambda: client)
+    assert worker.drain() == 1
+    row = inbox.get(event_id)
+    assert row.status == EventStatus.DONE and row.attempts == 1
+    assert "went back to draft" in (row.result or "")
