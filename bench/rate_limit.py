@@ -104,6 +104,7 @@ def _summary(
     missing = sum(1 for n_ in names if stored[n_] == 0)
     out = {
         "run": label,
+        "load_avg_1min_after": round(os.getloadavg()[0], 2),
         "writes": n,
         "elapsed_s": round(elapsed, 2),
         "throughput_rps": round(throughput, 2),
