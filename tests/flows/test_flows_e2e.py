@@ -184,6 +184,58 @@ def test_crash_after_creation_then_rerun_sends_once_without_duplicate(
     assert len(catcher.wait_for(1)) == 1
 
 
+_KILLED_WORKER = """
+import os, sys
+import tasks.mail
+tasks.mail.send_document = lambda *a, **k: os._exit(17)   # the process dies between creation and the mail
+from flows.create_approve_send_invoice import InvoiceRequest, create_approve_send_invoice
+from lexflow.client import LexwareClient
+from tasks.common import use_client
+url, key, request, db = sys.argv[1:5]
+with LexwareClient(api_key=key, base_url=url, rate_limit=0) as client, use_client(client):
+    create_approve_send_invoice(request=InvoiceRequest.model_validate_json(request), smtp_url="smtp://127.0.0.1:9",
+                                approval_poll_interval=0.2, database_url=db)
+"""
+
+
+def test_hard_kill_after_creation_then_rerun(
+    lexware: Any, served_sandbox: Any, catcher: MailCatcher, database_url: str, tmp_path: Path
+) -> None:
+    """A worker process killed (os._exit) right after the invoice was created; a new run finishes the job once."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, PREFECT_RESULTS_LOCAL_STORAGE_PATH
+
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+
+    _customer()
+    req = _request()
+    script = tmp_path / "worker.py"
+    script.write_text(_KILLED_WORKER, encoding="utf-8")
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+           "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value()),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, str(script), served_sandbox.url, served_sandbox.api_key, req.model_dump_json(), database_url],
+        env=env,
+    )
+    try:
+        run_id = wait_for_paused_run("create-approve-send-invoice", timeout=90)
+        resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "U0APPROVER"})
+        assert proc.wait(90) == 17
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(_invoices(lexware)) == 1 and catcher.messages == []
+    out = create_approve_send_invoice(request=req, smtp_url=catcher.url, database_url=database_url)
+    assert out["status"] == "sent" and out["approver"] == "U0APPROVER"
+    assert len(_invoices(lexware)) == 1
+    assert len(catcher.wait_for(1)) == 1
+
+
 # ------------------------------------------------------------------------------------------------ expenses
 def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path) -> None:
     from flows.demo import sample_receipt
