@@ -40,6 +40,7 @@ class InboxWorker:
         self.dispatcher = dispatcher or Dispatcher()
         self._client_factory = client_factory
         self._client: Any = None
+        self._owns_client = False  # a client handed in through client_factory is closed by whoever made it
         self._trail: Any = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -53,6 +54,7 @@ class InboxWorker:
                 from lexflow.client import connect
 
                 self._client_factory = connect
+                self._owns_client = True
             self._client = self._client_factory()
         return self._client
 
@@ -197,7 +199,7 @@ class InboxWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._client is not None and hasattr(self._client, "close"):
+        if self._owns_client and self._client is not None:
             self._client.close()
             self._client = None
 
