@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lexflow.client.signature import SIGNATURE_HEADER
 from lexflow.webhooks.config import DEFAULT_PATH
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import Inbox
@@ -28,7 +29,8 @@ from lexflow.webhooks.worker import InboxWorker
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Lxo-Signature"
+__all__ = ["SIGNATURE_HEADER", "STORE_DEADLINE", "create_receiver_app"]
+
 STORE_DEADLINE = 4.0
 """Seconds we allow the database before answering 503: Lexware stops reading after 5 s."""
 
