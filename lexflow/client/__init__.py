@@ -90,6 +90,35 @@ def _sandbox_description(settings: LexflowSettings) -> str:
     return f"embedded sandbox (no LEXWARE_API_KEY set; {where})"
 
 
+def _options(
+    settings: LexflowSettings | None, limiter: _Limiter | None, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """Client arguments from the settings, and the sandbox app when no API key is set (else None)."""
+    from lexflow.settings import get_settings
+
+    s = settings or get_settings()
+    if s.api_key is not None:
+        return {
+            "api_key": s.api_key,
+            "base_url": s.base_url,
+            "rate_limit": s.rate_limit,
+            "limiter": limiter,
+            "timeout": s.timeout,
+            "connect_timeout": s.connect_timeout,
+            **kwargs,
+        }, None
+    app, key = _sandbox_app(s)
+    options = {
+        "api_key": key,
+        "base_url": SANDBOX_BASE_URL,
+        "rate_limit": 0,
+        "limiter": limiter,
+        "backend_description": _sandbox_description(s),
+        **kwargs,
+    }
+    return options, app
+
+
 def connect(
     settings: LexflowSettings | None = None, *, limiter: _Limiter | None = None, **kwargs: Any
 ) -> LexwareClient:
@@ -97,32 +126,13 @@ def connect(
 
     Prints nothing; `client.backend_description` says which backend answers (commands print it first).
     """
-    from lexflow.settings import get_settings
-
-    s = settings or get_settings()
-    if s.api_key is not None:
-        return LexwareClient(
-            api_key=s.api_key,
-            base_url=s.base_url,
-            rate_limit=s.rate_limit,
-            limiter=limiter,
-            timeout=s.timeout,
-            connect_timeout=s.connect_timeout,
-            **kwargs,
-        )
+    options, app = _options(settings, limiter, kwargs)
+    if app is None:
+        return LexwareClient(**options)
     from lexflow.client._bridge import SyncASGITransport
 
-    app, key = _sandbox_app(s)
     transport = SyncASGITransport(app)
-    client = LexwareClient(
-        api_key=key,
-        base_url=SANDBOX_BASE_URL,
-        rate_limit=0,
-        transport=transport,
-        limiter=limiter,
-        backend_description=_sandbox_description(s),
-        **kwargs,
-    )
+    client = LexwareClient(transport=transport, **options)
     client._closers.append(transport.close)
     return client
 
@@ -133,26 +143,7 @@ def connect_async(
     """Async twin of `connect` (the sandbox runs on the caller's event loop through httpx's ASGITransport)."""
     import httpx
 
-    from lexflow.settings import get_settings
-
-    s = settings or get_settings()
-    if s.api_key is not None:
-        return AsyncLexwareClient(
-            api_key=s.api_key,
-            base_url=s.base_url,
-            rate_limit=s.rate_limit,
-            limiter=limiter,
-            timeout=s.timeout,
-            connect_timeout=s.connect_timeout,
-            **kwargs,
-        )
-    app, key = _sandbox_app(s)
-    return AsyncLexwareClient(
-        api_key=key,
-        base_url=SANDBOX_BASE_URL,
-        rate_limit=0,
-        transport=httpx.ASGITransport(app=app),
-        limiter=limiter,
-        backend_description=_sandbox_description(s),
-        **kwargs,
-    )
+    options, app = _options(settings, limiter, kwargs)
+    if app is None:
+        return AsyncLexwareClient(**options)
+    return AsyncLexwareClient(transport=httpx.ASGITransport(app=app), **options)

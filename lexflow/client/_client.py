@@ -62,16 +62,15 @@ def _timeout(timeout: float | httpx.Timeout, connect_timeout: float) -> httpx.Ti
     return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=connect_timeout)
 
 
-class LexwareClient(BaseClient, _Namespaces):
-    """Synchronous client. `rate_limit` is requests/second for the account (0: off); `limiter` replaces the
-    process-wide token bucket (e.g. the Prefect backend of `tasks.limiter`)."""
+class _Client(BaseClient, _Namespaces):
+    """Constructor shared by both clients; `_open` creates the flavour's httpx client."""
 
     def __init__(
         self,
         api_key: str | SecretStr | None = None,
         base_url: str = DEFAULT_BASE_URL,
         rate_limit: float = 2.0,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         limiter: Limiter | None = None,
         *,
         auth: httpx.Auth | None = None,
@@ -83,6 +82,9 @@ class LexwareClient(BaseClient, _Namespaces):
         backend_description: str | None = None,
         max_in_flight: int | None = 2,
     ) -> None:
+        """`rate_limit`: requests/second for the account (0: off); `limiter` replaces the process-wide token bucket
+        (e.g. the Prefect backend of `tasks.limiter`); `max_in_flight`: requests of the account in flight at once;
+        `settle_delay`: seconds before the lookup that settles an unknown POST outcome."""
         key, auth, digest = _setup(api_key, auth)
         if auth is None:
             raise ValueError("give api_key (or an OAuth2 auth): the API needs a Bearer token")
@@ -99,14 +101,24 @@ class LexwareClient(BaseClient, _Namespaces):
             backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
             max_in_flight=max_in_flight,
         )
-        self._http = httpx.Client(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
+        self._open(transport, _timeout(timeout, connect_timeout), auth)
+        self._attach()
+
+    def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class LexwareClient(_Client):
+    """Synchronous client: values and iterators."""
+
+    def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:
+        self._http = httpx.Client(transport=transport, timeout=timeout, auth=auth)
         self._closers: list[Any] = []
         self._gate = (
             in_flight_gate(self.base_url, self._account_source, self.max_in_flight)
             if self.max_in_flight
             else contextlib.nullcontext()
         )
-        self._attach()
 
     # -- I/O edges
     def _perform(self, step: Step) -> Any:
@@ -164,7 +176,7 @@ class LexwareClient(BaseClient, _Namespaces):
         self.close()
 
 
-class AsyncLexwareClient(BaseClient, _Namespaces):
+class AsyncLexwareClient(_Client):
     """Asyncio client with the same namespaces: methods return awaitables, `list`/`iter` async iterators."""
 
     profile: Any
@@ -189,42 +201,9 @@ class AsyncLexwareClient(BaseClient, _Namespaces):
     event_subscriptions: Any
     transaction_assignment_hints: Any
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        rate_limit: float = 2.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        limiter: Limiter | None = None,
-        *,
-        auth: httpx.Auth | None = None,
-        timeout: float | httpx.Timeout = 35.0,
-        connect_timeout: float = 10.0,
-        retry: RetryPolicy | None = None,
-        settle_delay: float = 1.0,
-        allow_partner_endpoints: bool = False,
-        backend_description: str | None = None,
-        max_in_flight: int | None = 2,
-    ) -> None:
-        key, auth, digest = _setup(api_key, auth)
-        if auth is None:
-            raise ValueError("give api_key (or an OAuth2 auth): the API needs a Bearer token")
-        self.api_key = key
-        super().__init__(
-            base_url=base_url,
-            auth=auth,
-            api_key_digest_source=digest,
-            rate_limit=rate_limit,
-            limiter=limiter,
-            retry=retry,
-            settle_delay=settle_delay,
-            allow_partner_endpoints=allow_partner_endpoints,
-            backend_description=backend_description or f"Lexware Office API at {base_url.rstrip('/')}",
-            max_in_flight=max_in_flight,
-        )
-        self._http = httpx.AsyncClient(transport=transport, timeout=_timeout(timeout, connect_timeout), auth=auth)
+    def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:
+        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, auth=auth)
         self._gate: asyncio.Semaphore | None = None  # per client: an asyncio semaphore belongs to one event loop
-        self._attach()
 
     async def _aperform(self, step: Step) -> Any:
         if isinstance(step, Send):
