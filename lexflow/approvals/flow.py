@@ -110,8 +110,17 @@ def request_approval(
             request, flow_run_id=str(flow_run_id), approvers=approvers, ui_url=runtime.flow_run.ui_url
         )
         if decider.slack is not None:
-            p = decider.post(p)
-            logger.info("Decision request %r posted to Slack (%s); waiting (%s).", request.subject, p.channel, how)
+            try:
+                p = decider.post(p)
+                logger.info("Decision request %r posted to Slack (%s); waiting (%s).", request.subject, p.channel, how)
+            except Exception as exc:  # Slack down or misconfigured: the Prefect UI can still answer
+                detail = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error") or type(exc).__name__
+                logger.error(
+                    "Could not post %r to Slack (%s): approve or reject it in the Prefect UI: %s",
+                    request.subject,
+                    detail,
+                    p.ui_url,
+                )
         else:
             logger.warning(
                 "Slack is not configured (LEXFLOW_SLACK_BOT_TOKEN / LEXFLOW_SLACK_CHANNEL): approve or reject %r in "

@@ -65,7 +65,7 @@ def create_bolt_app(decider: Decider, *, signing_secret: str | None = None) -> A
                 return
             decider.slack.views_open(trigger_id=body["trigger_id"], view=messages.reason_modal(p.id, choice, p.subject))
             return
-        outcome = decider.decide(request_id, user, choice_id)
+        outcome = decider.decide(request_id, user, choice_id, user_name=body["user"].get("username"))
         if outcome.status != "decided":
             decider.ephemeral(channel or (p.channel if p else None), user, outcome.text)
 
@@ -79,7 +79,7 @@ def create_bolt_app(decider: Decider, *, signing_secret: str | None = None) -> A
         ack()
         request_id, _, choice_id = str(view.get("private_metadata", "")).partition("|")
         user = body["user"]["id"]
-        outcome = decider.decide(request_id, user, choice_id, reason)
+        outcome = decider.decide(request_id, user, choice_id, reason, user_name=body["user"].get("username"))
         if outcome.status != "decided":
             p = outcome.approval or decider.store.get(request_id)
             decider.ephemeral(p.channel if p else None, user, outcome.text)

@@ -82,7 +82,7 @@ class Decider:
 
             with self._audit_lock:
                 if self._audit is None:
-                    self._audit = AuditTrail(self.store.engine.url.render_as_string(hide_password=False))
+                    self._audit = AuditTrail(self.store.url)
             if actor.startswith("flow:"):
                 who = Actor.flow(p.flow_run_id or "?", name=actor.removeprefix("flow:"), ui_url=p.ui_url)
             elif actor.startswith("slack:"):
@@ -137,7 +137,8 @@ class Decider:
     def _already(self, p: PendingApproval) -> Outcome:
         by = f" by <@{p.decided_by}>" if p.decided_by and p.decided_by != EXPIRED_BY else ""
         state = "being decided" if p.state == "deciding" else p.state
-        return Outcome("already_decided", f"Already decided: {state}{by} at {_fmt(p.decided_at)}.", p)
+        when = f" at {_fmt(p.decided_at)}" if p.decided_at else ""
+        return Outcome("already_decided", f"Already decided: {state}{by}{when}.", p)
 
     def check(self, request_id: str, user: str) -> Outcome | None:
         """None if `user` may decide `request_id` now; otherwise why not (already told to the user)."""
@@ -153,7 +154,9 @@ class Decider:
             return Outcome("not_approver", "You are not an approver of this request; nothing was changed.", p)
         return None
 
-    def decide(self, request_id: str, user: str, choice_id: str, reason: str = "") -> Outcome:
+    def decide(
+        self, request_id: str, user: str, choice_id: str, reason: str = "", *, user_name: str | None = None
+    ) -> Outcome:
         """A person's decision from Slack: check, claim, resume the flow run, update the message, audit."""
         refusal = self.check(request_id, user)
         if refusal is not None:
@@ -183,6 +186,7 @@ class Decider:
             approved=choice.approves,
             choice=choice.id,
             approver=user,
+            approver_name=user_name,
             reason=reason.strip(),
             via="slack",
             latency_s=round(latency, 3),
@@ -191,12 +195,11 @@ class Decider:
 
     def _resume(self, p: PendingApproval, run_input: dict[str, Any]) -> Outcome | None:
         from prefect.exceptions import FlowPauseTimeout, NotPausedError
-        from prefect.flow_runs import resume_flow_run
 
         if p.flow_run_id is None:
             return None
         try:
-            resume_flow_run(p.flow_run_id, run_input=run_input)  # type: ignore[arg-type]
+            self._resume_when_paused(p.flow_run_id, run_input)
         except NotPausedError:
             done = self.store.finish(p.id, "failed", reason="the flow run was no longer paused")
             self._update(done, "Could not be applied: the flow run is no longer paused", "")
@@ -208,6 +211,31 @@ class Decider:
             log.warning("resuming flow run %s failed: %s", p.flow_run_id, exc)
             return Outcome("error", f"Could not resume the flow run ({type(exc).__name__}); try again.", p)
         return None
+
+    @staticmethod
+    def _resume_when_paused(flow_run_id: str, run_input: dict[str, Any], wait: float = 15.0) -> None:
+        """Resume; if the run is still on its way into the pause (the message goes out just before it pauses, and
+        Prefect stores the input schema just after the PAUSED state), retry for a few seconds instead of calling a
+        fast click a failure."""
+        from prefect import get_client
+        from prefect.exceptions import NotPausedError
+        from prefect.flow_runs import resume_flow_run
+
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                resume_flow_run(flow_run_id, run_input=run_input)  # type: ignore[arg-type]
+                return
+            except NotPausedError:
+                with get_client(sync_client=True) as client:
+                    state = client.read_flow_run(flow_run_id).state  # type: ignore[arg-type]
+                on_its_way = state is not None and (state.is_running() or state.is_pending() or state.is_paused())
+                if not on_its_way or time.monotonic() > deadline:
+                    raise
+            except RuntimeError as exc:  # REJECT "Run input schema not found.": paused a moment ago
+                if "schema not found" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
 
     # ---------------------------------------------------------------------------------------- expiry, reminder
     def expire(self, p: PendingApproval) -> Outcome:

@@ -109,6 +109,7 @@ class ApprovalStore:
     """The table of pending and past decision requests."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine = get_engine(url)
         init_db(self.engine)
         self._sessions = session_factory(self.engine)

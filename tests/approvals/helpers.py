@@ -78,3 +78,26 @@ def updates_for(fake: Any, posted: Any) -> list[Any]:
 
 def ephemerals_for(fake: Any, user: str) -> list[Any]:
     return [c for c in fake.calls_to("chat.postEphemeral") if c.args.get("user") == user]
+
+
+def result_of(future: Any, fake: Any, posted: Any, db_url: str, timeout: float = 30.0) -> Any:
+    """`future.result`, but a timeout explains itself: request row, Prefect run state, what Slack saw."""
+    import concurrent.futures
+
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        import httpx
+        from prefect.settings import PREFECT_API_URL
+
+        from lexflow.approvals.store import ApprovalStore
+
+        row = ApprovalStore(db_url).get(posted.request_id)
+        run = httpx.get(f"{PREFECT_API_URL.value()}/flow_runs/{row.flow_run_id}").json() if row else {}
+        said = [
+            (c.method, c.args.get("user"), c.args.get("text")) for c in fake.calls if c.method != "chat.postMessage"
+        ]
+        raise AssertionError(
+            f"flow did not finish: row={row and (row.state, row.decided_by, row.reason)} "
+            f"run={run.get('state', {}).get('type')}/{run.get('state', {}).get('name')} slack={said[-6:]}"
+        ) from None

@@ -14,7 +14,7 @@ from lexflow.approvals.testing import button_payload, click, post_payload, rejec
 from lexflow.audit import AuditTrail
 
 from .conftest import ALICE, CAROL, MALLORY, SIGNING_SECRET
-from .helpers import CREATED, SETTINGS, ephemerals_for, start_flow, updates_for, wait_posted, wait_until
+from .helpers import CREATED, SETTINGS, ephemerals_for, result_of, start_flow, updates_for, wait_posted, wait_until
 
 pytestmark = pytest.mark.prefect
 
@@ -39,7 +39,7 @@ def test_approve_resumes_flow_and_updates_message(receiver_url, fake_slack, slac
     started = time.monotonic()
     resp = click(receiver_url, SIGNING_SECRET, posted, user=ALICE)
     assert resp.status_code == 200 and time.monotonic() - started < 3  # ack inside Slack's 3 s
-    result = future.result(timeout=30)
+    result = result_of(future, fake_slack, posted, approvals_db)
     assert result["approved"] is True and result["approver"] == ALICE and not result["expired"]
     assert "Invoice A-1 for Acme" in CREATED
 
@@ -60,12 +60,12 @@ def test_approve_resumes_flow_and_updates_message(receiver_url, fake_slack, slac
         assert SIGNING_SECRET not in r.model_dump_json()
 
 
-def test_reject_with_reason_from_modal(receiver_url, fake_slack):
+def test_reject_with_reason_from_modal(receiver_url, fake_slack, approvals_db):
     future = start_flow("Invoice R-2 for Acme")
     posted = wait_posted(fake_slack, "Invoice R-2 for Acme")
     resp = reject(receiver_url, SIGNING_SECRET, fake_slack, posted, user=ALICE, reason="Wrong hourly rate")
     assert resp.status_code == 200
-    result = future.result(timeout=30)
+    result = result_of(future, fake_slack, posted, approvals_db)
     assert result == {"approved": False, "approver": ALICE, "reason": "Wrong hourly rate", "expired": False}
     assert "Invoice R-2 for Acme" not in CREATED
     update = wait_until(lambda: updates_for(fake_slack, posted))[-1]
@@ -73,7 +73,7 @@ def test_reject_with_reason_from_modal(receiver_url, fake_slack):
     assert f"Rejected by <@{ALICE}>" in text and "Wrong hourly rate" in text
 
 
-def test_non_approver_is_refused_and_group_member_may_decide(receiver_url, fake_slack):
+def test_non_approver_is_refused_and_group_member_may_decide(receiver_url, fake_slack, approvals_db):
     future = start_flow("Invoice N-3 for Acme")
     posted = wait_posted(fake_slack, "Invoice N-3 for Acme")
     assert click(receiver_url, SIGNING_SECRET, posted, user=MALLORY).status_code == 200
@@ -87,7 +87,7 @@ def test_non_approver_is_refused_and_group_member_may_decide(receiver_url, fake_
     assert updates_for(fake_slack, posted) == [] and not future.done()  # message unchanged, run still waits
 
     click(receiver_url, SIGNING_SECRET, posted, user=CAROL)  # member of the approvers' user group
-    assert future.result(timeout=30)["approver"] == CAROL
+    assert result_of(future, fake_slack, posted, approvals_db)["approver"] == CAROL
 
 
 def test_forged_signature_and_stale_timestamp_get_401(receiver_url, fake_slack):
@@ -104,11 +104,12 @@ def test_forged_signature_and_stale_timestamp_get_401(receiver_url, fake_slack):
     time.sleep(0.3)
     assert len(fake_slack.calls) == calls  # nothing reached the listeners
     # Correctly signed but unknown: accepted (200) and answered privately.
+    before = len(ephemerals_for(fake_slack, ALICE))
     assert post_payload(receiver_url, SIGNING_SECRET, payload).status_code == 200
-    assert "unknown" in wait_until(lambda: ephemerals_for(fake_slack, ALICE))[-1].args["text"]
+    assert "unknown" in wait_until(lambda: ephemerals_for(fake_slack, ALICE)[before:])[-1].args["text"]
 
 
-def test_double_click_decides_once(receiver_url, fake_slack):
+def test_double_click_decides_once(receiver_url, fake_slack, approvals_db):
     future = start_flow("Invoice D-4 for Acme")
     posted = wait_posted(fake_slack, "Invoice D-4 for Acme")
     before = len(ephemerals_for(fake_slack, ALICE))
@@ -124,7 +125,7 @@ def test_double_click_decides_once(receiver_url, fake_slack):
     for t in threads:
         t.join()
     assert codes == [200, 200]
-    assert future.result(timeout=30)["approved"] is True
+    assert result_of(future, fake_slack, posted, approvals_db)["approved"] is True
     note = wait_until(lambda: ephemerals_for(fake_slack, ALICE)[before:])[-1]
     assert "Already decided" in note.args["text"]
     click(receiver_url, SIGNING_SECRET, posted, user=ALICE)  # a third, late click

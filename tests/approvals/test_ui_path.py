@@ -80,3 +80,32 @@ def test_ui_decision_updates_the_slack_message(receiver_url, slack_settings, fak
     assert future.result(timeout=30)["approved"] is False
     text = str(wait_until(lambda: updates_for(fake_slack, posted))[-1].args["blocks"])
     assert "Rejected by Dana in the Prefect UI" in text and "duplicate order" in text
+
+
+def test_expiry_without_receiver_is_a_clean_rejection(prefect_harness, tmp_path):
+    """No Slack and no receiver (own database, so no sweep sees it): the waiting process expires it itself."""
+    db = f"sqlite:///{tmp_path / 'own.db'}"
+    SETTINGS["settings"] = SlackApprovalSettings(database_url=db, poll_interval=0.2)
+    result = start_flow("Invoice X-9 for Acme", expires_s=1.5).result(timeout=30)
+    assert result["approved"] is False and result["expired"] is True
+    (row,) = ApprovalStore(db).list()
+    assert row.state == "expired"
+    assert [r.action for r in AuditTrail(db).list() if r.approval_ref == row.id][-1] == "approval.invoice.expired"
+    run = httpx.get(f"{_api()}/flow_runs/{row.flow_run_id}").json()
+    assert run["state"]["type"] == "COMPLETED"
+
+
+def test_slack_failure_falls_back_to_the_ui(prefect_harness, fake_slack, approvals_db, caplog):
+    SETTINGS["settings"] = SlackApprovalSettings(
+        bot_token="xoxb-wrong-token", channel="C0INVOICES", approvers=["U0ALICE"], base_url=fake_slack.api_url,
+        database_url=approvals_db, poll_interval=0.2,
+    )  # fmt: skip
+    future = start_flow("Invoice F-10 for Acme")
+    p = _paused_row(ApprovalStore(approvals_db), "Invoice F-10 for Acme")
+    assert p.ts is None  # nothing was posted
+    httpx.post(
+        f"{_api()}/flow_runs/{p.flow_run_id}/resume", json={"run_input": {"approved": True, "approver": "Dana"}}
+    ).raise_for_status()
+    assert future.result(timeout=30)["approved"] is True
+    errors = [r.getMessage() for r in caplog.records if "Could not post" in r.getMessage()]
+    assert errors and "invalid_auth" in errors[0] and "xoxb-wrong-token" not in errors[0]
