@@ -58,6 +58,14 @@ def _setup(
     return key, auth, digest_source
 
 
+def _advance(op: Op, value: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Resume `op` with the last step's result or error: (True, its return value) or (False, its next step)."""
+    try:
+        return False, (op.throw(error) if error is not None else op.send(value))
+    except StopIteration as stop:
+        return True, stop.value
+
+
 def _timeout(timeout: float | httpx.Timeout, connect_timeout: float) -> httpx.Timeout:
     return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=connect_timeout)
 
@@ -131,36 +139,31 @@ class LexwareClient(_Client):
             time.sleep(step.seconds)
         return None
 
+    def _attempt(self, step: Step) -> tuple[Any, BaseException | None]:
+        try:
+            return self._perform(step), None
+        except Exception as exc:
+            return None, exc
+
     def _run(self, op: Op) -> Any:
-        value: Any = None
-        error: BaseException | None = None
+        value, error = None, None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration as stop:
-                return stop.value
-            value, error = None, None
-            try:
-                value = self._perform(step)
-            except Exception as exc:
-                error = exc
+            done, step = _advance(op, value, error)
+            if done:
+                return step
+            value, error = self._attempt(step)
 
     def _iter(self, op: Op) -> Iterator[Any]:
-        value: Any = None
-        error: BaseException | None = None
+        value, error = None, None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration:
+            done, step = _advance(op, value, error)
+            if done:
                 return
-            value, error = None, None
             if isinstance(step, Item):
                 yield step.value
-                continue
-            try:
-                value = self._perform(step)
-            except Exception as exc:
-                error = exc
+                value, error = None, None
+            else:
+                value, error = self._attempt(step)
 
     # -- lifecycle
     def close(self) -> None:
@@ -219,36 +222,31 @@ class AsyncLexwareClient(_Client):
             await asyncio.sleep(step.seconds)
         return None
 
+    async def _attempt(self, step: Step) -> tuple[Any, BaseException | None]:
+        try:
+            return await self._aperform(step), None
+        except Exception as exc:
+            return None, exc
+
     async def _run(self, op: Op) -> Any:
-        value: Any = None
-        error: BaseException | None = None
+        value, error = None, None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration as stop:
-                return stop.value
-            value, error = None, None
-            try:
-                value = await self._aperform(step)
-            except Exception as exc:
-                error = exc
+            done, step = _advance(op, value, error)
+            if done:
+                return step
+            value, error = await self._attempt(step)
 
     async def _iter(self, op: Op) -> AsyncIterator[Any]:
-        value: Any = None
-        error: BaseException | None = None
+        value, error = None, None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration:
+            done, step = _advance(op, value, error)
+            if done:
                 return
-            value, error = None, None
             if isinstance(step, Item):
                 yield step.value
-                continue
-            try:
-                value = await self._aperform(step)
-            except Exception as exc:
-                error = exc
+                value, error = None, None
+            else:
+                value, error = await self._attempt(step)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -99,10 +99,6 @@ def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _result(data: Any) -> ActionResult:
-    return ActionResult.model_validate(data)
-
-
 def _fmt_date(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.date().isoformat()
@@ -124,6 +120,11 @@ class Resource:
 
     def _iter(self, op: Op) -> Any:
         return self._c._iter(op)
+
+    def _write_op(self, call: Call, model: type[BaseModel] = ActionResult) -> Op:
+        """POST/PUT and parse the answer (an action result unless told otherwise)."""
+        data = yield from self._c.json_op(call)
+        return model.model_validate(data)
 
     def _get_op(self, model: type[M], id: str, path: str | None = None) -> Op:
         data = yield from self._c.json_op(Call("GET", f"{path or self.path}/{id}"))
@@ -171,8 +172,7 @@ class _Updatable(Resource):
             body = self._prepare_put(current, body)
             check_body(self.kind, body)
             try:
-                data = yield from self._c.json_op(Call("PUT", f"{self.path}/{id}", json=body))
-                return _result(data)
+                return (yield from self._write_op(Call("PUT", f"{self.path}/{id}", json=body)))
             except errors.VersionConflict:
                 if attempt == 2:
                     raise
@@ -190,11 +190,7 @@ class _Updatable(Resource):
         """Plain PUT of a full record (you manage `version`); prefer `update`."""
         body = body_of(record)
         check_body(self.kind, body)
-        return self._run(self._c_put(id, body))  # type: ignore[no-any-return]
-
-    def _c_put(self, id: str, body: dict[str, Any]) -> Op:
-        data = yield from self._c.json_op(Call("PUT", f"{self.path}/{id}", json=body))
-        return _result(data)
+        return self._run(self._write_op(Call("PUT", f"{self.path}/{id}", json=body)))  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------------------------------ resources
@@ -254,13 +250,14 @@ class ContactsResource(_Updatable):
         body = body_of(contact)
         body.setdefault("version", 0)
         check_body("contact", body)
-        return self._run(self._create_op(body))  # type: ignore[no-any-return]
-
-    def _create_op(self, body: dict[str, Any]) -> Op:
-        call = Call("POST", self.path, json=body, lookup=lambda: self._lookup(body))
-        call.what_to_check = "the contacts list (search by name or e-mail)"
-        data = yield from self._c.json_op(call)
-        return _result(data)
+        call = Call(
+            "POST",
+            self.path,
+            json=body,
+            lookup=lambda: self._lookup(body),
+            what_to_check="the contacts list (search by name or e-mail)",
+        )
+        return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
     def _lookup(self, body: dict[str, Any]) -> Op:
         emails = [e for group in (body.get("emailAddresses") or {}).values() for e in (group or [])]
@@ -317,11 +314,7 @@ class ArticlesResource(_Updatable):
         number = body.get("articleNumber")
         lookup = (lambda: self._lookup(str(number))) if number else None
         call = Call("POST", self.path, json=body, lookup=lookup, what_to_check="the article list")
-        return self._run(self._post(call))  # type: ignore[no-any-return]
-
-    def _post(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return _result(data)
+        return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
     def _lookup(self, number: str) -> Op:
         page = yield from self._page_op(Article, {"articleNumber": number, "size": 25})
@@ -386,11 +379,7 @@ class SalesDocumentResource(Resource):
             lookup=lookup,
             what_to_check=f"the voucher list for a new {self.kind.replace('_', ' ')}",
         )
-        return self._run(self._post(call))  # type: ignore[no-any-return]
-
-    def _post(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return _result(data)
+        return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
     def _lookup(self, body: dict[str, Any], ref: str | None) -> Op:
         """Recent documents of this type (created today or yesterday) whose text carries the reference."""
@@ -602,11 +591,7 @@ class VouchersResource(_Updatable):
         number = body.get("voucherNumber")
         lookup = (lambda: self._lookup(str(number))) if number else None
         call = Call("POST", self.path, json=body, lookup=lookup, what_to_check=f"the vouchers for number {number}")
-        return self._run(self._post(call))  # type: ignore[no-any-return]
-
-    def _post(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return _result(data)
+        return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
     def _lookup(self, number: str) -> Op:
         page = yield from self._page_op(Voucher, {"voucherNumber": number})
@@ -638,11 +623,7 @@ class VouchersResource(_Updatable):
         """Attach a file to an existing voucher (`POST /v1/vouchers/{id}/files`, no `type` part)."""
         files = _upload_parts(content, filename)
         call = Call("POST", f"{self.path}/{voucher_id}/files", files=files, retry_post=True)
-        return self._run(self._upload(call))  # type: ignore[no-any-return]
-
-    def _upload(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return FileUpload.model_validate(data)
+        return self._run(self._write_op(call, FileUpload))  # type: ignore[no-any-return]
 
 
 def _upload_parts(content: bytes, filename: str) -> dict[str, Any]:
@@ -672,11 +653,7 @@ class FilesResource(Resource):
         if type != "voucher":
             raise errors.UnsupportedByApi("the only upload type is 'voucher'")
         call = Call("POST", self.path, files=_upload_parts(content, filename), data={"type": type}, retry_post=True)
-        return self._run(self._upload(call))  # type: ignore[no-any-return]
-
-    def _upload(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return FileUpload.model_validate(data)
+        return self._run(self._write_op(call, FileUpload))  # type: ignore[no-any-return]
 
     def download(self, id: str, accept: str = "*/*") -> FileDownload:
         return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}", accept=accept)))  # type: ignore[no-any-return]
@@ -727,11 +704,7 @@ class EventSubscriptionsResource(Resource):
             lookup=lambda: self._lookup(event_type, callback_url),
             what_to_check="the event subscriptions",
         )
-        return self._run(self._post(call))  # type: ignore[no-any-return]
-
-    def _post(self, call: Call) -> Op:
-        data = yield from self._c.json_op(call)
-        return _result(data)
+        return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
     def _lookup(self, event_type: str, callback_url: str) -> Op:
         subs = yield from self._list_op(EventSubscription)
