@@ -20,6 +20,7 @@ from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 from lexflow.webhooks.keys import WebhookPublicKey
 from lexflow.webhooks.receiver import create_receiver_app
 from lexflow.webhooks.subscriptions import SyncReport, sync_subscriptions
+from lexflow.webhooks.waiting import EventArrived, continue_waiting_runs, wait_for_event
 from lexflow.webhooks.worker import InboxWorker
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "CallableAction",
     "DeploymentAction",
     "Dispatcher",
+    "EventArrived",
     "EventContext",
     "EventStatus",
     "Inbox",
@@ -42,7 +44,9 @@ __all__ = [
     "WebhookPublicKey",
     "WebhookSettings",
     "WorkerSettings",
+    "continue_waiting_runs",
     "create_receiver_app",
     "load_config",
     "sync_subscriptions",
+    "wait_for_event",
 ]
