@@ -22,7 +22,7 @@ SALES_REQUIRED: dict[str, tuple[str, ...]] = {
     "credit_note": ("voucherDate", "address", "lineItems", "totalPrice", "taxConditions"),
     "order_confirmation": ("voucherDate", "address", "lineItems", "totalPrice", "taxConditions"),
     "quotation": ("voucherDate", "expirationDate", "address", "lineItems", "totalPrice", "taxConditions"),
-    "delivery_note": ("voucherDate", "address", "lineItems", "taxConditions"),
+    "delivery_note": ("voucherDate", "address", "lineItems", "taxConditions", "shippingConditions"),
     "dunning": ("voucherDate", "address", "lineItems", "taxConditions", "shippingConditions", "totalPrice"),
 }
 _TS_FIELDS = ("voucherDate", "expirationDate")
