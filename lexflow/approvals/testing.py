@@ -48,15 +48,22 @@ def post_payload(
     return httpx.post(receiver_url.rstrip("/") + path, content=body, headers=headers, timeout=timeout)
 
 
-def button_payload(posted: PostedRequest, *, choice: str, user: str, response_url: str | None = None) -> dict[str, Any]:
-    """A `block_actions` payload for one button of a posted request (trimmed to what Slack always sends)."""
-    now = f"{time.time():.6f}"
+def _envelope(kind: str, user: str) -> dict[str, Any]:
+    """What every interaction payload carries: type, user, app, team, a fresh trigger id."""
     return {
-        "type": "block_actions",
+        "type": kind,
         "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
         "api_app_id": "A0FAKE",
         "team": {"id": "T0FAKE", "domain": "fake"},
         "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
+    }
+
+
+def button_payload(posted: PostedRequest, *, choice: str, user: str, response_url: str | None = None) -> dict[str, Any]:
+    """A `block_actions` payload for one button of a posted request (trimmed to what Slack always sends)."""
+    now = f"{time.time():.6f}"
+    return {
+        **_envelope("block_actions", user),
         "container": {"type": "message", "message_ts": posted.ts, "channel_id": posted.channel},
         "channel": {"id": posted.channel, "name": "approvals"},
         "message": {"ts": posted.ts, "text": posted.text},
@@ -79,14 +86,7 @@ def view_submission_payload(view: dict[str, Any], *, user: str, reason: str) -> 
     submitted["state"] = {
         "values": {messages.REASON_BLOCK: {messages.REASON_INPUT: {"type": "plain_text_input", "value": reason}}}
     }
-    return {
-        "type": "view_submission",
-        "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
-        "api_app_id": "A0FAKE",
-        "team": {"id": "T0FAKE", "domain": "fake"},
-        "trigger_id": f"trigger-{uuid.uuid4().hex[:12]}",
-        "view": submitted,
-    }
+    return {**_envelope("view_submission", user), "view": submitted}
 
 
 def click(
