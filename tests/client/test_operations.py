@@ -289,3 +289,21 @@ def test_update_function_can_clear_a_field_and_keeps_the_rest(sandbox_client: Le
     after = sandbox_client.contacts.get(cid)
     assert after.note is None
     assert after.email_addresses is not None and after.addresses is not None
+
+
+def test_xrechnung_accept_negotiation(sandbox_client: LexwareClient) -> None:
+    cid = sandbox_client.contacts.create(
+        {
+            "roles": {"customer": {}},
+            "company": {"name": "Behörde XY"},
+            "xRechnung": {"buyerReference": "04011000-12345-03", "vendorNumberAtCustomer": "V-1"},
+            "addresses": {"billing": [{"street": "Amtsweg 1", "zip": "10115", "city": "Berlin", "countryCode": "DE"}]},
+        }
+    ).id
+    iid = sandbox_client.invoices.create(doc(cid), finalize=True).id
+    assert sandbox_client.invoices.get(iid).electronic_document_profile == "XRechnung"
+    anything = sandbox_client.invoices.file(iid, accept="*/*")
+    assert anything.media_type == "application/xml" and anything.content.startswith(b"<?xml")  # */* -> XML (§9)
+    assert sandbox_client.invoices.file(iid, accept="application/xml").filename.endswith(".xml")  # type: ignore[union-attr]
+    preview = sandbox_client.invoices.file(iid, accept="application/pdf")
+    assert preview.media_type == "application/pdf" and preview.content.startswith(b"%PDF")
