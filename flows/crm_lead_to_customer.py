@@ -141,7 +141,11 @@ def crm_lead_to_customer(
                 }
             )
             continue
-        out = upsert_customer(lead.customer(), crm_source=crm_source, crm_id=lead.crm_id, profile=profile)
+        customer = lead.customer()
+        known = ledger.contact_for(lead.crm_id, crm_source)
+        if known and owner.get(known) == lead.crm_id:  # linked before: update exactly it (the e-mail may have changed)
+            customer["contact_id"] = known
+        out = upsert_customer(customer, crm_source=crm_source, crm_id=lead.crm_id, profile=profile)
         status, cid = out["status"], out.get("contact_id")
         detail = out.get("message", "")
         if status == "clarification":

@@ -11,7 +11,9 @@ from tasks.common import KEEP, business_key, digest, run_action
 
 
 def _upsert_key(_ctx: Any, p: dict[str, Any]) -> str:
-    return business_key("upsert-customer", p["crm_source"], p["crm_id"], digest(p["customer"]))
+    """CRM record + its data (not the contact id the ledger adds): unchanged CRM data is not sent again."""
+    data = {k: v for k, v in p["customer"].items() if k != "contact_id"}
+    return business_key("upsert-customer", p["crm_source"], p["crm_id"], digest(data))
 
 
 @task(name="upsert-customer", persist_result=True, cache_key_fn=_upsert_key, cache_expiration=KEEP)

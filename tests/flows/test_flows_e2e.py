@@ -106,7 +106,13 @@ def test_leads_become_customers_and_the_crm_duplicate_is_caught(lexware: Any, da
     assert ledger.contact_for("L1", "test") and ledger.contact_for("L2", "test")
     assert len(list(lexware.contacts.list())) == 2
     again = crm_lead_to_customer(leads, crm_source="test", database_url=database_url)
-    assert [r["outcome"] for r in again] == [r["outcome"] for r in rows]
+    assert [r["outcome"] for r in again] == [r["outcome"] for r in rows]  # cached: nothing sent again
+    assert len(list(lexware.contacts.list())) == 2
+    # The CRM changes L2's e-mail: the ledger link makes it an update of the same contact, not a new one.
+    before = ledger.contact_for("L2", "test")
+    moved = [*leads[:1], {**leads[1], "email": "neu@beta.de"}]
+    third = crm_lead_to_customer(moved, crm_source="test", database_url=database_url)
+    assert third[1]["outcome"] == "updated" and ledger.contact_for("L2", "test") == before
     assert len(list(lexware.contacts.list())) == 2
 
 
