@@ -316,6 +316,10 @@ def test_sync_crash_then_rerun_then_incremental(
     assert (tmp_path / "export" / "documents.parquet").exists()
     again = sync_history(database_url=database_url)
     assert again["mode"] == "incremental" and again["details_fetched"] == 0
+    from prefect.artifacts import Artifact
+
+    progress = Artifact.get("sync-history-progress")
+    assert progress is not None and float(str(progress.data)) == 100.0
 
 
 # ------------------------------------------------------------------------------------------------ dunning + duplicates
