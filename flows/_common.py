@@ -44,3 +44,32 @@ def wait_for_paused_run(flow_name: str, timeout: float = 30.0, exclude: set[str]
                     return str(run.id)
             time.sleep(0.1)
     raise TimeoutError(f"no paused run of {flow_name!r} within {timeout}s")
+
+
+def smtp_url(param: str | None, secret_block: str | None = None) -> str:
+    """The SMTP URL: a flow parameter without credentials, a Prefect `Secret` block, or `LEXFLOW_SMTP_URL`.
+
+    Flow parameters are stored in plain text by Prefect and shown in the UI, so a URL with a password is refused
+    there; put it in a Secret block (`Secret(value="smtp://user:pass@host:587?starttls=true").save("smtp")`) or the
+    environment of the worker.
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    if param:
+        if urlsplit(param).password:
+            raise ValueError(
+                "smtp_url: a password in a flow parameter would be stored and shown by Prefect; put the URL in a "
+                "Secret block (smtp_secret=...) or in LEXFLOW_SMTP_URL on the worker"
+            )
+        return param
+    if secret_block:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load(secret_block).get())  # type: ignore[union-attr]
+    env = os.environ.get("LEXFLOW_SMTP_URL")
+    if env:
+        return env
+    raise ValueError(
+        "no SMTP server: pass smtp_url (no credentials), smtp_secret (a Secret block) or set LEXFLOW_SMTP_URL"
+    )

@@ -20,6 +20,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flows._common import smtp_url as smtp_url_for
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
 from tasks.audit import audit
@@ -166,7 +167,8 @@ def decision_request(
 @flow(name="create-approve-send-invoice", persist_result=True)
 def create_approve_send_invoice(
     request: InvoiceRequest,
-    smtp_url: str = "smtp://127.0.0.1:25",
+    smtp_url: str | None = None,
+    smtp_secret: str | None = None,
     sender: str = "rechnung@localhost",
     approvers: list[str] | None = None,
     expires_in_minutes: int = 24 * 60,
@@ -174,8 +176,13 @@ def create_approve_send_invoice(
     profile: str | None = None,
     database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Create, approve and send one invoice. Returns status `sent`, `rejected` or `expired` with the ids."""
+    """Create, approve and send one invoice. Returns status `sent`, `rejected` or `expired` with the ids.
+
+    SMTP: `smtp_url` without credentials, or `smtp_secret` (a Prefect Secret block holding the URL), or
+    `LEXFLOW_SMTP_URL` on the worker; flow parameters are stored in plain text, so passwords never go there.
+    """
     log = run_logger()
+    mail_server = smtp_url_for(smtp_url, smtp_secret)  # fails before anything is asked or created
     ledger = Ledger(database_url)
     contact = resolve_contact(request, profile, database_url)
     contact_id, name = str(contact["id"]), _contact_name(contact)
@@ -226,7 +233,7 @@ def create_approve_send_invoice(
         }  # fmt: skip
     pdf = invoice_pdf(invoice_id, profile=profile)
     message_id = send_document_mail(
-        smtp_url,
+        mail_server,
         document_id=invoice_id,
         to=recipient,
         subject=f"Rechnung {number}",

@@ -85,3 +85,16 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
     sync = by_name[("sync-history", "nightly")]
     assert [s.schedule.cron for s in sync.schedules] == ["30 2 * * *"]
     assert by_name[("dunning-run", "weekly")].parameters["min_days_overdue"] == 14
+
+
+def test_smtp_password_never_in_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows._common import smtp_url
+
+    with pytest.raises(ValueError, match="Secret block"):
+        smtp_url("smtp://user:geheim@mail.example:587")
+    assert smtp_url("smtp://127.0.0.1:2525") == "smtp://127.0.0.1:2525"
+    monkeypatch.setenv("LEXFLOW_SMTP_URL", "smtp://u:p@mail.example:587?starttls=true")
+    assert smtp_url(None).endswith("starttls=true")
+    monkeypatch.delenv("LEXFLOW_SMTP_URL")
+    with pytest.raises(ValueError, match="no SMTP server"):
+        smtp_url(None)
