@@ -181,6 +181,10 @@ def main() -> None:
     ap.add_argument("--key", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
     ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--pace", type=float, default=0.0, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--prefect-burst", type=int, default=2, help="burst (limit) of the Prefect global concurrency limit"
+    )
     args = ap.parse_args()
 
     if args.worker:
@@ -189,7 +193,8 @@ def main() -> None:
         names = _names(args.prefix, args.writes)
         while time.time() < args.start_at:
             time.sleep(0.005)
-        part = run_writers(args.url, args.key, names, args.threads, 0, limiter=prefect_limiter(LIMIT_NAME))
+        limiter = prefect_limiter(LIMIT_NAME, pace=args.pace or None)
+        part = run_writers(args.url, args.key, names, args.threads, 0, limiter=limiter)
         print(json.dumps(part))
         return
 
@@ -209,7 +214,7 @@ def main() -> None:
             results["runs"].append(_prefect_run(args, served))
     finally:
         served.stop()
-    results["command"] = "python bench/rate_limit.py" + ("" if args.rate == 20 else f" --rate {args.rate}")
+    results["command"] = " ".join(["python bench/rate_limit.py", *sys.argv[1:]])
     results["python"] = sys.version.split()[0]
     results["cpus"] = os.cpu_count()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +231,10 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     with prefect_test_harness(server_startup_timeout=120):
-        ensure_rate_limit(LIMIT_NAME, rps=args.rate, burst=2)
+        burst = args.prefect_burst
+        # a burst above the API's needs the process-local pacing at R and a decay a little under R
+        rps = args.rate if burst <= 2 else args.rate * 0.97
+        ensure_rate_limit(LIMIT_NAME, rps=rps, burst=burst)
         api_url = PREFECT_API_URL.value()
         served.control.reset()
         time.sleep(1.1)
@@ -237,7 +245,7 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--url", served.url, "--key", served.api_key,
                  "--prefix", f"prefect-p{i}", "--writes", str(per_proc), "--threads", str(max(1, args.threads // 2)),
-                 "--start-at", str(start_at)],
+                 "--start-at", str(start_at), "--pace", str(args.rate if args.prefect_burst > 2 else 0)],
                 env=env, stdout=subprocess.PIPE, text=True, cwd=str(ROOT),
             )
             for i in range(2)
@@ -247,7 +255,8 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
             out, _ = p.communicate(timeout=600)
             parts.append(json.loads(out.strip().splitlines()[-1]))
         names = _names("prefect-p0", per_proc) + _names("prefect-p1", per_proc)
-        return _summary("prefect-2proc", args.rate, per_proc * 2, parts, served.url, served.api_key, names)
+        label = "prefect-2proc" + (f"-burst{args.prefect_burst}" if args.prefect_burst != 2 else "")
+        return _summary(label, args.rate, per_proc * 2, parts, served.url, served.api_key, names)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from lexflow.client.limits import TokenBucket
+
 __all__ = ["PrefectLimiter", "ensure_rate_limit", "prefect_limiter"]
 
 DEFAULT_NAME = "lexware-api"
@@ -18,16 +20,25 @@ DEFAULT_NAME = "lexware-api"
 class PrefectLimiter:
     """`Limiter` on `prefect.concurrency.{sync,asyncio}.rate_limit(name, strict=True)`."""
 
-    def __init__(self, name: str = DEFAULT_NAME, timeout_seconds: float | None = None) -> None:
+    def __init__(
+        self, name: str = DEFAULT_NAME, timeout_seconds: float | None = None, pace: float | None = None
+    ) -> None:
+        """`pace`: also space this process's requests at most `pace` per second (use it with a Prefect limit whose
+        burst is larger than 1, so one process never sends the whole burst at once)."""
         self.name = name
         self.timeout_seconds = timeout_seconds
         # One waiter per process at a time: every refused attempt raises the server's `denied_slots`, which
         # lengthens everyone's Retry-After, so threads queue here instead of polling Prefect side by side.
         self._lock = threading.Lock()
+        self._pacer = TokenBucket(pace, 1) if pace else None
 
     def acquire(self) -> None:
         from prefect.concurrency.sync import rate_limit
 
+        if self._pacer is not None:  # a burst > 1: slots are mostly free, so waiters need not queue here
+            rate_limit(self.name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
+            self._pacer.acquire()
+            return
         with self._lock:
             rate_limit(self.name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
 
@@ -35,13 +46,17 @@ class PrefectLimiter:
         from prefect.concurrency.asyncio import rate_limit
 
         await rate_limit(self.name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
+        if self._pacer is not None:
+            await self._pacer.aacquire()
 
     def __repr__(self) -> str:
         return f"PrefectLimiter({self.name!r})"
 
 
-def prefect_limiter(name: str = DEFAULT_NAME, timeout_seconds: float | None = None) -> PrefectLimiter:
-    return PrefectLimiter(name, timeout_seconds)
+def prefect_limiter(
+    name: str = DEFAULT_NAME, timeout_seconds: float | None = None, pace: float | None = None
+) -> PrefectLimiter:
+    return PrefectLimiter(name, timeout_seconds, pace)
 
 
 def ensure_rate_limit(name: str = DEFAULT_NAME, rps: float = 2.0, burst: int | None = None) -> Any:

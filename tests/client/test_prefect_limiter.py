@@ -45,3 +45,14 @@ async def test_async_acquire(prefect_harness) -> None:
     for _ in range(3):
         await limiter.aacquire()
     assert time.monotonic() - start >= 0.05
+
+
+def test_paced_prefect_limiter_spaces_a_burst(prefect_harness) -> None:
+    from tasks.limiter import ensure_rate_limit, prefect_limiter
+
+    ensure_rate_limit("lexware-api-test-burst", rps=10, burst=5)
+    limiter = prefect_limiter("lexware-api-test-burst", pace=20)
+    start = time.monotonic()
+    for _ in range(5):  # all five slots are free at once; the local pacer still spaces them at 20/s
+        limiter.acquire()
+    assert time.monotonic() - start >= 4 / 20 - 0.02
