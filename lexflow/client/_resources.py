@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -370,7 +370,7 @@ class SalesDocumentResource(Resource):
             params["finalize"] = True
         if preceding_sales_voucher_id:
             params["precedingSalesVoucherId"] = preceding_sales_voucher_id
-        lookup = (lambda: self._lookup(body, correlation_ref)) if correlation_ref else None
+        lookup = (lambda: self._lookup(body, correlation_ref, preceding_sales_voucher_id)) if correlation_ref else None
         call = Call(
             "POST",
             self.path,
@@ -381,26 +381,28 @@ class SalesDocumentResource(Resource):
         )
         return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
-    def _lookup(self, body: dict[str, Any], ref: str | None) -> Op:
-        """Recent documents of this type (created today or yesterday) whose text carries the reference."""
-        since = (date.today() - timedelta(days=1)).isoformat()
-        params: dict[str, Any] = {
-            "voucherType": self.voucher_type,
-            "voucherStatus": "any",
-            "createdDateFrom": since,
-            "sort": "createdDate,DESC",
-            "size": 50,
-            "page": 0,
-        }
-        contact_id = (body.get("address") or {}).get("contactId")
-        if contact_id:
-            params["contactId"] = contact_id
-        page = yield from self._page_op(VoucherListItem, params, path="/v1/voucherlist")
-        for row in page.content:
-            doc = yield from self._c.json_op(Call("GET", f"{self.path}/{row.id}"))
+    def _lookup(self, body: dict[str, Any], ref: str | None, preceding_id: str | None) -> Op:
+        """The newest documents of this type (for the document's contact) whose text carries the reference."""
+        ids = yield from self._candidates(body, preceding_id)
+        for doc_id in ids:
+            doc = yield from self._c.json_op(Call("GET", f"{self.path}/{doc_id}"))
             if ref and any(ref in str(doc.get(f) or "") for f in ("remark", "introduction", "title")):
                 return {"id": doc["id"], "version": doc.get("version"), "createdDate": doc.get("createdDate")}
         return None
+
+    def _candidates(self, body: dict[str, Any], preceding_id: str | None) -> Op:
+        """Ids to check: the 50 newest voucherlist rows of this type (no date filter, so a sandbox clock or a
+        time zone cannot hide the new one)."""
+        params: dict[str, Any] = {
+            "voucherType": self.voucher_type,
+            "voucherStatus": "any",
+            "sort": "createdDate,DESC",
+            "size": 50,
+            "page": 0,
+            "contactId": (body.get("address") or {}).get("contactId"),
+        }
+        page = yield from self._page_op(VoucherListItem, params, path="/v1/voucherlist")
+        return [row.id for row in page.content]
 
     def document(self, id: str) -> str:
         """Deprecated render endpoint: triggers PDF rendering and returns the `documentFileId` (drafts → 406)."""
@@ -470,6 +472,14 @@ class DunningsResource(SalesDocumentResource):
         if finalize:
             raise errors.UnsupportedByApi("dunnings are always drafts: the API ignores finalize for them")
         return super().create(document, False, preceding_sales_voucher_id, correlation_ref=correlation_ref)
+
+    def _candidates(self, body: dict[str, Any], preceding_id: str | None) -> Op:
+        """Dunnings are not in the voucherlist (measured); they appear among the invoice's relatedVouchers."""
+        if not preceding_id:
+            return []
+        invoice = yield from self._c.json_op(Call("GET", f"/v1/invoices/{preceding_id}"))
+        related = invoice.get("relatedVouchers") or []
+        return [r["id"] for r in reversed(related) if str(r.get("voucherType", "")).lower() == "dunning"]
 
 
 class DownPaymentInvoicesResource(Resource):

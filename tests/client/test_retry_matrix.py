@@ -238,3 +238,15 @@ def test_error_bodies_from_the_sandbox(served, client: LexwareClient) -> None:
     with pytest.raises(errors.Forbidden, match="permission"):  # a plain key on the partner endpoint
         partner.transaction_assignment_hints.create("00000000-0000-4000-8000-000000000000", "pp-1")
     partner.close()
+
+
+def test_504_on_dunning_settled_through_the_invoice(served, client: LexwareClient) -> None:
+    cid = customer(client)
+    iid = client.invoices.create(doc(cid), finalize=True).id
+    served.control.faults("POST /v1/dunnings", "504_after_commit", count=1)
+    result = client.dunnings.create(
+        doc(cid, remark="Mahnung M-77"), preceding_sales_voucher_id=iid, correlation_ref="M-77"
+    )
+    assert client.dunnings.get(result.id).remark == "Mahnung M-77"
+    related = client.invoices.get(iid).related_vouchers or []
+    assert [r.id for r in related if (r.voucher_type or "").lower() == "dunning"] == [result.id]  # exactly one
