@@ -206,4 +206,9 @@ def error_from_response(response: httpx.Response, *, method: str | None = None) 
     }.get(status, ServerError if status >= 500 else LexwareError)
     if status == 400 and "window" in message.lower():
         kw["hint"] = "Narrow the filters (e.g. the date range): the API pages through at most 10,000 entries"
-    return cls(message, **kw)
+    err = cls(message, **kw)
+    if isinstance(err, RateLimited):
+        from lexflow.client.retry import parse_retry_after
+
+        err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    return err

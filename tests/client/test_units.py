@@ -105,6 +105,14 @@ def test_status_mapping(status: int, cls: type) -> None:
     assert isinstance(errors.error_from_response(_resp(status, {"message": None})), cls)
 
 
+def test_rate_limited_carries_retry_after() -> None:
+    req = httpx.Request("GET", "https://api.lexware.io/v1/profile")
+    err = errors.error_from_response(
+        httpx.Response(429, headers={"Retry-After": "3"}, json={"message": "x"}, request=req)
+    )
+    assert isinstance(err, errors.RateLimited) and err.retry_after == 3.0
+
+
 def test_409_on_put_is_version_conflict_but_not_on_get() -> None:
     assert isinstance(errors.error_from_response(_resp(409, {"message": "conflict"}, "PUT")), errors.VersionConflict)
     assert not isinstance(errors.error_from_response(_resp(409, {"message": "draft"}, "GET")), errors.VersionConflict)
