@@ -73,3 +73,17 @@ def smtp_url(param: str | None, secret_block: str | None = None) -> str:
     raise ValueError(
         "no SMTP server: pass smtp_url (no credentials), smtp_secret (a Secret block) or set LEXFLOW_SMTP_URL"
     )
+
+
+def audit_artifact() -> int:
+    """Attach the run's audit records (redacted, from `lexflow.audit`) as a table artifact; returns how many."""
+    from prefect.runtime import flow_run
+
+    from lexflow.audit import flow_run_rows
+
+    if not flow_run.id:
+        return 0
+    rows = flow_run_rows(str(flow_run.id))
+    name = (flow_run.flow_name or "flow").lower()
+    table_artifact(f"audit-{name}", rows, f"Audited actions of this run of {name}")
+    return len(rows)

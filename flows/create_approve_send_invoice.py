@@ -20,6 +20,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flows._common import audit_artifact
 from flows._common import smtp_url as smtp_url_for
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
@@ -210,6 +211,7 @@ def create_approve_send_invoice(
         if not decision.approved:
             status = "expired" if decision.expired else "rejected"
             log.warning("invoice %s %s by %s: %s; nothing was created", key, status, decision.approver, decision.reason)
+            audit_artifact()
             return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
         approver = decision.approver
         approval_ref = f"prefect-flow-run:{flow_run.id}:{ask.pause_key}:{approver}"
@@ -255,6 +257,7 @@ def create_approve_send_invoice(
         approval_ref=approval_ref,
     )  # fmt: skip
     log.info("invoice %s (%s) approved by %s and mailed (Message-ID %s)", number, invoice_id, approver, message_id)
+    audit_artifact()
     return {
         "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
         "message_id": message_id, "total_gross": gross, "request_key": key,

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows._common import table_artifact
+from flows._common import audit_artifact, table_artifact
 from lexflow.ledger import Ledger
 from tasks.common import run_logger
 from tasks.contacts import upsert_customer
@@ -169,4 +169,5 @@ def crm_lead_to_customer(
     counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("created", "updated", "unchanged", "needs review")}
     log.info("leads: %s", counts)
     table_artifact("crm-lead-to-customer", rows, f"CRM leads → customers: {counts}")
+    audit_artifact()
     return rows

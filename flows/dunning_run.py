@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows._common import table_artifact
+from flows._common import audit_artifact, table_artifact
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
 
@@ -54,6 +54,7 @@ def dunning_run(
     total = sum((Decimal(str(i["open_amount"])) for i in overdue), Decimal("0"))
     summary = f"{len(rows)} dunning draft(s) for {total:.2f} EUR overdue (as of {day}); review and send them in Lexware Office."
     table_artifact("dunning-run", rows, summary)
+    audit_artifact()
     if rows and _notify_slack(summary):
         log.info("Slack notified")
     log.info(summary)

@@ -9,7 +9,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows._common import markdown_artifact, table_artifact
+from flows._common import audit_artifact, markdown_artifact, table_artifact
 from tasks.common import run_logger
 from tasks.contacts import find_duplicate_contacts
 
@@ -50,6 +50,7 @@ def duplicate_contacts_report(
                 }
             )
     table_artifact("duplicate-contacts", rows, f"{len(found['groups'])} groups among {found['scanned']} contacts")
+    audit_artifact()
     markdown_artifact("duplicate-contacts-advice", f"## What to do\n\n{ADVICE}", "Manual merge in Lexware Office")
     run_logger().info("%d duplicate groups among %d contacts", len(found["groups"]), found["scanned"])
     return rows

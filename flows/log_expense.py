@@ -16,7 +16,7 @@ from typing import Any, Literal
 from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows._common import table_artifact
+from flows._common import audit_artifact, table_artifact
 from tasks.audit import audit
 from tasks.common import run_logger
 from tasks.vouchers import book_expense, poll_ocr, upload_receipt
@@ -134,4 +134,5 @@ def log_expense(
             }
         )
     table_artifact("log-expense", rows, "Receipts → booked expenses")
+    audit_artifact()
     return rows

@@ -153,6 +153,10 @@ def test_invoice_approved_is_finalized_mailed_and_audited(
     assert media == "application/pdf" and pdf.startswith(b"%PDF") and out["voucher_number"] in name
     rec = [r for r in AuditTrail().list(action="flow.invoice_sent") if r.input.get("invoice_id") == out["invoice_id"]]
     assert rec and rec[0].input["approver"] == "U0APPROVER" and rec[0].input["message_id"] == out["message_id"]
+    from prefect.artifacts import Artifact
+
+    table = Artifact.get("audit-create-approve-send-invoice")
+    assert table is not None and "create_invoice" in str(table.data) and "flow.invoice_sent" in str(table.data)
 
 
 def test_rejected_invoice_creates_nothing(lexware: Any, catcher: MailCatcher, database_url: str) -> None:
