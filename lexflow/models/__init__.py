@@ -21,6 +21,7 @@ from lexflow.models.contacts import (
     Roles,
 )
 from lexflow.models.masterdata import (
+    EVENT_TYPES,
     Country,
     EventSubscription,
     PaymentCondition,
@@ -52,6 +53,7 @@ from lexflow.models.sales import (
 from lexflow.models.vouchers import Payment, PaymentItem, Voucher, VoucherItem, VoucherListItem
 
 __all__ = [
+    "EVENT_TYPES",
     "ActionResult",
     "Address",
     "Amount",

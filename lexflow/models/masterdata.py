@@ -68,6 +68,24 @@ class EventSubscription(ApiModel):
     callback_url: str | None = None
 
 
+_RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        f"{r}.{e}"
+        for r in ("article", "recurring-template", "dunning", "contact")
+        for e in ("created", "changed", "deleted")
+    }
+    | {
+        f"{r}.{e}"
+        for r in (*_RESOURCES_WITH_STATUS, "quotation", "voucher")
+        for e in ("created", "changed", "deleted", "status.changed")
+    }
+    | {"payment.changed", "token.revoked"}
+)
+"""The 42 webhook event types of reference §8 (matched in lowercase); the sandbox and the receiver both use this."""
+
+
 class WebhookPayload(ApiModel):
     """What Lexware POSTs to a callback: only the id; GET the resource to see what changed."""
 

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lexflow.models import EVENT_TYPES
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, endpoint, json
 
@@ -42,22 +43,6 @@ if TYPE_CHECKING:
 KIND = "event-subscriptions"
 """Store kind of the subscriptions (cleared by reset, persisted with `--db`)."""
 
-_RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
-EVENT_TYPES: frozenset[str] = frozenset(
-    [
-        f"{r}.{a}"
-        for r in ("article", "contact", "dunning", "recurring-template")
-        for a in ("created", "changed", "deleted")
-    ]
-    + [
-        f"{r}.{a}"
-        for r in (*_RESOURCES_WITH_STATUS, "quotation", "voucher")
-        for a in ("created", "changed", "deleted", "status.changed")
-    ]
-    + ["payment.changed", "token.revoked"]
-)
-"""The 42 event types of §8."""
-assert len(EVENT_TYPES) == 42
 
 RETRY_DELAYS: tuple[float, ...] = (10, 20, 40, 80, 160, 1800, *([7200] * 19))
 """Seconds before retry n (§8): phase 1 after 10, 20, 40, 80, 160 s; phase 2 after a 30-minute pause, then every

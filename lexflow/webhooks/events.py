@@ -9,24 +9,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field, field_validator
 
-from lexflow.models import WebhookPayload
-
-_RESOURCES_WITH_STATUS = ("credit-note", "delivery-note", "down-payment-invoice", "invoice", "order-confirmation")
-
-EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        f"{r}.{e}"
-        for r in ("article", "recurring-template", "dunning", "contact")
-        for e in ("created", "changed", "deleted")
-    }
-    | {
-        f"{r}.{e}"
-        for r in (*_RESOURCES_WITH_STATUS, "quotation", "voucher")
-        for e in ("created", "changed", "deleted", "status.changed")
-    }
-    | {"payment.changed", "token.revoked"}
-)
-"""All event types of §8 (names are matched in lowercase)."""
+from lexflow.models import EVENT_TYPES, WebhookPayload
 
 
 def normalise_event_type(value: str) -> str:
