@@ -51,3 +51,17 @@ def init_db(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, future=True)
+
+
+def open_database(url: str | None = None) -> tuple[str, Engine, sessionmaker[Session]]:
+    """Resolve the URL (default `LEXFLOW_DATABASE_URL`), create missing tables, return URL, engine and sessions.
+
+    The one set-up every store (audit, ledgers, sync, inbox, approvals) shares.
+    """
+    if url is None:
+        from lexflow.settings import get_settings
+
+        url = get_settings().database_url
+    engine = get_engine(url)
+    init_db(engine)
+    return url, engine, session_factory(engine)

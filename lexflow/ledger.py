@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 
 
 def _now() -> datetime:
@@ -54,13 +54,7 @@ class Ledger:
     """Read and write the flow bookkeeping tables of one database."""
 
     def __init__(self, url: str | None = None) -> None:
-        if url is None:
-            from lexflow.settings import get_settings
-
-            url = get_settings().database_url
-        engine = get_engine(url)
-        init_db(engine)
-        self._sessions: sessionmaker[Session] = session_factory(engine)
+        _, _, self._sessions = open_database(url)
 
     # ------------------------------------------------------------------ CRM mapping
     def link_contact(

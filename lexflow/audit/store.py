@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.audit.records import Actor, AuditRecord, HttpCall, StoredRecord
 from lexflow.audit.redact import canonical_json, digest, redact
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 
 GENESIS = "0" * 64
 
@@ -120,14 +120,7 @@ class AuditTrail:
     """Append and read audit records. `AuditTrail()` uses `settings.database_url`."""
 
     def __init__(self, url: str | None = None, *, extra_secrets: Iterable[str] = ()) -> None:
-        if url is None:
-            from lexflow.settings import get_settings
-
-            url = get_settings().database_url
-        self.url = url
-        self.engine = get_engine(url)
-        init_db(self.engine)
-        self._sessions = session_factory(self.engine)
+        self.url, self.engine, self._sessions = open_database(url)
         self._extra_secrets = tuple(extra_secrets)
         try:
             with self._sessions.begin() as s:

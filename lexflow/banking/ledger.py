@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from lexflow.banking.matcher import Proposal
 from lexflow.banking.open_items import PaymentTerms
 from lexflow.banking.transactions import BankTransaction, iban_fingerprint
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 
 MatchStatus = Literal[
     "acting",  # claimed, action under way (a crash leaves it here: shown by `lexflow bank ledger`)
@@ -100,14 +100,7 @@ class MatchLedger:
     """Read and write the banking tables of one database (default: `LEXFLOW_DATABASE_URL`)."""
 
     def __init__(self, url: str | None = None) -> None:
-        if url is None:
-            from lexflow.settings import get_settings
-
-            url = get_settings().database_url
-        self.url = url
-        self.engine = get_engine(url)
-        init_db(self.engine)
-        self._sessions = session_factory(self.engine)
+        self.url, self.engine, self._sessions = open_database(url)
 
     # ------------------------------------------------------------------------------------------- claiming
     def settled(self, transaction_ids: list[str]) -> dict[str, str]:

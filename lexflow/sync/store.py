@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, Numeric, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 
 
 def _now() -> datetime:
@@ -87,14 +87,7 @@ class SyncStore:
     """The sync tables of one database (SQLite file or PostgreSQL URL)."""
 
     def __init__(self, url: str | None = None) -> None:
-        if url is None:
-            from lexflow.settings import get_settings
-
-            url = get_settings().database_url
-        self.url = url
-        self.engine = get_engine(url)
-        init_db(self.engine)
-        self._sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.url, self.engine, self._sessions = open_database(url)
 
     # ------------------------------------------------------------------ writes
     def _upsert(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
