@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.approvals.models import DecisionRequest
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 
 State = Literal["pending", "deciding", "approved", "rejected", "expired", "failed"]
 FINAL: tuple[str, ...] = ("approved", "rejected", "expired", "failed")
@@ -108,11 +108,8 @@ def _snap(row: ApprovalRow) -> PendingApproval:
 class ApprovalStore:
     """The table of pending and past decision requests."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = get_engine(url)
-        init_db(self.engine)
-        self._sessions = session_factory(self.engine)
+    def __init__(self, url: str | None = None) -> None:
+        self.url, self.engine, self._sessions = open_database(url)
 
     def add(
         self,

@@ -37,11 +37,9 @@ def _config(path: Path | None) -> WebhookConfig:
 
 
 def _inbox(database_url: str | None, config: WebhookConfig | None = None) -> Inbox:
-    from lexflow.settings import get_settings
-
     worker = (config or WebhookConfig()).worker
     retry = RetryPolicy(worker.max_attempts, worker.base_delay, worker.max_delay)
-    return Inbox(database_url or get_settings().database_url, lease=worker.lease, retry=retry)
+    return Inbox(database_url, lease=worker.lease, retry=retry)
 
 
 @contextlib.contextmanager

@@ -35,16 +35,13 @@ def sync_contact_to_crm_mapping(
     event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None
 ) -> str:
     """Webhook action: update every CRM link of this contact; idempotent (it writes the current state)."""
-    from lexflow.db import get_engine, init_db, session_factory
+    from lexflow.db import open_database
     from lexflow.ledger import CrmContactLink, Ledger
-    from lexflow.settings import get_settings
 
     if resource is None:
         return f"contact {event.resource_id} could not be read; mapping unchanged"
-    url = database_url or get_settings().database_url
-    engine = get_engine(url)
-    init_db(engine)
-    with session_factory(engine)() as session:
+    url, _, sessions = open_database(database_url)
+    with sessions() as session:
         links = list(
             session.execute(select(CrmContactLink).where(CrmContactLink.contact_id == event.resource_id)).scalars()
         )

@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, DateTime, Integer, LargeBinary, String, Tex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 from lexflow.webhooks.events import WebhookEvent
 
 
@@ -82,11 +82,10 @@ class RetryPolicy:
 class Inbox:
     """Store, claim, complete, fail, park and replay webhook events."""
 
-    def __init__(self, database_url: str, *, lease: float = 120.0, retry: RetryPolicy | None = None) -> None:
-        self.database_url = database_url
-        self.engine = get_engine(database_url)
-        init_db(self.engine)
-        self._sessions = session_factory(self.engine)
+    def __init__(
+        self, database_url: str | None = None, *, lease: float = 120.0, retry: RetryPolicy | None = None
+    ) -> None:
+        self.database_url, self.engine, self._sessions = open_database(database_url)
         self.lease = timedelta(seconds=lease)
         self.retry = retry or RetryPolicy()
 

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import DateTime, Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from lexflow.db import Base, get_engine, init_db, session_factory
+from lexflow.db import Base, open_database
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import InboxEvent, utcnow
 
@@ -53,12 +53,8 @@ class RunNotPausedYet(RuntimeError):
     """The waiter registered but has not paused yet; the inbox worker retries shortly."""
 
 
-def _sessions(database_url: str | None) -> Any:
-    from lexflow.settings import get_settings
-
-    engine = get_engine(database_url or get_settings().database_url)
-    init_db(engine)
-    return session_factory(engine)
+def _sessions(database_url: str | None) -> sessionmaker[Session]:
+    return open_database(database_url)[2]
 
 
 def pause_key(event_type: str, resource_id: str) -> str:
