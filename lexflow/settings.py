@@ -40,6 +40,16 @@ class LexflowSettings(BaseSettings):
     )
     timeout: float = Field(default=35.0, gt=0, validation_alias=AliasChoices("LEXWARE_TIMEOUT"))
     connect_timeout: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("LEXWARE_CONNECT_TIMEOUT"))
+    allow_partner_endpoints: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("LEXWARE_ALLOW_PARTNER_ENDPOINTS"),
+        description=(
+            "Opt in to partner-only endpoints (today only POST /v1/transaction-assignment-hint, §11.3). They are not "
+            "part of the public API: they need a Lexware partner OAuth app whose token holds the "
+            "transaction-assignment-hint.write scope; a plain API key gets 403/404. Off: the client refuses them "
+            "before sending anything."
+        ),
+    )
     database_url: str = Field(
         default="sqlite:///.lexflow/lexflow.db",
         validation_alias=AliasChoices("LEXFLOW_DATABASE_URL"),

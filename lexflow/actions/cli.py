@@ -27,16 +27,21 @@ def _err(message: str) -> None:
 @app.command("list")
 def list_(
     read_only: Annotated[bool, typer.Option("--read-only", help="Only actions that change nothing.")] = False,
-    group: Annotated[str | None, typer.Option(help="'business' or 'operations'.")] = None,
+    group: Annotated[str | None, typer.Option(help="'business', 'operations' or 'partner'.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also actions that are switched off here (partner-only), with the reason.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """All actions with scope and effect."""
+    """All usable actions with scope and effect (`--all` adds switched-off ones)."""
     from lexflow.actions import registry
 
-    actions = [a for a in registry.select(read_only=read_only) if not group or a.group == group]
+    selected = registry.select(read_only=read_only, include_unavailable=all_)
+    actions = [a for a in selected if not group or a.group == group]
     if as_json:
         rows = [
             {"name": a.name, "group": a.group, "scope": a.scope, "effect": a.effect, "idempotent": a.idempotent}
+            | ({"unavailable": reason} if (reason := a.unavailable_reason()) else {})
             for a in actions
         ]
         typer.echo(json.dumps(rows, indent=2))
@@ -46,7 +51,9 @@ def list_(
 
     table = Table("name", "scope", "effect", "description", title=f"{len(actions)} actions")
     for a in actions:
-        table.add_row(a.name, a.scope, a.effect, a.description.split(". ")[0])
+        reason = a.unavailable_reason()
+        summary = a.description.split(". ")[0]
+        table.add_row(a.name, a.scope, a.effect, f"(off: {reason}) {summary}" if reason else summary)
     Console().print(table)
 
 
@@ -71,6 +78,8 @@ def schema(
         "idempotent": action.idempotent,
         "examples": list(action.examples),
     }
+    if reason := action.unavailable_reason():
+        doc["unavailable"] = reason
     if part in ("input", "both"):
         doc["input"] = action.input_schema()
     if part in ("output", "both"):

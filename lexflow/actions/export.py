@@ -23,7 +23,9 @@ def tool_input_schema(action: Action) -> dict[str, Any]:
 
 
 def tool_description(action: Action) -> str:
-    return f"{action.description} [scope: {action.scope}; effect: {action.effect}]"
+    reason = action.unavailable_reason()
+    off = f"; unavailable: {reason}" if reason else ""
+    return f"{action.description} [scope: {action.scope}; effect: {action.effect}{off}]"
 
 
 def export_tool(action: Action, fmt: Format) -> dict[str, Any]:

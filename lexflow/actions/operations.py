@@ -130,6 +130,19 @@ class NoInput(Input):
     pass
 
 
+class AssignmentHintInput(Input):
+    """Partner-only transaction-assignment hint: needs a partner OAuth token and LEXWARE_ALLOW_PARTNER_ENDPOINTS=true."""
+
+    voucher_id: str = Field(
+        pattern=UUID_PATTERN, description="The invoice or bookkeeping voucher the incoming payment belongs to."
+    )
+    external_reference: str = Field(
+        min_length=1,
+        description="The payment's transaction id as it will reach Lexware (PayPal/Stripe transaction id, bank "
+        "transaction reference).",
+    )
+
+
 def _body_input(model_name: str, doc: bool) -> type[Input]:
     fields: dict[str, Any] = {
         "body": (_model(model_name), Field(description=f"The {model_name} to create (API JSON)."))
@@ -421,6 +434,49 @@ _EXAMPLES["credit_notes"] = _SALES_BASE
 _EXAMPLES["quotations"] = {**_SALES_BASE, "expirationDate": "2026-12-24T00:00:00.000+01:00"}
 
 
+# ------------------------------------------------------------------------------------- partner-only (opt-in)
+PARTNER_SETTING = "LEXWARE_ALLOW_PARTNER_ENDPOINTS"
+
+
+def _partner_switched_off() -> str | None:
+    """Why partner-only actions are off in this process (the same setting `connect()` passes), or None."""
+    from lexflow.settings import get_settings
+
+    if get_settings().allow_partner_endpoints:
+        return None
+    return f"partner-only endpoint, switched off; needs a partner OAuth token and {PARTNER_SETTING}=true"
+
+
+def partner_hint_action() -> Action:
+    """`POST /v1/transaction-assignment-hint` (§11.3): not one of the 55 public operations, so not in OPERATIONS.
+
+    The client refuses it unless it was made with `allow_partner_endpoints=True`; listings leave it out while the
+    process setting is off (`Action.unavailable`)."""
+    name = "transaction_assignment_hints_create"
+
+    def handler(c: Any, d: Any) -> dict[str, Any]:
+        return {"result": _jsonable(c.transaction_assignment_hints.create(d.voucher_id, d.external_reference))}
+
+    return Action(
+        name=name,
+        description=(
+            "Partner-only: tell Lexware which incoming payment transaction belongs to a voucher "
+            "(POST /v1/transaction-assignment-hint), so Lexware can assign it automatically when the transaction "
+            "arrives. It does not mark anything paid; one hint per voucher (a second answers 406). Needs a partner "
+            f"OAuth token with scope transaction-assignment-hint.write and {PARTNER_SETTING}=true; otherwise it is "
+            "refused before anything is sent."
+        ),
+        input_model=AssignmentHintInput,
+        output_model=_result_output(name, JsonObject),
+        scope="transaction_assignment_hints:write",
+        effect="write",
+        handler=handler,
+        examples=({"voucher_id": EXAMPLE_ID, "external_reference": "PAYPAL-9TX12345AB678901C"},),
+        group="partner",
+        unavailable=_partner_switched_off,
+    )
+
+
 def register_operations(reg: Registry) -> None:
     for o in OPERATIONS:
         name, desc, inp, out, effect, idem, handler, level, example = _spec(o)
@@ -441,3 +497,4 @@ def register_operations(reg: Registry) -> None:
                 input_effect=input_effect,
             )
         )
+    reg.add(partner_hint_action())

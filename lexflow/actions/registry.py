@@ -39,6 +39,11 @@ class Action:
     group: str = "operations"
     input_effect: Callable[[Any], Effect] | None = field(default=None, repr=False)
     uses_client: bool = True  # False: computed locally (preview_invoice), works without any backend
+    unavailable: Callable[[], str | None] | None = field(default=None, repr=False)
+    """Why the action cannot work right now (e.g. a switched-off partner opt-in), or None. Asked at listing time."""
+
+    def unavailable_reason(self) -> str | None:
+        return self.unavailable() if self.unavailable is not None else None
 
     def effect_for(self, data: BaseModel) -> Effect:
         return self.input_effect(data) if self.input_effect else self.effect
@@ -93,9 +98,18 @@ class Registry:
     def names(self) -> list[str]:
         return list(self._actions)
 
-    def select(self, only: list[str] | None = None, read_only: bool = False) -> list[Action]:
-        """A subset for small agent contexts: named actions only, and/or read-only ones only."""
-        actions = [self.get(n) for n in only] if only else list(self)
+    def select(
+        self, only: list[str] | None = None, read_only: bool = False, include_unavailable: bool = False
+    ) -> list[Action]:
+        """A subset for small agent contexts: named actions only, and/or read-only ones only.
+
+        Actions that cannot work right now (`unavailable_reason()`) are left out unless named in `only` or
+        `include_unavailable` is set, so agents are not offered a tool that can only fail.
+        """
+        if only:
+            actions = [self.get(n) for n in only]
+        else:
+            actions = [a for a in self if include_unavailable or a.unavailable_reason() is None]
         return [a for a in actions if not read_only or a.read_only]
 
 

@@ -52,6 +52,7 @@ def client_for(profile: Profile) -> Any:
             api_key=profile.api_key.get_secret_value(),
             base_url=profile.base_url or s.base_url,
             rate_limit=profile.rate_limit if profile.rate_limit is not None else s.rate_limit,
+            allow_partner_endpoints=s.allow_partner_endpoints,
         )
     return connect()
 

@@ -21,6 +21,7 @@ from lexflow.client.errors import (
     InvalidRequest,
     LexwareError,
     NotFound,
+    PartnerEndpointDisabled,
     PaymentRequired,
     RateLimited,
     ServerError,
@@ -53,6 +54,7 @@ __all__ = [
     "OAuth2Auth",
     "OAuth2Client",
     "OAuth2Config",
+    "PartnerEndpointDisabled",
     "PaymentRequired",
     "RateLimited",
     "RetryPolicy",
@@ -105,6 +107,7 @@ def _options(
             "limiter": limiter,
             "timeout": s.timeout,
             "connect_timeout": s.connect_timeout,
+            "allow_partner_endpoints": s.allow_partner_endpoints,
             **kwargs,
         }, None
     app, key = _sandbox_app(s)
@@ -114,6 +117,7 @@ def _options(
         "rate_limit": 0,
         "limiter": limiter,
         "backend_description": _sandbox_description(s),
+        "allow_partner_endpoints": s.allow_partner_endpoints,
         **kwargs,
     }
     return options, app
@@ -123,6 +127,9 @@ def connect(
     settings: LexflowSettings | None = None, *, limiter: _Limiter | None = None, **kwargs: Any
 ) -> LexwareClient:
     """A client from the settings: the real API if an API key is set, else the embedded sandbox in-process.
+
+    Partner-only endpoints (the transaction-assignment hint) are sent only when `allow_partner_endpoints` is on
+    (`LEXWARE_ALLOW_PARTNER_ENDPOINTS`); `kwargs` override any setting.
 
     Prints nothing; `client.backend_description` says which backend answers (commands print it first).
     """

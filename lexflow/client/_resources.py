@@ -734,17 +734,36 @@ class EventSubscriptionsResource(Resource):
 
 
 class TransactionAssignmentHintsResource(Resource):
-    """Partner-only `POST /v1/transaction-assignment-hint` (§11.3): needs OAuth with the partner scope, so it is
-    refused unless the client was made with `allow_partner_endpoints=True`. It does not mark anything paid."""
+    """Partner-only `POST /v1/transaction-assignment-hint` (§11.3): tells Lexware which incoming payment
+    transaction belongs to a voucher, so it can assign it automatically when the transaction arrives. It does not
+    mark anything paid, and only one hint per voucher is accepted (a second answers 406).
+
+    Not part of the public API: it needs a partner OAuth token with `transaction-assignment-hint.write`. The client
+    refuses it before sending unless made with `allow_partner_endpoints=True` (`connect()`: the setting
+    `LEXWARE_ALLOW_PARTNER_ENDPOINTS`)."""
 
     path = "/v1/transaction-assignment-hint"
 
     def create(self, voucher_id: str, external_reference: str) -> dict[str, Any]:
+        """Send the hint; `external_reference` is the payment's transaction id (PayPal, Stripe, bank)."""
+        return self._run(self._create_op(voucher_id, external_reference))  # type: ignore[no-any-return]
+
+    def _create_op(self, voucher_id: str, external_reference: str) -> Op:
+        # Checked inside the op, so the async client raises on await like every other error.
         if not self._c.allow_partner_endpoints:
-            raise errors.UnsupportedByApi(
-                "transaction-assignment-hint is a partner (OAuth) endpoint, not part of the public API",
-                hint="Create the client with allow_partner_endpoints=True and an OAuth token with the "
-                "transaction-assignment-hint.write scope",
-            )
+            raise _partner_endpoint_disabled("POST", self.path)
         body = {"voucherId": voucher_id, "externalReference": external_reference}
-        return self._run(self._c.json_op(Call("POST", self.path, json=body, what_to_check="the voucher's hint")))  # type: ignore[no-any-return]
+        return (yield from self._c.json_op(Call("POST", self.path, json=body, what_to_check="the voucher's hint")))
+
+
+def _partner_endpoint_disabled(method: str, path: str) -> errors.PartnerEndpointDisabled:
+    """The refusal for a partner-only endpoint while the opt-in is off: what it is, what it needs, how to enable."""
+    return errors.PartnerEndpointDisabled(
+        "refused before sending: this is a partner-only endpoint, not part of the public API (reference §11.3). "
+        "It needs a Lexware partner OAuth app (partnership agreement) whose access token holds the "
+        "transaction-assignment-hint.write scope; a plain API key gets 403/404",
+        method=method,
+        path=path,
+        hint="To use it with a partner OAuth token, set LEXWARE_ALLOW_PARTNER_ENDPOINTS=true (read by connect() "
+        "and the actions) or create the client with allow_partner_endpoints=True",
+    )

@@ -122,6 +122,10 @@ class UnsupportedByApi(LexwareError):
     """Raised client-side for what the public API cannot do (non-EUR currency, changing a status, ...)."""
 
 
+class PartnerEndpointDisabled(UnsupportedByApi):
+    """A partner-only endpoint (§11.3) was called while `allow_partner_endpoints` is off; nothing was sent."""
+
+
 _HINTS: dict[int, str] = {
     400: "Fix the query parameters or body named above (dates in filters are yyyy-MM-dd, size <= 250)",
     401: "Check LEXWARE_API_KEY (keys expire after 24 months) or re-authorize the OAuth connection",

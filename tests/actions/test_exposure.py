@@ -30,7 +30,7 @@ def audit_env(tmp_path, monkeypatch):
 
 
 def test_cli_list_schema_export():
-    out = runner.invoke(app, ["actions", "list", "--json"])
+    out = runner.invoke(app, ["actions", "list", "--json", "--all"])  # --all: also switched-off partner actions
     assert out.exit_code == 0
     assert {r["name"] for r in json.loads(out.output)} == set(registry.names())
     ro = json.loads(runner.invoke(app, ["actions", "list", "--json", "--read-only"]).output)
@@ -98,16 +98,22 @@ def test_every_action_is_reachable_from_the_cli(no_scopes):
     assert {r.outcome for r in records} == {"denied"}
 
 
-async def test_every_action_is_reachable_from_mcp(no_scopes):
+@pytest.mark.parametrize("partner", [True, False], ids=["partner-on", "partner-off"])
+async def test_every_action_is_reachable_from_mcp(no_scopes, monkeypatch, partner):
+    from lexflow.settings import get_settings
+
+    monkeypatch.setenv("LEXWARE_ALLOW_PARTNER_ENDPOINTS", str(partner).lower())
+    get_settings.cache_clear()
+    offered = [a for a in registry if partner or a.group != "partner"]  # switched-off partner actions are hidden
     server = create_server(profile="none", agent="reach")
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
-        assert [t.name for t in tools] == registry.names()
-        for action in registry:
+        assert [t.name for t in tools] == [a.name for a in offered]
+        for action in offered:
             result = await client.call_tool(action.name, action.examples[0])
             assert result.is_error and action.scope in result.content[0].text, action.name
     records = AuditTrail(no_scopes).list()
-    assert [r.action for r in records] == registry.names()
+    assert [r.action for r in records] == [a.name for a in offered]
 
 
 def test_cli_run_against_the_embedded_sandbox(audit_env, tmp_path, monkeypatch):
