@@ -52,6 +52,7 @@ def create_app(config: SandboxConfig | None = None, state: SandboxState | None =
     app.state.sandbox = state
     limiter = RateLimiter(config.rate_limit, config.rate_burst)
     app.state.limiter = limiter
+    state.on_reset.append(limiter.clear)
     table = api_routes(config)
     app.state.api_routes = table
     for route in table:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,21 +33,72 @@ def serve(
     ocr_delay: Annotated[
         float, typer.Option("--ocr-delay", help="Seconds until an uploaded voucher leaves 'blank'.")
     ] = 2.0,
+    webhook_time_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--webhook-time-scale",
+            min=0,
+            help="Factor on the §8 webhook retry schedule (0.001 = 1000x faster). "
+            "Default: env LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE, else 1.",
+        ),
+    ] = None,
+    callback_tls_check: Annotated[
+        bool | None,
+        typer.Option(
+            "--callback-tls-check/--no-callback-tls-check",
+            help="HEAD-check the TLS certificate of https callback URLs on subscribe (§8; 406 on failure). "
+            "Default: env LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK, else on.",
+            show_default=False,
+        ),
+    ] = None,
+    callback_ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--callback-ca-bundle", help="PEM of CAs trusted for https callbacks (default: public CAs)."),
+    ] = None,
+    oauth_client: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--oauth-client",
+            help="OAuth client as ID:SECRET (repeatable). Default: env LEXFLOW_SANDBOX_OAUTH_CLIENT_ID/_SECRET, "
+            "else lexflow-sandbox-client:lexflow-sandbox-secret.",
+        ),
+    ] = None,
+    oauth_expires_in: Annotated[
+        int | None,
+        typer.Option(
+            "--oauth-expires-in",
+            min=1,
+            help="Access-token lifetime in seconds. Default: env LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN, else 3600.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox API with uvicorn and print its URL and API key."""
     import uvicorn
+    from pydantic import ValidationError
 
     from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     key = api_key or DEFAULT_API_KEY
-    config = SandboxConfig(
-        api_key=key,
-        db_path=db,
-        rate_limit=rate_limit,
-        allow_http_callbacks=allow_http_callbacks,
-        ocr_delay_seconds=ocr_delay,
-        base_url=f"http://{host}:{port}",
-    )
+    options: dict[str, Any] = {
+        "webhook_time_scale": webhook_time_scale,
+        "callback_tls_check": callback_tls_check,
+        "callback_ca_bundle": callback_ca_bundle,
+        "oauth_expires_in": oauth_expires_in,
+        "oauth_clients": _oauth_clients(oauth_client) if oauth_client else None,
+    }
+    try:
+        config = SandboxConfig(
+            api_key=key,
+            db_path=db,
+            rate_limit=rate_limit,
+            allow_http_callbacks=allow_http_callbacks,
+            ocr_delay_seconds=ocr_delay,
+            base_url=f"http://{host}:{port}",
+            **{name: value for name, value in options.items() if value is not None},  # unset: env, then default
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'environment'}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from None
     application = create_app(config)
     if seed:
         from lexflow.sandbox.seed import seed_company
@@ -59,4 +110,17 @@ def serve(
     typer.echo(f"lexflow sandbox on http://{host}:{port}  (API key: {key})")
     typer.echo(f"  state: {db if db else 'in memory'} · rate limit: {rate_limit or 'off'} req/s per key")
     typer.echo(f"  OpenAPI: http://{host}:{port}/_sandbox/openapi.json")
+    tls = "on" if config.callback_tls_check else "off"
+    typer.echo(f"  webhooks: retry time scale {config.webhook_time_scale:g} · https callback TLS check {tls}")
     uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="off")
+
+
+def _oauth_clients(values: list[str]) -> dict[str, str]:
+    """`--oauth-client ID:SECRET` options as the config's {id: secret}."""
+    clients: dict[str, str] = {}
+    for value in values:
+        client_id, sep, secret = value.partition(":")
+        if not sep or not client_id or not secret:
+            raise typer.BadParameter("use ID:SECRET, e.g. my-app:s3cret", param_hint="--oauth-client")
+        clients[client_id] = secret
+    return clients

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_API_KEY = "lexflow-sandbox-key"
 """Key of the default organisation when none is configured (printed by `lexflow sandbox serve`)."""
 
 DEFAULT_ORGANIZATION_ID = "5a8b2c3d-1e4f-4a6b-9c8d-7e6f5a4b3c2d"
+
+DEFAULT_CLIENT_ID = "lexflow-sandbox-client"
+DEFAULT_CLIENT_SECRET = "lexflow-sandbox-secret"
+"""The OAuth client every sandbox knows unless `oauth_clients` (or the environment) says otherwise."""
 
 ALL_SCOPES: frozenset[str] = frozenset(
     {
@@ -60,8 +74,40 @@ class ApiKeySpec(BaseModel):
     kind: Literal["api_key", "oauth"] = "api_key"
 
 
+ENVIRONMENT: dict[str, str] = {
+    "webhook_time_scale": "LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE",
+    "oauth_expires_in": "LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN",
+    "callback_tls_check": "LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK",
+}
+"""Config fields a `LEXFLOW_SANDBOX_*` variable fills when the caller leaves them out (explicit values win).
+`oauth_clients` comes from the pair LEXFLOW_SANDBOX_OAUTH_CLIENT_ID / LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET."""
+
+
+def _from_environment(fields: dict[str, Any]) -> dict[str, Any]:
+    """The environment's values for the fields not given, each checked on its own so an error names the variable."""
+    found: dict[str, Any] = {}
+    for name, variable in ENVIRONMENT.items():
+        raw = os.environ.get(variable)
+        if name in fields or raw is None or not raw.strip():
+            continue
+        info = SandboxConfig.model_fields[name]
+        try:
+            found[name] = TypeAdapter(info.rebuild_annotation()).validate_strings(raw.strip())
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            raise ValueError(f"{variable}={raw!r} is not valid for {name} ({reason}); fix or unset it") from None
+    client_id = os.environ.get("LEXFLOW_SANDBOX_OAUTH_CLIENT_ID", "").strip()
+    client_secret = os.environ.get("LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET", "")
+    if "oauth_clients" not in fields and (client_id or client_secret):
+        found["oauth_clients"] = {client_id or DEFAULT_CLIENT_ID: client_secret or DEFAULT_CLIENT_SECRET}
+    return found
+
+
 class SandboxConfig(BaseModel):
-    """Everything a sandbox instance needs. The defaults model the real API; tests mostly set `rate_limit=0`."""
+    """Everything a sandbox instance needs. The defaults model the real API; tests mostly set `rate_limit=0`.
+
+    Fields listed in `ENVIRONMENT` (and `oauth_clients`) fall back to their `LEXFLOW_SANDBOX_*` variable when not
+    passed, so `lexflow sandbox serve`, `lexflow.client.connect()` and every other builder honour them alike."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -91,3 +137,61 @@ class SandboxConfig(BaseModel):
     )
     xml_upload_enabled: bool = Field(default=True, description="The account's E-Rechnung setting (XML uploads).")
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Exactly 5 MiB is accepted, one byte more not.")
+    webhook_time_scale: float = Field(
+        default=1.0,
+        ge=0,
+        description="Factor on the §8 retry schedule (1.0 = real, 0.001 = 1000x faster; env "
+        "LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE). The control API can change it until the next reset.",
+    )
+    webhook_key_bits: Literal[2048, 3072, 4096] = Field(
+        default=4096,
+        description="Size of the RSA key that signs webhooks (Lexware's is 4096 bits). Generated once per process "
+        "and size; a sandbox with `db_path` keeps the key it stored first.",
+    )
+    callback_tls_check: bool = Field(
+        default=True,
+        description="On subscribe, send a HEAD to an https callbackUrl and answer 406 when its TLS certificate "
+        "does not verify (§8). http callbacks (allow_http_callbacks) have no certificate and are not checked. "
+        "Env LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK.",
+    )
+    callback_ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of CAs trusted for https callbacks (check and delivery); None: certifi's public CAs, "
+        "as Lexware trusts. Point it at a local test CA to receive on https://127.0.0.1.",
+    )
+    oauth_clients: dict[str, SecretStr] = Field(
+        default_factory=lambda: {DEFAULT_CLIENT_ID: SecretStr(DEFAULT_CLIENT_SECRET)},
+        min_length=1,
+        description="OAuth clients {client_id: client_secret} the authorization server accepts (env "
+        "LEXFLOW_SANDBOX_OAUTH_CLIENT_ID / _SECRET for one).",
+    )
+    oauth_expires_in: int = Field(
+        default=3600,
+        ge=1,
+        le=86_400 * 30,
+        description="Lifetime of OAuth access tokens in seconds (env LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {**_from_environment(data), **data}
+        return data
+
+    @field_validator("oauth_clients")
+    @classmethod
+    def _client_ids(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for client_id, secret in value.items():
+            if not client_id.strip() or ":" in client_id:
+                raise ValueError(f"client id {client_id!r} must be non-empty and free of ':' (HTTP Basic user)")
+            if not secret.get_secret_value():
+                raise ValueError(f"client {client_id!r} needs a non-empty secret")
+        return value
+
+    @field_validator("callback_ca_bundle")
+    @classmethod
+    def _bundle_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file; give a PEM file of trusted CA certificates or leave it unset")
+        return value

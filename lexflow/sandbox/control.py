@@ -3,7 +3,7 @@
 Reset, seed, the clock, the UI-only actions (assign a payment, void, accept/reject a quotation, delete a draft,
 finish OCR, revoke a key), bank statement export, fault injection and webhook helpers. Same Bearer key as `/v1`,
 acting on that key's organisation; never rate limited; errors are `{"message", "details"}` with the field to fix.
-`SandboxControl` (in `control_client.py`, re-exported here) wraps every endpoint for Python callers.
+`SandboxControl` (in `lexflow.sandbox.control_client`) wraps every endpoint for Python callers.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lexflow.sandbox.control_client import SandboxControl
 from lexflow.sandbox.errors import ApiError
 from lexflow.sandbox.http import bearer, json, public
 
 if TYPE_CHECKING:
     from lexflow.sandbox.state import ApiKey, SandboxState
 
-__all__ = ["SandboxControl", "V1Middleware", "control_route", "generation", "install"]
+__all__ = ["V1Middleware", "control_route", "generation", "install"]
 
 ControlHandler = Callable[["SandboxState", Request, dict[str, Any]], Awaitable[Response]]
 
@@ -156,11 +155,7 @@ class StatementRequest(_Body):
 
 # --------------------------------------------------------------------------------------------------- handlers
 async def _reset(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
-    from lexflow.sandbox import faults, webhooks
-
-    state.reset()
-    webhooks.dispatcher(state).clear()
-    faults.injector(state).clear()
+    state.reset()  # the webhook queue, fault rules, OAuth grants and rate buckets follow through `state.on_reset`
     return json({"reset": True, "now": state.clock.stamp()})
 
 

@@ -168,3 +168,11 @@ class SandboxControl:
     def webhook_time_scale(self, scale: float) -> dict[str, Any]:
         """1.0 = the real §8 retry schedule; 0.001 = a thousand times faster."""
         return self._call("POST", "/_sandbox/webhooks/time-scale", {"timeScale": scale})  # type: ignore[no-any-return]
+
+    def rotate_webhook_key(self, bits: int | None = None) -> bytes:
+        """Give the sandbox a fresh signing key (default size: its `webhook_key_bits`); returns the new public PEM."""
+        body = {} if bits is None else {"bits": bits}
+        response = self._http.post("/_sandbox/webhooks/rotate-key", json=body, headers=self._auth)
+        if response.status_code >= 300:
+            raise SandboxControlError(response.status_code, response.text)
+        return response.content

@@ -223,6 +223,7 @@ def install(app: Any, state: SandboxState) -> None:
     from lexflow.sandbox.control import control_route
 
     app.add_middleware(FaultMiddleware, state=state)
+    state.on_reset.append(lambda: injector(state).clear())
     control_route(app, state, "POST", "/_sandbox/faults", _add)
     control_route(app, state, "GET", "/_sandbox/faults", _list)
     control_route(app, state, "DELETE", "/_sandbox/faults", _clear)

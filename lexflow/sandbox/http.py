@@ -60,6 +60,10 @@ class RateLimiter:
         self.capacity = capacity
         self._buckets: dict[str, TokenBucket] = {}
 
+    def clear(self) -> None:
+        """Full buckets for every key again (a reset starts the sandbox afresh)."""
+        self._buckets.clear()
+
     def check(self, key: str) -> float:
         if self.rate <= 0:
             return 0.0
@@ -103,6 +107,8 @@ class ApiRoute:
     json_body: bool = False
     summary: str = ""
     oauth_only: bool = False
+    locked: bool = True
+    """Run the handler under `state.lock`. False for handlers that await the network (they lock what they touch)."""
 
 
 def action_result(ctx: Ctx, collection: str, doc: Doc, status: int = 201) -> Response:
@@ -159,6 +165,8 @@ def endpoint(route: ApiRoute, state: SandboxState, limiter: RateLimiter) -> Call
                 if not isinstance(body, dict):
                     raise ApiError(400, "The request body must be a JSON object.", [Issue(None, "invalid", "object")])
             ctx = Ctx(request, state, key, path, request.path_params, request.query_params, body)
+            if not route.locked:
+                return await route.handler(ctx)
             with state.lock:
                 return await route.handler(ctx)
         except ApiError as err:

@@ -5,15 +5,15 @@
   real plugins use) gets the page that shows the code. PKCE: S256 or plain.
 - `POST /oauth2/token` (form, HTTP Basic client auth; form `client_id`/`client_secret` accepted too):
   `authorization_code` (PKCE checked when a challenge was sent) and `refresh_token` with rotation -- the old
-  refresh token stops working at once. Access tokens last `expires_in` seconds (config `oauth_expires_in`, env
-  `LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN`, default 3600).
+  refresh token stops working at once. Access tokens last `SandboxConfig.oauth_expires_in` seconds (default
+  3600).
 - `POST /oauth2/revoke` (form `token`, Basic auth): revokes the whole connection: its access tokens stop working,
   `token.revoked` (resourceId = connectionId) goes to the connection's own subscriptions, then they are deleted.
 
 Access tokens are keys in the core's registry (kind "oauth", the granted scopes), so `/v1` treats them like API keys;
 `transaction-assignment-hint.write` can only be granted here. Each connection has its own connectionId, which
-`/v1/profile` reports for that connection's tokens. Default client: `lexflow-sandbox-client` /
-`lexflow-sandbox-secret` (config `oauth_clients` {id: secret} or env `LEXFLOW_SANDBOX_OAUTH_CLIENT_ID/_SECRET`).
+`/v1/profile` reports for that connection's tokens. Clients: `SandboxConfig.oauth_clients` (default
+`lexflow-sandbox-client` / `lexflow-sandbox-secret`). A reset forgets pending codes and ends every token issued here.
 What the real authorization server does beyond this (login, consent screen, its own rate limits) is not modelled.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 import time
 import uuid
@@ -35,15 +34,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from lexflow.sandbox.config import ALL_SCOPES
+from lexflow.sandbox.config import ALL_SCOPES, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from lexflow.sandbox.control import V1Middleware
 from lexflow.sandbox.http import json
 
 if TYPE_CHECKING:
     from lexflow.sandbox.state import SandboxState
 
-DEFAULT_CLIENT_ID = "lexflow-sandbox-client"
-DEFAULT_CLIENT_SECRET = "lexflow-sandbox-secret"
+__all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "connection_of_token", "install", "revoke_connection"]
+
 PARTNER_ONLY_SCOPES = frozenset({"transaction-assignment-hint.write"})
 GRANTABLE = ALL_SCOPES | PARTNER_ONLY_SCOPES
 CODE_TTL = 600.0
@@ -63,21 +62,11 @@ class _Code:
 
 
 def _clients(state: SandboxState) -> dict[str, str]:
-    configured = getattr(state.config, "oauth_clients", None)
-    if configured:
-        return {str(k): str(v) for k, v in dict(configured).items()}
-    return {
-        os.environ.get("LEXFLOW_SANDBOX_OAUTH_CLIENT_ID", DEFAULT_CLIENT_ID): os.environ.get(
-            "LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET", DEFAULT_CLIENT_SECRET
-        )
-    }
+    return {client: secret.get_secret_value() for client, secret in state.config.oauth_clients.items()}
 
 
 def expires_in(state: SandboxState) -> int:
-    configured = getattr(state.config, "oauth_expires_in", None)
-    if configured is not None:
-        return int(configured)
-    return int(os.environ.get("LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN", "3600"))
+    return state.config.oauth_expires_in
 
 
 def _codes(state: SandboxState) -> dict[str, _Code]:
@@ -99,6 +88,16 @@ def _issued(state: SandboxState) -> set[str]:
 
 def _connections(state: SandboxState) -> dict[str, dict[str, Any]]:
     return dict(state.store.meta(_CONNECTIONS, {}))
+
+
+def _on_reset(state: SandboxState) -> None:
+    """A reset forgot the grants (store meta): also drop pending codes and the issued tokens from the key registry,
+    so no code from before the reset can be exchanged and no old token comes back to life."""
+    _codes(state).clear()
+    issued = _issued(state)
+    for token in issued:
+        state.keys.remove(token)
+    issued.clear()
 
 
 def _tokens(state: SandboxState) -> dict[str, dict[str, Any]]:
@@ -197,6 +196,7 @@ def _pkce_ok(code: _Code, verifier: str | None) -> bool:
 
 def install(app: Any, state: SandboxState) -> None:
     """Mount /oauth2/authorize, /oauth2/token, /oauth2/revoke and the token-expiry middleware."""
+    state.on_reset.append(lambda: _on_reset(state))
     for token, entry in _tokens(state).items():  # a persisted sandbox keeps its connections across restarts
         conn = _connections(state).get(entry["connection"])
         if conn and not conn.get("revoked"):

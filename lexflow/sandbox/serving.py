@@ -5,11 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lexflow.sandbox.app import create_app
 from lexflow.sandbox.config import SandboxConfig
 from lexflow.sandbox.state import SandboxState
+
+if TYPE_CHECKING:
+    from lexflow.sandbox.control_client import SandboxControl
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -30,16 +33,14 @@ class ServedSandbox:
         self._thread = thread
 
     @property
-    def control(self) -> Any:
-        from lexflow.sandbox import control
+    def control(self) -> SandboxControl:
+        """A new control-API wrapper on this sandbox (it owns an httpx client: close it or use `with`)."""
+        from lexflow.sandbox.control_client import SandboxControl
 
-        factory = getattr(control, "SandboxControl", None)
-        if factory is None:
-            raise RuntimeError("lexflow.sandbox.control.SandboxControl is not available")
-        return factory(self.url, self.api_key)
+        return SandboxControl(self.url, self.api_key)
 
     def reset(self) -> None:
-        """Forget all data (same as POST /_sandbox/reset)."""
+        """Forget all data and everything derived from it; the same as `POST /_sandbox/reset` (`state.on_reset`)."""
         self.state.reset()
 
     def stop(self) -> None:

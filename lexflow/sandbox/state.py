@@ -12,6 +12,9 @@ Extension points (stable names; the control, OAuth, webhook, fault and seed modu
 - `state.organizations`: organisation id -> `Organization` (profile data).
 - UI-only actions the public API cannot do (used by the control API): `assign_payment`, `void`, `accept_quotation`,
   `reject_quotation`, `delete_draft`, `finish_ocr`, `insert_document` (seed read-only resources), `reset`.
+- `state.on_reset`: callables run (under the lock) at the end of every `reset()`, whoever calls it (the control
+  API's `POST /_sandbox/reset`, `ServedSandbox.reset()`, tests). Components that keep state derived from the sandbox
+  outside the store (webhook queue, fault rules, OAuth codes and tokens, rate-limit buckets) register here.
 - `state.tick()`: runs due background work (reload after another process wrote the SQLite file, automatic OCR);
   called before each API request. `state.clock.on_advance` listeners run after each advance (recurring templates).
 
@@ -151,6 +154,10 @@ class KeyRegistry:
             listener(entry)
         return entry
 
+    def remove(self, key: str) -> None:
+        """Forget a key entirely (OAuth tokens after a reset); unknown keys are ignored."""
+        self._keys.pop(key, None)
+
     def restore_all(self) -> None:
         for entry in self._keys.values():
             entry.revoked = False
@@ -194,6 +201,7 @@ class SandboxState:
         self.keys = KeyRegistry(self.store)
         self.organizations: dict[str, Organization] = {}
         self.lock = threading.RLock()
+        self.on_reset: list[Callable[[], object]] = []
         self._pending_ocr: dict[tuple[str, str], float] = {}  # (org, voucher id) -> wall-clock deadline
         self.keys.add(config.api_key, DEFAULT_ORGANIZATION_ID, None)
         for spec in config.api_keys:
@@ -323,9 +331,11 @@ class SandboxState:
             return domain.run_recurring_templates(self)
 
     def reset(self) -> None:
-        """Empty every organisation, rewind the clock, un-revoke configured keys."""
+        """Empty every organisation, rewind the clock, un-revoke configured keys, then run the `on_reset` hooks."""
         with self.lock:
             self.store.clear()
             self._pending_ocr.clear()
             self.keys.restore_all()
             self.events.history.clear()
+            for listener in list(self.on_reset):
+                listener()

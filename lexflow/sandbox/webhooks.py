@@ -1,14 +1,20 @@
 """Event subscriptions (`/v1/event-subscriptions`) and webhook delivery (§4.12, §8 of the reference).
 
+Subscribing to an https callbackUrl first sends a HEAD to it to check its TLS certificate, as Lexware does (§8);
+when that fails the answer is 406 with the regular error body (`details[0].field == "callbackUrl"`). Switch:
+`SandboxConfig.callback_tls_check`; trusted CAs: `callback_ca_bundle` (default: certifi's public CAs). http callbacks
+(only with `allow_http_callbacks`) have no certificate and are not checked.
+
 Every `state.emit(...)` is matched against the organisation's subscriptions and queued; a background thread POSTs the
 compact JSON payload, signed RSA-PKCS1v15-SHA512 (Base64 in `X-Lxo-Signature`), with a 5 s timeout, and follows the
-§8 retry schedule. The schedule is scaled by `time_scale` (config `webhook_time_scale` when the core config has it,
-else env `LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE`, else 1.0; the control API can change it) so tests run it in
-milliseconds.
+§8 retry schedule scaled by `SandboxConfig.webhook_time_scale` (the control API can change it until the next reset),
+so tests run it in milliseconds. A reset empties the queue and the delivery log and restores the configured scale.
 
-Signing key: a 2048-bit RSA key generated once per process (about 0.1 s) and kept in the store's meta, so a sandbox
-with `--db` signs with the same key after a restart. Lexware's own key is 4096 bits; the size does not matter to a
-verifier, which only needs the public half served at `GET /_sandbox/webhook-public-key`.
+Signing key: RSA of `SandboxConfig.webhook_key_bits` (4096, as Lexware's), generated once per process and size (a
+4096-bit key takes 0.3-2 s, so every sandbox in a test process shares it) and kept in the store's meta, so a sandbox
+with `--db` signs with the same key after a restart; a reset keeps the key. `rotate_signing_key(state)` (control:
+`POST /_sandbox/webhooks/rotate-key`) gives one sandbox a fresh key of its own. Verifiers fetch the public half at
+`GET /_sandbox/webhook-public-key`.
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ from __future__ import annotations
 import base64
 import heapq
 import itertools
-import os
+import ssl
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -53,36 +61,71 @@ _HISTORY_LIMIT = 2000
 
 
 # --------------------------------------------------------------------------------------------------- signing key
-_PROCESS_KEY: rsa.RSAPrivateKey | None = None
+_PROCESS_KEYS: dict[int, rsa.RSAPrivateKey] = {}  # bits -> this process's key of that size
 _KEY_LOCK = threading.Lock()
 _META_KEY = "webhooks:signing_key_pem"
 _LOADED: dict[str, rsa.RSAPrivateKey] = {}  # parsing a PEM costs milliseconds; keep the parsed key per PEM
 
 
-def _process_key() -> rsa.RSAPrivateKey:
-    global _PROCESS_KEY
+def new_signing_key(bits: int) -> rsa.RSAPrivateKey:
+    """A freshly generated key (slow for 4096 bits: 0.3-2 s). Most callers want `process_key`."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def process_key(bits: int) -> rsa.RSAPrivateKey:
+    """This process's key of that size, generated on first use and shared by every sandbox in the process."""
     with _KEY_LOCK:
-        if _PROCESS_KEY is None:
-            _PROCESS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return _PROCESS_KEY
+        key = _PROCESS_KEYS.get(bits)
+        if key is None:
+            key = _PROCESS_KEYS[bits] = new_signing_key(bits)
+        return key
+
+
+def prewarm_key(bits: int) -> None:
+    """Generate the process key in the background (key generation releases the GIL), so the first delivery after
+    a subscription does not wait for it. Does nothing when the key exists or is being generated."""
+    if bits in _PROCESS_KEYS or _KEY_LOCK.locked():
+        return
+    threading.Thread(target=process_key, args=(bits,), name="sandbox-webhook-keygen", daemon=True).start()
+
+
+def _pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _remember(state: SandboxState, key: rsa.RSAPrivateKey, pem: str) -> rsa.RSAPrivateKey:
+    _LOADED[pem] = key
+    state._webhook_key = key  # type: ignore[attr-defined]  # survives a reset, which empties the store's meta
+    return key
 
 
 def signing_key(state: SandboxState) -> rsa.RSAPrivateKey:
-    """The sandbox's webhook key: the one in the store (a persisted sandbox), else this process's key."""
+    """The sandbox's webhook key: the one in the store (a persisted sandbox, or one written by another process),
+    else the key this state signed with before a reset, else this process's key of the configured size."""
     pem = state.store.meta(_META_KEY)
     if pem:
         cached = _LOADED.get(pem)
         if cached is None:
             loaded = serialization.load_pem_private_key(pem.encode(), password=None)
             assert isinstance(loaded, rsa.RSAPrivateKey)
-            cached = _LOADED[pem] = loaded
-        return cached
-    key = _process_key()
-    pem_text = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+            cached = loaded
+        return _remember(state, cached, pem)
+    key: rsa.RSAPrivateKey = getattr(state, "_webhook_key", None) or process_key(state.config.webhook_key_bits)
+    pem_text = _pem(key)
     state.store.set_meta(_META_KEY, pem_text)
-    return key
+    return _remember(state, key, pem_text)
+
+
+def rotate_signing_key(state: SandboxState, bits: int | None = None) -> rsa.RSAPrivateKey:
+    """Give this sandbox a fresh key of its own (not the process's shared one): key-rotation tests, or a persisted
+    sandbox that should move to `webhook_key_bits`. Receivers must fetch the public key again."""
+    key = new_signing_key(bits or state.config.webhook_key_bits)
+    pem = _pem(key)
+    with state.lock:
+        state.store.set_meta(_META_KEY, pem)
+        return _remember(state, key, pem)
 
 
 def public_key_pem(state: SandboxState) -> bytes:
@@ -91,6 +134,19 @@ def public_key_pem(state: SandboxState) -> bytes:
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
+
+
+@lru_cache(maxsize=8)
+def _tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """Verifying context for callbacks (built once per bundle: loading a CA file costs tens of milliseconds)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else certifi.where())
+
+
+def tls_context(state: SandboxState) -> ssl.SSLContext:
+    """What https callbacks are verified against, for the subscribe check and for every delivery alike."""
+    return _tls_context(state.config.callback_ca_bundle)
 
 
 def compact(payload: dict[str, Any]) -> bytes:
@@ -129,9 +185,9 @@ class Delivery:
 class Dispatcher:
     """Queue + background thread that delivers webhooks for one sandbox state."""
 
-    def __init__(self, state: SandboxState, time_scale: float = 1.0) -> None:
+    def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self.time_scale = time_scale
+        self.time_scale = state.config.webhook_time_scale
         self.generation: str | None = None
         self._heap: list[_Pending] = []
         self._seq = itertools.count()
@@ -147,6 +203,7 @@ class Dispatcher:
         if self._client is None:
             self._client = httpx.Client(
                 timeout=TIMEOUT_SECONDS,
+                verify=tls_context(self.state),
                 follow_redirects=True,
                 max_redirects=3,
                 headers={"User-Agent": "lexflow-sandbox-webhooks/1"},
@@ -197,6 +254,14 @@ class Dispatcher:
         with self._cond:
             self._heap.clear()
             self.attempts.clear()
+
+    def on_reset(self) -> None:
+        """State reset: drop the queue and the log, back to the configured time scale, adopt the new generation."""
+        from lexflow.sandbox.control import generation
+
+        self.clear()
+        self.time_scale = self.state.config.webhook_time_scale
+        self.generation = generation(self.state)
 
     def close(self) -> None:
         with self._cond:
@@ -328,21 +393,16 @@ class Dispatcher:
         )
 
 
-def _default_time_scale(state: SandboxState) -> float:
-    configured = getattr(state.config, "webhook_time_scale", None)
-    if configured is not None:
-        return float(configured)
-    return float(os.environ.get("LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE", "1.0"))
-
-
 def dispatcher(state: SandboxState) -> Dispatcher:
-    """The state's dispatcher; its queue and log are dropped when the store was reset since the last call."""
+    """The state's dispatcher. `state.reset()` clears it through its `on_reset` hook; the generation check also
+    catches a reset made by another process on the same SQLite file."""
     from lexflow.sandbox.control import generation
 
     found: Dispatcher | None = getattr(state, "_webhook_dispatcher", None)
     if found is None:
-        found = Dispatcher(state, _default_time_scale(state))
+        found = Dispatcher(state)
         state._webhook_dispatcher = found  # type: ignore[attr-defined]
+        state.on_reset.append(found.on_reset)
     current = generation(state)
     if found.generation != current:
         if found.generation is not None:
@@ -403,10 +463,8 @@ def _validate(ctx: Ctx) -> tuple[str, str]:
     return event_type.strip().lower(), callback.strip()
 
 
-async def create_subscription(ctx: Ctx) -> Response:
-    event_type, callback = _validate(ctx)
-    store = ctx.state.store
-    for sub in store.iter(ctx.org, KIND):
+def _refuse_duplicate(ctx: Ctx, event_type: str, callback: str) -> None:
+    for sub in ctx.state.store.iter(ctx.org, KIND):
         if sub["eventType"] == event_type and sub["callbackUrl"] == callback:
             raise ApiError(
                 409,
@@ -414,18 +472,66 @@ async def create_subscription(ctx: Ctx) -> Response:
                 "delete it first to change it.",
                 [Issue("eventType", "conflict", "duplicate subscription")],
             )
-    sub_id = str(uuid.uuid4())
-    now = ctx.state.clock.stamp()
-    sub = {
-        "id": sub_id,
-        "subscriptionId": sub_id,
-        "organizationId": ctx.org,
-        "createdDate": now,
-        "eventType": event_type,
-        "callbackUrl": callback,
-        "_owner": owner_of(ctx.state, ctx.key),
-    }
-    store.put(ctx.org, KIND, sub)
+
+
+def _tls_failure(exc: BaseException) -> str:
+    """Why the check failed, without the URL (it may carry a receiver's token)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its certificate did not verify ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return f"the TLS handshake failed ({cause.reason or cause.__class__.__name__})"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"it did not answer within {TIMEOUT_SECONDS:g} s"
+    return f"it could not be reached ({exc.__class__.__name__})"
+
+
+async def check_callback_tls(state: SandboxState, callback: str) -> None:
+    """§8: before accepting an https callbackUrl, Lexware sends it a HEAD request to check its SSL certificate; when
+    that fails the subscription is refused with 406. Any HTTP answer counts as passed (only the certificate is
+    checked; which statuses Lexware accepts is not documented). Redirects are not followed."""
+    if not state.config.callback_tls_check or urlsplit(callback).scheme != "https":
+        return
+    try:
+        async with httpx.AsyncClient(verify=tls_context(state), timeout=TIMEOUT_SECONDS) as client:
+            await client.head(callback, headers={"User-Agent": "lexflow-sandbox-webhooks/1"})
+    except httpx.HTTPError as exc:
+        raise validation(
+            [
+                Issue(
+                    "callbackUrl",
+                    "invalid",
+                    f"the HEAD request to check its SSL certificate failed: {_tls_failure(exc)}",
+                )
+            ]
+        ) from None
+
+
+async def create_subscription(ctx: Ctx) -> Response:
+    """Validate, refuse duplicates, check the callback's TLS (outside the lock: up to 5 s), then store."""
+    state = ctx.state
+    event_type, callback = _validate(ctx)
+    with state.lock:
+        _refuse_duplicate(ctx, event_type, callback)
+    await check_callback_tls(state, callback)
+    if state.store.meta(_META_KEY) is None and getattr(state, "_webhook_key", None) is None:
+        prewarm_key(state.config.webhook_key_bits)  # deliveries will need it soon
+    with state.lock:
+        _refuse_duplicate(ctx, event_type, callback)  # a twin may have been stored while we waited
+        sub_id = str(uuid.uuid4())
+        now = state.clock.stamp()
+        sub = {
+            "id": sub_id,
+            "subscriptionId": sub_id,
+            "organizationId": ctx.org,
+            "createdDate": now,
+            "eventType": event_type,
+            "callbackUrl": callback,
+            "_owner": owner_of(state, ctx.key),
+        }
+        state.store.put(ctx.org, KIND, sub)
     url = ctx.resource_url(KIND, sub_id)
     result = {"id": sub_id, "resourceUri": url, "createdDate": now, "updatedDate": now, "version": 0}
     return json(result, 201, {"Location": url})
@@ -461,6 +567,7 @@ ROUTES = [
         "event-subscriptions.write",
         json_body=True,
         summary="Create event subscription",
+        locked=False,
     ),
     ApiRoute("GET", "/v1/event-subscriptions", list_subscriptions, "event-subscriptions.read", summary="List"),
     ApiRoute(
@@ -502,6 +609,7 @@ def install(app: Any, state: SandboxState) -> None:
     control_route(app, state, "POST", "/_sandbox/webhooks/flush", _flush)
     control_route(app, state, "GET", "/_sandbox/webhooks/deliveries", _deliveries)
     control_route(app, state, "POST", "/_sandbox/webhooks/time-scale", _time_scale)
+    control_route(app, state, "POST", "/_sandbox/webhooks/rotate-key", _rotate_key)
 
 
 async def _flush(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
@@ -523,3 +631,16 @@ async def _time_scale(state: SandboxState, request: Request, body: dict[str, Any
         raise ApiError(400, "timeScale must be a number >= 0 (1.0 = the real §8 schedule, 0.001 = 1000x faster)")
     dispatcher(state).time_scale = float(value)
     return json({"timeScale": float(value)})
+
+
+async def _rotate_key(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
+    import anyio
+
+    bits = body.get("bits", state.config.webhook_key_bits)
+    if bits not in (2048, 3072, 4096):
+        raise ApiError(400, "bits must be 2048, 3072 or 4096 (default: the configured webhook_key_bits)")
+    key = await anyio.to_thread.run_sync(rotate_signing_key, state, bits)
+    return Response(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        media_type="application/x-pem-file",
+    )

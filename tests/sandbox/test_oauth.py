@@ -116,7 +116,7 @@ def test_client_auth_scopes_and_partner_only_scope(web: httpx.Client, served: An
 
 
 def test_access_tokens_expire(web: httpx.Client, served: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN", "1")
+    monkeypatch.setattr(served.state.config, "oauth_expires_in", 1)  # read at each token grant
     tokens = _token(web, grant_type="authorization_code", code=_authorize(web, "profile.read")).json()
     assert tokens["expires_in"] == 1
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}

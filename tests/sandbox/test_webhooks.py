@@ -69,9 +69,10 @@ def http() -> Iterator[TestClient]:
         ocr_delay_seconds=None,
         allow_http_callbacks=True,
         api_keys=[ApiKeySpec(key="second-key")],
+        webhook_time_scale=0.00001,
+        callback_tls_check=False,  # https://h.example is not reachable here; the check has its own tests
     )
     app = create_app(config)
-    dispatcher(app.state.sandbox).time_scale = 0.00001
     with TestClient(app, base_url="http://sandbox.test", headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as c:
         yield c
     dispatcher(app.state.sandbox).close()
@@ -227,12 +228,12 @@ def test_revoking_a_key_deletes_its_subscriptions(http: TestClient, receiver: Re
 def test_a_persisted_sandbox_keeps_its_signing_key_and_subscriptions(tmp_path: Any, monkeypatch: Any) -> None:
     from lexflow.sandbox import webhooks
 
-    config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db")
+    config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db", callback_tls_check=False)
     auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
     with TestClient(create_app(config), headers=auth) as first:
         pem = first.get("/_sandbox/webhook-public-key").content
         _subscribe(first, "invoice.created", "https://hooks.example/lexflow")
-    monkeypatch.setattr(webhooks, "_PROCESS_KEY", None)  # as if the sandbox process restarted
+    monkeypatch.setattr(webhooks, "_PROCESS_KEYS", {})  # as if the sandbox process restarted
     with TestClient(create_app(config), headers=auth) as second:
         assert second.get("/_sandbox/webhook-public-key").content == pem
         assert [s["callbackUrl"] for s in second.get("/v1/event-subscriptions").json()["content"]] == [
