@@ -135,3 +135,15 @@ def test_client_default_is_off(served: Any) -> None:
         assert client.allow_partner_endpoints is False
         with pytest.raises(errors.PartnerEndpointDisabled):
             client.transaction_assignment_hints.create("5f1e3a7c-2b4d-4c6e-8f90-1a2b3c4d5e6f", REFERENCE)
+
+
+def test_switch_on_against_the_embedded_sandbox_is_refused_there(env: pytest.MonkeyPatch) -> None:
+    """No API key: the embedded sandbox answers with its plain default key, which the partner endpoint refuses."""
+    env.setenv("LEXWARE_ALLOW_PARTNER_ENDPOINTS", "true")
+    with connect(LexflowSettings(_env_file=None, sandbox_db=None)) as client:
+        assert "sandbox" in client.backend_description and client.allow_partner_endpoints is True
+        voucher_id = finalized_invoice(client)
+        calls = _recorded(client)
+        with pytest.raises(errors.Forbidden, match="partner"):
+            client.transaction_assignment_hints.create(voucher_id, REFERENCE)
+    assert [(c.path, c.status) for c in calls] == [(HINT_PATH, 403)]
