@@ -7,7 +7,7 @@ No Prefect here; the flow is `flows/reconcile_payments.py`.
 """
 
 from lexflow.banking.errors import BankingError, MissingExtra, StatementError
-from lexflow.banking.ledger import MatchLedger, confirm_payment
+from lexflow.banking.ledger import MatchLedger, PaymentCheck, check_payment, confirm_payment
 from lexflow.banking.matcher import Allocation, Matcher, MatchKind, Proposal, match_transactions
 from lexflow.banking.open_items import OpenItem, PaymentTerms, load_open_items
 from lexflow.banking.readers import CsvMapping, parse_statement, read_statement
@@ -25,11 +25,13 @@ __all__ = [
     "Matcher",
     "MissingExtra",
     "OpenItem",
+    "PaymentCheck",
     "PaymentTerms",
     "Proposal",
     "ReconcileReport",
     "ReviewItem",
     "StatementError",
+    "check_payment",
     "confirm_payment",
     "load_open_items",
     "mask_iban",

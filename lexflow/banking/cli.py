@@ -140,13 +140,15 @@ def ledger_command(
     status: Annotated[
         str | None,
         typer.Option(
-            help="acting | hint_sent | awaiting_assignment | needs_decision | "
-            "confirmed | dismissed | closed | no_action"
+            help="acting | hint_sent | awaiting_assignment | needs_decision | confirmed | dismissed | closed | "
+            "voucher_draft | voucher_gone | no_action"
         ),
     ] = None,
     limit: int = 50,
+    notes: Annotated[bool, typer.Option("--notes", help="Print each row's note (what a person should do).")] = False,
 ) -> None:
-    """What lexflow proposed and did, newest first (`acting` rows were interrupted mid-action: check them)."""
+    """What lexflow proposed and did, newest first (`acting` rows were interrupted mid-action: check them;
+    `voucher_draft` / `voucher_gone` rows wait for a person in Lexware Office: see `--notes`)."""
     from lexflow.banking.ledger import MatchLedger
 
     rows = MatchLedger().rows(status=status, limit=limit)
@@ -164,6 +166,10 @@ def ledger_command(
             r.action,
         )
     console.print(table)
+    if notes:
+        for r in rows:
+            if r.note:
+                console.print(f"[bold]{escape(r.transaction_id)}[/bold] ({r.status})\n{escape(r.note)}\n")
 
 
 @app.command("decide")
@@ -184,14 +190,15 @@ def decide_command(
 
 @app.command("confirm")
 def confirm_command(voucher_id: str) -> None:
-    """Ask /v1/payments/{voucher_id} and close the ledger's matches if Lexware Office shows the payment assigned."""
-    from lexflow.banking.ledger import confirm_payment
+    """Ask /v1/payments/{voucher_id} and close the ledger's matches if Lexware Office shows the payment assigned
+    (a draft or deleted voucher is recorded on its matches, with what to do in Lexware Office)."""
+    from lexflow.banking.ledger import check_payment
     from lexflow.client import connect
 
     with connect() as client:
         console.print(f"[bold]backend:[/bold] {client.backend_description}")
-        closed = confirm_payment(voucher_id, client)
-    console.print(f"closed: {', '.join(closed)}" if closed else "nothing to close (no open match, or not assigned yet)")
+        check = check_payment(voucher_id, client)
+    console.print(f"{check.outcome}: {escape(check.message)}")
 
 
 @app.command("fints")

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -32,9 +33,13 @@ MatchStatus = Literal[
     "confirmed",  # a person confirmed the proposal; assignment in Lexware Office still to be done
     "dismissed",  # a person rejected the proposal
     "closed",  # Lexware reports the payment assigned (payment.changed or /v1/payments)
+    "voucher_draft",  # the voucher is a draft again (/v1/payments: 406): a person finalizes it in Lexware Office
+    "voucher_gone",  # the voucher no longer exists (/v1/payments: 404): a person assigns the payment elsewhere
     "no_action",  # unrelated or unmatched: recorded, re-evaluated on the next run
 ]
-OPEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed")
+OPEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed", "voucher_draft")
+NOTICE_MARK = "Lexware Office: "
+"""First words of the paragraph `check_payment` puts at the top of a match's note (removed when it no longer holds)."""
 ASSIGNED_ITEM_TYPES = frozenset(
     {"partPaymentFinancialTransaction", "manualPayment", "cashDiscount", "partPaymentCashBox"}
 )
@@ -265,6 +270,70 @@ class MatchLedger:
                     self._learn(s, match)  # Lexware confirmed it: this IBAN pays for this contact
         return closed
 
+    def voucher_label(self, voucher_id: str) -> str:
+        """The voucher number a match recorded for this voucher (drafts have none), else its id."""
+        with self._sessions() as s:
+            number = s.scalars(
+                select(BankMatchItem.voucher_number).where(
+                    BankMatchItem.voucher_id == voucher_id, BankMatchItem.voucher_number.is_not(None)
+                )
+            ).first()
+        return number or voucher_id
+
+    def stored_link(self, voucher_id: str) -> str | None:
+        """A deeplink to this voucher that a match stored (it knows the voucher's resource type)."""
+        with self._sessions() as s:
+            for match in self._open_matches(s, voucher_id):
+                for link in match.links or []:
+                    if voucher_id in link:
+                        return str(link)
+        return None
+
+    def mark_voucher(self, voucher_id: str, status: MatchStatus, notice: str) -> list[str]:
+        """Put the open matches of this voucher in `status` with `notice` on top of their note (idempotent).
+
+        For what Lexware refuses about the voucher itself (a draft, a deleted draft): the match waits for a person."""
+        marked: list[str] = []
+        with self._sessions.begin() as s:
+            for match in self._open_matches(s, voucher_id):
+                match.status = status
+                match.note = "\n\n".join([notice, *_without_notice(match.note)])
+                marked.append(match.transaction_id)
+        return marked
+
+    def unmark_voucher(self, voucher_id: str) -> list[str]:
+        """The voucher is open again (finalized in Lexware Office): its `voucher_draft` matches get their status back."""
+        restored: list[str] = []
+        with self._sessions.begin() as s:
+            for match in self._open_matches(s, voucher_id):
+                if match.status != "voucher_draft":
+                    continue
+                match.status = _status_before_notice(match)
+                match.note = "\n\n".join(_without_notice(match.note))
+                restored.append(match.transaction_id)
+        return restored
+
+    def draft_vouchers(self) -> set[str]:
+        """Vouchers whose matches wait in `voucher_draft` (the sweep asks again when one shows up open)."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(BankMatchItem.voucher_id)
+                .join(BankMatch, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.closed_at.is_(None), BankMatch.status == "voucher_draft")
+            )
+            return set(rows)
+
+    @staticmethod
+    def _open_matches(s: Session, voucher_id: str) -> list[BankMatch]:
+        return list(
+            s.scalars(
+                select(BankMatch)
+                .join(BankMatchItem, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.voucher_id == voucher_id, BankMatchItem.closed_at.is_(None))
+                .where(BankMatch.status.in_(OPEN_STATUSES))
+            ).unique()
+        )
+
     # ---------------------------------------------------------------------------------------- reporting
     def rows(self, status: str | None = None, limit: int = 200) -> list[BankMatch]:
         with self._sessions() as s:
@@ -325,18 +394,131 @@ def is_assigned(payment: Any) -> bool:
     return status in {"paid", "paidoff"}
 
 
-def confirm_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> list[str]:
-    """Called on `payment.changed` (or by the daily run): ask `/v1/payments/{voucher_id}` and close the ledger's
-    matches for that voucher when the payment is assigned. Returns the closed transaction ids (empty otherwise)."""
+PaymentOutcome = Literal["no_open_match", "not_assigned", "closed", "draft", "gone", "error"]
+
+
+class PaymentCheck(BaseModel):
+    """What asking `/v1/payments/{voucher_id}` meant for the ledger; `message` says it in one sentence."""
+
+    voucher_id: str
+    outcome: PaymentOutcome
+    transactions: list[str] = Field(default_factory=list, description="Ledger matches closed or marked.")
+    message: str
+
+    @property
+    def closed(self) -> list[str]:
+        return self.transactions if self.outcome == "closed" else []
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:  # the webhook inbox stores the repr of what an action returned
+        return f"PaymentCheck({self.outcome}: {self.message})"
+
+
+def check_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> PaymentCheck:
+    """Called on `payment.changed` (the default webhook route) and by the reconcile sweep: ask
+    `/v1/payments/{voucher_id}` when the ledger has an open match for it, and record what the answer means.
+
+    - paid / a bank, manual or cash-discount item → the matches close;
+    - 406 (the voucher is a draft again, §4.10/§8) → `voucher_draft`, with a note on finalizing it in Lexware Office;
+    - 404 (the draft was deleted) → `voucher_gone`, with a note on assigning the payment to the right invoice.
+    Other API errors propagate (a webhook retries them; the sweep records them in its report)."""
+    from lexflow.client import errors
+
     ledger = ledger or MatchLedger()
     if not ledger.open_items_for_voucher(voucher_id):
-        return []
-    payment = client.payments.get(voucher_id)
+        return PaymentCheck(
+            voucher_id=voucher_id, outcome="no_open_match", message=f"no open ledger match for voucher {voucher_id}"
+        )
+    try:
+        payment = client.payments.get(voucher_id)
+    except errors.NotFound:
+        return _held(ledger, voucher_id, "gone")
+    except errors.ValidationFailed as exc:
+        if exc.status != 406:
+            raise
+        return _held(ledger, voucher_id, "draft")
+    ledger.unmark_voucher(voucher_id)  # it answered: not (or no longer) a draft
     items = getattr(payment, "payment_items", None) or []
     part_assigned = any(getattr(i, "payment_item_type", None) in ASSIGNED_ITEM_TYPES for i in items)
     if not is_assigned(payment) and not part_assigned:
-        return []
-    return ledger.close_voucher(voucher_id)
+        return PaymentCheck(
+            voucher_id=voucher_id, outcome="not_assigned", message=f"voucher {voucher_id}: no payment assigned yet"
+        )
+    closed = ledger.close_voucher(voucher_id)
+    return PaymentCheck(
+        voucher_id=voucher_id,
+        outcome="closed",
+        transactions=closed,
+        message=f"voucher {voucher_id} is paid in Lexware Office; closed {', '.join(closed) or 'nothing new'}",
+    )
+
+
+def confirm_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> list[str]:
+    """`check_payment`, returning only the closed transaction ids (the older interface; webhook configs use it)."""
+    return check_payment(voucher_id, client, ledger=ledger).closed
+
+
+def _held(ledger: MatchLedger, voucher_id: str, outcome: Literal["draft", "gone"]) -> PaymentCheck:
+    """Record on the voucher's open matches why Lexware gives no payment state for it, and what a person does."""
+    label = ledger.voucher_label(voucher_id)
+    status: MatchStatus
+    if outcome == "draft":
+        status, notice = "voucher_draft", _draft_notice(label, _link(ledger, voucher_id))
+        summary = f"{label} is a draft in Lexware Office: finalize it there, then assign the payment"
+    else:
+        status, notice = "voucher_gone", _gone_notice(label)
+        summary = f"{label} no longer exists in Lexware Office: assign the payment to the invoice that replaced it"
+    marked = ledger.mark_voucher(voucher_id, status, notice)
+    return PaymentCheck(
+        voucher_id=voucher_id,
+        outcome=outcome,
+        transactions=marked,
+        message=f"{summary} ({len(marked)} match(es) wait; lexflow bank ledger --notes)",
+    )
+
+
+def _draft_notice(label: str, link: str) -> str:
+    return (
+        f"{NOTICE_MARK}{label} is a draft (again), so no payment can be assigned to it: /v1/payments answers 406 for "
+        f"drafts (reference §4.10), and the API can neither finalize a draft nor mark it paid (§11.2, §11.5). "
+        f"Do: open {link}, finalize the invoice there, then assign this bank transaction to it. "
+        "lexflow closes this match on the next payment.changed event or reconcile run."
+    )
+
+
+def _gone_notice(label: str) -> str:
+    return (
+        f"{NOTICE_MARK}{label} no longer exists (/v1/payments answered 404: a draft deleted in the web app). "
+        "Do: assign this bank transaction to the invoice that replaced it, in Lexware Office, then record that with "
+        "`lexflow bank decide TRANSACTION --dismiss --by NAME`."
+    )
+
+
+def _link(ledger: MatchLedger, voucher_id: str) -> str:
+    """The deeplink a match stored for this voucher (right resource type), else the invoice permalink."""
+    stored = ledger.stored_link(voucher_id)
+    if stored:
+        return stored
+    from lexflow.client import deeplinks
+    from lexflow.settings import get_settings
+
+    return deeplinks.view_url("invoices", voucher_id, get_settings().app_url)
+
+
+def _without_notice(note: str) -> list[str]:
+    return [p for p in (note or "").split("\n\n") if p and not p.startswith(NOTICE_MARK)]
+
+
+def _status_before_notice(match: BankMatch) -> MatchStatus:
+    """The status a match had before `voucher_draft`, from what lexflow did and whether a person decided."""
+    if match.decided_by:
+        return "confirmed"
+    return _STATUS_OF_ACTION.get(match.action, "needs_decision")
+
+
+_STATUS_OF_ACTION: dict[str, MatchStatus] = {"hint": "hint_sent", "review": "awaiting_assignment"}
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from lexflow.banking.ledger import MatchLedger, MatchStatus, confirm_payment
+from lexflow.banking.ledger import MatchLedger, MatchStatus, PaymentCheck, check_payment
 from lexflow.banking.matcher import Matcher, MatchKind, Proposal
 from lexflow.banking.open_items import OpenItem, load_open_items
 from lexflow.banking.transactions import BankTransaction, mask_iban
@@ -49,20 +49,33 @@ class ReviewItem(BaseModel):
     note: str = ""
 
 
-def sweep_payments(client: Any, ledger: MatchLedger, open_items: Sequence[OpenItem], *, limit: int = 100) -> list[str]:
+def sweep_payments(
+    client: Any, ledger: MatchLedger, open_items: Sequence[OpenItem], *, limit: int = 100
+) -> list[PaymentCheck]:
     """Close ledger matches whose voucher Lexware now shows paid, without waiting for the `payment.changed` webhook.
 
-    Only vouchers that left the open list or whose open amount dropped since the match cost a `/v1/payments` call."""
+    Only vouchers that left the open list, whose open amount dropped since the match, or that are open again after
+    being a draft cost a `/v1/payments` call. An API error on one voucher is recorded as its outcome (`error`) and
+    the sweep goes on: it is asked again on the next run, and the run itself is not lost to it."""
+    from lexflow.client.errors import LexwareError
+
     current = {i.voucher_id: i.open_amount for i in open_items}
-    closed: list[str] = []
+    drafts = ledger.draft_vouchers()
     changed = [
         vid
         for vid, was in sorted(ledger.open_allocations().items())
-        if vid not in current or (was is not None and current[vid] < was)
+        if vid not in current or (was is not None and current[vid] < was) or vid in drafts
     ]
+    checks: list[PaymentCheck] = []
     for voucher_id in changed[:limit]:
-        closed += confirm_payment(voucher_id, client, ledger=ledger)
-    return closed
+        if voucher_id in drafts and voucher_id not in current:
+            continue  # still a draft (it is not in the open list): asking again would only repeat the 406
+        try:
+            checks.append(check_payment(voucher_id, client, ledger=ledger))
+        except LexwareError as exc:
+            message = f"could not ask /v1/payments for voucher {voucher_id} ({exc}); asked again on the next run"
+            checks.append(PaymentCheck(voucher_id=voucher_id, outcome="error", message=message))
+    return checks
 
 
 class ReconcileReport(BaseModel):
@@ -77,6 +90,11 @@ class ReconcileReport(BaseModel):
     flagged: int = 0
     skipped_already_done: int = 0
     closed_by_payment: list[str] = Field(default_factory=list, description="Ledger matches Lexware now shows paid.")
+    payment_notices: list[str] = Field(
+        default_factory=list,
+        description="What the payment sweep could not settle: a voucher that is a draft again or gone (the ledger "
+        "holds the note for a person), or a /v1/payments call that failed (asked again next run).",
+    )
     match_seconds: float = 0.0
     items: list[ReviewItem] = Field(default_factory=list)
 
@@ -177,7 +195,10 @@ def reconcile(
         match_seconds=round(elapsed, 3),
     )
     if not dry_run:
-        report.closed_by_payment = sweep_payments(client, ledger, items)
+        for check in sweep_payments(client, ledger, items):
+            report.closed_by_payment += check.closed
+            if check.outcome in ("draft", "gone", "error"):
+                report.payment_notices.append(check.message)
     done = ledger.settled([p.transaction_id for p in proposals])
     for proposal in proposals:
         tx = tx_by_id[proposal.transaction_id]

@@ -8,8 +8,8 @@ routes:
     deployment: notify-invoice-status/default        # a Prefect deployment "flow/deployment"
     parameters: {invoice_id: "{resourceId}", status: "{resource[voucherStatus]}"}
   payment.changed:
-    callable: lexflow.banking.ledger:confirm_payment  # or a plain Python function "module:function"
-    parameters: {voucher_id: "{resourceId}", payment: "{resource}"}
+    callable: lexflow.banking.ledger:check_payment  # or a plain Python function "module:function"
+    parameters: {voucher_id: "{resourceId}", client: "{client}"}
 subscriptions:
   callback_url: https://hooks.example.org/webhooks/lexware
   events: [invoice.status.changed, payment.changed]
@@ -143,9 +143,10 @@ class WebhookConfig(BaseModel):
 
 DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
     "payment.changed": CallableAction(
-        callable="lexflow.banking.ledger:confirm_payment",
+        callable="lexflow.banking.ledger:check_payment",
         parameters={"voucher_id": "{resourceId}", "client": "{client}"},
-        refetch=False,  # confirm_payment asks /payments itself, and only when the ledger has open items
+        refetch=False,  # check_payment asks /payments itself, only when the ledger has open items, and records a
+        # draft (406) or deleted (404) voucher on the ledger's matches instead of failing the event
     ),
     "invoice.status.changed": CallableAction(callable="lexflow.webhooks.notify:notify_invoice_status"),
     "voucher.created": CallableAction(callable="lexflow.webhooks.waiting:continue_waiting_runs"),

@@ -89,3 +89,21 @@ def test_fints_without_the_extra_says_how_to_install(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "lexflow[fints]" in result.output
     assert "1234" not in result.output
+
+
+def test_confirm_a_draft_says_what_to_do(env: Any) -> None:
+    from lexflow.banking import MatchLedger
+    from lexflow.client import LexwareClient
+    from tests.banking.helpers import make_invoice, match_invoice
+
+    with LexwareClient(api_key=env.api_key, base_url=env.url, rate_limit=0) as client:
+        draft = make_invoice(client, finalize=False)
+        match_invoice(client, MatchLedger(), draft, "RE0099", "tx-99")
+    runner = CliRunner()
+    confirmed = runner.invoke(app, ["bank", "confirm", draft.id])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "draft: RE0099 is a draft in Lexware Office: finalize it there" in " ".join(confirmed.output.split())
+    listed = runner.invoke(app, ["bank", "ledger", "--status", "voucher_draft", "--notes"])
+    text = " ".join(listed.output.split())
+    assert listed.exit_code == 0 and "tx-99 (voucher_draft)" in text
+    assert f"Do: open https://app.lexware.de/permalink/invoices/view/{draft.id}, finalize the invoice there" in text

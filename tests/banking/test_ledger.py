@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lexflow.banking import BankTransaction
-from lexflow.banking.ledger import MatchLedger, confirm_payment, iban_fingerprint
+from lexflow.banking.ledger import MatchLedger, check_payment, confirm_payment, iban_fingerprint
 from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import OpenItem, PaymentTerms
 
@@ -128,3 +128,48 @@ def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: Match
     )
     assert confirm_payment(f"v-{tag}", paid, ledger=ledger) == [tx.transaction_id]
     assert ledger.known_iban_fingerprints()[iban_fingerprint(IBAN)] == f"c-{tag}"
+
+
+class _DraftThenOpen:
+    """`/v1/payments` as Lexware answers it for an invoice set back to draft (406), then finalized again."""
+
+    def __init__(self) -> None:
+        from lexflow.models import Payment
+
+        self.answers: list[Any] = [
+            _draft_refusal(),
+            Payment.model_validate({"openAmount": 100, "voucherStatus": "open", "paymentItems": []}),
+        ]
+        self.payments = self
+
+    def get(self, voucher_id: str) -> Any:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _draft_refusal() -> Exception:
+    from lexflow.client.errors import ValidationFailed
+
+    return ValidationFailed("No payment information for a voucher in status draft.", status=406, path="/v1/payments/x")
+
+
+@pytest.mark.parametrize("decided", [False, True])
+def test_a_voucher_open_again_gets_its_match_status_back(ledger: MatchLedger, decided: bool) -> None:
+    tag = uuid.uuid4().hex[:8]
+    items, tx = _setup(tag)
+    assert ledger.claim(Matcher(items).match(tx), tx, statement="s")
+    ledger.finish(tx.transaction_id, status="needs_decision", action="flagged", note="Proposed: RE7001.")
+    if decided:
+        ledger.decide(tx.transaction_id, confirmed=True, by="U123")
+    client = _DraftThenOpen()
+    draft = check_payment(f"v-{tag}", client, ledger=ledger)
+    assert draft.outcome == "draft" and "RE7001 is a draft" in draft.message
+    assert ledger.draft_vouchers() >= {f"v-{tag}"}
+    (row,) = [r for r in ledger.rows(status="voucher_draft", limit=10_000) if r.transaction_id == tx.transaction_id]
+    assert row.note.startswith("Lexware Office: RE7001 is a draft") and row.note.endswith("Proposed: RE7001.")
+    assert check_payment(f"v-{tag}", client, ledger=ledger).outcome == "not_assigned"  # finalized again
+    (row,) = [r for r in ledger.rows(limit=10_000) if r.transaction_id == tx.transaction_id]
+    assert row.status == ("confirmed" if decided else "needs_decision") and row.note == "Proposed: RE7001."
+    assert f"v-{tag}" not in ledger.draft_vouchers()

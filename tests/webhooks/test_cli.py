@@ -39,7 +39,7 @@ def test_default_routes_all_resolve(tmp_path: Path) -> None:
     result = runner.invoke(app, ["webhooks", "routes"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     for target in (
-        "lexflow.banking.ledger:confirm_payment",
+        "lexflow.banking.ledger:check_payment",
         "lexflow.webhooks.notify:notify_invoice_status",
         "lexflow.webhooks.waiting:continue_waiting_runs",
         "lexflow.webhooks.crm:sync_contact_to_crm_mapping",

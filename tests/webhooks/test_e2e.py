@@ -16,6 +16,7 @@ from lexflow.webhooks.config import CallableAction, SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox
 from lexflow.webhooks.receiver import SIGNATURE_HEADER
 from lexflow.webhooks.subscriptions import list_subscriptions, sync_subscriptions
+from tests.banking.helpers import make_invoice, match_invoice
 from tests.webhooks import helpers
 from tests.webhooks.conftest import ROTATING_KEY, serve_receiver
 from tests.webhooks.helpers import wait_for
@@ -109,25 +110,7 @@ def test_payment_changed_for_a_draft_is_done_not_failed(
     from lexflow.webhooks.worker import InboxWorker
     from tests.webhooks.helpers import event_body
 
-    contact = _contact(client, "Entwurf GmbH")
-    draft = client.invoices.create(
-        {
-            "voucherDate": "2026-01-10T00:00:00.000+01:00",
-            "address": {"contactId": contact},
-            "lineItems": [
-                {
-                    "type": "custom",
-                    "name": "Beratung",
-                    "quantity": 1,
-                    "unitName": "Stunde",
-                    "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
-                }
-            ],
-            "totalPrice": {"currency": "EUR"},
-            "taxConditions": {"taxType": "net"},
-            "shippingConditions": {"shippingType": "none"},
-        }
-    )
+    draft = make_invoice(client, finalize=False)
     route = CallableAction(
         callable="tests.webhooks.helpers:confirm_with_client",
         parameters={"voucher_id": "{resourceId}", "client": "{client}"},
@@ -141,3 +124,38 @@ def test_payment_changed_for_a_draft_is_done_not_failed(
     row = inbox.get(event_id)
     assert row.status == EventStatus.DONE and row.attempts == 1
     assert "went back to draft" in (row.result or "")
+
+
+def test_default_route_records_a_matched_draft_on_the_ledger(
+    client: LexwareClient, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default `payment.changed` route (`check_payment`) for an invoice with an open bank match that is a draft
+    again: the event is done at the first attempt, and the match says what to do in Lexware Office."""
+    from lexflow.audit import AuditTrail
+    from lexflow.banking import MatchLedger
+    from lexflow.settings import get_settings
+    from lexflow.webhooks.config import WebhookConfig
+    from lexflow.webhooks.events import WebhookEvent
+    from lexflow.webhooks.worker import InboxWorker
+    from tests.webhooks.helpers import event_body
+
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", db_url)  # the route's ledger is the default database
+    get_settings.cache_clear()
+    try:
+        draft = make_invoice(client, finalize=False)
+        ledger = MatchLedger()
+        match_invoice(client, ledger, draft, "RE0007", "tx-7")
+
+        inbox = Inbox(db_url)
+        body = event_body(event_type="payment.changed", resource_id=draft.id)
+        event_id = inbox.store(WebhookEvent.model_validate_json(body), body).id
+        assert InboxWorker(inbox, WebhookConfig(), client_factory=lambda: client).drain() == 1
+    finally:
+        get_settings.cache_clear()
+    row = inbox.get(event_id)
+    assert row.status == EventStatus.DONE and row.attempts == 1 and row.last_error is None
+    assert "RE0007 is a draft in Lexware Office" in (row.result or "") and "finalize" in (row.result or "")
+    (match,) = ledger.rows()
+    assert match.status == "voucher_draft" and "finalize the invoice there" in match.note
+    (record,) = AuditTrail(db_url).list(action="webhook.payment.changed")
+    assert record.outcome == "ok" and record.resource_ids == [draft.id]

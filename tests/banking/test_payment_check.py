@@ -1,0 +1,97 @@
+"""`check_payment` / `confirm_payment` against the sandbox over real HTTP: what /v1/payments answers for a matched
+voucher that is a draft (406), deleted (404) or unreachable (500) is recorded on the ledger, never raised raw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexflow.banking import BankTransaction
+from lexflow.banking.ledger import MatchLedger, check_payment, confirm_payment
+from lexflow.banking.reconcile import reconcile
+from tests.banking.helpers import APP, make_invoice, match_invoice
+
+pytest.importorskip("lexflow.sandbox.serving")
+
+
+@pytest.fixture
+def sandbox(served_sandbox: Any) -> Iterator[tuple[Any, Any, list[str]]]:
+    """The served sandbox, reset; a client on it; the paths the client called (`METHOD /path`)."""
+    from lexflow.client import LexwareClient
+
+    served_sandbox.reset()
+    calls: list[str] = []
+    with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as client:
+        client.add_call_listener(lambda rec: calls.append(f"{rec.method} {rec.path.split('?')[0]}"))
+        yield served_sandbox, client, calls
+
+
+def test_a_draft_voucher_is_recorded_with_what_to_do_not_raised(sandbox: Any, tmp_path: Path) -> None:
+    served, client, calls = sandbox
+    draft = make_invoice(client, finalize=False)
+    assert draft.voucher_status == "draft"
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    tx = match_invoice(client, ledger, draft, "RE0042", "tx-draft")
+
+    calls.clear()
+    assert confirm_payment(draft.id, client, ledger=ledger) == []  # the sandbox answered 406; nothing escaped
+    assert calls == [f"GET /v1/payments/{draft.id}"]
+    (row,) = ledger.rows()
+    assert row.status == "voucher_draft"
+    notice, original = row.note.split("\n\n", 1)
+    assert notice.startswith("Lexware Office: RE0042 is a draft") and "finalize" in notice
+    assert f"{APP}/permalink/invoices/view/{draft.id}" in notice  # the link the match stored
+    assert "assign this bank transaction" in original  # the reconcile note is kept below
+
+    check = check_payment(draft.id, client, ledger=ledger)  # again (a second payment.changed): same record
+    assert check.outcome == "draft" and check.transactions == [tx.transaction_id] and check.closed == []
+    assert "RE0042 is a draft" in check.message and "finalize" in check.message
+    assert ledger.rows()[0].note == row.note
+
+    # the daily run: the draft is not in the open list, so its payment is not asked for again
+    calls.clear()
+    report = reconcile([], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    assert not [c for c in calls if c.startswith("GET /v1/payments/")] and report.payment_notices == []
+
+    # deleted in the web app (drafts can only be deleted there, §11.5): 404 → voucher_gone, no longer open
+    served.control.delete_draft("invoices", draft.id)
+    gone = check_payment(draft.id, client, ledger=ledger)
+    assert gone.outcome == "gone" and gone.transactions == [tx.transaction_id]
+    (row,) = ledger.rows()
+    assert row.status == "voucher_gone" and row.note.startswith("Lexware Office: RE0042 no longer exists")
+    assert row.note.count("Lexware Office: ") == 1  # the draft notice was replaced, not stacked
+    calls.clear()
+    assert check_payment(draft.id, client, ledger=ledger).outcome == "no_open_match" and calls == []
+
+
+def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, tmp_path: Path) -> None:
+    from lexflow.client import LexwareClient
+    from lexflow.client.retry import RetryPolicy
+
+    served, client, _ = sandbox
+    invoice = make_invoice(client, finalize=True)
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    match_invoice(client, ledger, invoice, invoice.voucher_number, "tx-1")
+
+    served.control.faults(f"GET /v1/payments/{invoice.id}", "500", count=1)
+    later = BankTransaction(
+        transaction_id="tx-2", booking_date=date(2026, 11, 6), amount=Decimal("5.00"), remittance="Zinsen"
+    )
+    with LexwareClient(
+        api_key=served.api_key, base_url=served.url, rate_limit=0, retry=RetryPolicy(max_attempts=1)
+    ) as no_retry:
+        # the invoice left the open list (open_items=[]): the sweep asks /payments, which fails this once
+        report = reconcile([later], no_retry, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    (notice,) = report.payment_notices
+    assert f"could not ask /v1/payments for voucher {invoice.id}" in notice and "next run" in notice
+    assert [i.transaction_id for i in report.items] == ["tx-2"]  # the statement was still processed
+    assert {r.transaction_id: r.status for r in ledger.rows()}["tx-1"] == "awaiting_assignment"
+
+    served.control.assign_payment(invoice.id, kind="bank")
+    again = reconcile([later], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    assert again.closed_by_payment == ["tx-1"] and again.payment_notices == []
