@@ -8,6 +8,7 @@ from typing import Any
 
 from lexflow.banking import BankTransaction, MatchLedger, OpenItem, PaymentTerms
 from lexflow.banking.reconcile import reconcile
+from tests.sandbox.helpers import invoice_body
 
 APP = "https://app.lexware.de"
 
@@ -15,25 +16,7 @@ APP = "https://app.lexware.de"
 def make_invoice(client: Any, *, finalize: bool) -> Any:
     """A one-line invoice for a new customer, read back (draft unless `finalize`)."""
     contact = client.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "Entwurf GmbH"}})
-    created = client.invoices.create(
-        {
-            "voucherDate": "2026-11-02T00:00:00.000+01:00",
-            "address": {"contactId": contact.id},
-            "lineItems": [
-                {
-                    "type": "custom",
-                    "name": "Beratung",
-                    "quantity": 1,
-                    "unitName": "Stunde",
-                    "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
-                }
-            ],
-            "totalPrice": {"currency": "EUR"},
-            "taxConditions": {"taxType": "net"},
-            "shippingConditions": {"shippingType": "none"},
-        },
-        finalize=finalize,
-    )
+    created = client.invoices.create(invoice_body(contact.id), finalize=finalize)  # 100 net + 19 % = 119.00
     return client.invoices.get(created.id)
 
 
