@@ -12,8 +12,9 @@ from lexflow.sandbox.serving import free_port
 from tests.sandbox.helpers import company_contact
 
 
-def _start(port: int, db, key: str) -> subprocess.Popen[str]:
+def _start(port: int, db, key: str, *extra: str) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "lexflow.sandbox", "serve", "--port", str(port), "--db", str(db), "--api-key", key]
+    cmd += extra
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -34,9 +35,15 @@ def test_serve_prints_key_and_keeps_state_across_restarts(tmp_path):
     port, key, db = free_port(), "cli-test-key", tmp_path / "served.db"
     url = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {key}"}
-    proc = _start(port, db, key)
+    options = ("--oauth-client", "cli-app:cli-pw", "--oauth-expires-in", "90", "--webhook-time-scale", "0.5")
+    proc = _start(port, db, key, *options)
     try:
         _wait(url, key, proc)
+        redirect = "https://partner.example/cb"
+        params = {"client_id": "cli-app", "redirect_uri": redirect, "response_type": "code"}
+        code = httpx.get(f"{url}/oauth2/authorize", params=params).headers["location"].split("code=")[1]
+        grant = {"grant_type": "authorization_code", "code": code}
+        assert httpx.post(f"{url}/oauth2/token", data=grant, auth=("cli-app", "cli-pw")).json()["expires_in"] == 90
         r = httpx.post(f"{url}/v1/contacts", json=company_contact(), headers=auth)
         assert r.status_code == 200 and r.headers["Location"] == f"{url}/v1/contacts/{r.json()['id']}"
         codes = [httpx.get(f"{url}/v1/profile", headers=auth).status_code for _ in range(5)]
@@ -45,6 +52,7 @@ def test_serve_prints_key_and_keeps_state_across_restarts(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}" in out and key in out
+    assert "retry time scale 0.5" in out and "cli-pw" not in out
     proc = _start(port, db, key)
     try:
         _wait(url, key, proc)
