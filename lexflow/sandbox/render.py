@@ -17,8 +17,18 @@ from lexflow.sandbox.errors import ApiError
 from lexflow.sandbox.store import Doc
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/jpg", "image/*")
-_cache: dict[tuple[str, str, int, str], bytes] = {}
 _CACHE_LIMIT = 512
+
+
+def _cache(state: Any) -> dict[tuple[str, str, int, str], bytes]:
+    """Rendered files of this sandbox by (org, id, version, kind). Per state, and emptied by a reset: seeded ids
+    repeat, so a cache shared across sandboxes or resets could hand out another sandbox's rendering."""
+    found: dict[tuple[str, str, int, str], bytes] | None = getattr(state, "_render_cache", None)
+    if found is None:
+        found = {}
+        state._render_cache = found
+        state.on_reset.append(found.clear)
+    return found
 
 
 def accepted_types(accept: str | None) -> list[str]:
@@ -60,16 +70,17 @@ def document_file_id(state: Any, org: str, collection: str, doc: Doc) -> str:
 
 
 def file_response(state: Any, org: str, collection: str, doc: Doc, kind: str) -> Response:
+    cache = _cache(state)
     key = (org, doc["id"], int(doc.get("version", 0)), kind)
-    data = _cache.get(key)
+    data = cache.get(key)
     if data is None:
         if kind == "xml":
             data = xrechnung_xml(state.organization(org), doc, collection)
         else:
             data = pdf_bytes(state.organization(org), doc, collection)
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = data
+        if len(cache) >= _CACHE_LIMIT:
+            cache.pop(next(iter(cache)))
+        cache[key] = data
     name = doc.get("voucherNumber") or doc["id"]
     media = "application/xml" if kind == "xml" else "application/pdf"
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})

@@ -153,3 +153,30 @@ def test_serve_refuses_bad_options_naming_them(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE", "fast")
     bad_env = runner.invoke(app, ["serve"])
     assert bad_env.exit_code == 2 and "LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE" in bad_env.output
+
+
+def test_renderings_do_not_outlive_a_reset_or_leak_between_sandboxes() -> None:
+    """Seeded ids repeat for a seed: after a reset (or in another sandbox) the same id/version is another document."""
+
+    def first_invoice_pdf(http: TestClient) -> tuple[str, bytes]:
+        listed = http.get("/v1/voucherlist", params={"voucherType": "invoice", "voucherStatus": "open,paid"}).json()
+        invoice_id = min(item["id"] for item in listed["content"])
+        pdf = http.get(f"/v1/invoices/{invoice_id}/file", headers={"Accept": "application/pdf"})
+        assert pdf.status_code == 200
+        return invoice_id, pdf.content
+
+    def seeded_later(http: TestClient) -> tuple[str, bytes]:
+        control = SandboxControl(http, DEFAULT_API_KEY)
+        control.clock_advance(days=40)  # same seed, other dates
+        control.seed(vouchers=20, seed=5)
+        return first_invoice_pdf(http)
+
+    with _http() as http:
+        SandboxControl(http, DEFAULT_API_KEY).seed(vouchers=20, seed=5)
+        before = first_invoice_pdf(http)
+        with _http() as other:
+            elsewhere = seeded_later(other)
+        assert elsewhere[0] == before[0] and elsewhere[1] != before[1]  # no rendering shared between sandboxes
+        SandboxControl(http, DEFAULT_API_KEY).reset()
+        after = seeded_later(http)
+        assert after[0] == before[0] and after[1] != before[1]  # nor kept across a reset
