@@ -137,8 +137,8 @@ def public_key_pem(state: SandboxState) -> bytes:
 
 
 @lru_cache(maxsize=8)
-def _tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Verifying context for callbacks (built once per bundle: loading a CA file costs tens of milliseconds)."""
+def _tls_context(ca_bundle: Path | None, modified: float) -> ssl.SSLContext:
+    """Verifying context for callbacks (built once per bundle version: loading a CA file costs milliseconds)."""
     import certifi
 
     return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else certifi.where())
@@ -146,7 +146,8 @@ def _tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
 
 def tls_context(state: SandboxState) -> ssl.SSLContext:
     """What https callbacks are verified against, for the subscribe check and for every delivery alike."""
-    return _tls_context(state.config.callback_ca_bundle)
+    bundle = state.config.callback_ca_bundle
+    return _tls_context(bundle, bundle.stat().st_mtime if bundle else 0.0)
 
 
 def compact(payload: dict[str, Any]) -> bytes:
