@@ -8,13 +8,15 @@ said yes; on rejection or expiry nothing is created.
 Re-runs are safe: the request's business key (`request_id`, else a digest of the request) keys the create task's
 persisted result and the ledger row, so a crash after creation followed by a rerun continues with the existing
 invoice (no second approval, no second invoice, no second mail).
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: `serve()` ships the flow to its subprocess with cloudpickle, which
+keeps only the globals the function body uses, so a parameter annotated with the string "InvoiceRequest" could not be
+resolved there and every served run failed parameter validation (tests/flows/test_invoice_suspend.py).
+"""
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -65,7 +67,7 @@ class InvoiceRequest(BaseModel):
     send_to: str | None = Field(default=None, description="Recipient; default: the contact's first e-mail address.")
 
     @model_validator(mode="after")
-    def _one_customer_ref(self) -> InvoiceRequest:
+    def _one_customer_ref(self) -> Self:
         given = [k for k in ("contact_id", "email", "crm_id") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError(f"give exactly one of contact_id, email or crm_id (got {given or 'none'})")

@@ -3,9 +3,10 @@
 Whatever the caller knows (vendor, number, date, amount, category) wins; missing values come from the OCR
 result of the uploaded voucher. If the number or the amount is still unknown the receipt is reported as
 "needs data" instead of being booked with guesses.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations`: the served flow's parameter type `Receipt` must be a real object, not a
+string (see `flows/create_approve_send_invoice.py`).
+"""
 
 import hashlib
 from datetime import date

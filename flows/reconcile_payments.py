@@ -4,9 +4,10 @@ The Lexware Office API cannot read bank transactions or mark invoices paid (§11
 from the bank (a file or a folder of files), exact matches get a transaction-assignment-hint (partner OAuth only)
 or a review item with the invoice's deeplink, uncertain ones are flagged and, when Slack is configured, asked
 about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations`: a served flow's parameter types must be real objects (see
+`flows/create_approve_send_invoice.py`).
+"""
 
 import os
 from pathlib import Path

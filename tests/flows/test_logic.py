@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -98,3 +100,52 @@ def test_smtp_password_never_in_a_flow_parameter(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("LEXFLOW_SMTP_URL")
     with pytest.raises(ValueError, match="no SMTP server"):
         smtp_url(None)
+
+
+_VALIDATE_IN_FRESH_PROCESS = """
+import sys, cloudpickle
+failed = []
+for flow, params in cloudpickle.loads(open(sys.argv[1], "rb").read()):
+    try:
+        flow.validate_parameters(params)
+    except Exception as exc:
+        failed.append(f"{flow.name}: {exc}")
+print("\\n".join(failed))
+"""
+
+
+def test_served_flows_validate_their_parameters_in_the_runner_process(tmp_path: Path) -> None:
+    """`serve()` ships each flow to its run process with cloudpickle, which keeps only the globals the function body
+    uses: a parameter annotated with a string naming a module-level model (`from __future__ import annotations`)
+    cannot be resolved there and every served run fails before it starts."""
+    import subprocess
+    import sys
+
+    import cloudpickle
+
+    samples: dict[str, dict[str, Any]] = {
+        "crm_lead_to_customer": {"source": [{"id": "L1", "company": "Alpha GmbH"}]},
+        "create_approve_send_invoice": {
+            "request": {"email": "a@b.de", "lines": [{"name": "Beratung", "unit_price": "100"}]}
+        },
+        "log_expense": {"receipts": [{"path": "beleg.pdf", "total_gross": "11.90"}]},
+        "dunning_run": {"as_of": "2026-11-24"},
+    }
+    flows = []
+    for spec in deployment_specs():
+        attr = spec["entrypoint"].split(":")[1]
+        try:
+            fl = load_flow(spec["entrypoint"])
+        except (ImportError, AttributeError):
+            continue
+        flows.append((fl, {**(spec.get("parameters") or {}), **samples.get(attr, {})}))
+    assert len(flows) >= 6
+    pickled = tmp_path / "flows.pkl"
+    pickled.write_bytes(cloudpickle.dumps(flows))
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", _VALIDATE_IN_FRESH_PROCESS, str(pickled)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == ""

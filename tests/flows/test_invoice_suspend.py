@@ -1,0 +1,193 @@
+"""The invoice flow's long-approval path, end to end: served as a deployment, it asks in (fake) Slack and suspends
+(its process exits); a signed click on the real receiver resumes it; the runner starts it again in a new process,
+which creates the invoice once and mails it once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexflow.approvals.fake_slack import FakeSlack
+from lexflow.approvals.settings import SlackApprovalSettings
+from lexflow.approvals.testing import click
+from lexflow.mail import MailCatcher
+from tests.approvals.helpers import updates_for, wait_until
+
+from .serve_invoice import DEPLOYMENT
+
+pytestmark = pytest.mark.prefect
+
+ROOT = Path(__file__).resolve().parents[2]
+SIGNING_SECRET = "flows-suspend-signing-secret-0123"
+APPROVER = "U0BOSS"
+FLOW_NAME = "create-approve-send-invoice"
+
+
+@pytest.fixture(scope="module")
+def slack(prefect_flows: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A fake Slack, the approvals store, and the real receiver (signature check, store, resume) on 127.0.0.1."""
+    from lexflow.approvals.receiver import create_receiver_app
+    from lexflow.approvals.serving import ThreadedServer
+
+    db = f"sqlite:///{tmp_path_factory.mktemp('suspend-approvals') / 'approvals.db'}"
+    with FakeSlack(token="xoxb-flows-suspend") as fake:
+        settings = SlackApprovalSettings(
+            bot_token=fake.token, signing_secret=SIGNING_SECRET, channel="C0INVOICES", approvers=[APPROVER],
+            base_url=fake.api_url, database_url=db,
+        )  # fmt: skip
+        with ThreadedServer(create_receiver_app(settings, sweep_interval=0.5)) as receiver:
+            yield {"fake": fake, "settings": settings, "receiver_url": receiver.url}
+
+
+def _run_state(flow_run_id: str) -> tuple[str, str]:
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        fr = client.read_flow_run(uuid.UUID(flow_run_id))
+        return (fr.state.type.value, fr.state.name) if fr.state else ("", "")
+
+
+def _state_history(flow_run_id: str) -> list[tuple[str, str]]:
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        states = client.read_flow_run_states(uuid.UUID(flow_run_id))
+    return [(s.type.value, s.name or "") for s in sorted(states, key=lambda s: s.timestamp)]
+
+
+def _runner(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("serve_invoice.py"))],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def _flow_processes(runner_pid: int) -> set[int]:
+    """Live flow-run processes of the runner (Linux /proc): `serve` spawns one per execution with multiprocessing
+    (its long-lived resource tracker is not one)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == runner_pid and fields[0] != "Z" and b"spawn_main" in cmdline:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _stop(runner: subprocess.Popen[str]) -> str:
+    runner.terminate()
+    try:
+        return runner.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        runner.kill()
+        return runner.communicate()[0]
+
+
+def _start(deployment: str, parameters: dict[str, Any], runner: subprocess.Popen[str]) -> str:
+    """`run_deployment(timeout=0)` once the runner has registered the deployment."""
+    from prefect.deployments import run_deployment
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return str(run_deployment(deployment, parameters=parameters, timeout=0).id)  # type: ignore[union-attr]
+        except Exception:
+            assert runner.poll() is None, f"the runner died: {runner.communicate()[0][-3000:]}"
+            assert time.monotonic() < deadline, "the runner did not register the deployment within 60 s"
+            time.sleep(0.3)
+
+
+def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
+    slack: dict[str, Any], served_sandbox: Any, prefect_flows: Path, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from lexflow.actions import run
+    from lexflow.audit import AuditTrail
+    from lexflow.client import LexwareClient
+    from tasks.common import FLOW_PROFILE
+
+    served_sandbox.reset()
+    fake: FakeSlack = slack["fake"]
+    settings: SlackApprovalSettings = slack["settings"]
+    lexware = LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0)
+    with lexware, MailCatcher() as catcher:
+        run("upsert_customer", {"name": "Kunde GmbH", "email": "einkauf@kunde.de"}, profile=FLOW_PROFILE,
+            client=lexware, approval_ref="test")  # fmt: skip
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",  # an int setting: 1 s is the floor (default 10 s per hop)
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp_path / "results"),
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # the minimum; None cannot be said in the environment
+            "LEXWARE_API_KEY": served_sandbox.api_key,
+            "LEXWARE_BASE_URL": served_sandbox.url,
+            "LEXFLOW_SLACK_BOT_TOKEN": fake.token,
+            "LEXFLOW_SLACK_CHANNEL": "C0INVOICES",
+            "LEXFLOW_SLACK_APPROVERS": APPROVER,
+            "LEXFLOW_SLACK_BASE_URL": settings.base_url,
+            "LEXFLOW_SLACK_DATABASE_URL": settings.resolved_database_url(),
+        }
+        ledger_db = f"sqlite:///{tmp_path / 'ledger.db'}"
+        request = {
+            "request_id": f"order-{uuid.uuid4().hex[:8]}",
+            "email": "einkauf@kunde.de",
+            "lines": [{"name": "Beratung", "quantity": "2", "unit_name": "Stunde", "unit_price": "100.00"}],
+            "service_date": date.today().isoformat(),
+        }
+        runner = _runner(env)
+        flow_run_id = ""
+        try:
+            flow_run_id = _start(
+                f"{FLOW_NAME}/{DEPLOYMENT}",
+                {"request": request, "smtp_url": catcher.url, "database_url": ledger_db},
+                runner,
+            )
+            posted = fake.wait_for_request(1, timeout=40)
+            assert "Kunde GmbH" in posted.text and "238.00" in posted.text
+            wait_until(lambda: _run_state(flow_run_id) == ("PAUSED", "Suspended"), timeout=60)
+            # Suspended, not paused: the run's process exits and holds no worker slot while a person decides;
+            # nothing was created or sent yet.
+            wait_until(lambda: not _flow_processes(runner.pid), timeout=30)
+            assert list(lexware.voucherlist.iter(voucher_type="invoice", voucher_status="any")) == []
+            assert catcher.messages == []
+
+            resp = click(slack["receiver_url"], SIGNING_SECRET, posted, user=APPROVER)
+            assert resp.status_code == 200
+            wait_until(lambda: _run_state(flow_run_id)[0] in {"COMPLETED", "FAILED", "CRASHED"}, timeout=90)
+            assert _run_state(flow_run_id) == ("COMPLETED", "Completed"), _state_history(flow_run_id)
+            # Let the second process exit before the runner stops (a runner shutting down cancels what still runs).
+            wait_until(lambda: not _flow_processes(runner.pid), timeout=30)
+        except BaseException as exc:
+            output = _stop(runner)
+            history = _state_history(flow_run_id) if flow_run_id else []
+            raise AssertionError(f"{exc!r}\nstates: {history}\nrunner output:\n{output[-8000:]}") from exc
+        _stop(runner)
+        history = _state_history(flow_run_id)
+        # Started again from the top after the click: Resuming → a new submission → Running → Completed.
+        resumed = history.index(("SCHEDULED", "Resuming"))
+        assert history[:resumed].count(("RUNNING", "Running")) == 1, history
+        assert history[resumed:][-2:] == [("RUNNING", "Running"), ("COMPLETED", "Completed")], history
+        invoices = list(lexware.voucherlist.iter(voucher_type="invoice", voucher_status="any"))
+        assert len(invoices) == 1 and invoices[0].voucher_status == "open"
+        (mail,) = catcher.messages  # the run completed after the SMTP server accepted it: exactly one mail
+        assert mail.rcpt_to == ["einkauf@kunde.de"] and invoices[0].voucher_number in mail.attachments()[0][0]
+        assert sum("Kunde GmbH" in p.text for p in fake.posted_requests()) == 1  # asked once, not again on resume
+        assert f"Approved by <@{APPROVER}>" in str(wait_until(lambda: updates_for(fake, posted))[-1].args["blocks"])
+        trail = AuditTrail()
+        created = [r for r in trail.list(action="create_invoice", flow_run_id=flow_run_id) if r.outcome == "ok"]
+        assert len(created) == 1 and APPROVER in str(created[0].approval_ref)
+        assert len(trail.list(action="flow.invoice_sent", flow_run_id=flow_run_id)) == 1
