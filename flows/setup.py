@@ -29,7 +29,8 @@ def ensure_rate_limit(requests_per_second: float = 2.0, burst: int | None = None
 
     if requests_per_second <= 0:
         raise ValueError("requests_per_second must be > 0 (Prefect rate limits need a slot decay)")
-    limit = _ensure(name, rps=requests_per_second, burst=burst)
+    # Positional on purpose: the third parameter is the slot count (`burst`, called `lease_slots` in the lease limiter).
+    limit = _ensure(name, requests_per_second, burst)
     return f"{name}: {limit.limit} slots, {limit.slot_decay_per_second:g}/s"
 
 
