@@ -47,7 +47,9 @@ def postgres_url() -> str:
 @pytest.fixture
 def sandbox_app():
     from lexflow.sandbox import SandboxConfig, create_app
+    from lexflow.sandbox.webhooks import prewarm_key
 
+    prewarm_key(SandboxConfig.model_fields["webhook_key_bits"].default)  # 4096-bit keygen on the idle core, once
     return create_app(
         SandboxConfig(rate_limit=0, ocr_delay_seconds=None, allow_http_callbacks=True, base_url="http://sandbox.test")
     )

@@ -65,6 +65,9 @@ def serve_in_thread(
     if config.base_url == SandboxConfig.model_fields["base_url"].default:
         config = config.model_copy(update={"base_url": f"http://{host}:{port}"})
     app = create_app(config)
+    from lexflow.sandbox.webhooks import prewarm_key
+
+    prewarm_key(config.webhook_key_bits)  # a served sandbox soon signs webhooks; generate the key meanwhile
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="lexflow-sandbox", daemon=True)
     thread.start()
