@@ -2,7 +2,8 @@
 
 Each step is a task over `lexflow.sync.HistorySync` (plain Python). The store itself is the checkpoint: a
 crashed run leaves the stored batches in place, and the rerun fetches only what is still pending; the
-`updatedDateFrom` checkpoint moves only after a run finished completely.
+`updatedDateFrom` checkpoint moves only after a run finished completely. The reads are audited as this flow run,
+one record per page or batch (`lexflow.sync.audit`), in the same trail as the other flows' actions.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from uuid import UUID
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from lexflow.sync import HistorySync, SyncReport, SyncStore, export_store
-from tasks.common import get_client, run_logger
+from lexflow.sync import HistorySync, SyncAudit, SyncReport, SyncStore, export_store
+from tasks.common import FLOW_PROFILE, flow_actor, get_client, run_logger
 
 
 def _engine(database_url: str | None) -> HistorySync:
-    return HistorySync(get_client(), SyncStore(database_url))
+    audit = SyncAudit(flow_actor(), profile=FLOW_PROFILE.name)
+    return HistorySync(get_client(), SyncStore(database_url), audit=audit)
 
 
 @task(name="sync-contacts", cache_policy=NO_CACHE)
@@ -52,7 +54,7 @@ def sync_history(
 
     log = run_logger()
     store = SyncStore(database_url)
-    eng = HistorySync(get_client(), store)
+    eng = _engine(database_url)
     report = eng.plan(full)
     log.info("sync mode %s (updatedDateFrom %s)", report.mode, report.updated_from)
     progress = cast(UUID, create_progress_artifact(0.0, key="sync-history-progress", description="Sync progress"))

@@ -5,6 +5,8 @@ the client splits the date range past the 10,000-entry window), then the details
 detail is missing or older than its list row. A full run lists everything; an incremental run lists only rows
 with `updatedDateFrom >= checkpoint` (whole days, so the checkpoint day is listed again: the updatedDate
 comparison keeps that overlap from costing detail calls).
+
+Every read leaves an audit record in the configured trail, one per page or batch (`lexflow.sync.audit`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lexflow.sync.audit import CONTACTS_PAGE, DETAILS_BATCH, VOUCHERLIST_BATCH, SyncAudit
 from lexflow.sync.store import SyncStore
 
 #: voucherType → client attribute holding its details (§4.8 "Which endpoint holds the details").
@@ -60,6 +63,7 @@ class SyncReport:
     details_skipped_unsupported: int = 0
     details_missing: list[str] = field(default_factory=list)
     pending_after: int = 0
+    audit_records: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -68,10 +72,14 @@ class SyncReport:
 class HistorySync:
     """One sync against one store. Each method is a resumable step: a crash loses at most the current batch."""
 
-    def __init__(self, client: Any, store: SyncStore, progress: Progress | None = None) -> None:
+    def __init__(
+        self, client: Any, store: SyncStore, progress: Progress | None = None, audit: SyncAudit | None = None
+    ) -> None:
+        """`audit`: as whom and where the reads are audited; default the configured trail, as the current user."""
         self.client = client
         self.store = store
         self.progress = progress or (lambda phase, done, total: None)
+        self.audit = audit or SyncAudit()
         self.newest: str | None = None  # newest updatedDate (day) listed: the next checkpoint
 
     def plan(self, full: bool = False) -> SyncReport:
@@ -82,9 +90,14 @@ class HistorySync:
     def sync_contacts(self, report: SyncReport, page_size: int = 250) -> int:
         page, done = 0, 0
         while True:
-            p = self.client.contacts.page(page=page, size=page_size)
-            content = [as_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
-            done += self.store.save_contacts(content)
+            with self.audit.reading(
+                self.client, CONTACTS_PAGE, operation="contacts_list", page=page, size=page_size
+            ) as read:
+                p = self.client.contacts.page(page=page, size=page_size)
+                content = [as_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
+                done += self.store.save_contacts(content)
+                read.record((c["id"] for c in content if c.get("id")), contacts=len(content))
+            report.audit_records += read.recorded
             total = getattr(p, "total_elements", None)
             self.progress("contacts", done, total)
             last = getattr(p, "last", None)
@@ -108,40 +121,54 @@ class HistorySync:
         buf: list[dict[str, Any]] = []
         done = 0
         newest: str | None = report.updated_from
-        for row in self._list_rows(report.updated_from):
-            buf.append(row)
-            day = _day(row.get("updatedDate"))
-            if day and (newest is None or day > newest):
-                newest = day
-            if len(buf) >= batch:
-                done += self.store.save_vouchers(buf)
-                buf.clear()
-                self.progress("voucherlist", done, None)
-        done += self.store.save_vouchers(buf)
+        query = {"operation": "voucherlist_list", "voucher_type": "any", "voucher_status": "any",
+                 "updated_date_from": report.updated_from}  # fmt: skip
+        with self.audit.reading(self.client, VOUCHERLIST_BATCH, **query) as read:
+            for row in self._list_rows(report.updated_from):
+                buf.append(row)
+                day = _day(row.get("updatedDate"))
+                if day and (newest is None or day > newest):
+                    newest = day
+                if len(buf) >= batch:
+                    done += self.store.save_vouchers(buf)
+                    read.record((str(r["id"]) for r in buf), rows=len(buf))
+                    buf.clear()
+                    self.progress("voucherlist", done, None)
+            done += self.store.save_vouchers(buf)
+            read.record((str(r["id"]) for r in buf), rows=len(buf))
+        report.audit_records += read.recorded
         self.progress("voucherlist", done, done)
         report.vouchers_listed = done
         self.newest = newest
         return done
 
     def fetch_details(self, ids: list[tuple[str, str, str | None]], report: SyncReport) -> int:
-        """Fetch and store the details of these pending vouchers (one batch: stored together at the end)."""
+        """Fetch and store the details of these pending vouchers (one batch: stored together at the end, and one
+        audit record for the batch)."""
         docs = []
-        for vid, vtype, updated in ids:
-            resource = DETAIL_RESOURCE.get(vtype)
-            if resource is None:
-                report.details_skipped_unsupported += 1
-                docs.append((vid, vtype, updated, {"unsupported": f"no detail endpoint for voucherType {vtype}"}))
-                continue
-            try:
-                detail = as_json(getattr(self.client, resource).get(vid))
-            except Exception as exc:  # NotFound (404): deleted since it was listed; anything else propagates
-                if getattr(exc, "status", None) != 404:
-                    raise
-                report.details_missing.append(vid)
-                detail = {"missing": True}
-            docs.append((vid, vtype, updated, detail))
-        n = self.store.save_documents(docs)
+        operations: dict[str, int] = {}
+        missing: list[str] = []
+        with self.audit.reading(self.client, DETAILS_BATCH, vouchers=len(ids)) as read:
+            for vid, vtype, updated in ids:
+                resource = DETAIL_RESOURCE.get(vtype)
+                if resource is None:
+                    report.details_skipped_unsupported += 1
+                    docs.append((vid, vtype, updated, {"unsupported": f"no detail endpoint for voucherType {vtype}"}))
+                    continue
+                operations[f"{resource}_get"] = operations.get(f"{resource}_get", 0) + 1
+                try:
+                    detail = as_json(getattr(self.client, resource).get(vid))
+                except Exception as exc:  # NotFound (404): deleted since it was listed; anything else propagates
+                    if getattr(exc, "status", None) != 404:
+                        raise
+                    missing.append(vid)
+                    detail = {"missing": True}
+                docs.append((vid, vtype, updated, detail))
+            n = self.store.save_documents(docs)
+            read.record((d[0] for d in docs if "unsupported" not in d[3]), operations=operations, missing=missing)
+        report.details_missing.extend(missing)
         report.details_fetched += n
+        report.audit_records += read.recorded
         return n
 
     def finish(self, report: SyncReport) -> None:

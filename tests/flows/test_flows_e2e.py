@@ -314,12 +314,27 @@ def test_sync_crash_then_rerun_then_incremental(
     assert state.is_failed()
     store = SyncStore(database_url)
     assert store.checkpoint("history") is None and 0 < len(store.pending_documents()) < len(listed)
-    out = sync_history(database_url=database_url, batch_size=50, export_dir=str(tmp_path / "export"))
+    rerun = sync_history(
+        database_url=database_url, batch_size=50, export_dir=str(tmp_path / "export"), return_state=True
+    )
+    out = rerun.result()
     assert out["pending_after"] == 0 and store.count("documents") == len(listed) == store.count("vouchers")
     assert out["details_fetched"] < len(listed)  # only what the crashed run had not stored
     assert (tmp_path / "export" / "documents.parquet").exists()
     again = sync_history(database_url=database_url)
     assert again["mode"] == "incremental" and again["details_fetched"] == 0
+    # The reads are audited as each flow run, per page or batch; the crashed run's failing batch too.
+    from lexflow.audit import AuditTrail
+
+    trail = AuditTrail()
+    crashed = trail.list(flow_run_id=str(state.state_details.flow_run_id))
+    assert [r.action for r in crashed if r.outcome == "error"] == ["sync.details_batch"]
+    reads = trail.list(flow_run_id=str(rerun.state_details.flow_run_id))
+    assert len(reads) == out["audit_records"] and {r.action for r in reads} == {
+        "sync.contacts_page", "sync.voucherlist_batch", "sync.details_batch"
+    }  # fmt: skip
+    assert all(r.outcome == "ok" and r.actor.kind == "flow" and r.input["effect"] == "read" for r in reads)
+    assert trail.verify().ok
     from prefect.artifacts import Artifact
 
     progress = Artifact.get("sync-history-progress")

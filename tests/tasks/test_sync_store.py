@@ -13,6 +13,18 @@ import pytest
 from lexflow.sync import HistorySync, SyncStore, export_store
 
 
+@pytest.fixture(autouse=True)
+def audit_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The sync audits its reads in the configured trail: a fresh one per test, never the working directory's."""
+    from lexflow.settings import get_settings
+
+    url = f"sqlite:///{tmp_path}/audit.db"
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same rules on SQLite and PostgreSQL (the upsert is dialect-specific)."""
@@ -112,7 +124,9 @@ def test_export_csv_and_parquet(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "contacts.csv").read_text().count("\n") == 3
 
 
-def test_lexflow_sync_command_names_backend_and_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lexflow_sync_command_names_backend_and_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, audit_url: str
+) -> None:
     from typer.testing import CliRunner
 
     from lexflow.cli import app
@@ -129,3 +143,8 @@ def test_lexflow_sync_command_names_backend_and_exports(tmp_path: Path, monkeypa
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("backend: embedded sandbox")
     assert (tmp_path / "out" / "vouchers.parquet").exists() and SyncStore(db).checkpoint("history") is not None
+    from lexflow.audit import AuditTrail
+
+    trail = AuditTrail(audit_url)
+    reads = [r for r in trail.list() if r.action.startswith("sync.")]
+    assert reads and all(r.actor.kind == "user" and r.input["effect"] == "read" for r in reads) and trail.verify().ok
