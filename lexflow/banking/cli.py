@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,7 +28,7 @@ _STYLE = {
 }
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(2)
 
@@ -40,7 +40,6 @@ def _read(path: Path, csv_preset: str | None) -> list[Any]:
         return read_statement(path, csv_mapping=csv_preset)
     except BankingError as exc:
         _fail(str(exc))
-    raise AssertionError("unreachable")
 
 
 @app.command("read")
@@ -89,12 +88,18 @@ def reconcile_command(
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
     from lexflow.client import connect
+    from lexflow.client.errors import LexwareError
 
     txs = _read(statement, csv_preset)
     with connect() as client:
         console.print(f"[bold]backend:[/bold] {client.backend_description}")
         audit = None if dry_run else audit_recorder(default_actor())
-        report = reconcile(txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run, audit=audit)
+        try:
+            report = reconcile(
+                txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run, audit=audit
+            )
+        except LexwareError as exc:  # e.g. the open items could not be read: nothing was claimed or sent yet
+            _fail(f"{exc} (nothing was acted on; run again)")
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
         return
@@ -194,10 +199,14 @@ def confirm_command(voucher_id: str) -> None:
     (a draft or deleted voucher is recorded on its matches, with what to do in Lexware Office)."""
     from lexflow.banking.ledger import check_payment
     from lexflow.client import connect
+    from lexflow.client.errors import LexwareError
 
     with connect() as client:
         console.print(f"[bold]backend:[/bold] {client.backend_description}")
-        check = check_payment(voucher_id, client)
+        try:
+            check = check_payment(voucher_id, client)
+        except LexwareError as exc:  # 429/5xx after retries, 401/403: nothing was changed in the ledger
+            _fail(str(exc))
     console.print(f"{check.outcome}: {escape(check.message)}")
 
 

@@ -225,8 +225,9 @@ def reconcile(
             report.items.append(review)
             continue
         status: MatchStatus
+        audit_entry: AuditEntry | None = None
         if planned == "hint":
-            status, review.action = _send_hint(client, tx, proposal, audit)
+            status, review.action, audit_entry = _send_hint(client, tx, proposal)
             if status == "hint_sent":
                 report.hints_sent += 1
             else:  # the hint was refused: fall back to the human path
@@ -240,32 +241,28 @@ def reconcile(
         elif review.action == "flagged":
             report.flagged += 1
         ledger.finish(tx.transaction_id, status=status, action=review.action, note=review.note, links=review.links)
+        if audit and audit_entry:
+            audit(*audit_entry)
         review.status = status
         report.items.append(review)
     return report
 
 
-def _send_hint(
-    client: Any, tx: BankTransaction, proposal: Proposal, audit: Callable[..., None] | None
-) -> tuple[MatchStatus, Action]:
+AuditEntry = tuple[str, dict[str, Any], list[str], str, str | None]
+
+
+def _send_hint(client: Any, tx: BankTransaction, proposal: Proposal) -> tuple[MatchStatus, Action, AuditEntry]:
+    """Post the hint; returns the ledger status, the action taken and the audit entry to write once the ledger
+    holds the outcome (so a failing audit write cannot leave a sent hint recorded only as `acting`)."""
     allocation = proposal.allocations[0]
     reference = tx.end_to_end_id or tx.transaction_id
     payload = {"voucherId": allocation.voucher_id, "externalReference": reference}
+    entry: AuditEntry = ("bank.transaction_assignment_hint", payload, [allocation.voucher_id], "ok", None)
     try:
         client.transaction_assignment_hints.create(allocation.voucher_id, reference)
     except Exception as exc:  # partner endpoint: 403/404 with a plain key (§11.3), 406 for a second hint
-        if audit:
-            audit(
-                "bank.transaction_assignment_hint",
-                payload,
-                [allocation.voucher_id],
-                "error",
-                f"{type(exc).__name__}: {exc}",
-            )
-        return "awaiting_assignment", "review"
-    if audit:
-        audit("bank.transaction_assignment_hint", payload, [allocation.voucher_id], "ok", None)
-    return "hint_sent", "hint"
+        return "awaiting_assignment", "review", (*entry[:3], "error", f"{type(exc).__name__}: {exc}")
+    return "hint_sent", "hint", entry
 
 
 def _review_item(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem], app_url: str) -> ReviewItem:

@@ -13,6 +13,7 @@ from rich.table import Column, Table
 
 from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, WebhookConfig, WebhookSettings, load_config
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
+from lexflow.webhooks.subscriptions import SyncReport
 
 app = typer.Typer(help="Lexware Office webhooks: verified events → durable inbox → flow runs.", no_args_is_help=True)
 
@@ -44,15 +45,32 @@ def _inbox(database_url: str | None, config: WebhookConfig | None = None) -> Inb
 
 @contextlib.contextmanager
 def _client() -> Iterator[Any]:
-    """`connect()` from settings; the first output line says which backend answers."""
+    """`connect()` from settings; the first output line says which backend answers. An API error ends the command
+    with its message (what happened and what to do) and exit code 1, not a traceback."""
     from lexflow.client import connect
+    from lexflow.client.errors import LexwareError
 
     client = connect()
     _console().print(f"backend: {client.backend_description}", highlight=False)
     try:
         yield client
+    except LexwareError as exc:
+        _console().print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
     finally:
         client.close()
+
+
+def _print_report(report: SyncReport) -> None:
+    for label, subs in (("created", report.created), ("deleted", report.deleted)):
+        for sub in subs:
+            _console().print(f"{label} {sub.subscription_id}  {sub.event_type} → {sub.callback_url}", highlight=False)
+    for failure in report.failed:
+        _console().print(
+            f"failed to {failure.operation} {failure.event_type} → {failure.callback_url}: {failure.error}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _public_key(option: str | None, settings: WebhookSettings) -> Any:
@@ -238,18 +256,20 @@ def subscribe(
     events: Annotated[str, typer.Option("--events", help="Comma-separated event types, e.g. payment.changed,...")],
 ) -> None:
     """Create subscriptions (existing type+URL pairs are left alone: Lexware would answer 409)."""
-    from lexflow.webhooks.subscriptions import subscribe as _subscribe
+    from lexflow.webhooks.config import SubscriptionSet
+    from lexflow.webhooks.subscriptions import sync_subscriptions
 
     try:
-        wanted = [e for e in (x.strip() for x in events.split(",")) if e]
-        with _client() as client:
-            created = _subscribe(client, url, wanted)
+        wanted = SubscriptionSet(callback_url=url, events=[e for e in (x.strip() for x in events.split(",")) if e])
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--events") from None
-    for sub in created:
-        _console().print(f"created {sub.subscription_id}  {sub.event_type} → {sub.callback_url}", highlight=False)
-    if not created:
+    with _client() as client:
+        report = sync_subscriptions(client, wanted)
+    _print_report(report)
+    if not report.created and not report.failed:
         _console().print("nothing to create: every pair exists already")
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command("list")
@@ -287,12 +307,14 @@ def sync(
             report = sync_subscriptions(client, config.subscriptions, prune=prune)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from None
-    for label, subs in (("created", report.created), ("deleted", report.deleted)):
-        for sub in subs:
-            _console().print(f"{label} {sub.event_type} → {sub.callback_url}", highlight=False)
+    _print_report(report)
     _console().print(
-        f"{len(report.kept)} kept, {len(report.created)} created, {len(report.deleted)} deleted", highlight=False
+        f"{len(report.kept)} kept, {len(report.created)} created, {len(report.deleted)} deleted, "
+        f"{len(report.failed)} failed",
+        highlight=False,
     )
     if report.extra and not prune:
         names = ", ".join(f"{s.event_type} → {s.callback_url}" for s in report.extra)
         _console().print(f"{len(report.extra)} not configured (kept; --prune deletes them): {names}", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
