@@ -39,8 +39,8 @@ def fetch_resource(client: Any, event: WebhookEvent) -> dict[str, Any] | None:
         resource = getattr(client, accessor).get(event.resource_id)
     except errors.NotFound:
         return None
-    except errors.ValidationFailed:
-        if event.event_type == "payment.changed":
+    except errors.ValidationFailed as exc:
+        if event.event_type == "payment.changed" and exc.status == 406:
             return None
         raise
     if hasattr(resource, "model_dump"):

@@ -125,6 +125,13 @@ def test_payment_changed_for_a_draft_is_done_not_failed(
     assert row.status == EventStatus.DONE and row.attempts == 1
     assert "went back to draft" in (row.result or "")
 
+    # with the re-fetch on, the worker's own GET /v1/payments gets the 406 and hands the action `resource: None`
+    refetching = WebhookConfig(routes={"payment.changed": CallableAction(callable="tests.webhooks.helpers:record")})
+    body = event_body(event_type="payment.changed", resource_id=draft.id, eventDate="2026-01-11T09:00:00.000+01:00")
+    event_id = inbox.store(WebhookEvent.model_validate_json(body), body).id
+    assert InboxWorker(inbox, refetching, client_factory=lambda: client).drain() == 1
+    assert inbox.get(event_id).status == EventStatus.DONE and helpers.CALLS[-1]["resource"] is None
+
 
 def test_default_route_records_a_matched_draft_on_the_ledger(
     client: LexwareClient, db_url: str, monkeypatch: pytest.MonkeyPatch
