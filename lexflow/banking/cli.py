@@ -59,9 +59,9 @@ def read_command(
         table.add_row(
             t.booking_date.isoformat(),
             f"{t.amount:,.2f}",
-            t.counterparty_name or "",
+            escape(t.counterparty_name or ""),
             mask_iban(t.counterparty_iban),
-            t.remittance[:60],
+            escape(t.remittance[:60]),
         )
     console.print(table)
 
@@ -119,12 +119,12 @@ def reconcile_command(
         for row in rows[:limit]:
             style = _STYLE.get(row["class"], "")
             table.add_row(
-                *(row[c] for c in ("date", "amount", "counterparty")),
+                *(escape(row[c]) for c in ("date", "amount", "counterparty")),  # bank text is not markup
                 f"[{style}]{row['class']}[/{style}]",
                 row["confidence"],
-                row["vouchers"],
+                escape(row["vouchers"]),
                 row["action"],
-                row["why"],
+                escape(row["why"]),
             )
         console.print(table)
         if len(rows) > limit:
@@ -165,7 +165,7 @@ def ledger_command(
             r.transaction_id,
             r.booking_date.isoformat(),
             f"{r.amount:,.2f}",
-            r.counterparty[:30],
+            escape(r.counterparty[:30]),
             r.kind,
             r.status,
             r.action,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, WebhookConfig, WebhookSettings, load_config
@@ -215,7 +216,7 @@ def inbox(
             row.status,
             str(row.attempts),
             str(row.deliveries),
-            reason,
+            escape(reason),  # API errors carry [field: code] lists, which rich would take for markup
         )
     _console().print(table)
 
