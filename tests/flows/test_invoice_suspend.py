@@ -1,6 +1,6 @@
 """The invoice flow's long-approval path, end to end: served as a deployment, it asks in (fake) Slack and suspends
 (its process exits); a signed click on the real receiver resumes it; the runner starts it again in a new process,
-which creates the invoice once and mails it once."""
+which creates the invoice once and mails it once, or, rejected, creates and sends nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +110,24 @@ def _start(deployment: str, parameters: dict[str, Any], runner: subprocess.Popen
             time.sleep(0.3)
 
 
+def _request(hours: int) -> dict[str, Any]:
+    return {
+        "request_id": f"order-{uuid.uuid4().hex[:8]}",
+        "email": "einkauf@kunde.de",
+        "lines": [{"name": "Beratung", "quantity": str(hours), "unit_name": "Stunde", "unit_price": "100.00"}],
+        "service_date": date.today().isoformat(),
+    }
+
+
 def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
     slack: dict[str, Any], served_sandbox: Any, prefect_flows: Path, tmp_path: Path
 ) -> None:
+    """Two requests on one served deployment: 2 h (238.00 EUR) gets approved, 3 h (357.00 EUR) rejected."""
     from prefect.settings import PREFECT_API_URL
 
     from lexflow.actions import run
+    from lexflow.approvals.store import ApprovalStore
+    from lexflow.approvals.testing import reject
     from lexflow.audit import AuditTrail
     from lexflow.client import LexwareClient
     from tasks.common import FLOW_PROFILE
@@ -141,53 +154,54 @@ def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
             "LEXFLOW_SLACK_BASE_URL": settings.base_url,
             "LEXFLOW_SLACK_DATABASE_URL": settings.resolved_database_url(),
         }
-        ledger_db = f"sqlite:///{tmp_path / 'ledger.db'}"
-        request = {
-            "request_id": f"order-{uuid.uuid4().hex[:8]}",
-            "email": "einkauf@kunde.de",
-            "lines": [{"name": "Beratung", "quantity": "2", "unit_name": "Stunde", "unit_price": "100.00"}],
-            "service_date": date.today().isoformat(),
-        }
+        common = {"smtp_url": catcher.url, "database_url": f"sqlite:///{tmp_path / 'ledger.db'}"}
         runner = _runner(env)
-        flow_run_id = ""
+        ids: dict[str, str] = {}
         try:
-            flow_run_id = _start(
-                f"{FLOW_NAME}/{DEPLOYMENT}",
-                {"request": request, "smtp_url": catcher.url, "database_url": ledger_db},
-                runner,
-            )
-            posted = fake.wait_for_request(1, timeout=40)
-            assert "Kunde GmbH" in posted.text and "238.00" in posted.text
-            wait_until(lambda: _run_state(flow_run_id) == ("PAUSED", "Suspended"), timeout=60)
-            # Suspended, not paused: the run's process exits and holds no worker slot while a person decides;
+            for gross, hours in (("238.00", 2), ("357.00", 3)):
+                ids[gross] = _start(f"{FLOW_NAME}/{DEPLOYMENT}", {"request": _request(hours), **common}, runner)
+            fake.wait_for_request(2, timeout=60)
+            posted = {g: next(p for p in fake.posted_requests() if g in p.text) for g in ids}
+            assert all("Kunde GmbH" in p.text for p in posted.values())
+            for fid in ids.values():
+                wait_until(lambda fid=fid: _run_state(fid) == ("PAUSED", "Suspended"), timeout=60)
+            # Suspended, not paused: the runs' processes exit and hold no worker slot while a person decides;
             # nothing was created or sent yet.
             wait_until(lambda: not _flow_processes(runner.pid), timeout=30)
             assert list(lexware.voucherlist.iter(voucher_type="invoice", voucher_status="any")) == []
             assert catcher.messages == []
 
-            resp = click(slack["receiver_url"], SIGNING_SECRET, posted, user=APPROVER)
-            assert resp.status_code == 200
-            wait_until(lambda: _run_state(flow_run_id)[0] in {"COMPLETED", "FAILED", "CRASHED"}, timeout=90)
-            assert _run_state(flow_run_id) == ("COMPLETED", "Completed"), _state_history(flow_run_id)
-            # Let the second process exit before the runner stops (a runner shutting down cancels what still runs).
+            assert click(slack["receiver_url"], SIGNING_SECRET, posted["238.00"], user=APPROVER).status_code == 200
+            reject(slack["receiver_url"], SIGNING_SECRET, fake, posted["357.00"], user=APPROVER, reason="zu teuer")
+            for fid in ids.values():
+                wait_until(lambda fid=fid: _run_state(fid)[0] in {"COMPLETED", "FAILED", "CRASHED"}, timeout=90)
+                assert _run_state(fid) == ("COMPLETED", "Completed"), _state_history(fid)
+            # Let the processes exit before the runner stops (a runner shutting down cancels what still runs).
             wait_until(lambda: not _flow_processes(runner.pid), timeout=30)
         except BaseException as exc:
             output = _stop(runner)
-            history = _state_history(flow_run_id) if flow_run_id else []
+            history = {g: _state_history(fid) for g, fid in ids.items()}
             raise AssertionError(f"{exc!r}\nstates: {history}\nrunner output:\n{output[-8000:]}") from exc
         _stop(runner)
-        history = _state_history(flow_run_id)
-        # Started again from the top after the click: Resuming → a new submission → Running → Completed.
-        resumed = history.index(("SCHEDULED", "Resuming"))
-        assert history[:resumed].count(("RUNNING", "Running")) == 1, history
-        assert history[resumed:][-2:] == [("RUNNING", "Running"), ("COMPLETED", "Completed")], history
-        invoices = list(lexware.voucherlist.iter(voucher_type="invoice", voucher_status="any"))
-        assert len(invoices) == 1 and invoices[0].voucher_status == "open"
+
+        for fid in ids.values():  # each ran again from the top after the click: Resuming → Running → Completed
+            history = _state_history(fid)
+            resumed = history.index(("SCHEDULED", "Resuming"))
+            assert history[:resumed].count(("RUNNING", "Running")) == 1, history
+            assert history[resumed:][-2:] == [("RUNNING", "Running"), ("COMPLETED", "Completed")], history
+        # Approved: one finalized invoice, one mail, one create_invoice record. Rejected: nothing at all.
+        (invoice,) = lexware.voucherlist.iter(voucher_type="invoice", voucher_status="any")
+        assert invoice.voucher_status == "open" and Decimal(str(invoice.total_amount)) == Decimal("238.00")
         (mail,) = catcher.messages  # the run completed after the SMTP server accepted it: exactly one mail
-        assert mail.rcpt_to == ["einkauf@kunde.de"] and invoices[0].voucher_number in mail.attachments()[0][0]
-        assert sum("Kunde GmbH" in p.text for p in fake.posted_requests()) == 1  # asked once, not again on resume
-        assert f"Approved by <@{APPROVER}>" in str(wait_until(lambda: updates_for(fake, posted))[-1].args["blocks"])
+        assert mail.rcpt_to == ["einkauf@kunde.de"] and invoice.voucher_number in mail.attachments()[0][0]
+        assert len(fake.posted_requests()) == 2  # each asked once, not again on resume
+        texts = {g: str(wait_until(lambda p=p: updates_for(fake, p))[-1].args["blocks"]) for g, p in posted.items()}
+        assert f"Approved by <@{APPROVER}>" in texts["238.00"]
+        assert f"Rejected by <@{APPROVER}>" in texts["357.00"] and "zu teuer" in texts["357.00"]
+        rejected = ApprovalStore(settings.resolved_database_url()).get(posted["357.00"].request_id)
+        assert rejected is not None and rejected.state == "rejected"
         trail = AuditTrail()
-        created = [r for r in trail.list(action="create_invoice", flow_run_id=flow_run_id) if r.outcome == "ok"]
+        created = [r for r in trail.list(action="create_invoice", flow_run_id=ids["238.00"]) if r.outcome == "ok"]
         assert len(created) == 1 and APPROVER in str(created[0].approval_ref)
-        assert len(trail.list(action="flow.invoice_sent", flow_run_id=flow_run_id)) == 1
+        assert len(trail.list(action="flow.invoice_sent", flow_run_id=ids["238.00"])) == 1
+        assert trail.list(action="create_invoice", flow_run_id=ids["357.00"]) == []
