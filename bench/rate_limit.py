@@ -181,9 +181,9 @@ def main() -> None:
     ap.add_argument("--key", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
     ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
-    ap.add_argument("--pace", type=float, default=0.0, help=argparse.SUPPRESS)
+    ap.add_argument("--prefect-api-url", help="Prefect run: use this server instead of a throwaway SQLite one")
     ap.add_argument(
-        "--prefect-burst", type=int, default=2, help="burst (limit) of the Prefect global concurrency limit"
+        "--lease-seconds", type=float, default=1.0, help="Prefect run: one lease is R x this many slots (default 1 s)"
     )
     args = ap.parse_args()
 
@@ -193,8 +193,19 @@ def main() -> None:
         names = _names(args.prefix, args.writes)
         while time.time() < args.start_at:
             time.sleep(0.005)
-        limiter = prefect_limiter(LIMIT_NAME, pace=args.pace or None)
+        limiter = prefect_limiter(LIMIT_NAME)
+        starts: list[float] = []
+        _orig = limiter.book._start_lease
+
+        def _logged(sent: float, received: float) -> None:
+            starts.append(time.time() - (time.monotonic() - received))
+            _orig(sent, received)
+
+        limiter.book._start_lease = _logged  # type: ignore[method-assign]
         part = run_writers(args.url, args.key, names, args.threads, 0, limiter=limiter)
+        part["leases"], part["refused_takes"] = limiter.book.leases, limiter.book.refused
+        part["unspent"], part["released"] = limiter.book.unspent, limiter.book.released
+        part["lease_starts"] = starts
         print(json.dumps(part))
         return
 
@@ -230,11 +241,13 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
     from tasks.limiter import ensure_rate_limit
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    with prefect_test_harness(server_startup_timeout=120):
-        burst = args.prefect_burst
-        # a burst above the API's needs the process-local pacing at R and a decay a little under R
-        rps = args.rate if burst <= 2 else args.rate * 0.97
-        ensure_rate_limit(LIMIT_NAME, rps=rps, burst=burst)
+    server: Any = prefect_test_harness(server_startup_timeout=120)
+    if args.prefect_api_url:  # a running Prefect server (e.g. on PostgreSQL) instead of a throwaway one on SQLite
+        from prefect.settings import temporary_settings
+
+        server = temporary_settings(updates={PREFECT_API_URL: args.prefect_api_url})
+    with server:
+        limit = ensure_rate_limit(LIMIT_NAME, rps=args.rate, lease_seconds=args.lease_seconds)
         api_url = PREFECT_API_URL.value()
         served.control.reset()
         time.sleep(1.1)
@@ -245,7 +258,7 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--url", served.url, "--key", served.api_key,
                  "--prefix", f"prefect-p{i}", "--writes", str(per_proc), "--threads", str(max(1, args.threads // 2)),
-                 "--start-at", str(start_at), "--pace", str(args.rate if args.prefect_burst > 2 else 0)],
+                 "--start-at", str(start_at)],
                 env=env, stdout=subprocess.PIPE, text=True, cwd=str(ROOT),
             )
             for i in range(2)
@@ -255,8 +268,33 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
             out, _ = p.communicate(timeout=600)
             parts.append(json.loads(out.strip().splitlines()[-1]))
         names = _names("prefect-p0", per_proc) + _names("prefect-p1", per_proc)
-        label = "prefect-2proc" + (f"-burst{args.prefect_burst}" if args.prefect_burst != 2 else "")
-        return _summary(label, args.rate, per_proc * 2, parts, served.url, served.api_key, names)
+        out = _summary("prefect-2proc", args.rate, per_proc * 2, parts, served.url, served.api_key, names)
+        out["lease_slots"] = limit.limit
+        out["leases"] = sum(p["leases"] for p in parts)
+        out["refused_takes"] = sum(p["refused_takes"] for p in parts)
+        out["unspent_slots"] = sum(p["unspent"] for p in parts)
+        out["released_slots"] = sum(p["released"] for p in parts)
+        t0 = min(p["start"] for p in parts)
+        out["lease_starts_s"] = sorted(round(t - t0, 3) for p in parts for t in p["lease_starts"])
+        out["ends_s"] = [round(p["end"] - t0, 3) for p in parts]
+        print(
+            json.dumps(
+                {
+                    k: out[k]
+                    for k in (
+                        "lease_slots",
+                        "leases",
+                        "refused_takes",
+                        "unspent_slots",
+                        "released_slots",
+                        "lease_starts_s",
+                        "ends_s",
+                    )
+                }
+            ),
+            flush=True,
+        )
+        return out
 
 
 if __name__ == "__main__":

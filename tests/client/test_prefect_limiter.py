@@ -1,8 +1,12 @@
-"""The Prefect backend of the limiter (tasks/limiter.py): a global concurrency limit with slot decay."""
+"""The Prefect backend of the limiter (tasks/limiter.py): leases on a global concurrency limit with slot decay."""
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -10,12 +14,84 @@ import pytest
 from lexflow.client import LexwareClient, Limiter
 
 
-def test_prefect_limiter_paces_the_client(prefect_harness) -> None:
-    from tasks.limiter import ensure_rate_limit, prefect_limiter
+def _limit(active: int, limit: int, rate: float, updated_ago: float) -> SimpleNamespace:
+    updated = datetime.now(UTC) - timedelta(seconds=updated_ago)
+    return SimpleNamespace(active_slots=active, limit=limit, slot_decay_per_second=rate, updated=updated)
 
-    limit = ensure_rate_limit("lexware-api-test", rps=10, burst=1)
-    assert limit.slot_decay_per_second == 10
-    limiter = prefect_limiter("lexware-api-test")
+
+# ------------------------------------------------------------------------------------------- the book, no server
+def test_a_lease_is_spent_at_the_rate_and_not_after_it_ends() -> None:
+    from tasks.limiter import _LeaseBook
+
+    book = _LeaseBook("x")
+    book._describe(_limit(0, 4, 4.0, 0))
+    now = time.monotonic()
+    with book.lock:
+        book._start_lease(sent=now, received=now)
+    waits = [book.spend(now) for _ in range(4)]
+    assert waits[0] == 0
+    assert [round(b - a, 3) for a, b in itertools.pairwise(waits)] == [round(1 / (4 * 0.97), 3)] * 3
+    assert book.spend(now) is None  # four slots, no fifth
+    with book.lock:
+        book._start_lease(sent=now, received=now)
+    assert book.spend(now + 2.0) is None  # the lease ended long ago: its slots belong to the next holder
+    assert book.unspent == 4
+
+
+def test_an_idle_lease_gives_its_rest_back() -> None:
+    from tasks.limiter import _LeaseBook
+
+    book = _LeaseBook("x")
+    book._describe(_limit(0, 10, 10.0, 0))
+    now = time.monotonic()
+    with book.lock:
+        book._start_lease(sent=now, received=now)
+    assert book.spend(now) == 0
+    left, check_in = book.idle(now + 0.01)
+    assert left == 0 and check_in is not None and check_in > 0  # the next slot is not even due yet
+    left, check_in = book.idle(now + 0.5)  # two slots went unclaimed
+    assert (left, check_in) == (9, None)
+    assert book.lease is None and book.free_at <= now + 0.5  # try a new lease at once when demand returns
+
+
+def test_free_at_counts_the_decay_since_the_last_update() -> None:
+    from tasks.limiter import RETRY_MARGIN, _free_at
+
+    # 20 slots taken 0.25 s ago at 20/s: the read shows 15 left (5 decayed), all gone 0.75 s from now
+    due = _free_at(_limit(15, 20, 20.0, 0.25), slots=20) - time.monotonic()
+    assert 0.75 - 0.02 <= due - RETRY_MARGIN <= 0.75 + 0.02
+    assert _free_at(_limit(0, 20, 20.0, 3.0), slots=20) - time.monotonic() <= RETRY_MARGIN + 0.01
+
+
+def test_a_busy_server_is_asked_again_after_a_few_milliseconds() -> None:
+    from tasks.limiter import BUSY, _LeaseBook, _Take, _Wait
+
+    steps = _LeaseBook("x")._call(_Take(5))
+    assert steps.send(None) == _Take(5)
+    wait = steps.send(BUSY)
+    assert isinstance(wait, _Wait) and 0 < wait.seconds <= 0.02
+    assert steps.send(None) == _Take(5)
+    with pytest.raises(StopIteration) as done:
+        steps.send(True)
+    assert done.value.value is True
+
+
+# ------------------------------------------------------------------------------------------- on a Prefect server
+def test_ensure_rate_limit_makes_leases_of_about_a_second(prefect_harness) -> None:
+    from tasks.limiter import ensure_rate_limit
+
+    limit = ensure_rate_limit("lexware-api-test-size", rps=2)
+    assert (limit.limit, limit.slot_decay_per_second) == (2, 2)
+    assert ensure_rate_limit("lexware-api-test-size", rps=20, lease_seconds=0.5).limit == 10
+    with pytest.raises(ValueError, match="slot decay"):
+        ensure_rate_limit("lexware-api-test-size", rps=0)
+
+
+def test_prefect_limiter_paces_the_client(prefect_harness) -> None:
+    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+
+    ensure_rate_limit("lexware-api-test", rps=10)
+    limiter = PrefectLimiter("lexware-api-test")
     assert isinstance(limiter, Limiter)
     sent: list[float] = []
 
@@ -26,33 +102,66 @@ def test_prefect_limiter_paces_the_client(prefect_harness) -> None:
     with LexwareClient(api_key="k", base_url="http://m", limiter=limiter, transport=httpx.MockTransport(handler)) as c:
         for _ in range(6):
             c.profile.get()
-    assert sent[-1] - sent[0] >= 0.35  # 5 further slots at 10/s (Prefect polls, so it is never faster)
+    assert sent[-1] - sent[0] >= 5 / 10 - 0.02
+    assert limiter.book.leases == 1  # six requests, one round trip to Prefect for their slots
 
 
 def test_missing_limit_is_an_error_not_a_silent_pass(prefect_harness) -> None:
-    from tasks.limiter import prefect_limiter
+    from tasks.limiter import LeaseLimitMissing, PrefectLimiter
 
-    with pytest.raises(Exception, match="must be created"):
-        prefect_limiter("lexware-api-does-not-exist").acquire()
+    with pytest.raises(LeaseLimitMissing, match=r"does not exist.*lexflow prefect setup"):
+        PrefectLimiter("lexware-api-does-not-exist").acquire()
 
 
 async def test_async_acquire(prefect_harness) -> None:
-    from tasks.limiter import ensure_rate_limit, prefect_limiter
+    from tasks.limiter import PrefectLimiter, ensure_rate_limit
 
-    ensure_rate_limit("lexware-api-test-async", rps=20, burst=1)
-    limiter = prefect_limiter("lexware-api-test-async")
+    ensure_rate_limit("lexware-api-test-async", rps=20)
+    limiter = PrefectLimiter("lexware-api-test-async")
     start = time.monotonic()
     for _ in range(3):
         await limiter.aacquire()
-    assert time.monotonic() - start >= 0.05
+    assert time.monotonic() - start >= 2 / 20 - 0.01
+    assert limiter.book.leases == 1
 
 
-def test_paced_prefect_limiter_spaces_a_burst(prefect_harness) -> None:
-    from tasks.limiter import ensure_rate_limit, prefect_limiter
+def test_two_workers_never_exceed_the_rate_together(prefect_harness) -> None:
+    """Two limiters (two processes' worth of state) with two threads each, on one limit of 20/s in 0.5 s leases."""
+    from tasks.limiter import PrefectLimiter, ensure_rate_limit
 
-    ensure_rate_limit("lexware-api-test-burst", rps=10, burst=5)
-    limiter = prefect_limiter("lexware-api-test-burst", pace=20)
+    rate = 20
+    ensure_rate_limit("lexware-api-test-shared", rps=rate, lease_seconds=0.5)
+    workers = [PrefectLimiter("lexware-api-test-shared"), PrefectLimiter("lexware-api-test-shared")]
+    sent: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        for _ in range(15):
+            workers[i // 2].acquire()
+            with lock:
+                sent.append((time.monotonic(), i // 2))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    times = sorted(t for t, _ in sent)
+    assert len(times) == 60
+    busiest_second = max(sum(1 for u in times if s <= u < s + 1.0) for s in times)
+    assert busiest_second <= rate + 1  # one slot of a lease may meet the next holder's first
+    assert all(w.book.leases >= 1 for w in workers)  # both got turns
+    assert times[-1] - times[0] >= (60 - rate - 1) / rate
+
+
+def test_an_idle_worker_does_not_block_the_others(prefect_harness) -> None:
+    """A worker that sent one request gives the rest of its 5-second lease back; the other need not wait for it."""
+    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+
+    ensure_rate_limit("lexware-api-test-idle", rps=10, lease_seconds=5)
+    first, second = PrefectLimiter("lexware-api-test-idle"), PrefectLimiter("lexware-api-test-idle")
+    first.acquire()
     start = time.monotonic()
-    for _ in range(5):  # all five slots are free at once; the local pacer still spaces them at 20/s
-        limiter.acquire()
-    assert time.monotonic() - start >= 4 / 20 - 0.02
+    second.acquire()
+    assert time.monotonic() - start < 4.0  # a waiter looks again after half a lease (2.5 s), not after 5 s
+    assert first.book.released == 49
