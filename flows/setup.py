@@ -23,15 +23,12 @@ class SetupResult:
     blocks: list[str]
 
 
-def ensure_rate_limit(requests_per_second: float = 2.0, burst: int | None = None, name: str = RATE_LIMIT_NAME) -> str:
-    """Create or update the limit (`tasks.limiter`: `burst` slots, default 1, decaying at the rate); a summary."""
+def ensure_rate_limit(requests_per_second: float = 2.0, name: str = RATE_LIMIT_NAME) -> str:
+    """Create or update the limit (`tasks.limiter`: leases of about a second's worth of slots); a summary."""
     from tasks.limiter import ensure_rate_limit as _ensure
 
-    if requests_per_second <= 0:
-        raise ValueError("requests_per_second must be > 0 (Prefect rate limits need a slot decay)")
-    # Positional on purpose: the third parameter is the slot count (`burst`, called `lease_slots` in the lease limiter).
-    limit = _ensure(name, requests_per_second, burst)
-    return f"{name}: {limit.limit} slots, {limit.slot_decay_per_second:g}/s"
+    limit = _ensure(name, rps=requests_per_second)
+    return f"{name}: {limit.slot_decay_per_second:g} requests/s, leases of {limit.limit} slots"
 
 
 def ensure_work_pool(name: str = WORK_POOL) -> str:

@@ -49,7 +49,7 @@ def invoice_env(
         use_client(client),
         MailCatcher() as catcher,
     ):
-        ensure_rate_limit(1000.0, burst=1000)
+        ensure_rate_limit(1000.0)
         yield {
             "flow": flows_mod,
             "client": client,

@@ -29,7 +29,7 @@ def prefect_flows(prefect_harness: None, tmp_path_factory: pytest.TempPathFactor
     get_settings.cache_clear()
     try:
         with temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: storage}):
-            ensure_rate_limit(1000.0, burst=1000)
+            ensure_rate_limit(1000.0)
             yield storage
     finally:
         if old is None:
