@@ -9,9 +9,6 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# No test reaches the internet, so Lexware's TLS check of https callback URLs (§8, on by default in the sandbox)
-# would refuse every made-up https://hooks.example URL. Tests of the check switch it on explicitly.
-os.environ.setdefault("LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK", "false")
 
 
 @pytest.fixture(scope="session")

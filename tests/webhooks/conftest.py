@@ -44,7 +44,13 @@ def sandbox() -> Iterator[Any]:
     from lexflow.sandbox.serving import serve_in_thread
 
     config = SandboxConfig(
-        rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None, api_keys=[ApiKeySpec(key=ROTATING_KEY)]
+        rate_limit=0,
+        allow_http_callbacks=True,
+        ocr_delay_seconds=None,
+        api_keys=[ApiKeySpec(key=ROTATING_KEY)],
+        # made-up https://hooks.example callbacks (CLI e2e) can never pass the §8 TLS pre-check offline;
+        # the check itself is tested in tests/sandbox/test_callback_tls.py and tests/webhooks/test_subscriptions.py
+        callback_tls_check=False,
     )
     with serve_in_thread(config) as served:
         yield served
