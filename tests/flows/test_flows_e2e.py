@@ -14,6 +14,7 @@ import pytest
 
 from flows._common import wait_for_paused_run
 from lexflow.mail import MailCatcher
+from lexflow.sandbox.control_client import SandboxControl
 from tasks.common import use_client
 
 pytestmark = pytest.mark.prefect
@@ -39,18 +40,8 @@ def catcher() -> Iterator[MailCatcher]:
         yield c
 
 
-def _control(served: Any) -> Any:
-    import importlib
-
-    for module in ("lexflow.sandbox.control", "lexflow.sandbox.control_client"):
-        cls = (
-            getattr(importlib.import_module(module), "SandboxControl", None)
-            if importlib.util.find_spec(module)
-            else None
-        )
-        if cls is not None:
-            return cls(served.url, served.api_key)
-    pytest.skip("lexflow.sandbox SandboxControl not available yet")
+def _control(served: Any) -> SandboxControl:
+    return SandboxControl(served.url, served.api_key)
 
 
 def _invoices(client: Any) -> list[Any]:
