@@ -416,17 +416,20 @@ class PaymentCheck(BaseModel):
         return f"PaymentCheck({self.outcome}: {self.message})"
 
 
-def check_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> PaymentCheck:
+def check_payment(
+    voucher_id: str, client: Any, *, ledger: MatchLedger | None = None, database_url: str | None = None
+) -> PaymentCheck:
     """Called on `payment.changed` (the default webhook route) and by the reconcile sweep: ask
     `/v1/payments/{voucher_id}` when the ledger has an open match for it, and record what the answer means.
 
     - paid / a bank, manual or cash-discount item → the matches close;
     - 406 (the voucher is a draft again, §4.10/§8) → `voucher_draft`, with a note on finalizing it in Lexware Office;
     - 404 (the draft was deleted) → `voucher_gone`, with a note on assigning the payment to the right invoice.
-    Other API errors propagate (a webhook retries them; the sweep records them in its report)."""
+    Other API errors propagate (a webhook retries them; the sweep records them in its report).
+    `database_url`: the ledger's database when no `ledger` is given (the webhook worker passes its inbox's)."""
     from lexflow.client import errors
 
-    ledger = ledger or MatchLedger()
+    ledger = ledger or MatchLedger(database_url)
     if not ledger.open_items_for_voucher(voucher_id):
         return PaymentCheck(
             voucher_id=voucher_id, outcome="no_open_match", message=f"no open ledger match for voucher {voucher_id}"
@@ -455,9 +458,11 @@ def check_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = 
     )
 
 
-def confirm_payment(voucher_id: str, client: Any, *, ledger: MatchLedger | None = None) -> list[str]:
+def confirm_payment(
+    voucher_id: str, client: Any, *, ledger: MatchLedger | None = None, database_url: str | None = None
+) -> list[str]:
     """`check_payment`, returning only the closed transaction ids (the older interface; webhook configs use it)."""
-    return check_payment(voucher_id, client, ledger=ledger).closed
+    return check_payment(voucher_id, client, ledger=ledger, database_url=database_url).closed
 
 
 def _held(ledger: MatchLedger, voucher_id: str, outcome: Literal["draft", "gone"]) -> PaymentCheck:

@@ -28,6 +28,7 @@ class EventContext:
     inbox_id: int
     generation: int = 0
     client: Any = None
+    database_url: str | None = None  # the inbox's database: callables that take `database_url` get this one
 
     @property
     def idempotency_key(self) -> str:
@@ -92,6 +93,10 @@ class Dispatcher:
         except ValueError:  # some builtins have no introspectable signature: let the call decide
             signature = None
         if signature is not None:
+            if "database_url" in signature.parameters and "database_url" not in kwargs and context.database_url:
+                # One source of truth: the action's ledger/effects live where the worker's inbox lives
+                # (`lexflow webhooks serve --database-url`), not in whatever LEXFLOW_DATABASE_URL says.
+                kwargs["database_url"] = context.database_url
             try:
                 signature.bind(**kwargs)
             except TypeError as exc:

@@ -101,6 +101,7 @@ class InboxWorker:
                 inbox_id=row.id,
                 generation=row.generation,
                 client=self.client if wants_client else None,
+                database_url=self.inbox.database_url,
             )
             outcome = self.dispatcher.dispatch(action, context)
         except PermanentFailure as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -166,3 +167,38 @@ def test_default_route_records_a_matched_draft_on_the_ledger(
     assert match.status == "voucher_draft" and "finalize the invoice there" in match.note
     (record,) = AuditTrail(db_url).list(action="webhook.payment.changed")
     assert record.outcome == "ok" and record.resource_ids == [draft.id]
+
+
+def test_default_route_writes_the_ledger_in_the_workers_database_not_the_default_one(
+    client: LexwareClient, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lexflow webhooks serve --database-url URL`: `check_payment` reads and writes the ledger in URL (where the
+    inbox is), even when LEXFLOW_DATABASE_URL names another database."""
+    from sqlalchemy import inspect
+
+    from lexflow.banking import MatchLedger
+    from lexflow.db import get_engine
+    from lexflow.settings import get_settings
+    from lexflow.webhooks.config import WebhookConfig
+    from lexflow.webhooks.events import WebhookEvent
+    from lexflow.webhooks.worker import InboxWorker
+    from tests.webhooks.helpers import event_body
+
+    elsewhere = f"sqlite:///{tmp_path / 'default.db'}"
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", elsewhere)
+    get_settings.cache_clear()
+    try:
+        draft = make_invoice(client, finalize=False)
+        ledger = MatchLedger(db_url)  # the configured database: the bank match lives here
+        match_invoice(client, ledger, draft, "RE0008", "tx-8")
+        inbox = Inbox(db_url)
+        body = event_body(event_type="payment.changed", resource_id=draft.id)
+        event_id = inbox.store(WebhookEvent.model_validate_json(body), body).id
+        assert InboxWorker(inbox, WebhookConfig(), client_factory=lambda: client).drain() == 1
+    finally:
+        get_settings.cache_clear()
+    row = inbox.get(event_id)
+    assert row.status == EventStatus.DONE and "RE0008 is a draft" in (row.result or ""), row.result
+    (match,) = ledger.rows()
+    assert match.status == "voucher_draft"
+    assert "bank_matches" not in inspect(get_engine(elsewhere)).get_table_names()  # nothing written elsewhere
