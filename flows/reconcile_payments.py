@@ -3,7 +3,9 @@
 The Lexware Office API cannot read bank transactions or mark invoices paid (§11.1–11.3): the statement comes
 from the bank (a file or a folder of files), exact matches get a transaction-assignment-hint (partner OAuth only)
 or a review item with the invoice's deeplink, uncertain ones are flagged and, when Slack is configured, asked
-about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once.
+about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once. Matched invoices
+the payment sweep could not settle (a draft again, deleted, a failed /v1/payments call) are warned about in the log,
+listed under `payment_notices` in the result and in the `reconcile-payments-payment-notices` artifact.
 
 No `from __future__ import annotations`: a served flow's parameter types must be real objects (see
 `flows/create_approve_send_invoice.py`).
@@ -101,6 +103,7 @@ def reconcile_payments(
         "flagged": 0,
         "skipped_already_done": 0,
         "closed_by_payment": 0,
+        "payment_notices": [],
         "by_kind": {},
         "decisions": [],
     }
@@ -120,6 +123,10 @@ def reconcile_payments(
         for key in ("hints_sent", "review_items", "flagged", "skipped_already_done"):
             totals[key] += getattr(report, key)
         totals["closed_by_payment"] += len(report.closed_by_payment)
+        for notice in report.payment_notices:  # each statement's run sweeps again: one line per notice
+            if notice not in totals["payment_notices"]:
+                log.warning("payment check: %s", notice)
+                totals["payment_notices"].append(notice)
         for kind, n in report.by_kind.items():
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
         rows += [{"statement": path.name, **r} for r in summary_rows(report, only_person=True)]
@@ -128,8 +135,15 @@ def reconcile_payments(
         "reconcile-payments",
         rows,
         f"{'DRY RUN: ' if dry_run else ''}{totals['review_items']} exact matches "
-        f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent",
+        f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent, "
+        f"{len(totals['payment_notices'])} payment notices",
     )
+    if totals["payment_notices"]:
+        markdown_artifact(
+            "reconcile-payments-payment-notices",
+            "\n".join(f"- {n}" for n in totals["payment_notices"]),
+            "Matched invoices the payment check could not settle: drafts, deleted vouchers, failed /payments calls",
+        )
     if flagged:
         notes = "\n\n".join(
             f"**{i.booking_date} {i.amount} EUR, {i.counterparty}** ({i.kind})\n\n{i.note}" for i in flagged[:50]

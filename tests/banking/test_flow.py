@@ -39,6 +39,50 @@ def test_flow_reconciles_a_folder_once(prefect_harness: None, served_sandbox: An
     assert "awaiting_assignment" in statuses and "acting" not in statuses
 
 
+@pytest.mark.prefect
+def test_payment_notices_reach_the_result_the_log_and_an_artifact(
+    prefect_harness: None, served_sandbox: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A matched invoice that is a draft again and one whose /payments call fails are shown to the Prefect user
+    once each, though every statement of the folder sweeps again."""
+    from prefect.artifacts import Artifact
+
+    from flows.reconcile_payments import reconcile_payments
+    from lexflow.client import LexwareClient
+    from lexflow.client.retry import RetryPolicy
+    from tasks.common import use_client
+    from tests.banking.helpers import make_invoice, match_invoice
+
+    served_sandbox.reset()
+    url = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    inbox = tmp_path / "statements"
+    inbox.mkdir()
+    noise = served_sandbox.control.bank_statement(format="camt053", seed=1)["statement"]  # nothing to match
+    for name in ("oktober.xml", "november.xml"):
+        (inbox / name).write_text(noise)
+    with LexwareClient(
+        api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0, retry=RetryPolicy(max_attempts=1)
+    ) as client:
+        ledger = MatchLedger(url)
+        paid = make_invoice(client, finalize=True)
+        match_invoice(client, ledger, paid, paid.voucher_number, "tx-paid")
+        draft = make_invoice(client, finalize=False)  # matched last: no sweep has asked for its payment yet
+        match_invoice(client, ledger, draft, "RE0042", "tx-draft")
+        served_sandbox.control.assign_payment(paid.id, kind="bank")  # leaves the open list: its payment is asked
+        served_sandbox.control.faults(f"GET /v1/payments/{paid.id}", "500", count=2)  # once per statement
+        with use_client(client), caplog.at_level("WARNING"):
+            totals = reconcile_payments(str(inbox), database_url=url, ask="never")
+    notices = totals["payment_notices"]
+    assert len(notices) == 2  # the failed call of the second statement's sweep is not repeated
+    assert any(n.startswith("RE0042 is a draft in Lexware Office: finalize it there") for n in notices)
+    assert any(f"could not ask /v1/payments for voucher {paid.id}" in n for n in notices)
+    assert totals["statements"] == 2 and totals["closed_by_payment"] == 0
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("payment check: ")]
+    assert logged == [f"payment check: {n}" for n in notices]
+    artifact = Artifact.get("reconcile-payments-payment-notices")
+    assert artifact is not None and str(artifact.data) == "\n".join(f"- {n}" for n in notices)
+
+
 def test_flagged_item_becomes_a_confirm_dismiss_request() -> None:
     from datetime import date
     from decimal import Decimal
