@@ -126,11 +126,16 @@ def load_open_items(
     terms_cache: MutableMapping[str, PaymentTerms] | None = None,
     fetch_terms: bool = True,
     on_progress: Callable[[str], None] | None = None,
+    on_terms_error: Callable[[str, str | None, Exception], None] | None = None,
 ) -> list[OpenItem]:
     """Open and overdue invoices plus open credit notes, from the voucherlist (all pages).
 
     `overdue` cannot be combined with other statuses in one query (§4.8), so it is a second query; rows are
-    de-duplicated by id. Payment terms come from `terms_cache` or one `GET /v1/invoices/{id}` per new invoice."""
+    de-duplicated by id. Payment terms come from `terms_cache` or one `GET /v1/invoices/{id}` per new invoice.
+    With `on_terms_error(voucher_id, voucher_number, error)`, an API error on that GET is handed to it and the item
+    comes without terms (nothing cached, so the next call asks again); without it the error propagates."""
+    from lexflow.client.errors import LexwareError
+
     rows: dict[str, Any] = {}
     types = ",".join((*INVOICE_TYPES, *CREDIT_NOTE_TYPES))
     for status in ("open", "overdue"):
@@ -144,8 +149,14 @@ def load_open_items(
         if terms is None and fetch_terms and vtype == "invoice":
             if on_progress:
                 on_progress(f"payment terms of {_get(row, 'voucher_number', 'voucherNumber')}")
-            terms = terms_from_invoice(client.invoices.get(voucher_id))
-            cache[voucher_id] = terms
+            try:
+                terms = terms_from_invoice(client.invoices.get(voucher_id))
+            except LexwareError as exc:
+                if on_terms_error is None:
+                    raise
+                on_terms_error(voucher_id, _get(row, "voucher_number", "voucherNumber"), exc)
+            else:
+                cache[voucher_id] = terms
         item = open_item_from_voucherlist(row, terms)
         if item is not None:
             items.append(item)

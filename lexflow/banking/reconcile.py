@@ -7,6 +7,8 @@
   flow's job: `flows/reconcile_payments.py`).
 - `unrelated`, `unmatched` → recorded, no action.
 Every transaction is claimed in the ledger before anything happens, so a rerun never acts twice.
+An invoice whose payment terms cannot be read this run is still matched, but only an exact match acts on it (a part
+payment might be a cash discount); the rest is recorded without action and matched again next run.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class ReconcileReport(BaseModel):
     payment_notices: list[str] = Field(
         default_factory=list,
         description="What the payment sweep could not settle: a voucher that is a draft again or gone (the ledger "
-        "holds the note for a person), or a /v1/payments call that failed (asked again next run).",
+        "holds the note for a person), or a /v1/payments call that failed (asked again next run); and invoices whose "
+        "payment terms could not be read (their non-exact matches wait for the next run).",
     )
     match_seconds: float = 0.0
     items: list[ReviewItem] = Field(default_factory=list)
@@ -178,7 +181,8 @@ def reconcile(
         from lexflow.settings import get_settings
 
         app_url = get_settings().app_url
-    items = list(open_items) if open_items is not None else load_open_items(client, terms_cache=ledger.terms_cache())
+    terms_missing: dict[str, str] = {}  # voucher id → notice: its payment terms could not be read this run
+    items = list(open_items) if open_items is not None else _open_items(client, ledger, terms_missing)
     by_id = {i.voucher_id: i for i in items}
     started = time.perf_counter()
     proposals = Matcher(items, known_ibans=ledger.known_iban_fingerprints()).match_all(transactions)
@@ -194,6 +198,7 @@ def reconcile(
         by_kind=dict(Counter(p.kind for p in proposals)),
         match_seconds=round(elapsed, 3),
     )
+    report.payment_notices += terms_missing.values()
     if not dry_run:
         for check in sweep_payments(client, ledger, items):
             report.closed_by_payment += check.closed
@@ -208,7 +213,11 @@ def reconcile(
             report.skipped_already_done += 1
             report.items.append(review)
             continue
-        if proposal.kind in ("unrelated", "unmatched"):
+        deferred = proposal.kind != "exact" and _involves(proposal, terms_missing)
+        if deferred:  # without the terms a cash discount looks like a part payment: decide when they can be read
+            review.status = "deferred"
+            review.reasons.append("payment terms unavailable this run; matched again on the next run")
+        if proposal.kind in ("unrelated", "unmatched") or deferred:
             if not dry_run:
                 ledger.record_no_action(proposal, tx, statement=statement)
             report.items.append(review)
@@ -249,6 +258,32 @@ def reconcile(
 
 
 AuditEntry = tuple[str, dict[str, Any], list[str], str, str | None]
+
+
+def _open_items(client: Any, ledger: MatchLedger, terms_missing: dict[str, str]) -> list[OpenItem]:
+    """`load_open_items` for a run: a failed payment-terms GET is a notice (that invoice is matched without its
+    terms), a failed voucherlist ends the run before any action with what happened and what to do."""
+    from lexflow.client.errors import LexwareError
+
+    def missing(voucher_id: str, number: str | None, exc: Exception) -> None:
+        terms_missing[voucher_id] = (
+            f"could not read the payment terms of {number or voucher_id} (GET /v1/invoices/{voucher_id}: {exc}); "
+            "matched without them (no cash discount: only exact matches act on it), asked again on the next run"
+        )
+
+    try:
+        return load_open_items(client, terms_cache=ledger.terms_cache(), on_terms_error=missing)
+    except LexwareError as exc:  # the voucherlist itself: the same error (callers catch it), saying what it means
+        what = (
+            "The open invoices could not be read from the voucherlist, so nothing can be matched and nothing was done"
+        )
+        exc.hint = f"{exc.hint.rstrip('. ')}. {what}" if exc.hint else what
+        exc.args = (str(exc),)
+        raise
+
+
+def _involves(proposal: Proposal, vouchers: dict[str, str]) -> bool:
+    return any(v in vouchers for v in (*proposal.voucher_ids, *proposal.candidates))
 
 
 def _send_hint(client: Any, tx: BankTransaction, proposal: Proposal) -> tuple[MatchStatus, Action, AuditEntry]:

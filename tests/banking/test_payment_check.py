@@ -95,3 +95,74 @@ def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, 
     served.control.assign_payment(invoice.id, kind="bank")
     again = reconcile([later], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
     assert again.closed_by_payment == ["tx-1"] and again.payment_notices == []
+
+
+def test_a_failing_payment_terms_get_is_a_notice_and_the_rest_is_matched(sandbox: Any, tmp_path: Path) -> None:
+    """One `GET /v1/invoices/{id}` fails (fault injection): the run records it and acts on what needs no terms;
+    what might need them (a part payment could be a cash discount) is decided on the next run."""
+    from lexflow.client import LexwareClient
+    from lexflow.client.retry import RetryPolicy
+
+    served, client, _ = sandbox
+    broken, fine = make_invoice(client, finalize=True), make_invoice(client, finalize=True)
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    pays_fine = BankTransaction(
+        transaction_id="tx-fine",
+        booking_date=date(2026, 11, 5),
+        amount=Decimal("119.00"),
+        remittance=f"Rechnung {fine.voucher_number}",
+    )
+    part_of_broken = BankTransaction(
+        transaction_id="tx-part",
+        booking_date=date(2026, 11, 5),
+        amount=Decimal("50.00"),
+        remittance=f"Rechnung {broken.voucher_number} Teilzahlung",
+    )
+    statement = [pays_fine, part_of_broken]
+    served.control.faults(f"GET /v1/invoices/{broken.id}", "500", count=1)
+    with LexwareClient(
+        api_key=served.api_key, base_url=served.url, rate_limit=0, retry=RetryPolicy(max_attempts=1)
+    ) as no_retry:
+        report = reconcile(statement, no_retry, ledger=ledger, statement="s.xml", app_url=APP)
+    (notice,) = report.payment_notices
+    assert f"could not read the payment terms of {broken.voucher_number}" in notice and "next run" in notice
+    items = {i.transaction_id: i for i in report.items}
+    assert items["tx-fine"].kind == "exact" and items["tx-fine"].status == "awaiting_assignment"
+    assert items["tx-part"].status == "deferred" and items["tx-part"].action == "none"
+    assert {r.transaction_id: r.status for r in ledger.rows()} == {
+        "tx-fine": "awaiting_assignment",
+        "tx-part": "no_action",
+    }
+    assert set(ledger.terms_cache()) == {fine.id}  # the failed one is not cached as "no terms"
+
+    again = reconcile(statement, client, ledger=ledger, statement="s.xml", app_url=APP)
+    assert again.payment_notices == [] and set(ledger.terms_cache()) == {broken.id, fine.id}
+    assert {r.transaction_id: r.status for r in ledger.rows()} == {
+        "tx-fine": "awaiting_assignment",
+        "tx-part": "needs_decision",
+    }
+
+
+def test_a_failing_voucherlist_ends_the_run_before_any_action_and_says_why(sandbox: Any, tmp_path: Path) -> None:
+    from lexflow.client import LexwareClient
+    from lexflow.client.errors import LexwareError
+    from lexflow.client.retry import RetryPolicy
+
+    served, client, _ = sandbox
+    invoice = make_invoice(client, finalize=True)
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    tx = BankTransaction(
+        transaction_id="tx-1",
+        booking_date=date(2026, 11, 5),
+        amount=Decimal("119.00"),
+        remittance=f"Rechnung {invoice.voucher_number}",
+    )
+    served.control.faults("GET /v1/voucherlist", "503", count=1)
+    with LexwareClient(
+        api_key=served.api_key, base_url=served.url, rate_limit=0, retry=RetryPolicy(max_attempts=1)
+    ) as no_retry:
+        with pytest.raises(LexwareError) as raised:
+            reconcile([tx], no_retry, ledger=ledger, statement="s.xml", app_url=APP)
+    assert "open invoices could not be read from the voucherlist" in str(raised.value)
+    assert "nothing can be matched" in str(raised.value)
+    assert ledger.rows() == []
