@@ -149,8 +149,8 @@ class _LeaseBook:
     def idle(self, now: float) -> tuple[int, float | None]:
         """(slots to give back now, seconds until the next check; None: no lease to watch).
 
-        A lease whose next slot went unclaimed for one whole spacing has outlived its demand (a worker that sent one
-        request took a second's worth of slots). Its rest goes back to the server, so other workers need not wait
+        A lease whose next slot went unclaimed for half a spacing has outlived its demand (a worker that sent one
+        request took a second's worth of slots; a busy worker asks for its next slot before it is due). Its rest goes back to the server, so other workers need not wait
         for it to decay: they can take a lease as soon as the slots actually spent have decayed."""
         lease = self.lease
         if lease is None or lease.left <= 0 or self.fetching:
@@ -159,7 +159,7 @@ class _LeaseBook:
             self.lease = None
             self.unspent += lease.left
             return 0, None
-        due = lease.next_at + lease.spacing
+        due = lease.next_at + lease.spacing / 2
         if now < due:
             return 0, due - now
         left, self.lease = lease.left, None
