@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from lexflow.banking.ledger import MatchLedger, MatchStatus, PaymentCheck, check_payment
 from lexflow.banking.matcher import Matcher, MatchKind, Proposal
-from lexflow.banking.open_items import OpenItem, load_open_items
+from lexflow.banking.open_items import CREDIT_NOTE_TYPES, INVOICE_TYPES, OpenItem, load_open_items
 from lexflow.banking.transactions import BankTransaction, mask_iban
 
 Action = Literal["hint", "review", "flagged", "none", "skipped"]
@@ -57,27 +57,43 @@ def sweep_payments(
     """Close ledger matches whose voucher Lexware now shows paid, without waiting for the `payment.changed` webhook.
 
     Only vouchers that left the open list, whose open amount dropped since the match, or that are open again after
-    being a draft cost a `/v1/payments` call. An API error on one voucher is recorded as its outcome (`error`) and
-    the sweep goes on: it is asked again on the next run, and the run itself is not lost to it."""
+    being a draft cost a `/v1/payments` call. A voucher waiting as a draft is looked up in the voucherlist's drafts
+    (one request per 250 drafts, only while such matches exist): gone from there and not open means deleted (or
+    finalized and settled since), so `/v1/payments` is asked and records it. An API error on one voucher is
+    recorded as its outcome (`error`) and the sweep goes on: it is asked again on the next run."""
     from lexflow.client.errors import LexwareError
 
     current = {i.voucher_id: i.open_amount for i in open_items}
     drafts = ledger.draft_vouchers()
+    checks: list[PaymentCheck] = []
+    still_drafts = drafts  # unknown: assume nothing changed
+    if drafts - current.keys():
+        try:
+            still_drafts = draft_voucher_ids(client)
+        except LexwareError as exc:
+            message = f"could not list the drafts ({exc}); whether a matched draft was deleted is checked next run"
+            checks.append(PaymentCheck(voucher_id="-", outcome="error", message=message))
     changed = [
         vid
         for vid, was in sorted(ledger.open_allocations().items())
         if vid not in current or (was is not None and current[vid] < was) or vid in drafts
     ]
-    checks: list[PaymentCheck] = []
     for voucher_id in changed[:limit]:
-        if voucher_id in drafts and voucher_id not in current:
-            continue  # still a draft (it is not in the open list): asking again would only repeat the 406
+        if voucher_id in drafts and voucher_id not in current and voucher_id in still_drafts:
+            continue  # still a draft: asking /payments again would only repeat the 406
         try:
             checks.append(check_payment(voucher_id, client, ledger=ledger))
         except LexwareError as exc:
             message = f"could not ask /v1/payments for voucher {voucher_id} ({exc}); asked again on the next run"
             checks.append(PaymentCheck(voucher_id=voucher_id, outcome="error", message=message))
     return checks
+
+
+def draft_voucher_ids(client: Any) -> set[str]:
+    """Ids of the draft invoices and credit notes (voucherlist, all pages): a deleted draft is not among them."""
+    types = ",".join((*INVOICE_TYPES, *CREDIT_NOTE_TYPES))
+    rows = client.voucherlist.iter(voucher_type=types, voucher_status="draft")
+    return {str(row.get("id") if isinstance(row, dict) else row.id) for row in rows}
 
 
 class ReconcileReport(BaseModel):

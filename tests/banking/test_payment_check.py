@@ -62,11 +62,43 @@ def test_a_draft_voucher_is_recorded_with_what_to_do_not_raised(sandbox: Any, tm
     served.control.delete_draft("invoices", draft.id)
     gone = check_payment(draft.id, client, ledger=ledger)
     assert gone.outcome == "gone" and gone.transactions == [tx.transaction_id]
+    _assert_gone(ledger, tx)
+    calls.clear()
+    assert check_payment(draft.id, client, ledger=ledger).outcome == "no_open_match" and calls == []
+
+
+def _assert_gone(ledger: MatchLedger, tx: BankTransaction) -> None:
     (row,) = ledger.rows()
     assert row.status == "voucher_gone" and row.note.startswith("Lexware Office: RE0042 no longer exists")
     assert row.note.count("Lexware Office: ") == 1  # the draft notice was replaced, not stacked
+    assert row.transaction_id == tx.transaction_id
+
+
+def test_the_daily_run_notices_a_matched_draft_deleted_later(sandbox: Any, tmp_path: Path) -> None:
+    """No webhook, no `bank confirm`: the sweep sees the draft missing from the voucherlist's drafts (one request)
+    and asks /payments once, which records it as gone."""
+    served, client, calls = sandbox
+    draft = make_invoice(client, finalize=False)
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    tx = match_invoice(client, ledger, draft, "RE0042", "tx-draft")
+    assert check_payment(draft.id, client, ledger=ledger).outcome == "draft"
+
     calls.clear()
-    assert check_payment(draft.id, client, ledger=ledger).outcome == "no_open_match" and calls == []
+    report = reconcile([], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    assert calls == ["GET /v1/voucherlist"] and report.payment_notices == []  # still a draft: nothing asked
+    assert ledger.rows()[0].status == "voucher_draft"
+
+    served.control.delete_draft("invoices", draft.id)
+    calls.clear()
+    report = reconcile([], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    assert calls == ["GET /v1/voucherlist", f"GET /v1/payments/{draft.id}"]
+    (notice,) = report.payment_notices
+    assert "RE0042 no longer exists in Lexware Office" in notice
+    _assert_gone(ledger, tx)
+
+    calls.clear()  # settled: later runs cost nothing for it
+    reconcile([], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
+    assert calls == []
 
 
 def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, tmp_path: Path) -> None:
