@@ -11,7 +11,7 @@ from lexflow.approvals.cli import app as approvals_app
 from lexflow.audit.cli import app as audit_app
 from lexflow.banking.cli import app as banking_app
 from lexflow.banking.cli import reconcile_command
-from lexflow.client.cli import contacts_app, invoices_app, profile_command
+from lexflow.client.cli import auth_app, contacts_app, invoices_app, profile_command
 from lexflow.sandbox.cli import app as sandbox_app
 from lexflow.sync.cli import sync_command
 from lexflow.webhooks.cli import app as webhooks_app
@@ -31,6 +31,7 @@ app.command("reconcile")(reconcile_command)
 app.command("profile")(profile_command)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(invoices_app, name="invoices")
+app.add_typer(auth_app, name="auth")
 
 
 def main() -> None:

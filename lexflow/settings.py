@@ -1,19 +1,31 @@
 """Process-wide settings, read from the environment (and `.env`) with pydantic-settings.
 
-Subsystems with their own secrets (Slack, webhooks, the token store) keep their settings beside their code;
-this module holds what the client and every command need.
+Subsystems with their own secrets (Slack, webhooks) keep their settings beside their code; this module holds what
+the client and every command need, including how it authenticates (API key, or a partner app's OAuth tokens).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://api.lexware.io"
 DEFAULT_APP_URL = "https://app.lexware.de"
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+DEFAULT_OAUTH_SCOPES = (
+    "profile.read",
+    "contacts.read",
+    "contacts.write",
+    "vouchers.read",
+    "vouchers.write",
+    "files.read",
+    "files.write",
+)
+"""The scopes seen in real partner integrations (reference §1.3); there is no official complete list."""
 
 
 class LexflowSettings(BaseSettings):
@@ -31,7 +43,11 @@ class LexflowSettings(BaseSettings):
         validation_alias=AliasChoices("LEXWARE_BASE_URL", "LEXOFFICE_BASE_URL"),
         description="API gateway. The old api.lexoffice.io host was shut down in December 2025.",
     )
-    app_url: str = Field(default=DEFAULT_APP_URL, validation_alias=AliasChoices("LEXWARE_APP_URL"))
+    app_url: str = Field(
+        default=DEFAULT_APP_URL,
+        validation_alias=AliasChoices("LEXWARE_APP_URL"),
+        description="The Lexware Office web app: deeplinks and the OAuth2 endpoints (formerly app.lexoffice.de).",
+    )
     rate_limit: float = Field(
         default=2.0,
         ge=0,
@@ -50,6 +66,57 @@ class LexflowSettings(BaseSettings):
             "before sending anything."
         ),
     )
+    oauth_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXWARE_OAUTH_CLIENT_ID"),
+        description="Partner app client id (issued by Lexware with a partnership agreement). Set and no API key: "
+        "connect() authenticates with the OAuth tokens `lexflow auth login` stored.",
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXWARE_OAUTH_CLIENT_SECRET"),
+        description="Partner app client secret (HTTP Basic on the token and revoke endpoints).",
+    )
+    oauth_redirect_uri: str = Field(
+        default=DEFAULT_REDIRECT_URI,
+        validation_alias=AliasChoices("LEXWARE_OAUTH_REDIRECT_URI"),
+        description="Redirect URI registered for the app. A loopback URL (127.0.0.1/localhost): `lexflow auth login` "
+        "catches the code on its port; a relative one (Lexware's code page, e.g. /oauth2/code): paste the code.",
+    )
+    oauth_scopes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_OAUTH_SCOPES,
+        validation_alias=AliasChoices("LEXWARE_OAUTH_SCOPES"),
+        description="Scopes to request, separated by spaces or commas (your partner agreement decides which are "
+        "granted; there is no official complete list).",
+    )
+    oauth_authorize_url: str = Field(
+        default="/oauth2/authorize",
+        validation_alias=AliasChoices("LEXWARE_OAUTH_AUTHORIZE_URL"),
+        description="Authorization endpoint: a path on LEXWARE_APP_URL or an absolute URL (not officially "
+        "documented; the default follows production partner plugins, §1.3).",
+    )
+    oauth_token_url: str = Field(
+        default="/oauth2/token",
+        validation_alias=AliasChoices("LEXWARE_OAUTH_TOKEN_URL"),
+        description="Token endpoint (code exchange and refresh): a path on LEXWARE_APP_URL or an absolute URL.",
+    )
+    oauth_revoke_url: str = Field(
+        default="/oauth2/revoke",
+        validation_alias=AliasChoices("LEXWARE_OAUTH_REVOKE_URL"),
+        description="Revocation endpoint: a path on LEXWARE_APP_URL or an absolute URL.",
+    )
+    token_store: Path = Field(
+        default=Path(".lexflow/oauth-tokens.bin"),
+        validation_alias=AliasChoices("LEXFLOW_TOKEN_STORE"),
+        description="File holding the OAuth tokens, Fernet-encrypted (shared by every worker on the machine; "
+        "refreshes are serialised by a lock file beside it).",
+    )
+    token_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_TOKEN_KEY"),
+        description="Fernet key encrypting the token store (create one with `python -c 'from cryptography.fernet "
+        "import Fernet; print(Fernet.generate_key().decode())'`). Checked when the store is opened.",
+    )
     database_url: str = Field(
         default="sqlite:///.lexflow/lexflow.db",
         validation_alias=AliasChoices("LEXFLOW_DATABASE_URL"),
@@ -61,9 +128,21 @@ class LexflowSettings(BaseSettings):
         description="SQLite file that keeps the embedded sandbox's state between CLI commands.",
     )
 
+    @field_validator("oauth_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(s for s in value.replace(",", " ").split() if s)
+        return value
+
+    @property
+    def uses_oauth(self) -> bool:
+        """A partner app is configured and no API key is set (the API key wins when both are)."""
+        return self.api_key is None and self.oauth_client_id is not None
+
     @property
     def uses_sandbox(self) -> bool:
-        return self.api_key is None
+        return self.api_key is None and self.oauth_client_id is None
 
 
 @lru_cache(maxsize=1)

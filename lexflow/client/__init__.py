@@ -1,7 +1,7 @@
 """lexflow's Lexware Office client: typed, rate-limit safe, never repeats a write blind.
 
     from lexflow.client import LexwareClient, AsyncLexwareClient, connect, errors
-    client = connect()                       # real API with LEXWARE_API_KEY, else the embedded sandbox
+    client = connect()    # real API with LEXWARE_API_KEY or OAuth tokens (`lexflow auth login`), else the sandbox
     client.contacts.list(email="a@b.de")     # every page, lazily
 
 See docs/client.md (retry matrix, rate limiting, settlement of ambiguous writes).
@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from lexflow.client import deeplinks, errors, signature
 from lexflow.client._client import AsyncLexwareClient, LexwareClient
-from lexflow.client.auth import ApiKeyAuth, OAuth2Auth, OAuth2Client, OAuth2Config, TokenStore
+from lexflow.client.auth import (
+    ApiKeyAuth,
+    OAuth2Auth,
+    OAuth2Client,
+    OAuth2Config,
+    TokenStore,
+    oauth_from_settings,
+)
 from lexflow.client.errors import (
     AmbiguousWrite,
     FieldIssue,
@@ -70,6 +77,7 @@ __all__ = [
     "deeplinks",
     "encode_query",
     "errors",
+    "oauth_from_settings",
     "shared_bucket",
     "signature",
 ]
@@ -92,24 +100,56 @@ def _sandbox_description(settings: LexflowSettings) -> str:
     return f"embedded sandbox (no LEXWARE_API_KEY set; {where})"
 
 
+def _oauth_options(s: LexflowSettings, token_key: Any) -> tuple[dict[str, Any], OAuth2Client]:
+    """OAuth2 auth from the settings' partner app, refusing early (with what to run) when no tokens are stored."""
+    oauth = oauth_from_settings(s, token_key=token_key)
+    try:
+        if oauth.store.load() is None:
+            raise errors.Unauthorized(
+                f"OAuth is configured (LEXWARE_OAUTH_CLIENT_ID) but no tokens are stored in {oauth.store.path}",
+                hint="Run `lexflow auth login` once to authorize the app (or set LEXWARE_API_KEY instead)",
+            )
+    except Exception:
+        oauth.close()
+        raise
+    description = (
+        f"Lexware Office API at {s.base_url.rstrip('/')} (OAuth2 partner app {s.oauth_client_id}; "
+        f"tokens in {oauth.store.path})"
+    )
+    return {"auth": OAuth2Auth(oauth), "backend_description": description}, oauth
+
+
 def _options(
     settings: LexflowSettings | None, limiter: _Limiter | None, kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], Any]:
-    """Client arguments from the settings, and the sandbox app when no API key is set (else None)."""
+) -> tuple[dict[str, Any], Any, OAuth2Client | None]:
+    """Client arguments from the settings, the sandbox app when neither an API key nor OAuth is set (else None),
+    and the OAuth client to close with the client."""
     from lexflow.settings import get_settings
 
     s = settings or get_settings()
-    if s.api_key is not None:
-        return {
-            "api_key": s.api_key,
-            "base_url": s.base_url,
-            "rate_limit": s.rate_limit,
-            "limiter": limiter,
-            "timeout": s.timeout,
-            "connect_timeout": s.connect_timeout,
-            "allow_partner_endpoints": s.allow_partner_endpoints,
-            **kwargs,
-        }, None
+    token_key = kwargs.pop("token_key", None)
+    if s.api_key is None and not s.uses_oauth:
+        return _sandbox_options(s, limiter, kwargs)
+    auth: dict[str, Any] = {"api_key": s.api_key}
+    oauth = None
+    if s.api_key is None:
+        auth, oauth = _oauth_options(s, token_key)
+    options = {
+        **auth,
+        "base_url": s.base_url,
+        "rate_limit": s.rate_limit,
+        "limiter": limiter,
+        "timeout": s.timeout,
+        "connect_timeout": s.connect_timeout,
+        "allow_partner_endpoints": s.allow_partner_endpoints,
+        **kwargs,
+    }
+    return options, None, oauth
+
+
+def _sandbox_options(
+    s: LexflowSettings, limiter: _Limiter | None, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], Any, None]:
     app, key = _sandbox_app(s)
     options = {
         "api_key": key,
@@ -120,22 +160,27 @@ def _options(
         "allow_partner_endpoints": s.allow_partner_endpoints,
         **kwargs,
     }
-    return options, app
+    return options, app, None
 
 
 def connect(
     settings: LexflowSettings | None = None, *, limiter: _Limiter | None = None, **kwargs: Any
 ) -> LexwareClient:
-    """A client from the settings: the real API if an API key is set, else the embedded sandbox in-process.
+    """A client from the settings: the real API with the API key (`LEXWARE_API_KEY`) if one is set, else with the
+    partner app's OAuth tokens if `LEXWARE_OAUTH_CLIENT_ID` is set (stored by `lexflow auth login`; refreshed with
+    rotation, safe across workers), else the embedded sandbox in-process.
 
-    Partner-only endpoints (the transaction-assignment hint) are sent only when `allow_partner_endpoints` is on
+    `token_key=` replaces LEXFLOW_TOKEN_KEY (e.g. a Prefect Secret's value). Partner-only endpoints (the transaction-assignment hint) are sent only when `allow_partner_endpoints` is on
     (`LEXWARE_ALLOW_PARTNER_ENDPOINTS`); `kwargs` override any setting.
 
     Prints nothing; `client.backend_description` says which backend answers (commands print it first).
     """
-    options, app = _options(settings, limiter, kwargs)
+    options, app, oauth = _options(settings, limiter, kwargs)
     if app is None:
-        return LexwareClient(**options)
+        client = LexwareClient(**options)
+        if oauth is not None:
+            client._closers.append(oauth.close)
+        return client
     from lexflow.client._bridge import SyncASGITransport
 
     transport = SyncASGITransport(app)
@@ -150,7 +195,10 @@ def connect_async(
     """Async twin of `connect` (the sandbox runs on the caller's event loop through httpx's ASGITransport)."""
     import httpx
 
-    options, app = _options(settings, limiter, kwargs)
+    options, app, oauth = _options(settings, limiter, kwargs)
     if app is None:
-        return AsyncLexwareClient(**options)
+        client = AsyncLexwareClient(**options)
+        if oauth is not None:
+            client._closers.append(oauth.close)
+        return client
     return AsyncLexwareClient(transport=httpx.ASGITransport(app=app), **options)

@@ -206,6 +206,7 @@ class AsyncLexwareClient(_Client):
 
     def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, auth=auth)
+        self._closers: list[Any] = []
         self._gate: asyncio.Semaphore | None = None  # per client: an asyncio semaphore belongs to one event loop
 
     async def _aperform(self, step: Step) -> Any:
@@ -250,6 +251,9 @@ class AsyncLexwareClient(_Client):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
 
     async def __aenter__(self) -> AsyncLexwareClient:
         return self

@@ -1,13 +1,15 @@
 """Authentication: the API key (Bearer) and the partner OAuth2 authorization-code flow (reference §1.3).
 
 OAuth endpoints are not in the official docs; the defaults follow the production partner plugins and are
-configurable (`OAuth2Config`). Tokens are kept by a `TokenStore` encrypted at rest (Fernet, key from
-`LEXFLOW_TOKEN_KEY`); refreshing takes a file lock and re-reads the store first, so two workers refreshing at once
-use one refresh (important: refresh tokens rotate, the loser's token would be dead).
+configurable (`OAuth2Config`, or the LEXWARE_OAUTH_* settings through `oauth_from_settings`). Tokens are kept by a
+`TokenStore` encrypted at rest (Fernet, key from `LEXFLOW_TOKEN_KEY`); refreshing takes a file lock and re-reads the
+store first, so two workers refreshing at once use one refresh (important: refresh tokens rotate, the loser's token
+would be dead). Getting the first tokens interactively: `lexflow.client.login` and `lexflow auth login`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import fcntl
@@ -17,16 +19,19 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Generator, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
 from pydantic import BaseModel, SecretStr
 
 from lexflow.client import errors
+
+if TYPE_CHECKING:
+    from lexflow.settings import LexflowSettings
 
 __all__ = [
     "ApiKeyAuth",
@@ -36,12 +41,16 @@ __all__ = [
     "OAuth2Config",
     "TokenSet",
     "TokenStore",
+    "oauth_from_settings",
     "pkce_pair",
 ]
 
 DEFAULT_APP_URL = "https://app.lexware.de"
 REFRESH_MARGIN = 300.0
 """Refresh this many seconds before the access token expires (the token lifetime is not documented)."""
+PENDING_TTL = 600.0
+"""How long a started authorization (state + PKCE verifier) waits for its code (authorization codes are short-lived)."""
+LOGIN_HINT = "Re-authorize the app: run `lexflow auth login`"
 
 
 class ApiKeyAuth(httpx.Auth):
@@ -69,7 +78,10 @@ class OAuth2Config:
     revoke_path: str = "/oauth2/revoke"
 
     def url(self, path: str) -> str:
-        return self.app_url.rstrip("/") + path
+        """An endpoint: an absolute URL as given, a path joined to `app_url`."""
+        if "://" in path:
+            return path
+        return self.app_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -86,6 +98,10 @@ class AuthorizationRequest:
     url: str
     state: str
     code_verifier: str
+    created_at: float = field(default_factory=time.time)
+
+    def expired(self) -> bool:
+        return time.time() - self.created_at > PENDING_TTL
 
 
 class TokenSet(BaseModel):
@@ -124,21 +140,36 @@ class TokenSet(BaseModel):
         return cls.model_validate(json.loads(raw))
 
 
-class TokenStore:
-    """Tokens in one Fernet-encrypted file; `lock()` is an inter-process (fcntl) and inter-thread lock."""
+_NEW_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
-    def __init__(self, path: str | Path, key: str | bytes | None = None) -> None:
+
+class TokenStore:
+    """Tokens in one Fernet-encrypted file; `lock()` is an inter-process (fcntl) and inter-thread lock.
+
+    Beside the tokens it keeps a started authorization (`<path>.pending`, encrypted too) so a login can be finished
+    by a second command (paste mode on a machine without a browser).
+    """
+
+    def __init__(self, path: str | Path, key: str | bytes | SecretStr | None = None) -> None:
         from cryptography.fernet import Fernet
 
+        if isinstance(key, SecretStr):
+            key = key.get_secret_value()
         key = key or os.environ.get("LEXFLOW_TOKEN_KEY")
         if not key:
             raise errors.LexwareError(
-                "no encryption key for the token store",
-                hint="Set LEXFLOW_TOKEN_KEY to a Fernet key (python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')",
+                "no encryption key for the OAuth token store",
+                hint=f"Set LEXFLOW_TOKEN_KEY to a Fernet key (create one with {_NEW_KEY}) and keep it: the tokens "
+                "stored with it cannot be read with another",
             )
         self.path = Path(path)
-        self._fernet = Fernet(key if isinstance(key, bytes) else key.encode())
+        try:
+            self._fernet = Fernet(key if isinstance(key, bytes) else key.encode())
+        except (ValueError, TypeError):
+            raise errors.LexwareError(
+                "the token-store key (LEXFLOW_TOKEN_KEY, or the key passed to TokenStore) is not a Fernet key",
+                hint=f"A Fernet key is 32 url-safe base64-encoded bytes; create one with {_NEW_KEY}",
+            ) from None
         self._thread_lock = threading.RLock()
 
     def load(self) -> TokenSet | None:
@@ -151,18 +182,45 @@ class TokenStore:
         except InvalidToken:
             raise errors.LexwareError(
                 f"the token store {self.path} cannot be decrypted",
-                hint="LEXFLOW_TOKEN_KEY differs from the key it was written with; restore it or re-authorize",
+                hint="LEXFLOW_TOKEN_KEY differs from the key it was written with; restore that key, or delete the "
+                "file and run `lexflow auth login` again",
             ) from None
 
     def save(self, tokens: TokenSet) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        tmp.write_bytes(self._fernet.encrypt(tokens.to_json()))
+        self._write(self.path, tokens.to_json())
+
+    def _write(self, path: Path, raw: bytes) -> None:
+        """Atomically, readable by the owner only."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(self._fernet.encrypt(raw))
         os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        os.replace(tmp, path)
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.clear_pending()
+
+    @property
+    def pending_path(self) -> Path:
+        return self.path.with_suffix(self.path.suffix + ".pending")
+
+    def save_pending(self, request: AuthorizationRequest) -> None:
+        self._write(self.pending_path, json.dumps(asdict(request)).encode())
+
+    def load_pending(self) -> AuthorizationRequest | None:
+        """The started authorization, or None (none, expired, or written with another key)."""
+        from cryptography.fernet import InvalidToken
+
+        try:
+            raw = self._fernet.decrypt(self.pending_path.read_bytes())
+        except (FileNotFoundError, InvalidToken):
+            return None
+        request = AuthorizationRequest(**json.loads(raw))
+        return None if request.expired() else request
+
+    def clear_pending(self) -> None:
+        self.pending_path.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -206,7 +264,15 @@ class OAuth2Client:
         response = self._http.post(self.config.url(self.config.token_path), data=form, auth=self._basic())
         if response.status_code >= 400:
             err = errors.error_from_response(response, method="POST")
-            err.hint = "Re-authorize the app (the refresh token may be expired, rotated or revoked)"
+            if isinstance(err.body, dict) and err.body.get("error_description"):  # RFC 6749 §5.2 error body
+                err.message = f"{err.body.get('error')}: {err.body['error_description']}"
+            if form["grant_type"] == "authorization_code":
+                err.hint = (
+                    "The code may be used or expired (codes are short-lived), or the client id/secret or redirect "
+                    f"URI differ from the app's registration. {LOGIN_HINT}"
+                )
+            else:
+                err.hint = f"The refresh token may be expired, rotated or revoked. {LOGIN_HINT}"
             raise err
         return TokenSet.from_response(response.json(), previous)
 
@@ -240,7 +306,7 @@ class OAuth2Client:
         with self.store.lock():
             tokens = self.store.load()
             if tokens is None:
-                raise errors.Unauthorized("no OAuth tokens stored", hint="Authorize the app first")
+                raise errors.Unauthorized(f"no OAuth tokens in {self.store.path}", hint=LOGIN_HINT)
             if not tokens.expires_within(margin):
                 return tokens
             return self._refresh_locked(tokens)
@@ -249,12 +315,12 @@ class OAuth2Client:
         with self.store.lock():
             tokens = self.store.load()
             if tokens is None:
-                raise errors.Unauthorized("no OAuth tokens stored", hint="Authorize the app first")
+                raise errors.Unauthorized(f"no OAuth tokens in {self.store.path}", hint=LOGIN_HINT)
             return self._refresh_locked(tokens)
 
     def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
         if tokens.refresh_token is None:
-            raise errors.Unauthorized("the access token expired and there is no refresh token", hint="Re-authorize")
+            raise errors.Unauthorized("the access token expired and there is no refresh token", hint=LOGIN_HINT)
         new = self._token_call(
             {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token.get_secret_value()}, tokens
         )
@@ -280,7 +346,11 @@ class OAuth2Client:
 
 
 class OAuth2Auth(httpx.Auth):
-    """httpx auth that sends a valid access token, refreshing before expiry; on a 401 it refreshes once."""
+    """httpx auth that sends a valid access token, refreshing before expiry; on a 401 it refreshes once.
+
+    The async flow runs the (blocking: file lock, token call) store access in a worker thread, so a refresh never
+    stalls the event loop.
+    """
 
     def __init__(self, oauth: OAuth2Client) -> None:
         self.oauth = oauth
@@ -294,3 +364,43 @@ class OAuth2Auth(httpx.Auth):
             tokens = self.oauth.refresh()
             request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
             yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        tokens = await asyncio.to_thread(self.oauth.valid_tokens)
+        request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
+        response = yield request
+        if response.status_code == 401:
+            tokens = await asyncio.to_thread(self.oauth.refresh)
+            request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
+            yield request
+
+
+def oauth_from_settings(
+    settings: LexflowSettings, *, token_key: str | bytes | SecretStr | None = None, http: httpx.Client | None = None
+) -> OAuth2Client:
+    """The partner app of the settings (LEXWARE_OAUTH_*, LEXFLOW_TOKEN_STORE, LEXFLOW_TOKEN_KEY).
+
+    `token_key` replaces LEXFLOW_TOKEN_KEY, e.g. with a Prefect Secret's value (the client never imports Prefect).
+    """
+    if not settings.oauth_client_id:
+        raise errors.LexwareError(
+            "OAuth is not configured",
+            hint="Set LEXWARE_OAUTH_CLIENT_ID and LEXWARE_OAUTH_CLIENT_SECRET to your partner app's credentials "
+            "(issued by Lexware with a partnership agreement); without a partner app use LEXWARE_API_KEY",
+        )
+    if settings.oauth_client_secret is None:
+        raise errors.LexwareError(
+            "LEXWARE_OAUTH_CLIENT_ID is set but LEXWARE_OAUTH_CLIENT_SECRET is not",
+            hint="Set LEXWARE_OAUTH_CLIENT_SECRET to the app's client secret (the token endpoint needs both)",
+        )
+    config = OAuth2Config(
+        client_id=settings.oauth_client_id,
+        client_secret=settings.oauth_client_secret,
+        redirect_uri=settings.oauth_redirect_uri,
+        app_url=settings.app_url,
+        scopes=tuple(settings.oauth_scopes),
+        authorize_path=settings.oauth_authorize_url,
+        token_path=settings.oauth_token_url,
+        revoke_path=settings.oauth_revoke_url,
+    )
+    return OAuth2Client(config, TokenStore(settings.token_store, token_key or settings.token_key), http=http)
