@@ -7,6 +7,7 @@ user's browser, following the sandbox's redirect to the CLI's loopback receiver 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 import webbrowser
 from collections.abc import Iterator
@@ -161,6 +162,66 @@ def test_login_connect_refresh_with_rotation_and_logout(env: Env, browser: list[
         connect()
     after = runner.invoke(app, ["auth", "status"])
     assert after.exit_code == 1 and "run `lexflow auth login`" in after.output
+
+
+def test_workers_refreshing_at_once_spend_the_refresh_token_once(env: Env, browser: list[httpx.Response]) -> None:
+    """Four clients (each its own connect(): own store object, own lock file handle) find the token due at once.
+
+    Refresh tokens rotate, so a second refresh with the same token would be refused (invalid_grant) and that
+    worker would fail: all four succeed only if one refreshes and the others read its result under the lock."""
+    _login(env, browser)
+    first = env.tokens()
+    TokenStore(env.store_path, env.key).save(first.model_copy(update={"expires_at": time.time() - 1}))
+    clients = [connect() for _ in range(4)]
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def work(client: Any) -> None:
+        barrier.wait()
+        try:
+            client.profile.get()
+        except BaseException as exc:  # pragma: no cover - what this test guards against
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    for c in clients:
+        c.close()
+    assert failures == []
+    final = env.tokens()
+    assert final.refresh_token is not None and final.refresh_token != first.refresh_token
+    assert env.token_answer(final.refresh_token.get_secret_value()).status_code == 200  # the live one is stored
+
+
+def test_a_token_the_server_expired_is_refreshed_on_the_401(
+    tmp_path: Path, browser: list[httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server decides when a token dies (here after 1 s): the 401 triggers one refresh and the retry."""
+    from lexflow.sandbox import SandboxConfig
+    from lexflow.sandbox.serving import serve_in_thread
+
+    short = serve_in_thread(SandboxConfig(rate_limit=0, oauth_expires_in=1))
+    try:
+        e = Env(short, tmp_path)
+        for name in ("LEXWARE_API_KEY", "LEXOFFICE_API_KEY"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in e.variables().items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        _login(e, browser)
+        first = e.tokens()
+        # the client believes the token lasts an hour; the server lets it expire after a second
+        TokenStore(e.store_path, e.key).save(first.model_copy(update={"expires_at": time.time() + 3600}))
+        time.sleep(1.1)
+        with connect() as client:
+            assert client.profile.get().organization_id
+        assert e.tokens().refresh_token != first.refresh_token
+    finally:
+        get_settings.cache_clear()
+        short.stop()
 
 
 async def test_connect_async_refreshes_without_blocking_the_loop(env: Env, browser: list[httpx.Response]) -> None:
