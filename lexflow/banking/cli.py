@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.table import Table
 
 from lexflow.banking.errors import BankingError
 from lexflow.banking.transactions import mask_iban
+from lexflow.cli_support import api_client, fail
 
 app = typer.Typer(
     help="Bank statements and payment reconciliation (the API cannot read bank data: §11.1).", no_args_is_help=True
@@ -28,18 +29,13 @@ _STYLE = {
 }
 
 
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(2)
-
-
 def _read(path: Path, csv_preset: str | None) -> list[Any]:
     from lexflow.banking.readers import read_statement
 
     try:
         return read_statement(path, csv_mapping=csv_preset)
     except BankingError as exc:
-        _fail(str(exc))
+        fail(exc, code=2)  # the statement file, not the API: a usage error
 
 
 @app.command("read")
@@ -87,19 +83,17 @@ def reconcile_command(
     from lexflow.actions.runner import default_actor
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
-    from lexflow.client import connect
     from lexflow.client.errors import LexwareError
 
     txs = _read(statement, csv_preset)
-    with connect() as client:
-        console.print(f"[bold]backend:[/bold] {client.backend_description}")
+    with api_client() as client:
         audit = None if dry_run else audit_recorder(default_actor())
         try:
             report = reconcile(
                 txs, client, ledger=MatchLedger(), statement=statement.name, dry_run=dry_run, audit=audit
             )
         except LexwareError as exc:  # e.g. the open items could not be read: nothing was claimed or sent yet
-            _fail(f"{exc} (nothing was acted on; run again)")
+            fail(f"{exc} (nothing was acted on; run again)")
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
         return
@@ -189,7 +183,7 @@ def decide_command(
     try:
         MatchLedger().decide(transaction_id, confirmed=confirm, by=by)
     except KeyError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]), code=2)
     console.print(f"{transaction_id}: {'confirmed' if confirm else 'dismissed'} by {by}")
 
 
@@ -198,15 +192,9 @@ def confirm_command(voucher_id: str) -> None:
     """Ask /v1/payments/{voucher_id} and close the ledger's matches if Lexware Office shows the payment assigned
     (a draft or deleted voucher is recorded on its matches, with what to do in Lexware Office)."""
     from lexflow.banking.ledger import check_payment
-    from lexflow.client import connect
-    from lexflow.client.errors import LexwareError
 
-    with connect() as client:
-        console.print(f"[bold]backend:[/bold] {client.backend_description}")
-        try:
-            check = check_payment(voucher_id, client)
-        except LexwareError as exc:  # 429/5xx after retries, 401/403: nothing was changed in the ledger
-            _fail(str(exc))
+    with api_client() as client:  # 429/5xx after retries, 401/403 end it there: nothing was changed in the ledger
+        check = check_payment(voucher_id, client)
     console.print(f"{check.outcome}: {escape(check.message)}")
 
 
@@ -235,6 +223,6 @@ def fints_command(
     try:
         txs = fetch_fints(config, date.today() - timedelta(days=days))
     except BankingError as exc:
-        _fail(str(exc))
+        fail(exc, code=2)
     out.write_bytes(write_camt053(txs, account_iban=config.iban))
     console.print(f"{len(txs)} transactions written to {out}; next: lexflow reconcile {out}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from lexflow.cli_support import api_client
 from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, WebhookConfig, WebhookSettings, load_config
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 from lexflow.webhooks.subscriptions import SyncReport
@@ -42,24 +41,6 @@ def _inbox(database_url: str | None, config: WebhookConfig | None = None) -> Inb
     worker = (config or WebhookConfig()).worker
     retry = RetryPolicy(worker.max_attempts, worker.base_delay, worker.max_delay)
     return Inbox(database_url, lease=worker.lease, retry=retry)
-
-
-@contextlib.contextmanager
-def _client() -> Iterator[Any]:
-    """`connect()` from settings; the first output line says which backend answers. An API error ends the command
-    with its message (what happened and what to do) and exit code 1, not a traceback."""
-    from lexflow.client import connect
-    from lexflow.client.errors import LexwareError
-
-    client = connect()
-    _console().print(f"backend: {client.backend_description}", highlight=False)
-    try:
-        yield client
-    except LexwareError as exc:
-        _console().print(f"error: {exc}", highlight=False, markup=False)
-        raise typer.Exit(1) from None
-    finally:
-        client.close()
 
 
 def _print_report(report: SyncReport) -> None:
@@ -130,7 +111,7 @@ def serve(
         key.pem()
     except Exception as exc:
         raise typer.BadParameter(str(exc), param_hint="--public-key") from None
-    with _client() as client:
+    with api_client() as client:
         runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
         _warn_without_prefect_server(config)
         _console().print(
@@ -170,7 +151,7 @@ def work(
 
     config = _config(config_file)
     inbox = _inbox(database_url, config)
-    with _client() as client:
+    with api_client() as client:
         _warn_without_prefect_server(config)
         runner = InboxWorker(inbox, config, client_factory=lambda: client)
         if once:
@@ -264,7 +245,7 @@ def subscribe(
         wanted = SubscriptionSet(callback_url=url, events=[e for e in (x.strip() for x in events.split(",")) if e])
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--events") from None
-    with _client() as client:
+    with api_client() as client:
         report = sync_subscriptions(client, wanted)
     _print_report(report)
     if not report.created and not report.failed:
@@ -278,7 +259,7 @@ def list_() -> None:
     """List the account's event subscriptions."""
     from lexflow.webhooks.subscriptions import list_subscriptions
 
-    with _client() as client:
+    with api_client() as client:
         subs = list_subscriptions(client)
     table = Table("subscription id", "event type", "callback URL")
     for sub in subs:
@@ -289,7 +270,7 @@ def list_() -> None:
 @app.command()
 def delete(subscription_id: Annotated[str, typer.Argument(help="Subscription id (see `list`)")]) -> None:
     """Delete one subscription."""
-    with _client() as client:
+    with api_client() as client:
         client.event_subscriptions.delete(subscription_id)
     _console().print(f"deleted {subscription_id}")
 
@@ -304,7 +285,7 @@ def sync(
 
     config = _config(config_file)
     try:
-        with _client() as client:
+        with api_client() as client:
             report = sync_subscriptions(client, config.subscriptions, prune=prune)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from None
