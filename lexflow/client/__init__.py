@@ -42,6 +42,8 @@ from lexflow.client.retry import RetryPolicy
 from lexflow.client.transport import CallRecord, encode_query
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from lexflow.client.limits import Limiter as _Limiter
     from lexflow.settings import LexflowSettings
 
@@ -120,14 +122,13 @@ def _oauth_options(s: LexflowSettings, token_key: Any) -> tuple[dict[str, Any], 
 
 
 def _options(
-    settings: LexflowSettings | None, limiter: _Limiter | None, kwargs: dict[str, Any]
+    settings: LexflowSettings | None, limiter: _Limiter | None, token_key: Any, kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], Any, OAuth2Client | None]:
     """Client arguments from the settings, the sandbox app when neither an API key nor OAuth is set (else None),
     and the OAuth client to close with the client."""
     from lexflow.settings import get_settings
 
     s = settings or get_settings()
-    token_key = kwargs.pop("token_key", None)
     if s.api_key is None and not s.uses_oauth:
         return _sandbox_options(s, limiter, kwargs)
     auth: dict[str, Any] = {"api_key": s.api_key}
@@ -164,7 +165,11 @@ def _sandbox_options(
 
 
 def connect(
-    settings: LexflowSettings | None = None, *, limiter: _Limiter | None = None, **kwargs: Any
+    settings: LexflowSettings | None = None,
+    *,
+    limiter: _Limiter | None = None,
+    token_key: str | bytes | SecretStr | None = None,
+    **kwargs: Any,
 ) -> LexwareClient:
     """A client from the settings: the real API with the API key (`LEXWARE_API_KEY`) if one is set, else with the
     partner app's OAuth tokens if `LEXWARE_OAUTH_CLIENT_ID` is set (stored by `lexflow auth login`; refreshed with
@@ -175,7 +180,7 @@ def connect(
 
     Prints nothing; `client.backend_description` says which backend answers (commands print it first).
     """
-    options, app, oauth = _options(settings, limiter, kwargs)
+    options, app, oauth = _options(settings, limiter, token_key, kwargs)
     if app is None:
         client = LexwareClient(**options)
         if oauth is not None:
@@ -190,12 +195,16 @@ def connect(
 
 
 def connect_async(
-    settings: LexflowSettings | None = None, *, limiter: _Limiter | None = None, **kwargs: Any
+    settings: LexflowSettings | None = None,
+    *,
+    limiter: _Limiter | None = None,
+    token_key: str | bytes | SecretStr | None = None,
+    **kwargs: Any,
 ) -> AsyncLexwareClient:
     """Async twin of `connect` (the sandbox runs on the caller's event loop through httpx's ASGITransport)."""
     import httpx
 
-    options, app, oauth = _options(settings, limiter, kwargs)
+    options, app, oauth = _options(settings, limiter, token_key, kwargs)
     if app is None:
         client = AsyncLexwareClient(**options)
         if oauth is not None:

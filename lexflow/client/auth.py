@@ -403,4 +403,5 @@ def oauth_from_settings(
         token_path=settings.oauth_token_url,
         revoke_path=settings.oauth_revoke_url,
     )
-    return OAuth2Client(config, TokenStore(settings.token_store, token_key or settings.token_key), http=http)
+    store = TokenStore(settings.token_store.expanduser(), token_key or settings.token_key)
+    return OAuth2Client(config, store, http=http)
