@@ -260,8 +260,26 @@ class OAuth2Client:
     def _basic(self) -> httpx.BasicAuth:
         return httpx.BasicAuth(self.config.client_id, self.config.client_secret.get_secret_value())
 
+    def _post(self, path: str, form: dict[str, str]) -> httpx.Response:
+        """POST to the authorization server; an unreachable server is a LexwareError naming the URL.
+
+        Not httpx's error: raised inside an API request's auth flow, the client would take it for the API's own
+        connection error and retry it (or treat a POST as ambiguous). A refresh is not repeated: if it reached the
+        server, the old refresh token is already spent.
+        """
+        url = self.config.url(path)
+        try:
+            return self._http.post(url, data=form, auth=self._basic())
+        except httpx.TransportError as exc:
+            raise errors.LexwareError(
+                f"cannot reach the OAuth server at {url} ({type(exc).__name__})",
+                method="POST",
+                hint="Check LEXWARE_APP_URL and LEXWARE_OAUTH_*_URL and the network, then retry; if a refresh "
+                f"reached the server before the connection broke, its refresh token is spent. {LOGIN_HINT}",
+            ) from None
+
     def _token_call(self, form: dict[str, str], previous: TokenSet | None = None) -> TokenSet:
-        response = self._http.post(self.config.url(self.config.token_path), data=form, auth=self._basic())
+        response = self._post(self.config.token_path, form)
         if response.status_code >= 400:
             err = errors.error_from_response(response, method="POST")
             if isinstance(err.body, dict) and err.body.get("error_description"):  # RFC 6749 §5.2 error body
@@ -332,11 +350,7 @@ class OAuth2Client:
         with self.store.lock():
             tokens = self.store.load()
             if tokens is not None and tokens.refresh_token is not None:
-                response = self._http.post(
-                    self.config.url(self.config.revoke_path),
-                    data={"token": tokens.refresh_token.get_secret_value()},
-                    auth=self._basic(),
-                )
+                response = self._post(self.config.revoke_path, {"token": tokens.refresh_token.get_secret_value()})
                 if response.status_code >= 400:
                     raise errors.error_from_response(response, method="POST")
             self.store.clear()

@@ -265,6 +265,33 @@ def test_paste_mode_checks_the_state(env: Env) -> None:
     assert not env.store_path.exists()
 
 
+def test_an_unreachable_oauth_server_is_named_and_logout_keeps_the_tokens(
+    env: Env, browser: list[httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _login(env, browser)
+    first = env.tokens()
+    dead = f"http://127.0.0.1:{_free_port()}/oauth2"
+    monkeypatch.setenv("LEXWARE_OAUTH_REVOKE_URL", f"{dead}/revoke")
+    monkeypatch.setenv("LEXWARE_OAUTH_TOKEN_URL", f"{dead}/token")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["auth", "logout"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot reach the OAuth server at {dead}/revoke" in result.output and "tokens were kept" in result.output
+    assert env.tokens() == first
+    TokenStore(env.store_path, env.key).save(first.model_copy(update={"expires_at": time.time() - 1}))
+    attempts: list[Any] = []
+    with connect() as client, pytest.raises(errors.LexwareError, match="cannot reach the OAuth server"):
+        client.add_call_listener(attempts.append)
+        client.contacts.create({"roles": {"customer": {}}, "company": {"name": "Never Sent GmbH"}})
+    assert len(attempts) <= 1  # not retried as if the API were unreachable
+    found = httpx.get(
+        f"{env.sandbox.url}/v1/contacts",
+        params={"name": "Never Sent GmbH"},
+        headers={"Authorization": f"Bearer {env.sandbox.api_key}"},
+    )
+    assert found.status_code == 200 and found.json()["content"] == []
+
+
 def test_configured_but_not_logged_in(env: Env) -> None:
     with pytest.raises(errors.Unauthorized) as caught:
         connect()
