@@ -89,7 +89,7 @@ def list_requests(
     """Decision requests and what became of them."""
     from lexflow.approvals.store import ApprovalStore
 
-    store = ApprovalStore(_settings(database_url).resolved_database_url())
+    store = ApprovalStore(_settings(database_url).database_url)
     table = Table("created", "subject", "state", "by", "expires", "flow run")
     for p in store.list(limit):
         table.add_row(

@@ -42,7 +42,7 @@ class Decider:
 
     def __init__(self, settings: SlackApprovalSettings, store: ApprovalStore | None = None, slack: Any = None) -> None:
         self.settings = settings
-        self.store = store or ApprovalStore(settings.resolved_database_url())
+        self.store = store or ApprovalStore(settings.database_url)
         if slack is None and settings.slack_configured:
             slack = settings.web_client()
         self.slack = slack

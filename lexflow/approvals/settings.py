@@ -45,11 +45,11 @@ class SlackApprovalSettings(BaseSettings):
         return self.bot_token is not None and bool(self.channel)
 
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        from lexflow.settings import get_settings
+        """The URL the approvals store opens: `database_url`, else the one default `lexflow.db.open_database`
+        applies (LEXFLOW_DATABASE_URL). Creates the store's tables if missing."""
+        from lexflow.approvals.store import ApprovalStore
 
-        return get_settings().database_url
+        return ApprovalStore(self.database_url).url
 
     def web_client(self):  # type: ignore[no-untyped-def]
         """A slack-sdk `WebClient` on `base_url` (the only way to point it at a fake, notes §10)."""
