@@ -193,8 +193,10 @@ class TokenStore:
         """Atomically, readable by the owner only."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(self._fernet.encrypt(raw))
-        os.chmod(tmp, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(self._fernet.encrypt(raw))
+        os.chmod(tmp, 0o600)  # also when the file existed with wider permissions
         os.replace(tmp, path)
 
     def clear(self) -> None:

@@ -6,6 +6,7 @@ user's browser, following the sandbox's redirect to the CLI's loopback receiver 
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -142,6 +143,11 @@ def test_login_connect_refresh_with_rotation_and_logout(env: Env, browser: list[
     status = runner.invoke(app, ["auth", "status"])
     assert status.exit_code == 0, status.output
     assert "profile.read contacts.read" in status.output and "(in " in status.output
+    as_json = runner.invoke(app, ["auth", "status", "--json"])
+    info = json.loads(as_json.output)
+    assert info["authorized"] and info["used_by_connect"] and info["refresh_token"] is True
+    assert info["scopes"] == ["profile.read", "contacts.read"]
+    assert info["access_token_expires_at"] == pytest.approx(second.expires_at)
 
     logout = runner.invoke(app, ["auth", "logout"])
     assert logout.exit_code == 0, logout.output
@@ -154,7 +160,7 @@ def test_login_connect_refresh_with_rotation_and_logout(env: Env, browser: list[
     assert second.refresh_token is not None
     assert env.token_answer(second.refresh_token.get_secret_value()).status_code == 400
 
-    for text in (output, status.output, logout.output, client.backend_description):
+    for text in (output, status.output, as_json.output, logout.output, client.backend_description):
         for secret in _secrets(env, first, second):
             assert secret not in text
 
