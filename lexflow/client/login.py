@@ -49,7 +49,7 @@ def parse_callback(text: str) -> Callback:
     """A redirect URL (or its query string), or a bare code as Lexware's code page shows it."""
     text = text.strip()
     query = urlsplit(text).query if "://" in text else text.lstrip("?")
-    if "=" not in query:
+    if "code=" not in query and "error=" not in query:  # a bare code (it may end in base64 padding "=")
         return Callback(code=text or None, state=None)
     q = {k: v[0] for k, v in parse_qs(query).items()}
     return Callback(q.get("code"), q.get("state"), q.get("error"), q.get("error_description"))

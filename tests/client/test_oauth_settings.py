@@ -368,6 +368,7 @@ def test_receiver_ignores_a_foreign_state(tmp_path: Path) -> None:
         ("  http://127.0.0.1:8765/callback?code=c-1&state=s-1\n", "c-1", "s-1"),
         ("?code=c-2&state=s-2", "c-2", "s-2"),
         ("c-3", "c-3", None),  # Lexware's code page shows the bare code
+        ("c-4==", "c-4==", None),
     ],
 )
 def test_what_can_be_pasted(pasted: str, code: str, state: str | None) -> None:
