@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from flows._common import wait_for_paused_run
+from lexflow.client import LexwareClient, RetryPolicy
 from lexflow.mail import MailCatcher
 from lexflow.sandbox.control_client import SandboxControl
 from tasks.common import use_client
@@ -22,12 +23,9 @@ pytestmark = pytest.mark.prefect
 
 @pytest.fixture
 def lexware(served_sandbox: Any, prefect_flows: Path) -> Iterator[Any]:
-    client_mod = pytest.importorskip("lexflow.client")
-    if not hasattr(client_mod, "LexwareClient"):
-        pytest.skip("lexflow.client.LexwareClient not available yet")
     served_sandbox.reset()
-    fast_retries = client_mod.RetryPolicy(max_attempts=3, backoff_base=0.01)
-    client = client_mod.LexwareClient(
+    fast_retries = RetryPolicy(max_attempts=3, backoff_base=0.01)
+    client = LexwareClient(
         api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0, retry=fast_retries
     )
     with client, use_client(client):
