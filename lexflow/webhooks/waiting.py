@@ -11,7 +11,7 @@ Prefect is imported only inside the functions (this is the Prefect-facing edge o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -134,12 +134,18 @@ def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, 
     ).model_dump(mode="json")
     resumed: list[str] = []
     for waiter in waiters:
+        sent_before = _resume_sent_at(waiter.outcome)
+        sent_at = utcnow()
+        # The intent, committed before the resume: a re-run after a crash between the resume and its record (below)
+        # can tell "resumed, and running since" from "not paused yet", instead of waiting for a pause that is over.
+        _set_outcome(sessions, waiter.id, f"{RESUME_SENT}{(sent_before or sent_at).isoformat()}")
         try:
             resume_flow_run(UUID(waiter.flow_run_id), run_input=payload)
             outcome = "resumed"
         except FlowPauseTimeout:
             outcome = "the run stopped waiting (pause timed out)"
         except RuntimeError as exc:  # REJECT, e.g. paused but its input schema not saved yet: retry shortly
+            _set_outcome(sessions, waiter.id, None)  # certainly not resumed: forget the intent
             raise RunNotPausedYet(f"flow run {waiter.flow_run_id} cannot take the event yet: {exc}") from exc
         except (NotPausedError, ObjectNotFound) as exc:
             with get_client(sync_client=True) as client:
@@ -148,11 +154,39 @@ def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, 
                 except ObjectNotFound:
                     state = None
             if state is not None and not state.is_final():
-                raise RunNotPausedYet(f"flow run {waiter.flow_run_id} is {state.type.value}, not paused yet") from exc
-            outcome = f"run already finished ({state.type.value if state else 'deleted'})"
+                if sent_before is not None and _since(state) > sent_before and not state.is_paused():
+                    outcome = "resumed (by an earlier attempt that stopped before recording it)"
+                else:
+                    _set_outcome(sessions, waiter.id, None)  # running since before the intent: not resumed
+                    raise RunNotPausedYet(
+                        f"flow run {waiter.flow_run_id} is {state.type.value}, not paused yet"
+                    ) from exc
+            else:
+                outcome = f"run already finished ({state.type.value if state else 'deleted'})"
         with sessions.begin() as session:
             session.execute(
                 update(EventWaiter).where(EventWaiter.id == waiter.id).values(resolved_at=utcnow(), outcome=outcome)
             )
         resumed.append(f"{waiter.flow_run_id}: {outcome}")
     return "; ".join(resumed)
+
+
+RESUME_SENT = "resume sent at "
+"""Outcome prefix of a waiter whose resume was sent (or about to be) but not recorded yet."""
+
+
+def _resume_sent_at(outcome: str | None) -> datetime | None:
+    if not outcome or not outcome.startswith(RESUME_SENT):
+        return None
+    return datetime.fromisoformat(outcome.removeprefix(RESUME_SENT))
+
+
+def _since(state: Any) -> datetime:
+    """When the run entered its current state, as naive UTC like the waiter table."""
+    stamp: datetime = state.timestamp
+    return stamp.astimezone(UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+def _set_outcome(sessions: sessionmaker[Session], waiter_id: int, outcome: str | None) -> None:
+    with sessions.begin() as session:
+        session.execute(update(EventWaiter).where(EventWaiter.id == waiter_id).values(outcome=outcome))

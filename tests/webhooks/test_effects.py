@@ -135,3 +135,34 @@ def test_a_refused_post_is_retried_clean(slack: FakeSlack, db_url: str, monkeypa
     assert worker.drain() == 1
     (post,) = [c for c in slack.calls_to("chat.postMessage") if c.response.get("ok")]
     assert "may have posted" not in post.args["text"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def effects_url(request: pytest.FixtureRequest, db_url: str) -> str:
+    if request.param == "sqlite":
+        return db_url
+    from sqlalchemy import text
+
+    from lexflow.db import get_engine
+
+    pg = request.getfixturevalue("postgres_url")
+    with get_engine(pg).begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS webhook_effects"))
+    return pg
+
+
+def test_effect_log_records_intent_outcome_and_abandon(effects_url: str) -> None:
+    log = EffectLog(effects_url)
+    assert log.begin("mail:inv-1") is None  # first attempt: go ahead
+    unfinished = log.begin("mail:inv-1")  # a re-run before the outcome was recorded
+    assert unfinished is not None and not unfinished.done and unfinished.attempts == 1
+    assert log.get("mail:inv-1").attempts == 2  # type: ignore[union-attr]
+    log.finish("mail:inv-1", {"message_id": "<1@x>"})
+    done = log.begin("mail:inv-1")
+    assert done is not None and done.done and done.outcome == {"message_id": "<1@x>"}
+    log.abandon("mail:inv-1")  # a finished effect is never forgotten
+    assert log.get("mail:inv-1") is not None
+
+    assert log.begin("mail:inv-2") is None
+    log.abandon("mail:inv-2")  # refused by the remote side: the next attempt starts clean
+    assert log.get("mail:inv-2") is None and log.begin("mail:inv-2") is None
