@@ -40,8 +40,11 @@ def _write(client: LexwareClient, name: str) -> str:
     return client.contacts.create({"roles": {"customer": {}}, "company": {"name": name}}).id
 
 
-def run_writers(url: str, key: str, names: list[str], threads: int, rate: float, limiter: Any = None) -> dict[str, Any]:
-    """Write `names` from `threads` workers; returns per-attempt records (wall-clock) and failures."""
+def run_writers(
+    url: str, key: str, names: list[str], threads: int, rate: float, limiter: Any = None, pause: float = 0.0
+) -> dict[str, Any]:
+    """Write `names` from `threads` workers (each resting `pause` s after a write); returns per-attempt records
+    (wall-clock) and failures."""
     records: list[tuple[float, int | None]] = []
     lock = threading.Lock()
     failures: list[str] = []
@@ -74,6 +77,7 @@ def run_writers(url: str, key: str, names: list[str], threads: int, rate: float,
             except Exception as exc:
                 with lock:
                     failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            time.sleep(pause)
 
     start = time.time()
     with ThreadPoolExecutor(threads) as pool:
@@ -181,9 +185,12 @@ def main() -> None:
     ap.add_argument("--key", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
     ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--processes", type=int, default=2, help="Prefect run: worker processes (threads are split)")
+    ap.add_argument("--pause", type=float, default=0.0, help="Prefect run: each worker rests this long after a write")
+    ap.add_argument("--keep-idle-leases", action="store_true", help="Prefect run: do not give idle leases back")
     ap.add_argument("--prefect-api-url", help="Prefect run: use this server instead of a throwaway SQLite one")
     ap.add_argument(
-        "--lease-seconds", type=float, default=1.0, help="Prefect run: one lease is R x this many slots (default 1 s)"
+        "--lease-seconds", type=float, help="Prefect run: one lease is R x this many slots (default: tasks.limiter's)"
     )
     args = ap.parse_args()
 
@@ -194,6 +201,8 @@ def main() -> None:
         while time.time() < args.start_at:
             time.sleep(0.005)
         limiter = prefect_limiter(LIMIT_NAME)
+        if args.keep_idle_leases:  # for comparison only: the lease then decays on the server as a whole
+            limiter.book.idle = lambda now: (0, None)  # type: ignore[method-assign]
         starts: list[float] = []
         _orig = limiter.book._start_lease
 
@@ -202,7 +211,7 @@ def main() -> None:
             _orig(sent, received)
 
         limiter.book._start_lease = _logged  # type: ignore[method-assign]
-        part = run_writers(args.url, args.key, names, args.threads, 0, limiter=limiter)
+        part = run_writers(args.url, args.key, names, args.threads, 0, limiter=limiter, pause=args.pause)
         part["leases"], part["refused_takes"] = limiter.book.leases, limiter.book.refused
         part["unspent"], part["released"] = limiter.book.unspent, limiter.book.released
         part["lease_starts"] = starts
@@ -234,7 +243,7 @@ def main() -> None:
 
 
 def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
-    """2 processes x (threads/2) workers sharing one Prefect global concurrency limit of R/s."""
+    """`--processes` processes x (threads / processes) workers sharing one Prefect global concurrency limit of R/s."""
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
@@ -253,22 +262,26 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
         time.sleep(1.1)
         env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_LOGGING_LEVEL": "WARNING"}
         start_at = time.time() + 8.0  # both children import prefect first, then start together
-        per_proc = args.writes // 2
+        n = args.processes
+        per_proc = args.writes // n
         procs = [
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--url", served.url, "--key", served.api_key,
-                 "--prefix", f"prefect-p{i}", "--writes", str(per_proc), "--threads", str(max(1, args.threads // 2)),
-                 "--start-at", str(start_at)],
+                 "--prefix", f"prefect-p{i}", "--writes", str(per_proc), "--threads", str(max(1, args.threads // n)),
+                 "--start-at", str(start_at), "--pause", str(args.pause)]
+                + (["--keep-idle-leases"] if args.keep_idle_leases else []),
                 env=env, stdout=subprocess.PIPE, text=True, cwd=str(ROOT),
             )
-            for i in range(2)
+            for i in range(n)
         ]  # fmt: skip
         parts = []
         for p in procs:
             out, _ = p.communicate(timeout=600)
             parts.append(json.loads(out.strip().splitlines()[-1]))
-        names = _names("prefect-p0", per_proc) + _names("prefect-p1", per_proc)
-        out = _summary("prefect-2proc", args.rate, per_proc * 2, parts, served.url, served.api_key, names)
+        names = [name for i in range(n) for name in _names(f"prefect-p{i}", per_proc)]
+        label = f"prefect-{n}proc" + (f"-pause{args.pause:g}" if args.pause else "")
+        label += "-keep-idle" if args.keep_idle_leases else ""
+        out = _summary(label, args.rate, per_proc * n, parts, served.url, served.api_key, names)
         out["lease_slots"] = limit.limit
         out["leases"] = sum(p["leases"] for p in parts)
         out["refused_takes"] = sum(p["refused_takes"] for p in parts)

@@ -77,11 +77,12 @@ def test_a_busy_server_is_asked_again_after_a_few_milliseconds() -> None:
 
 
 # ------------------------------------------------------------------------------------------- on a Prefect server
-def test_ensure_rate_limit_makes_leases_of_about_a_second(prefect_harness) -> None:
+def test_ensure_rate_limit_sizes_the_lease_by_the_rate(prefect_harness) -> None:
     from tasks.limiter import ensure_rate_limit
 
     limit = ensure_rate_limit("lexware-api-test-size", rps=2)
-    assert (limit.limit, limit.slot_decay_per_second) == (2, 2)
+    assert (limit.limit, limit.slot_decay_per_second) == (1, 2)  # at the API's rate: one slot per take
+    assert ensure_rate_limit("lexware-api-test-size", rps=20).limit == 20  # fast: a second's worth
     assert ensure_rate_limit("lexware-api-test-size", rps=20, lease_seconds=0.5).limit == 10
     with pytest.raises(ValueError, match="slot decay"):
         ensure_rate_limit("lexware-api-test-size", rps=0)
