@@ -6,10 +6,12 @@ module and calls `init_db(engine)`; nothing else creates engines by hand.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -45,8 +47,24 @@ def get_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every lexflow table that is not there yet (idempotent)."""
-    Base.metadata.create_all(engine)
+    """Create every lexflow table that is not there yet (idempotent).
+
+    Another process (a flow run, a webhook worker) may be creating the same tables at the same moment: its table
+    then appears between our check and our CREATE, which SQLite and PostgreSQL refuse ("already exists"). That is
+    success for us, so the check is simply made again."""
+    for attempt in range(5):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except DatabaseError as exc:
+            if attempt == 4 or not _created_meanwhile(exc):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _created_meanwhile(exc: DatabaseError) -> bool:
+    text = str(exc.orig).lower()
+    return "already exists" in text or "duplicate key" in text
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
