@@ -117,6 +117,12 @@ class LexflowSettings(BaseSettings):
         description="Fernet key encrypting the token store (create one with `python -c 'from cryptography.fernet "
         "import Fernet; print(Fernet.generate_key().decode())'`). Checked when the store is opened.",
     )
+    token_key_block: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_TOKEN_KEY_BLOCK"),
+        description="Name of a Prefect Secret block holding the token-store key, for flows and tasks on Prefect "
+        "workers (read by `tasks.common`; it replaces LEXFLOW_TOKEN_KEY there). The library never imports Prefect.",
+    )
     database_url: str = Field(
         default="sqlite:///.lexflow/lexflow.db",
         validation_alias=AliasChoices("LEXFLOW_DATABASE_URL"),

@@ -44,7 +44,27 @@ def _default_client() -> Any:
     from lexflow.client import connect
     from tasks.limiter import prefect_limiter
 
-    return connect(limiter=prefect_limiter(RATE_LIMIT_NAME))
+    return connect(limiter=prefect_limiter(RATE_LIMIT_NAME), token_key=token_key_from_block())
+
+
+def token_key_from_block() -> str | None:
+    """The OAuth token-store key from the Prefect Secret block named by LEXFLOW_TOKEN_KEY_BLOCK (None: not set, so
+    `connect()` uses LEXFLOW_TOKEN_KEY). Lets workers get the key from Prefect instead of their environment."""
+    from lexflow.settings import get_settings
+
+    name = get_settings().token_key_block
+    if not name:
+        return None
+    from prefect.blocks.system import Secret
+
+    try:
+        secret = Secret.load(name)
+    except ValueError as exc:  # Prefect: "Unable to find block document named ..."
+        raise RuntimeError(
+            f"LEXFLOW_TOKEN_KEY_BLOCK names the Prefect Secret block {name!r}, which does not exist: create it "
+            "(`Secret(value=KEY).save(name)` or Blocks → Secret in the UI) or unset the variable"
+        ) from exc
+    return str(secret.get())
 
 
 def get_client() -> Any:
