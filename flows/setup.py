@@ -28,7 +28,8 @@ def ensure_rate_limit(requests_per_second: float = 2.0, name: str = RATE_LIMIT_N
     from tasks.limiter import ensure_rate_limit as _ensure
 
     limit = _ensure(name, rps=requests_per_second)
-    return f"{name}: {limit.slot_decay_per_second:g} requests/s, leases of {limit.limit} slots"
+    slots = "1 slot" if limit.limit == 1 else f"{limit.limit} slots"
+    return f"{name}: {limit.slot_decay_per_second:g} requests/s, leases of {slots}"
 
 
 def ensure_work_pool(name: str = WORK_POOL) -> str:
