@@ -406,7 +406,7 @@ class PrefectLimiter:
         return f"PrefectLimiter({self.name!r})"
 
 
-_quiet_settings: dict[int, Any] = {}
+_quiet_settings: dict[int, tuple[Any, Any]] = {}
 
 
 @contextlib.contextmanager
@@ -416,11 +416,12 @@ def _no_client_retries() -> Any:
     from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
     context = prefect.context.get_settings_context()
-    settings = _quiet_settings.get(id(context.settings))
-    if settings is None:  # built once per settings object: a copy costs ~25 ms
-        settings = context.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
-        _quiet_settings[id(context.settings)] = settings
-    with prefect.context.SettingsContext(profile=context.profile, settings=settings):
+    cached = _quiet_settings.get(id(context.settings))
+    if cached is None or cached[0] is not context.settings:  # built once per settings object: a copy costs ~25 ms
+        # (the original is kept with its copy, so its id cannot be reused by another settings object)
+        cached = (context.settings, context.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0}))
+        _quiet_settings[id(context.settings)] = cached
+    with prefect.context.SettingsContext(profile=context.profile, settings=cached[1]):
         yield
 
 

@@ -168,3 +168,16 @@ def test_an_idle_worker_does_not_block_the_others(prefect_harness) -> None:
     second.acquire()
     assert time.monotonic() - start < 4.0  # a waiter looks again after half a lease (2.5 s), not after 5 s
     assert first.book.released == 49
+
+
+def test_quiet_settings_follow_the_current_settings() -> None:
+    """The retry-free copy is made per settings object: a later context (another server) never gets an old copy."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    from tasks.limiter import _no_client_retries
+
+    for url in ("http://127.0.0.1:1/api", "http://127.0.0.1:2/api", "http://127.0.0.1:1/api"):
+        with temporary_settings(updates={PREFECT_API_URL: url}), _no_client_retries():
+            assert PREFECT_API_URL.value() == url
+            assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+    assert PREFECT_CLIENT_MAX_RETRIES.value() != 0
