@@ -58,7 +58,7 @@ def token_key_from_block() -> str | None:
     from prefect.blocks.system import Secret
 
     try:
-        secret = Secret.load(name)
+        secret: Any = Secret.load(name, _sync=True)  # type: ignore[call-arg]  # sync even inside an async task
     except ValueError as exc:  # Prefect: "Unable to find block document named ..."
         raise RuntimeError(
             f"LEXFLOW_TOKEN_KEY_BLOCK names the Prefect Secret block {name!r}, which does not exist: create it "
