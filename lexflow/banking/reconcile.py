@@ -28,7 +28,6 @@ from lexflow.banking.open_items import CREDIT_NOTE_TYPES, INVOICE_TYPES, OpenIte
 from lexflow.banking.transactions import BankTransaction, mask_iban
 
 Action = Literal["hint", "review", "flagged", "none", "skipped"]
-_RESOURCE = {"creditnote": "credit-notes", "salesinvoice": "vouchers", "salescreditnote": "vouchers"}
 
 
 class ReviewItem(BaseModel):
@@ -143,7 +142,8 @@ def voucher_link(item: OpenItem, app_url: str) -> str:
     """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned."""
     from lexflow.client import deeplinks
 
-    return deeplinks.view_url(_RESOURCE.get(item.voucher_type, "invoices"), item.voucher_id, app_url)
+    resource = item.voucher_type if item.voucher_type in deeplinks.RESOURCES else "invoices"
+    return deeplinks.view_url(resource, item.voucher_id, app_url)
 
 
 def draft_note(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem]) -> str:

@@ -23,9 +23,10 @@ STATUS_WORDS = {
 
 def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None) -> str:
     """The message text (mrkdwn), built from the re-fetched invoice."""
+    from lexflow.client import deeplinks
     from lexflow.settings import get_settings
 
-    link = f"{get_settings().app_url.rstrip('/')}/permalink/invoices/view/{event.resource_id}"
+    link = deeplinks.view_url("invoices", event.resource_id, get_settings().app_url)
     if resource is None:
         return f"Invoice <{link}|{event.resource_id}> changed status (it could not be read: deleted or no access)."
     number = resource.get("voucherNumber") or "(draft, no number)"
