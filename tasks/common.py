@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -103,14 +104,25 @@ def flow_actor() -> Actor:
 
 
 def flow_profile(name: str | None = None) -> Profile:
-    """A `LexflowProfile` block of that name, else a profile from the profiles file, else the built-in one."""
+    """A `LexflowProfile` block of that name, else a profile from the profiles file, else the built-in one.
+
+    Looked up once per flow run and name: every task of a run calls this, and a block load is an API request."""
     if not name:
         return FLOW_PROFILE
-    try:
-        from lexflow.actions.blocks import LexflowProfile
+    from prefect.runtime import flow_run
 
+    if not flow_run.id:  # outside a run (`.fn()`, scripts): nothing to scope a cache to
+        return _load_profile.__wrapped__(None, name)
+    return _load_profile(str(flow_run.id), name)
+
+
+@lru_cache(maxsize=32)
+def _load_profile(_run_id: str | None, name: str) -> Profile:
+    from lexflow.actions.blocks import LexflowProfile
+
+    try:
         return LexflowProfile.load(name).to_profile(name)  # type: ignore[union-attr]
-    except (ValueError, Exception):  # no such block: fall back to the profiles file (its error names the fix)
+    except ValueError:  # "Unable to find block document named ...": the profiles file (its error names the fix)
         return resolve_profile(name)
 
 
@@ -127,9 +139,8 @@ def run_logger() -> Any:
 
 def run_action(name: str, data: Any, *, profile: str | None = None, approval_ref: str | None = None) -> Any:
     """`lexflow.actions.run` as the current flow run, on the shared client; one audit record per call."""
-    log = run_logger()
-    log.info("action %s", name)
-    out = _run(
+    run_logger().info("action %s", name)
+    return _run(
         name,
         data,
         actor=flow_actor(),
@@ -137,7 +148,6 @@ def run_action(name: str, data: Any, *, profile: str | None = None, approval_ref
         client_factory=get_client,
         approval_ref=approval_ref,
     )
-    return out
 
 
 _SAFE = re.compile(r"[^a-z0-9]+")
