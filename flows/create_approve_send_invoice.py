@@ -143,7 +143,7 @@ def decision_request(
             quantity=li.quantity,
             unit=li.unit_name,
             unit_price=li.unit_price,
-            amount=Decimal(str(preview["totals"]["line_amounts"][i])) if i < len(t["line_amounts"]) else None,
+            amount=Decimal(str(t["line_amounts"][i])) if i < len(t["line_amounts"]) else None,
         )
         for i, li in enumerate(req.lines)
     ]
@@ -201,8 +201,10 @@ def create_approve_send_invoice(
 
     done = ledger.sent_invoice(key)
     if done is not None:  # a rerun after a crash past creation: continue, never ask or create again
+        # The ledger, not a cached task result, is the proof: result storage may live on another machine.
         log.info("request %s already approved by %s and created as %s; continuing", key, done.approver, done.invoice_id)
         approver, approval_ref = done.approver, str((done.extra or {}).get("approval_ref") or "")
+        invoice_id, number = done.invoice_id, done.voucher_number
     else:
         from lexflow.approvals import request_approval
 
@@ -217,8 +219,6 @@ def create_approve_send_invoice(
             return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
         approver = decision.approver
         approval_ref = f"prefect-flow-run:{flow_run.id}:{ask.pause_key}:{approver}"
-
-    if done is None:
         created = create_invoice(
             draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile
         )
@@ -227,14 +227,13 @@ def create_approve_send_invoice(
             request_key=key, invoice_id=invoice_id, voucher_number=number, contact_id=contact_id, approver=approver,
             recipient=recipient, flow_run_id=str(flow_run.id), extra={"approval_ref": approval_ref},
         )  # fmt: skip
-    else:  # the ledger, not a cached task result, is the proof: result storage may live on another machine
-        invoice_id, number = done.invoice_id, done.voucher_number
+    sent = {
+        "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
+        "total_gross": gross, "request_key": key,
+    }  # fmt: skip
     if done is not None and done.message_id:
         log.info("invoice %s was already mailed (Message-ID %s); nothing to do", number, done.message_id)
-        return {
-            "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
-            "message_id": done.message_id, "total_gross": gross, "request_key": key,
-        }  # fmt: skip
+        return {**sent, "message_id": done.message_id}
     pdf = invoice_pdf(invoice_id, profile=profile)
     message_id = send_document_mail(
         mail_server,
@@ -260,7 +259,4 @@ def create_approve_send_invoice(
     )  # fmt: skip
     log.info("invoice %s (%s) approved by %s and mailed (Message-ID %s)", number, invoice_id, approver, message_id)
     audit_artifact()
-    return {
-        "status": "sent", "invoice_id": invoice_id, "voucher_number": number, "approver": approver,
-        "message_id": message_id, "total_gross": gross, "request_key": key,
-    }  # fmt: skip
+    return {**sent, "message_id": message_id}
