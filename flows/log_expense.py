@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows._common import audit_artifact, table_artifact
 from tasks.audit import audit
 from tasks.common import run_logger
-from tasks.vouchers import book_expense, poll_ocr, upload_receipt
+from tasks.vouchers import book_expense, get_voucher, poll_ocr, upload_receipt
 
 ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
 MAX_BYTES = 5 * 1024 * 1024  # §9: exactly 5 MiB is accepted, one byte more is refused
@@ -106,8 +106,6 @@ def log_expense(
                 timeout=int(ocr_timeout_seconds),
                 poll_interval=max(1, round(poll_interval_seconds)),
             )
-        from tasks.vouchers import get_voucher
-
         ocr = (
             get_voucher(voucher_id, profile=profile)
             if wait == "webhook"
