@@ -41,9 +41,11 @@ SINGLE_SLOT_UP_TO_RPS = 4.0
 cheap, and single slots hand over best between workers with scattered requests (measured at the API's 2 req/s:
 4 workers with scattered requests got 0.84 of the rate with 1-slot leases, 0.50 with 2-slot ones)."""
 LATE_GRANT = 0.1
-"""A take that took longer than this was retried inside the Prefect client; the lease is then timed by the server's
-clock (one extra read) instead of by when the take was sent."""
+"""A take answered slower than this (a busy server) is timed by the server's clock (one extra read) instead of by when
+it was sent, so the lease is not cut short or stretched by the wait."""
 RETRY_MARGIN = 0.003
+"""Try again this long after the slots should have decayed: the server counts whole slots (floor), and an attempt a
+hair early is refused and costs a round trip."""
 HANDOFF = 0.01
 """The worker that held the last lease asks for the next one this much later than waiting workers do, so a waiting
 worker gets its turn (round robin) and two takes rarely reach the server at once (on SQLite, Prefect answers
@@ -53,8 +55,6 @@ RECHECK = 0.25
 BUSY_ATTEMPTS = 40
 """A busy Prefect server (503: SQLite was locked by another writer, or a dropped connection) is asked again after a
 few jittered milliseconds, up to this many times. The Prefect client's own retry waits 2 s, a whole lease."""
-"""Try again this long after the slots should have decayed: the server counts whole slots (floor), and an attempt a
-hair early is refused and costs a round trip."""
 
 
 class LeaseLimitMissing(RuntimeError):
@@ -65,7 +65,9 @@ def lease_slots_for(rps: float, lease_seconds: float | None = None) -> int:
     """Slots of one lease at `rps` requests/second: `lease_seconds` worth (at least one); by default one slot up to
     `SINGLE_SLOT_UP_TO_RPS`, else a second's worth."""
     if lease_seconds is None:
-        lease_seconds = 0.0 if rps <= SINGLE_SLOT_UP_TO_RPS else DEFAULT_LEASE_SECONDS
+        if rps <= SINGLE_SLOT_UP_TO_RPS:
+            return 1
+        lease_seconds = DEFAULT_LEASE_SECONDS
     return max(1, round(rps * lease_seconds))
 
 
@@ -157,8 +159,9 @@ class _LeaseBook:
         """(slots to give back now, seconds until the next check; None: no lease to watch).
 
         A lease whose next slot went unclaimed for half a spacing has outlived its demand (a worker that sent one
-        request took a second's worth of slots; a busy worker asks for its next slot before it is due). Its rest goes back to the server, so other workers need not wait
-        for it to decay: they can take a lease as soon as the slots actually spent have decayed."""
+        request took a second's worth of slots; a busy worker asks for its next slot before it is due). Its rest goes
+        back to the server, so other workers need not wait for it to decay: they can take a lease as soon as the slots
+        actually spent have decayed."""
         lease = self.lease
         if lease is None or lease.left <= 0 or self.fetching:
             return 0, None
@@ -332,9 +335,7 @@ class PrefectLimiter:
                 self._fetched()
 
     def _run_sync(self, steps: Generator[_Step, Any, None], deadline: float | None) -> None:
-        import httpx
         from prefect.client.orchestration import get_client
-        from prefect.exceptions import ObjectNotFound
 
         with _no_client_retries(), get_client(sync_client=True) as client:
             result: Any = None
@@ -352,10 +353,8 @@ class PrefectLimiter:
                         result = _granted(client.increment_concurrency_slots([self.name], step.slots, "rate_limit"))
                     else:
                         result = client.read_global_concurrency_limit_by_name(self.name)
-                except ObjectNotFound:
-                    result = None
-                except (httpx.HTTPStatusError, httpx.TransportError) as exc:
-                    result = _failed(exc)
+                except Exception as exc:
+                    result = _settled(exc)
 
     # -- async
     async def aacquire(self) -> None:
@@ -375,9 +374,7 @@ class PrefectLimiter:
                 self._fetched()
 
     async def _run_async(self, steps: Generator[_Step, Any, None], deadline: float | None) -> None:
-        import httpx
         from prefect.client.orchestration import get_client
-        from prefect.exceptions import ObjectNotFound
 
         with _no_client_retries():
             async with get_client() as client:
@@ -397,10 +394,8 @@ class PrefectLimiter:
                             result = _granted(taken)
                         else:
                             result = await client.read_global_concurrency_limit_by_name(self.name)
-                    except ObjectNotFound:
-                        result = None
-                    except (httpx.HTTPStatusError, httpx.TransportError) as exc:
-                        result = _failed(exc)
+                    except Exception as exc:
+                        result = _settled(exc)
 
     def __repr__(self) -> str:
         return f"PrefectLimiter({self.name!r})"
@@ -435,10 +430,14 @@ def _granted(response: Any) -> bool:
     return True
 
 
-def _failed(exc: Exception) -> Any:
-    """False for a take refused because the slots are taken (423), BUSY when the server could not serve it now."""
+def _settled(exc: Exception) -> Any:
+    """The result of a step that raised: None when the limit does not exist (404), False for a take refused because
+    the slots are taken (423), BUSY when the server could not serve it now; anything else is raised."""
     import httpx
+    from prefect.exceptions import ObjectNotFound
 
+    if isinstance(exc, ObjectNotFound):
+        return None
     if isinstance(exc, httpx.TransportError):
         return BUSY
     status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
