@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import time
 import webbrowser
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
+
+from lexflow.cli_support import api_client, fail
 
 __all__ = ["auth_app", "contacts_app", "invoices_app", "profile_command"]
 
@@ -30,25 +29,6 @@ auth_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of a table.")]
-
-
-@contextmanager
-def _client(as_json: bool = False) -> Iterator[Any]:
-    """Connect and print the backend first (on stderr with --json, so stdout stays pure JSON for pipes)."""
-    from lexflow.cli_support import fail
-    from lexflow.client import connect, errors
-
-    try:
-        client = connect()
-    except errors.LexwareError as exc:  # e.g. OAuth configured but no tokens stored yet
-        fail(exc)
-    Console(stderr=as_json).print(f"backend: {client.backend_description}", highlight=False, soft_wrap=True)
-    try:
-        yield client
-    except errors.LexwareError as exc:
-        fail(exc)  # escaped ([field: code] lists stay), redacted, exit code 1
-    finally:
-        client.close()
 
 
 def _dump(value: Any) -> Any:
@@ -74,7 +54,7 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> Table:
 
 def profile_command(as_json: JsonOpt = False) -> None:
     """Show the account profile (company, tax type, features)."""
-    with _client(as_json) as client:
+    with api_client(stderr=as_json) as client:
         p = client.profile.get()
         if as_json:
             _print_json(p)
@@ -103,7 +83,7 @@ def contacts_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List contacts matching the filters."""
-    with _client(as_json) as client:
+    with api_client(stderr=as_json) as client:
         rows = []
         for c in client.contacts.list(email=email, name=name, customer=customer, vendor=vendor):
             rows.append(c)
@@ -136,7 +116,7 @@ def invoices_get(
     invoice_id: Annotated[str, typer.Argument(help="Invoice id (UUID).")], as_json: JsonOpt = False
 ) -> None:
     """Show one invoice."""
-    with _client(as_json) as client:
+    with api_client(stderr=as_json) as client:
         inv = client.invoices.get(invoice_id)
         if as_json:
             _print_json(inv)
@@ -161,11 +141,6 @@ def invoices_get(
 
 
 # ------------------------------------------------------------------------------------------------------------ auth
-def _fail(exc: Exception) -> typer.Exit:
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), str(exc)), highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
 def _oauth() -> Any:
     """The settings' partner app, or a clean exit naming what to configure."""
     from lexflow.client import errors
@@ -175,7 +150,7 @@ def _oauth() -> Any:
     try:
         return oauth_from_settings(get_settings())
     except errors.LexwareError as exc:
-        raise _fail(exc) from None
+        fail(exc)
 
 
 def _when(epoch: float) -> str:
@@ -235,7 +210,7 @@ def auth_login(
 
             tokens = login.login_loopback(oauth, show_url=show, open_browser=webbrowser.open, timeout=timeout)
     except errors.LexwareError as exc:
-        raise _fail(exc) from None
+        fail(exc)
     finally:
         oauth.close()
     out.print(f"Authorized app {oauth.config.client_id}; tokens stored encrypted in {oauth.store.path}")
@@ -255,7 +230,7 @@ def auth_status(as_json: JsonOpt = False) -> None:
         tokens = oauth.store.load()
         pending = oauth.store.load_pending()
     except errors.LexwareError as exc:
-        raise _fail(exc) from None
+        fail(exc)
     finally:
         oauth.close()
     s = get_settings()
@@ -314,7 +289,7 @@ def auth_logout() -> None:
             f"{exc.hint + '. ' if exc.hint else ''}The tokens were kept in {oauth.store.path}: retry, or delete "
             "that file to forget them here (the authorization then stays valid until revoked in Lexware Office)"
         )
-        raise _fail(exc) from None
+        fail(exc)
     finally:
         oauth.close()
     out.print(f"Revoked the authorization of app {oauth.config.client_id} and cleared {oauth.store.path}")
