@@ -112,7 +112,7 @@ def _summary(
         "writes": n,
         "elapsed_s": round(elapsed, 2),
         "throughput_rps": round(throughput, 2),
-        "throughput_over_R": round(throughput / rate_server(rate), 3),
+        "throughput_over_R": round(throughput / rate, 3),
         "http_attempts": len(records),
         "429_total": all_429,
         "429_after_first_second": late_429,
@@ -124,13 +124,6 @@ def _summary(
         out["failure_examples"] = failures[:3]
     print(json.dumps(out), flush=True)
     return out
-
-
-_R = {"value": 20.0}
-
-
-def rate_server(_: float) -> float:
-    return _R["value"]
 
 
 def _names(prefix: str, n: int) -> list[str]:
@@ -218,7 +211,6 @@ def main() -> None:
         print(json.dumps(part))
         return
 
-    _R["value"] = args.rate
     served = ServedProcess(args.rate)
     results: dict[str, Any] = {"R": args.rate, "burst": 2, "writes": args.writes, "workers": args.threads, "runs": []}
     try:
