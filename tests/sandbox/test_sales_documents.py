@@ -51,6 +51,21 @@ def test_timestamp_format_is_strict(sandbox_http, stamp):
     assert r.json()["path"] == "/v1/invoices"
 
 
+def test_timestamps_come_back_in_berlin_time_and_filter_by_berlin_day(sandbox_http):
+    utc = "2026-01-04T23:30:00.000Z"  # 00:30 on 5 January in Berlin
+    ship = {"shippingType": "delivery", "shippingDate": utc}
+    inv = create(sandbox_http, "/v1/invoices", invoice_body(voucherDate=utc, shippingConditions=ship), finalize="true")
+    assert inv["voucherDate"] == inv["shippingConditions"]["shippingDate"] == "2026-01-05T00:30:00.000+01:00"
+    assert inv["dueDate"].startswith("2026-01-19")
+    day = {
+        "voucherType": "invoice",
+        "voucherStatus": "any",
+        "voucherDateFrom": "2026-01-05",
+        "voucherDateTo": "2026-01-05",
+    }
+    assert [r["id"] for r in sandbox_http.get("/v1/voucherlist", params=day).json()["content"]] == [inv["id"]]
+
+
 def test_required_fields_and_line_rules(sandbox_http):
     body = invoice_body(items=[line(10, id="6e8b1c7a-1111-4a2b-9c3d-000000000001"), line(10, unitPrice=None)])
     del body["shippingConditions"]

@@ -37,6 +37,7 @@ from lexflow.sandbox.documents import PURSUE, TYPES, DocType, open_amount, relat
 from lexflow.sandbox.errors import BERLIN, ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
 from lexflow.sandbox.masterdata import COUNTRY_CODES, DEFAULT_PAYMENT_TERM_DAYS, PRINT_LAYOUT_IDS
+from lexflow.sandbox.state import stamp
 from lexflow.sandbox.store import Doc
 
 LINE_TYPES = ("custom", "material", "service", "text")
@@ -81,6 +82,14 @@ def _ts(issues: list[Issue], body: dict[str, Any], key: str, path: str = "", req
 
 def _berlin_date(dt: datetime | None) -> date | None:
     return dt.astimezone(BERLIN).date() if dt is not None else None
+
+
+def _berlin_stamp(value: str) -> str:
+    """A validated timestamp as the API answers it: in Berlin time, whatever offset the client sent (§3.2). The
+    voucherlist's date filters and sort read the stored text, and they mean Berlin days."""
+    parsed = parse_timestamp(value)
+    assert parsed is not None  # validated before a document is built
+    return stamp(parsed)
 
 
 class Draft:
@@ -456,9 +465,9 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
     if spec.prefix and status != "draft":
         seq = draft.ctx.state.store.next_number(draft.ctx.org, f"number:{spec.collection}", 1001)
         doc["voucherNumber"] = f"{spec.prefix}{seq}"
-    doc["voucherDate"] = body["voucherDate"]
+    doc["voucherDate"] = _berlin_stamp(body["voucherDate"])
     if spec.collection == "quotations":
-        doc["expirationDate"] = body["expirationDate"]
+        doc["expirationDate"] = _berlin_stamp(body["expirationDate"])
     doc["address"] = _address_out(spec, body["address"], draft.contact)
     if spec.prices:
         totals = compute_document_totals(
@@ -494,13 +503,16 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
     if spec.has_payment_conditions:
         doc["paymentConditions"] = _payment_conditions(body)
     if spec.has_shipping and body.get("shippingConditions") is not None:
-        doc["shippingConditions"] = body["shippingConditions"]
+        doc["shippingConditions"] = {
+            k: _berlin_stamp(v) if k in ("shippingDate", "shippingEndDate") and v is not None else v
+            for k, v in body["shippingConditions"].items()
+        }
     if spec.collection == "invoices":
         doc["dueDate"] = None
         if status == "open":
-            vdate = _berlin_date(parse_timestamp(body["voucherDate"]))
-            assert vdate is not None
-            due = vdate + timedelta(days=int(doc["paymentConditions"]["paymentTermDuration"]))
+            due = date.fromisoformat(doc["voucherDate"][:10]) + timedelta(
+                days=int(doc["paymentConditions"]["paymentTermDuration"])
+            )
             doc["dueDate"] = datetime.combine(due, time(), BERLIN).isoformat(timespec="milliseconds")
         doc["closingInvoice"] = False
         doc["recurringTemplateId"] = None
