@@ -99,7 +99,6 @@ TYPES: dict[str, DocType] = {
         ),
     )
 }
-LIST_TYPE_TO_COLLECTION = {t.list_type: c for c, t in TYPES.items() if t.list_type}
 COLLECTION_TO_LIST_TYPE = {c: t.list_type for c, t in TYPES.items()}
 
 # who may follow whom (target <- sources), §5
@@ -112,7 +111,8 @@ PURSUE: dict[str, frozenset[str]] = {
 }
 
 VOUCHER_KIND = "vouchers"
-PAYABLE_KINDS = ("invoices", "credit-notes", "down-payment-invoices", VOUCHER_KIND)
+PAYABLE_KINDS = (*(c for c, t in TYPES.items() if t.payable), VOUCHER_KIND)
+"""Kinds with payment information (/v1/payments, voucherlist openAmount, derived overdue)."""
 
 
 def gross_total(doc: Doc) -> Decimal:

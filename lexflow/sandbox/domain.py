@@ -6,13 +6,14 @@ exposes them as methods (`state.assign_payment(...)` etc.).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import calendar
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lexflow.models.totals import dec
 from lexflow.sandbox.common import new_id, out, stamp_new, touch
-from lexflow.sandbox.documents import PAYABLE_KINDS, TYPES, VOUCHER_KIND, gross_total, open_amount
+from lexflow.sandbox.documents import PAYABLE_KINDS, TYPES, VOUCHER_KIND, open_amount
 from lexflow.sandbox.errors import BERLIN, ApiError
 from lexflow.sandbox.store import Doc
 
@@ -182,16 +183,10 @@ def finish_ocr(state: SandboxState, org: str, voucher_or_file_id: str, fields: d
     return doc
 
 
-def total_of(doc: Doc) -> Decimal:
-    return gross_total(doc)
-
-
 _INTERVAL_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "BIANNUALLY": 6, "ANNUALLY": 12}
 
 
 def _next_execution(current: date, interval: str) -> date:
-    from datetime import timedelta
-
     if interval == "WEEKLY":
         return current + timedelta(days=7)
     if interval == "BIWEEKLY":
@@ -199,17 +194,11 @@ def _next_execution(current: date, interval: str) -> date:
     months = _INTERVAL_MONTHS.get(interval, 1)
     month = current.month - 1 + months
     year, month = current.year + month // 12, month % 12 + 1
-    import calendar
-
     return date(year, month, min(current.day, calendar.monthrange(year, month)[1]))
 
 
 def run_recurring_templates(state: SandboxState) -> list[Doc]:
     """Invoices from active templates whose nextExecutionDate has come (finalized if the template says so)."""
-    from datetime import timedelta
-
-    from lexflow.sandbox.documents import TYPES as DOC_TYPES
-
     today = state.clock.today()
     created: list[Doc] = []
     for org in state.store.organizations("recurring-templates"):
@@ -259,7 +248,7 @@ def run_recurring_templates(state: SandboxState) -> list[Doc]:
                 )
                 if finalize:
                     seq = state.store.next_number(org, "number:invoices", 1001)
-                    invoice["voucherNumber"] = f"{DOC_TYPES['invoices'].prefix}{seq}"
+                    invoice["voucherNumber"] = f"{TYPES['invoices'].prefix}{seq}"
                     days = int((invoice.get("paymentConditions") or {}).get("paymentTermDuration") or 14)
                     invoice["dueDate"] = datetime.combine(due + timedelta(days=days), time(), BERLIN).isoformat(
                         timespec="milliseconds"

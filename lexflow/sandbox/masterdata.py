@@ -47,7 +47,6 @@ COUNTRIES: list[tuple[str, str, str, str]] = [
     ("AU", "Australia", "Australien", "thirdPartyCountry"),
 ]
 COUNTRY_CODES = frozenset(c[0] for c in COUNTRIES)
-EU_COUNTRIES = frozenset(c[0] for c in COUNTRIES if c[3] == "intraCommunity")
 
 
 def countries() -> list[dict[str, Any]]:

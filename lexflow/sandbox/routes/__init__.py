@@ -30,8 +30,4 @@ ROUTES: list[ApiRoute] = [
 
 def unsupported_method_routes() -> list[ApiRoute]:
     """The measured 404 for PUT/DELETE on sales documents (config `unsupported_method_status=404`)."""
-    try:
-        from lexflow.sandbox.routes.sales import unsupported_method_routes as sales_unsupported
-    except ImportError:  # pragma: no cover - during bring-up
-        return []
-    return sales_unsupported()
+    return sales.unsupported_method_routes()

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from lexflow.sandbox.common import out, page_params, paged, parse_date, sort_entry
-from lexflow.sandbox.documents import TYPES, VOUCHER_KIND, gross_total, open_amount
+from lexflow.sandbox.documents import PAYABLE_KINDS, TYPES, VOUCHER_KIND, gross_total, open_amount
 from lexflow.sandbox.errors import ApiError, Issue
 from lexflow.sandbox.http import ApiRoute, Ctx, json
 from lexflow.sandbox.store import Doc
@@ -72,13 +72,10 @@ def _csv(ctx: Ctx, param: str, allowed: tuple[str, ...]) -> set[str] | None:
     return values
 
 
-PAYABLE = ("invoices", "credit-notes", "down-payment-invoices", VOUCHER_KIND)
-
-
 def derived_status(kind: str, doc: Doc, today_iso: str) -> str | None:
     """The stored status, or `overdue` for open payable vouchers past their due date (never stored)."""
     status = doc.get("voucherStatus")
-    if status in ("open", "sepadebit") and kind in PAYABLE:
+    if status in ("open", "sepadebit") and kind in PAYABLE_KINDS:
         due = doc.get("dueDate")
         if due and due[:10] < today_iso:
             return "overdue"
@@ -109,7 +106,7 @@ def row(kind: str, doc: Doc, status: str | None) -> dict[str, Any]:
         "contactId": None if doc.get("useCollectiveContact") else contact_id,
         "contactName": contact_name,
         "totalAmount": out(gross_total(doc)) if kind != "delivery-notes" else None,
-        "openAmount": out(open_amount(doc)) if kind in PAYABLE and status != "draft" else None,
+        "openAmount": out(open_amount(doc)) if kind in PAYABLE_KINDS and status != "draft" else None,
         "currency": "EUR",
         "archived": bool(doc.get("archived", False)),
     }
