@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -51,11 +52,14 @@ class _Namespaces:
 def _setup(
     api_key: str | SecretStr | None, auth: httpx.Auth | None
 ) -> tuple[SecretStr | None, httpx.Auth | None, str | None]:
+    """The key as a SecretStr, the auth, and what identifies the account for the shared limits: a digest of the
+    key (the client never keeps the key in plain text) or the OAuth connection's id."""
     key = SecretStr(api_key) if isinstance(api_key, str) else api_key
     if auth is None and key is not None:
         auth = ApiKeyAuth(key)
-    digest_source = key.get_secret_value() if key is not None else getattr(auth, "account_id", None)
-    return key, auth, digest_source
+    if key is not None:
+        return key, auth, hashlib.sha256(key.get_secret_value().encode()).hexdigest()
+    return key, auth, getattr(auth, "account_id", None)
 
 
 def _advance(op: Op, value: Any, error: BaseException | None) -> tuple[bool, Any]:
@@ -99,7 +103,6 @@ class _Client(BaseClient, _Namespaces):
         self.api_key = key
         super().__init__(
             base_url=base_url,
-            auth=auth,
             api_key_digest_source=digest,
             rate_limit=rate_limit,
             limiter=limiter,

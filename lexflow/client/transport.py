@@ -155,7 +155,6 @@ class BaseClient:
         self,
         *,
         base_url: str,
-        auth: httpx.Auth | None,
         api_key_digest_source: str | None,
         rate_limit: float,
         limiter: Limiter | None,
@@ -170,7 +169,6 @@ class BaseClient:
         self.base_url = base_url.rstrip("/")
         self.max_in_flight = max_in_flight if (rate_limit > 0 or limiter is not None) else None
         self._account_source = api_key_digest_source
-        self._auth = auth
         self.limiter: Limiter = (
             limiter if limiter is not None else shared_bucket(self.base_url, api_key_digest_source, rate_limit)
         )

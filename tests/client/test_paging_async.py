@@ -137,6 +137,7 @@ def test_connect_with_key_targets_the_api(monkeypatch: pytest.MonkeyPatch) -> No
     with connect(settings) as c:
         assert c.backend_description == "Lexware Office API at https://api.lexware.io"
         assert "secret-test-key" not in repr(c.api_key)
+        assert "secret-test-key" not in repr(vars(c))  # the account's limits are keyed by a digest, not the key
 
 
 def test_sync_bridge_is_thread_safe(tmp_path: Path) -> None:
