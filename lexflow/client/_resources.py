@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +41,7 @@ from lexflow.models import (
     Voucher,
     VoucherListItem,
 )
+from lexflow.models._base import plain_date
 from lexflow.models.write import check_write, non_eur_fields
 
 if TYPE_CHECKING:
@@ -97,14 +97,6 @@ def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _fmt_date(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 class Resource:
@@ -520,7 +512,7 @@ def _voucherlist_params(voucher_type: Any, voucher_status: Any, filters: dict[st
     types = voucher_type if isinstance(voucher_type, str) else ",".join(voucher_type)
     params = {"voucherType": types, "voucherStatus": statuses, **to_api_filters(filters)}
     for key in DATE_FILTERS:
-        params[key] = _fmt_date(params.get(key))
+        params[key] = plain_date(params.get(key))
         value = params[key]
         if value is not None and (not isinstance(value, str) or len(value) != 10):
             raise errors.InvalidRequest(

@@ -38,15 +38,15 @@ def format_timestamp(value: datetime | date) -> str:
         value = datetime.combine(value, time(0), tzinfo=BERLIN)
     if value.tzinfo is None:
         value = value.replace(tzinfo=BERLIN)
-    text = value.isoformat(timespec="milliseconds")
-    return text[:-6] + "+00:00" if text.endswith("+00:00") else text
+    return value.isoformat(timespec="milliseconds")
 
 
 def _timestamp_in(value: Any) -> Any:
     return format_timestamp(value) if isinstance(value, date) else value
 
 
-def _date_in(value: Any) -> Any:
+def plain_date(value: Any) -> Any:
+    """A `date`/`datetime` as `yyyy-MM-dd` (vouchers, voucherlist filters); anything else unchanged."""
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -57,7 +57,7 @@ def _date_in(value: Any) -> Any:
 Timestamp = Annotated[str, BeforeValidator(_timestamp_in)]
 """A sales-document timestamp string; `datetime`/`date` values are formatted to the API's format."""
 
-PlainDate = Annotated[str, BeforeValidator(_date_in)]
+PlainDate = Annotated[str, BeforeValidator(plain_date)]
 """A `yyyy-MM-dd` string (bookkeeping vouchers on write, recurring-template settings); dates are formatted."""
 
 
