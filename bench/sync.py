@@ -172,11 +172,10 @@ def main() -> None:
 
     from flows.setup import ensure_rate_limit
     from flows.sync_history import sync_history
-    from lexflow.audit import AuditTrail
+    from lexflow.audit import AuditTrail, shared_trail
     from lexflow.client import LexwareClient
     from lexflow.settings import get_settings
     from lexflow.sync import SyncStore
-    from lexflow.sync.audit import _trail
     from tasks.common import use_client
 
     server, url, key = serve_sandbox()
@@ -191,7 +190,7 @@ def main() -> None:
     audit_url = f"sqlite:///{tmp / 'audit.db'}"
     os.environ["LEXFLOW_DATABASE_URL"] = audit_url  # the configured trail of this run (never the working dir's)
     get_settings.cache_clear()
-    timer = AppendTimer(_trail(audit_url))
+    timer = AppendTimer(shared_trail(audit_url))
     counter = Counting()
     result: dict[str, Any] = {"vouchers_seeded": args.vouchers, "seed_seconds": round(seed_s, 1)}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import task
 
-from lexflow.audit import AuditRecord, AuditTrail
+from lexflow.audit import AuditRecord, shared_trail
 from tasks.common import KEEP, flow_actor, key_from
 
 
@@ -24,4 +24,4 @@ def audit(
         actor=flow_actor(), profile="flows", action=action, input=details, resource_ids=resource_ids,
         approval_ref=approval_ref,
     )  # fmt: skip
-    return AuditTrail(database_url).record(rec).seq
+    return shared_trail(database_url).record(rec).seq

@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -16,21 +15,10 @@ from pydantic import BaseModel, ValidationError
 from lexflow.actions.errors import ActionError, ApprovalRequired, InvalidInput, PolicyDenied
 from lexflow.actions.policy import ApprovalVerifier, Profile, check, resolve_profile
 from lexflow.actions.registry import Action, registry
-from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text
+from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text, shared_trail
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_IDS = 100
-
-
-@lru_cache(maxsize=8)
-def _cached_trail(url: str) -> AuditTrail:
-    return AuditTrail(url)
-
-
-def _trail(url: str | None) -> AuditTrail:
-    from lexflow.settings import get_settings
-
-    return _cached_trail(url or get_settings().database_url)
 
 
 def default_actor() -> Actor:
@@ -133,7 +121,7 @@ def run(
     action = registry.get(name)
     actor = actor or default_actor()
     prof = resolve_profile(profile)
-    trail = trail or _trail(audit_url)
+    trail = trail or shared_trail(audit_url)
     started = time.perf_counter()
     raw_input: Any = input
     if isinstance(raw_input, str | bytes):

@@ -4,7 +4,7 @@ from lexflow.audit.artifacts import flow_run_rows
 from lexflow.audit.calls import attach, collect_calls
 from lexflow.audit.records import Actor, AuditRecord, HttpCall, Outcome, StoredRecord
 from lexflow.audit.redact import REDACTED, digest, fingerprint, redact, redact_text
-from lexflow.audit.store import AuditTrail, VerifyResult, export_csv, export_json, flat_row
+from lexflow.audit.store import AuditTrail, VerifyResult, export_csv, export_json, flat_row, shared_trail
 
 __all__ = [
     "REDACTED",
@@ -25,4 +25,5 @@ __all__ = [
     "flow_run_rows",
     "redact",
     "redact_text",
+    "shared_trail",
 ]

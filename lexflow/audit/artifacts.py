@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lexflow.audit.store import AuditTrail
+from lexflow.audit.store import AuditTrail, shared_trail
 
 
 def flow_run_rows(flow_run_id: str, trail: AuditTrail | None = None) -> list[dict[str, Any]]:
     """One row per audited action of the run, already redacted, for `create_table_artifact(rows)`."""
-    trail = trail or AuditTrail()
+    trail = trail or shared_trail()
     rows = []
     for rec in trail.list(flow_run_id=str(flow_run_id)):
         rows.append(

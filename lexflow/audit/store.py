@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, Text, select, update
@@ -226,6 +227,24 @@ class AuditTrail:
                 if head.hash != prev:
                     problems.append("the newest record does not match the chain head (removed or altered)")
         return VerifyResult(ok=not problems, checked=checked, problems=problems)
+
+
+@lru_cache(maxsize=8)
+def _shared(url: str) -> AuditTrail:
+    return AuditTrail(url)
+
+
+def shared_trail(url: str | None = None) -> AuditTrail:
+    """The process-wide trail for a URL (default `LEXFLOW_DATABASE_URL`), for writers that append often.
+
+    Opening a trail checks the tables and the chain head (a write transaction), so runs, tasks and the sync share
+    one per URL instead of opening one per record.
+    """
+    if url is None:
+        from lexflow.settings import get_settings
+
+        url = get_settings().database_url
+    return _shared(url)
 
 
 EXPORT_FIELDS = [

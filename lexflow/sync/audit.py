@@ -14,21 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
-from lexflow.audit import Actor, AuditRecord, AuditTrail, HttpCall, collect_calls, redact_text
+from lexflow.audit import Actor, AuditRecord, AuditTrail, HttpCall, collect_calls, redact_text, shared_trail
 
 __all__ = ["CONTACTS_PAGE", "DETAILS_BATCH", "VOUCHERLIST_BATCH", "ReadBatch", "SyncAudit"]
 
 CONTACTS_PAGE = "sync.contacts_page"
 VOUCHERLIST_BATCH = "sync.voucherlist_batch"
 DETAILS_BATCH = "sync.details_batch"
-
-
-@lru_cache(maxsize=8)
-def _trail(url: str) -> AuditTrail:
-    return AuditTrail(url)
 
 
 def _client_secret(client: Any) -> list[str]:
@@ -92,9 +86,7 @@ class SyncAudit:
 
             actor = default_actor()
         if trail is None:
-            from lexflow.settings import get_settings
-
-            trail = _trail(url or get_settings().database_url)
+            trail = shared_trail(url)
         self.actor, self.profile, self.trail = actor, profile, trail
         self.records = 0  # written through this object (the sync report shows it)
 
