@@ -204,7 +204,7 @@ def run_recurring_templates(state: SandboxState) -> list[Doc]:
     for org in state.store.organizations("recurring-templates"):
         for tpl in state.store.all(org, "recurring-templates"):
             settings = tpl.get("recurringTemplateSettings") or {}
-            before = len(created)
+            before, ended = len(created), False
             while settings.get("executionStatus", "ACTIVE") == "ACTIVE" and settings.get("nextExecutionDate"):
                 due = date.fromisoformat(settings["nextExecutionDate"])
                 end = date.fromisoformat(settings["endDate"]) if settings.get("endDate") else None
@@ -212,6 +212,7 @@ def run_recurring_templates(state: SandboxState) -> list[Doc]:
                     break
                 if end is not None and due > end:
                     settings["executionStatus"] = "ENDED"
+                    ended = True
                     break
                 finalize = bool(settings.get("finalize"))
                 stamp = datetime.combine(due, time(), BERLIN).isoformat(timespec="milliseconds")
@@ -262,7 +263,7 @@ def run_recurring_templates(state: SandboxState) -> list[Doc]:
                 ).isoformat()
                 settings["lastExecutionFailed"] = False
             tpl["recurringTemplateSettings"] = settings
-            if len(created) > before:
+            if len(created) > before or ended:  # ENDED is a change too (persisted, announced)
                 touch(tpl, state.clock.stamp())
                 state.store.put(org, "recurring-templates", tpl)
                 state.emit(org, "recurring-template.changed", tpl["id"])

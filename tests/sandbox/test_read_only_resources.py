@@ -98,3 +98,19 @@ def test_recurring_templates_list_sort_and_execution(sandbox_http, sandbox_app):
     assert tpl["recurringTemplateSettings"]["lastExecutionDate"] == (today + timedelta(days=2)).isoformat()
     assert tpl["recurringTemplateSettings"]["nextExecutionDate"] > (today + timedelta(days=3)).isoformat()
     assert sandbox_http.get(f"/v1/recurring-templates/{later['id']}").json()["version"] == later["version"]
+
+
+def test_a_template_past_its_end_date_is_ended_as_a_change(sandbox_app):
+    state = sandbox_app.state.sandbox
+    today = state.clock.today()
+    tpl = state.insert_document(
+        ORG,
+        "recurring-templates",
+        _template(None, "Müller", today.isoformat(), endDate=(today - timedelta(days=1)).isoformat()),
+    )
+    version = tpl["version"]
+    assert state.run_recurring_templates() == []
+    stored = state.store.get(ORG, "recurring-templates", tpl["id"])
+    assert stored["recurringTemplateSettings"]["executionStatus"] == "ENDED"
+    assert stored["version"] == version + 1
+    assert ("recurring-template.changed", tpl["id"]) in [(e.event_type, e.resource_id) for e in state.events.history]
