@@ -238,16 +238,17 @@ class MatchLedger:
             )
             return {vid: amount for vid, amount in rows}
 
-    def open_items_for_voucher(self, voucher_id: str) -> list[tuple[str, str]]:
-        """(transaction id, status) of unclosed matches that allocate to this voucher."""
+    def open_amounts_when_matched(self, voucher_id: str) -> list[Decimal | None]:
+        """The voucher's open amount as each unclosed match of it saw it (empty: no open match)."""
         with self._sessions() as s:
-            rows = s.execute(
-                select(BankMatch.transaction_id, BankMatch.status)
-                .join(BankMatchItem, BankMatchItem.transaction_id == BankMatch.transaction_id)
-                .where(BankMatchItem.voucher_id == voucher_id, BankMatchItem.closed_at.is_(None))
-                .where(BankMatch.status.in_(OPEN_STATUSES))
+            return list(
+                s.scalars(
+                    select(BankMatchItem.open_amount)
+                    .join(BankMatch, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                    .where(BankMatchItem.voucher_id == voucher_id, BankMatchItem.closed_at.is_(None))
+                    .where(BankMatch.status.in_(OPEN_STATUSES))
+                )
             )
-            return [(tid, st) for tid, st in rows]
 
     def close_voucher(self, voucher_id: str) -> list[str]:
         """Mark this voucher's allocations closed; a match whose allocations are all closed becomes `closed`."""
@@ -422,7 +423,7 @@ def check_payment(
     """Called on `payment.changed` (the default webhook route) and by the reconcile sweep: ask
     `/v1/payments/{voucher_id}` when the ledger has an open match for it, and record what the answer means.
 
-    - paid / a bank, manual or cash-discount item → the matches close;
+    - paid, or less open than when matched (a part payment or cash discount assigned since) → the matches close;
     - 406 (the voucher is a draft again, §4.10/§8) → `voucher_draft`, with a note on finalizing it in Lexware Office;
     - 404 (the draft was deleted) → `voucher_gone`, with a note on assigning the payment to the right invoice.
     Other API errors propagate (a webhook retries them; the sweep records them in its report).
@@ -430,7 +431,8 @@ def check_payment(
     from lexflow.client import errors
 
     ledger = ledger or MatchLedger(database_url)
-    if not ledger.open_items_for_voucher(voucher_id):
+    matched_open = ledger.open_amounts_when_matched(voucher_id)
+    if not matched_open:
         return PaymentCheck(
             voucher_id=voucher_id, outcome="no_open_match", message=f"no open ledger match for voucher {voucher_id}"
         )
@@ -443,9 +445,7 @@ def check_payment(
             raise
         return _held(ledger, voucher_id, "draft")
     ledger.unmark_voucher(voucher_id)  # it answered: not (or no longer) a draft
-    items = getattr(payment, "payment_items", None) or []
-    part_assigned = any(getattr(i, "payment_item_type", None) in ASSIGNED_ITEM_TYPES for i in items)
-    if not is_assigned(payment) and not part_assigned:
+    if not is_assigned(payment) and not _assigned_since_match(payment, matched_open):
         return PaymentCheck(
             voucher_id=voucher_id, outcome="not_assigned", message=f"voucher {voucher_id}: no payment assigned yet"
         )
@@ -456,6 +456,22 @@ def check_payment(
         transactions=closed,
         message=f"voucher {voucher_id} is paid in Lexware Office; closed {', '.join(closed) or 'nothing new'}",
     )
+
+
+def _assigned_since_match(payment: Any, matched_open: list[Decimal | None]) -> bool:
+    """A part payment or cash discount was assigned after lexflow matched: the open amount is below what it was.
+
+    Payment items alone do not say it: a bank payment assigned before the match (an earlier part payment) is listed
+    too, and would close a match whose own transaction nobody has assigned yet. Matches recorded without the open
+    amount fall back to the items. A voided voucher drops to 0 open without any assignment (§4.10)."""
+    if str(getattr(payment, "voucher_status", None) or "") == "voided":
+        return False
+    known = [amount for amount in matched_open if amount is not None]
+    open_now = getattr(payment, "open_amount", None)
+    if known and open_now is not None:
+        return Decimal(str(open_now)) < min(known)
+    items = getattr(payment, "payment_items", None) or []
+    return any(getattr(i, "payment_item_type", None) in ASSIGNED_ITEM_TYPES for i in items)
 
 
 def confirm_payment(

@@ -130,6 +130,21 @@ def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: Match
     assert ledger.known_iban_fingerprints()[iban_fingerprint(IBAN)] == f"c-{tag}"
 
 
+def test_an_earlier_part_payment_does_not_close_a_later_match(ledger: MatchLedger) -> None:
+    """§4.10 lists every payment item ever assigned: one from before the match says nothing about this transfer."""
+    tag = uuid.uuid4().hex[:8]
+    items, tx = _setup(tag)  # the voucher was 100.00 open when matched
+    assert ledger.claim(Matcher(items).match(tx), tx, statement="s")
+    ledger.finish(tx.transaction_id, status="needs_decision", action="flagged")
+    earlier = {"paymentItemType": "partPaymentFinancialTransaction", "amount": 19, "currency": "EUR"}
+    before = _Client(openAmount=100, voucherStatus="open", paymentStatus="openRevenue", paymentItems=[earlier])
+    check = check_payment(f"v-{tag}", before, ledger=ledger)
+    assert check.outcome == "not_assigned" and check.closed == []
+    this_one = {"paymentItemType": "partPaymentFinancialTransaction", "amount": 99.99, "currency": "EUR"}
+    after = _Client(openAmount=0.01, voucherStatus="open", paymentItems=[earlier, this_one])
+    assert check_payment(f"v-{tag}", after, ledger=ledger).closed == [tx.transaction_id]
+
+
 class _DraftThenOpen:
     """`/v1/payments` as Lexware answers it for an invoice set back to draft (406), then finalized again."""
 
