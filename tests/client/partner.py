@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from lexflow.client import LexwareClient, OAuth2Client, OAuth2Config, TokenStore
 from lexflow.sandbox import ALL_SCOPES, DEFAULT_ORGANIZATION_ID
+from tests.sandbox.helpers import invoice_body
 
 PARTNER_SCOPE = "transaction-assignment-hint.write"
 HINT_PATH = "/v1/transaction-assignment-hint"
@@ -37,23 +38,7 @@ def partner_token(base_url: str, tmp_path: Path) -> str:
 
 def finalized_invoice(client: LexwareClient) -> str:
     """An open invoice (the voucher a payment would belong to)."""
-    body = {
-        "voucherDate": "2026-03-02T00:00:00.000+01:00",
-        "address": {"name": "Musterkunde GmbH", "countryCode": "DE"},
-        "lineItems": [
-            {
-                "type": "custom",
-                "name": "Beratung",
-                "quantity": 1,
-                "unitName": "Stunde",
-                "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
-            }
-        ],
-        "totalPrice": {"currency": "EUR"},
-        "taxConditions": {"taxType": "net"},
-        "shippingConditions": {"shippingType": "none"},
-    }
-    return str(client.invoices.create(body, finalize=True).id)
+    return str(client.invoices.create(invoice_body(), finalize=True).id)
 
 
 def stored_hint(state: Any, voucher_id: str) -> Any:

@@ -22,6 +22,7 @@ from lexflow.client.signature import verify_webhook_signature
 from lexflow.client.transport import encode_query
 from lexflow.models import Contact, Invoice, Payment, Voucher, format_timestamp
 from lexflow.models.write import check_write, non_eur_fields
+from tests.sandbox.helpers import invoice_body
 
 
 # ------------------------------------------------------------------------------------------ query encoding (§1.4)
@@ -197,41 +198,20 @@ def test_timestamp_and_plain_date_inputs() -> None:
 
 
 # ------------------------------------------------------------------------------------------ write rules
-def _invoice(**over: object) -> dict:
-    body = {
-        "voucherDate": "2026-03-01T00:00:00.000+01:00",
-        "address": {"name": "Kunde", "countryCode": "DE"},
-        "lineItems": [
-            {
-                "type": "custom",
-                "name": "Beratung",
-                "quantity": 1,
-                "unitName": "Stunde",
-                "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
-            }
-        ],
-        "totalPrice": {"currency": "EUR"},
-        "taxConditions": {"taxType": "net"},
-        "shippingConditions": {"shippingType": "none"},
-    }
-    body.update(over)
-    return body
-
-
 def test_valid_invoice_passes() -> None:
-    assert check_write("invoice", _invoice()) == []
+    assert check_write("invoice", invoice_body()) == []
 
 
 @pytest.mark.parametrize(
     "bad", ["2026-03-01", "2026-03-01T00:00:00", "2026-03-01T00:00:00Z", "2026-03-01T00:00:00.000+0100"]
 )
 def test_sales_timestamps_need_millis_and_offset(bad: str) -> None:
-    problems = check_write("invoice", _invoice(voucherDate=bad))
+    problems = check_write("invoice", invoice_body(voucherDate=bad))
     assert [p[0] for p in problems] == ["voucherDate"]
 
 
 def test_missing_required_and_lengths() -> None:
-    body = _invoice(title="x" * 26)
+    body = invoice_body(title="x" * 26)
     del body["shippingConditions"]
     fields = {p[0] for p in check_write("invoice", body)}
     assert fields == {"shippingConditions", "title"}
@@ -263,7 +243,7 @@ def test_voucher_plain_dates() -> None:
 
 
 def test_non_eur_is_found_anywhere() -> None:
-    body = _invoice(totalPrice={"currency": "USD"})
+    body = invoice_body(totalPrice={"currency": "USD"})
     body["lineItems"][0]["unitPrice"]["currency"] = "CHF"
     assert non_eur_fields(body) == ["lineItems[0].unitPrice.currency", "totalPrice.currency"]
 
