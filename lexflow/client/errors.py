@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from lexflow.client.retry import parse_retry_after
+
 __all__ = [
     "AmbiguousWrite",
     "FieldIssue",
@@ -212,7 +214,5 @@ def error_from_response(response: httpx.Response, *, method: str | None = None) 
         kw["hint"] = "Narrow the filters (e.g. the date range): the API pages through at most 10,000 entries"
     err = cls(message, **kw)
     if isinstance(err, RateLimited):
-        from lexflow.client.retry import parse_retry_after
-
         err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
     return err
