@@ -17,6 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from lexflow.sandbox.common import not_found
 from lexflow.sandbox.errors import ApiError, Issue, Style, render
 from lexflow.sandbox.state import ApiKey, SandboxState
 from lexflow.sandbox.store import Doc
@@ -89,6 +90,13 @@ class Ctx:
 
     def arg(self, name: str) -> str:
         return self.params[name]
+
+    def doc(self, kind: str, what: str) -> Doc:
+        """The stored document the path's `{id}` names, or the API's 404 ("<what> not found")."""
+        found = self.state.store.get(self.org, kind, self.params["id"])
+        if found is None:
+            raise not_found(what)
+        return found
 
     def resource_url(self, collection: str, id_: str) -> str:
         return f"{self.state.config.base_url.rstrip('/')}/v1/{collection}/{id_}"

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from lexflow.models.totals import dec
-from lexflow.sandbox.common import check_len, not_found, number, out, page_params, paged, sort_entry, stamp_new, touch
+from lexflow.sandbox.common import check_len, number, out, page_params, paged, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, public
 from lexflow.sandbox.http import json as json_response
@@ -87,19 +87,12 @@ async def create_article(ctx: Ctx) -> Response:
     return action_result(ctx, "articles", doc, 201)
 
 
-def _get(ctx: Ctx) -> Doc:
-    doc = ctx.state.store.get(ctx.org, KIND, ctx.arg("id"))
-    if doc is None:
-        raise not_found("Article")
-    return doc
-
-
 async def get_article(ctx: Ctx) -> Response:
-    return json_response(public(_get(ctx)))
+    return json_response(public(ctx.doc(KIND, "Article")))
 
 
 async def update_article(ctx: Ctx) -> Response:
-    doc = _get(ctx)
+    doc = ctx.doc(KIND, "Article")
     if ctx.body.get("version") != doc["version"]:
         raise ApiError(409, "Conflict: the article was changed meanwhile (stale version); GET it and retry.")
     issues = _validate(ctx.body)
@@ -113,7 +106,7 @@ async def update_article(ctx: Ctx) -> Response:
 
 
 async def delete_article(ctx: Ctx) -> Response:
-    doc = _get(ctx)
+    doc = ctx.doc(KIND, "Article")
     ctx.state.store.delete(ctx.org, KIND, doc["id"])
     ctx.state.emit(ctx.org, "article.deleted", doc["id"])
     return Response(status_code=204)

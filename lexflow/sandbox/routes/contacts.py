@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import check_len, check_shapes, not_found, page_params, paged, sort_entry, stamp_new, touch
+from lexflow.sandbox.common import check_len, check_shapes, page_params, paged, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
 from lexflow.sandbox.masterdata import COUNTRY_CODES
@@ -139,9 +139,7 @@ async def create_contact(ctx: Ctx) -> Response:
 
 
 async def update_contact(ctx: Ctx) -> Response:
-    doc = ctx.state.store.get(ctx.org, KIND, ctx.arg("id"))
-    if doc is None:
-        raise not_found("Contact")
+    doc = ctx.doc(KIND, "Contact")
     body = ctx.body
     if body.get("version") != doc["version"]:
         status = ctx.state.config.contact_stale_version_status
@@ -159,9 +157,7 @@ async def update_contact(ctx: Ctx) -> Response:
 
 
 async def get_contact(ctx: Ctx) -> Response:
-    doc = ctx.state.store.get(ctx.org, KIND, ctx.arg("id"))
-    if doc is None:
-        raise not_found("Contact")
+    doc = ctx.doc(KIND, "Contact")
     return json(public(doc))
 
 

@@ -99,9 +99,7 @@ async def upload_file(ctx: Ctx) -> Response:
 
 
 async def upload_voucher_file(ctx: Ctx) -> Response:
-    voucher = ctx.state.store.get(ctx.org, VOUCHER_KIND, ctx.arg("id"))
-    if voucher is None:
-        raise ApiError(404, "Voucher not found", [Issue("id", "not_found", "no voucher with this id")])
+    voucher = ctx.doc(VOUCHER_KIND, "Voucher")
     data, name, ext = await _read_upload(ctx, need_type=False)
     digest = hashlib.sha256(data).hexdigest()
     for fid in voucher.get("files") or []:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import not_found, page_params, paged, sort_entry
+from lexflow.sandbox.common import page_params, paged, sort_entry
 from lexflow.sandbox.errors import ApiError, Issue
 from lexflow.sandbox.http import ApiRoute, Ctx, json, public
 
@@ -49,10 +49,7 @@ async def list_templates(ctx: Ctx) -> Response:
 
 
 async def get_template(ctx: Ctx) -> Response:
-    doc = ctx.state.store.get(ctx.org, KIND, ctx.arg("id"))
-    if doc is None:
-        raise not_found("Recurring template")
-    return json(public(doc))
+    return json(public(ctx.doc(KIND, "Recurring template")))
 
 
 ROUTES = [

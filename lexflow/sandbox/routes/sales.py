@@ -27,7 +27,6 @@ from lexflow.sandbox.common import (
     decimals,
     is_uuid,
     new_id,
-    not_found,
     number,
     out,
     parse_timestamp,
@@ -623,16 +622,9 @@ def _settle_with_credit_note(state: Any, org: str, invoice: Doc, credit_note: Do
     return events
 
 
-def _get_doc(ctx: Ctx, collection: str) -> Doc:
-    doc = ctx.state.store.get(ctx.org, collection, ctx.arg("id"))
-    if doc is None:
-        raise not_found(TYPES[collection].title if collection in TYPES else collection)
-    return doc
-
-
 def make_get(collection: str):  # type: ignore[no-untyped-def]
     async def get(ctx: Ctx) -> Response:
-        return json(public(_get_doc(ctx, collection)))
+        return json(public(ctx.doc(collection, TYPES[collection].title)))
 
     get.__name__ = f"get_{collection.replace('-', '_')}"
     return get
@@ -640,7 +632,7 @@ def make_get(collection: str):  # type: ignore[no-untyped-def]
 
 def make_document(collection: str):  # type: ignore[no-untyped-def]
     async def document(ctx: Ctx) -> Response:
-        doc = _get_doc(ctx, collection)
+        doc = ctx.doc(collection, TYPES[collection].title)
         if doc.get("voucherStatus") == "draft" and collection != "dunnings":  # dunnings are always drafts (§2.1 #21)
             raise ApiError(406, "A document file is only rendered for finalized vouchers (this one is a draft).")
         file_id = render.document_file_id(ctx.state, ctx.org, collection, doc)
@@ -654,7 +646,7 @@ def make_file(collection: str):  # type: ignore[no-untyped-def]
     spec = TYPES[collection]
 
     async def file(ctx: Ctx) -> Response:
-        doc = _get_doc(ctx, collection)
+        doc = ctx.doc(collection, TYPES[collection].title)
         if doc.get("voucherStatus") == "draft" and collection != "dunnings":
             raise ApiError(409, "Conflict: drafts have no document file; finalize the document in the app first.")
         xml_profile = spec.xml and doc.get("electronicDocumentProfile") == "XRechnung"

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from lexflow.models.totals import VOUCHER_TAX_RATES, cents
 from lexflow.sandbox.common import (
     check_shapes,
-    not_found,
     number,
     out,
     page_params,
@@ -180,19 +179,12 @@ async def create_voucher(ctx: Ctx) -> Response:
     return action_result(ctx, "vouchers", doc, 200)
 
 
-def _get(ctx: Ctx) -> Doc:
-    doc = ctx.state.store.get(ctx.org, VOUCHER_KIND, ctx.arg("id"))
-    if doc is None:
-        raise not_found("Voucher")
-    return doc
-
-
 async def get_voucher(ctx: Ctx) -> Response:
-    return json(public(_get(ctx)))
+    return json(public(ctx.doc(VOUCHER_KIND, "Voucher")))
 
 
 async def update_voucher(ctx: Ctx) -> Response:
-    doc = _get(ctx)
+    doc = ctx.doc(VOUCHER_KIND, "Voucher")
     body = ctx.body
     if body.get("version") != doc["version"]:
         raise ApiError(
