@@ -116,6 +116,7 @@ def log_expense(
             log.warning("%s: %s", filename, data)
             rows.append({"file": filename, "outcome": "needs data", "voucher": voucher_id, "detail": data})
             continue
+        data.update(file_id=up["file_id"], voucher_id=voucher_id)  # complete the uploaded voucher, no second upload
         booked = book_expense(data, sha256=sha, voucher_number=data["voucher_number"], profile=profile)
         audit(
             "flow.expense_booked",

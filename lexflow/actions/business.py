@@ -849,6 +849,22 @@ class CreateExpenseInput(Input):
     )
     supplier_name: str | None = Field(default=None, description="Shown with the collective contact.")
     remark: str | None = None
+    file_id: str | None = Field(
+        default=None,
+        pattern=UUID_PATTERN,
+        description="Set with voucher_id when files_upload already sent this receipt.",
+    )
+    voucher_id: str | None = Field(
+        default=None,
+        pattern=UUID_PATTERN,
+        description="The voucher that upload created: it is completed without sending the file a second time.",
+    )
+
+    @model_validator(mode="after")
+    def _upload_pair(self) -> CreateExpenseInput:
+        if bool(self.file_id) != bool(self.voucher_id):
+            raise ValueError("give file_id and voucher_id together (both from the files_upload result), or neither")
+        return self
 
 
 class CreateExpenseOutput(Output):
@@ -929,15 +945,17 @@ def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str])
 
 def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput:
     categories = _category_ids(client, data)
-    upload = _dump(client.files.upload(data.receipt.read(), data.receipt.filename))
-    file_id = str(upload.get("id"))
-    voucher_id = upload.get("voucherId") or upload.get("voucher_id")
+    voucher_id: str | None
+    if data.file_id and data.voucher_id:  # uploaded before (the flow waited for its OCR): no second upload
+        file_id, voucher_id = data.file_id, data.voucher_id
+    else:
+        upload = _dump(client.files.upload(data.receipt.read(), data.receipt.filename))
+        file_id, voucher_id = str(upload.get("id")), upload.get("voucherId") or upload.get("voucher_id")
+    body = _expense_body(data, file_id, categories)
     if voucher_id:
         # The upload created a voucher (unchecked after OCR); complete it and book it (`open`), keeping the file.
-        body = _expense_body(data, file_id, categories)
         client.vouchers.update(str(voucher_id), body)
     else:
-        body = _expense_body(data, file_id, categories)
         body.pop("files")
         voucher_id = str(_get(client.vouchers.create(body), "id"))
         client.vouchers.upload_file(voucher_id, data.receipt.read(), data.receipt.filename)
@@ -1125,7 +1143,8 @@ def _actions() -> Iterable[Action]:
         name="create_expense",
         description=(
             "Book a supplier invoice or receipt: upload the file, then complete the bookkeeping voucher with number, "
-            "date and items and book it (open). Totals are computed from the items so they match exactly."
+            "date and items and book it (open). Totals are computed from the items so they match exactly. Already "
+            "uploaded with files_upload: pass its file_id and voucher_id and the file is not sent again."
         ),
         input_model=CreateExpenseInput, output_model=CreateExpenseOutput, scope="vouchers:write", effect="write",
         handler=create_expense, idempotent=False, group="business",

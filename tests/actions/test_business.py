@@ -192,3 +192,23 @@ def test_create_invoice_with_reference_survives_a_504_and_a_retry(act, sandbox_c
     assert len(rows) == 1
     posts = [c.status for rec in trail.list(action="create_invoice") for c in rec.http_calls if c.method == "POST"]
     assert posts == [504]
+
+
+def test_create_expense_completes_an_uploaded_voucher_without_a_second_upload(act, trail):
+    pdf = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n% uploaded once\n").decode()
+    receipt = {"filename": "once.pdf", "content_base64": pdf}
+    up = act("files_upload", receipt).model_dump(mode="json", by_alias=True)["result"]
+    data = {
+        "receipt": receipt,
+        "voucher_number": "LIEF-2026-8",
+        "voucher_date": date.today().isoformat(),
+        "items": [{"amount": "59.50", "tax_rate": "19", "category": "bürobedarf"}],
+        "file_id": up["id"],
+        "voucher_id": up["voucherId"],
+    }
+    out = act("create_expense", data)
+    assert (out.voucher_id, out.file_id, out.total_gross) == (up["voucherId"], up["id"], Decimal("59.50"))
+    (rec,) = trail.list(action="create_expense")
+    assert not [c for c in rec.http_calls if c.method == "POST" and "/files" in c.path]
+    with pytest.raises(Exception, match="file_id and voucher_id together"):
+        act("create_expense", {**data, "file_id": None})

@@ -250,6 +250,11 @@ def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path
     vouchers = list(lexware.voucherlist.iter(voucher_type="purchaseinvoice", voucher_status="any"))
     assert [v.voucher_number for v in vouchers] == ["BB-2026-117"]
     assert vouchers[0].voucher_status in ("open", "overdue")  # booked; the list derives overdue from the due date
+    from lexflow.audit import shared_trail
+
+    (booked,) = shared_trail().list(action="create_expense", resource_id=str(vouchers[0].id))
+    assert booked.outcome == "ok"
+    assert [c.path for c in booked.http_calls if "/files" in c.path] == []  # sent once, by upload-receipt
 
 
 def test_receipt_waits_for_the_voucher_created_webhook(lexware: Any, tmp_path: Path) -> None:
