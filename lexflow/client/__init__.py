@@ -9,6 +9,7 @@ See docs/client.md (retry matrix, rate limiting, settlement of ambiguous writes)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lexflow.client import deeplinks, errors, signature
@@ -123,18 +124,19 @@ def _oauth_options(s: LexflowSettings, token_key: Any) -> tuple[dict[str, Any], 
 
 def _options(
     settings: LexflowSettings | None, limiter: _Limiter | None, token_key: Any, kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], Any, OAuth2Client | None]:
+) -> tuple[dict[str, Any], Any, list[Callable[[], None]]]:
     """Client arguments from the settings, the sandbox app when neither an API key nor OAuth is set (else None),
-    and the OAuth client to close with the client."""
+    and what to close with the client (the OAuth client)."""
     from lexflow.settings import get_settings
 
     s = settings or get_settings()
-    if s.api_key is None and not s.uses_oauth:
+    if s.uses_sandbox:
         return _sandbox_options(s, limiter, kwargs)
     auth: dict[str, Any] = {"api_key": s.api_key}
-    oauth = None
-    if s.api_key is None:
+    closers: list[Callable[[], None]] = []
+    if s.uses_oauth:
         auth, oauth = _oauth_options(s, token_key)
+        closers.append(oauth.close)
     options = {
         **auth,
         "base_url": s.base_url,
@@ -145,12 +147,12 @@ def _options(
         "allow_partner_endpoints": s.allow_partner_endpoints,
         **kwargs,
     }
-    return options, None, oauth
+    return options, None, closers
 
 
 def _sandbox_options(
     s: LexflowSettings, limiter: _Limiter | None, kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], Any, None]:
+) -> tuple[dict[str, Any], Any, list[Callable[[], None]]]:
     app, key = _sandbox_app(s)
     options = {
         "api_key": key,
@@ -161,7 +163,7 @@ def _sandbox_options(
         "allow_partner_endpoints": s.allow_partner_endpoints,
         **kwargs,
     }
-    return options, app, None
+    return options, app, []
 
 
 def connect(
@@ -180,17 +182,14 @@ def connect(
 
     Prints nothing; `client.backend_description` says which backend answers (commands print it first).
     """
-    options, app, oauth = _options(settings, limiter, token_key, kwargs)
-    if app is None:
-        client = LexwareClient(**options)
-        if oauth is not None:
-            client._closers.append(oauth.close)
-        return client
-    from lexflow.client._bridge import SyncASGITransport
+    options, app, closers = _options(settings, limiter, token_key, kwargs)
+    if app is not None:
+        from lexflow.client._bridge import SyncASGITransport
 
-    transport = SyncASGITransport(app)
-    client = LexwareClient(transport=transport, **options)
-    client._closers.append(transport.close)
+        options["transport"] = transport = SyncASGITransport(app)
+        closers.append(transport.close)
+    client = LexwareClient(**options)
+    client._closers.extend(closers)
     return client
 
 
@@ -204,10 +203,9 @@ def connect_async(
     """Async twin of `connect` (the sandbox runs on the caller's event loop through httpx's ASGITransport)."""
     import httpx
 
-    options, app, oauth = _options(settings, limiter, token_key, kwargs)
-    if app is None:
-        client = AsyncLexwareClient(**options)
-        if oauth is not None:
-            client._closers.append(oauth.close)
-        return client
-    return AsyncLexwareClient(transport=httpx.ASGITransport(app=app), **options)
+    options, app, closers = _options(settings, limiter, token_key, kwargs)
+    if app is not None:
+        options["transport"] = httpx.ASGITransport(app=app)
+    client = AsyncLexwareClient(**options)
+    client._closers.extend(closers)
+    return client
