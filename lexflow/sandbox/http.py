@@ -131,6 +131,14 @@ def action_result(ctx: Ctx, collection: str, doc: Doc, status: int = 201) -> Res
     return json(body, status, {"Location": url})
 
 
+def saved(ctx: Ctx, kind: str, doc: Doc, event: str, status: int) -> Response:
+    """Write a created or changed document, announce it (§8), answer with its action result (§3.3).
+    `kind` is both the store kind and the URL collection (contacts, articles, vouchers)."""
+    ctx.state.store.put(ctx.org, kind, doc)
+    ctx.state.emit(ctx.org, event, doc["id"])
+    return action_result(ctx, kind, doc, status)
+
+
 def bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:

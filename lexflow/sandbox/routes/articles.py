@@ -10,7 +10,7 @@ from starlette.responses import Response
 from lexflow.models.totals import dec
 from lexflow.sandbox.common import check_len, number, out, page_params, paged, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
-from lexflow.sandbox.http import ApiRoute, Ctx, action_result, public
+from lexflow.sandbox.http import ApiRoute, Ctx, public, saved
 from lexflow.sandbox.http import json as json_response
 from lexflow.sandbox.store import Doc
 
@@ -82,9 +82,7 @@ async def create_article(ctx: Ctx) -> Response:
     doc: Doc = {}
     _apply(doc, ctx.body)
     stamp_new(doc, ctx.org, ctx.state.clock.stamp(), version=0)
-    ctx.state.store.put(ctx.org, KIND, doc)
-    ctx.state.emit(ctx.org, "article.created", doc["id"])
-    return action_result(ctx, "articles", doc, 201)
+    return saved(ctx, KIND, doc, "article.created", 201)
 
 
 async def get_article(ctx: Ctx) -> Response:
@@ -100,9 +98,7 @@ async def update_article(ctx: Ctx) -> Response:
         raise validation(issues)
     _apply(doc, ctx.body)
     touch(doc, ctx.state.clock.stamp())
-    ctx.state.store.put(ctx.org, KIND, doc)
-    ctx.state.emit(ctx.org, "article.changed", doc["id"])
-    return action_result(ctx, "articles", doc, 200)
+    return saved(ctx, KIND, doc, "article.changed", 200)
 
 
 async def delete_article(ctx: Ctx) -> Response:

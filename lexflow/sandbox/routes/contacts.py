@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from lexflow.sandbox.common import check_len, check_shapes, page_params, paged, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
-from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
+from lexflow.sandbox.http import ApiRoute, Ctx, json, public, saved
 from lexflow.sandbox.masterdata import COUNTRY_CODES
 from lexflow.sandbox.store import Doc
 
@@ -133,9 +133,7 @@ async def create_contact(ctx: Ctx) -> Response:
     doc: Doc = {}
     _apply(ctx, doc, body)
     stamp_new(doc, ctx.org, ctx.state.clock.stamp())
-    ctx.state.store.put(ctx.org, KIND, doc)
-    ctx.state.emit(ctx.org, "contact.created", doc["id"])
-    return action_result(ctx, "contacts", doc, 200)
+    return saved(ctx, KIND, doc, "contact.created", 200)
 
 
 async def update_contact(ctx: Ctx) -> Response:
@@ -151,9 +149,7 @@ async def update_contact(ctx: Ctx) -> Response:
         raise validation(issues)
     _apply(ctx, doc, body)
     touch(doc, ctx.state.clock.stamp())
-    ctx.state.store.put(ctx.org, KIND, doc)
-    ctx.state.emit(ctx.org, "contact.changed", doc["id"])
-    return action_result(ctx, "contacts", doc, 200)
+    return saved(ctx, KIND, doc, "contact.changed", 200)
 
 
 async def get_contact(ctx: Ctx) -> Response:

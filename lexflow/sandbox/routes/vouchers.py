@@ -22,7 +22,7 @@ from lexflow.sandbox.common import (
 )
 from lexflow.sandbox.documents import VOUCHER_KIND
 from lexflow.sandbox.errors import BERLIN, ApiError, Issue, validation
-from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
+from lexflow.sandbox.http import ApiRoute, Ctx, json, public, saved
 from lexflow.sandbox.masterdata import CATEGORY_BY_ID
 from lexflow.sandbox.store import Doc
 
@@ -174,9 +174,7 @@ async def create_voucher(ctx: Ctx) -> Response:
     stamp_new(doc, ctx.org, ctx.state.clock.stamp())
     doc["voucherStatus"] = status
     doc.update(clean)
-    ctx.state.store.put(ctx.org, VOUCHER_KIND, doc)
-    ctx.state.emit(ctx.org, "voucher.created", doc["id"])
-    return action_result(ctx, "vouchers", doc, 200)
+    return saved(ctx, VOUCHER_KIND, doc, "voucher.created", 200)
 
 
 async def get_voucher(ctx: Ctx) -> Response:
@@ -210,11 +208,10 @@ async def update_voucher(ctx: Ctx) -> Response:
     doc.update(clean)
     doc["voucherStatus"] = new_status
     touch(doc, ctx.state.clock.stamp())
-    ctx.state.store.put(ctx.org, VOUCHER_KIND, doc)
-    ctx.state.emit(ctx.org, "voucher.changed", doc["id"])
+    response = saved(ctx, VOUCHER_KIND, doc, "voucher.changed", 200)
     if status_changed:
         ctx.state.emit(ctx.org, "voucher.status.changed", doc["id"])
-    return action_result(ctx, "vouchers", doc, 200)
+    return response
 
 
 async def find_vouchers(ctx: Ctx) -> Response:
