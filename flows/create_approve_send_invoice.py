@@ -26,6 +26,7 @@ from flows._common import audit_artifact
 from flows._common import smtp_url as smtp_url_for
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
+from lexflow.models import Contact
 from tasks.audit import audit
 from tasks.common import business_key, digest, run_logger
 from tasks.contacts import find_contacts_by_email, get_contact
@@ -80,13 +81,6 @@ def _contact_email(contact: dict[str, Any]) -> str | None:
         if emails.get(kind):
             return str(emails[kind][0])
     return None
-
-
-def _contact_name(contact: dict[str, Any]) -> str:
-    if contact.get("company"):
-        return str(contact["company"].get("name") or "")
-    p = contact.get("person") or {}
-    return " ".join(x for x in (p.get("firstName"), p.get("lastName")) if x)
 
 
 def resolve_contact(req: InvoiceRequest, profile: str | None, database_url: str | None) -> dict[str, Any]:
@@ -188,7 +182,7 @@ def create_approve_send_invoice(
     mail_server = smtp_url_for(smtp_url, smtp_secret)  # fails before anything is asked or created
     ledger = Ledger(database_url)
     contact = resolve_contact(request, profile, database_url)
-    contact_id, name = str(contact["id"]), _contact_name(contact)
+    contact_id, name = str(contact["id"]), Contact.model_validate(contact).display_name
     recipient = request.send_to or _contact_email(contact)
     if not recipient:
         raise ValueError(f"contact {name!r} ({contact_id}) has no e-mail address; set send_to in the request")
