@@ -99,6 +99,8 @@ def test_incremental_sync_audits_only_what_it_read(
     assert sum(len(r.http_calls) for r in records) == len(requests)
     assert {r.actor.name for r in records} == {"nightly"} and {r.profile for r in records} == {"reader"}
     assert not any(r.action == DETAILS_BATCH for r in records) or again.details_fetched > 0
+    # Nothing changed since the full run: the re-listed checkpoint day costs no detail call and no details record.
+    assert again.details_fetched == 0 and not any(r.action == DETAILS_BATCH for r in records)
 
 
 def test_a_failed_read_leaves_an_error_record_and_the_chain_intact(
