@@ -81,6 +81,20 @@ def check_len(issues: list[Issue], body: dict[str, Any], key: str, limit: int, p
         issues.append(Issue(f"{path}{key}", "size", f"must be a text of at most {limit} characters"))
 
 
+def query_bool(query: Any, name: str) -> bool | None:
+    """An optional boolean filter (`customer`, `vendor`, `archived`): true/false, else 400 naming the parameter."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false"):
+        raise ApiError(
+            400,
+            f"Invalid value '{raw}' received for request parameter '{name}'. Use true or false.",
+            [Issue(name, "invalid_value", "true or false")],
+        )
+    return bool(raw.lower() == "true")
+
+
 def page_params(
     query: Any, *, max_size: int = 250, min_size: int = 1, default_size: int = 25, style: str = "details"
 ) -> tuple[int, int]:

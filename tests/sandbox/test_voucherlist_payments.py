@@ -177,3 +177,13 @@ def test_dunnings_can_be_listed_when_configured():
         http.post("/v1/dunnings", json=invoice_body(cid), params={"precedingSalesVoucherId": inv})
         rows = items(http, voucherType="dunning", voucherStatus="draft")["content"]
         assert [r["voucherType"] for r in rows] == ["dunning"]
+
+
+def test_boolean_filters_refuse_other_values(sandbox_http, world):
+    base = {"voucherType": "invoice", "voucherStatus": "any"}
+    r = sandbox_http.get("/v1/voucherlist", params={**base, "archived": "yes"})
+    assert r.status_code == 400 and "'archived'" in r.json()["message"] and "details" in r.json()
+    assert items(sandbox_http, **base, archived="false")["totalElements"] == 3
+    assert items(sandbox_http, **base, archived="TRUE")["totalElements"] == 0
+    r = sandbox_http.get("/v1/contacts", params={"customer": "1"})
+    assert r.status_code == 400 and r.json()["IssueList"][0]["source"] == "customer"

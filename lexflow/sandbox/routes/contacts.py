@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import check_len, check_shapes, page_params, paged, sort_entry, stamp_new, touch
+from lexflow.sandbox.common import check_len, check_shapes, page_params, paged, query_bool, sort_entry, stamp_new, touch
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, json, public, saved
 from lexflow.sandbox.masterdata import COUNTRY_CODES
@@ -180,15 +180,6 @@ def _emails(doc: Doc) -> list[str]:
     return found
 
 
-def _bool(ctx: Ctx, name: str) -> bool | None:
-    raw = ctx.query.get(name)
-    if raw is None:
-        return None
-    if raw.lower() not in ("true", "false"):
-        raise ApiError(400, f"invalid value for '{name}'", [Issue(name, "invalid_value", "true or false")])
-    return raw.lower() == "true"
-
-
 async def list_contacts(ctx: Ctx) -> Response:
     page, size = page_params(ctx.query)
     items = ctx.state.store.all(ctx.org, KIND)
@@ -211,7 +202,7 @@ async def list_contacts(ctx: Ctx) -> Response:
             raise ApiError(400, "invalid number", [Issue("number", "invalid_value", "an integer")]) from None
         items = [d for d in items if wanted in {(r or {}).get("number") for r in (d.get("roles") or {}).values()}]
     for role in ("customer", "vendor"):
-        flag = _bool(ctx, role)
+        flag = query_bool(ctx.query, role)
         if flag is not None:
             items = [d for d in items if (role in (d.get("roles") or {})) == flag]
     items.sort(key=lambda d: contact_name(d).lower())

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from lexflow.sandbox.common import out, page_params, paged, parse_date, sort_entry
+from lexflow.sandbox.common import out, page_params, paged, parse_date, query_bool, sort_entry
 from lexflow.sandbox.documents import PAYABLE_KINDS, TYPES, VOUCHER_KIND, gross_total, open_amount
 from lexflow.sandbox.errors import ApiError, Issue
 from lexflow.sandbox.http import ApiRoute, Ctx, json
@@ -142,8 +142,7 @@ async def voucherlist(ctx: Ctx) -> Response:
             400, "parameter 'sort' is invalid", [Issue("sort", "invalid", f"one of {', '.join(SORTS.values())}")]
         )
     sort_key = SORTS[prop.lower()]
-    archived = q.get("archived")
-    want_archived = archived.lower() == "true" if archived is not None else None
+    want_archived = query_bool(q, "archived")
     contact_id = q.get("contactId")
     number = html.unescape(q["voucherNumber"]).lower() if q.get("voucherNumber") else None
     today_iso = ctx.state.clock.today().isoformat()
