@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from lexflow.client import deeplinks, errors, signature
 from lexflow.client._client import AsyncLexwareClient, LexwareClient
 from lexflow.client.auth import (
@@ -45,7 +47,6 @@ from lexflow.client.transport import CallRecord, encode_query
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from lexflow.client.limits import Limiter as _Limiter
     from lexflow.settings import LexflowSettings
 
 __all__ = [
@@ -123,7 +124,7 @@ def _oauth_options(s: LexflowSettings, token_key: Any) -> tuple[dict[str, Any], 
 
 
 def _options(
-    settings: LexflowSettings | None, limiter: _Limiter | None, token_key: Any, kwargs: dict[str, Any]
+    settings: LexflowSettings | None, limiter: Limiter | None, token_key: Any, kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], Any, list[Callable[[], None]]]:
     """Client arguments from the settings, the sandbox app when neither an API key nor OAuth is set (else None),
     and what to close with the client (the OAuth client)."""
@@ -151,7 +152,7 @@ def _options(
 
 
 def _sandbox_options(
-    s: LexflowSettings, limiter: _Limiter | None, kwargs: dict[str, Any]
+    s: LexflowSettings, limiter: Limiter | None, kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], Any, list[Callable[[], None]]]:
     app, key = _sandbox_app(s)
     options = {
@@ -169,7 +170,7 @@ def _sandbox_options(
 def connect(
     settings: LexflowSettings | None = None,
     *,
-    limiter: _Limiter | None = None,
+    limiter: Limiter | None = None,
     token_key: str | bytes | SecretStr | None = None,
     **kwargs: Any,
 ) -> LexwareClient:
@@ -196,13 +197,11 @@ def connect(
 def connect_async(
     settings: LexflowSettings | None = None,
     *,
-    limiter: _Limiter | None = None,
+    limiter: Limiter | None = None,
     token_key: str | bytes | SecretStr | None = None,
     **kwargs: Any,
 ) -> AsyncLexwareClient:
     """Async twin of `connect` (the sandbox runs on the caller's event loop through httpx's ASGITransport)."""
-    import httpx
-
     options, app, closers = _options(settings, limiter, token_key, kwargs)
     if app is not None:
         options["transport"] = httpx.ASGITransport(app=app)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from lexflow.client import errors
-from lexflow.client.paging import DATE_FILTERS, WINDOW, split_range
+from lexflow.client.paging import DATE_FILTERS, WINDOW, split_range, to_api_filters
 from lexflow.client.transport import Call, Item, Op
 from lexflow.models import (
     ActionResult,
@@ -500,8 +500,6 @@ class RecurringTemplatesResource(Resource):
 
 
 def _voucherlist_params(voucher_type: Any, voucher_status: Any, filters: dict[str, Any]) -> dict[str, Any]:
-    from lexflow.client.paging import to_api_filters
-
     statuses = voucher_status if isinstance(voucher_status, str) else ",".join(voucher_status)
     if "overdue" in statuses.split(",") and statuses != "overdue":
         raise errors.InvalidRequest(

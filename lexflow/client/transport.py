@@ -20,8 +20,9 @@ from urllib.parse import quote
 import httpx
 
 from lexflow.client import errors
-from lexflow.client.limits import Limiter, TokenBucket
+from lexflow.client.limits import Limiter, TokenBucket, shared_bucket
 from lexflow.client.retry import RETRYABLE_STATUS, RetryPolicy, is_idempotent, sent_for_sure_not
+from lexflow.models import FileDownload
 
 __all__ = [
     "Acquire",
@@ -164,8 +165,6 @@ class BaseClient:
         backend_description: str,
         max_in_flight: int | None = 2,
     ) -> None:
-        from lexflow.client.limits import shared_bucket
-
         self.base_url = base_url.rstrip("/")
         self.max_in_flight = max_in_flight if (rate_limit > 0 or limiter is not None) else None
         self._account_source = api_key_digest_source
@@ -324,8 +323,6 @@ class BaseClient:
 
     def file_op(self, call: Call) -> Op:
         response = yield from self.request(call)
-        from lexflow.models import FileDownload
-
         media = (response.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
         return FileDownload(content=response.content, media_type=media, filename=_filename_from(response.headers))
 
