@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,12 +25,6 @@ import httpx
 
 KEY = "bench-key"
 TS = "2026-03-02T00:00:00.000+01:00"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -121,6 +114,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sandbox_throughput.json")
     args = parser.parse_args()
+    from lexflow.sandbox.serving import free_port
+
     port = free_port()
     cmd = [sys.executable, "-m", "lexflow.sandbox", "serve", "--port", str(port), "--rate-limit", "0", "--api-key", KEY]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

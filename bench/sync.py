@@ -20,9 +20,7 @@ import argparse
 import json
 import math
 import os
-import socket
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,26 +30,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 
 RATE = 2.0  # requests per second of a Lexware Office account
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_sandbox() -> tuple[Any, str, str]:
-    import uvicorn
-
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-
-    app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=None))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, f"http://127.0.0.1:{port}", DEFAULT_API_KEY
 
 
 class Counting:
@@ -174,11 +152,14 @@ def main() -> None:
     from flows.sync_history import sync_history
     from lexflow.audit import AuditTrail, shared_trail
     from lexflow.client import LexwareClient
+    from lexflow.sandbox import SandboxConfig
+    from lexflow.sandbox.serving import serve_in_thread
     from lexflow.settings import get_settings
     from lexflow.sync import SyncStore
     from tasks.common import use_client
 
-    server, url, key = serve_sandbox()
+    sandbox = serve_in_thread(SandboxConfig(rate_limit=0, ocr_delay_seconds=None))
+    url, key = sandbox.url, sandbox.api_key
     auth = {"Authorization": f"Bearer {key}"}
     t = time.perf_counter()
     httpx.post(
@@ -262,7 +243,7 @@ def main() -> None:
             verified = AuditTrail(audit_url).verify()
             result["audit_chain"] = {"ok": verified.ok, "records": verified.checked,
                                      "verify_seconds": round(time.perf_counter() - t, 2)}  # fmt: skip
-    server.should_exit = True
+    sandbox.stop()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result["command"] = "python bench/sync.py" + ("" if args.vouchers == 12_000 else f" --vouchers {args.vouchers}")
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -60,12 +59,6 @@ def sample_receipt(
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _say(t0: float, text: str) -> None:
     print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
 
@@ -75,7 +68,9 @@ def prefect_server(home: Path) -> Iterator[str]:
     """`prefect server start` on a free loopback port; yields the API URL, stops the process afterwards."""
     import httpx
 
-    port = _free_port()
+    from lexflow.sandbox.serving import free_port
+
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     log = (home / "server.log").open("w")
