@@ -7,7 +7,7 @@ from typing import Any
 from prefect import task
 
 from lexflow.audit import AuditRecord, shared_trail
-from tasks.common import KEEP, flow_actor, key_from
+from tasks.common import FLOW_PROFILE, KEEP, flow_actor, key_from
 
 
 @task(name="audit", persist_result=True, cache_key_fn=key_from("audit", "action", "key"), cache_expiration=KEEP)
@@ -21,7 +21,7 @@ def audit(
 ) -> int:
     """Append one record (once per action and business key) and return its sequence number."""
     rec = AuditRecord(
-        actor=flow_actor(), profile="flows", action=action, input=details, resource_ids=resource_ids,
+        actor=flow_actor(), profile=FLOW_PROFILE.name, action=action, input=details, resource_ids=resource_ids,
         approval_ref=approval_ref,
     )  # fmt: skip
     return shared_trail(database_url).record(rec).seq
