@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from lexflow.sandbox.config import ALL_SCOPES, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from lexflow.sandbox.control import V1Middleware
@@ -290,7 +289,7 @@ def install(app: Any, state: SandboxState) -> None:
 
 
 class OAuthTokenMiddleware(V1Middleware):
-    """Expires OAuth access tokens on use and shows the token's own connectionId in `/v1/profile`."""
+    """Expires OAuth access tokens on use (the core then answers 401)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = _bearer(scope)
@@ -304,33 +303,7 @@ class OAuthTokenMiddleware(V1Middleware):
             return
         if entry is None or entry["expiresAt"] <= time.time():
             self.state.keys.revoke(key.key)  # expired, or forgotten by a reset: the core answers 401
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] != "/v1/profile":
-            await self.app(scope, receive, send)
-            return
-        connection = str(entry["connection"])
-        start: dict[str, Any] = {}
-
-        async def patch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] == "http.response.body" and start.get("status") == 200:
-                body = orjson.loads(message.get("body", b""))
-                body["connectionId"] = connection
-                raw = orjson.dumps(body)
-                headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-                headers.append((b"content-length", str(len(raw)).encode()))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": raw})
-                return
-            if start:
-                await send(start)
-                start.clear()
-            await send(message)
-
-        await self.app(scope, receive, patch)
+        await self.app(scope, receive, send)
 
 
 def _bearer(scope: Scope) -> str | None:

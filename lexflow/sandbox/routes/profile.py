@@ -10,6 +10,11 @@ from lexflow.sandbox.http import ApiRoute, Ctx, json
 
 async def get_profile(ctx: Ctx) -> Response:
     org = ctx.state.organization(ctx.org)
+    connection = org.connection_id
+    if ctx.key.kind == "oauth":  # a partner token reports its own connection (the resourceId of token.revoked)
+        from lexflow.sandbox import oauth
+
+        connection = oauth.connection_of_token(ctx.state, ctx.key.key) or connection
     return json(
         {
             "organizationId": org.id,
@@ -20,7 +25,7 @@ async def get_profile(ctx: Ctx) -> Response:
                 "userEmail": org.user_email,
                 "date": org.created,
             },
-            "connectionId": org.connection_id,
+            "connectionId": connection,
             "features": ["cashbox"],
             "businessFeatures": ["INVOICING", "INVOICING_PRO", "BOOKKEEPING"],
             "subscriptionStatus": "active",
