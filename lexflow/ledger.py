@@ -86,6 +86,12 @@ class Ledger:
                 q = q.where(CrmContactLink.crm_source == crm_source)
             return list(s.execute(q).scalars())
 
+    def links_for_contact(self, contact_id: str) -> list[CrmContactLink]:
+        """Every CRM record linked to this Lexware contact (a `contact.changed` event updates them all)."""
+        with self._sessions() as s:
+            q = select(CrmContactLink).where(CrmContactLink.contact_id == contact_id)
+            return list(s.execute(q.order_by(CrmContactLink.crm_source, CrmContactLink.crm_id)).scalars())
+
     # ------------------------------------------------------------------ invoices
     def record_sent_invoice(self, **fields: Any) -> None:
         with self._sessions.begin() as s:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from lexflow.webhooks.events import WebhookEvent
 
 EMAIL_KINDS = ("business", "office", "private", "other")
@@ -35,19 +33,14 @@ def sync_contact_to_crm_mapping(
     event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None
 ) -> str:
     """Webhook action: update every CRM link of this contact; idempotent (it writes the current state)."""
-    from lexflow.db import open_database
-    from lexflow.ledger import CrmContactLink, Ledger
+    from lexflow.ledger import Ledger
 
     if resource is None:
         return f"contact {event.resource_id} could not be read; mapping unchanged"
-    url, _, sessions = open_database(database_url)
-    with sessions() as session:
-        links = list(
-            session.execute(select(CrmContactLink).where(CrmContactLink.contact_id == event.resource_id)).scalars()
-        )
+    ledger = Ledger(database_url)
+    links = ledger.links_for_contact(event.resource_id)
     if not links:
         return f"no CRM record is linked to contact {event.resource_id}"
-    ledger = Ledger(url)
     email = primary_email(resource)
     note = f"changed in Lexware Office at {event.event_date}: {contact_display_name(resource)}"
     for link in links:
