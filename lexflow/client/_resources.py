@@ -695,7 +695,8 @@ class EventSubscriptionsResource(Resource):
 
     def create(self, event_type: str, callback_url: str) -> ActionResult:
         """Subscribe (HTTPS callbacks only upstream; a duplicate answers 409). An unknown outcome is settled by
-        listing the subscriptions."""
+        listing the subscriptions. Event types are matched in lowercase (§8), so they are sent (and looked up) so."""
+        event_type = event_type.strip().lower()
         body = {"eventType": event_type, "callbackUrl": callback_url}
         call = Call(
             "POST",

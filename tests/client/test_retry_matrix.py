@@ -126,6 +126,13 @@ def test_504_after_commit_on_post_is_settled_by_lookup(served, client: LexwareCl
     assert [r.method for r in records if r.path == "/v1/contacts"][:2] == ["POST", "GET"]  # the lookup, no re-POST
 
 
+def test_504_on_subscription_in_mixed_case_is_settled_by_lookup(served, client: LexwareClient) -> None:
+    served.control.faults("POST /v1/event-subscriptions", "504_after_commit", count=1)
+    created = client.event_subscriptions.create("Contact.Changed", "http://127.0.0.1:9/hook")
+    subs = client.event_subscriptions.list()
+    assert [(s.subscription_id, s.event_type) for s in subs] == [(created.id, "contact.changed")]  # no duplicate
+
+
 def test_504_on_document_settled_by_correlation_ref(served, client: LexwareClient) -> None:
     cid = customer(client)
     served.control.faults("POST /v1/invoices", "504_after_commit", count=1)
