@@ -98,7 +98,3 @@ class Contact(ApiModel):
         if self.person is not None:
             return " ".join(p for p in (self.person.first_name, self.person.last_name) if p)
         return ""
-
-
-ContactCreate = Contact
-"""The write shape is the same model; the client checks the write rules (§4.1) before sending."""
