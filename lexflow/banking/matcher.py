@@ -144,9 +144,7 @@ class Matcher:
     """Index the open items once, then match any number of transactions against them."""
 
     def __init__(self, items: Sequence[OpenItem], *, known_ibans: Mapping[str, str] | None = None) -> None:
-        self.items = sorted(
-            items, key=lambda i: (i.due_date or i.voucher_date or _FAR, i.voucher_number or "", i.voucher_id)
-        )
+        self.items = sorted(items, key=self._order)
         self.by_id = {i.voucher_id: i for i in self.items}
         self.by_number: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_digits: dict[str, list[OpenItem]] = defaultdict(list)
@@ -569,7 +567,9 @@ class Matcher:
             return None
         return scored[0][1], f"payer name resembles a customer ({scored[0][0]:.0f}%)"
 
-    def _order(self, item: OpenItem) -> tuple[object, ...]:
+    @staticmethod
+    def _order(item: OpenItem) -> tuple[date, str, str]:
+        """Oldest due first: the order of candidates, and of allocations when a transfer is spread."""
         return (item.due_date or item.voucher_date or _FAR, item.voucher_number or "", item.voucher_id)
 
     @staticmethod
