@@ -21,7 +21,7 @@ from lexflow.approvals.store import ApprovalStore, PendingApproval, State, utcno
 
 log = logging.getLogger("lexflow.approvals")
 
-EXPIRED_BY = "lexflow-expiry"  # same value as decision.EXPIRED_BY (kept here so this module needs no Prefect)
+EXPIRED_BY = "lexflow-expiry"  # `approver` of a decision made by expiry; decision.py (Prefect-facing) imports it
 
 Status = Literal["decided", "modal", "not_approver", "already_decided", "expired", "not_found", "error"]
 
