@@ -44,7 +44,8 @@ ARTICLES = [("Beratung", "SERVICE", "Stunde", 95), ("Montage", "SERVICE", "Stund
             ("Kabel NYM-J 3x1,5", "PRODUCT", "Meter", 1.89), ("Schraubensortiment", "PRODUCT", "Set", 24.9),
             ("LED-Panel 60x60", "PRODUCT", "Stück", 49.5), ("Fachbuch Steuerrecht", "PRODUCT", "Stück", 39.9),
             ("Holzdielen Eiche", "PRODUCT", "m²", 54), ("Schulung", "SERVICE", "Tag", 890), ("Software-Lizenz", "PRODUCT", "Jahr", 240)]  # fmt: skip
-PURCHASE_CATEGORIES = ["16d9fa47-1d0e-4b1c-95c6-bd4b4c0ecb34", "8f8664a1-fd86-11e1-a21f-0800200c9a66"]
+# outgo categories of /v1/posting-categories (Wareneingang, Bürobedarf): a seeded purchase voucher survives GET -> PUT
+PURCHASE_CATEGORIES = ["8f8664a2-fd86-11e1-a21f-0800200c9a66", "8f8664a4-fd86-11e1-a21f-0800200c9a66"]
 SALES_CATEGORY = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
 
 # share of the sales documents / bookkeeping vouchers
@@ -368,6 +369,7 @@ class _Seeder:
             tax = (net * rate / 100).quantize(Decimal("0.01"))
             status = rng.choice(["paid", "paid", "paid", "open", "unchecked"]) if i % 50 else "voided"
             vendor = rng.choice(vendors)
+            gross_items = status == "unchecked"  # unchecked vouchers cannot be taxType net (§4.9)
             doc = self.base(day)
             doc.update(
                 {
@@ -375,16 +377,16 @@ class _Seeder:
                     "type": "purchaseinvoice" if purchase else "salesinvoice",
                     "voucherNumber": f"{'ER' if purchase else 'BR'}-{day.year}-{i + 1:05d}",
                     "voucherDate": _midnight(day),
-                    "shippingDate": _midnight(day),
+                    "shippingDate": None if purchase else _midnight(day),  # sales vouchers only (§4.9)
                     "dueDate": _midnight(day + timedelta(days=14)),
                     "totalGrossAmount": _f(net + tax),
                     "totalTaxAmount": _f(tax),
-                    "taxType": "net",
+                    "taxType": "gross" if gross_items else "net",
                     "useCollectiveContact": False,
                     "contactId": vendor["id"],
                     "contactName": None,
                     "remark": None,
-                    "voucherItems": [{"amount": _f(net), "taxAmount": _f(tax), "taxRatePercent": _f(rate),
+                    "voucherItems": [{"amount": _f(net + tax if gross_items else net), "taxAmount": _f(tax), "taxRatePercent": _f(rate),
                                       "categoryId": rng.choice(PURCHASE_CATEGORIES) if purchase else SALES_CATEGORY}],
                     "files": [],
                     "archived": False,
