@@ -115,6 +115,11 @@ class SandboxConfig(BaseModel):
     api_keys: list[ApiKeySpec] = Field(default_factory=list, description="Further keys (other orgs or fewer scopes).")
     rate_limit: float = Field(default=2.0, ge=0, description="Requests/second per key; 0 switches the limit off.")
     rate_burst: int = Field(default=2, ge=1, description="Token-bucket capacity.")
+    rate_limit_scope: Literal["key", "organization"] = Field(
+        default="key",
+        description="Who shares a bucket. The docs say 2 req/s per client (§1.5, so per key); it was measured shared "
+        "across the whole account, other integrations included (§12.3): 'organization' models that.",
+    )
     retry_after_header: bool = Field(default=True, description="Send Retry-After on 429 (undocumented upstream).")
     db_path: Path | None = Field(default=None, description="SQLite file; None keeps state in memory.")
     allow_http_callbacks: bool = Field(default=False, description="Allow http:// webhook callbacks (local receivers).")

@@ -158,7 +158,7 @@ def endpoint(route: ApiRoute, state: SandboxState, limiter: RateLimiter) -> Call
             key = state.keys.lookup(token) if token else None
             if key is None:
                 raise ApiError(401, "Unauthorized", style="gateway")
-            wait = limiter.check(key.key)
+            wait = limiter.check(key.key if state.config.rate_limit_scope == "key" else key.organization_id)
             if wait > 0:
                 headers = {"Retry-After": str(max(1, math.ceil(wait)))} if state.config.retry_after_header else {}
                 raise ApiError(429, "Rate limit exceeded", style="gateway", headers=headers)

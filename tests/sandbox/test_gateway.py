@@ -36,6 +36,16 @@ def test_rate_limit_is_per_key():
         assert b.get("/v1/profile").status_code == 200
 
 
+def test_rate_limit_shared_by_the_organisation_when_so_configured():
+    """§12.3 measured the limit shared across the account: two keys of one organisation then share one bucket."""
+    keys = [ApiKeySpec(key="second"), ApiKeySpec(key="other-org", organization_id=OTHER_ORG)]
+    app = create_app(SandboxConfig(rate_limit=1, rate_burst=1, rate_limit_scope="organization", api_keys=keys))
+    with _client(app, "lexflow-sandbox-key") as a, _client(app, "second") as b, _client(app, "other-org") as c:
+        assert a.get("/v1/profile").status_code == 200
+        assert b.get("/v1/profile").status_code == 429
+        assert c.get("/v1/profile").status_code == 200
+
+
 def test_scopes_and_tenancy():
     keys = [
         ApiKeySpec(key="readonly", scopes=frozenset({"contacts.read", "profile.read"})),
