@@ -21,8 +21,8 @@ from lexflow.models import (
     Voucher,
     VoucherListItem,
 )
+from tests.sandbox.helpers import invoice_body, line
 
-TS = "2026-03-02T00:00:00.000+01:00"
 INCOME_CATEGORY = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -50,24 +50,7 @@ def customer(client: LexwareClient, name: str = "Musterkunde GmbH", email: str =
 
 
 def doc(contact_id: str, **extra: object) -> dict:
-    body = {
-        "voucherDate": TS,
-        "address": {"contactId": contact_id},
-        "lineItems": [
-            {
-                "type": "custom",
-                "name": "Beratung",
-                "quantity": 2,
-                "unitName": "Stunde",
-                "unitPrice": {"currency": "EUR", "netAmount": 100, "taxRatePercentage": 19},
-            }
-        ],
-        "totalPrice": {"currency": "EUR"},
-        "taxConditions": {"taxType": "net"},
-        "shippingConditions": {"shippingDate": TS, "shippingType": "service"},
-    }
-    body.update(extra)
-    return body
+    return invoice_body(contact_id, items=[line(qty=2)], **extra)
 
 
 def test_profile_and_master_data(client: LexwareClient) -> None:
