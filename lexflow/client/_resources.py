@@ -143,6 +143,20 @@ class Resource:
         return [model.model_validate(r) for r in rows]
 
 
+_SERVER_MOVED = frozenset({"version", "updatedDate"})
+
+
+def _holds(record: Any, sent: Any) -> bool:
+    """Whether `record` (read back) carries every value of `sent` (a PUT body), apart from what the server moves on by
+    itself (`version`, `updatedDate`). Fields the server adds are not compared; a value it normalised counts as
+    different (then the change is applied again, as for any conflict)."""
+    if isinstance(sent, dict):
+        return isinstance(record, dict) and all(k in _SERVER_MOVED or _holds(record.get(k), v) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(record, list) and len(record) == len(sent) and all(map(_holds, record, sent))
+    return bool(record == sent)
+
+
 class _Updatable(Resource):
     """GET → merge → PUT with the current version; one retry on a version conflict; never drops untouched fields."""
 
@@ -150,8 +164,14 @@ class _Updatable(Resource):
     model: type[BaseModel] = BaseModel
 
     def _update_op(self, id: str, change: Callable[[Any], Any] | dict[str, Any] | BaseModel) -> Op:
+        sent: dict[str, Any] | None = None
         for attempt in (1, 2):
             current = yield from self._c.json_op(Call("GET", f"{self.path}/{id}"))
+            if sent is not None and _holds(current, sent):
+                # The conflict came from our own PUT repeated after its answer was lost (a 5xx or timeout after the
+                # write): the record already is what we sent, and a change that is not idempotent must not be
+                # applied a second time.
+                return ActionResult.model_validate(current)
             if callable(change) and not isinstance(change, BaseModel):
                 obj = self.model.model_validate(current)
                 returned = change(obj)
@@ -168,6 +188,7 @@ class _Updatable(Resource):
             except errors.VersionConflict:
                 if attempt == 2:
                     raise
+                sent = body
         raise AssertionError("unreachable")
 
     def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

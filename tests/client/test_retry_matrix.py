@@ -107,6 +107,23 @@ def test_dropped_connection_on_put_is_retried(served, client: LexwareClient) -> 
     assert client.contacts.get(cid).note == "after a drop"
 
 
+def test_lost_put_answer_does_not_apply_a_change_twice(served, client: LexwareClient) -> None:
+    """The PUT commits, its answer is a 504, the retried PUT conflicts on the version: the record already holds the
+    change, so an appending function must not run against it again."""
+    cid = customer(client)
+    served.control.faults("PUT /v1/contacts/{id}", "504_after_commit", count=1)
+    records = _records(client)
+
+    def append(contact) -> None:
+        contact.note = (contact.note or "") + "[paid]"
+
+    result = client.contacts.update(cid, append)
+    stored = client.contacts.get(cid)
+    assert stored.note == "[paid]"
+    assert result.version == stored.version
+    assert [r.method for r in records if r.path == f"/v1/contacts/{cid}"].count("PUT") == 2  # the retry, no third
+
+
 def test_get_gives_up_with_server_error(served, client: LexwareClient) -> None:
     served.control.faults("GET /v1/profile", "500", count=10)
     with pytest.raises(errors.ServerError):
