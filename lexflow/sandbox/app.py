@@ -20,8 +20,11 @@ _OWN_PREFIXES = ("/_sandbox", "/oauth2")
 def api_routes(config: SandboxConfig) -> list[ApiRoute]:
     """Every public API operation the sandbox serves (event subscriptions come from the webhooks module)."""
     from lexflow.sandbox.routes import ROUTES, unsupported_method_routes
+    from lexflow.sandbox.routes.profile import PING
 
     routes = list(ROUTES)
+    if config.ping_endpoint:
+        routes.append(PING)
     if config.unsupported_method_status == 404:
         routes += unsupported_method_routes()
     return routes

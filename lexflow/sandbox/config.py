@@ -140,6 +140,16 @@ class SandboxConfig(BaseModel):
     list_dunnings: bool = Field(
         default=False, description="Voucherlist accepts voucherType 'dunning' (measured: refused; one tool: listed)."
     )
+    draft_voucher_numbers: bool = Field(
+        default=True,
+        description="Drafts of sales documents carry a voucherNumber from the number range, as the docs' invoice "
+        "sample (a draft RE1019) and live captures show; False answers drafts without one (numbers on finalizing).",
+    )
+    ping_endpoint: bool = Field(
+        default=True,
+        description="Serve GET /v1/ping (any valid key, no scope) as a credentials check, as connectors use it; "
+        "the reference marks it unverified. False: the gateway 403 of an unknown route.",
+    )
     xml_upload_enabled: bool = Field(default=True, description="The account's E-Rechnung setting (XML uploads).")
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, description="Exactly 5 MiB is accepted, one byte more not.")
     webhook_time_scale: float = Field(

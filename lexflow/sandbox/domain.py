@@ -247,9 +247,10 @@ def run_recurring_templates(state: SandboxState) -> list[Doc]:
                         "dueDate": None,
                     }
                 )
-                if finalize:
+                if finalize or state.config.draft_voucher_numbers:
                     seq = state.store.next_number(org, "number:invoices", 1001)
                     invoice["voucherNumber"] = f"{TYPES['invoices'].prefix}{seq}"
+                if finalize:
                     days = int((invoice.get("paymentConditions") or {}).get("paymentTermDuration") or 14)
                     invoice["dueDate"] = datetime.combine(due + timedelta(days=days), time(), BERLIN).isoformat(
                         timespec="milliseconds"

@@ -152,9 +152,15 @@ async def update_contact(ctx: Ctx) -> Response:
     return saved(ctx, KIND, doc, "contact.changed", 200)
 
 
+def contact_out(doc: Doc) -> Doc:
+    """A contact as the API answers it: the fields of §4.1, which has no createdDate/updatedDate (they are kept for
+    the action result and the store, not shown; live captures show none either)."""
+    return {k: v for k, v in public(doc).items() if k not in ("createdDate", "updatedDate")}
+
+
 async def get_contact(ctx: Ctx) -> Response:
     doc = ctx.doc(KIND, "Contact")
-    return json(public(doc))
+    return json(contact_out(doc))
 
 
 def search_pattern(value: str) -> re.Pattern[str]:
@@ -206,7 +212,7 @@ async def list_contacts(ctx: Ctx) -> Response:
         if flag is not None:
             items = [d for d in items if (role in (d.get("roles") or {})) == flag]
     items.sort(key=lambda d: contact_name(d).lower())
-    return json(paged(items, page, size, [sort_entry("name", "ASC")], mapper=public))
+    return json(paged(items, page, size, [sort_entry("name", "ASC")], mapper=contact_out))
 
 
 ROUTES = [

@@ -89,7 +89,9 @@ async def upload_file(ctx: Ctx) -> Response:
         return json({"id": f["id"], "voucherId": f["voucherId"]}, 202)
     voucher: Doc = {}
     stamp_new(voucher, ctx.org, ctx.state.clock.stamp())
-    voucher.update({"voucherStatus": "blank", "type": None, "files": []})
+    # measured live: an upload is a purchase invoice (gross: unchecked vouchers cannot be net) whose remaining
+    # fields OCR fills in; so a client can PUT it back as read
+    voucher.update({"voucherStatus": "blank", "type": "purchaseinvoice", "taxType": "gross", "files": []})
     f = _store_file(ctx, data, name, ext, voucher["id"], digest)
     voucher["files"] = [f["id"]]
     ctx.state.store.put(ctx.org, VOUCHER_KIND, voucher)

@@ -36,6 +36,16 @@ async def get_profile(ctx: Ctx) -> Response:
     )
 
 
+async def ping(ctx: Ctx) -> Response:
+    """A credentials check: any valid key, no scope. The reference's samples show an answer like {"userEmail": ...}
+    without naming the path, and connectors call GET /v1/ping for it (see docs/lexware.md)."""
+    return json({"userEmail": ctx.state.organization(ctx.org).user_email})
+
+
+PING = ApiRoute("GET", "/v1/ping", ping, None, summary="Check the credentials (unverified upstream)")
+"""Served unless `SandboxConfig.ping_endpoint` is off (then the gateway's 403 of an unknown route)."""
+
+
 async def list_countries(ctx: Ctx) -> Response:
     return json(masterdata.countries())
 

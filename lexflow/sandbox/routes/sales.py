@@ -35,7 +35,13 @@ from lexflow.sandbox.common import (
 from lexflow.sandbox.documents import PURSUE, TYPES, DocType, open_amount, related_entry
 from lexflow.sandbox.errors import BERLIN, ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
-from lexflow.sandbox.masterdata import COUNTRY_CODES, DEFAULT_PAYMENT_TERM_DAYS, PRINT_LAYOUT_IDS
+from lexflow.sandbox.masterdata import (
+    COUNTRY_CODES,
+    DEFAULT_PAYMENT_TERM_DAYS,
+    PRINT_LAYOUT_IDS,
+    PRINT_LAYOUTS,
+    TAX_CLASSIFICATION,
+)
 from lexflow.sandbox.state import stamp
 from lexflow.sandbox.store import Doc
 
@@ -57,6 +63,7 @@ SHAPES: dict[str, type | tuple[type, ...]] = {
     "paymentConditions.paymentDiscountConditions": dict,
     "xRechnung": dict,
 }
+DEFAULT_PRINT_LAYOUT_ID = next(p["id"] for p in PRINT_LAYOUTS if p["default"])
 INTRODUCTION = "Unsere Lieferungen/Leistungen stellen wir Ihnen wie folgt in Rechnung."
 REMARK = "Vielen Dank für die gute Zusammenarbeit."
 
@@ -123,6 +130,7 @@ class Draft:
                 Issue("taxConditions.taxType", "invalid", "a small business (§19 UStG) can only issue vatfree")
             )
         self._address()
+        self._tax_sub_type()
         shipping_date = self._shipping()
         self.tax_date = shipping_date or _berlin_date(voucher_date)
         self._totals_block()
@@ -179,6 +187,35 @@ class Draft:
         if self.tax_type in VAT_FREE_TAX_TYPES and self.tax_type != "vatfree" and contact_id is None:
             self.issues.append(
                 Issue("address.contactId", "missing", f"taxType {self.tax_type} needs a referenced contact")
+            )
+
+    def _country(self) -> str | None:
+        """The recipient's country: the document's address, else the referenced contact's billing address."""
+        code = (self.body.get("address") or {}).get("countryCode")
+        if code:
+            return str(code)
+        billing = ((self.contact or {}).get("addresses") or {}).get("billing") or [{}]
+        return billing[0].get("countryCode")
+
+    def _tax_sub_type(self) -> None:
+        """§4.3: taxSubType (distance sales, electronic services) only for EU recipients with net/gross; the
+        country's taxClassification (/v1/countries) decides what is EU."""
+        sub = (self.body.get("taxConditions") or {}).get("taxSubType")
+        if sub is None or not self.tax_type:
+            return
+        if self.tax_type not in ("net", "gross"):
+            self.issues.append(
+                Issue("taxConditions.taxSubType", "invalid", f"{sub} is only allowed with taxType net or gross")
+            )
+        country = self._country()
+        if country is not None and TAX_CLASSIFICATION.get(country) != "intraCommunity":
+            self.issues.append(
+                Issue(
+                    "taxConditions.taxSubType",
+                    "invalid",
+                    f"{sub} is only for recipients in another EU country (intraCommunity); {country} is "
+                    f"{TAX_CLASSIFICATION.get(country, 'unknown')}",
+                )
             )
 
     def _shipping(self) -> date | None:
@@ -395,20 +432,30 @@ def _price_out(price: dict[str, Any] | None, tax_type: str) -> dict[str, Any] | 
     return {"currency": "EUR", "netAmount": out(net), "grossAmount": out(gross), "taxRatePercentage": out(rate)}
 
 
-def _line_out(item: dict[str, Any], amount: Decimal | None, tax_type: str) -> dict[str, Any]:
+def _line_out(spec: DocType, item: dict[str, Any], amount: Decimal | None, tax_type: str) -> dict[str, Any]:
+    """A line as the API answers it: decimals as JSON floats (1.0, not 1), and the defaults the live shapes carry
+    when the client left them out (`discountPercentage` 0.0 where line discounts exist; `optional` and
+    `alternative` false on quotations)."""
     if item["type"] == "text":
         return {k: item[k] for k in ("type", "name", "description") if item.get(k) is not None}
     line: dict[str, Any] = {"type": item["type"]}
     if item.get("id"):
         line["id"] = item["id"]
-    for key in ("name", "description", "quantity", "unitName", "discountPercentage", "optional", "alternative"):
+    for key in ("name", "description", "unitName"):
         if item.get(key) is not None:
             line[key] = item[key]
+    if item.get("quantity") is not None:
+        line["quantity"] = out(dec(item["quantity"]))
     line["unitPrice"] = _price_out(item.get("unitPrice"), tax_type)
+    if spec.line_discounts:
+        line["discountPercentage"] = out(dec(item.get("discountPercentage") or 0))
     if amount is not None:
         line["lineItemAmount"] = out(amount)
+    if spec.collection == "quotations":
+        line["optional"] = bool(item.get("optional"))
+        line["alternative"] = bool(item.get("alternative"))
     if item.get("subItems"):
-        line["subItems"] = [_line_out(s, None, tax_type) for s in item["subItems"]]
+        line["subItems"] = [_line_out(spec, s, None, tax_type) for s in item["subItems"]]
     return line
 
 
@@ -437,13 +484,35 @@ def _address_out(spec: DocType, addr: dict[str, Any], contact: Doc | None) -> di
     return result
 
 
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",") + " %"
+
+
 def _payment_conditions(body: dict[str, Any]) -> dict[str, Any]:
-    pc = dict(body.get("paymentConditions") or {})
-    days = pc.get("paymentTermDuration", DEFAULT_PAYMENT_TERM_DAYS)
+    """The payment conditions as answered: `paymentTermLabelTemplate` is read-only (§4.3): the label the client
+    sent (a fixed text), else the account's standard wording with its {paymentRange}/{discountRange}/{discount}
+    placeholders, which the label fills in."""
+    sent = body.get("paymentConditions") or {}
+    days = sent.get("paymentTermDuration", DEFAULT_PAYMENT_TERM_DAYS)
+    pc: dict[str, Any] = {k: v for k, v in sent.items() if k != "paymentTermLabelTemplate"}
     pc["paymentTermDuration"] = days
-    pc.setdefault(
-        "paymentTermLabel", f"Zahlbar innerhalb von {days} Tagen ohne Abzug." if days else "Zahlbar sofort, rein netto."
-    )
+    discount = sent.get("paymentDiscountConditions")
+    if discount:
+        percent = dec(discount.get("discountPercentage") or 0)
+        pc["paymentDiscountConditions"] = {**discount, "discountPercentage": out(percent)}
+        template = (
+            "Zahlbar innerhalb von {paymentRange} Tagen ohne Abzug, "
+            "bei Zahlung innerhalb von {discountRange} Tagen {discount} Skonto."
+        )
+        values = {"paymentRange": days, "discountRange": discount.get("discountRange"), "discount": _percent(percent)}
+    else:
+        template = "Zahlbar innerhalb von {paymentRange} Tagen ohne Abzug." if days else "Zahlbar sofort, rein netto."
+        values = {"paymentRange": days}
+    if sent.get("paymentTermLabel") is not None:
+        template = str(sent["paymentTermLabel"])
+    else:
+        pc["paymentTermLabel"] = template.format(**values)
+    pc["paymentTermLabelTemplate"] = template
     return pc
 
 
@@ -461,7 +530,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
             "voucherStatus": status,
         }
     )
-    if spec.prefix and status != "draft":
+    if spec.prefix and (status != "draft" or draft.ctx.state.config.draft_voucher_numbers):
         seq = draft.ctx.state.store.next_number(draft.ctx.org, f"number:{spec.collection}", 1001)
         doc["voucherNumber"] = f"{spec.prefix}{seq}"
     doc["voucherDate"] = _berlin_stamp(body["voucherDate"])
@@ -475,7 +544,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
             (body.get("totalPrice") or {}).get("totalDiscountPercentage"),
             (body.get("totalPrice") or {}).get("totalDiscountAbsolute"),
         )
-        doc["lineItems"] = [_line_out(i, a, tax_type) for i, a in zip(items, totals.line_amounts, strict=True)]
+        doc["lineItems"] = [_line_out(spec, i, a, tax_type) for i, a in zip(items, totals.line_amounts, strict=True)]
         total_price: dict[str, Any] = {
             "currency": "EUR",
             "totalNetAmount": out(totals.total_net),
@@ -484,7 +553,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
         }
         for key in ("totalDiscountAbsolute", "totalDiscountPercentage"):
             if (body.get("totalPrice") or {}).get(key) is not None:
-                total_price[key] = body["totalPrice"][key]
+                total_price[key] = out(dec(body["totalPrice"][key]))
         doc["totalPrice"] = total_price
         doc["taxAmounts"] = [
             {
@@ -495,7 +564,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
             for t in totals.tax_amounts
         ]
     else:
-        doc["lineItems"] = [_line_out(i, None, tax_type) for i in items]
+        doc["lineItems"] = [_line_out(spec, i, None, tax_type) for i in items]
     doc["taxConditions"] = {
         k: v for k, v in body["taxConditions"].items() if k in ("taxType", "taxSubType", "taxTypeNote")
     }
@@ -517,11 +586,11 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
         doc["recurringTemplateId"] = None
         if isinstance(body.get("xRechnung"), dict):
             doc["xRechnung"] = {"buyerReference": body["xRechnung"].get("buyerReference")}
-    if body.get("deliveryTerms") is not None and spec.collection in ("order-confirmations", "delivery-notes"):
-        doc["deliveryTerms"] = body["deliveryTerms"]
+    if spec.collection in ("order-confirmations", "delivery-notes"):
+        doc["deliveryTerms"] = body.get("deliveryTerms")
     doc["electronicDocumentProfile"] = "NONE"
     doc["relatedVouchers"] = []
-    doc["printLayoutId"] = body.get("printLayoutId")
+    doc["printLayoutId"] = body.get("printLayoutId") or DEFAULT_PRINT_LAYOUT_ID  # "otherwise the account default"
     doc["title"] = body.get("title") or spec.title
     doc["introduction"] = body.get("introduction") if body.get("introduction") is not None else INTRODUCTION
     doc["remark"] = body.get("remark") if body.get("remark") is not None else REMARK

@@ -17,6 +17,7 @@ from lexflow.sandbox.common import (
     page_params,
     paged,
     parse_date,
+    parse_timestamp,
     stamp_new,
     touch,
 )
@@ -33,6 +34,16 @@ TOLERANCE = Decimal("0.01")
 
 def day_stamp(d: date) -> str:
     return datetime.combine(d, time(), BERLIN).isoformat(timespec="milliseconds")
+
+
+def voucher_day(value: object) -> date | None:
+    """A voucher date as written: the documented plain `yyyy-MM-dd`, or the timestamp the API itself answers on
+    read (clients PUT back what they GET, and that works live). A timestamp means its calendar day in Berlin."""
+    parsed = parse_date(value)
+    if parsed is not None:
+        return parsed
+    stamp = parse_timestamp(value)
+    return stamp.astimezone(BERLIN).date() if stamp is not None else None
 
 
 SHAPES: dict[str, type | tuple[type, ...]] = {"voucherItems": list, "voucherItems[]": dict, "files": list}
@@ -61,9 +72,11 @@ def _validate(ctx: Ctx, body: dict[str, Any], status: str) -> tuple[list[Issue],
             if key == "voucherDate" and not unchecked:
                 issues.append(Issue(key, "missing_entity", "required unless the voucher is unchecked (yyyy-MM-dd)"))
             continue
-        parsed = parse_date(raw)
+        parsed = voucher_day(raw)
         if parsed is None:
-            issues.append(Issue(key, "invalid_value", "a plain date yyyy-MM-dd"))
+            issues.append(
+                Issue(key, "invalid_value", "a date yyyy-MM-dd (or a timestamp yyyy-MM-ddTHH:mm:ss.SSSXXX as read)")
+            )
         elif key == "shippingDate" and vtype not in SALES:
             issues.append(Issue(key, "invalid_value", "shippingDate only for salesinvoice/salescreditnote"))
         else:
@@ -75,7 +88,8 @@ def _validate(ctx: Ctx, body: dict[str, Any], status: str) -> tuple[list[Issue],
     if collective:
         contact_id = None
     elif contact_id is None:
-        issues.append(Issue("contactId", "Missing_ContactId", "name a contact or set useCollectiveContact"))
+        if not unchecked:  # like number, date and totals: an unchecked receipt may not know its contact yet
+            issues.append(Issue("contactId", "Missing_ContactId", "name a contact or set useCollectiveContact"))
     elif ctx.state.store.get(ctx.org, "contacts", str(contact_id)) is None:
         issues.append(Issue("contactId", "invalid_value", "no contact with this id"))
     if contact_id is not None and body.get("contactName"):
@@ -152,12 +166,22 @@ def _validate(ctx: Ctx, body: dict[str, Any], status: str) -> tuple[list[Issue],
             "contactName": body.get("contactName") if collective else None,
             "remark": body.get("remark"),
             "voucherItems": [
-                {k: item.get(k) for k in ("amount", "taxAmount", "taxRatePercent", "categoryId")} for item in items
+                {
+                    **{k: _decimal_out(item.get(k)) for k in ("amount", "taxAmount", "taxRatePercent")},
+                    "categoryId": item.get("categoryId"),
+                }
+                for item in items
             ],
             "files": list(files),
         }
     )
     return issues, clean
+
+
+def _decimal_out(value: Any) -> Any:
+    """Amounts and rates are answered as JSON floats (119.0, 19.0), whatever number form was sent."""
+    parsed = number(value)
+    return out(parsed) if parsed is not None else value
 
 
 async def create_voucher(ctx: Ctx) -> Response:
@@ -192,9 +216,16 @@ async def update_voucher(ctx: Ctx) -> Response:
     if current not in ("open", "unchecked", "blank"):
         raise validation([Issue("voucherStatus", "invalid_value", f"a {current} voucher cannot be changed")])
     wanted = body.get("voucherStatus")
-    if wanted is not None and wanted != "open":
+    echo = wanted in ("unchecked", "blank") and current in ("unchecked", "blank")  # read-merge-write, no change
+    if wanted is not None and wanted != "open" and not echo:
         raise validation(
-            [Issue("voucherStatus", "invalid_value", "only 'open' may be sent (books an unchecked voucher)")]
+            [
+                Issue(
+                    "voucherStatus",
+                    "invalid_value",
+                    "only 'open' (books an unchecked voucher) or the unchanged 'unchecked' may be sent",
+                )
+            ]
         )
     new_status = "open" if wanted == "open" else ("unchecked" if current == "blank" else current)
     issues, clean = _validate(ctx, body, new_status)
