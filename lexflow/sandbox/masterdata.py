@@ -60,3 +60,5 @@ PRINT_LAYOUTS: list[dict[str, Any]] = [
     {"id": "d3e4f5a6-b7c8-4d9e-8f1a-2b3c4d5e6f7a", "name": "English layout", "default": False},
 ]
 PRINT_LAYOUT_IDS = frozenset(p["id"] for p in PRINT_LAYOUTS)
+DEFAULT_PRINT_LAYOUT_ID: str = next(p["id"] for p in PRINT_LAYOUTS if p["default"])
+"""What a document answers as `printLayoutId` when the client sent none ("otherwise the account default")."""

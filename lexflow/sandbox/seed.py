@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lexflow.models.totals import compute_document_totals
 from lexflow.sandbox.errors import BERLIN
+from lexflow.sandbox.masterdata import DEFAULT_PRINT_LAYOUT_ID
 from lexflow.sandbox.store import Doc
 
 if TYPE_CHECKING:
@@ -80,6 +81,15 @@ def _midnight(day: date) -> str:
 
 def _f(d: Decimal) -> float:
     return float(d)
+
+
+def _payment_conditions(days: int) -> dict[str, Any]:
+    template = "Zahlbar innerhalb von {paymentRange} Tagen ohne Abzug."
+    return {
+        "paymentTermLabel": template.format(paymentRange=days),
+        "paymentTermLabelTemplate": template,
+        "paymentTermDuration": days,
+    }
 
 
 class _Seeder:
@@ -210,10 +220,10 @@ class _Seeder:
             qty = rng.choice([1, 1, 2, 3, 5, 8, 10, 0.5, 1.5]) if art["type"] == "SERVICE" else rng.randint(1, 40)
             rate = 7 if "Fachbuch" in art["title"] else 19
             items.append({"id": art["id"], "type": "material" if art["type"] == "PRODUCT" else "service",
-                          "name": art["title"], "quantity": qty, "unitName": art["unitName"],
+                          "name": art["title"], "quantity": float(qty), "unitName": art["unitName"],
                           "unitPrice": {"currency": "EUR", "netAmount": art["price"]["netPrice"],
                                         "taxRatePercentage": rate},
-                          "discountPercentage": 0})  # fmt: skip
+                          "discountPercentage": 0.0})  # fmt: skip
         totals = compute_document_totals(cast("list[Mapping[str, Any]]", items), "net")
         for item, amount in zip(items, totals.line_amounts, strict=True):
             price = item["unitPrice"]
@@ -246,16 +256,25 @@ class _Seeder:
                                 "netAmount": _f(t["netAmount"])} for t in totals.tax_amounts],
                 "taxConditions": {"taxType": "net"},
                 "relatedVouchers": [],
-                "printLayoutId": None,
+                "printLayoutId": DEFAULT_PRINT_LAYOUT_ID,
                 "title": titles[kind],
                 "introduction": "Vielen Dank für Ihren Auftrag. Wir stellen Ihnen folgende Leistungen in Rechnung.",
                 "remark": "Mit freundlichen Grüßen",
                 "electronicDocumentProfile": "NONE",
             }
         )  # fmt: skip
-        if status == "draft":
+        if number is None:
             doc.pop("voucherNumber")
+        if kind == "quotations":
+            for item in items:
+                item.update({"optional": False, "alternative": False})
         return doc
+
+    def number(self, kind: str, prefix: str, status: str) -> str | None:
+        """The next number of the range; drafts get one too unless `draft_voucher_numbers` is off (as the API)."""
+        if status == "draft" and not self.state.config.draft_voucher_numbers:
+            return None
+        return f"{prefix}{self.state.store.next_number(self.org, f'number:{kind}', 1001)}"
 
     def _correctable(self, invoices: list[Doc]) -> Doc | None:
         """A paid invoice without a credit note yet (one credit note per invoice, §5)."""
@@ -298,10 +317,9 @@ class _Seeder:
             else:
                 day = self.day()
             stored = {"overdue": "open", "partpaid": "open"}.get(state, state)
-            number = None if stored == "draft" else f"RE{store.next_number(org, 'number:invoices', 1001)}"
+            number = self.number("invoices", "RE", stored)
             doc = self.sales_doc("invoices", number, stored, day, rng.choice(customers), articles)
-            doc["paymentConditions"] = {"paymentTermLabel": f"Zahlbar innerhalb von {term} Tagen ohne Abzug.",
-                                        "paymentTermDuration": term}  # fmt: skip
+            doc["paymentConditions"] = _payment_conditions(term)
             doc["shippingConditions"] = {"shippingType": "delivery", "shippingDate": _midnight(day)}
             doc["dueDate"] = None if stored == "draft" else _midnight(day + timedelta(days=term))
             doc["closingInvoice"] = False
@@ -329,7 +347,7 @@ class _Seeder:
         credit_notes: list[Doc] = []
         for _ in range(counts["credit-notes"]):
             status = rng.choice(["open", "paidoff", "paidoff", "draft"])
-            number = None if status == "draft" else f"GS{store.next_number(org, 'number:credit-notes', 1001)}"
+            number = self.number("credit-notes", "GS", status)
             doc = self.sales_doc("credit-notes", number, status, self.day(), rng.choice(customers), articles)
             if status == "paidoff" and rng.random() < 0.5 and (target := self._correctable(invoices)) is not None:
                 self._link(doc, target)
@@ -347,11 +365,10 @@ class _Seeder:
         for _ in range(counts["quotations"]):
             status = rng.choice(["draft", "open", "open", "accepted", "accepted", "rejected"])
             day = self.day()
-            number = None if status == "draft" else f"AG{store.next_number(org, 'number:quotations', 1001)}"
+            number = self.number("quotations", "AG", status)
             doc = self.sales_doc("quotations", number, status, day, rng.choice(customers), articles)
             doc["expirationDate"] = _midnight(day + timedelta(days=30))
-            doc["paymentConditions"] = {"paymentTermLabel": "Zahlbar innerhalb von 14 Tagen ohne Abzug.",
-                                        "paymentTermDuration": 14}  # fmt: skip
+            doc["paymentConditions"] = _payment_conditions(14)
             quotations.append(doc)
         store.put_many(org, "quotations", quotations)
         result["quotations"] = len(quotations)
@@ -412,8 +429,7 @@ def _templates(s: _Seeder, n: int, contacts: list[Doc], articles: list[Doc]) -> 
         doc = s.sales_doc("invoices", None, "draft", start, s.rng.choice(customers), articles[:5])
         for key in ("voucherStatus", "voucherDate", "archived", "relatedVouchers", "electronicDocumentProfile"):
             doc.pop(key, None)
-        doc["paymentConditions"] = {"paymentTermLabel": "Zahlbar innerhalb von 14 Tagen ohne Abzug.",
-                                    "paymentTermDuration": 14}  # fmt: skip
+        doc["paymentConditions"] = _payment_conditions(14)
         doc["recurringTemplateSettings"] = {
             "id": s.id(),
             "startDate": start.isoformat(),

@@ -227,3 +227,12 @@ def test_ping_checks_the_credentials(sandbox_http):
     for http in _client(ping_endpoint=False):
         off = http.get("/v1/ping")
         assert off.status_code == 403 and "message" in off.json()
+
+
+def test_seeded_documents_have_the_same_shapes(sandbox_http):
+    assert sandbox_http.post("/_sandbox/seed", json={"vouchers": 200, "seed": 7}).status_code == 200
+    rows = sandbox_http.get("/v1/voucherlist", params={"voucherType": "invoice", "voucherStatus": "draft"}).json()
+    assert rows["content"] and all(r["voucherNumber"] for r in rows["content"])
+    inv = sandbox_http.get(f"/v1/invoices/{rows['content'][0]['id']}").json()
+    assert inv["printLayoutId"] and inv["paymentConditions"]["paymentTermLabelTemplate"]
+    assert all(isinstance(li["quantity"], float) for li in inv["lineItems"])

@@ -38,8 +38,8 @@ from lexflow.sandbox.http import ApiRoute, Ctx, action_result, json, public
 from lexflow.sandbox.masterdata import (
     COUNTRY_CODES,
     DEFAULT_PAYMENT_TERM_DAYS,
+    DEFAULT_PRINT_LAYOUT_ID,
     PRINT_LAYOUT_IDS,
-    PRINT_LAYOUTS,
     TAX_CLASSIFICATION,
 )
 from lexflow.sandbox.state import stamp
@@ -63,7 +63,6 @@ SHAPES: dict[str, type | tuple[type, ...]] = {
     "paymentConditions.paymentDiscountConditions": dict,
     "xRechnung": dict,
 }
-DEFAULT_PRINT_LAYOUT_ID = next(p["id"] for p in PRINT_LAYOUTS if p["default"])
 INTRODUCTION = "Unsere Lieferungen/Leistungen stellen wir Ihnen wie folgt in Rechnung."
 REMARK = "Vielen Dank für die gute Zusammenarbeit."
 
@@ -590,7 +589,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
         doc["deliveryTerms"] = body.get("deliveryTerms")
     doc["electronicDocumentProfile"] = "NONE"
     doc["relatedVouchers"] = []
-    doc["printLayoutId"] = body.get("printLayoutId") or DEFAULT_PRINT_LAYOUT_ID  # "otherwise the account default"
+    doc["printLayoutId"] = body.get("printLayoutId") or DEFAULT_PRINT_LAYOUT_ID
     doc["title"] = body.get("title") or spec.title
     doc["introduction"] = body.get("introduction") if body.get("introduction") is not None else INTRODUCTION
     doc["remark"] = body.get("remark") if body.get("remark") is not None else REMARK
