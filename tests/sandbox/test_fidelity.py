@@ -148,6 +148,21 @@ def test_an_upload_is_an_unchecked_purchase_invoice_that_can_be_put_back(sandbox
     assert sandbox_http.put(f"/v1/vouchers/{vid}", json={**after, "voucherStatus": "paid"}).status_code == 406
 
 
+def test_a_paid_voucher_stays_editable_without_its_status(sandbox_http):
+    """Clients strip the payment-derived status on read-merge-write and the PUT works live; echoing it is refused."""
+    vid = sandbox_http.post("/v1/vouchers", json=_voucher()).json()["id"]
+    assert sandbox_http.post(f"/_sandbox/vouchers/{vid}/payments", json={"kind": "bank"}).status_code == 200
+    read = sandbox_http.get(f"/v1/vouchers/{vid}").json()
+    assert read["voucherStatus"] == "paid"
+    assert sandbox_http.put(f"/v1/vouchers/{vid}", json=read).status_code == 406  # echoes "paid"
+    for status in ("open", "unchecked"):
+        assert sandbox_http.put(f"/v1/vouchers/{vid}", json={**read, "voucherStatus": status}).status_code == 406
+    edit = {k: v for k, v in read.items() if k != "voucherStatus"} | {"remark": "Rechnung vom Lieferanten"}
+    assert sandbox_http.put(f"/v1/vouchers/{vid}", json=edit).status_code == 200
+    after = sandbox_http.get(f"/v1/vouchers/{vid}").json()
+    assert (after["voucherStatus"], after["remark"]) == ("paid", "Rechnung vom Lieferanten")
+
+
 # ------------------------------------------------------------------------------------------- sales documents
 def test_drafts_carry_a_voucher_number_by_default(sandbox_http):
     draft = create(sandbox_http, "/v1/invoices", invoice_body())

@@ -30,6 +30,9 @@ from lexflow.sandbox.store import Doc
 TYPES = ("salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote")
 SALES = ("salesinvoice", "salescreditnote")
 TOLERANCE = Decimal("0.01")
+PAYMENT_STATUSES = ("paid", "paidoff", "transferred", "sepadebit")
+"""Statuses payments set. Such a voucher can still be edited when the PUT leaves `voucherStatus` out (clients
+strip it for that); sending any status for it is refused."""
 
 
 def day_stamp(d: date) -> str:
@@ -213,11 +216,11 @@ async def update_voucher(ctx: Ctx) -> Response:
             409, "Conflict: stale version; GET the voucher and retry.", [Issue("version", "conflict", "stale")]
         )
     current = doc["voucherStatus"]
-    if current not in ("open", "unchecked", "blank"):
+    if current not in ("open", "unchecked", "blank", *PAYMENT_STATUSES):
         raise validation([Issue("voucherStatus", "invalid_value", f"a {current} voucher cannot be changed")])
     wanted = body.get("voucherStatus")
     echo = wanted in ("unchecked", "blank") and current in ("unchecked", "blank")  # read-merge-write, no change
-    if wanted is not None and wanted != "open" and not echo:
+    if wanted is not None and (current in PAYMENT_STATUSES or (wanted != "open" and not echo)):
         raise validation(
             [
                 Issue(
