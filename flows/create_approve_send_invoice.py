@@ -30,7 +30,7 @@ from lexflow.models import Contact
 from tasks.audit import audit
 from tasks.common import business_key, digest, run_logger
 from tasks.contacts import find_contacts_by_email, get_contact
-from tasks.invoices import create_invoice, invoice_pdf, preview_invoice
+from tasks.invoices import create_invoice, finalized_invoice_input, invoice_pdf, preview_invoice
 from tasks.mail import send_document_mail
 
 
@@ -200,11 +200,15 @@ def create_approve_send_invoice(
         approver, approval_ref = done.approver, str((done.extra or {}).get("approval_ref") or "")
         invoice_id, number = done.invoice_id, done.voucher_number
     else:
+        from lexflow.actions.approvals import approval_digest
         from lexflow.approvals import request_approval
 
         ask = decision_request(
             request, name, recipient, preview, key, approvers or [], timedelta(minutes=expires_in_minutes)
         )
+        # Bind the approval to exactly the call below: any other action or argument is refused by create_invoice.
+        bound = approval_digest("create_invoice", finalized_invoice_input(draft, gross))
+        ask = ask.model_copy(update={"action": "create_invoice", "args_digest": bound})
         decision = request_approval(ask, poll_interval=approval_poll_interval)
         if not decision.approved:
             status = "expired" if decision.expired else "rejected"
@@ -212,7 +216,7 @@ def create_approve_send_invoice(
             audit_artifact()
             return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
         approver = decision.approver
-        approval_ref = f"prefect-flow-run:{flow_run.id}:{ask.pause_key}:{approver}"
+        approval_ref = str(decision.approval_ref)
         created = create_invoice(
             draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile
         )

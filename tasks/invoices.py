@@ -17,6 +17,11 @@ def preview_invoice(draft: dict[str, Any], profile: str | None = None) -> dict[s
     return run_action("preview_invoice", draft, profile=profile).model_dump(mode="json")
 
 
+def finalized_invoice_input(draft: dict[str, Any], expected_total_gross: str) -> dict[str, Any]:
+    """The exact `create_invoice` input `create_invoice` runs: what an approval for it must be bound to."""
+    return {**draft, "finalize": True, "expected_total_gross": expected_total_gross}
+
+
 @task(
     name="create-invoice",
     persist_result=True,
@@ -26,8 +31,10 @@ def preview_invoice(draft: dict[str, Any], profile: str | None = None) -> dict[s
 def create_invoice(
     draft: dict[str, Any], request_key: str, approval_ref: str, expected_total_gross: str, profile: str | None = None
 ) -> dict[str, Any]:
-    """Create the invoice finalized. Keyed by the request, so a retry, resume or rerun never creates a second one."""
-    data = {**draft, "finalize": True, "expected_total_gross": expected_total_gross}
+    """Create the invoice finalized. Keyed by the request, so a retry, resume or rerun never creates a second one.
+
+    `approval_ref` must name an approval bound to `finalized_invoice_input(draft, expected_total_gross)`."""
+    data = finalized_invoice_input(draft, expected_total_gross)
     out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref)
     return out.model_dump(mode="json")
 

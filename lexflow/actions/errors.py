@@ -52,3 +52,19 @@ class ApprovalRequired(ActionError, PermissionError):
             f"Action {action!r} is irreversible and profile {profile!r} requires an approval{detail}. "
             "Obtain one (e.g. through lexflow.approvals / Slack) and pass its reference as approval_ref."
         )
+
+
+class ApprovalRefused(ApprovalRequired):
+    """An approval reference was given but does not allow this call (unknown, not approved, other action or
+    arguments, expired or already used)."""
+
+    code = "approval_refused"
+
+    def __init__(self, action: str, profile: str, reason: str) -> None:
+        self.action, self.profile = action, profile
+        PermissionError.__init__(
+            self,
+            f"Approval refused for {action!r} (profile {profile!r}): {reason}. Nothing was done. An approval is "
+            "valid once, for one action with exactly the arguments that were approved (`lexflow approvals grant` "
+            "or the approval flow creates one).",
+        )

@@ -11,14 +11,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from lexflow.actions.errors import ApprovalRequired, PolicyDenied
+from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
+from lexflow.actions.errors import ApprovalRefused, ApprovalRequired, PolicyDenied
 from lexflow.actions.registry import Action, Effect
 
 READ_ONLY = ("*:read",)
@@ -58,9 +58,6 @@ class Profile(BaseModel):
         return effect in self.approval_for
 
 
-ApprovalVerifier = Callable[[str, Action, BaseModel], bool]
-
-
 def check(
     action: Action,
     data: BaseModel,
@@ -68,15 +65,22 @@ def check(
     approval_ref: str | None,
     verify_approval: ApprovalVerifier | None = None,
 ) -> Effect:
-    """Raise `PolicyDenied` / `ApprovalRequired`, or return the effect the call has with this input."""
+    """Raise `PolicyDenied` / `ApprovalRequired` / `ApprovalRefused`, or return the effect the call has with this
+    input. When the profile needs an approval for it, `approval_ref` was verified and consumed (default: in the
+    approvals store, `StoreApprovals`)."""
     if not profile.grants(action.scope):
         raise PolicyDenied(action.name, action.scope, profile.name)
     effect = action.effect_for(data)
-    if profile.needs_approval(effect):
-        if not approval_ref:
-            raise ApprovalRequired(action.name, profile.name)
-        if verify_approval is not None and not verify_approval(approval_ref, action, data):
-            raise ApprovalRequired(action.name, profile.name, f"approval {approval_ref!r} was not granted for it")
+    if not profile.needs_approval(effect):
+        return effect
+    if not approval_ref:
+        raise ApprovalRequired(action.name, profile.name)
+    from lexflow.approvals.store import ApprovalUnusable
+
+    try:
+        (verify_approval or StoreApprovals()).consume(approval_ref, action, data)
+    except ApprovalUnusable as exc:
+        raise ApprovalRefused(action.name, profile.name, str(exc)) from None
     return effect
 
 

@@ -12,13 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from lexflow.actions.errors import ActionError, ApprovalRequired, InvalidInput, PolicyDenied
-from lexflow.actions.policy import ApprovalVerifier, Profile, check, resolve_profile
+from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
+from lexflow.actions.errors import ActionError, ApprovalRefused, ApprovalRequired, InvalidInput, PolicyDenied
+from lexflow.actions.policy import Profile, check, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text, shared_trail
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_IDS = 100
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def default_actor() -> Actor:
@@ -114,9 +116,11 @@ def run(
 ) -> BaseModel:
     """Run one action and append exactly one audit record, whatever the outcome.
 
-    Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired` (all `ActionError`), or the client's `LexwareError`.
-    Without `client`, `client_factory()` supplies one (a shared, long-lived client; not closed here), else one is
-    made from the profile and closed afterwards. Either way no client is created for a refused call.
+    Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired`, `ApprovalRefused` (all `ActionError`), or the
+    client's `LexwareError`. Without `client`, `client_factory()` supplies one (a shared, long-lived client; not
+    closed here), else one is made from the profile and closed afterwards. Either way no client is created for a
+    refused call. `approval_ref` is checked against and consumed in the approvals store (`verify_approval`,
+    default `StoreApprovals()`); if the call then fails before any write request was sent, it is given back.
     """
     action = registry.get(name)
     actor = actor or default_actor()
@@ -144,14 +148,22 @@ def run(
         finish("invalid_input", str(exc))
         raise
     record.input = redact(data.model_dump(mode="json", by_alias=True, exclude_none=True))
+    verifier = verify_approval or StoreApprovals()
     try:
-        check(action, data, prof, approval_ref, verify_approval)
+        consumed = prof.needs_approval(check(action, data, prof, approval_ref, verifier))
     except PolicyDenied as exc:
         finish("denied", str(exc), ids=resource_ids(data))
+        raise
+    except ApprovalRefused as exc:
+        finish("approval_refused", str(exc), ids=resource_ids(data))
         raise
     except ApprovalRequired as exc:
         finish("approval_required", str(exc), ids=resource_ids(data))
         raise
+
+    def give_back(calls: list) -> None:
+        if consumed and approval_ref and not any(c.method not in _SAFE_METHODS for c in calls):
+            verifier.release(approval_ref)
 
     with ExitStack() as stack:
         if not action.uses_client:
@@ -168,9 +180,11 @@ def run(
                     result if isinstance(result, action.output_model) else action.output_model.model_validate(result)
                 )
             except ActionError as exc:
+                give_back(calls)
                 finish(exc.code, str(exc), calls, resource_ids(data))
                 raise
             except Exception as exc:
+                give_back(calls)
                 finish("error", f"{type(exc).__name__}: {exc}", calls, resource_ids(data))
                 raise
         status = getattr(output, "status", None)

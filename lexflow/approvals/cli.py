@@ -104,6 +104,41 @@ def list_requests(
 
 
 @app.command()
+def grant(
+    action: Annotated[str, typer.Argument(help="The action to allow, e.g. create_invoice.")],
+    input: Annotated[str, typer.Option("--input", "-i", help="Its exact input: JSON, @file.json or @- for stdin.")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (recorded in the store and the audit trail).")],
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    valid_minutes: Annotated[int, typer.Option(min=1, max=7 * 24 * 60, help="Usable for this long, once.")] = 60,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Approve one exact call (action and input) and print its reference for `--approval-ref` / `approval_ref`.
+
+    The approval allows only this action with exactly this input (after validation), once, within
+    --valid-minutes. Whoever can run this can approve: keep the database writable only by approvers.
+    """
+    from datetime import timedelta
+
+    from lexflow.actions import ActionError
+    from lexflow.actions.approvals import grant as grant_call
+    from lexflow.actions.cli import _read_input
+
+    try:
+        ref = grant_call(
+            action,
+            _read_input(input),
+            approver=by,
+            reason=reason or None,
+            use_within=timedelta(minutes=valid_minutes),
+            url=_settings(database_url).database_url,
+        )
+    except ActionError as exc:
+        typer.echo(f"{exc.code}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(ref)
+
+
+@app.command()
 def sweep(database_url: DatabaseOption = None) -> None:
     """Expire overdue requests and send half-time reminders once (the receiver does this every few seconds)."""
     from lexflow.approvals.service import Decider

@@ -162,10 +162,25 @@ def request_approval(
     assert decision is not None
     decision = ApprovalDecision.model_validate(decision.model_dump(include={"approved", "approver", "reason"}))
     decider.settle_from_flow(p, decision)
+    decision._request_id = p.id
+    if decision.approved:
+        _wait_settled(decider, p)
     logger.info(
         "Decision on %r: %s by %s", request.subject, "approved" if decision.approved else "rejected", decision.approver
     )
     return decision
+
+
+def _wait_settled(decider: Decider, p: PendingApproval, timeout: float = 30.0) -> None:
+    """A Slack click resumes the run first and records "approved" right after; wait for that record, since the
+    irreversible call that follows is checked against it (`ApprovalStore.consume`)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (fresh := decider.store.get(p.id)) is not None and fresh.state == "deciding":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"approval {p.id} is still being decided after {timeout:.0f} s; rerun the flow")
+        time.sleep(0.05)
 
 
 def _start_timers(decider: Decider, p: PendingApproval) -> list[threading.Timer]:

@@ -108,6 +108,17 @@ class DecisionRequest(BaseModel):
     kind: str = Field(default="approval", pattern=r"^[a-z0-9_.-]+$", description="Audit action suffix, e.g. invoice.")
     key: str | None = Field(default=None, description="Pause key; lowercase letters, digits and dashes.")
     channel: str | None = Field(default=None, description="Slack channel; default: the configured channel.")
+    action: str | None = Field(
+        default=None, max_length=100, description="The lexflow action an approval of this request allows, if any."
+    )
+    args_digest: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the exact normalised input the approval allows (`lexflow.actions.approval_digest`).",
+    )
+    use_within: timedelta = Field(
+        default=timedelta(hours=1), description="How long after the decision the approval can be used (once)."
+    )
 
     @field_validator("approvers")
     @classmethod
@@ -130,11 +141,11 @@ class DecisionRequest(BaseModel):
             )
         return value
 
-    @field_validator("expires_in")
+    @field_validator("expires_in", "use_within")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value.total_seconds() <= 0:
-            raise ValueError("expires_in must be positive")
+            raise ValueError("must be positive")
         return value
 
     @model_validator(mode="after")
@@ -144,6 +155,8 @@ class DecisionRequest(BaseModel):
             raise ValueError(f"choices: ids must be unique, got {ids}")
         if not any(c.approves for c in self.choices) or all(c.approves for c in self.choices):
             raise ValueError("choices: need at least one choice that approves and one that does not")
+        if (self.action is None) != (self.args_digest is None):
+            raise ValueError("action and args_digest: give both (bind the approval to one exact call) or neither")
         return self
 
     @property

@@ -3,6 +3,9 @@
 One row per request: which flow run waits under which pause key, where the Slack message is (channel, ts), who may
 decide, when it expires, and what happened. State changes are compare-and-set (`UPDATE … WHERE state='pending'`), so
 two clicks at once, a click racing the expiry sweep, or two receivers never decide twice.
+
+A request bound to an action call (`DecisionRequest.action` and `.args_digest`) is also the approval that call
+needs: `consume()` checks it and moves it approved → used in one compare-and-set, so it allows exactly one call.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lexflow.approvals.models import DecisionRequest
 from lexflow.db import Base, open_database
 
-State = Literal["pending", "deciding", "approved", "rejected", "expired", "failed"]
-FINAL: tuple[str, ...] = ("approved", "rejected", "expired", "failed")
+State = Literal["pending", "deciding", "approved", "rejected", "expired", "failed", "used"]
+FINAL: tuple[str, ...] = ("approved", "rejected", "expired", "failed", "used")
+
+
+class ApprovalUnusable(Exception):
+    """An approval reference that does not allow this call; the message says which rule failed and what to do."""
 
 
 def utcnow() -> datetime:
@@ -179,7 +186,13 @@ class ApprovalStore:
             )
 
     def finish(
-        self, request_id: str, state: State, *, decided_by: str | None = None, reason: str | None = None
+        self,
+        request_id: str,
+        state: State,
+        *,
+        decided_by: str | None = None,
+        reason: str | None = None,
+        decided_at: datetime | None = None,
     ) -> PendingApproval:
         with self._sessions.begin() as s:
             row = s.get(ApprovalRow, request_id)
@@ -187,9 +200,68 @@ class ApprovalStore:
                 raise KeyError(f"no approval request {request_id}")
             row.state = state
             row.decided_by = decided_by
-            row.decided_at = utcnow()
+            row.decided_at = decided_at or utcnow()
             row.reason = reason
             return _snap(row)
+
+    def grant(
+        self,
+        request: DecisionRequest,
+        *,
+        approver: str,
+        reason: str | None = None,
+        flow_run_id: str | None = None,
+        decided_at: datetime | None = None,
+    ) -> PendingApproval:
+        """Record a decision a person made outside Slack (`lexflow approvals grant`): approved at once."""
+        if request.action is None:
+            raise ValueError("grant: the request must name the action and args_digest it approves")
+        p = self.add(request, flow_run_id=flow_run_id, approvers=[], ui_url=None, created_at=decided_at)
+        if not self.claim(p.id):  # pragma: no cover - a fresh row is always pending
+            raise RuntimeError(f"approval {p.id} changed while being granted")
+        return self.finish(p.id, "approved", decided_by=approver, reason=reason, decided_at=decided_at)
+
+    def consume(self, ref: str, *, action: str, args_digest: str, now: datetime | None = None) -> PendingApproval:
+        """Use approval `ref` for one call of `action` with input digest `args_digest`, or raise `ApprovalUnusable`.
+
+        Accepted only if it exists, was approved, is bound to this action and exactly these arguments, is within
+        its `use_within` after the decision, and was not used yet. approved → used is one compare-and-set, so of
+        two concurrent uses exactly one passes."""
+        now = now or utcnow()
+        p = self.get(ref) if len(ref) <= 36 else None
+        if p is None:
+            raise ApprovalUnusable(f"approval {ref!r} is unknown: no such request in the approvals store")
+        if p.request.action is None or p.request.args_digest is None:
+            raise ApprovalUnusable(f"approval {ref!r} is not bound to an action call (it approves {p.kind!r})")
+        if p.request.action != action:
+            raise ApprovalUnusable(f"approval {ref!r} was given for action {p.request.action!r}, not {action!r}")
+        if p.request.args_digest != args_digest:
+            raise ApprovalUnusable(
+                f"approval {ref!r} was given for different arguments of {action!r} (digest "
+                f"{p.request.args_digest[:12]}…, this call {args_digest[:12]}…); ask for an approval of exactly this call"
+            )
+        if p.state == "used":
+            raise ApprovalUnusable(f"approval {ref!r} was already used; an approval allows one call")
+        if p.state != "approved":
+            raise ApprovalUnusable(f"approval {ref!r} is {p.state}, not approved")
+        decided = p.decided_at or p.created_at
+        if now > decided + p.request.use_within:
+            raise ApprovalUnusable(
+                f"approval {ref!r} expired at {decided + p.request.use_within:%Y-%m-%d %H:%M} UTC "
+                f"({p.request.use_within} after the decision); ask again"
+            )
+        with self._sessions.begin() as s:
+            res = s.execute(
+                update(ApprovalRow).where(ApprovalRow.id == ref, ApprovalRow.state == "approved").values(state="used")
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                raise ApprovalUnusable(f"approval {ref!r} was already used; an approval allows one call")
+        return p
+
+    def unuse(self, ref: str) -> None:
+        """used → approved: the call it was consumed for provably wrote nothing (refused before any write)."""
+        with self._sessions.begin() as s:
+            s.execute(update(ApprovalRow).where(ApprovalRow.id == ref, ApprovalRow.state == "used").values(state="approved"))
 
     def mark_reminded(self, request_id: str) -> bool:
         with self._sessions.begin() as s:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Outcome = Literal["ok", "error", "denied", "approval_required", "clarification", "invalid_input"]
+Outcome = Literal["ok", "error", "denied", "approval_required", "approval_refused", "clarification", "invalid_input"]
 
 
 class Actor(BaseModel):

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from lexflow.actions import ApprovalRequired, InvalidInput, PolicyDenied, Profile, load_profiles, resolve_profile, run
+from lexflow.actions.approvals import StoreApprovals
+from lexflow.actions.errors import ApprovalRefused
 from lexflow.actions.policy import check
 from lexflow.actions.registry import registry
 from lexflow.audit import Actor, AuditTrail
@@ -49,7 +51,7 @@ def test_denial_is_an_error_and_an_audit_record(trail):
     assert trail.verify().ok
 
 
-def test_irreversible_needs_approval_ref(trail):
+def test_irreversible_needs_approval_ref(trail, tmp_path):
     action = registry.get("create_invoice")
     writer = Profile(name="prod", scopes=["invoices:write"], api_key=API_KEY)
     with pytest.raises(ApprovalRequired, match="approval_ref"):
@@ -60,11 +62,10 @@ def test_irreversible_needs_approval_ref(trail):
     # A draft is only a write: no approval needed (policy passes; nothing else is checked here).
     draft = action.input_model.model_validate({**action.examples[0], "finalize": False})
     assert check(action, draft, writer, None) == "write"
-    # With a reference, and a verifier that rejects it, the approval is still missing.
+    # With a reference the approvals store does not know, the call is refused (tests/actions/test_approvals.py).
     final = action.input_model.model_validate(action.examples[0])
-    assert check(action, final, writer, "slack:1") == "irreversible"
-    with pytest.raises(ApprovalRequired, match="not granted"):
-        check(action, final, writer, "slack:1", verify_approval=lambda ref, a, d: False)
+    with pytest.raises(ApprovalRefused, match="unknown"):
+        check(action, final, writer, "slack:1", verify_approval=StoreApprovals(f"sqlite:///{tmp_path}/a.db"))
     # A profile that does not ask for approvals lets it through.
     assert check(action, final, Profile(name="dev", scopes=["*"], approval_for=[]), None) == "irreversible"
 

@@ -346,7 +346,10 @@ def test_dunning_run_once_per_invoice_and_day(
     cid = _customer()
     draft = {"contact_id": cid, "line_items": [{"name": "Wartung", "unit_price": "50"}], "payment_term_days": 7,
              "finalize": True}  # fmt: skip
-    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref="test", client=get_client())
+    from lexflow.actions.approvals import grant
+
+    ref = grant("create_invoice", draft, approver="test")
+    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref=ref, client=get_client())
     _control(served_sandbox).clock_advance(days=30)
     as_of = date.today() + timedelta(days=30)
     from lexflow.approvals.fake_slack import FakeSlack

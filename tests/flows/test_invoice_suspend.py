@@ -202,6 +202,8 @@ def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
         assert rejected is not None and rejected.state == "rejected"
         trail = AuditTrail()
         created = [r for r in trail.list(action="create_invoice", flow_run_id=ids["238.00"]) if r.outcome == "ok"]
-        assert len(created) == 1 and APPROVER in str(created[0].approval_ref)
+        assert len(created) == 1 and created[0].approval_ref == posted["238.00"].request_id
+        used = ApprovalStore(settings.resolved_database_url()).get(posted["238.00"].request_id)
+        assert used is not None and used.state == "used" and used.request.action == "create_invoice"
         assert len(trail.list(action="flow.invoice_sent", flow_run_id=ids["238.00"])) == 1
         assert trail.list(action="create_invoice", flow_run_id=ids["357.00"]) == []
