@@ -111,17 +111,84 @@ def export(
         typer.echo(text, nl=False)
 
 
+CheckpointOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="File holding the head seen last time (keep it outside the database's machine or backup). Verify "
+        "that the chain still contains it, then move it to the current head. Created if missing.",
+    ),
+]
+
+
 @app.command()
-def verify(url: UrlOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute the hash chain; exit code 1 if any record was altered, removed or inserted."""
-    result = _trail(url).verify()
+def verify(
+    url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    checkpoint: CheckpointOpt = None,
+    expect_head: Annotated[
+        str | None, typer.Option("--expect-head", help="A head noted earlier, as SEQ:HASH (`lexflow audit checkpoint`).")
+    ] = None,
+) -> None:
+    """Recompute the hash chain; exit code 1 if any record was altered, removed or inserted.
+
+    Without a checkpoint, a database whose records and head were both wiped or rewritten verifies as intact: keep
+    one (`--checkpoint FILE` in the job that verifies, or `--expect-head` with a noted head)."""
+    from lexflow.audit.store import Checkpoint
+
+    try:
+        expected = _expected(checkpoint, expect_head)
+    except ValueError as exc:
+        _console().print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    trail = _trail(url)
+    result = trail.verify(expected)
+    head: Checkpoint = trail.head()
+    if result.ok and checkpoint is not None:
+        checkpoint.write_text(head.to_json() + "\n", encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "problems": result.problems}))
+        typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "problems": result.problems,
+                               "head": f"{head.seq}:{head.hash}"}))  # fmt: skip
     elif result.ok:
-        _console().print(f"[green]Audit chain intact[/green]: {result.checked} records verified.")
+        anchor = f", contains checkpoint #{expected.seq}" if expected and expected.seq else ""
+        _console().print(f"[green]Audit chain intact[/green]: {result.checked} records verified{anchor}.")
+        if expected is None:
+            _console().print(f"Head {head.seq}:{head.hash} (keep it to detect truncation: --expect-head).")
     else:
         _console().print(f"[red]Audit chain BROKEN[/red] ({result.checked} records checked):")
         for p in result.problems:
             _console().print(f"  - {p}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _expected(checkpoint: Path | None, expect_head: str | None):  # type: ignore[no-untyped-def]
+    from lexflow.audit.store import Checkpoint
+
+    if checkpoint is not None and expect_head is not None:
+        raise ValueError("give --checkpoint or --expect-head, not both")
+    if expect_head is not None:
+        seq, _, hash_ = expect_head.partition(":")
+        if not seq.isdigit() or len(hash_) != 64:
+            raise ValueError("--expect-head: use SEQ:HASH as printed by `lexflow audit checkpoint`")
+        return Checkpoint(seq=int(seq), hash=hash_)
+    if checkpoint is not None and checkpoint.exists():
+        try:
+            return Checkpoint.from_json(checkpoint.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"--checkpoint {checkpoint}: {exc}") from None
+    return None
+
+
+@app.command()
+def checkpoint(
+    url: UrlOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
+) -> None:
+    """Print (or save) the chain head: later `verify --expect-head SEQ:HASH` or `--checkpoint FILE` checks it."""
+    head = _trail(url).head()
+    if output:
+        output.write_text(head.to_json() + "\n", encoding="utf-8")
+        _console().print(f"Head {head.seq}:{head.hash} written to {output}", highlight=False)
+    else:
+        typer.echo(f"{head.seq}:{head.hash}")

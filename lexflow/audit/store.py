@@ -1,9 +1,17 @@
 """The append-only, hash-chained audit store (SQLAlchemy; SQLite by default, PostgreSQL by URL).
 
-Every record's hash covers its content and the previous record's hash. A one-row chain-head table serialises the
-appends: each append first UPDATEs the head (a row lock in PostgreSQL, the write lock in SQLite), so concurrent
-appenders queue instead of forking the chain. `verify()` recomputes the chain and compares its end with the head,
-so an edited, removed (also the last) or re-ordered record is detected.
+Every record's hash covers every stored column (derived from the table definition, so a new column cannot be
+forgotten) and the previous record's hash. A one-row chain-head table serialises the appends: each append first
+UPDATEs the head (a row lock in PostgreSQL, the write lock in SQLite), so concurrent appenders queue instead of
+forking the chain. `verify()` recomputes the chain and compares its end with the head, so an edited, removed (also
+the last) or re-ordered record is detected. Someone who can rewrite the whole database can also rewrite the whole
+chain or wipe it: a `Checkpoint` (the head's seq and hash) kept outside the database detects that
+(`lexflow audit verify --checkpoint FILE`).
+
+Chain versions: records written before version 2 (`hash_version` NULL) were hashed over a fixed field list that
+left out the derived columns `actor_kind`, `actor_name` and `flow_run_id`; they keep their hashes (rewriting them
+would need trusting the database as it is now), and `verify()` checks those columns against the hashed
+`actor_json` they are derived from instead. Opening a trail adds the `hash_version` column to an older table.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Float, Integer, String, Text, inspect, select, text, update
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.audit.records import Actor, AuditRecord, HttpCall, StoredRecord
@@ -27,6 +35,8 @@ from lexflow.audit.redact import canonical_json, digest, redact
 from lexflow.db import Base, open_database
 
 GENESIS = "0" * 64
+#: The hash version new records get: 2 = every column of the table but `hash` (1 = the early fixed field list).
+HASH_VERSION = 2
 
 
 class AuditRow(Base):
@@ -49,6 +59,7 @@ class AuditRow(Base):
     approval_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     duration_ms: Mapped[float] = mapped_column(Float)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    hash_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
@@ -66,8 +77,8 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _content(row: AuditRow) -> dict[str, Any]:
-    """Exactly the stored columns the hash covers (everything but the hash itself)."""
+def _content_v1(row: AuditRow) -> dict[str, Any]:
+    """Version 1 (records from before `hash_version`): a fixed list that missed the derived actor columns."""
     return {
         "seq": row.seq,
         "recorded_at": row.recorded_at,
@@ -86,8 +97,69 @@ def _content(row: AuditRow) -> dict[str, Any]:
     }
 
 
+#: Every column the hash covers: all of the table's but the hash itself.
+HASHED_COLUMNS: tuple[str, ...] = tuple(c.key for c in AuditRow.__table__.columns if c.key != "hash")
+
+
+def _content(row: AuditRow) -> dict[str, Any]:
+    """Exactly the stored columns the hash covers (version 2: every column but the hash)."""
+    if row.hash_version is None:
+        return _content_v1(row)
+    out: dict[str, Any] = {}
+    for key in HASHED_COLUMNS:
+        value = getattr(row, key)
+        out[key] = round(value, 3) if isinstance(value, float) else value
+    return out
+
+
 def _hash(row: AuditRow) -> str:
     return hashlib.sha256(canonical_json(_content(row)).encode()).hexdigest()
+
+
+def _derived_mismatch(row: AuditRow) -> str | None:
+    """The actor columns (what `--actor` filters on) must say what the hashed `actor_json` says."""
+    try:
+        actor = json.loads(row.actor_json)
+    except ValueError:
+        return "actor_json"
+    for column, key in (("actor_kind", "kind"), ("actor_name", "name"), ("flow_run_id", "flow_run_id")):
+        if getattr(row, column) != actor.get(key):
+            return column
+    return None
+
+
+def _add_hash_version(engine: Engine) -> None:
+    """Tables created before chain version 2 lack `hash_version`: add it (NULL = version 1 for old records)."""
+    if "hash_version" in {c["name"] for c in inspect(engine).get_columns(AuditRow.__tablename__)}:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {AuditRow.__tablename__} ADD COLUMN hash_version INTEGER"))
+    except DatabaseError as exc:  # another process added it at the same moment
+        if "duplicate" not in str(exc.orig).lower() and "already exists" not in str(exc.orig).lower():
+            raise
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain head at one moment, kept outside the database: later the chain must still contain it."""
+
+    seq: int
+    hash: str
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "hash": self.hash})
+
+    @classmethod
+    def from_json(cls, text: str) -> Checkpoint:
+        try:
+            data = json.loads(text)
+            seq, hash_ = int(data["seq"]), str(data["hash"])
+        except (ValueError, KeyError, TypeError):
+            raise ValueError('a checkpoint is JSON like {"seq": 12, "hash": "<64 hex digits>"}') from None
+        if seq < 0 or len(hash_) != 64:
+            raise ValueError("checkpoint: seq must be ≥ 0 and hash 64 hex digits")
+        return cls(seq=seq, hash=hash_)
 
 
 def _to_record(row: AuditRow) -> StoredRecord:
@@ -123,6 +195,7 @@ class AuditTrail:
     def __init__(self, url: str | None = None, *, extra_secrets: Iterable[str] = ()) -> None:
         self.url, self.engine, self._sessions = open_database(url)
         self._extra_secrets = tuple(extra_secrets)
+        _add_hash_version(self.engine)
         try:
             with self._sessions.begin() as s:
                 if s.get(AuditChainHead, 1) is None:
@@ -157,6 +230,7 @@ class AuditTrail:
                 approval_ref=rec.approval_ref,
                 duration_ms=round(rec.duration_ms, 3),
                 prev_hash=head.hash,
+                hash_version=HASH_VERSION,
                 hash="",
             )
             row.hash = _hash(row)
@@ -204,10 +278,18 @@ class AuditTrail:
             row = s.get(AuditRow, seq)
             return _to_record(row) if row else None
 
-    def verify(self) -> VerifyResult:
-        """Recompute the whole chain. Any edit, deletion (also of the newest record) or insertion is a problem."""
+    def head(self) -> Checkpoint:
+        """The current head, to keep outside the database (`lexflow audit checkpoint`)."""
+        with self._sessions() as s:
+            head = s.get(AuditChainHead, 1)
+            return Checkpoint(seq=head.seq, hash=head.hash) if head else Checkpoint(seq=0, hash=GENESIS)
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
+        """Recompute the whole chain. Any edit of any column, deletion (also of the newest record) or insertion is a
+        problem; with a `checkpoint`, so is a chain that no longer contains it (truncated, wiped or rewritten)."""
         problems: list[str] = []
-        prev, expected_seq, checked = GENESIS, 1, 0
+        prev, expected_seq, checked, seen_v2 = GENESIS, 1, 0, False
+        anchored = checkpoint is None or checkpoint.seq == 0
         with self._sessions() as s:
             head = s.get(AuditChainHead, 1)
             for row in s.execute(select(AuditRow).order_by(AuditRow.seq)).scalars():
@@ -218,6 +300,15 @@ class AuditTrail:
                     problems.append(f"record {row.seq}: prev_hash does not match the hash of the record before it")
                 if _hash(row) != row.hash:
                     problems.append(f"record {row.seq}: content was altered (hash mismatch)")
+                if (column := _derived_mismatch(row)) is not None:
+                    problems.append(f"record {row.seq}: {column} was altered (does not match the recorded actor)")
+                if row.hash_version is None and seen_v2:
+                    problems.append(f"record {row.seq}: an old-version hash after version-2 records (downgraded)")
+                seen_v2 = seen_v2 or row.hash_version is not None
+                if checkpoint is not None and row.seq == checkpoint.seq:
+                    anchored = row.hash == checkpoint.hash
+                    if not anchored:
+                        problems.append(f"record {row.seq} is not the one the checkpoint names (chain rewritten)")
                 prev, expected_seq = row.hash, row.seq + 1
             if head is None:
                 problems.append("chain head is missing")
@@ -226,6 +317,13 @@ class AuditTrail:
                     problems.append(f"chain head says {head.seq} records, found up to {expected_seq - 1}")
                 if head.hash != prev:
                     problems.append("the newest record does not match the chain head (removed or altered)")
+        if checkpoint is not None and not anchored and checkpoint.seq >= expected_seq:
+            problems.append(
+                f"the checkpoint names record {checkpoint.seq}, but the chain has only {expected_seq - 1} records "
+                "(truncated or wiped)"
+            )
+        elif checkpoint is not None and not anchored and not problems:
+            problems.append(f"record {checkpoint.seq}, which the checkpoint names, is missing")
         return VerifyResult(ok=not problems, checked=checked, problems=problems)
 
 
