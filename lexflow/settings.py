@@ -128,6 +128,16 @@ class LexflowSettings(BaseSettings):
         validation_alias=AliasChoices("LEXFLOW_DATABASE_URL"),
         description="SQLAlchemy URL for ledgers, the audit trail and the sync store (SQLite or PostgreSQL).",
     )
+    inbox_dir: Path = Field(
+        default=Path(".lexflow/inbox"),
+        validation_alias=AliasChoices("LEXFLOW_INBOX_DIR"),
+        description="The only folder actions read local files from (file inputs given as `path`, e.g. receipts).",
+    )
+    export_dir: Path = Field(
+        default=Path(".lexflow/export"),
+        validation_alias=AliasChoices("LEXFLOW_EXPORT_DIR"),
+        description="The only folder actions write local files to (`save_to` of downloads and documents).",
+    )
     sandbox_db: Path | None = Field(
         default=Path(".lexflow/sandbox.db"),
         validation_alias=AliasChoices("LEXFLOW_SANDBOX_DB"),

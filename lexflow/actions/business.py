@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from lexflow.actions.errors import InvalidInput
-from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output
+from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Action, Effect, Registry
 
 TWO = Decimal("0.01")
@@ -691,18 +691,14 @@ def cancel_invoice(client: Any, data: CancelInvoiceInput) -> CancelInvoiceOutput
     )
 
 
-class InvoiceDocumentInput(Input):
+class InvoiceDocumentInput(SavesFile):
     invoice_id: str = Field(pattern=UUID_PATTERN)
     format: Literal["pdf", "xrechnung"] = "pdf"
-    save_to: str | None = Field(default=None, description="Local path or folder to write the file to.")
-    include_content: bool = Field(default=False, description="Return the bytes base64-encoded.")
 
 
 def invoice_document(client: Any, data: InvoiceDocumentInput) -> FileOutput:
     accept = "application/xml" if data.format == "xrechnung" else "application/pdf"
-    return FileOutput.from_download(
-        client.invoices.file(data.invoice_id, accept=accept), data.save_to, data.include_content
-    )
+    return FileOutput.from_download(client.invoices.file(data.invoice_id, accept=accept), data)
 
 
 # ================================================================================================ receivables

@@ -32,10 +32,11 @@ class PolicyDenied(ActionError, PermissionError):
 
     code = "denied"
 
-    def __init__(self, action: str, scope: str, profile: str) -> None:
+    def __init__(self, action: str, scope: str, profile: str, why: str = "") -> None:
         self.action, self.scope, self.profile = action, scope, profile
+        because = f" ({why})" if why else ""
         super().__init__(
-            f"Action {action!r} needs scope {scope!r}, which profile {profile!r} does not grant. "
+            f"Action {action!r} needs scope {scope!r}{because}, which profile {profile!r} does not grant. "
             f"Add {scope!r} to the profile's scopes (or use a profile that has it)."
         )
 

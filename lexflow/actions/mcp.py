@@ -17,10 +17,44 @@ from mcp.server import Server
 
 from lexflow.actions.errors import ActionError
 from lexflow.actions.export import tool_description, tool_input_schema
+from lexflow.actions.io import FileOutput
 from lexflow.actions.policy import Profile, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.actions.runner import client_for, run
 from lexflow.audit import Actor, redact_text
+
+
+#: Inputs that name a file on the server to write: agents get the file in the result instead.
+SERVER_ONLY = ("save_to", "overwrite", "include_content")
+
+
+def _returns_file(action: Action) -> bool:
+    return issubclass(action.output_model, FileOutput)
+
+
+def _input_schema(action: Action) -> dict[str, Any]:
+    schema = tool_input_schema(action)
+    if _returns_file(action):
+        props = {k: v for k, v in schema.get("properties", {}).items() if k not in SERVER_ONLY}
+        schema = {**schema, "properties": props}
+    return schema
+
+
+def _file_result(data: dict[str, Any]) -> types.CallToolResult:
+    """The file itself as an embedded resource (base64 blob), its metadata as structured content: no server path."""
+    blob = data.pop("content_base64", None) or ""
+    data.pop("saved_to", None)
+    name = data.get("filename") or "document"
+    resource = types.BlobResourceContents(
+        uri=f"lexflow://files/{data['sha256']}/{name}", mime_type=data.get("media_type"), blob=blob
+    )
+    return types.CallToolResult(
+        content=[
+            types.TextContent(text=json.dumps(data, ensure_ascii=False)),
+            types.EmbeddedResource(resource=resource),
+        ],
+        structured_content=data,
+    )
 
 
 def _tool(action: Action) -> types.Tool:
@@ -28,7 +62,7 @@ def _tool(action: Action) -> types.Tool:
     return types.Tool(
         name=action.name,
         description=tool_description(action),
-        input_schema=tool_input_schema(action),
+        input_schema=_input_schema(action),
         output_schema=action.output_schema(),
         annotations=types.ToolAnnotations(
             title=action.name.replace("_", " "),
@@ -71,6 +105,13 @@ def create_server(
             return _error(f"Unknown tool {params.name!r}; this server exposes: {', '.join(actions)}.")
         args = dict(params.arguments or {})
         approval_ref = args.pop("approval_ref", None)
+        if _returns_file(action):
+            if given := [k for k in SERVER_ONLY if k in args]:
+                return _error(
+                    f"invalid_input: {', '.join(given)} is not offered over MCP (it would name a file on the server); "
+                    "the file comes back in the result as an embedded resource."
+                )
+            args["include_content"] = True
 
         def call() -> Any:
             return run(
@@ -91,6 +132,8 @@ def create_server(
             secrets = [prof.api_key.get_secret_value()] if prof.api_key else []
             return _error(redact_text(f"{type(exc).__name__}: {exc}", secrets))
         data = output.model_dump(mode="json", by_alias=True)
+        if isinstance(output, FileOutput):
+            return _file_result(data)
         return types.CallToolResult(
             content=[types.TextContent(text=json.dumps(data, ensure_ascii=False))], structured_content=data
         )

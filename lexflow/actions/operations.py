@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output
+from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Action, Effect, Registry
 
 JsonObject = dict[str, Any]
@@ -58,12 +58,10 @@ class IdInput(Input):
     id: str = Field(pattern=UUID_PATTERN, description="Lexware id (UUID) of the resource.")
 
 
-class FileRequest(IdInput):
+class FileRequest(IdInput, SavesFile):
     accept: Literal["application/pdf", "application/xml", "*/*"] = Field(
         default="application/pdf", description="PDF, or XML for XRechnung/ZUGFeRD data (invoices and credit notes)."
     )
-    save_to: str | None = Field(default=None, description="Write the file to this local path or folder.")
-    include_content: bool = Field(default=False, description="Return the bytes base64-encoded in the result.")
 
 
 class PageInput(Input):
@@ -347,14 +345,14 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
         return (
             name, f"Download a finalized {noun} as PDF (or XML e-invoice where supported). Drafts give 409.",
             FileRequest, FileOutput, "read", True,
-            lambda c, d: FileOutput.from_download(api(c).file(d.id, accept=d.accept), d.save_to, d.include_content),
+            lambda c, d: FileOutput.from_download(api(c).file(d.id, accept=d.accept), d),
             "read", ex_id,
         )  # fmt: skip
     if o.op == "download":
         return (
             name, "Download a stored file (bookkeeping voucher receipts) by file id.",
             FileRequest, FileOutput, "read", True,
-            lambda c, d: FileOutput.from_download(api(c).download(d.id, accept=d.accept), d.save_to, d.include_content),
+            lambda c, d: FileOutput.from_download(api(c).download(d.id, accept=d.accept), d),
             "read", ex_id,
         )  # fmt: skip
     if o.op == "upload":

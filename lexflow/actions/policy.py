@@ -19,9 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
 from lexflow.actions.errors import ApprovalRefused, ApprovalRequired, PolicyDenied
+from lexflow.actions.io import writes_local_file
 from lexflow.actions.registry import Action, Effect
 
 READ_ONLY = ("*:read",)
+#: The scope for writing local files (`save_to`); `*:read` does not include it.
+LOCAL_FILES_WRITE = "local_files:write"
 
 
 class Profile(BaseModel):
@@ -71,6 +74,10 @@ def check(
     if not profile.grants(action.scope):
         raise PolicyDenied(action.name, action.scope, profile.name)
     effect = action.effect_for(data)
+    if writes_local_file(data):  # a download that also writes a file is a write, on this machine
+        if not profile.grants(LOCAL_FILES_WRITE):
+            raise PolicyDenied(action.name, LOCAL_FILES_WRITE, profile.name, "save_to writes a local file")
+        effect = "write" if effect == "read" else effect
     if not profile.needs_approval(effect):
         return effect
     if not approval_ref:

@@ -151,9 +151,9 @@ def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
         act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "nochmal"})
 
 
-def test_invoice_document_open_items_and_dunning(act, tmp_path):
+def test_invoice_document_open_items_and_dunning(act, folders):
     created = act("create_invoice", {**DRAFT, "finalize": True})
-    doc = act("invoice_document", {"invoice_id": created.invoice_id, "save_to": str(tmp_path)})
+    doc = act("invoice_document", {"invoice_id": created.invoice_id, "save_to": str(folders[1])})
     assert doc.media_type.startswith("application/pdf") and doc.size > 100
     assert Path(doc.saved_to).read_bytes()[:4] == b"%PDF"
     items = act("open_items", {})
