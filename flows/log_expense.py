@@ -51,7 +51,8 @@ def read_receipt(path: str) -> tuple[str, bytes, str]:
     p = Path(path).expanduser()
     if p.suffix.lower() not in ALLOWED:
         raise ValueError(f"receipt {p.name}: only PDF, JPG and PNG can be uploaded (got {p.suffix or 'none'})")
-    content = p.read_bytes()
+    with open(p, "rb") as f:
+        content = f.read(MAX_BYTES + 1)  # never more: a 300 MB file is refused without reading it all
     if len(content) > MAX_BYTES:
         raise ValueError(f"receipt {p.name}: {len(content)} bytes; the API accepts at most 5 MiB")
     return p.name, content, hashlib.sha256(content).hexdigest()
@@ -68,7 +69,6 @@ def expense_input(r: Receipt, ocr: dict[str, Any]) -> dict[str, Any] | str:
         return f"missing (not given and not found by OCR) {', '.join(missing)}: give them in the receipt data and rerun"
     item: dict[str, Any] = {"amount": str(total), "tax_rate": str(r.tax_rate), "category": r.category}
     data: dict[str, Any] = {
-        "receipt": {"filename": Path(r.path).name, "path": str(Path(r.path).expanduser())},
         "voucher_number": str(number),
         "voucher_date": vdate,
         "tax_type": "gross",

@@ -833,7 +833,9 @@ class ExpenseItem(Input):
 
 
 class CreateExpenseInput(Input):
-    receipt: FileContent
+    receipt: FileContent | None = Field(
+        default=None, description="The receipt file; not needed with file_id and voucher_id of an earlier upload."
+    )
     voucher_number: str = Field(min_length=1, description="The supplier's invoice number.")
     voucher_date: date
     due_date: date | None = None
@@ -860,6 +862,8 @@ class CreateExpenseInput(Input):
     def _upload_pair(self) -> CreateExpenseInput:
         if bool(self.file_id) != bool(self.voucher_id):
             raise ValueError("give file_id and voucher_id together (both from the files_upload result), or neither")
+        if self.receipt is None and not self.file_id:
+            raise ValueError("receipt: give the file, or file_id and voucher_id of an earlier files_upload")
         return self
 
 
@@ -945,6 +949,7 @@ def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput
     if data.file_id and data.voucher_id:  # uploaded before (the flow waited for its OCR): no second upload
         file_id, voucher_id = data.file_id, data.voucher_id
     else:
+        assert data.receipt is not None  # the input's validator demands one or the other
         upload = _dump(client.files.upload(data.receipt.read(), data.receipt.filename))
         file_id, voucher_id = str(upload.get("id")), upload.get("voucherId") or upload.get("voucher_id")
     body = _expense_body(data, file_id, categories)
@@ -954,6 +959,8 @@ def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput
     else:
         body.pop("files")
         voucher_id = str(_get(client.vouchers.create(body), "id"))
+        if data.receipt is None:
+            raise InvalidInput("receipt: the upload created no voucher to complete; give the receipt file")
         client.vouchers.upload_file(voucher_id, data.receipt.read(), data.receipt.filename)
     v = _dump(client.vouchers.get(str(voucher_id)))
     return CreateExpenseOutput(
