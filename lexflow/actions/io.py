@@ -9,7 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lexflow.actions.errors import InvalidInput
-from lexflow.actions.localfiles import MAX_FILE_BYTES, LocalFileError, export_target, inbox_path, read_inbox_file, write_export_file
+from lexflow.actions.localfiles import (
+    MAX_FILE_BYTES,
+    LocalFileError,
+    export_target,
+    inbox_path,
+    read_inbox_file,
+    write_export_file,
+)
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 EXAMPLE_ID = "5f1e3a7c-2b4d-4c6e-8f90-1a2b3c4d5e6f"

@@ -23,7 +23,6 @@ from lexflow.actions.registry import Action, registry
 from lexflow.actions.runner import client_for, run
 from lexflow.audit import Actor, redact_text
 
-
 #: Inputs that name a file on the server to write: agents get the file in the result instead.
 SERVER_ONLY = ("save_to", "overwrite", "include_content")
 

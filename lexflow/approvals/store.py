@@ -261,7 +261,9 @@ class ApprovalStore:
     def unuse(self, ref: str) -> None:
         """used → approved: the call it was consumed for provably wrote nothing (refused before any write)."""
         with self._sessions.begin() as s:
-            s.execute(update(ApprovalRow).where(ApprovalRow.id == ref, ApprovalRow.state == "used").values(state="approved"))
+            s.execute(
+                update(ApprovalRow).where(ApprovalRow.id == ref, ApprovalRow.state == "used").values(state="approved")
+            )
 
     def mark_reminded(self, request_id: str) -> bool:
         with self._sessions.begin() as s:

@@ -127,7 +127,8 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     checkpoint: CheckpointOpt = None,
     expect_head: Annotated[
-        str | None, typer.Option("--expect-head", help="A head noted earlier, as SEQ:HASH (`lexflow audit checkpoint`).")
+        str | None,
+        typer.Option("--expect-head", help="A head noted earlier, as SEQ:HASH (`lexflow audit checkpoint`)."),
     ] = None,
 ) -> None:
     """Recompute the hash chain; exit code 1 if any record was altered, removed or inserted.

@@ -110,7 +110,7 @@ def test_existing_file_is_kept_unless_overwrite(act, invoice_id, folders):
 # -------------------------------------------------------------------------------------------------- inputs
 def test_upload_path_outside_the_inbox_is_refused(act, trail, folders, precious):
     for path in (str(precious), f"../{precious.name}"):
-        with pytest.raises(InvalidInput, match="path.*outside the inbox"):
+        with pytest.raises(InvalidInput, match=r"path.*outside the inbox"):
             act("files_upload", {"filename": "x.pdf", "path": path})
     (folders[0] / "beleg.pdf").symlink_to(precious)  # a link in the inbox to a private file
     with pytest.raises(InvalidInput, match="outside the inbox"):

@@ -135,7 +135,9 @@ def _v1_database(path) -> None:
     con.execute("CREATE TABLE audit_chain_head (id INTEGER PRIMARY KEY, seq INTEGER, hash VARCHAR(64))")
     prev = "0" * 64
     for seq in (1, 2):
-        actor = canonical_json({"kind": "user", "name": "alice", "flow_run_id": None, "url": None, "on_behalf_of": None})
+        actor = canonical_json(
+            {"kind": "user", "name": "alice", "flow_run_id": None, "url": None, "on_behalf_of": None}
+        )
         row = {"seq": seq, "recorded_at": f"2026-01-0{seq}T00:00:00.000000+00:00", "actor": actor, "profile": "default",
                "action": "contacts_get", "input": "{}", "input_digest": "d", "resource_ids": "[]", "http_calls": "[]",
                "outcome": "ok", "error": None, "approval_ref": None, "duration_ms": 1.0, "prev_hash": prev}  # fmt: skip
@@ -165,4 +167,3 @@ def test_old_database_is_migrated_and_old_records_still_checked(tmp_path):
         conn.execute(text("UPDATE audit_records SET actor_name = 'alice' WHERE seq = 1"))
         conn.execute(text("UPDATE audit_records SET hash_version = NULL WHERE seq = 3"))  # downgrade the new one
     assert any("record 3" in p for p in trail.verify().problems)
-
