@@ -51,7 +51,8 @@ class ApprovalRequired(ActionError, PermissionError):
         detail = f" ({reason})" if reason else ""
         super().__init__(
             f"Action {action!r} is irreversible and profile {profile!r} requires an approval{detail}. "
-            "Obtain one (e.g. through lexflow.approvals / Slack) and pass its reference as approval_ref."
+            "Ask a person to approve exactly this call (`lexflow approvals grant`, or Slack through an approval flow) "
+            "and pass the reference as approval_ref."
         )
 
 

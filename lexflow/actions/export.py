@@ -10,7 +10,8 @@ Format = Literal["openai", "anthropic", "mcp"]
 
 APPROVAL_REF = {
     "type": "string",
-    "description": "Reference of the approval that allows this irreversible call (needed when the profile says so).",
+    "description": "Id of an approval a person gave for exactly this call (this action, these arguments), e.g. "
+    "from `lexflow approvals grant` or the approval flow; needed when the profile says so. Valid once.",
 }
 
 
