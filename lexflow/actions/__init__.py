@@ -4,7 +4,14 @@ from lexflow.actions import run, Actor
 run("upsert_customer", {"name": "Muster GmbH", "email": "info@muster.de"}, actor=Actor.agent("claude"))
 """
 
-from lexflow.actions.errors import ActionError, ApprovalRequired, InvalidInput, PolicyDenied, UnknownAction
+from lexflow.actions.errors import (
+    ActionError,
+    ApprovalRefused,
+    ApprovalRequired,
+    InvalidInput,
+    PolicyDenied,
+    UnknownAction,
+)
 from lexflow.actions.operations import OPERATIONS, register_operations
 from lexflow.actions.policy import Profile, load_profiles, resolve_profile
 from lexflow.actions.registry import Action, Effect, Registry, registry
@@ -22,6 +29,7 @@ __all__ = [
     "Action",
     "ActionError",
     "Actor",
+    "ApprovalRefused",
     "ApprovalRequired",
     "Effect",
     "InvalidInput",
