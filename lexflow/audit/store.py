@@ -11,7 +11,9 @@ chain or wipe it: a `Checkpoint` (the head's seq and hash) kept outside the data
 Chain versions: records written before version 2 (`hash_version` NULL) were hashed over a fixed field list that
 left out the derived columns `actor_kind`, `actor_name` and `flow_run_id`; they keep their hashes (rewriting them
 would need trusting the database as it is now), and `verify()` checks those columns against the hashed
-`actor_json` they are derived from instead. Opening a trail adds the `hash_version` column to an older table.
+`actor_json` they are derived from instead (for every record), so both versions protect every column. Opening a
+trail adds the `hash_version` column to an older table; a not yet upgraded process may keep appending version-1
+records meanwhile.
 """
 
 from __future__ import annotations
@@ -288,7 +290,7 @@ class AuditTrail:
         """Recompute the whole chain. Any edit of any column, deletion (also of the newest record) or insertion is a
         problem; with a `checkpoint`, so is a chain that no longer contains it (truncated, wiped or rewritten)."""
         problems: list[str] = []
-        prev, expected_seq, checked, seen_v2 = GENESIS, 1, 0, False
+        prev, expected_seq, checked = GENESIS, 1, 0
         anchored = checkpoint is None or checkpoint.seq == 0
         with self._sessions() as s:
             head = s.get(AuditChainHead, 1)
@@ -302,9 +304,6 @@ class AuditTrail:
                     problems.append(f"record {row.seq}: content was altered (hash mismatch)")
                 if (column := _derived_mismatch(row)) is not None:
                     problems.append(f"record {row.seq}: {column} was altered (does not match the recorded actor)")
-                if row.hash_version is None and seen_v2:
-                    problems.append(f"record {row.seq}: an old-version hash after version-2 records (downgraded)")
-                seen_v2 = seen_v2 or row.hash_version is not None
                 if checkpoint is not None and row.seq == checkpoint.seq:
                     anchored = row.hash == checkpoint.hash
                     if not anchored:
