@@ -23,6 +23,15 @@ def normalise_iban(value: str | None) -> str | None:
     return cleaned or None
 
 
+def is_valid_iban(value: str | None) -> bool:
+    """ISO 13616 check: country, check digits, mod-97 over the rearranged digits (catches a misread number)."""
+    iban = normalise_iban(value) or ""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+        return False
+    digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
 def mask_iban(value: str | None) -> str:
     """IBANs never appear in notes, artifacts or logs in full: keep country, check digits and the last four."""
     if not value:
