@@ -187,14 +187,15 @@ def write_csv(
 
     mapping = PRESETS[preset]
     header = list(mapping.write_header)
+    keys = [h.strip() or f"#{i + 1}" for i, h in enumerate(header)]  # a blank header cell is addressed by position
     buf = io.StringIO()
     for line in mapping.preamble:
         buf.write(line + "\n")
     writer = csv.writer(buf, delimiter=mapping.delimiter, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(header)
     for t in transactions:
-        row = dict.fromkeys(header, "")
+        row = dict.fromkeys(keys, "")
         values = mapping.render(t, account_iban=account_iban)
         row.update({k: v for k, v in values.items() if k in row})
-        writer.writerow([row[h] for h in header])
+        writer.writerow([row[k] for k in keys])
     return buf.getvalue()

@@ -1,4 +1,4 @@
-"""CAMT.053 (ISO 20022 bank-to-customer statement), versions 02, 04 and 08, read namespace-agnostically.
+"""CAMT (ISO 20022 bank-to-customer): camt.053 statements, camt.052 reports, camt.054 notifications; 02 to 08.
 
 Element names barely changed between versions; the differences handled here are `Sts` (text in 02, `Sts/Cd` from
 04 on), party names (`Dbtr/Nm` in 02/04, `Dbtr/Pty/Nm` in 08) and agent BICs (`BIC` in 02, `BICFI` from 04 on).
@@ -14,7 +14,8 @@ from typing import Any
 from lxml import etree
 
 from lexflow.banking.errors import StatementError
-from lexflow.banking.transactions import BankTransaction, assign_ids
+from lexflow.banking.readers.checks import check_balance, check_count
+from lexflow.banking.transactions import BankTransaction, assign_ids, normalise_iban
 
 _SOURCE = "camt.053"
 
@@ -56,31 +57,31 @@ def _first(el: etree._Element, *paths: str) -> str | None:
     return None
 
 
-def _amount(el: etree._Element) -> tuple[Decimal, str]:
+def _amount(el: etree._Element, source: str = _SOURCE) -> tuple[Decimal, str]:
     try:
         value = Decimal((el.text or "").strip())
     except InvalidOperation:
         raise StatementError(
-            _SOURCE, _where(el), f"{el.text!r} is not a decimal amount (expected e.g. 1234.56)"
+            source, _where(el), f"{el.text!r} is not a decimal amount (expected e.g. 1234.56)"
         ) from None
     if value < 0:
-        raise StatementError(_SOURCE, _where(el), "amounts are unsigned in CAMT; the sign belongs in CdtDbtInd")
+        raise StatementError(source, _where(el), "amounts are unsigned in CAMT; the sign belongs in CdtDbtInd")
     return value, el.get("Ccy") or "EUR"
 
 
-def _date(parent: etree._Element, name: str, required: bool) -> date | None:
+def _date(parent: etree._Element, name: str, required: bool, source: str = _SOURCE) -> date | None:
     holder = parent.find(name)
     if holder is None:
         if required:
-            raise StatementError(_SOURCE, _where(parent), f"missing {name} (booking date: {name}/Dt or {name}/DtTm)")
+            raise StatementError(source, _where(parent), f"missing {name} (booking date: {name}/Dt or {name}/DtTm)")
         return None
     raw = _first(holder, "Dt", "DtTm")
     if raw is None:
-        raise StatementError(_SOURCE, _where(holder), f"{name} has neither Dt nor DtTm")
+        raise StatementError(source, _where(holder), f"{name} has neither Dt nor DtTm")
     try:
         return date.fromisoformat(raw[:10]) if "T" not in raw else datetime.fromisoformat(raw).date()
     except ValueError:
-        raise StatementError(_SOURCE, _where(holder), f"{raw!r} is not an ISO date (yyyy-mm-dd)") from None
+        raise StatementError(source, _where(holder), f"{raw!r} is not an ISO date (yyyy-mm-dd)") from None
 
 
 def _party(details: etree._Element, role: str) -> tuple[str | None, str | None, str | None]:
@@ -97,23 +98,38 @@ def _party(details: etree._Element, role: str) -> tuple[str | None, str | None, 
     return name, iban, bic
 
 
-def _remittance(details: etree._Element | None) -> str:
-    if details is None:
-        return ""
-    rmt = details.find("RmtInf")
+def _remittance(details: etree._Element | None, entry: etree._Element) -> str:
     parts: list[str] = []
+    rmt = details.find("RmtInf") if details is not None else None
     if rmt is not None:
         parts += [(u.text or "").strip() for u in rmt.findall("Ustrd")]
         parts += [(r.text or "").strip() for r in rmt.findall("Strd/CdtrRefInf/Ref")]
         parts += [(r.text or "").strip() for r in rmt.findall("Strd/RfrdDocInf/Nb")]
-    extra = _text(details, "AddtlTxInf")
+        parts += [(r.text or "").strip() for r in rmt.findall("Strd/AddtlRmtInf")]
+    extra = _text(details, "AddtlTxInf") if details is not None else None
     if extra:
         parts.append(extra)
+    if not any(parts):  # no transaction details: banks put the description on the entry (AddtlNtryInf)
+        parts.append(_text(entry, "AddtlNtryInf") or "")
     return " ".join(p for p in parts if p)
 
 
-def parse_camt053(data: bytes | str, *, source: str = _SOURCE) -> list[BankTransaction]:
-    """Booked entries of every statement in the document; one transaction per `TxDtls` of a batch entry."""
+# camt.053 statement, camt.052 account report (intraday, what Sparkasse/VR online banking and FinTS give under
+# "CAMT"), camt.054 debit/credit notification: the same Ntry structure under a different body and record element.
+_KINDS = {
+    "camt.053": ("BkToCstmrStmt", "Stmt"),
+    "camt.052": ("BkToCstmrAcctRpt", "Rpt"),
+    "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn"),
+}
+_PENDING = {"PDNG", "PENDING", "INFO", "FUTR"}
+
+
+def parse_camt(data: bytes | str, *, source: str = "camt") -> list[BankTransaction]:
+    """Booked entries of every statement, report or notification in the document (camt.052, .053, .054).
+
+    One transaction per `TxDtls` of a batch entry. Pending (`PDNG`) and information (`INFO`) entries are not money
+    yet and are skipped. Each record is checked: the entry count against `TxsSummry/TtlNtries/NbOfNtries`, a batch's
+    details against its amount, and opening (`OPBD`/`PRCD`) + booked entries = closing (`CLBD`) balance."""
     raw = data.encode() if isinstance(data, str) else data
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
     try:
@@ -122,35 +138,80 @@ def parse_camt053(data: bytes | str, *, source: str = _SOURCE) -> list[BankTrans
         line = exc.lineno if exc.lineno is not None else "?"
         raise StatementError(source, f"line {line}", f"not well-formed XML ({exc.msg})") from None
     ns = etree.QName(root).namespace or ""
-    if ns and "camt.053" not in ns:
+    kind = next((k for k in _KINDS if k in ns), None)
+    if ns and kind is None:
         raise StatementError(
             source,
             f"line {root.sourceline}, element {etree.QName(root).localname}",
-            f"namespace {ns!r} is not CAMT.053 (expected urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN)",
+            f"not a bank statement format lexflow reads: XML namespace {ns!r} (expected ISO 20022 camt.052, "
+            "camt.053 or camt.054: urn:iso:std:iso:20022:tech:xsd:camt.05N.001.NN)",
         )
     _strip_namespaces(root)
-    body = root.find("BkToCstmrStmt") if root.tag == "Document" else root
-    if body is None or body.tag != "BkToCstmrStmt":
+    body = root[0] if root.tag == "Document" and len(root) else root
+    kind = kind or next((k for k, (b, _r) in _KINDS.items() if b == body.tag), None)
+    if kind is None or body.tag != _KINDS[kind][0]:
         raise StatementError(
             source,
             f"line {root.sourceline}, element {root.tag}",
-            "missing BkToCstmrStmt (is this a CAMT.053 statement?)",
+            "not a bank statement format lexflow reads: no BkToCstmrStmt, BkToCstmrAcctRpt or "
+            "BkToCstmrDbtCdtNtfctn element (ISO 20022 camt.053/.052/.054)",
         )
-    statements = body.findall("Stmt")
-    if not statements:
-        raise StatementError(source, _where(body), "no Stmt element")
+    records = body.findall(_KINDS[kind][1])
+    if not records:
+        raise StatementError(source, _where(body), f"no {_KINDS[kind][1]} element")
     rows: list[dict[str, Any]] = []
-    for stmt in statements:
-        account_iban = _text(stmt, "Acct/Id/IBAN")
-        for entry in stmt.findall("Ntry"):
-            status = _first(entry, "Sts/Cd", "Sts")
-            if status and status.upper() not in {"BOOK", "BOOKED"}:
+    for record in records:
+        account_iban = _first(record, "Acct/Id/IBAN", "Acct/Id/Othr/Id")
+        entries = record.findall("Ntry")
+        stated = _text(record, "TxsSummry/TtlNtries/NbOfNtries")
+        if stated is not None and stated.isdigit():
+            check_count(source, _where(record), int(stated), len(entries), "entries (TxsSummry/TtlNtries/NbOfNtries)")
+        booked: list[dict[str, Any]] = []
+        booked_total = Decimal(0)
+        for entry in entries:
+            status = _first(entry, "Sts/Cd", "Sts/Prtry", "Sts")
+            if status and status.upper() in _PENDING:
                 continue  # pending/information entries are not booked money
-            rows.extend(_entry_rows(entry, account_iban, source))
+            entry_rows = _entry_rows(entry, account_iban, source, _record_date(record, source))
+            booked.extend(entry_rows)
+            booked_total += sum((r["amount"] for r in entry_rows), Decimal(0))
+        opening, closing = _balance(record, ("OPBD", "PRCD"), source), _balance(record, ("CLBD",), source)
+        check_balance(source, _where(record), opening, booked_total, closing, places=5)
+        rows.extend(booked)
     return assign_ids(rows)
 
 
-def _entry_rows(entry: etree._Element, account_iban: str | None, source: str) -> list[dict[str, Any]]:
+def _record_date(record: etree._Element, source: str) -> date | None:
+    """The day a record covers (closing balance date, else its period end): the booking date of entries that
+    carry none (seen in Lithuanian camt.053 exports: entries without BookgDt and ValDt)."""
+    for bal in record.findall("Bal"):
+        if _first(bal, "Tp/CdOrPrtry/Cd") in ("CLBD", "ITBD"):
+            return _date(bal, "Dt", required=False, source=source)
+    raw = _first(record, "FrToDt/ToDtTm", "FrToDt/ToDt")
+    return datetime.fromisoformat(raw).date() if raw and len(raw) >= 10 and raw[4] == "-" else None
+
+
+def _balance(record: etree._Element, codes: tuple[str, ...], source: str) -> Decimal | None:
+    for code in codes:
+        for bal in record.findall("Bal"):
+            if _first(bal, "Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry") != code:
+                continue
+            amt = bal.find("Amt")
+            if amt is None:
+                raise StatementError(source, _where(bal), f"balance {code} without Amt")
+            value, _ccy = _amount(amt, source)
+            return -value if _text(bal, "CdtDbtInd") == "DBIT" else value
+    return None
+
+
+def parse_camt053(data: bytes | str, *, source: str = _SOURCE) -> list[BankTransaction]:
+    """Kept for callers of the camt.053-only name: `parse_camt` reads camt.052, .053 and .054."""
+    return parse_camt(data, source=source)
+
+
+def _entry_rows(
+    entry: etree._Element, account_iban: str | None, source: str, statement_date: date | None = None
+) -> list[dict[str, Any]]:
     amt_el = entry.find("Amt")
     if amt_el is None:
         raise StatementError(source, _where(entry), "entry without Amt")
@@ -158,12 +219,25 @@ def _entry_rows(entry: etree._Element, account_iban: str | None, source: str) ->
     if indicator not in {"CRDT", "DBIT"}:
         where = _where(entry.find("CdtDbtInd")) if entry.find("CdtDbtInd") is not None else _where(entry)
         raise StatementError(source, where, f"CdtDbtInd is {indicator!r}; expected CRDT or DBIT")
-    entry_amount, entry_ccy = _amount(amt_el)
-    booking = _date(entry, "BookgDt", required=True)
-    value = _date(entry, "ValDt", required=False)
+    entry_amount, entry_ccy = _amount(amt_el, source)
+    # camt.054 and some camt.053 (e.g. Lithuanian) carry no BookgDt: the value date is then the booking date.
+    value = _date(entry, "ValDt", required=False, source=source)
+    booking = _date(entry, "BookgDt", required=False, source=source) or value or statement_date
+    if booking is None:
+        raise StatementError(source, _where(entry), "entry without BookgDt or ValDt, in a record without a date")
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
     entry_ref = _first(entry, "AcctSvcrRef", "NtryRef")
-    details_list = entry.findall("NtryDtls/TxDtls") or [None]
+    details_list: list[etree._Element | None] = list(entry.findall("NtryDtls/TxDtls")) or [None]
+    if len(details_list) > 1 and any(
+        d is not None and d.find("AmtDtls/TxAmt/Amt") is None and d.find("Amt") is None for d in details_list
+    ):
+        # A batch whose details carry no amounts (camt.054 notifications) cannot be split without inventing
+        # numbers: it stays one transaction, with every detail's text.
+        return [_batch_as_one(entry, details_list, booking, value, entry_amount, entry_ccy, indicator,
+                              reversal, entry_ref, account_iban)]
+    stated = _text(entry, "NtryDtls/Btch/NbOfTxs")
+    if stated is not None and stated.isdigit() and len(details_list) > 1:
+        check_count(source, _where(entry), int(stated), len(details_list), "transactions (Btch/NbOfTxs)")
     rows = []
     for details in details_list:
         amount, ccy, tx_indicator = entry_amount, entry_ccy, indicator
@@ -173,16 +247,16 @@ def _entry_rows(entry: etree._Element, account_iban: str | None, source: str) ->
                 tx_amt = details.find("Amt")
             if tx_amt is None:
                 raise StatementError(source, _where(details), "batch entry detail without Amt or AmtDtls/TxAmt/Amt")
-            amount, ccy = _amount(tx_amt)
+            amount, ccy = _amount(tx_amt, source)
             tx_indicator = _text(details, "CdtDbtInd") or indicator
         credit = tx_indicator == "CRDT"
         name = iban = bic = None
         if details is not None:
-            # Money in: the counterparty is the debtor; money out: the creditor.
-            primary, other = ("Dbtr", "Cdtr") if credit else ("Cdtr", "Dbtr")
-            name, iban, bic = _party(details, primary)
-            if name is None and iban is None:
-                name, iban, bic = _party(details, other)
+            # Money in: the counterparty is the debtor; money out: the creditor. Never the other role: that is
+            # the account holder, whose own IBAN must not be learnt as a customer's.
+            name, iban, bic = _party(details, "Dbtr" if credit else "Cdtr")
+            if iban and account_iban and normalise_iban(iban) == normalise_iban(account_iban):
+                name = iban = bic = None
         rows.append(
             {
                 "booking_date": booking,
@@ -192,7 +266,7 @@ def _entry_rows(entry: etree._Element, account_iban: str | None, source: str) ->
                 "counterparty_name": name,
                 "counterparty_iban": iban,
                 "counterparty_bic": bic,
-                "remittance": _remittance(details),
+                "remittance": _remittance(details, entry),
                 "end_to_end_id": _text(details, "Refs/EndToEndId") if details is not None else None,
                 "bank_reference": (_text(details, "Refs/AcctSvcrRef") if details is not None else None) or entry_ref,
                 "reversal": reversal,
@@ -200,9 +274,56 @@ def _entry_rows(entry: etree._Element, account_iban: str | None, source: str) ->
                 "source": "camt053",
             }
         )
+    if len(rows) > 1:
+        total = sum((r["amount"] for r in rows), Decimal(0))
+        if abs(total) != entry_amount:
+            raise StatementError(
+                source,
+                _where(entry),
+                f"integrity check 'batch sum' failed: the entry states {entry_amount}, its {len(rows)} "
+                f"transaction details add up to {abs(total)}",
+            )
     return rows
 
 
-def read_camt053(path: str | Path) -> list[BankTransaction]:
+def _batch_as_one(
+    entry: etree._Element,
+    details_list: list[etree._Element | None],
+    booking: date | None,
+    value: date | None,
+    amount: Decimal,
+    ccy: str,
+    indicator: str,
+    reversal: bool,
+    entry_ref: str | None,
+    account_iban: str | None,
+) -> dict[str, Any]:
+    credit = indicator == "CRDT"
+    parties = {_party(d, "Dbtr" if credit else "Cdtr") for d in details_list if d is not None}
+    name, iban, bic = parties.pop() if len(parties) == 1 else (None, None, None)
+    if iban and account_iban and normalise_iban(iban) == normalise_iban(account_iban):
+        name = iban = bic = None
+    texts = [_remittance(d, entry) for d in details_list]
+    return {
+        "booking_date": booking,
+        "value_date": value,
+        "amount": amount if credit else -amount,
+        "currency": ccy,
+        "counterparty_name": name,
+        "counterparty_iban": iban,
+        "counterparty_bic": bic,
+        "remittance": " ".join(dict.fromkeys(t for t in texts if t)),
+        "end_to_end_id": None,
+        "bank_reference": entry_ref,
+        "reversal": reversal,
+        "account_iban": account_iban,
+        "source": "camt053",
+    }
+
+
+def read_camt(path: str | Path) -> list[BankTransaction]:
     p = Path(path)
-    return parse_camt053(p.read_bytes(), source=p.name)
+    return parse_camt(p.read_bytes(), source=p.name)
+
+
+read_camt053 = read_camt

@@ -1,227 +1,33 @@
-"""CSV exports of German banks: presets for common layouts plus a configurable `CsvMapping`.
+"""CSV exports of German banks: layouts recognised from the header, or a user's `CsvMapping` (TOML/YAML file).
 
 German exports use `;`, numbers like `1.234,56`, dates like `24.11.2026` (Sparkasse: `24.11.26`) and are often
-latin-1. The header row is found by the booking-date column, so the lines banks write above it do not matter.
+latin-1. The header row is found by the mapped columns, so the lines banks write above it do not matter. Every data
+row must become a transaction or be a row the layout names (pending, memo, balance); anything else is refused with
+its line number, as is a running balance that does not add up.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from lexflow.banking.errors import StatementError
+from lexflow.banking.readers.checks import check_balance
+from lexflow.banking.readers.csv_layouts import PRESETS
+from lexflow.banking.readers.csv_mapping import CsvMapping, load_mapping
+from lexflow.banking.readers.sepa import split_purpose
 from lexflow.banking.transactions import BankTransaction, assign_ids
 
+__all__ = ["PRESETS", "CsvMapping", "load_mapping", "parse_csv", "parse_german_amount", "read_csv"]
 
-class CsvMapping(BaseModel):
-    """Which column holds what. Give `amount` (signed) or `debit` + `credit` (Soll/Haben)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str = "custom"
-    delimiter: str = ";"
-    encoding: str | None = Field(default=None, description="None: UTF-8 (BOM allowed), falling back to latin-1.")
-    booking_date: str
-    value_date: str | None = None
-    amount: str | None = None
-    debit: str | None = None
-    credit: str | None = None
-    currency: str | None = None
-    counterparty_name: str | None = None
-    counterparty_iban: str | None = None
-    counterparty_bic: str | None = None
-    remittance: tuple[str, ...] = ()
-    end_to_end_id: str | None = None
-    date_formats: tuple[str, ...] = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d")
-    decimal_comma: bool = True
-    columns: tuple[str, ...] = Field(default=(), description="The bank's full header, in order (used by the writer).")
-    preamble: tuple[str, ...] = Field(default=(), description="Lines the bank writes above the header (writer).")
-
-    @property
-    def write_header(self) -> tuple[str, ...]:
-        if self.columns:
-            return self.columns
-        cols = [
-            self.booking_date,
-            self.value_date,
-            self.counterparty_name,
-            self.counterparty_iban,
-            self.counterparty_bic,
-            *self.remittance,
-            self.end_to_end_id,
-            self.amount,
-            self.debit,
-            self.credit,
-            self.currency,
-        ]
-        return tuple(dict.fromkeys(c for c in cols if c))
-
-    def render(self, t: BankTransaction, *, account_iban: str = "") -> dict[str, str]:
-        """One transaction as the bank would print it (the inverse of the reader)."""
-
-        def num(v: Decimal) -> str:
-            s = f"{v:,.2f}"
-            return s.replace(",", "_").replace(".", ",").replace("_", ".") if self.decimal_comma else s
-
-        fmt = self.date_formats[0]
-        out: dict[str, str] = {self.booking_date: t.booking_date.strftime(fmt)}
-        if self.value_date:
-            out[self.value_date] = (t.value_date or t.booking_date).strftime(fmt)
-        if self.amount:
-            out[self.amount] = num(t.amount)
-        if self.debit and t.amount < 0:
-            out[self.debit] = num(t.amount)
-        if self.credit and t.amount > 0:
-            out[self.credit] = num(t.amount)
-        for col, value in (
-            (self.currency, t.currency),
-            (self.counterparty_name, t.counterparty_name),
-            (self.counterparty_iban, t.counterparty_iban),
-            (self.counterparty_bic, t.counterparty_bic),
-            (self.end_to_end_id, t.end_to_end_id),
-        ):
-            if col and value:
-                out[col] = value
-        if self.remittance:
-            text = t.remittance
-            if not self.counterparty_name and t.counterparty_name:  # Commerzbank: name and purpose in one text
-                text = f"{t.counterparty_name} {text}".strip()
-            out[self.remittance[0]] = text
-        if "Auftragskonto" in self.columns:
-            out["Auftragskonto"] = account_iban
-        if "Buchungstext" in self.columns and "Buchungstext" not in self.remittance:
-            out["Buchungstext"] = "GUTSCHR. UEBERWEISUNG" if t.amount > 0 else "UEBERWEISUNG"
-        return out
-
-
-PRESETS: dict[str, CsvMapping] = {
-    "sparkasse": CsvMapping(
-        name="sparkasse",
-        encoding="latin-1",
-        booking_date="Buchungstag",
-        value_date="Valutadatum",
-        amount="Betrag",
-        currency="Waehrung",
-        counterparty_name="Beguenstigter/Zahlungspflichtiger",
-        counterparty_iban="Kontonummer/IBAN",
-        counterparty_bic="BIC (SWIFT-Code)",
-        remittance=("Verwendungszweck",),
-        end_to_end_id="Kundenreferenz (End-to-End)",
-        date_formats=("%d.%m.%y", "%d.%m.%Y"),
-        columns=(
-            "Auftragskonto",
-            "Buchungstag",
-            "Valutadatum",
-            "Buchungstext",
-            "Verwendungszweck",
-            "Glaeubiger ID",
-            "Mandatsreferenz",
-            "Kundenreferenz (End-to-End)",
-            "Sammlerreferenz",
-            "Lastschrift Ursprungsbetrag",
-            "Auslagenersatz Ruecklastschrift",
-            "Beguenstigter/Zahlungspflichtiger",
-            "Kontonummer/IBAN",
-            "BIC (SWIFT-Code)",
-            "Betrag",
-            "Waehrung",
-            "Info",
-        ),
-    ),
-    "deutsche_bank": CsvMapping(
-        name="deutsche_bank",
-        encoding="latin-1",
-        booking_date="Buchungstag",
-        value_date="Wert",
-        debit="Soll",
-        credit="Haben",
-        currency="Währung",
-        counterparty_name="Begünstigter / Auftraggeber",
-        counterparty_iban="IBAN",
-        counterparty_bic="BIC",
-        remittance=("Verwendungszweck",),
-        end_to_end_id="Kundenreferenz",
-        columns=(
-            "Buchungstag",
-            "Wert",
-            "Umsatzart",
-            "Begünstigter / Auftraggeber",
-            "Verwendungszweck",
-            "IBAN",
-            "BIC",
-            "Kundenreferenz",
-            "Mandatsreferenz ",
-            "Gläubiger ID",
-            "Fremde Gebühren",
-            "Betrag",
-            "Abweichender Empfänger",
-            "Anzahl der Aufträge",
-            "Anzahl der Schecks",
-            "Soll",
-            "Haben",
-            "Währung",
-        ),
-        preamble=("Umsätze Girokonto;Zeitraum: 30 Tage;", "Neuer Kontostand;;;;", ""),
-    ),
-    "ing": CsvMapping(
-        name="ing",
-        encoding="latin-1",
-        booking_date="Buchung",
-        value_date="Wertstellungsdatum",
-        amount="Betrag",
-        currency="Währung",
-        counterparty_name="Auftraggeber/Empfänger",
-        remittance=("Verwendungszweck",),
-        columns=(
-            "Buchung",
-            "Wertstellungsdatum",
-            "Auftraggeber/Empfänger",
-            "Buchungstext",
-            "Verwendungszweck",
-            "Saldo",
-            "Währung",
-            "Betrag",
-            "Währung",
-        ),
-        preamble=(
-            "Umsatzanzeige;Datei erstellt am: 24.11.2026 09:00",
-            "",
-            "IBAN;DE02 1203 0000 0000 2020 51",
-            "Kontoname;Girokonto",
-            "Bank;ING",
-            "",
-            "Sortierung;Datum absteigend",
-            "",
-        ),
-    ),
-    "commerzbank": CsvMapping(
-        name="commerzbank",
-        encoding="utf-8",
-        booking_date="Buchungstag",
-        value_date="Wertstellung",
-        amount="Betrag",
-        currency="Währung",
-        remittance=("Buchungstext",),
-        columns=(
-            "Buchungstag",
-            "Wertstellung",
-            "Umsatzart",
-            "Buchungstext",
-            "Betrag",
-            "Währung",
-            "Auftraggeberkonto",
-            "Bankleitzahl Auftraggeberkonto",
-            "IBAN Auftraggeberkonto",
-            "Kategorie",
-        ),
-    ),
-}
+_IBAN_LIKE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+_BIC_LIKE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+_DELIMITERS = (";", ",", "\t")
 
 
 def parse_german_amount(raw: str, *, decimal_comma: bool = True) -> Decimal:
@@ -256,73 +62,254 @@ def _decode(data: bytes, fallback: str | None) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode(fallback if fallback and fallback.lower() not in {"utf-8", "utf8"} else "latin-1")
+        pass
+    # Windows exports: cp1252 (latin-1 plus € and typographic quotes), else plain latin-1 which decodes anything.
+    for encoding in (fallback, "cp1252", "latin-1"):
+        if encoding and encoding.lower() not in {"utf-8", "utf8"}:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    return data.decode("latin-1")
 
 
-def detect_preset(text: str) -> CsvMapping | None:
-    """The preset whose distinctive header columns appear in the first lines of the file."""
-    head = text[:4000]
-    for key in ("sparkasse", "deutsche_bank", "ing", "commerzbank"):
-        mapping = PRESETS[key]
-        distinctive = [c for c in (mapping.counterparty_name, mapping.value_date, mapping.debit) if c]
-        if all(f'{c}"' in head or f"{c};" in head or f";{c}" in head for c in [mapping.booking_date, *distinctive]):
-            return mapping
-    return None
+def _header_names(row: list[str]) -> list[str]:
+    """Header cells, stripped; a blank one is addressed by its position (`#13`), as Volksbank's S/H column."""
+    return [c.strip() or f"#{i + 1}" for i, c in enumerate(row)]
 
 
-def parse_csv(data: bytes, mapping: CsvMapping | str | None = None, *, source: str = "csv") -> list[BankTransaction]:
-    """Transactions of a bank CSV export. `mapping`: a preset name, a `CsvMapping`, or None to detect the preset."""
+def _rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) per record; a quoted field may span lines, so the number is where the record starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    out = []
+    start = 1
+    for row in reader:
+        out.append((start, row))
+        start = reader.line_num + 1
+    return out
+
+
+def detect_preset(text: str) -> tuple[CsvMapping, str] | None:
+    """The layout (and delimiter) whose read columns all appear in one of the first 40 lines' header cells,
+    preferring the layout explaining most of that header."""
+    head = "\n".join(text.splitlines()[:40])
+    best: tuple[tuple[int, int], CsvMapping, str] | None = None
+    for delimiter in _DELIMITERS:
+        for _line, row in _rows(head, delimiter):
+            cells = set(_header_names(row))
+            if len(cells) < 3:
+                continue
+            for mapping in PRESETS.values():
+                if mapping.delimiter != delimiter or not set(mapping.mapped) <= cells:
+                    continue
+                score = (len(mapping.mapped), len(cells & set(_header_names(list(mapping.columns)))))
+                if best is None or score > best[0]:
+                    best = (score, mapping, delimiter)
+    return (best[1], best[2]) if best else None
+
+
+def _nearest_layout(text: str) -> tuple[CsvMapping, list[str]] | None:
+    """The layout most of whose columns a header row has (at least 3 in 4), with the ones it lacks."""
+    head = "\n".join(text.splitlines()[:40])
+    best: tuple[float, CsvMapping, list[str]] | None = None
+    for mapping in PRESETS.values():
+        for _line, row in _rows(head, mapping.delimiter):
+            cells = set(_header_names(row))
+            found = [c for c in mapping.mapped if c in cells]
+            share = len(found) / len(mapping.mapped)
+            if share >= 0.75 and (best is None or share > best[0]):
+                best = (share, mapping, [c for c in mapping.mapped if c not in cells])
+    return (best[1], best[2]) if best else None
+
+
+def _resolve(mapping: CsvMapping | str | Path | None, source: str) -> CsvMapping | None:
+    if isinstance(mapping, Path) or (isinstance(mapping, str) and mapping.lower().endswith((".toml", ".yaml", ".yml"))):
+        return load_mapping(mapping)
     if isinstance(mapping, str):
         if mapping not in PRESETS:
             raise StatementError(
-                source, "mapping", f"unknown CSV preset {mapping!r}; choose one of {', '.join(PRESETS)}"
+                source,
+                "mapping",
+                f"unknown CSV layout {mapping!r}; choose one of {', '.join(PRESETS)} or give a mapping file (.toml/.yaml)",
             )
-        mapping = PRESETS[mapping]
-    text = _decode(data, mapping.encoding if mapping else None)
-    if mapping is None:
-        mapping = detect_preset(text)
-        if mapping is None:
+        return PRESETS[mapping]
+    return mapping
+
+
+def parse_csv(
+    data: bytes, mapping: CsvMapping | str | Path | None = None, *, source: str = "csv"
+) -> list[BankTransaction]:
+    """Booked transactions of a bank CSV export. `mapping`: a layout name, a mapping file, a `CsvMapping`, or None
+    to recognise the layout from the header."""
+    chosen = _resolve(mapping, source)
+    text = _decode(data, chosen.encoding if chosen else None)
+    if chosen is None:
+        found = detect_preset(text)
+        if found is None:
+            near = _nearest_layout(text)
+            if near is not None:
+                layout, missing = near
+                raise StatementError(
+                    source,
+                    "header",
+                    f"the header looks like layout {layout.name!r} ({layout.bank}) but lacks column(s) "
+                    f"{', '.join(repr(c) for c in missing)}; refusing rather than guessing. Export again with the "
+                    "full header, or give a mapping file (see docs/reconciliation.md)",
+                )
+            first = next((line.strip() for line in text.splitlines() if line.strip()), "")[:80]
             raise StatementError(
                 source,
                 "header",
-                "no known bank layout recognised; pass a preset "
-                f"({', '.join(PRESETS)}) or a CsvMapping with your column names",
+                "not a bank statement format lexflow reads: no known bank CSV layout in the first lines "
+                f"(first line: {first!r}); give a mapping file (--csv-mapping FILE.toml, see docs/reconciliation.md) "
+                f"or a layout name ({', '.join(PRESETS)})",
             )
-    reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter)
-    header: list[str] | None = None
-    rows: list[dict[str, Any]] = []
-    for line_no, row in enumerate(reader, 1):
-        if header is None:
-            if mapping.booking_date in [c.strip() for c in row]:
-                header = [c.strip() for c in row]
-                index: dict[str, int] = {}
-                for i, name in enumerate(header):
-                    index.setdefault(name, i)
-                needed = [c for c in (mapping.booking_date, mapping.amount, mapping.debit, mapping.credit) if c]
-                missing = [c for c in needed if c not in index]
-                if missing:
-                    raise StatementError(source, f"line {line_no}", f"header lacks column(s) {', '.join(missing)}")
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            if row[0].strip()[:1].isalpha():
-                continue  # balance/footer lines some banks append ("Kontostand;...")
-            raise StatementError(source, f"line {line_no}", f"has {len(row)} columns, the header has {len(header)}")
-        rows.append(_row(mapping, index, row, line_no, source))
-    if header is None:
+        chosen = found[0]
+    if chosen.encoding and chosen.encoding.lower() not in {"utf-8", "utf8"}:
+        text = _decode(data, chosen.encoding)
+    return _read(text, chosen, source)
+
+
+def _read(text: str, m: CsvMapping, source: str) -> list[BankTransaction]:
+    records = _rows(text, m.delimiter)
+    index: dict[str, int] | None = None
+    header_line = 0
+    for pos, (line_no, row) in enumerate(records):
+        names = _header_names(row)
+        if m.booking_date in names and (m.amount or m.debit) in names:
+            index = {}
+            for i, name in enumerate(names):
+                index.setdefault(name, i)
+            missing = [c for c in m.mapped if c not in index]
+            if missing:
+                raise StatementError(
+                    source,
+                    f"line {line_no}",
+                    f"the header lacks column(s) {', '.join(repr(c) for c in missing)} of layout {m.name!r}; "
+                    "refusing rather than reading them as empty (fix the mapping or the export settings)",
+                )
+            header_line = pos
+            break
+    if index is None:
         raise StatementError(
             source,
             "header",
-            f"no header row with column {mapping.booking_date!r} "
-            f"(preset {mapping.name}); check the preset or pass a CsvMapping",
+            f"no header row with columns {m.booking_date!r} and {(m.amount or m.debit)!r} (layout {m.name}); "
+            "check the layout or the mapping file",
         )
-    return assign_ids(rows)
+    width = len(records[header_line][1])
+    kept: list[tuple[int, dict[str, Any]]] = []
+    skipped_refs: set[str] = set()
+    balances: dict[str, Decimal] = {}
+    running: list[tuple[int, Decimal, Decimal, str]] = []
+    for line_no, row in records[header_line + 1 :]:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width and not any(c.strip() for c in row[width:]):
+            row = row[:width]
+        marker = next((m.balance_rows[c.strip()] for c in row if c.strip() in m.balance_rows), None)
+        if marker is not None:
+            balances[marker] = _signed(m, index, row, line_no, source)
+            continue
+        if len(row) != width:
+            if len(row) < width and not _looks_like_date(row[0], m):
+                continue  # balance/footer lines some banks append ("Kontostand;...", "Alter Kontostand")
+            raise StatementError(
+                source,
+                f"line {line_no}",
+                f"damaged row: {len(row)} columns where the header has {width} "
+                "(a missing or extra separator); fix or remove this row and read the file again",
+            )
+        if any(row[index[col]].strip() in values for col, values in m.ignore.items()):
+            continue
+        ref = row[index[m.bank_reference]].strip() if m.bank_reference else ""
+        status = row[index[m.status]].strip().casefold() if m.status else ""
+        amount = _signed(m, index, row, line_no, source)
+        if m.balance_after:
+            after = row[index[m.balance_after]].strip()
+            if after:
+                currency = row[index[m.currency]].strip() if m.currency else ""
+                running.append((line_no, amount, _amount(after, m, line_no, source), currency))
+        if status and status in {p.casefold() for p in m.pending}:
+            if ref:
+                skipped_refs.add(ref)
+            continue  # not booked yet: not money, and its id would change once booked
+        kept.append((line_no, _row(m, index, row, amount, line_no, source)))
+    booked = []
+    for _line, r in kept:
+        related = r.pop("_related")
+        if related and related in skipped_refs:
+            continue  # settles a pending row (PayPal: the release of a hold): no money of its own
+        booked.append(r)
+    _check_running(source, running)
+    if "opening" in balances and "closing" in balances:
+        total = sum((r["amount"] for r in booked), Decimal(0))
+        check_balance(source, "balance rows", balances["opening"], total, balances["closing"])
+    return assign_ids(booked)
 
 
-def _row(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, source: str) -> dict[str, Any]:
+def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]]) -> None:
+    """Each row's balance must follow from its neighbour's and its amount, in the file's order (either direction)."""
+    by_currency: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
+    for line_no, amount, after, ccy in running:
+        by_currency.setdefault(ccy, []).append((line_no, amount, after))
+    for rows in by_currency.values():
+        pairs = list(zip(rows, rows[1:], strict=False))
+        ascending = all(b[2] == a[2] + b[1] for a, b in pairs)
+        descending = all(a[2] == b[2] + a[1] for a, b in pairs)
+        if not (ascending or descending):
+            bad = next(b for a, b in pairs if b[2] != a[2] + b[1] and a[2] != b[2] + a[1])
+            raise StatementError(
+                source,
+                f"line {bad[0]}",
+                "integrity check 'running balance' failed: the balance column does not follow from the previous "
+                "row and this amount; a row is missing or misread",
+            )
+
+
+def _looks_like_date(cell: str, m: CsvMapping) -> bool:
+    try:
+        parse_german_date(cell, m.date_formats)
+    except ValueError:
+        return False
+    return True
+
+
+def _amount(raw: str, m: CsvMapping, line_no: int, source: str) -> Decimal:
+    try:
+        return parse_german_amount(raw, decimal_comma=m.decimal_comma)
+    except ValueError as exc:
+        raise StatementError(source, f"line {line_no}", str(exc)) from None
+
+
+def _signed(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, source: str) -> Decimal:
+    """The row's amount, credit > 0, from a signed column, an unsigned one with S/H, or Soll/Haben columns."""
+
+    def cell(col: str | None) -> str:
+        return row[index[col]].strip() if col and col in index and index[col] < len(row) else ""
+
+    if m.amount:
+        value = _amount(cell(m.amount), m, line_no, source)
+        if m.indicator:
+            marker = cell(m.indicator)
+            if not marker:
+                raise StatementError(source, f"line {line_no}", f"column {m.indicator!r} (debit/credit) is empty")
+            value = -abs(value) if marker.casefold() in {d.casefold() for d in m.debit_markers} else abs(value)
+    else:
+        debit, credit = cell(m.debit), cell(m.credit)
+        if not debit and not credit:
+            raise StatementError(source, f"line {line_no}", f"neither {m.debit!r} nor {m.credit!r} holds an amount")
+        value = (
+            _amount(credit, m, line_no, source) if credit else -abs(_amount(debit, m, line_no, source))
+        )
+    return -value if m.sign == "inverted" else value
+
+
+def _row(
+    m: CsvMapping, index: dict[str, int], row: list[str], amount: Decimal, line_no: int, source: str
+) -> dict[str, Any]:
     def cell(col: str | None) -> str | None:
-        if not col or col not in index:
+        if not col:
             return None
         value = row[index[col]].strip()
         return value or None
@@ -331,34 +318,35 @@ def _row(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, sou
         booking = parse_german_date(cell(m.booking_date) or "", m.date_formats)
         value_raw = cell(m.value_date)
         value = parse_german_date(value_raw, m.date_formats) if value_raw else None
-        if m.amount:
-            amount = parse_german_amount(cell(m.amount) or "", decimal_comma=m.decimal_comma)
-        else:
-            debit, credit = cell(m.debit), cell(m.credit)
-            if not debit and not credit:
-                raise ValueError(f"neither {m.debit!r} nor {m.credit!r} holds an amount")
-            amount = (
-                parse_german_amount(credit, decimal_comma=m.decimal_comma)
-                if credit
-                else -abs(parse_german_amount(debit or "", decimal_comma=m.decimal_comma))
-            )
     except ValueError as exc:
         raise StatementError(source, f"line {line_no}", str(exc)) from None
-    remittance = " ".join(v for v in (cell(c) for c in m.remittance) if v)
+    remittance = " ".join(" ".join(v.split()) for v in (cell(c) for c in m.remittance) if v)
+    end_to_end = cell(m.end_to_end_id)
+    iban, bic = cell(m.counterparty_iban), cell(m.counterparty_bic)
+    if m.sepa_tags:
+        tags, remittance = split_purpose(remittance)
+        end_to_end = end_to_end or tags.get("EREF")
+        iban = iban or tags.get("IBAN")
+        bic = bic or tags.get("BIC")
+    iban = iban.replace(" ", "").upper() if iban else None
+    name = cell(m.counterparty_name) or cell(m.payer_name if amount > 0 else m.payee_name)
     return {
         "booking_date": booking,
         "value_date": value,
         "amount": amount,
         "currency": cell(m.currency) or "EUR",
-        "counterparty_name": cell(m.counterparty_name),
-        "counterparty_iban": cell(m.counterparty_iban),
-        "counterparty_bic": cell(m.counterparty_bic),
+        "counterparty_name": name,
+        # Older layouts put a national account number / bank code in these columns: not an IBAN/BIC.
+        "counterparty_iban": iban if iban and _IBAN_LIKE.match(iban) else None,
+        "counterparty_bic": bic if bic and _BIC_LIKE.match(bic.upper()) else None,
         "remittance": remittance,
-        "end_to_end_id": cell(m.end_to_end_id),
+        "end_to_end_id": end_to_end,
+        "bank_reference": cell(m.bank_reference),
+        "_related": cell(m.related_reference) or "",
         "source": "csv",
     }
 
 
-def read_csv(path: str | Path, mapping: CsvMapping | str | None = None) -> list[BankTransaction]:
+def read_csv(path: str | Path, mapping: CsvMapping | str | Path | None = None) -> list[BankTransaction]:
     p = Path(path)
     return parse_csv(p.read_bytes(), mapping, source=p.name)

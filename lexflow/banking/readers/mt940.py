@@ -25,6 +25,7 @@ from typing import Any
 
 from lexflow.banking.errors import StatementError
 from lexflow.banking.readers.checks import check_balance, check_count
+from lexflow.banking.readers.sepa import split_purpose
 from lexflow.banking.transactions import BankTransaction, assign_ids, is_valid_iban
 
 _IBAN_LENGTH = {
@@ -176,8 +177,6 @@ def _join(lines: list[str]) -> str:
     return out.strip()
 
 
-_DE_FIELD = re.compile(r"\?(\d{2})")
-_SEPA_TAG = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+")
 
 
 def _german(details: str) -> dict[str, Any]:
@@ -188,18 +187,7 @@ def _german(details: str) -> dict[str, Any]:
     for key, value in zip(parts[1::2], parts[2::2], strict=False):
         fields[key] = fields.get(key, "") + value.strip("\n")
     purpose = "".join(fields.get(f"{n}", "") for n in [*map(str, range(20, 30)), *map(str, range(60, 64))])
-    tagged = {m.group(1): m for m in _SEPA_TAG.finditer(purpose)}
-    sepa: dict[str, str] = {}
-    positions = sorted((m.start(), m.end(), k) for k, m in tagged.items())
-    for i, (_start, end, key) in enumerate(positions):
-        stop = positions[i + 1][0] if i + 1 < len(positions) else len(purpose)
-        sepa[key] = purpose[end:stop].strip()
-    if positions:
-        remittance = sepa.get("SVWZ", "")
-        if not remittance:  # no purpose tag: the untagged text before the first tag
-            remittance = purpose[: positions[0][0]].strip()
-    else:
-        remittance = purpose.strip()
+    sepa, remittance = split_purpose(purpose)
     name = (fields.get("32", "") + fields.get("33", "")).strip() or None
     iban = fields.get("31", "").strip() or sepa.get("IBAN")
     return {
