@@ -23,7 +23,7 @@ from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
 from tasks.common import flow_actor, get_client, run_logger
 
-STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".txt", ".940", ".csv"}
+STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", ".zip"}
 
 
 def statement_files(path: str | None) -> list[Path]:
@@ -86,11 +86,14 @@ def reconcile_payments(
     max_questions: int = 10,
     csv_preset: str | None = None,
     database_url: str | None = None,
+    csv_mapping: str | None = None,
 ) -> dict[str, Any]:
     """Match each statement against the open invoices and act once per transaction.
 
     `ask`: put flagged proposals to a person one after another (auto = only when Slack is configured);
-    answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint)."""
+    answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint).
+    `csv_mapping`: path of a TOML/YAML column mapping for a CSV layout lexflow does not know (docs/reconciliation.md)."""
+    csv_preset = csv_mapping or csv_preset
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import summary_rows
 

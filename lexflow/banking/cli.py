@@ -29,25 +29,30 @@ _STYLE = {
 }
 
 
-def _read(path: Path, csv_preset: str | None) -> list[Any]:
+def _read(path: Path, csv_preset: str | None, csv_mapping: Path | None = None) -> list[Any]:
     from lexflow.banking.readers import read_statement
 
     try:
-        return read_statement(path, csv_mapping=csv_preset)
+        return read_statement(path, csv_mapping=csv_mapping or csv_preset)
     except BankingError as exc:
         fail(exc, code=2)  # the statement file, not the API: a usage error
 
 
+_PRESET_HELP = "CSV layout name (normally recognised from the header; see docs/reconciliation.md)."
+_MAPPING_HELP = "TOML/YAML file naming your CSV's columns, for a layout lexflow does not know (docs/reconciliation.md)."
+
+
 @app.command("read")
 def read_command(
-    statement: Annotated[Path, typer.Argument(help="CAMT.053 (.xml), MT940 (.sta/.txt) or bank CSV file.")],
-    csv_preset: Annotated[
-        str | None, typer.Option(help="sparkasse | deutsche_bank | ing | commerzbank (CSV only).")
-    ] = None,
+    statement: Annotated[
+        Path, typer.Argument(help="CAMT .052/.053/.054 (.xml), MT940 (.sta/.txt), bank CSV, or a ZIP of them.")
+    ],
+    csv_preset: Annotated[str | None, typer.Option(help=_PRESET_HELP)] = None,
+    csv_mapping: Annotated[Path | None, typer.Option(help=_MAPPING_HELP)] = None,
     limit: int = 50,
 ) -> None:
     """Show the transactions of a statement file (IBANs masked)."""
-    txs = _read(statement, csv_preset)
+    txs = _read(statement, csv_preset, csv_mapping)
     table = Table(title=f"{statement.name}: {len(txs)} transactions")
     for col in ("booked", "amount", "counterparty", "IBAN", "text"):
         table.add_column(col, justify="right" if col == "amount" else "left")
@@ -63,13 +68,12 @@ def read_command(
 
 
 def reconcile_command(
-    statement: Annotated[Path, typer.Argument(help="CAMT.053, MT940 or bank CSV file.")],
+    statement: Annotated[Path, typer.Argument(help="CAMT (.052/.053/.054), MT940, bank CSV, or a ZIP of them.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Propose only: no ledger entry, no hint, nothing written.")
     ] = False,
-    csv_preset: Annotated[
-        str | None, typer.Option(help="CSV layout: sparkasse | deutsche_bank | ing | commerzbank.")
-    ] = None,
+    csv_preset: Annotated[str | None, typer.Option(help=_PRESET_HELP)] = None,
+    csv_mapping: Annotated[Path | None, typer.Option(help=_MAPPING_HELP)] = None,
     show: Annotated[str, typer.Option(help="all | person (only what needs a person) | none")] = "all",
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
@@ -85,7 +89,7 @@ def reconcile_command(
     from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
     from lexflow.client.errors import LexwareError
 
-    txs = _read(statement, csv_preset)
+    txs = _read(statement, csv_preset, csv_mapping)
     with api_client() as client:
         audit = None if dry_run else audit_recorder(default_actor())
         try:

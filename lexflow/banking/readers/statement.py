@@ -56,7 +56,7 @@ def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | 
     for member in sorted(members, key=lambda m: m.filename):
         inner = archive.read(member)
         name = f"{source}/{member.filename}"
-        if detect_format(inner) == "zip":
+        if inner.startswith(b"PK\x03\x04"):
             raise StatementError(name, "file", "a ZIP inside a ZIP; unpack the outer archive first")
         out.extend(parse_statement(inner, source=name, csv_mapping=csv_mapping))
     return out
