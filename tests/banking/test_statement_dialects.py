@@ -169,7 +169,7 @@ def test_zip_of_camt_files_is_read_and_anything_unknown_is_named() -> None:
     with pytest.raises(StatementError, match="not a bank statement format lexflow reads: a PDF"):
         parse_statement(b"%PDF-1.7\n...", source="auszug.pdf")
     with pytest.raises(StatementError, match="not a bank statement format lexflow reads: no known bank CSV"):
-        parse_statement("Hallo Welt;nur Text;nichts weiter\n1;2;3\n".encode(), source="x.csv")
+        parse_statement(b"Hallo Welt;nur Text;nichts weiter\n1;2;3\n", source="x.csv")
     inner_pdf = io.BytesIO()
     with zipfile.ZipFile(inner_pdf, "w") as archive:
         archive.writestr("auszug.pdf", b"%PDF-1.7")
@@ -185,7 +185,11 @@ def test_camt052_report_and_camt054_notification() -> None:
     (report,) = read("camt052_report.xml")  # the pending entry is skipped
     assert report.amount == Decimal("476.00") and report.counterparty_bic == "ABNANL2A"
     alpha, beta = read("camt054_notification.xml")  # a batch split by its details
-    assert (alpha.amount, alpha.counterparty_name, alpha.end_to_end_id) == (Decimal("119.00"), "Kunde Alpha GmbH", "LS-1")
+    assert (alpha.amount, alpha.counterparty_name, alpha.end_to_end_id) == (
+        Decimal("119.00"),
+        "Kunde Alpha GmbH",
+        "LS-1",
+    )
     assert (beta.amount, beta.remittance) == (Decimal("238.00"), "RE-2026-1005")
 
 
@@ -194,7 +198,11 @@ def test_camt052_report_and_camt054_notification() -> None:
     [
         ("dkb.csv", "dkb", [("1190.50", "Kunde Alpha GmbH"), ("-80.00", "Stadtwerke Muster")]),
         ("atruvia.csv", "atruvia", [("-80.00", "Stadtwerke Muster"), ("238.00", "Kunde Alpha GmbH"), ("-1.00", None)]),
-        ("volksbank_legacy.csv", "volksbank_legacy", [("1000.00", "Kunde Alpha GmbH"), ("-80.00", "Stadtwerke Muster")]),
+        (
+            "volksbank_legacy.csv",
+            "volksbank_legacy",
+            [("1000.00", "Kunde Alpha GmbH"), ("-80.00", "Stadtwerke Muster")],
+        ),
         ("paypal.csv", "paypal", [("116.39", "Kunde Alpha GmbH"), ("-20.00", "Lieferant GmbH")]),
         ("n26.csv", "n26", [("1190.00", "Kunde Alpha GmbH"), ("-12.99", "Cloud Hosting Ltd")]),
         ("comdirect.csv", "comdirect", [("238.00", None)]),
@@ -249,3 +257,24 @@ def test_a_bad_mapping_file_names_the_key(tmp_path: Path) -> None:
     bad.write_text('booking_date = "Datum"\n')
     with pytest.raises(StatementError, match="give `amount`"):
         load_mapping(bad)
+
+
+def test_cli_reads_with_a_mapping_file_and_refuses_unknown_files_without_a_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lexflow.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(
+        app,
+        ["bank", "read", str(FIXTURES / "custom_bank.csv"), "--csv-mapping", str(FIXTURES / "custom_bank.toml")],
+        env={"COLUMNS": "200"},
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "custom_bank.csv: 2 transactions" in ok.output and "Kunde Alpha GmbH" in ok.output
+    pdf = tmp_path / "auszug.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    refused = runner.invoke(app, ["bank", "read", str(pdf)])
+    assert refused.exit_code == 2
+    assert "not a bank statement format lexflow reads: a PDF" in refused.output
+    assert "Traceback" not in refused.output

@@ -66,6 +66,8 @@ def _amount(el: etree._Element, source: str = _SOURCE) -> tuple[Decimal, str]:
         ) from None
     if value < 0:
         raise StatementError(source, _where(el), "amounts are unsigned in CAMT; the sign belongs in CdtDbtInd")
+    if value != value.quantize(Decimal("0.01")):
+        raise StatementError(source, _where(el), f"{el.text!r} has fractions of a cent, which lexflow would round")
     return value, el.get("Ccy") or "EUR"
 
 
@@ -233,12 +235,24 @@ def _entry_rows(
     ):
         # A batch whose details carry no amounts (camt.054 notifications) cannot be split without inventing
         # numbers: it stays one transaction, with every detail's text.
-        return [_batch_as_one(entry, details_list, booking, value, entry_amount, entry_ccy, indicator,
-                              reversal, entry_ref, account_iban)]
+        return [
+            _batch_as_one(
+                entry,
+                details_list,
+                booking,
+                value,
+                entry_amount,
+                entry_ccy,
+                indicator,
+                reversal,
+                entry_ref,
+                account_iban,
+            )
+        ]
     stated = _text(entry, "NtryDtls/Btch/NbOfTxs")
     if stated is not None and stated.isdigit() and len(details_list) > 1:
         check_count(source, _where(entry), int(stated), len(details_list), "transactions (Btch/NbOfTxs)")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for details in details_list:
         amount, ccy, tx_indicator = entry_amount, entry_ccy, indicator
         if details is not None and len(details_list) > 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -254,7 +255,7 @@ def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]]
     for line_no, amount, after, ccy in running:
         by_currency.setdefault(ccy, []).append((line_no, amount, after))
     for rows in by_currency.values():
-        pairs = list(zip(rows, rows[1:], strict=False))
+        pairs = list(itertools.pairwise(rows))
         ascending = all(b[2] == a[2] + b[1] for a, b in pairs)
         descending = all(a[2] == b[2] + a[1] for a, b in pairs)
         if not (ascending or descending):
@@ -299,9 +300,7 @@ def _signed(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, 
         debit, credit = cell(m.debit), cell(m.credit)
         if not debit and not credit:
             raise StatementError(source, f"line {line_no}", f"neither {m.debit!r} nor {m.credit!r} holds an amount")
-        value = (
-            _amount(credit, m, line_no, source) if credit else -abs(_amount(debit, m, line_no, source))
-        )
+        value = _amount(credit, m, line_no, source) if credit else -abs(_amount(debit, m, line_no, source))
     return -value if m.sign == "inverted" else value
 
 

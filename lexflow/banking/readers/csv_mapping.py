@@ -159,9 +159,11 @@ def load_mapping(path: str | Path) -> CsvMapping:
     try:
         data: Any = tomllib.loads(text) if p.suffix.lower() == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise StatementError(p.name, "mapping file", f"not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: {exc}") from None
+        raise StatementError(
+            p.name, "mapping file", f"not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: {exc}"
+        ) from None
     if not isinstance(data, dict):
-        raise StatementError(p.name, "mapping file", "expected keys like booking_date = \"Buchungstag\"")
+        raise StatementError(p.name, "mapping file", 'expected keys like booking_date = "Buchungstag"')
     data.setdefault("name", p.stem)
     try:
         return CsvMapping.model_validate(data)

@@ -99,7 +99,9 @@ def _amount(raw: str, source: str, line: int, what: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ".").rstrip(".") or "0")
     except InvalidOperation:
-        raise StatementError(source, f"line {line}", f"{what} {raw!r} is not an amount (expected e.g. 1234,56)") from None
+        raise StatementError(
+            source, f"line {line}", f"{what} {raw!r} is not an amount (expected e.g. 1234,56)"
+        ) from None
     return value
 
 
@@ -175,8 +177,6 @@ def _join(lines: list[str]) -> str:
             out = piece.strip()
         full = len(piece) + (4 if i == 0 else 0) >= _WRAPPED  # the first line carries the tag (`:86:`)
     return out.strip()
-
-
 
 
 def _german(details: str) -> dict[str, Any]:

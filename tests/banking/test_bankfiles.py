@@ -1,0 +1,155 @@
+"""Every real statement in the shared bank-file collection: read correctly, or refused with a specific reason.
+
+The files are public test data of other parser projects (several GPL/AGPL), so they are never copied into this
+repository; the test reads them from `LEXFLOW_BANKFILES` (default: the shared folder on the project's CI machine)
+and is skipped where that folder is absent. For MT940 and CAMT the expected figures are computed here from the raw
+text, independently of the readers: the entry count, the sum of the booked amounts, and whether the file's own
+balances add up. A file whose stated balances do not add up must be refused by the balance check; any other
+refusal must be listed in `REFUSED` with the reason. CSV files are checked against figures read off each file by
+hand. Run `pytest tests/banking/test_bankfiles.py -q -rA` for the per-file verdicts.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from lexflow.banking import StatementError, parse_statement
+
+ROOT = Path(os.environ.get("LEXFLOW_BANKFILES", "/work/shared/bankfiles"))
+FILES = sorted(p for p in ROOT.rglob("*") if p.is_file() and p.name != "SOURCES.md") if ROOT.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not FILES, reason=f"no bank-file collection at {ROOT} (set LEXFLOW_BANKFILES)")
+
+# Refusals that are right, with the reason the message must give.
+REFUSED = {
+    # the anonymiser overwrote a header cell with a sample value ("Max Mustermann" for "Name Zahlungsbeteiligter")
+    "rechnungspilot-sparda-bank-west.csv": "lacks column(s) 'Name Zahlungsbeteiligter'",
+    # a data row lost its Buchungstext cell: 6 columns where the header has 7
+    "rechnungspilot-ing.csv": "line 22: damaged row: 6 columns",
+    # an export without a header row: no layout can be recognised; a mapping file is the way
+    "rechnungspilot-targobank-duesseldorf.csv": "no known bank CSV layout",
+}
+
+# CSV: (transactions, sum) as read off each file: pending rows (Sparkasse "Umsatz vorgemerkt", DKB "Vorgemerkt",
+# PayPal holds "Ausstehend" and their releases) are not money.
+CSV_FIGURES = {
+    "bank2ynab-n26-2017.csv": (1, "-59.99"),
+    "bank2ynab-ostseesparkasse-creditcard.csv": (1, "-5.00"),
+    "bank2ynab-ostseesparkasse-csv-mt940.csv": (1, "-36.99"),
+    "lkleen-comdirect-2013.csv": (6, "-66.28"),
+    "ofxstatement-de-ing-test_with_saldo_1.csv": (9, "-178.60"),
+    "ofxstatement-de-ing-test_with_saldo_2.csv": (9, "-178.60"),
+    "ofxstatement-de-ing-test_without_saldo_1.csv": (6, "-180.93"),
+    "ofxstatement-sparkasse-freiburg-simple1.csv": (1, "123.00"),
+    "rechnungspilot-commerzbank.csv": (7, "-73.74"),
+    "rechnungspilot-dkb.csv": (8, "50.43"),
+    "rechnungspilot-gls-bank.csv": (18, "-590.22"),
+    "rechnungspilot-paypal.csv": (7, "-24.77"),
+    "rechnungspilot-sparkasse-lzo-camt-v2.csv": (7, "332.51"),
+    "rechnungspilot-sparkasse-lzo-camt-v8.csv": (7, "332.51"),
+    "rechnungspilot-sparkasse-lzo-mt940.csv": (7, "332.51"),
+    "rechnungspilot-vr-teilhaberbank.csv": (5, "-341.91"),
+}
+
+
+def _mt940_amount(raw: str) -> Decimal:
+    return Decimal(raw.replace(",", ".").rstrip(".") or "0")
+
+
+def _mt940_expected(text: str) -> tuple[int, Decimal, bool]:
+    """(entries, sum, balances add up) from the raw lines: statements split at :20:, entries at :61:."""
+    count, total, consistent = 0, Decimal(0), True
+    for stmt in re.split(r"(?m)^:20:", text)[1:]:
+        amounts = []
+        for m in re.finditer(r"(?m)^:61:\d{6}(?:\d{4}|\s{4})?\s?(R?[CD])[A-Z]?(\d[\d,.]*)", stmt):
+            value = _mt940_amount(m.group(2))
+            amounts.append(-value if m.group(1) in ("D", "RC") else value)
+        count += len(amounts)
+        total += sum(amounts, Decimal(0))
+        balances = {}
+        for tag, mark, amount in re.findall(r"(?m)^:(6[02])[FM]:([CD])\d{6}(?:[A-Z]{3})?(\d[\d,.]*)", stmt):
+            balances[tag] = -_mt940_amount(amount) if mark == "D" else _mt940_amount(amount)
+        if "60" in balances and "62" in balances and balances["60"] + sum(amounts, Decimal(0)) != balances["62"]:
+            consistent = False
+    return count, total, consistent
+
+
+def _local(el: etree._Element, name: str) -> list[etree._Element]:
+    return list(el.xpath(f"*[local-name()='{name}']"))
+
+
+def _camt_expected(data: bytes) -> tuple[int, Decimal, bool]:
+    """(transactions, sum, balances add up): booked Ntry, batches counted by their TxDtls when each has an amount."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    count, total, consistent = 0, Decimal(0), True
+    for record in root.xpath("//*[local-name()='Stmt' or local-name()='Rpt' or local-name()='Ntfctn']"):
+        booked = Decimal(0)
+        for entry in _local(record, "Ntry"):
+            if "".join(s.xpath("string(.)") for s in _local(entry, "Sts")).strip() in {"PDNG", "INFO"}:
+                continue
+            value = Decimal(_local(entry, "Amt")[0].text or "0")
+            sign = -1 if _local(entry, "CdtDbtInd")[0].text == "DBIT" else 1
+            booked += sign * value
+            details = entry.xpath("*[local-name()='NtryDtls']/*[local-name()='TxDtls']")
+            with_amounts = [d for d in details if d.xpath(".//*[local-name()='Amt']")]
+            count += len(details) if len(details) > 1 and len(with_amounts) == len(details) else 1
+        total += booked
+        balances: dict[str, Decimal] = {}
+        for bal in _local(record, "Bal"):
+            code = bal.xpath("string(*[local-name()='Tp']//*[local-name()='Cd'])")
+            value = Decimal(_local(bal, "Amt")[0].text or "0")
+            balances.setdefault(code, -value if bal.xpath("string(*[local-name()='CdtDbtInd'])") == "DBIT" else value)
+        opening = balances.get("OPBD", balances.get("PRCD"))
+        if opening is not None and "CLBD" in balances and opening + booked != balances["CLBD"]:
+            consistent = False
+    return count, total, consistent
+
+
+def _expected(path: Path, data: bytes) -> tuple[int, Decimal, bool] | None:
+    if path.suffix == ".zip":
+        figures = [
+            _expected(Path(n), zipfile.ZipFile(io.BytesIO(data)).read(n))
+            for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+        ]
+        return (
+            sum(f[0] for f in figures if f),
+            sum((f[1] for f in figures if f), Decimal(0)),
+            all(f[2] for f in figures if f),
+        )
+    if data.lstrip(b"\xef\xbb\xbf \r\n").startswith(b"<"):
+        return _camt_expected(data)
+    if path.suffix == ".csv":
+        return None
+    return _mt940_expected(data.decode("latin-1"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_real_statement_is_read_correctly_or_refused_with_a_reason(path: Path) -> None:
+    data = path.read_bytes()
+    expected = _expected(path, data)
+    if path.name in REFUSED:
+        with pytest.raises(StatementError) as err:
+            parse_statement(data, source=path.name)
+        assert REFUSED[path.name] in str(err.value)
+        return
+    if expected is None:
+        count, total = CSV_FIGURES[path.name]
+        txs = parse_statement(data, source=path.name)
+        assert (len(txs), sum((t.amount for t in txs), Decimal(0))) == (count, Decimal(total))
+        return
+    count, total, consistent = expected
+    if not consistent:  # the file's own balances do not add up (edited test data): the check must say so
+        with pytest.raises(StatementError, match="integrity check 'balance' failed"):
+            parse_statement(data, source=path.name)
+        return
+    txs = parse_statement(data, source=path.name)
+    assert len(txs) == count
+    assert sum((t.amount for t in txs), Decimal(0)) == total.quantize(Decimal("0.01"))
