@@ -278,3 +278,17 @@ def test_cli_reads_with_a_mapping_file_and_refuses_unknown_files_without_a_trace
     assert refused.exit_code == 2
     assert "not a bank statement format lexflow reads: a PDF" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_older_rabobank_mt940_is_not_merged_into_one_entry() -> None:
+    delta, gamma = read("mt940_rabobank_old.sta")  # point decimals, name on the :61: line, one :86: per text line
+    assert (delta.amount, delta.counterparty_name, delta.remittance) == (
+        Decimal("-45.50"),
+        "Delta Energie",
+        "Termijn november klantnr 12345",
+    )
+    assert (gamma.amount, gamma.counterparty_name, gamma.counterparty_iban) == (
+        Decimal("119.00"),
+        "Gamma B.V.",
+        "NL91ABNA0417164300",
+    )

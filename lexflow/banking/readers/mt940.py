@@ -259,6 +259,34 @@ def parse_details(lines: list[str]) -> dict[str, Any]:
     return info
 
 
+def _find_iban(text: str) -> str | None:
+    """The first valid IBAN in a text, also when a name follows without a space (`NL91ABNA0417164300Gamma`)."""
+    for m in re.finditer(r"[A-Z]{2}\d{2}", text):
+        lengths = [_IBAN_LENGTH[m.group()[:2]]] if m.group()[:2] in _IBAN_LENGTH else range(34, 14, -1)
+        for length in lengths:
+            candidate = text[m.start() : m.start() + length]
+            if len(candidate) == length and is_valid_iban(candidate):
+                return candidate
+    return None
+
+
+_RABO_61 = re.compile(r"^[A-Z][A-Z0-9]{3}(?P<ref>\S{1,16}?)(?:\s+|(?<=\d)(?=[A-Za-z]))(?P<name>[^/\s].*?)\s*$")
+
+
+def _name_on_61(rest: str, iban: str | None) -> str | None:
+    """Older Rabobank exports put the counterparty's account (number or IBAN) in the 16-character reference and its
+    name right after it on the `:61:` line itself; anything after a `//` bank reference is not a name."""
+    if "//" in rest:
+        return None
+    if iban and iban in rest:
+        tail = rest.split(iban, 1)[1].strip()
+        return tail or None
+    m = _RABO_61.match(rest)
+    if m and m.group("ref").isdigit():
+        return m.group("name")
+    return None
+
+
 def _balance(tag: _Tag, source: str) -> tuple[Decimal, str]:
     m = _BALANCE.match(tag.value.strip())
     if not m:
@@ -297,12 +325,11 @@ def _entry(
     bank_ref = rest.split("//", 1)[1].strip() if "//" in rest else None
     info = parse_details(details or [])
     supplementary = " ".join(line.strip() for line in tag.lines[1:] if line.strip() and not line.startswith("/"))
-    iban = info["iban"]
+    iban, name = info["iban"], info["name"]
     if not iban:  # Rabobank, ASN: the counterparty's IBAN in the reference or supplementary details
-        for candidate in re.findall(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", f"{rest} {supplementary}"):
-            if is_valid_iban(candidate):
-                iban = candidate
-                break
+        iban = _find_iban(f"{rest} {supplementary}")
+    if not name:
+        name = _name_on_61(rest, iban)
     remittance = info["remittance"]
     if not details and supplementary:
         remittance = supplementary
@@ -311,7 +338,7 @@ def _entry(
         "value_date": value_date,
         "amount": signed,
         "currency": currency or "EUR",
-        "counterparty_name": info["name"],
+        "counterparty_name": name,
         "counterparty_iban": iban,
         "counterparty_bic": info["bic"],
         "remittance": remittance,
@@ -352,6 +379,8 @@ def parse_mt940(data: bytes | str, *, source: str = "mt940") -> list[BankTransac
         check_count(source, where, sum(1 for t in tags if t.name == "61"), len(entries), ":61: lines")
         check_balance(source, where, opening, sum((e["amount"] for e in entries), Decimal(0)), closing)
         rows.extend(entries)
+    # Across the file as well: every line that starts an entry must have become one (none merged into a text).
+    check_count(source, "file", len(re.findall(r"(?m)^:61:", text)), len(rows), ":61: lines")
     return assign_ids(rows)
 
 
