@@ -34,9 +34,11 @@ REFUSED = {
     "rechnungspilot-sparda-bank-west.csv": "lacks column(s) 'Name Zahlungsbeteiligter'",
     # a data row lost its Buchungstext cell: 6 columns where the header has 7
     "rechnungspilot-ing.csv": "line 22: damaged row: 6 columns",
-    # an export without a header row: no layout can be recognised; a mapping file is the way
-    "rechnungspilot-targobank-duesseldorf.csv": "no known bank CSV layout",
 }
+
+# Exports without a header row cannot be recognised (refused: "no known bank CSV layout"); a mapping file reads them.
+MAPPED = {"rechnungspilot-targobank-duesseldorf.csv": "targobank.toml"}
+MAPPINGS = Path(__file__).parent / "fixtures"
 
 # CSV: (transactions, sum) as read off each file: pending rows (Sparkasse "Umsatz vorgemerkt", DKB "Vorgemerkt",
 # PayPal holds "Ausstehend" and their releases) are not money.
@@ -57,6 +59,7 @@ CSV_FIGURES = {
     "rechnungspilot-sparkasse-lzo-camt-v8.csv": (7, "332.51"),
     "rechnungspilot-sparkasse-lzo-mt940.csv": (7, "332.51"),
     "rechnungspilot-vr-teilhaberbank.csv": (5, "-341.91"),
+    "rechnungspilot-targobank-duesseldorf.csv": (11, "-618.18"),
 }
 
 
@@ -142,7 +145,12 @@ def test_real_statement_is_read_correctly_or_refused_with_a_reason(path: Path) -
         return
     if expected is None:
         count, total = CSV_FIGURES[path.name]
-        txs = parse_statement(data, source=path.name)
+        mapping = None
+        if path.name in MAPPED:
+            with pytest.raises(StatementError, match="no known bank CSV layout"):
+                parse_statement(data, source=path.name)
+            mapping = MAPPINGS / MAPPED[path.name]
+        txs = parse_statement(data, source=path.name, csv_mapping=mapping)
         assert (len(txs), sum((t.amount for t in txs), Decimal(0))) == (count, Decimal(total))
         return
     count, total, consistent = expected

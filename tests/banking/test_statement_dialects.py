@@ -205,15 +205,21 @@ def test_camt052_report_and_camt054_notification() -> None:
         ),
         ("paypal.csv", "paypal", [("116.39", "Kunde Alpha GmbH"), ("-20.00", "Lieferant GmbH")]),
         ("n26.csv", "n26", [("1190.00", "Kunde Alpha GmbH"), ("-12.99", "Cloud Hosting Ltd")]),
-        ("comdirect.csv", "comdirect", [("238.00", None)]),
+        ("comdirect.csv", "comdirect", [("238.00", "Kunde Alpha GmbH")]),
         ("postbank.csv", "postbank", [("357.00", "Kunde Alpha GmbH"), ("-80.00", "Stadtwerke Muster")]),
         ("sparkasse_creditcard.csv", "sparkasse_creditcard", [("-12.99", None), ("12.99", None)]),
         ("sparkasse_camt_pending.csv", "sparkasse", [("1238.00", "Beta KG Müller"), ("-5.95", "Sparkasse")]),
+        ("revolut.csv", "revolut", [("595.00", None), ("-13.19", None)]),
+        ("wise.csv", "wise", [("1190.00", "Kunde Alpha GmbH"), ("-80.00", "Stadtwerke Muster")]),
     ],
 )
 def test_csv_layouts_are_recognised_from_the_header(name: str, layout: str, expected: list[tuple[str, str]]) -> None:
     raw = (FIXTURES / name).read_bytes()
-    text = raw.decode("utf-8-sig") if layout in {"dkb", "atruvia", "paypal", "n26"} else raw.decode("cp1252")
+    text = (
+        raw.decode("utf-8-sig")
+        if layout in {"dkb", "atruvia", "paypal", "n26", "revolut", "wise"}
+        else raw.decode("cp1252")
+    )
     found = detect_preset(text)
     assert found is not None and found[0].name == layout
     txs = read(name)
@@ -292,3 +298,23 @@ def test_older_rabobank_mt940_is_not_merged_into_one_entry() -> None:
         "Gamma B.V.",
         "NL91ABNA0417164300",
     )
+
+
+def test_revolut_fee_pending_and_reverted_rows() -> None:
+    hosting = read("revolut.csv")[1]
+    assert hosting.amount == Decimal("-13.19")  # -12.99 and a 0.20 fee
+    assert hosting.booking_date == date(2026, 11, 4) and hosting.value_date == date(2026, 11, 3)
+    assert len(read("revolut.csv")) == 2  # PENDING and REVERTED rows are no money
+
+
+def test_comdirect_names_the_counterparty_from_the_labelled_text() -> None:
+    (alpha,) = read("comdirect.csv")
+    assert (alpha.counterparty_name, alpha.remittance) == ("Kunde Alpha GmbH", "RE-2026-9101 Ref. X1")
+
+
+def test_a_headerless_export_is_read_through_a_mapping_by_position() -> None:
+    with pytest.raises(StatementError, match="no known bank CSV layout"):
+        read("targobank.csv")
+    alpha, stadtwerke = read("targobank.csv", csv_mapping=FIXTURES / "targobank.toml")
+    assert (alpha.amount, alpha.booking_date) == (Decimal("238.00"), date(2026, 11, 5))
+    assert stadtwerke.amount == Decimal("-80.00") and "Strom 11/2026" in stadtwerke.remittance

@@ -173,6 +173,9 @@ def parse_csv(
 
 def _read(text: str, m: CsvMapping, source: str) -> list[BankTransaction]:
     records = _rows(text, m.delimiter)
+    if not m.has_header:  # columns named by position; a synthetic header row in front of the data
+        width = max((len(r) for _n, r in records), default=0)
+        records = [(0, [f"#{i + 1}" for i in range(width)]), *records]
     index: dict[str, int] | None = None
     header_line = 0
     for pos, (line_no, row) in enumerate(records):
@@ -301,6 +304,8 @@ def _signed(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, 
         if not debit and not credit:
             raise StatementError(source, f"line {line_no}", f"neither {m.debit!r} nor {m.credit!r} holds an amount")
         value = _amount(credit, m, line_no, source) if credit else -abs(_amount(debit, m, line_no, source))
+    if m.fee and cell(m.fee):
+        value -= _amount(cell(m.fee), m, line_no, source)
     return -value if m.sign == "inverted" else value
 
 
@@ -322,13 +327,19 @@ def _row(
     remittance = " ".join(" ".join(v.split()) for v in (cell(c) for c in m.remittance) if v)
     end_to_end = cell(m.end_to_end_id)
     iban, bic = cell(m.counterparty_iban), cell(m.counterparty_bic)
+    name = cell(m.counterparty_name) or cell(m.payer_name if amount > 0 else m.payee_name)
+    if m.text_labels:
+        labelled = _labelled(remittance, m.text_labels)
+        name = name or labelled.get("counterparty_name")
+        iban = iban or labelled.get("counterparty_iban")
+        bic = bic or labelled.get("counterparty_bic")
+        remittance = labelled.get("remittance", remittance)
     if m.sepa_tags:
         tags, remittance = split_purpose(remittance)
         end_to_end = end_to_end or tags.get("EREF")
         iban = iban or tags.get("IBAN")
         bic = bic or tags.get("BIC")
     iban = iban.replace(" ", "").upper() if iban else None
-    name = cell(m.counterparty_name) or cell(m.payer_name if amount > 0 else m.payee_name)
     return {
         "booking_date": booking,
         "value_date": value,
@@ -344,6 +355,18 @@ def _row(
         "_related": cell(m.related_reference) or "",
         "source": "csv",
     }
+
+
+def _labelled(text: str, labels: dict[str, str]) -> dict[str, str]:
+    """`Auftraggeber: Kunde GmbH Buchungstext: RE 1` → {counterparty_name: "Kunde GmbH", remittance: "RE 1"}."""
+    found = sorted((m.start(), m.end(), labels[label]) for label in labels for m in re.finditer(re.escape(label), text))
+    out: dict[str, str] = {}
+    for i, (_start, end, field) in enumerate(found):
+        stop = found[i + 1][0] if i + 1 < len(found) else len(text)
+        value = text[end:stop].strip()
+        if value:
+            out.setdefault(field, value)
+    return out
 
 
 def read_csv(path: str | Path, mapping: CsvMapping | str | Path | None = None) -> list[BankTransaction]:

@@ -392,6 +392,13 @@ _COMDIRECT = CsvMapping(
     value_date="Wertstellung (Valuta)",
     amount="Umsatz in EUR",
     remittance=("Buchungstext",),
+    text_labels={
+        "Auftraggeber:": "counterparty_name",
+        "Empfänger:": "counterparty_name",
+        "Kto/IBAN:": "counterparty_iban",
+        "BLZ/BIC:": "counterparty_bic",
+        "Buchungstext:": "remittance",
+    },
     status="Buchungstag",
     pending=("offen",),
     columns=("Buchungstag", "Wertstellung (Valuta)", "Vorgang", "Buchungstext", "Umsatz in EUR"),
@@ -540,6 +547,77 @@ _PAYPAL = CsvMapping(
     ),
 )
 
+# Revolut account statement (personal and sole-trader accounts): one row per money movement; PENDING rows are not
+# booked and REVERTED/DECLINED/FAILED rows never moved money; the fee is charged on top of the amount.
+_REVOLUT = CsvMapping(
+    name="revolut",
+    bank="Revolut (account statement)",
+    delimiter=",",
+    encoding="utf-8",
+    booking_date="Completed Date",
+    value_date="Started Date",
+    amount="Amount",
+    fee="Fee",
+    currency="Currency",
+    remittance=("Description",),
+    status="State",
+    pending=("PENDING",),
+    ignore={"State": ("REVERTED", "DECLINED", "FAILED")},
+    decimal_comma=False,
+    date_formats=("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"),
+    columns=(
+        "Type",
+        "Product",
+        "Started Date",
+        "Completed Date",
+        "Description",
+        "Amount",
+        "Fee",
+        "Currency",
+        "State",
+        "Balance",
+    ),
+)
+
+# Wise (Business) statement CSV: one file per currency balance, running balance, payer/payee split by direction.
+_WISE = CsvMapping(
+    name="wise",
+    bank="Wise / Wise Business (statement CSV)",
+    delimiter=",",
+    encoding="utf-8",
+    booking_date="Date",
+    amount="Amount",
+    currency="Currency",
+    payer_name="Payer Name",
+    payee_name="Payee Name",
+    remittance=("Payment Reference", "Description"),
+    bank_reference="TransferWise ID",
+    balance_after="Running Balance",
+    decimal_comma=False,
+    date_formats=("%d-%m-%Y", "%Y-%m-%d"),
+    columns=(
+        "TransferWise ID",
+        "Date",
+        "Amount",
+        "Currency",
+        "Description",
+        "Payment Reference",
+        "Running Balance",
+        "Exchange From",
+        "Exchange To",
+        "Exchange Rate",
+        "Payer Name",
+        "Payee Name",
+        "Payee Account Number",
+        "Merchant",
+        "Card Last Four Digits",
+        "Card Holder Full Name",
+        "Attachment",
+        "Note",
+        "Total fees",
+    ),
+)
+
 PRESETS: dict[str, CsvMapping] = {
     m.name: m
     for m in (
@@ -561,5 +639,7 @@ PRESETS: dict[str, CsvMapping] = {
         _N26_LEGACY_DE,
         _N26_LEGACY_EN,
         _PAYPAL,
+        _REVOLUT,
+        _WISE,
     )
 }

@@ -45,6 +45,13 @@ class CsvMapping(BaseModel):
     counterparty_bic: str | None = None
     remittance: tuple[str, ...] = ()
     sepa_tags: bool = Field(default=False, description="The remittance holds EREF+/MREF+/SVWZ+ tags to split.")
+    text_labels: dict[str, Literal["counterparty_name", "counterparty_iban", "counterparty_bic", "remittance"]] = Field(
+        default_factory=dict,
+        description="Labels inside the remittance text and the field each one's value is (comdirect: "
+        "'Auftraggeber:' → counterparty_name, 'Buchungstext:' → remittance).",
+    )
+    fee: str | None = Field(default=None, description="Fee column, charged on top of the amount (Revolut).")
+    has_header: bool = Field(default=True, description="False: no header row; name columns by position, '#1'…")
     end_to_end_id: str | None = None
     bank_reference: str | None = None
     related_reference: str | None = Field(
@@ -83,6 +90,7 @@ class CsvMapping(BaseModel):
             self.debit,
             self.credit,
             self.indicator,
+            self.fee,
             self.currency,
             self.counterparty_name,
             self.payer_name,
