@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -357,7 +358,7 @@ def _row(
     }
 
 
-def _labelled(text: str, labels: dict[str, str]) -> dict[str, str]:
+def _labelled(text: str, labels: Mapping[str, str]) -> dict[str, str]:
     """`Auftraggeber: Kunde GmbH Buchungstext: RE 1` → {counterparty_name: "Kunde GmbH", remittance: "RE 1"}."""
     found = sorted((m.start(), m.end(), labels[label]) for label in labels for m in re.finditer(re.escape(label), text))
     out: dict[str, str] = {}
