@@ -190,7 +190,10 @@ def _record_date(record: etree._Element, source: str) -> date | None:
         if _first(bal, "Tp/CdOrPrtry/Cd") in ("CLBD", "ITBD"):
             return _date(bal, "Dt", required=False, source=source)
     raw = _first(record, "FrToDt/ToDtTm", "FrToDt/ToDt")
-    return datetime.fromisoformat(raw).date() if raw and len(raw) >= 10 and raw[4] == "-" else None
+    try:
+        return date.fromisoformat(raw[:10]) if raw else None
+    except ValueError:
+        return None
 
 
 def _balance(record: etree._Element, codes: tuple[str, ...], source: str) -> Decimal | None:

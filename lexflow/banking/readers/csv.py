@@ -143,6 +143,13 @@ def parse_csv(
 ) -> list[BankTransaction]:
     """Booked transactions of a bank CSV export. `mapping`: a layout name, a mapping file, a `CsvMapping`, or None
     to recognise the layout from the header."""
+    try:
+        return _parse_csv(data, mapping, source)
+    except csv.Error as exc:  # e.g. a NUL byte or a field over the csv module's size limit
+        raise StatementError(source, "file", f"not a readable CSV file: {exc}") from None
+
+
+def _parse_csv(data: bytes, mapping: CsvMapping | str | Path | None, source: str) -> list[BankTransaction]:
     chosen = _resolve(mapping, source)
     text = _decode(data, chosen.encoding if chosen else None)
     if chosen is None:

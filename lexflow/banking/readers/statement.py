@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 from lexflow.banking.errors import StatementError
@@ -45,7 +46,7 @@ def detect_format(data: bytes) -> str:
 def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | None) -> list[BankTransaction]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):
         raise StatementError(source, "file", "damaged ZIP archive (download it again)") from None
     members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
     if len(members) > _ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > _ZIP_MAX_BYTES:
@@ -53,9 +54,17 @@ def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | 
     if not members:
         raise StatementError(source, "file", "not a bank statement format lexflow reads: an empty ZIP archive")
     out: list[BankTransaction] = []
+    budget = _ZIP_MAX_BYTES
     for member in sorted(members, key=lambda m: m.filename):
-        inner = archive.read(member)
         name = f"{source}/{member.filename}"
+        try:
+            with archive.open(member) as handle:  # the sizes in the directory may lie: read at most the budget
+                inner = handle.read(budget + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError, zlib.error) as exc:
+            raise StatementError(name, "file", f"cannot unpack it ({exc}); download the archive again") from None
+        budget -= len(inner)
+        if budget < 0:
+            raise StatementError(source, "file", "ZIP unpacks to more than 200 MB; unpack it and read the files")
         if inner.startswith(b"PK\x03\x04"):
             raise StatementError(name, "file", "a ZIP inside a ZIP; unpack the outer archive first")
         out.extend(parse_statement(inner, source=name, csv_mapping=csv_mapping))
