@@ -107,7 +107,6 @@ def _remittance(details: etree._Element | None, entry: etree._Element) -> str:
         parts += [(u.text or "").strip() for u in rmt.findall("Ustrd")]
         parts += [(r.text or "").strip() for r in rmt.findall("Strd/CdtrRefInf/Ref")]
         parts += [(r.text or "").strip() for r in rmt.findall("Strd/RfrdDocInf/Nb")]
-        parts += [(r.text or "").strip() for r in rmt.findall("Strd/AddtlRmtInf")]
     extra = _text(details, "AddtlTxInf") if details is not None else None
     if extra:
         parts.append(extra)

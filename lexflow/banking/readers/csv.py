@@ -343,7 +343,7 @@ def _row(
         bic = bic or labelled.get("counterparty_bic")
         remittance = labelled.get("remittance", remittance)
     if m.sepa_tags:
-        tags, remittance = split_purpose(remittance)
+        tags, remittance = split_purpose(remittance, labels=True)
         end_to_end = end_to_end or tags.get("EREF")
         iban = iban or tags.get("IBAN")
         bic = bic or tags.get("BIC")

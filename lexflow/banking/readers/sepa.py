@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 
-# `EREF+…` is the DK field format; Atruvia (VR banks) prints the same tags as `EREF: …` in its texts.
-_TAG = re.compile(r"(?:(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+|\b(EREF|MREF|CRED|IBAN|BIC): )")
+_TAG = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+()")
+# Atruvia (VR banks) prints the same tags as `EREF: …` in its CSV texts.
+_TAG_OR_LABEL = re.compile(r"(?:(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+|\b(EREF|MREF|CRED|IBAN|BIC): )")
 
 
-def split_purpose(text: str) -> tuple[dict[str, str], str]:
-    """(tags, remittance): the tag values, and the purpose proper (`SVWZ+`, else the untagged text)."""
-    found = list(_TAG.finditer(text))
+def split_purpose(text: str, *, labels: bool = False) -> tuple[dict[str, str], str]:
+    """(tags, remittance): the tag values, and the purpose proper (`SVWZ+`, else the untagged text).
+
+    `labels`: also split `EREF: …`-style labels (Atruvia CSV); MT940 keeps them in the text, as it always has, so
+    transaction ids of statements read before stay the same."""
+    found = list((_TAG_OR_LABEL if labels else _TAG).finditer(text))
     if not found:
         return {}, text.strip()
     tags: dict[str, str] = {}
