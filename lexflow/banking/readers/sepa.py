@@ -10,7 +10,9 @@ import re
 
 _TAG = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+()")
 # Atruvia (VR banks) prints the same tags as `EREF: …` in its CSV texts.
-_TAG_OR_LABEL = re.compile(r"(?:(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+|\b(EREF|MREF|CRED|IBAN|BIC): )")
+_TAG_OR_LABEL = re.compile(
+    r"(?:(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT)\+|\b(EREF|MREF|CRED|IBAN|BIC): )"
+)
 
 
 def split_purpose(text: str, *, labels: bool = False) -> tuple[dict[str, str], str]:
