@@ -224,8 +224,9 @@ def _read(text: str, m: CsvMapping, source: str) -> list[BankTransaction]:
             balances[marker] = _signed(m, index, row, line_no, source)
             continue
         if len(row) != width:
-            if len(row) < width and not _looks_like_date(row[0], m):
-                continue  # balance/footer lines some banks append ("Kontostand;...", "Alter Kontostand")
+            filled = [c for c in row if c.strip()]
+            if len(row) < width and len(filled) <= 4 and not _looks_like_date(row[0], m) and row[0].strip():
+                continue  # a balance/footer line some banks append ("Alter Kontostand";"996,56 EUR")
             raise StatementError(
                 source,
                 f"line {line_no}",
