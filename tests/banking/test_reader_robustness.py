@@ -47,3 +47,14 @@ def test_strange_containers_and_sizes() -> None:
         archive.writestr("a.xml", b"<" * 10)
     with pytest.raises(StatementError, match=r"odd\.zip/a\.xml"):
         parse_statement(buf.getvalue(), source="odd.zip")
+
+
+def test_office_and_html_files_are_named() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+    with pytest.raises(StatementError, match="an Excel/Office document"):
+        parse_statement(buf.getvalue(), source="umsaetze.xlsx")
+    with pytest.raises(StatementError, match="an HTML page"):
+        parse_statement(b"<!DOCTYPE html><html><body>Login</body></html>", source="konto.xml")

@@ -34,6 +34,8 @@ def detect_format(data: bytes) -> str:
         if data.startswith(magic):
             raise StatementError("statement", "file", f"not a bank statement format lexflow reads: {what}")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \r\n\t\x01")
+    if head[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise StatementError("statement", "file", "not a bank statement format lexflow reads: an HTML page")
     if head.startswith(b"<"):
         return "camt"
     if head.startswith((b":20:", b"{1:", b":940:")) or b"\n:20:" in head or b"\n:61:" in head:
@@ -53,6 +55,10 @@ def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | 
         raise StatementError(source, "file", f"ZIP too large ({len(members)} files); unpack it and read the files")
     if not members:
         raise StatementError(source, "file", "not a bank statement format lexflow reads: an empty ZIP archive")
+    if any(m.filename == "[Content_Types].xml" for m in members):
+        raise StatementError(
+            source, "file", "not a bank statement format lexflow reads: an Excel/Office document (export CSV instead)"
+        )
     out: list[BankTransaction] = []
     budget = _ZIP_MAX_BYTES
     for member in sorted(members, key=lambda m: m.filename):
