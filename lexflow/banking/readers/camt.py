@@ -232,47 +232,30 @@ def _entry_rows(
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
     entry_ref = _first(entry, "AcctSvcrRef", "NtryRef")
     details_list: list[etree._Element | None] = list(entry.findall("NtryDtls/TxDtls")) or [None]
-    if len(details_list) > 1 and any(
-        d is not None and d.find("AmtDtls/TxAmt/Amt") is None and d.find("Amt") is None for d in details_list
-    ):
-        # A batch whose details carry no amounts (camt.054 notifications) cannot be split without inventing
-        # numbers: it stays one transaction, with every detail's text.
-        return [
-            _batch_as_one(
-                entry,
-                details_list,
-                booking,
-                value,
-                entry_amount,
-                entry_ccy,
-                indicator,
-                reversal,
-                entry_ref,
-                account_iban,
-            )
-        ]
+    split = len(details_list) > 1 and all(
+        d is not None and (d.find("AmtDtls/TxAmt/Amt") is not None or d.find("Amt") is not None) for d in details_list
+    )
+    # A batch is split into its details when each carries an amount; one whose details carry none (camt.054
+    # notifications) cannot be split without inventing numbers: it stays one transaction, with every detail's text.
+    groups = [[d] for d in details_list] if split else [details_list]
     stated = _text(entry, "NtryDtls/Btch/NbOfTxs")
-    if stated is not None and stated.isdigit() and len(details_list) > 1:
+    if split and stated is not None and stated.isdigit():
         check_count(source, _where(entry), int(stated), len(details_list), "transactions (Btch/NbOfTxs)")
     rows: list[dict[str, Any]] = []
-    for details in details_list:
+    for group in groups:
         amount, ccy, tx_indicator = entry_amount, entry_ccy, indicator
-        if details is not None and len(details_list) > 1:
-            tx_amt = details.find("AmtDtls/TxAmt/Amt")
-            if tx_amt is None:
-                tx_amt = details.find("Amt")
-            if tx_amt is None:
-                raise StatementError(source, _where(details), "batch entry detail without Amt or AmtDtls/TxAmt/Amt")
-            amount, ccy = _amount(tx_amt, source)
-            tx_indicator = _text(details, "CdtDbtInd") or indicator
+        only = group[0] if len(group) == 1 else None
+        if split and only is not None:
+            tx_amt = only.find("AmtDtls/TxAmt/Amt")
+            amount, ccy = _amount(tx_amt if tx_amt is not None else only.find("Amt"), source)
+            tx_indicator = _text(only, "CdtDbtInd") or indicator
         credit = tx_indicator == "CRDT"
-        name = iban = bic = None
-        if details is not None:
-            # Money in: the counterparty is the debtor; money out: the creditor. Never the other role: that is
-            # the account holder, whose own IBAN must not be learnt as a customer's.
-            name, iban, bic = _party(details, "Dbtr" if credit else "Cdtr")
-            if iban and account_iban and normalise_iban(iban) == normalise_iban(account_iban):
-                name = iban = bic = None
+        # Money in: the counterparty is the debtor; money out: the creditor. Never the other role: that is the
+        # account holder, whose own IBAN must not be learnt as a customer's.
+        parties = {_party(d, "Dbtr" if credit else "Cdtr") for d in group if d is not None}
+        name, iban, bic = parties.pop() if len(parties) == 1 else (None, None, None)
+        if iban and account_iban and normalise_iban(iban) == normalise_iban(account_iban):
+            name = iban = bic = None
         rows.append(
             {
                 "booking_date": booking,
@@ -282,9 +265,9 @@ def _entry_rows(
                 "counterparty_name": name,
                 "counterparty_iban": iban,
                 "counterparty_bic": bic,
-                "remittance": _remittance(details, entry),
-                "end_to_end_id": _text(details, "Refs/EndToEndId") if details is not None else None,
-                "bank_reference": (_text(details, "Refs/AcctSvcrRef") if details is not None else None) or entry_ref,
+                "remittance": " ".join(dict.fromkeys(t for t in (_remittance(d, entry) for d in group) if t)),
+                "end_to_end_id": _text(only, "Refs/EndToEndId") if only is not None else None,
+                "bank_reference": (_text(only, "Refs/AcctSvcrRef") if only is not None else None) or entry_ref,
                 "reversal": reversal,
                 "account_iban": account_iban,
                 "source": "camt053",
@@ -300,41 +283,6 @@ def _entry_rows(
                 f"transaction details add up to {abs(total)}",
             )
     return rows
-
-
-def _batch_as_one(
-    entry: etree._Element,
-    details_list: list[etree._Element | None],
-    booking: date | None,
-    value: date | None,
-    amount: Decimal,
-    ccy: str,
-    indicator: str,
-    reversal: bool,
-    entry_ref: str | None,
-    account_iban: str | None,
-) -> dict[str, Any]:
-    credit = indicator == "CRDT"
-    parties = {_party(d, "Dbtr" if credit else "Cdtr") for d in details_list if d is not None}
-    name, iban, bic = parties.pop() if len(parties) == 1 else (None, None, None)
-    if iban and account_iban and normalise_iban(iban) == normalise_iban(account_iban):
-        name = iban = bic = None
-    texts = [_remittance(d, entry) for d in details_list]
-    return {
-        "booking_date": booking,
-        "value_date": value,
-        "amount": amount if credit else -amount,
-        "currency": ccy,
-        "counterparty_name": name,
-        "counterparty_iban": iban,
-        "counterparty_bic": bic,
-        "remittance": " ".join(dict.fromkeys(t for t in texts if t)),
-        "end_to_end_id": None,
-        "bank_reference": entry_ref,
-        "reversal": reversal,
-        "account_iban": account_iban,
-        "source": "camt053",
-    }
 
 
 def read_camt(path: str | Path) -> list[BankTransaction]:
