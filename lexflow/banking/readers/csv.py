@@ -170,8 +170,8 @@ def _parse_csv(data: bytes, mapping: CsvMapping | str | Path | None, source: str
                 source,
                 "header",
                 "not a bank statement format lexflow reads: no known bank CSV layout in the first lines "
-                f"(first line: {first!r}); give a mapping file (--csv-mapping FILE.toml, see docs/reconciliation.md) "
-                f"or a layout name ({', '.join(PRESETS)})",
+                f"(first line: {first!r}); give a mapping file (--csv-mapping FILE.toml, or the flow parameter "
+                f"csv_mapping; see docs/reconciliation.md) or a layout name ({', '.join(PRESETS)})",
             )
         chosen = found[0]
     if chosen.encoding and chosen.encoding.lower() not in {"utf-8", "utf8"}:
