@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Action, Effect, Registry
+from lexflow.models import carries_reference
 
 TWO = Decimal("0.01")
 
@@ -607,7 +608,7 @@ def _invoice_with_reference(client: Any, data: CreateInvoiceInput, gross: Decima
         if r.get("totalAmount") is not None and _d(r["totalAmount"]).quantize(TWO) != gross:
             continue
         inv = _dump(client.invoices.get(str(r["id"])))
-        if f"Referenz: {data.reference}" in str(inv.get("remark") or ""):
+        if carries_reference(str(inv.get("remark") or ""), f"Referenz: {data.reference}"):  # exact: not AUFTRAG-10
             return str(r["id"])
     return None
 

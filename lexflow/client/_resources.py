@@ -40,6 +40,7 @@ from lexflow.models import (
     RecurringTemplate,
     Voucher,
     VoucherListItem,
+    carries_reference,
 )
 from lexflow.models._base import plain_date
 from lexflow.models.write import check_write, non_eur_fields
@@ -331,7 +332,8 @@ class ArticlesResource(_Updatable):
 
     def _lookup(self, number: str) -> Op:
         page = yield from self._page_op(Article, {"articleNumber": number, "size": 25})
-        return {"id": page.content[0].id, "version": page.content[0].version} if len(page.content) == 1 else None
+        exact = [a for a in page.content if a.article_number == number]  # the filter's own matching is not trusted
+        return {"id": exact[0].id, "version": exact[0].version} if len(exact) == 1 else None
 
     def delete(self, id: str) -> None:
         self._run(self._c.json_op(Call("DELETE", f"{self.path}/{id}")))
@@ -365,11 +367,10 @@ class SalesDocumentResource(Resource):
         """
         body = body_of(document)
         check_body(self.kind, body)
-        if correlation_ref and not any(
-            correlation_ref in str(body.get(f) or "") for f in ("remark", "introduction", "title")
-        ):
+        if correlation_ref and not _carries(body, correlation_ref):
             raise errors.InvalidRequest(
-                "correlation_ref must appear in the document's remark, introduction or title",
+                "correlation_ref must appear as a word of its own (spaces or the text's ends around it) in the "
+                "document's remark, introduction or title",
                 issues=[errors.FieldIssue("remark", "missing_reference", correlation_ref)],
                 hint="Add the reference to remark (it is stored with the document) and send again",
             )
@@ -399,7 +400,7 @@ class SalesDocumentResource(Resource):
         ids = yield from self._candidates(body, preceding_id)
         for doc_id in ids:
             doc = yield from self._c.json_op(Call("GET", f"{self.path}/{doc_id}"))
-            if ref and any(ref in str(doc.get(f) or "") for f in ("remark", "introduction", "title")):
+            if ref and _carries(doc, ref):
                 return {"id": doc["id"], "version": doc.get("version"), "createdDate": doc.get("createdDate")}
         return None
 
@@ -434,6 +435,12 @@ class SalesDocumentResource(Resource):
                 hint="Ask for application/pdf",
             )
         return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
+
+
+def _carries(document: dict[str, Any], ref: str) -> bool:
+    """The document's remark, introduction or title holds `ref` exactly (a token, never a substring: `AUFTRAG-2`
+    must not find `AUFTRAG-20`'s invoice after a lost answer)."""
+    return any(carries_reference(str(document.get(f) or ""), ref) for f in ("remark", "introduction", "title"))
 
 
 class InvoicesResource(SalesDocumentResource):

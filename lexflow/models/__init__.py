@@ -48,6 +48,7 @@ from lexflow.models.sales import (
     TaxConditions,
     TotalPrice,
     UnitPrice,
+    carries_reference,
 )
 from lexflow.models.vouchers import Payment, PaymentItem, Voucher, VoucherItem, VoucherListItem
 
@@ -103,5 +104,6 @@ __all__ = [
     "VoucherItem",
     "VoucherListItem",
     "WebhookPayload",
+    "carries_reference",
     "format_timestamp",
 ]

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from lexflow.models._base import Amount, ApiModel, PlainDate, Timestamp
+
+
+def carries_reference(text: str | None, reference: str) -> bool:
+    """Whether `text` holds `reference` as a whole token: bounded by the text's ends or whitespace on both sides.
+
+    A stored reference (an order number in a remark) is matched exactly, never as a substring: `AUFTRAG-1` is not
+    found in `AUFTRAG-10`, `XAUFTRAG-1` or `AUFTRAG-1-B`, so a lookup never answers with another order's document."""
+    if not reference or not text:
+        return False
+    return re.search(rf"(?<!\S){re.escape(reference)}(?!\S)", text) is not None
 
 
 class Address(ApiModel):
