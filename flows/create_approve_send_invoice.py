@@ -27,10 +27,11 @@ from flows._common import smtp_url as smtp_url_for
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
 from lexflow.models import Contact
+from lexflow.operations import Operations, request_digest
 from tasks.audit import audit
 from tasks.common import business_key, digest, run_logger
 from tasks.contacts import find_contacts_by_email, get_contact
-from tasks.invoices import create_invoice, finalized_invoice_input, invoice_pdf, preview_invoice
+from tasks.invoices import INVOICE, create_invoice, finalized_invoice_input, invoice_pdf, preview_invoice
 from tasks.mail import send_document_mail
 
 
@@ -51,7 +52,11 @@ class InvoiceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request_id: str | None = Field(
-        default=None, description="Your reference (order number); the business key that makes reruns safe."
+        default=None,
+        min_length=4,
+        max_length=80,
+        description="Your reference (order number), 4 to 80 characters; the business key that makes reruns safe. "
+        "It is printed on the invoice (remark 'Referenz: …'), so a repeat after a lost answer finds the invoice.",
     )
     contact_id: str | None = None
     email: str | None = Field(default=None, description="Find the customer by this e-mail address.")
@@ -172,8 +177,13 @@ def create_approve_send_invoice(
     approval_poll_interval: float | None = None,
     profile: str | None = None,
     database_url: str | None = None,
+    resend_mail: bool = False,
 ) -> dict[str, Any]:
     """Create, approve and send one invoice. Returns status `sent`, `rejected` or `expired` with the ids.
+
+    A rerun with the same `request_id` continues where the last run stopped and never creates, asks or mails twice;
+    with other data under the same `request_id` it is refused. If an earlier run died while mailing, the rerun says
+    "possibly sent at … (Message-ID …)" and fails; `resend_mail=true` sends it again.
 
     SMTP: `smtp_url` without credentials, or `smtp_secret` (a Prefect Secret block holding the URL), or
     `LEXFLOW_SMTP_URL` on the worker; flow parameters are stored in plain text, so passwords never go there.
@@ -187,11 +197,21 @@ def create_approve_send_invoice(
     if not recipient:
         raise ValueError(f"contact {name!r} ({contact_id}) has no e-mail address; set send_to in the request")
     draft = draft_for(request, contact_id)
+    key = business_key("invoice", request.request_id or digest({**draft, "send_to": recipient}))
+    # The request as given (not the draft: its default voucher date is today's) is what the key stands for.
+    request_hash = request_digest({**request.model_dump(mode="json"), "contact_id": contact_id, "send_to": recipient})
+    ops = Operations(database_url)
+    earlier = ops.check(
+        INVOICE, key, request_hash, what=f"request_id {request.request_id or key!r}",
+        hint="An issued invoice cannot be changed: use a new request_id for a new invoice, and cancel_invoice for "
+        "the old one if it was wrong.",
+    )  # fmt: skip
+    # A repeat after an unknown outcome sends exactly what was approved (same voucher date, same reference).
+    draft = dict(earlier.request["draft"]) if earlier else {**draft, "reference": request.request_id or key}
     preview = preview_invoice(draft, profile=profile)
     if preview.get("warnings"):
         raise ValueError("the invoice would be refused: " + "; ".join(preview["warnings"]))
     gross = str(preview["totals"]["total_gross"])
-    key = business_key("invoice", request.request_id or digest({**draft, "send_to": recipient}))
 
     done = ledger.sent_invoice(key)
     if done is not None:  # a rerun after a crash past creation: continue, never ask or create again
@@ -200,26 +220,33 @@ def create_approve_send_invoice(
         approver, approval_ref = done.approver, str((done.extra or {}).get("approval_ref") or "")
         invoice_id, number = done.invoice_id, done.voucher_number
     else:
-        from lexflow.actions.approvals import approval_digest
-        from lexflow.approvals import request_approval
+        if earlier is not None:  # approved before; that run died or lost the answer around the create
+            approver, approval_ref = str(earlier.request["approver"]), str(earlier.request["approval_ref"])
+            log.info("request %s was approved by %s in an earlier run; settling its create, not asking again",
+                     key, approver)  # fmt: skip
+        else:
+            from lexflow.actions.approvals import approval_digest
+            from lexflow.approvals import request_approval
 
-        ask = decision_request(
-            request, name, recipient, preview, key, approvers or [], timedelta(minutes=expires_in_minutes)
-        )
-        # Bind the approval to exactly the call below: any other action or argument is refused by create_invoice.
-        bound = approval_digest("create_invoice", finalized_invoice_input(draft, gross))
-        ask = ask.model_copy(update={"action": "create_invoice", "args_digest": bound})
-        decision = request_approval(ask, poll_interval=approval_poll_interval)
-        if not decision.approved:
-            status = "expired" if decision.expired else "rejected"
-            log.warning("invoice %s %s by %s: %s; nothing was created", key, status, decision.approver, decision.reason)
-            audit_artifact()
-            return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
-        approver = decision.approver
-        approval_ref = str(decision.approval_ref)
+            ask = decision_request(
+                request, name, recipient, preview, key, approvers or [], timedelta(minutes=expires_in_minutes)
+            )
+            # Bind the approval to exactly the call below: any other action or argument is refused by create_invoice.
+            bound = approval_digest("create_invoice", finalized_invoice_input(draft, gross))
+            ask = ask.model_copy(update={"action": "create_invoice", "args_digest": bound})
+            decision = request_approval(ask, poll_interval=approval_poll_interval)
+            if not decision.approved:
+                status = "expired" if decision.expired else "rejected"
+                log.warning("invoice %s %s by %s: %s; nothing was created", key, status, decision.approver,
+                            decision.reason)  # fmt: skip
+                audit_artifact()
+                return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
+            approver = decision.approver
+            approval_ref = str(decision.approval_ref)
         created = create_invoice(
-            draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile
-        )
+            draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile,
+            request_digest=request_hash, approver=approver, database_url=database_url,
+        )  # fmt: skip
         invoice_id, number = created["invoice_id"], created.get("voucher_number")
         ledger.record_sent_invoice(
             request_key=key, invoice_id=invoice_id, voucher_number=number, contact_id=contact_id, approver=approver,
@@ -242,6 +269,8 @@ def create_approve_send_invoice(
         content=pdf,
         filename=f"Rechnung-{number or invoice_id}.pdf",
         sender=sender,
+        database_url=database_url,
+        resend=resend_mail,
     )
     ledger.record_sent_invoice(
         request_key=key, invoice_id=invoice_id, voucher_number=number, contact_id=contact_id, approver=approver,

@@ -18,9 +18,10 @@ from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows._common import audit_artifact, table_artifact
+from lexflow.operations import KeyReused, Operations, request_digest
 from tasks.audit import audit
-from tasks.common import run_logger
-from tasks.vouchers import book_expense, get_voucher, poll_ocr, upload_receipt
+from tasks.common import business_key, run_logger
+from tasks.vouchers import EXPENSE, book_expense, get_voucher, poll_ocr, upload_receipt
 
 ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
 MAX_BYTES = 5 * 1024 * 1024  # §9: exactly 5 MiB is accepted, one byte more is refused
@@ -89,9 +90,12 @@ def log_expense(
     ocr_timeout_seconds: float = 120,
     poll_interval_seconds: float = 2,
     profile: str | None = None,
+    database_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Book every receipt; one row per receipt: booked (voucher id, totals) or needs data."""
+    """Book every receipt; one row per receipt: booked (voucher id, totals), needs data, or refused (the same
+    file and voucher number were booked before with other values: never reported as booked with the old ones)."""
     log = run_logger()
+    ops = Operations(database_url)
     rows: list[dict[str, Any]] = []
     for r in receipts:
         filename, content, sha = read_receipt(r.path)
@@ -116,8 +120,24 @@ def log_expense(
             log.warning("%s: %s", filename, data)
             rows.append({"file": filename, "outcome": "needs data", "voucher": voucher_id, "detail": data})
             continue
+        # What the booking says (not where the file lies): a corrected amount under the same key is refused.
+        wanted = request_digest({k: v for k, v in data.items() if k != "receipt"})
+        try:
+            ops.check(
+                EXPENSE, business_key(EXPENSE, sha, data["voucher_number"]), wanted,
+                what=f"{filename} with voucher number {data['voucher_number']!r}",
+                hint="It is booked with the earlier values: correct the voucher in Lexware Office (or give the "
+                "corrected receipt its own voucher number).",
+            )  # fmt: skip
+        except KeyReused as exc:
+            log.error("%s: %s", filename, exc)
+            rows.append({"file": filename, "outcome": "refused", "voucher": voucher_id, "detail": str(exc)})
+            continue
         data.update(file_id=up["file_id"], voucher_id=voucher_id)  # complete the uploaded voucher, no second upload
-        booked = book_expense(data, sha256=sha, voucher_number=data["voucher_number"], profile=profile)
+        booked = book_expense(
+            data, sha256=sha, voucher_number=data["voucher_number"], profile=profile, request_digest=wanted,
+            database_url=database_url,
+        )  # fmt: skip
         audit(
             "flow.expense_booked",
             f"{sha[:16]}-{data['voucher_number']}",

@@ -8,7 +8,11 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from lexflow.operations import Operations, crash_point
 from tasks.common import KEEP, key_from, run_action
+
+#: The operations-ledger kind of a finalized invoice (keyed by the flow's request key).
+INVOICE = "invoice"
 
 
 @task(name="preview-invoice", cache_policy=NO_CACHE)
@@ -29,14 +33,42 @@ def finalized_invoice_input(draft: dict[str, Any], expected_total_gross: str) ->
     cache_expiration=KEEP,
 )
 def create_invoice(
-    draft: dict[str, Any], request_key: str, approval_ref: str, expected_total_gross: str, profile: str | None = None
+    draft: dict[str, Any],
+    request_key: str,
+    approval_ref: str,
+    expected_total_gross: str,
+    profile: str | None = None,
+    *,
+    request_digest: str,
+    approver: str,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Create the invoice finalized. Keyed by the request, so a retry, resume or rerun never creates a second one.
+    """Create the invoice finalized, once per request key.
 
+    The intent (with the approved draft and approval) goes into the operations ledger before the POST, the outcome
+    after. The draft carries the request's `reference`, so a repeat after an unknown outcome (a 504, a lost answer,
+    a killed process) is answered by `create_invoice`'s exact lookup of that reference instead of a second invoice.
     `approval_ref` must name an approval bound to `finalized_invoice_input(draft, expected_total_gross)`."""
+    if not draft.get("reference"):
+        raise ValueError("draft.reference is required: it is the business key a repeat looks the invoice up by")
+    ops = Operations(database_url)
+    intent = {
+        "draft": draft,
+        "approval_ref": approval_ref,
+        "approver": approver,
+        "expected_total_gross": expected_total_gross,
+    }
+    op = ops.begin(INVOICE, request_key, request_digest, target="POST /v1/invoices?finalize=true", request=intent,
+                   what=f"reference {draft['reference']!r}")  # fmt: skip
+    if op.done:
+        return op.result
+    crash_point("invoice:intent")
     data = finalized_invoice_input(draft, expected_total_gross)
-    out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref)
-    return out.model_dump(mode="json")
+    out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref).model_dump(mode="json")
+    crash_point("invoice:answer")
+    ops.finish(INVOICE, request_key, out)
+    crash_point("invoice:recorded")
+    return dict(out)
 
 
 @task(name="invoice-pdf", cache_policy=NO_CACHE)

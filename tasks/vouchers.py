@@ -9,7 +9,11 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.common import KEEP, key_from, run_action, run_logger
+from lexflow.operations import Operations, crash_point
+from tasks.common import KEEP, business_key, key_from, run_action, run_logger
+
+#: The operations-ledger kind of a booked expense (keyed by file hash + supplier invoice number).
+EXPENSE = "expense"
 
 #: Status of an uploaded receipt before OCR finished (§4.9 / §9: blank, then unchecked).
 OCR_PENDING = {"blank"}
@@ -57,7 +61,27 @@ def poll_ocr(voucher_id: str, timeout: float, interval: float, profile: str | No
     cache_expiration=KEEP,
 )
 def book_expense(
-    expense: dict[str, Any], sha256: str, voucher_number: str, profile: str | None = None
+    expense: dict[str, Any],
+    sha256: str,
+    voucher_number: str,
+    profile: str | None = None,
+    *,
+    request_digest: str,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """`create_expense`: completes the uploaded voucher (same file, deduplicated by checksum) and books it."""
-    return run_action("create_expense", expense, profile=profile).model_dump(mode="json")
+    """`create_expense`: completes the uploaded voucher (same file, deduplicated by checksum) and books it.
+
+    Recorded in the operations ledger (intent before, outcome after). The write is a PUT of the whole voucher the
+    upload created, so repeating it after an unknown outcome books the same voucher again, never a second one."""
+    ops = Operations(database_url)
+    key = business_key(EXPENSE, sha256, voucher_number)
+    op = ops.begin(EXPENSE, key, request_digest, target=f"PUT /v1/vouchers/{expense.get('voucher_id')}",
+                   request={"voucher_id": expense.get("voucher_id")}, what=f"voucher number {voucher_number!r}")  # fmt: skip
+    if op.done:
+        return op.result
+    crash_point("expense:intent")
+    out = run_action("create_expense", expense, profile=profile).model_dump(mode="json")
+    crash_point("expense:answer")
+    ops.finish(EXPENSE, key, out)
+    crash_point("expense:recorded")
+    return dict(out)

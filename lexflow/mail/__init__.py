@@ -6,6 +6,14 @@ message_id = send_document("smtp://127.0.0.1:2525", to="kunde@example.org", subj
 """
 
 from lexflow.mail.catcher import CaughtMessage, MailCatcher
-from lexflow.mail.sender import MailError, SmtpSettings, build_message, send_document
+from lexflow.mail.sender import MailError, SmtpSettings, build_message, new_message_id, send_document
 
-__all__ = ["CaughtMessage", "MailCatcher", "MailError", "SmtpSettings", "build_message", "send_document"]
+__all__ = [
+    "CaughtMessage",
+    "MailCatcher",
+    "MailError",
+    "SmtpSettings",
+    "build_message",
+    "new_message_id",
+    "send_document",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -12,7 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class MailError(RuntimeError):
-    """The message could not be handed to the SMTP server; the text says which setting to check."""
+    """The message could not be handed to the SMTP server; the text says which setting to check.
+
+    `maybe_sent`: the failure came after the message was handed over (during or after DATA), so the server may
+    have accepted it; False when it certainly was not sent (no connection, login refused, recipients refused)."""
+
+    def __init__(self, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+
+def new_message_id(sender: str) -> str:
+    """A fresh Message-ID for `sender`'s domain; generate and store it before sending to recognise the mail later."""
+    return make_msgid(domain=sender.rpartition("@")[2] or "lexflow.local")
 
 
 class SmtpSettings(BaseModel):
@@ -64,14 +77,15 @@ def build_message(
     attachment: bytes | None = None,
     filename: str = "document.pdf",
     media_type: str = "application/pdf",
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """A plain-text mail with one attachment and a fresh Message-ID (the audit trail records it)."""
+    """A plain-text mail with one attachment and the given (else a fresh) Message-ID (the audit trail records it)."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "lexflow.local")
+    msg["Message-ID"] = message_id or new_message_id(sender)
     msg.set_content(body)
     if attachment is not None:
         maintype, _, subtype = media_type.partition("/")
@@ -89,8 +103,14 @@ def send_document(
     filename: str = "document.pdf",
     media_type: str = "application/pdf",
     sender: str | None = None,
+    message_id: str | None = None,
+    on_handover: Callable[[], None] | None = None,
 ) -> str:
-    """Send and return the Message-ID. Errors name the server (never the password) and what to check."""
+    """Send and return the Message-ID (`message_id`, else a fresh one). Errors name the server (never the
+    password) and what to check, and say whether the mail may have gone out anyway (`MailError.maybe_sent`).
+
+    `on_handover` is called once the server accepted sender and connection, right before the message is handed
+    over: from then on a failure may hide a sent mail (lexflow records that moment in its operations ledger)."""
     settings = smtp if isinstance(smtp, SmtpSettings) else SmtpSettings.from_url(smtp, sender=sender)
     msg = build_message(
         sender=sender or settings.sender,
@@ -100,8 +120,10 @@ def send_document(
         attachment=attachment,
         filename=filename,
         media_type=media_type,
+        message_id=message_id,
     )
     where = settings.redacted_url()
+    handed_over = False
     try:
         conn: smtplib.SMTP
         if settings.implicit_tls:
@@ -115,11 +137,18 @@ def send_document(
                 conn.starttls(context=ssl.create_default_context())
             if settings.username and settings.password:
                 conn.login(settings.username, settings.password.get_secret_value())
+            if on_handover is not None:
+                on_handover()
+            handed_over = True
             refused = conn.send_message(msg)
     except smtplib.SMTPAuthenticationError:
         raise MailError(f"SMTP login refused by {where}: check the user and password in the SMTP URL") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(f"{where} refused recipients {sorted(exc.recipients)}") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"could not send mail via {where}: {type(exc).__name__}: {exc}") from None
+        # After the hand-over only a lost "250 OK" is possible: the server may have queued the mail.
+        maybe = handed_over and not isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError)
+        raise MailError(f"could not send mail via {where}: {type(exc).__name__}: {exc}", maybe_sent=maybe) from None
     if refused:
         raise MailError(f"{where} refused recipients {sorted(refused)}")
     return str(msg["Message-ID"])
