@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,7 +104,7 @@ def _snap(row: OperationRow) -> Operation:
         kind=row.kind, key=row.key, digest=row.digest, target=row.target, state=row.state,
         request=dict(row.request or {}), result=dict(row.result or {}), note=row.note or "",
         attempts=row.attempts or 0, started_at=row.started_at, sent_at=row.sent_at, finished_at=row.finished_at,
-    )  # fmt: skip
+    )
 
 
 class KeyReused(ValueError):
@@ -118,6 +118,10 @@ class KeyReused(ValueError):
             f"this key was already used for another request: {what} was used on {when} {outcome} with different "
             f"data; nothing was sent. {hint}"
         )
+
+
+class ConcurrentAttempt(RuntimeError):
+    """Another run started the same write at the same moment; its outcome decides (rerun once it finished)."""
 
 
 class OutcomeUnknown(RuntimeError):
@@ -162,7 +166,7 @@ class Operations:
                         row = OperationRow(
                             kind=kind, key=key, digest=digest, target=target, state="pending",
                             request=dict(request or {}), result={}, note="", attempts=1, started_at=_now(),
-                        )  # fmt: skip
+                        )
                         s.add(row)
                         s.flush()
                         return _snap(row)
@@ -170,13 +174,25 @@ class Operations:
                         raise KeyReused(_snap(row), what or f"{kind} key {key!r}", "")
                     if row.state == "done":
                         return _snap(row)
+                    values: dict[str, Any] = {"state": "pending", "target": target, "sent_at": None,
+                                              "attempts": row.attempts + 1}  # fmt: skip
                     if row.state == "failed":  # certainly not written: this attempt starts afresh
-                        row.digest, row.request, row.started_at = digest, dict(request or {}), _now()
-                    row.state, row.target, row.attempts, row.sent_at = "pending", target, (row.attempts or 0) + 1, None
-                    return _snap(row)
+                        values.update(digest=digest, request=dict(request or {}), started_at=_now())
+                    # Compare-and-set on the attempt count: of two runs starting the same write at once, one goes.
+                    res = s.execute(
+                        update(OperationRow)
+                        .where(
+                            OperationRow.kind == kind, OperationRow.key == key, OperationRow.attempts == row.attempts
+                        )
+                        .values(**values)
+                    )
+                    if not res.rowcount:  # type: ignore[attr-defined]
+                        raise ConcurrentAttempt(f"another run started {what or f'{kind} {key!r}'} at this moment")
+                    s.expire(row)
+                    return _snap(s.get(OperationRow, (kind, key)))  # type: ignore[arg-type]
             except IntegrityError:  # another process inserted the same key at the same moment: read it again
                 continue
-        raise RuntimeError(f"could not record the intent of {kind} {key!r}")
+        raise ConcurrentAttempt(f"another run started {what or f'{kind} {key!r}'} at this moment")
 
     def sending(self, kind: str, key: str) -> Operation:
         """Record that the request is leaving now: from here on an interrupted attempt may have been written."""
