@@ -7,6 +7,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from lexflow.operations import crash_point
 from tasks.common import KEEP, business_key, digest, run_action
 
 
@@ -22,6 +23,7 @@ def upsert_customer(
 ) -> dict[str, Any]:
     """`upsert_customer` for one CRM record. The same record with the same data is not sent again (cache key)."""
     out = run_action("upsert_customer", customer, profile=profile)
+    crash_point("contact:answer")  # written, result not stored: the rerun's search finds the contact again
     return out.model_dump(mode="json")
 
 

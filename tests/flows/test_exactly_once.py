@@ -110,7 +110,9 @@ def test_rerun_with_other_hours_under_the_same_request_id_is_refused(
         request=three, smtp_url=catcher.url, database_url=database_url, return_state=True
     )
     assert state.is_failed()
-    with pytest.raises(KeyReused, match=f"this key was already used for another request: request_id '{req.request_id}'"):
+    with pytest.raises(
+        KeyReused, match=f"this key was already used for another request: request_id '{req.request_id}'"
+    ):
         state.result()
     assert len(_invoices(lexware)) == 1 and len(catcher.messages) == 1 and not never_ask
 

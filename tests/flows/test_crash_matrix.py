@@ -1,0 +1,140 @@
+"""The crash matrix (issue 12): a real flow process is killed with SIGKILL at each step boundary of its writes,
+then the flow is run again; the sandbox and the SMTP catcher must show 0 duplicates and 0 lost writes, and an
+outcome that cannot be looked up (a mail handed to the server) must be reported, never repeated blind.
+
+Step boundaries (`LEXFLOW_CRASH_AT`, read by `lexflow.operations.crash_point`): `<kind>:intent` (intent recorded,
+nothing sent), `<kind>:answer` (the write's answer received, outcome not recorded), `<kind>:recorded` (outcome
+recorded, the Prefect task result not yet stored); for the mail also `mail:handover` (recorded as leaving, the
+SMTP DATA not yet sent). Bounded: one short process per row, about 3 s each on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows._common import wait_for_paused_run
+from lexflow.mail import MailCatcher
+from lexflow.operations import CRASH_ENV, OutcomeUnknown
+from tests.flows.test_exactly_once import never_ask  # noqa: F401
+from tests.flows.test_flows_e2e import _customer, _invoices, _request, catcher, lexware  # noqa: F401
+
+pytestmark = pytest.mark.prefect
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start(flow: str, served: Any, params: dict[str, Any], point: str) -> subprocess.Popen[bytes]:
+    from prefect.settings import PREFECT_API_URL, PREFECT_RESULTS_LOCAL_STORAGE_PATH
+
+    env = {**os.environ, CRASH_ENV: point, "PYTHONPATH": str(ROOT),
+           "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+           "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value())}  # fmt: skip
+    args = [sys.executable, "-m", "tests.flows.crash_worker", flow, served.url, served.api_key, json.dumps(params)]
+    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _killed(proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    try:
+        code = proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
+    assert code == -9, f"the flow process was not killed at the crash point (exit {code}):\n{err}"
+
+
+# point → (invoices, mails) right after the kill, and whether the rerun must report a possibly sent mail
+INVOICE_POINTS = {
+    "invoice:intent": (0, 0, False),
+    "invoice:answer": (1, 0, False),
+    "invoice:recorded": (1, 0, False),
+    "mail:intent": (1, 0, False),
+    "mail:handover": (1, 0, True),
+    "mail:answer": (1, 1, True),
+    "mail:recorded": (1, 1, False),
+}
+
+
+@pytest.mark.parametrize("point", list(INVOICE_POINTS))
+def test_invoice_flow_killed_then_rerun(
+    point: str, lexware: Any, served_sandbox: Any, catcher: MailCatcher, database_url: str, never_ask: list[Any]
+) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+
+    _customer()
+    req = _request()
+    params = {"request": req.model_dump(mode="json"), "smtp_url": catcher.url, "approval_poll_interval": 0.2,
+              "database_url": database_url}  # fmt: skip
+    proc = _start("invoice", served_sandbox, params, point)
+    try:
+        run_id = wait_for_paused_run("create-approve-send-invoice", timeout=90)
+        resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "U0APPROVER"})
+    finally:
+        _killed(proc)
+    invoices, mails, reported = INVOICE_POINTS[point]
+    assert (len(_invoices(lexware)), len(catcher.messages)) == (invoices, mails)
+
+    rerun = create_approve_send_invoice(request=req, smtp_url=catcher.url, database_url=database_url, return_state=True)
+    if reported:  # the mail may have gone out: said so with its Message-ID, not mailed again
+        with pytest.raises(OutcomeUnknown, match=r"possibly sent at .* \(Message-ID <"):
+            rerun.result()
+        assert len(catcher.messages) == mails
+        if mails == 0:  # a person checked and found nothing: the override sends it, once
+            out = create_approve_send_invoice(
+                request=req, smtp_url=catcher.url, database_url=database_url, resend_mail=True
+            )
+            assert catcher.wait_for(1)[0].message_id == out["message_id"]
+    else:
+        out = rerun.result()
+        assert out["status"] == "sent" and out["approver"] == "U0APPROVER"
+        (mail,) = catcher.wait_for(1)
+        assert mail.message_id == out["message_id"]
+    assert len(_invoices(lexware)) == 1 and len(catcher.messages) == 1 and not never_ask
+
+
+@pytest.mark.parametrize("point", ["expense:intent", "expense:answer", "expense:recorded"])
+def test_log_expense_killed_then_rerun(
+    point: str, lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
+) -> None:
+    from flows.demo import sample_receipt
+    from flows.log_expense import Receipt, log_expense
+
+    number = f"KM-{uuid.uuid4().hex[:6]}"
+    path = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="95.50")
+    receipt = Receipt(path=str(path), voucher_number=number, total_gross="95.50", category="Bürobedarf",
+                      voucher_date=date.today() - timedelta(days=1))  # fmt: skip
+    params = {"receipts": [receipt.model_dump(mode="json")], "ocr_timeout_seconds": 20, "poll_interval_seconds": 0.3,
+              "database_url": database_url}  # fmt: skip
+    _killed(_start("expense", served_sandbox, params, point))
+    (row,) = log_expense([receipt], ocr_timeout_seconds=20, poll_interval_seconds=0.3, database_url=database_url)
+    assert row["outcome"] == "booked" and "95.5" in row["detail"], row
+    (voucher,) = lexware.voucherlist.iter(voucher_type="purchaseinvoice", voucher_status="any")
+    booked = lexware.vouchers.get(voucher.id)
+    assert booked.voucher_number == number and float(booked.total_gross_amount) == 95.50
+    assert booked.voucher_status in ("open", "overdue")
+
+
+def test_crm_lead_killed_after_the_create_then_rerun(lexware: Any, served_sandbox: Any, database_url: str) -> None:
+    from flows.crm_lead_to_customer import crm_lead_to_customer
+    from lexflow.ledger import Ledger
+
+    leads = [{"id": "L-CRASH", "company": "Absturz GmbH", "email": "info@absturz.de"}]
+    params = {"source": leads, "crm_source": "crash", "database_url": database_url}
+    _killed(_start("crm", served_sandbox, params, "contact:answer"))
+    assert len(list(lexware.contacts.list())) == 1
+    (row,) = crm_lead_to_customer(leads, crm_source="crash", database_url=database_url)
+    (contact,) = lexware.contacts.list()
+    assert row["outcome"] in ("created", "unchanged") and Ledger(database_url).contact_for("L-CRASH", "crash") == str(
+        contact.id
+    )
