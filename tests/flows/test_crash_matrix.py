@@ -24,10 +24,11 @@ import pytest
 from flows._common import wait_for_paused_run
 from lexflow.mail import MailCatcher
 from lexflow.operations import CRASH_ENV, OutcomeUnknown
-from tests.flows.test_exactly_once import never_ask  # noqa: F401
-from tests.flows.test_flows_e2e import _customer, _invoices, _request, catcher, lexware  # noqa: F401
+from tests.flows import test_exactly_once, test_flows_e2e
+from tests.flows.test_flows_e2e import _customer, _invoices, _request
 
 pytestmark = pytest.mark.prefect
+lexware, catcher, never_ask = test_flows_e2e.lexware, test_flows_e2e.catcher, test_exactly_once.never_ask
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,11 @@ import pytest
 
 from lexflow.mail import MailCatcher
 from lexflow.operations import KeyReused
-from tests.flows.test_flows_e2e import _customer, _invoices, _request, _run_paused, catcher, lexware  # noqa: F401
+from tests.flows import test_flows_e2e as e2e
+from tests.flows.test_flows_e2e import _customer, _invoices, _request, _run_paused
 
 pytestmark = pytest.mark.prefect
+lexware, catcher = e2e.lexware, e2e.catcher  # the end-to-end fixtures: served sandbox + Prefect, SMTP catcher
 
 APPROVE = {"approved": True, "approver": "U0APPROVER", "reason": "ok"}
 FLOW = "create-approve-send-invoice"
