@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from lexflow.operations import Operations, crash_point
+from lexflow.operations import Operations, OutcomeUnknown, crash_point
 from tasks.common import KEEP, key_from, run_action
 
 #: The operations-ledger kind of a finalized invoice (keyed by the flow's request key).
 INVOICE = "invoice"
+#: An unknown outcome older than this is not settled automatically: `create_invoice` looks a week back for the
+#: reference (lexflow.actions.business), so an older invoice would not be found and a second one would be created.
+LOOKUP_WINDOW = timedelta(days=6)
 
 
 @task(name="preview-invoice", cache_policy=NO_CACHE)
@@ -62,6 +66,13 @@ def create_invoice(
                    what=f"reference {draft['reference']!r}")  # fmt: skip
     if op.done:
         return op.result
+    if op.attempts > 1 and datetime.now(UTC).replace(tzinfo=None) - op.started_at > LOOKUP_WINDOW:
+        raise OutcomeUnknown(
+            op,
+            f"the invoice for reference {draft['reference']!r} was possibly created on {op.started_at:%Y-%m-%d} "
+            "(that run stopped before recording the outcome), longer ago than create_invoice looks back. Check the "
+            "voucher list for that reference; record the invoice by hand or use a new request_id.",
+        )
     crash_point("invoice:intent")
     data = finalized_invoice_input(draft, expected_total_gross)
     out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref).model_dump(mode="json")

@@ -129,3 +129,25 @@ def test_mail_refused_before_the_hand_over_is_simply_sent_by_the_rerun(prefect_f
     with MailCatcher() as catcher:
         mid = _mail(catcher.url, doc, db)
         assert [m.message_id for m in catcher.wait_for(1)] == [mid]
+
+
+def test_an_unknown_invoice_outcome_older_than_the_lookup_window_is_shown_not_settled(tmp_path: Path) -> None:
+    """create_invoice looks a week back for the reference; an older unknown outcome is handed to a person."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from lexflow.db import get_engine
+    from lexflow.operations import OperationRow
+    from tasks.invoices import INVOICE, create_invoice
+
+    db, key = f"sqlite:///{tmp_path}/ops.db", "lexflow-invoice-order-4711"
+    ops = Operations(db)
+    ops.begin(INVOICE, key, "d", target="POST /v1/invoices", request={"draft": {}})
+    with get_engine(db).begin() as conn:
+        conn.execute(update(OperationRow).values(started_at=datetime(2026, 1, 2) - timedelta(days=30)))
+    with pytest.raises(OutcomeUnknown, match=r"'ORDER-4711' was possibly created on 2025-12-03 .* Check the voucher"):
+        create_invoice.fn(
+            {"reference": "ORDER-4711"}, request_key=key, approval_ref="r", expected_total_gross="1.00",
+            request_digest="d", approver="U1", database_url=db,
+        )  # fmt: skip
