@@ -5,16 +5,18 @@ outcome that cannot be looked up (a mail handed to the server) must be reported,
 Step boundaries (`LEXFLOW_CRASH_AT`, read by `lexflow.operations.crash_point`): `<kind>:intent` (intent recorded,
 nothing sent), `<kind>:answer` (the write's answer received, outcome not recorded), `<kind>:recorded` (outcome
 recorded, the Prefect task result not yet stored); for the mail also `mail:handover` (recorded as leaving, the
-SMTP DATA not yet sent). Bounded: one short process per row, about 3 s each on 2 cores.
+SMTP DATA not yet sent). Bounded: one forked process per row (tests/flows/crash_worker.py), a few seconds each.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,30 +29,59 @@ from lexflow.operations import CRASH_ENV, OutcomeUnknown
 from tests.flows import test_exactly_once, test_flows_e2e
 from tests.flows.test_flows_e2e import _customer, _invoices, _request
 
-pytestmark = pytest.mark.prefect
+pytestmark = [
+    pytest.mark.prefect,
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the crash worker forks a process per crash (POSIX)"),
+]
 lexware, catcher, never_ask = test_flows_e2e.lexware, test_flows_e2e.catcher, test_exactly_once.never_ask
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(flow: str, served: Any, params: dict[str, Any], point: str) -> subprocess.Popen[bytes]:
-    from prefect.settings import PREFECT_API_URL, PREFECT_RESULTS_LOCAL_STORAGE_PATH
+class Worker:
+    """The forking worker process (tests/flows/crash_worker.py): one job at a time, its exit code read back."""
 
-    env = {**os.environ, CRASH_ENV: point, "PYTHONPATH": str(ROOT),
-           "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-           "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value())}  # fmt: skip
-    args = [sys.executable, "-m", "tests.flows.crash_worker", flow, served.url, served.api_key, json.dumps(params)]
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def __init__(self, log: Path) -> None:
+        from prefect.settings import PREFECT_API_URL, PREFECT_RESULTS_LOCAL_STORAGE_PATH
+
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+               "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value())}  # fmt: skip
+        env.pop(CRASH_ENV, None)
+        self.log = log
+        self._err = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.flows.crash_worker"], env=env, cwd=ROOT, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._err, text=True, bufsize=1,
+        )  # fmt: skip
+
+    def start(self, flow: str, served: Any, params: dict[str, Any], point: str) -> None:
+        job = {"flow": flow, "url": served.url, "api_key": served.api_key, "params": params, "point": point}
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(job) + "\n")
+
+    def killed(self, timeout: float = 90) -> None:
+        """The job's process died by SIGKILL (at its crash point), not by an error or a normal end."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        code = int(self.proc.stdout.readline()) if ready else None
+        tail = self.log.read_bytes().decode(errors="replace")[-3000:]
+        assert code == -9, f"the flow process was not killed at the crash point (exit {code}):\n{tail}"
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._err.close()
 
 
-def _killed(proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    try:
-        code = proc.wait(timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    err = proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
-    assert code == -9, f"the flow process was not killed at the crash point (exit {code}):\n{err}"
+@pytest.fixture(scope="module")
+def worker(prefect_flows: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    w = Worker(tmp_path_factory.mktemp("crash") / "worker.log")
+    yield w
+    w.close()
 
 
 # point → (invoices, mails) right after the kill, and whether the rerun must report a possibly sent mail
@@ -67,7 +98,13 @@ INVOICE_POINTS = {
 
 @pytest.mark.parametrize("point", list(INVOICE_POINTS))
 def test_invoice_flow_killed_then_rerun(
-    point: str, lexware: Any, served_sandbox: Any, catcher: MailCatcher, database_url: str, never_ask: list[Any]
+    point: str,
+    worker: Worker,
+    lexware: Any,
+    served_sandbox: Any,
+    catcher: MailCatcher,
+    database_url: str,
+    never_ask: list[Any],
 ) -> None:
     from prefect.flow_runs import resume_flow_run
 
@@ -77,12 +114,10 @@ def test_invoice_flow_killed_then_rerun(
     req = _request()
     params = {"request": req.model_dump(mode="json"), "smtp_url": catcher.url, "approval_poll_interval": 0.2,
               "database_url": database_url}  # fmt: skip
-    proc = _start("invoice", served_sandbox, params, point)
-    try:
-        run_id = wait_for_paused_run("create-approve-send-invoice", timeout=90)
-        resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "U0APPROVER"})
-    finally:
-        _killed(proc)
+    worker.start("invoice", served_sandbox, params, point)
+    run_id = wait_for_paused_run("create-approve-send-invoice", timeout=90)
+    resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "U0APPROVER"})
+    worker.killed()
     invoices, mails, reported = INVOICE_POINTS[point]
     assert (len(_invoices(lexware)), len(catcher.messages)) == (invoices, mails)
 
@@ -106,7 +141,7 @@ def test_invoice_flow_killed_then_rerun(
 
 @pytest.mark.parametrize("point", ["expense:intent", "expense:answer", "expense:recorded"])
 def test_log_expense_killed_then_rerun(
-    point: str, lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
+    point: str, worker: Worker, lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
 ) -> None:
     from flows.demo import sample_receipt
     from flows.log_expense import Receipt, log_expense
@@ -117,7 +152,8 @@ def test_log_expense_killed_then_rerun(
                       voucher_date=date.today() - timedelta(days=1))  # fmt: skip
     params = {"receipts": [receipt.model_dump(mode="json")], "ocr_timeout_seconds": 20, "poll_interval_seconds": 0.3,
               "database_url": database_url}  # fmt: skip
-    _killed(_start("expense", served_sandbox, params, point))
+    worker.start("expense", served_sandbox, params, point)
+    worker.killed()
     (row,) = log_expense([receipt], ocr_timeout_seconds=20, poll_interval_seconds=0.3, database_url=database_url)
     assert row["outcome"] == "booked" and "95.5" in row["detail"], row
     (voucher,) = lexware.voucherlist.iter(voucher_type="purchaseinvoice", voucher_status="any")
@@ -126,13 +162,16 @@ def test_log_expense_killed_then_rerun(
     assert booked.voucher_status in ("open", "overdue")
 
 
-def test_crm_lead_killed_after_the_create_then_rerun(lexware: Any, served_sandbox: Any, database_url: str) -> None:
+def test_crm_lead_killed_after_the_create_then_rerun(
+    worker: Worker, lexware: Any, served_sandbox: Any, database_url: str
+) -> None:
     from flows.crm_lead_to_customer import crm_lead_to_customer
     from lexflow.ledger import Ledger
 
     leads = [{"id": "L-CRASH", "company": "Absturz GmbH", "email": "info@absturz.de"}]
     params = {"source": leads, "crm_source": "crash", "database_url": database_url}
-    _killed(_start("crm", served_sandbox, params, "contact:answer"))
+    worker.start("crm", served_sandbox, params, "contact:answer")
+    worker.killed()
     assert len(list(lexware.contacts.list())) == 1
     (row,) = crm_lead_to_customer(leads, crm_source="crash", database_url=database_url)
     (contact,) = lexware.contacts.list()
