@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flows._common import audit_artifact
 from flows._common import smtp_url as smtp_url_for
+from lexflow.actions.approvals import StoreApprovals
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
 from lexflow.models import Contact
@@ -31,7 +32,14 @@ from lexflow.operations import Operations, request_digest
 from tasks.audit import audit
 from tasks.common import business_key, digest, run_logger
 from tasks.contacts import find_contacts_by_email, get_contact
-from tasks.invoices import INVOICE, create_invoice, finalized_invoice_input, invoice_pdf, preview_invoice
+from tasks.invoices import (
+    INVOICE,
+    create_invoice,
+    finalized_invoice_input,
+    invoice_pdf,
+    preview_invoice,
+    settle_invoice,
+)
 from tasks.mail import send_document_mail
 
 
@@ -201,13 +209,21 @@ def create_approve_send_invoice(
     # The request as given (not the draft: its default voucher date is today's) is what the key stands for.
     request_hash = request_digest({**request.model_dump(mode="json"), "contact_id": contact_id, "send_to": recipient})
     ops = Operations(database_url)
-    earlier = ops.check(
+    earlier = ops.get(INVOICE, key)
+    if earlier is not None and earlier.pending:  # an earlier run died or lost the answer around the create
+        settle_invoice(key, database_url=database_url)  # the exact lookup by reference: created, or certainly not
+    ops.check(
         INVOICE, key, request_hash, what=f"request_id {request.request_id or key!r}",
         hint="An issued invoice cannot be changed: use a new request_id for a new invoice, and cancel_invoice for "
         "the old one if it was wrong.",
     )  # fmt: skip
-    # A repeat after an unknown outcome sends exactly what was approved (same voucher date, same reference).
-    draft = dict(earlier.request["draft"]) if earlier else {**draft, "reference": request.request_id or key}
+    earlier = ops.get(INVOICE, key)
+    if earlier is not None and earlier.digest != request_hash:  # never created, asked for other data: start afresh
+        earlier = None
+    # Approved in an earlier run: created then, or provably not and its approval still allows the call.
+    reuse = earlier is not None and (earlier.done or StoreApprovals().still_usable(earlier.request["approval_ref"]))
+    # A repeat sends exactly what was approved (same voucher date, same reference).
+    draft = dict(earlier.request["draft"]) if earlier and reuse else {**draft, "reference": request.request_id or key}
     preview = preview_invoice(draft, profile=profile)
     if preview.get("warnings"):
         raise ValueError("the invoice would be refused: " + "; ".join(preview["warnings"]))
@@ -220,10 +236,9 @@ def create_approve_send_invoice(
         approver, approval_ref = done.approver, str((done.extra or {}).get("approval_ref") or "")
         invoice_id, number = done.invoice_id, done.voucher_number
     else:
-        if earlier is not None:  # approved before; that run died or lost the answer around the create
+        if earlier is not None and reuse:
             approver, approval_ref = str(earlier.request["approver"]), str(earlier.request["approval_ref"])
-            log.info("request %s was approved by %s in an earlier run; settling its create, not asking again",
-                     key, approver)  # fmt: skip
+            log.info("request %s was approved by %s in an earlier run; not asking again", key, approver)
         else:
             from lexflow.actions.approvals import approval_digest
             from lexflow.approvals import request_approval
@@ -243,7 +258,7 @@ def create_approve_send_invoice(
                 return {"status": status, "approver": decision.approver, "reason": decision.reason, "request_key": key}
             approver = decision.approver
             approval_ref = str(decision.approval_ref)
-        created = create_invoice(
+        created = (earlier.result if earlier is not None and earlier.done else None) or create_invoice(
             draft, request_key=key, approval_ref=approval_ref, expected_total_gross=gross, profile=profile,
             request_digest=request_hash, approver=approver, database_url=database_url,
         )  # fmt: skip

@@ -101,9 +101,18 @@ class Operation:
 
 def _snap(row: OperationRow) -> Operation:
     return Operation(
-        kind=row.kind, key=row.key, digest=row.digest, target=row.target, state=row.state,
-        request=dict(row.request or {}), result=dict(row.result or {}), note=row.note or "",
-        attempts=row.attempts or 0, started_at=row.started_at, sent_at=row.sent_at, finished_at=row.finished_at,
+        kind=row.kind,
+        key=row.key,
+        digest=row.digest,
+        target=row.target,
+        state=row.state,
+        request=dict(row.request or {}),
+        result=dict(row.result or {}),
+        note=row.note or "",
+        attempts=row.attempts or 0,
+        started_at=row.started_at,
+        sent_at=row.sent_at,
+        finished_at=row.finished_at,
     )
 
 
@@ -164,8 +173,16 @@ class Operations:
                     row = s.get(OperationRow, (kind, key))
                     if row is None:
                         row = OperationRow(
-                            kind=kind, key=key, digest=digest, target=target, state="pending",
-                            request=dict(request or {}), result={}, note="", attempts=1, started_at=_now(),
+                            kind=kind,
+                            key=key,
+                            digest=digest,
+                            target=target,
+                            state="pending",
+                            request=dict(request or {}),
+                            result={},
+                            note="",
+                            attempts=1,
+                            started_at=_now(),
                         )
                         s.add(row)
                         s.flush()

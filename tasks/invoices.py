@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lexflow.operations import Operations, OutcomeUnknown, crash_point
-from tasks.common import KEEP, key_from, run_action
+from tasks.common import KEEP, key_from, run_action, run_logger
 
 #: The operations-ledger kind of a finalized invoice (keyed by the flow's request key).
 INVOICE = "invoice"
@@ -66,19 +66,52 @@ def create_invoice(
                    what=f"reference {draft['reference']!r}")  # fmt: skip
     if op.done:
         return op.result
-    if op.attempts > 1 and datetime.now(UTC).replace(tzinfo=None) - op.started_at > LOOKUP_WINDOW:
-        raise OutcomeUnknown(
-            op,
-            f"the invoice for reference {draft['reference']!r} was possibly created on {op.started_at:%Y-%m-%d} "
-            "(that run stopped before recording the outcome), longer ago than create_invoice looks back. Check the "
-            "voucher list for that reference; record the invoice by hand or use a new request_id.",
-        )
     crash_point("invoice:intent")
     data = finalized_invoice_input(draft, expected_total_gross)
     out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref).model_dump(mode="json")
     crash_point("invoice:answer")
     ops.finish(INVOICE, request_key, out)
     crash_point("invoice:recorded")
+    return dict(out)
+
+
+@task(name="settle-invoice", cache_policy=NO_CACHE)
+def settle_invoice(request_key: str, database_url: str | None = None) -> dict[str, Any] | None:
+    """Settle an earlier create whose outcome is unknown (its run died or lost the answer) by the exact lookup of
+    its reference: found → recorded as done and returned; not found → recorded as not created (None), and the
+    approval that attempt consumed is given back (it allowed a call that wrote nothing). Reads only."""
+    from decimal import Decimal
+
+    from lexflow.actions.approvals import StoreApprovals
+    from lexflow.actions.business import CreateInvoiceOutput, find_invoice_by_reference
+    from tasks.common import get_client
+
+    ops = Operations(database_url)
+    op = ops.get(INVOICE, request_key)
+    if op is None or not op.pending:
+        raise ValueError(f"no unknown invoice outcome is recorded under {request_key!r}")
+    draft, gross = op.request["draft"], str(op.request["expected_total_gross"])
+    if datetime.now(UTC).replace(tzinfo=None) - op.started_at > LOOKUP_WINDOW:
+        raise OutcomeUnknown(
+            op,
+            f"the invoice for reference {draft['reference']!r} was possibly created on {op.started_at:%Y-%m-%d} "
+            "(that run stopped before recording the outcome), longer ago than create_invoice looks back. Check the "
+            "voucher list for that reference; record the invoice by hand or use a new request_id.",
+        )
+    client = get_client()
+    found = find_invoice_by_reference(client, str(draft["reference"]), draft.get("contact_id"), Decimal(gross))
+    if found is None:
+        ops.fail(INVOICE, request_key, f"not created: no invoice carries reference {draft['reference']!r}")
+        StoreApprovals().release(str(op.request["approval_ref"]))
+        run_logger().info("invoice %s was not created by the earlier attempt; it may be created now", request_key)
+        return None
+    inv = client.invoices.get(found)
+    out = CreateInvoiceOutput(
+        invoice_id=found, already_existed=True, voucher_number=inv.voucher_number, voucher_status=inv.voucher_status,
+        total_gross=inv.total_price.total_gross_amount if inv.total_price else None, preview_total_gross=Decimal(gross),
+    ).model_dump(mode="json")  # fmt: skip
+    ops.finish(INVOICE, request_key, out)
+    run_logger().info("invoice %s was created by the earlier attempt as %s", request_key, found)
     return dict(out)
 
 

@@ -109,6 +109,16 @@ class StoreApprovals:
     def release(self, ref: str) -> None:
         self._store().unuse(ref)
 
+    def still_usable(self, ref: str) -> bool:
+        """Whether `ref` allows one more call now: approved, not used, within its `use_within` (a rerun whose
+        earlier attempt provably wrote nothing reuses it instead of asking the person again)."""
+        from lexflow.approvals.store import utcnow
+
+        p = self._store().get(ref) if 0 < len(ref) <= 36 else None
+        if p is None or p.state != "approved":
+            return False
+        return bool(utcnow() <= (p.decided_at or p.created_at) + p.request.use_within)
+
 
 @lru_cache(maxsize=8)
 def _store(url: str) -> Any:

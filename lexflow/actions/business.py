@@ -597,18 +597,27 @@ def create_invoice(client: Any, data: CreateInvoiceInput) -> CreateInvoiceOutput
     )
 
 
+#: How far back `create_invoice` looks for an invoice already carrying the reference.
+REFERENCE_LOOKBACK = timedelta(days=7)
+
+
 def _invoice_with_reference(client: Any, data: CreateInvoiceInput, gross: Decimal) -> str | None:
-    """A recent invoice (same contact, same gross total) whose remark carries the reference, if any."""
-    since = datetime.now(UTC).date() - timedelta(days=7)
+    return find_invoice_by_reference(client, str(data.reference), data.contact_id, gross)
+
+
+def find_invoice_by_reference(client: Any, reference: str, contact_id: str | None, gross: Decimal) -> str | None:
+    """A recent invoice (same contact, same gross total, created within `REFERENCE_LOOKBACK`) whose remark carries
+    `Referenz: <reference>` exactly (never `AUFTRAG-10` for `AUFTRAG-1`), if any. Reads only."""
+    since = datetime.now(UTC).date() - REFERENCE_LOOKBACK
     filters: dict[str, Any] = {"created_date_from": since.isoformat()}
-    if data.contact_id:
-        filters["contact_id"] = data.contact_id
+    if contact_id:
+        filters["contact_id"] = contact_id
     for row in client.voucherlist.iter(voucher_type="invoice", voucher_status="any", **filters):
         r = _dump(row)
         if r.get("totalAmount") is not None and _d(r["totalAmount"]).quantize(TWO) != gross:
             continue
         inv = _dump(client.invoices.get(str(r["id"])))
-        if carries_reference(str(inv.get("remark") or ""), f"Referenz: {data.reference}"):  # exact: not AUFTRAG-10
+        if carries_reference(str(inv.get("remark") or ""), f"Referenz: {reference}"):
             return str(r["id"])
     return None
 

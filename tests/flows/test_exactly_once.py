@@ -141,3 +141,29 @@ def test_log_expense_rerun_with_a_corrected_amount_is_refused_not_reported_booke
     assert same["outcome"] == "booked"
     (voucher,) = lexware.voucherlist.iter(voucher_type="purchaseinvoice", voucher_status="any")
     assert str(lexware.vouchers.get(voucher.id).total_gross_amount) in ("59.5", "59.50")
+
+
+def test_create_refused_by_500s_then_rerun_reuses_the_approval_and_creates_once(
+    lexware: Any, served_sandbox: Any, catcher: MailCatcher, database_url: str, never_ask: list[Any]
+) -> None:
+    """Every POST failed with 500 (nothing created, the approval consumed by the attempt): the rerun finds no
+    invoice with the reference, gives the approval back and creates exactly once, without asking again."""
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+    from lexflow.approvals.store import ApprovalStore
+
+    _customer()
+    req = _request()
+    served_sandbox.control.faults("POST /v1/invoices", "500", count=20)
+    with pytest.MonkeyPatch.context() as undo:
+        import lexflow.approvals
+        from lexflow.approvals.flow import request_approval
+
+        undo.setattr(lexflow.approvals, "request_approval", request_approval)
+        state = _first_run(req, catcher, database_url)
+    served_sandbox.control.clear_faults()
+    assert state.is_failed() and _invoices(lexware) == []
+    out = create_approve_send_invoice(request=req, smtp_url=catcher.url, database_url=database_url)
+    assert out["status"] == "sent" and out["approver"] == "U0APPROVER" and not never_ask
+    assert [i.id for i in _invoices(lexware)] == [out["invoice_id"]] and len(catcher.wait_for(1)) == 1
+    (approval,) = [p for p in ApprovalStore().list() if p.request.key and req.request_id in str(p.request.summary)]
+    assert approval.state == "used"  # one approval, used by the one create that wrote

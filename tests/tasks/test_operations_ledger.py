@@ -139,15 +139,13 @@ def test_an_unknown_invoice_outcome_older_than_the_lookup_window_is_shown_not_se
 
     from lexflow.db import get_engine
     from lexflow.operations import OperationRow
-    from tasks.invoices import INVOICE, create_invoice
+    from tasks.invoices import INVOICE, settle_invoice
 
     db, key = f"sqlite:///{tmp_path}/ops.db", "lexflow-invoice-order-4711"
-    ops = Operations(db)
-    ops.begin(INVOICE, key, "d", target="POST /v1/invoices", request={"draft": {}})
+    intent = {"draft": {"reference": "ORDER-4711"}, "expected_total_gross": "1.00", "approval_ref": "r"}
+    Operations(db).begin(INVOICE, key, "d", target="POST /v1/invoices", request=intent)
     with get_engine(db).begin() as conn:
         conn.execute(update(OperationRow).values(started_at=datetime(2026, 1, 2) - timedelta(days=30)))
     with pytest.raises(OutcomeUnknown, match=r"'ORDER-4711' was possibly created on 2025-12-03 .* Check the voucher"):
-        create_invoice.fn(
-            {"reference": "ORDER-4711"}, request_key=key, approval_ref="r", expected_total_gross="1.00",
-            request_digest="d", approver="U1", database_url=db,
-        )  # fmt: skip
+        settle_invoice.fn(key, database_url=db)  # raises before any request: no client is needed
+    assert Operations(db).get(INVOICE, key).pending  # type: ignore[union-attr]
