@@ -42,10 +42,12 @@ def statement_files(path: str | None) -> list[Path]:
 
 
 @task(name="read-statement", cache_policy=NO_CACHE, persist_result=False)  # IBANs never go to result storage
-def read_statement_task(path: str, csv_preset: str | None = None) -> list[BankTransaction]:
+def read_statement_task(
+    path: str, csv_preset: str | None = None, accept_unbalanced: bool = False
+) -> list[BankTransaction]:
     from lexflow.banking.readers import read_statement
 
-    return read_statement(path, csv_mapping=csv_preset)
+    return read_statement(path, csv_mapping=csv_preset, accept_unbalanced=accept_unbalanced)
 
 
 @task(name="reconcile-statement", cache_policy=NO_CACHE, persist_result=False)
@@ -87,12 +89,14 @@ def reconcile_payments(
     csv_preset: str | None = None,
     database_url: str | None = None,
     csv_mapping: str | None = None,
+    accept_unbalanced: bool = False,
 ) -> dict[str, Any]:
     """Match each statement against the open invoices and act once per transaction.
 
     `ask`: put flagged proposals to a person one after another (auto = only when Slack is configured);
     answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint).
-    `csv_mapping`: path of a TOML/YAML column mapping for a CSV layout lexflow does not know (docs/reconciliation.md)."""
+    `csv_mapping`: path of a TOML/YAML column mapping for a CSV layout lexflow does not know (docs/reconciliation.md).
+    `accept_unbalanced`: read statements whose balances do not add up; their exact matches only go to a person."""
     csv_preset = csv_mapping or csv_preset
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import summary_rows
@@ -118,7 +122,7 @@ def reconcile_payments(
             "no statement files in %s", statement_path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements")
         )
     for path in files:
-        transactions = read_statement_task(str(path), csv_preset)
+        transactions = read_statement_task(str(path), csv_preset, accept_unbalanced)
         report = reconcile_task(transactions, path.name, dry_run, database_url)
         log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
         totals["statements"] += 1

@@ -12,7 +12,7 @@ from lexflow.banking.matcher import Allocation, Matcher, MatchKind, Proposal, ma
 from lexflow.banking.open_items import OpenItem, PaymentTerms, load_open_items
 from lexflow.banking.readers import CsvMapping, parse_statement, read_statement
 from lexflow.banking.reconcile import ReconcileReport, ReviewItem, reconcile
-from lexflow.banking.transactions import BankTransaction, mask_iban
+from lexflow.banking.transactions import BankTransaction, Unverified, mask_iban
 from lexflow.banking.writers import write_camt053, write_csv, write_mt940
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ReconcileReport",
     "ReviewItem",
     "StatementError",
+    "Unverified",
     "check_payment",
     "confirm_payment",
     "load_open_items",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     help="Bank statements and payment reconciliation (the API cannot read bank data: §11.1).", no_args_is_help=True
 )
 console = Console()
+warnings = Console(stderr=True)  # stdout stays clean for --json
 _STYLE = {
     "exact": "green",
     "partial": "yellow",
@@ -29,17 +31,29 @@ _STYLE = {
 }
 
 
-def _read(path: Path, csv_preset: str | None, csv_mapping: Path | None = None) -> list[Any]:
+def _read(
+    path: Path, csv_preset: str | None, csv_mapping: Path | None = None, accept_unbalanced: bool = False
+) -> list[Any]:
     from lexflow.banking.readers import read_statement
 
     try:
-        return read_statement(path, csv_mapping=csv_mapping or csv_preset)
+        txs = read_statement(path, csv_mapping=csv_mapping or csv_preset, accept_unbalanced=accept_unbalanced)
     except BankingError as exc:
         fail(exc, code=2)  # the statement file, not the API: a usage error
+    for issue, n in Counter(t.unverified for t in txs if t.unverified is not None).items():
+        warnings.print(
+            f"[yellow]{escape(path.name)}: {escape(issue.location)}: integrity check '{issue.check}' failed, read "
+            f"anyway (--accept-unbalanced): {issue.reason}; its {n} transactions are proposals for a person only[/]"
+        )
+    return txs
 
 
 _PRESET_HELP = "CSV layout name (normally recognised from the header; see docs/reconciliation.md)."
 _MAPPING_HELP = "TOML/YAML file naming your CSV's columns, for a layout lexflow does not know (docs/reconciliation.md)."
+_UNBALANCED_HELP = (
+    "Read a statement whose balances do not add up instead of refusing it; its transactions are marked unverified "
+    "and only proposed for a person, never acted on. The entry count is still checked."
+)
 
 
 @app.command("read")
@@ -49,10 +63,11 @@ def read_command(
     ],
     csv_preset: Annotated[str | None, typer.Option(help=_PRESET_HELP)] = None,
     csv_mapping: Annotated[Path | None, typer.Option(help=_MAPPING_HELP)] = None,
+    accept_unbalanced: Annotated[bool, typer.Option("--accept-unbalanced", help=_UNBALANCED_HELP)] = False,
     limit: int = 50,
 ) -> None:
     """Show the transactions of a statement file (IBANs masked)."""
-    txs = _read(statement, csv_preset, csv_mapping)
+    txs = _read(statement, csv_preset, csv_mapping, accept_unbalanced)
     table = Table(title=f"{statement.name}: {len(txs)} transactions")
     for col in ("booked", "amount", "counterparty", "IBAN", "text"):
         table.add_column(col, justify="right" if col == "amount" else "left")
@@ -74,6 +89,7 @@ def reconcile_command(
     ] = False,
     csv_preset: Annotated[str | None, typer.Option(help=_PRESET_HELP)] = None,
     csv_mapping: Annotated[Path | None, typer.Option(help=_MAPPING_HELP)] = None,
+    accept_unbalanced: Annotated[bool, typer.Option("--accept-unbalanced", help=_UNBALANCED_HELP)] = False,
     show: Annotated[str, typer.Option(help="all | person (only what needs a person) | none")] = "all",
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
@@ -89,7 +105,7 @@ def reconcile_command(
     from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
     from lexflow.client.errors import LexwareError
 
-    txs = _read(statement, csv_preset, csv_mapping)
+    txs = _read(statement, csv_preset, csv_mapping, accept_unbalanced)
     with api_client() as client:
         audit = None if dry_run else audit_recorder(default_actor())
         try:

@@ -4,7 +4,8 @@
   credentials, §11.3; it does not mark anything paid by itself), otherwise a review item with the deeplink that
   opens the invoice in Lexware Office, where a person assigns the payment (the API cannot, §11.2).
 - `partial`, `ambiguous`, `reversal` → flagged with a drafted note for a person (Slack Confirm/Dismiss is the
-  flow's job: `flows/reconcile_payments.py`).
+  flow's job: `flows/reconcile_payments.py`); so is an `exact` match from a statement read with `accept_unbalanced`
+  whose balances do not add up (`BankTransaction.unverified`).
 - `unrelated`, `unmatched` → recorded, no action.
 Every transaction is claimed in the ledger before anything happens, so a rerun never acts twice.
 An invoice whose payment terms cannot be read this run is still matched, but only an exact match acts on it (a part
@@ -223,6 +224,9 @@ def reconcile(
     done = ledger.settled([p.transaction_id for p in proposals])
     for proposal in proposals:
         tx = tx_by_id[proposal.transaction_id]
+        unverified = tx.unverified if proposal.kind == "exact" else None
+        if unverified is not None:  # its statement does not add up: a person decides, nothing is sent
+            proposal = proposal.model_copy(update={"reasons": (*proposal.reasons, unverified.reason)})
         review = _review_item(tx, proposal, by_id, app_url)
         if proposal.transaction_id in done:
             review.action, review.status = "skipped", done[proposal.transaction_id]
@@ -238,7 +242,7 @@ def reconcile(
                 ledger.record_no_action(proposal, tx, statement=statement)
             report.items.append(review)
             continue
-        planned: Action = "flagged" if proposal.kind != "exact" else ("hint" if hints else "review")
+        planned: Action = "flagged" if proposal.kind != "exact" or unverified is not None else ("hint" if hints else "review")
         review.action = planned
         if dry_run:
             review.status = "dry-run"

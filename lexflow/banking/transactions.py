@@ -47,6 +47,23 @@ def iban_fingerprint(iban: str) -> str:
     return "ibanfp-" + hashlib.sha256(("lexflow-iban:" + (normalise_iban(iban) or "")).encode()).hexdigest()[:32]
 
 
+class Unverified(BaseModel):
+    """Why a statement read with `accept_unbalanced` is not trusted: the balance check it failed, and by how much.
+
+    Only balance arithmetic can be overridden (never the entry count: a count mismatch means lost entries), so the
+    transactions are all there but their money does not add up to what the bank states; a person must decide."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    check: Literal["balance", "running balance"]
+    location: str = Field(description="Where in the file the check failed (statement line, CSV line).")
+    difference: Decimal = Field(description="What the file states minus what its entries add up to.")
+
+    @property
+    def reason(self) -> str:
+        return f"statement balance does not add up (difference {self.difference})"
+
+
 class BankTransaction(BaseModel):
     """One booked bank transaction. `amount` is signed: credits (money in) positive, debits negative."""
 
@@ -66,6 +83,11 @@ class BankTransaction(BaseModel):
     reversal: bool = Field(default=False, description="The bank marked this entry as a return/reversal.")
     account_iban: str | None = Field(default=None, repr=False)
     source: StatementFormat = "generated"
+    unverified: Unverified | None = Field(
+        default=None,
+        description="Set when its statement was read with accept_unbalanced although its balances do not add up: "
+        "reconciliation then only proposes, a person decides.",
+    )
 
     @field_validator("amount")
     @classmethod

@@ -125,12 +125,13 @@ _KINDS = {
 _PENDING = {"PDNG", "PENDING", "INFO", "FUTR"}
 
 
-def parse_camt(data: bytes | str, *, source: str = "camt") -> list[BankTransaction]:
+def parse_camt(data: bytes | str, *, source: str = "camt", accept_unbalanced: bool = False) -> list[BankTransaction]:
     """Booked entries of every statement, report or notification in the document (camt.052, .053, .054).
 
     One transaction per `TxDtls` of a batch entry. Pending (`PDNG`) and information (`INFO`) entries are not money
     yet and are skipped. Each record is checked: the entry count against `TxsSummry/TtlNtries/NbOfNtries`, a batch's
-    details against its amount, and opening (`OPBD`/`PRCD`) + booked entries = closing (`CLBD`) balance."""
+    details against its amount, and opening (`OPBD`/`PRCD`) + booked entries = closing (`CLBD`) balance
+    (`accept_unbalanced`: a record failing only the last is read, its entries marked `unverified`)."""
     raw = data.encode() if isinstance(data, str) else data
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
     try:
@@ -177,8 +178,8 @@ def parse_camt(data: bytes | str, *, source: str = "camt") -> list[BankTransacti
             booked.extend(entry_rows)
             booked_total += sum((r["amount"] for r in entry_rows), Decimal(0))
         opening, closing = _balance(record, ("OPBD", "PRCD"), source), _balance(record, ("CLBD",), source)
-        check_balance(source, _where(record), opening, booked_total, closing, places=5)
-        rows.extend(booked)
+        issue = check_balance(source, _where(record), opening, booked_total, closing, places=5, accept=accept_unbalanced)
+        rows.extend({**r, "unverified": issue} if issue else r for r in booked)
     return assign_ids(rows)
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from lexflow.banking.errors import StatementError
-from lexflow.banking.readers.checks import check_balance
+from lexflow.banking.readers.checks import check_balance, unbalanced
 from lexflow.banking.readers.csv_layouts import PRESETS
 from lexflow.banking.readers.csv_mapping import CsvMapping, load_mapping
 from lexflow.banking.readers.sepa import split_purpose
-from lexflow.banking.transactions import BankTransaction, assign_ids
+from lexflow.banking.transactions import BankTransaction, Unverified, assign_ids
 
 __all__ = ["PRESETS", "CsvMapping", "load_mapping", "parse_csv", "parse_german_amount", "read_csv"]
 
@@ -139,17 +139,24 @@ def _resolve(mapping: CsvMapping | str | Path | None, source: str) -> CsvMapping
 
 
 def parse_csv(
-    data: bytes, mapping: CsvMapping | str | Path | None = None, *, source: str = "csv"
+    data: bytes,
+    mapping: CsvMapping | str | Path | None = None,
+    *,
+    source: str = "csv",
+    accept_unbalanced: bool = False,
 ) -> list[BankTransaction]:
     """Booked transactions of a bank CSV export. `mapping`: a layout name, a mapping file, a `CsvMapping`, or None
-    to recognise the layout from the header."""
+    to recognise the layout from the header. `accept_unbalanced`: balances that do not add up mark the
+    transactions `unverified` instead of refusing the file."""
     try:
-        return _parse_csv(data, mapping, source)
+        return _parse_csv(data, mapping, source, accept_unbalanced)
     except csv.Error as exc:  # e.g. a NUL byte or a field over the csv module's size limit
         raise StatementError(source, "file", f"not a readable CSV file: {exc}") from None
 
 
-def _parse_csv(data: bytes, mapping: CsvMapping | str | Path | None, source: str) -> list[BankTransaction]:
+def _parse_csv(
+    data: bytes, mapping: CsvMapping | str | Path | None, source: str, accept_unbalanced: bool = False
+) -> list[BankTransaction]:
     chosen = _resolve(mapping, source)
     text = _decode(data, chosen.encoding if chosen else None)
     if chosen is None:
@@ -176,10 +183,10 @@ def _parse_csv(data: bytes, mapping: CsvMapping | str | Path | None, source: str
         chosen = found[0]
     if chosen.encoding and chosen.encoding.lower() not in {"utf-8", "utf8"}:
         text = _decode(data, chosen.encoding)
-    return _read(text, chosen, source)
+    return _read(text, chosen, source, accept_unbalanced)
 
 
-def _read(text: str, m: CsvMapping, source: str) -> list[BankTransaction]:
+def _read(text: str, m: CsvMapping, source: str, accept_unbalanced: bool = False) -> list[BankTransaction]:
     records = _rows(text, m.delimiter)
     if not m.has_header:  # columns named by position; a synthetic header row in front of the data
         width = max((len(r) for _n, r in records), default=0)
@@ -254,15 +261,21 @@ def _read(text: str, m: CsvMapping, source: str) -> list[BankTransaction]:
         if related and related in skipped_refs:
             continue  # settles a pending row (PayPal: the release of a hold): no money of its own
         booked.append(r)
-    _check_running(source, running)
+    issue = _check_running(source, running, accept_unbalanced)
     if "opening" in balances and "closing" in balances:
         total = sum((r["amount"] for r in booked), Decimal(0))
-        check_balance(source, "balance rows", balances["opening"], total, balances["closing"])
-    return assign_ids(booked)
+        closing = balances["closing"]
+        issue = issue or check_balance(
+            source, "balance rows", balances["opening"], total, closing, accept=accept_unbalanced
+        )
+    return assign_ids([{**r, "unverified": issue} for r in booked] if issue else booked)
 
 
-def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]]) -> None:
-    """Each row's balance must follow from its neighbour's and its amount, in the file's order (either direction)."""
+def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]], accept: bool) -> Unverified | None:
+    """Each row's balance must follow from its neighbour's and its amount, in the file's order (either direction).
+
+    With `accept` the failure is returned: the difference is what the balance column moves by beyond the amounts,
+    in the direction with fewer breaks."""
     by_currency: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
     for line_no, amount, after, ccy in running:
         by_currency.setdefault(ccy, []).append((line_no, amount, after))
@@ -272,12 +285,20 @@ def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]]
         descending = all(a[2] == b[2] + a[1] for a, b in pairs)
         if not (ascending or descending):
             bad = next(b for a, b in pairs if b[2] != a[2] + b[1] and a[2] != b[2] + a[1])
-            raise StatementError(
+            up = sum((b[2] - a[2] - b[1] for a, b in pairs), Decimal(0))
+            down = sum((a[2] - b[2] - a[1] for a, b in pairs), Decimal(0))
+            breaks_up = sum(b[2] != a[2] + b[1] for a, b in pairs)
+            breaks_down = sum(a[2] != b[2] + a[1] for a, b in pairs)
+            return unbalanced(
                 source,
                 f"line {bad[0]}",
-                "integrity check 'running balance' failed: the balance column does not follow from the previous "
-                "row and this amount; a row is missing or misread",
+                "running balance",
+                up if breaks_up <= breaks_down else down,
+                "the balance column does not follow from the previous row and this amount; a row is missing or "
+                "misread",
+                accept=accept,
             )
+    return None
 
 
 def _looks_like_date(cell: str, m: CsvMapping) -> bool:

@@ -350,8 +350,9 @@ def _entry(
     }
 
 
-def parse_mt940(data: bytes | str, *, source: str = "mt940") -> list[BankTransaction]:
-    """Entries of every statement in the file, after the count and balance checks of each statement."""
+def parse_mt940(data: bytes | str, *, source: str = "mt940", accept_unbalanced: bool = False) -> list[BankTransaction]:
+    """Entries of every statement in the file, after the count and balance checks of each statement
+    (`accept_unbalanced`: a statement failing the balance check is read, its entries marked `unverified`)."""
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     rows: list[dict[str, Any]] = []
     for stmt in _tokenise(text, source):
@@ -377,8 +378,9 @@ def parse_mt940(data: bytes | str, *, source: str = "mt940") -> list[BankTransac
                 entries.append(_entry(tag, details, account, currency, source))
         where = f"line {stmt.line} (statement {next((t.value.strip() for t in tags if t.name == '20'), '?')})"
         check_count(source, where, sum(1 for t in tags if t.name == "61"), len(entries), ":61: lines")
-        check_balance(source, where, opening, sum((e["amount"] for e in entries), Decimal(0)), closing)
-        rows.extend(entries)
+        total = sum((e["amount"] for e in entries), Decimal(0))
+        issue = check_balance(source, where, opening, total, closing, accept=accept_unbalanced)
+        rows.extend({**e, "unverified": issue} if issue else e for e in entries)
     # Across the file as well: every line that starts an entry must have become one (none merged into a text).
     check_count(source, "file", len(re.findall(r"(?m)^:61:", text)), len(rows), ":61: lines")
     return assign_ids(rows)

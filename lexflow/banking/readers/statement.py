@@ -45,7 +45,9 @@ def detect_format(data: bytes) -> str:
     return "csv"
 
 
-def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | None) -> list[BankTransaction]:
+def _parse_zip(
+    data: bytes, source: str, csv_mapping: CsvMapping | str | Path | None, accept_unbalanced: bool
+) -> list[BankTransaction]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError):
@@ -73,32 +75,41 @@ def _parse_zip(data: bytes, source: str, csv_mapping: CsvMapping | str | Path | 
             raise StatementError(source, "file", "ZIP unpacks to more than 200 MB; unpack it and read the files")
         if inner.startswith(b"PK\x03\x04"):
             raise StatementError(name, "file", "a ZIP inside a ZIP; unpack the outer archive first")
-        out.extend(parse_statement(inner, source=name, csv_mapping=csv_mapping))
+        out.extend(parse_statement(inner, source=name, csv_mapping=csv_mapping, accept_unbalanced=accept_unbalanced))
     return out
 
 
 def parse_statement(
-    data: bytes, *, source: str = "statement", csv_mapping: CsvMapping | str | Path | None = None
+    data: bytes,
+    *,
+    source: str = "statement",
+    csv_mapping: CsvMapping | str | Path | None = None,
+    accept_unbalanced: bool = False,
 ) -> list[BankTransaction]:
-    """Transactions of one statement file; `csv_mapping` (preset name, mapping file or `CsvMapping`) for CSV only."""
+    """Transactions of one statement file; `csv_mapping` (preset name, mapping file or `CsvMapping`) for CSV only.
+
+    `accept_unbalanced` is a person's override: a statement whose balances do not add up is read instead of
+    refused, its transactions marked `unverified` (reconciliation then only proposes). Never the entry count."""
     try:
         fmt = detect_format(data)
     except StatementError as exc:
         raise StatementError(source, exc.location, exc.problem) from None
     if fmt == "zip":
-        return _parse_zip(data, source, csv_mapping)
+        return _parse_zip(data, source, csv_mapping, accept_unbalanced)
     if fmt == "camt":
-        return parse_camt(data, source=source)
+        return parse_camt(data, source=source, accept_unbalanced=accept_unbalanced)
     if fmt == "mt940":
-        return parse_mt940(data, source=source)
-    return parse_csv(data, csv_mapping, source=source)
+        return parse_mt940(data, source=source, accept_unbalanced=accept_unbalanced)
+    return parse_csv(data, csv_mapping, source=source, accept_unbalanced=accept_unbalanced)
 
 
-def read_statement(path: str | Path, *, csv_mapping: CsvMapping | str | Path | None = None) -> list[BankTransaction]:
+def read_statement(
+    path: str | Path, *, csv_mapping: CsvMapping | str | Path | None = None, accept_unbalanced: bool = False
+) -> list[BankTransaction]:
     """Read a CAMT (.052/.053/.054), MT940 or bank CSV file, or a ZIP of them (format detected from the content)."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise StatementError(p.name, "file", f"cannot read the statement: {exc.strerror}") from None
-    return parse_statement(data, source=p.name, csv_mapping=csv_mapping)
+    return parse_statement(data, source=p.name, csv_mapping=csv_mapping, accept_unbalanced=accept_unbalanced)
