@@ -242,7 +242,9 @@ def reconcile(
                 ledger.record_no_action(proposal, tx, statement=statement)
             report.items.append(review)
             continue
-        planned: Action = "flagged" if proposal.kind != "exact" or unverified is not None else ("hint" if hints else "review")
+        planned: Action = (
+            "flagged" if proposal.kind != "exact" or unverified is not None else ("hint" if hints else "review")
+        )
         review.action = planned
         if dry_run:
             review.status = "dry-run"

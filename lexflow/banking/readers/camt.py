@@ -178,7 +178,9 @@ def parse_camt(data: bytes | str, *, source: str = "camt", accept_unbalanced: bo
             booked.extend(entry_rows)
             booked_total += sum((r["amount"] for r in entry_rows), Decimal(0))
         opening, closing = _balance(record, ("OPBD", "PRCD"), source), _balance(record, ("CLBD",), source)
-        issue = check_balance(source, _where(record), opening, booked_total, closing, places=5, accept=accept_unbalanced)
+        issue = check_balance(
+            source, _where(record), opening, booked_total, closing, places=5, accept=accept_unbalanced
+        )
         rows.extend({**r, "unverified": issue} if issue else r for r in booked)
     return assign_ids(rows)
 

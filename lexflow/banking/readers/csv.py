@@ -294,8 +294,7 @@ def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]]
                 f"line {bad[0]}",
                 "running balance",
                 up if breaks_up <= breaks_down else down,
-                "the balance column does not follow from the previous row and this amount; a row is missing or "
-                "misread",
+                "the balance column does not follow from the previous row and this amount; a row is missing or misread",
                 accept=accept,
             )
     return None
