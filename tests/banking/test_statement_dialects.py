@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lexflow.banking import StatementError, parse_statement, read_statement
+from lexflow.banking import StatementError, Unverified, parse_statement, read_statement
 from lexflow.banking.readers import PRESETS, load_mapping
 from lexflow.banking.readers.csv import detect_preset
 
@@ -121,6 +121,56 @@ def test_csv_running_and_balance_row_checks() -> None:
     legacy = (FIXTURES / "volksbank_legacy.csv").read_bytes().replace(b'"1.420,00"', b'"1.402,00"')
     with pytest.raises(StatementError, match="integrity check 'balance' failed"):
         parse_statement(legacy)
+
+
+# ------------------------------------------------------------------ a person's override: accept_unbalanced
+
+
+def test_a_statement_that_does_not_add_up_is_refused_naming_the_check_and_the_override() -> None:
+    with pytest.raises(StatementError, match="integrity check 'balance' failed") as err:
+        read("mt940_unbalanced.sta")
+    assert err.value.location == "line 9 (statement STARTUMSE)"
+    assert "read it anyway with --accept-unbalanced" in err.value.problem
+    assert "proposals for a person only" in err.value.problem
+
+
+def test_accept_unbalanced_reads_it_and_marks_the_failing_statement_unverified(tmp_path: Path) -> None:
+    balanced, *edited = read("mt940_unbalanced.sta", accept_unbalanced=True)
+    assert balanced.amount == Decimal("119.00") and balanced.unverified is None  # its own statement adds up
+    assert amounts(edited) == [Decimal("238.00"), Decimal("-45.50")]
+    expected = Unverified(check="balance", location="line 9 (statement STARTUMSE)", difference=Decimal("20.00"))
+    assert [t.unverified for t in edited] == [expected, expected]
+    assert expected.reason == "statement balance does not add up (difference 20.00)"
+    # the same ids as the corrected statement: once a corrected file arrives, nothing is acted on twice
+    fixed = tmp_path / "fixed.sta"
+    fixed.write_bytes((FIXTURES / "mt940_unbalanced.sta").read_bytes().replace(b"EUR1331,50", b"EUR1311,50"))
+    corrected = read_statement(fixed)
+    assert [t.transaction_id for t in corrected] == [t.transaction_id for t in [balanced, *edited]]
+    assert all(t.unverified is None for t in corrected)
+
+
+def test_accept_unbalanced_in_camt_and_csv_but_never_for_the_entry_count() -> None:
+    camt = (FIXTURES / "camt053_pending_holder_addtl.xml").read_bytes().replace(b">2282.05<", b">2282.50<")
+    txs = parse_statement(camt, accept_unbalanced=True)
+    assert len(txs) == 3 and {(t.unverified.check, t.unverified.difference) for t in txs if t.unverified} == {
+        ("balance", Decimal("0.45"))
+    }
+    assert all(t.unverified for t in txs)
+    with pytest.raises(StatementError, match="integrity check 'entry count' failed") as err:
+        parse_statement(camt.replace(b"<NbOfNtries>4<", b"<NbOfNtries>5<"), accept_unbalanced=True)
+    assert "accept-unbalanced" not in str(err.value)  # a lost entry is never overridable
+    batch = (FIXTURES / "camt054_notification.xml").read_bytes().replace(b">238.00<", b">283.00<")
+    with pytest.raises(StatementError, match="integrity check 'batch sum' failed"):
+        parse_statement(batch, accept_unbalanced=True)
+    atruvia = (FIXTURES / "atruvia.csv").read_bytes().replace(b";1.239,00;", b";1.293,00;")
+    marks = {t.unverified for t in parse_statement(atruvia, source="a.csv", accept_unbalanced=True)}
+    assert marks == {Unverified(check="running balance", location="line 3", difference=Decimal("54.00"))}
+    legacy = (FIXTURES / "volksbank_legacy.csv").read_bytes().replace(b'"1.420,00"', b'"1.402,00"')
+    marks = {t.unverified for t in parse_statement(legacy, accept_unbalanced=True)}
+    assert marks == {Unverified(check="balance", location="balance rows", difference=Decimal("-18.00"))}
+    damaged = (FIXTURES / "dkb.csv").read_bytes().replace(b'"Strom";"Ausgang";', b'"Strom";')
+    with pytest.raises(StatementError, match="damaged row"):
+        parse_statement(damaged, source="dkb.csv", accept_unbalanced=True)
 
 
 def test_a_damaged_csv_row_is_refused_naming_its_line() -> None:

@@ -274,29 +274,27 @@ def _read(text: str, m: CsvMapping, source: str, accept_unbalanced: bool = False
 def _check_running(source: str, running: list[tuple[int, Decimal, Decimal, str]], accept: bool) -> Unverified | None:
     """Each row's balance must follow from its neighbour's and its amount, in the file's order (either direction).
 
-    With `accept` the failure is returned: the difference is what the balance column moves by beyond the amounts,
-    in the direction with fewer breaks."""
+    The file's direction is the one with fewer breaks (then the smaller overall gap); the first row that does not
+    follow is named, with its gap as the difference (`accept` returns that instead of refusing)."""
     by_currency: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
     for line_no, amount, after, ccy in running:
         by_currency.setdefault(ccy, []).append((line_no, amount, after))
     for rows in by_currency.values():
         pairs = list(itertools.pairwise(rows))
-        ascending = all(b[2] == a[2] + b[1] for a, b in pairs)
-        descending = all(a[2] == b[2] + a[1] for a, b in pairs)
-        if not (ascending or descending):
-            bad = next(b for a, b in pairs if b[2] != a[2] + b[1] and a[2] != b[2] + a[1])
-            up = sum((b[2] - a[2] - b[1] for a, b in pairs), Decimal(0))
-            down = sum((a[2] - b[2] - a[1] for a, b in pairs), Decimal(0))
-            breaks_up = sum(b[2] != a[2] + b[1] for a, b in pairs)
-            breaks_down = sum(a[2] != b[2] + a[1] for a, b in pairs)
-            return unbalanced(
-                source,
-                f"line {bad[0]}",
-                "running balance",
-                up if breaks_up <= breaks_down else down,
-                "the balance column does not follow from the previous row and this amount; a row is missing or misread",
-                accept=accept,
-            )
+        oldest_first = [(b[0], b[2] - a[2] - b[1]) for a, b in pairs]  # balance = previous balance + own amount
+        newest_first = [(b[0], b[2] - a[2] + a[1]) for a, b in pairs]  # previous balance = balance + its amount
+        if all(not gap for _l, gap in oldest_first) or all(not gap for _l, gap in newest_first):
+            continue
+        gaps = min(oldest_first, newest_first, key=lambda g: (sum(1 for _l, d in g if d), abs(sum(d for _l, d in g))))
+        line_no, gap = next((line, d) for line, d in gaps if d)
+        return unbalanced(
+            source,
+            f"line {line_no}",
+            "running balance",
+            gap,
+            "the balance column does not follow from the previous row and this amount; a row is missing or misread",
+            accept=accept,
+        )
     return None
 
 
