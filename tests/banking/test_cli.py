@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,30 @@ def test_confirm_a_draft_says_what_to_do(env: Any) -> None:
     text = " ".join(listed.output.split())
     assert listed.exit_code == 0 and "tx-99 (voucher_draft)" in text
     assert f"Do: open https://app.lexware.de/permalink/invoices/view/{draft.id}, finalize the invoice there" in text
+
+
+def test_bank_read_refuses_an_unbalanced_statement_unless_a_person_accepts_it() -> None:
+    statement = Path(__file__).parent / "fixtures" / "mt940_unbalanced.sta"
+    runner = CliRunner()
+    refused = runner.invoke(app, ["bank", "read", str(statement)])
+    assert refused.exit_code == 2
+    assert "integrity check 'balance' failed" in refused.output and "--accept-unbalanced" in refused.output
+    read = runner.invoke(app, ["bank", "read", str(statement), "--accept-unbalanced"])
+    assert read.exit_code == 0, read.output
+    text = " ".join(read.output.split())
+    assert "3 transactions" in text and "Delta Energie" in text
+    assert "statement balance does not add up (difference 20.00); its 2 transactions are proposals for a person" in text
+
+
+def test_reconcile_accept_unbalanced_only_flags(env: Any, tmp_path: Path) -> None:
+    export = env.control.bank_statement(format="mt940", noise=False, seed=8)
+    statement = tmp_path / "konto.sta"
+    statement.write_text(re.sub(r"(?m)^(:62F:C\d{6}EUR)[\d,]+", r"\g<1>0,00", export["statement"]))
+    runner = CliRunner()
+    assert runner.invoke(app, ["reconcile", str(statement), "--dry-run"]).exit_code == 2
+    result = runner.invoke(app, ["reconcile", str(statement), "--dry-run", "--accept-unbalanced", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    exact = [i for i in report["items"] if i["kind"] == "exact"]
+    assert exact and all(i["action"] == "flagged" for i in exact)  # none put up for a hint or a plain assignment
+    assert all(i["reasons"][-1].startswith("statement balance does not add up (difference ") for i in exact)

@@ -192,3 +192,50 @@ def test_open_items_fetch_payment_terms_once(company: Any, tmp_path: Path) -> No
     again = load_open_items(client, terms_cache=MatchLedger(f"sqlite:///{tmp_path / 'terms.db'}").terms_cache())
     assert again == items
     assert [c for c in calls if c.startswith("GET /v1/invoices/")] == []  # terms come from the ledger now
+
+
+def test_an_unverified_statement_sends_no_hint_and_puts_exact_matches_to_a_person(tmp_path: Path) -> None:
+    """With partner credentials an exact match becomes a transaction-assignment-hint; from a statement read with
+    accept_unbalanced whose balances do not add up, it must only be proposed to a person."""
+    import re
+
+    import httpx
+
+    from lexflow.banking import StatementError
+    from lexflow.client import LexwareClient
+    from lexflow.client._bridge import SyncASGITransport
+    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.sandbox.control_client import SandboxControl
+
+    app = create_app(SandboxConfig(rate_limit=0))
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")
+    control = SandboxControl(http, DEFAULT_API_KEY)
+    control.seed(vouchers=40, seed=5)
+    token = _partner_token(http)
+    export = control.bank_statement(format="mt940", noise=False, seed=2)
+    # a placeholder closing balance, as in edited test data: opening 0.00 + entries != closing 0.00
+    text = re.sub(r"(?m)^(:62F:C\d{6}EUR)[\d,]+", r"\g<1>0,00", export["statement"]).encode()
+    with pytest.raises(StatementError, match="integrity check 'balance' failed.*--accept-unbalanced"):
+        parse_statement(text)
+    transactions = parse_statement(text, accept_unbalanced=True)
+    difference = -sum((t.amount for t in transactions), Decimal(0))
+    transport = SyncASGITransport(app)
+    with LexwareClient(
+        api_key=token, base_url="http://sandbox.test", rate_limit=0, transport=transport, allow_partner_endpoints=True
+    ) as client:
+        ledger = MatchLedger(f"sqlite:///{tmp_path / 'unverified.db'}")
+        calls: list[str] = []
+        report = reconcile(
+            transactions, client, ledger=ledger, statement="s.sta", audit=lambda action, *_: calls.append(action)
+        )
+    transport.close()
+    http.close()
+    assert report.by_kind == {"exact": len(transactions)}  # the matcher still finds them...
+    assert report.hints_sent == report.review_items == 0 and calls == []  # ...but nothing is sent
+    assert report.flagged == len(transactions)
+    reason = f"statement balance does not add up (difference {difference})"
+    for item in report.items:
+        assert (item.action, item.status, item.reasons[-1]) == ("flagged", "needs_decision", reason)
+        assert reason in item.note
+    rows = ledger.rows()
+    assert {r.status for r in rows} == {"needs_decision"} and all(reason in r.reasons for r in rows)
