@@ -215,7 +215,7 @@ def test_an_unverified_statement_sends_no_hint_and_puts_exact_matches_to_a_perso
     export = control.bank_statement(format="mt940", noise=False, seed=2)
     # a placeholder closing balance, as in edited test data: opening 0.00 + entries != closing 0.00
     text = re.sub(r"(?m)^(:62F:C\d{6}EUR)[\d,]+", r"\g<1>0,00", export["statement"]).encode()
-    with pytest.raises(StatementError, match="integrity check 'balance' failed.*--accept-unbalanced"):
+    with pytest.raises(StatementError, match=r"integrity check 'balance' failed.*--accept-unbalanced"):
         parse_statement(text)
     transactions = parse_statement(text, accept_unbalanced=True)
     difference = -sum((t.amount for t in transactions), Decimal(0))
