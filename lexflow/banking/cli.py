@@ -42,7 +42,7 @@ def _read(
         fail(exc, code=2)  # the statement file, not the API: a usage error
     for issue, n in Counter(t.unverified for t in txs if t.unverified is not None).items():
         warnings.print(
-            f"[yellow]{escape(path.name)}: {escape(issue.location)}: integrity check '{issue.check}' failed, read "
+            f"[yellow]{escape(issue.file)}: {escape(issue.location)}: integrity check '{issue.check}' failed, read "
             f"anyway (--accept-unbalanced): {issue.reason}; its {n} transactions are proposals for a person only[/]"
         )
     return txs

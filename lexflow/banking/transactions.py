@@ -56,6 +56,7 @@ class Unverified(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     check: Literal["balance", "running balance"]
+    file: str = Field(description="The statement file (or ZIP member) that failed it.")
     location: str = Field(description="Where in the file the check failed (statement line, CSV line).")
     difference: Decimal = Field(description="What the file states minus what its entries add up to.")
 

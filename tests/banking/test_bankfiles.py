@@ -3,10 +3,12 @@
 The files are public test data of other parser projects (several GPL/AGPL), so they are never copied into this
 repository; the test reads them from `LEXFLOW_BANKFILES` (default: the shared folder on the project's CI machine)
 and is skipped where that folder is absent. For MT940 and CAMT the expected figures are computed here from the raw
-text, independently of the readers: the entry count, the sum of the booked amounts, and whether the file's own
-balances add up. A file whose stated balances do not add up must be refused by the balance check; any other
-refusal must be listed in `REFUSED` with the reason. CSV files are checked against figures read off each file by
-hand. Run `pytest tests/banking/test_bankfiles.py -q -rA` for the per-file verdicts.
+text, independently of the readers: the entry count, the sum of the booked amounts, and by how much each statement's
+own balances fail to add up. A file whose stated balances do not add up must be refused by the balance check,
+naming the override; read with `accept_unbalanced` it must give the same count and sum, each failing statement
+marked unverified with the gap computed here. Any other refusal must be listed in `REFUSED` with the reason. CSV
+files are checked against figures read off each file by hand. Run `pytest tests/banking/test_bankfiles.py -q -rA`
+for the per-file verdicts.
 """
 
 from __future__ import annotations
@@ -67,9 +69,13 @@ def _mt940_amount(raw: str) -> Decimal:
     return Decimal(raw.replace(",", ".").rstrip(".") or "0")
 
 
-def _mt940_expected(text: str) -> tuple[int, Decimal, bool]:
-    """(entries, sum, balances add up) from the raw lines: statements split at :20:, entries at :61:."""
-    count, total, consistent = 0, Decimal(0), True
+# (entries, sum, gaps): a gap is (closing - opening - entries, number of entries) of a statement that does not add up
+Expected = tuple[int, Decimal, list[tuple[Decimal, int]]]
+
+
+def _mt940_expected(text: str) -> Expected:
+    """(entries, sum, gaps) from the raw lines: statements split at :20:, entries at :61:."""
+    count, total, gaps = 0, Decimal(0), []
     for stmt in re.split(r"(?m)^:20:", text)[1:]:
         amounts = []
         for m in re.finditer(r"(?m)^:61:\d{6}(?:\d{4}|\s{4})?\s?(R?[CD])[A-Z]?(\d[\d,.]*)", stmt):
@@ -81,20 +87,20 @@ def _mt940_expected(text: str) -> tuple[int, Decimal, bool]:
         for tag, mark, amount in re.findall(r"(?m)^:(6[02])[FM]:([CD])\d{6}(?:[A-Z]{3})?(\d[\d,.]*)", stmt):
             balances[tag] = -_mt940_amount(amount) if mark == "D" else _mt940_amount(amount)
         if "60" in balances and "62" in balances and balances["60"] + sum(amounts, Decimal(0)) != balances["62"]:
-            consistent = False
-    return count, total, consistent
+            gaps.append((balances["62"] - balances["60"] - sum(amounts, Decimal(0)), len(amounts)))
+    return count, total, gaps
 
 
 def _local(el: etree._Element, name: str) -> list[etree._Element]:
     return list(el.xpath(f"*[local-name()='{name}']"))
 
 
-def _camt_expected(data: bytes) -> tuple[int, Decimal, bool]:
-    """(transactions, sum, balances add up): booked Ntry, batches counted by their TxDtls when each has an amount."""
+def _camt_expected(data: bytes) -> Expected:
+    """(transactions, sum, gaps): booked Ntry, batches counted by their TxDtls when each has an amount."""
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    count, total, consistent = 0, Decimal(0), True
+    count, total, gaps = 0, Decimal(0), []
     for record in root.xpath("//*[local-name()='Stmt' or local-name()='Rpt' or local-name()='Ntfctn']"):
-        booked = Decimal(0)
+        booked, before = Decimal(0), count
         for entry in _local(record, "Ntry"):
             if "".join(s.xpath("string(.)") for s in _local(entry, "Sts")).strip() in {"PDNG", "INFO"}:
                 continue
@@ -112,11 +118,11 @@ def _camt_expected(data: bytes) -> tuple[int, Decimal, bool]:
             balances.setdefault(code, -value if bal.xpath("string(*[local-name()='CdtDbtInd'])") == "DBIT" else value)
         opening = balances.get("OPBD", balances.get("PRCD"))
         if opening is not None and "CLBD" in balances and opening + booked != balances["CLBD"]:
-            consistent = False
-    return count, total, consistent
+            gaps.append((balances["CLBD"] - opening - booked, count - before))
+    return count, total, gaps
 
 
-def _expected(path: Path, data: bytes) -> tuple[int, Decimal, bool] | None:
+def _expected(path: Path, data: bytes) -> Expected | None:
     if path.suffix == ".zip":
         figures = [
             _expected(Path(n), zipfile.ZipFile(io.BytesIO(data)).read(n))
@@ -125,7 +131,7 @@ def _expected(path: Path, data: bytes) -> tuple[int, Decimal, bool] | None:
         return (
             sum(f[0] for f in figures if f),
             sum((f[1] for f in figures if f), Decimal(0)),
-            all(f[2] for f in figures if f),
+            [gap for f in figures if f for gap in f[2]],
         )
     if data.lstrip(b"\xef\xbb\xbf \r\n").startswith(b"<"):
         return _camt_expected(data)
@@ -153,11 +159,17 @@ def test_real_statement_is_read_correctly_or_refused_with_a_reason(path: Path) -
         txs = parse_statement(data, source=path.name, csv_mapping=mapping)
         assert (len(txs), sum((t.amount for t in txs), Decimal(0))) == (count, Decimal(total))
         return
-    count, total, consistent = expected
-    if not consistent:  # the file's own balances do not add up (edited test data): the check must say so
-        with pytest.raises(StatementError, match="integrity check 'balance' failed"):
+    count, total, gaps = expected
+    if gaps:  # the file's own balances do not add up (edited test data): the check must say so, and how to read it
+        with pytest.raises(StatementError, match="integrity check 'balance' failed") as err:
             parse_statement(data, source=path.name)
-        return
-    txs = parse_statement(data, source=path.name)
+        assert "read it anyway with --accept-unbalanced" in str(err.value)
+        txs = parse_statement(data, source=path.name, accept_unbalanced=True)  # a person accepts it
+        marks = {t.unverified for t in txs if t.unverified is not None}  # one per failing statement
+        assert sorted(m.difference for m in marks) == sorted(gap for gap, entries in gaps if entries)
+        assert {m.check for m in marks} == {"balance"}
+    else:
+        txs = parse_statement(data, source=path.name)
+        assert all(t.unverified is None for t in txs)
     assert len(txs) == count
     assert sum((t.amount for t in txs), Decimal(0)) == total.quantize(Decimal("0.01"))

@@ -138,7 +138,12 @@ def test_accept_unbalanced_reads_it_and_marks_the_failing_statement_unverified(t
     balanced, *edited = read("mt940_unbalanced.sta", accept_unbalanced=True)
     assert balanced.amount == Decimal("119.00") and balanced.unverified is None  # its own statement adds up
     assert amounts(edited) == [Decimal("238.00"), Decimal("-45.50")]
-    expected = Unverified(check="balance", location="line 9 (statement STARTUMSE)", difference=Decimal("20.00"))
+    expected = Unverified(
+        check="balance",
+        file="mt940_unbalanced.sta",
+        location="line 9 (statement STARTUMSE)",
+        difference=Decimal("20.00"),
+    )
     assert [t.unverified for t in edited] == [expected, expected]
     assert expected.reason == "statement balance does not add up (difference 20.00)"
     # the same ids as the corrected statement: once a corrected file arrives, nothing is acted on twice
@@ -164,10 +169,10 @@ def test_accept_unbalanced_in_camt_and_csv_but_never_for_the_entry_count() -> No
         parse_statement(batch, accept_unbalanced=True)
     atruvia = (FIXTURES / "atruvia.csv").read_bytes().replace(b";1.239,00;", b";1.293,00;")
     marks = {t.unverified for t in parse_statement(atruvia, source="a.csv", accept_unbalanced=True)}
-    assert marks == {Unverified(check="running balance", location="line 3", difference=Decimal("54.00"))}
+    assert marks == {Unverified(check="running balance", file="a.csv", location="line 3", difference=Decimal("54.00"))}
     legacy = (FIXTURES / "volksbank_legacy.csv").read_bytes().replace(b'"1.420,00"', b'"1.402,00"')
-    marks = {t.unverified for t in parse_statement(legacy, accept_unbalanced=True)}
-    assert marks == {Unverified(check="balance", location="balance rows", difference=Decimal("-18.00"))}
+    marks = {t.unverified for t in parse_statement(legacy, source="v.csv", accept_unbalanced=True)}
+    assert marks == {Unverified(check="balance", file="v.csv", location="balance rows", difference=Decimal("-18.00"))}
     damaged = (FIXTURES / "dkb.csv").read_bytes().replace(b'"Strom";"Ausgang";', b'"Strom";')
     with pytest.raises(StatementError, match="damaged row"):
         parse_statement(damaged, source="dkb.csv", accept_unbalanced=True)

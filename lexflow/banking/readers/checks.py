@@ -76,5 +76,7 @@ def unbalanced(
     """A failed balance check: refused naming the check and the override, or (with `accept`) the mark to set."""
     if accept:
         cents = difference.quantize(Decimal("0.01"))
-        return Unverified(check=check, location=where, difference=cents if cents == difference else difference)
+        return Unverified(
+            check=check, file=source, location=where, difference=cents if cents == difference else difference
+        )
     raise StatementError(source, where, f"integrity check '{check}' failed: {problem}; {OVERRIDE}")
