@@ -264,10 +264,8 @@ def _read(text: str, m: CsvMapping, source: str, accept_unbalanced: bool = False
     issue = _check_running(source, running, accept_unbalanced)
     if "opening" in balances and "closing" in balances:
         total = sum((r["amount"] for r in booked), Decimal(0))
-        closing = balances["closing"]
-        issue = issue or check_balance(
-            source, "balance rows", balances["opening"], total, closing, accept=accept_unbalanced
-        )
+        opening, closing = balances["opening"], balances["closing"]
+        issue = issue or check_balance(source, "balance rows", opening, total, closing, accept=accept_unbalanced)
     return assign_ids([{**r, "unverified": issue} for r in booked] if issue else booked)
 
 
