@@ -33,6 +33,12 @@ class LexflowSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
+    provider: str = Field(
+        default="lexware",
+        validation_alias=AliasChoices("LEXFLOW_PROVIDER"),
+        description="The accounting system: lexware, sevdesk, xero or quickbooks (lexflow.providers; "
+        "docs/providers.md says which have an adapter yet).",
+    )
     api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("LEXWARE_API_KEY", "LEXOFFICE_API_KEY"),

@@ -1,0 +1,109 @@
+"""The `Provider` interface: one accounting system behind the neutral records of `lexflow.core.models`.
+
+Operations every API has are abstract. Optional ones (`update_invoice`, `record_payment`, bank transactions) default
+to raising `CapabilityMissing` from the provider's `capabilities`, so an adapter implements exactly what its API
+can do, and a caller that checked `capabilities` first never meets the error.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from datetime import date
+
+from lexflow.core.capabilities import Capabilities
+from lexflow.core.models import (
+    BankTransaction,
+    Customer,
+    CustomerDraft,
+    Expense,
+    ExpenseDraft,
+    Invoice,
+    InvoiceDraft,
+    InvoiceSummary,
+    Payment,
+    PaymentDraft,
+    StatusFilter,
+)
+from lexflow.core.tax import TaxMapping
+
+#: Provider methods that only work where the named capability is available.
+OPTIONAL: dict[str, str] = {
+    "update_invoice": "update_invoice",
+    "record_payment": "record_payment",
+    "get_bank_transaction": "read_bank_transactions",
+    "list_bank_transactions": "read_bank_transactions",
+}
+
+
+class Provider(ABC):
+    """One connected account of one accounting system. Construct it through `lexflow.providers.get_provider`."""
+
+    capabilities: Capabilities
+    tax: TaxMapping
+
+    @property
+    def name(self) -> str:
+        return self.capabilities.provider
+
+    # customers -------------------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_customer(self, draft: CustomerDraft) -> Customer: ...
+
+    @abstractmethod
+    def get_customer(self, id: str) -> Customer: ...
+
+    @abstractmethod
+    def search_customers(self, *, name: str | None = None, email: str | None = None) -> list[Customer]:
+        """Customers whose name contains `name` / who have exactly this e-mail (any letter case)."""
+
+    # invoices --------------------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_invoice(self, draft: InvoiceDraft) -> Invoice: ...
+
+    @abstractmethod
+    def find_invoice(self, reference: str, customer_id: str | None = None) -> Invoice | None:
+        """The invoice carrying this business key (created recently), or None: search before create."""
+
+    @abstractmethod
+    def get_invoice(self, id: str) -> Invoice: ...
+
+    @abstractmethod
+    def list_invoices(
+        self,
+        statuses: list[StatusFilter] | None = None,
+        *,
+        customer_id: str | None = None,
+        issued_from: date | None = None,
+        issued_to: date | None = None,
+    ) -> Iterator[InvoiceSummary]:
+        """Invoices in any of the normalised statuses (`overdue` included), newest first where the API sorts."""
+
+    def update_invoice(self, id: str, draft: InvoiceDraft) -> Invoice:
+        self.capabilities.require("update_invoice")
+        raise NotImplementedError(f"{type(self).__name__} declares update_invoice but does not implement it")
+
+    # payments --------------------------------------------------------------------------------------------------
+    def record_payment(self, payment: PaymentDraft) -> Payment:
+        self.capabilities.require("record_payment")
+        raise NotImplementedError(f"{type(self).__name__} declares record_payment but does not implement it")
+
+    # expenses --------------------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_expense(self, draft: ExpenseDraft) -> Expense: ...
+
+    @abstractmethod
+    def list_expenses(
+        self, *, issued_from: date | None = None, issued_to: date | None = None, supplier_id: str | None = None
+    ) -> Iterator[Expense]: ...
+
+    # bank ------------------------------------------------------------------------------------------------------
+    def get_bank_transaction(self, id: str) -> BankTransaction:
+        self.capabilities.require("read_bank_transactions")
+        raise NotImplementedError(f"{type(self).__name__} declares read_bank_transactions but does not implement it")
+
+    def list_bank_transactions(
+        self, *, booked_from: date | None = None, booked_to: date | None = None, account_ref: str | None = None
+    ) -> Iterator[BankTransaction]:
+        self.capabilities.require("read_bank_transactions")
+        raise NotImplementedError(f"{type(self).__name__} declares read_bank_transactions but does not implement it")

@@ -1,0 +1,1 @@
+"""QuickBooks Online: what its Accounting API can do. The client, sandbox and adapter come with their own issue."""

@@ -1,0 +1,45 @@
+"""What the sevDesk API can and cannot do (docs/providers.md). No adapter yet: `instead` is what it will do."""
+
+from __future__ import annotations
+
+from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+
+CAPABILITIES = Capabilities(
+    provider="sevdesk",
+    display_name="sevDesk",
+    docs_url="https://api.sevdesk.de/",
+    drafts=Support(available=True, detail="status 100 (draft) is the only status an invoice is created in"),
+    finalize_later=Support(available=True, detail="`sendBy` or `sendViaEmail` turns a draft (100) into open (200)"),
+    update_invoice=Support(
+        available=True,
+        detail="drafts only (`saveInvoice` with the id); an open invoice must be reset to draft first",
+    ),
+    send_email=Support(available=True, detail="`POST /Invoice/{id}/sendViaEmail` (subject and text required)"),
+    record_payment=Support(
+        available=True, detail="`PUT /Invoice/{id}/bookAmount`, partial payments too (status 750)"
+    ),
+    read_bank_transactions=Support(available=True, detail="`GET /CheckAccountTransaction` (the real bank lines)"),
+    webhooks=Webhooks(
+        available=False,
+        detail="sevDesk has no webhooks.",
+        instead="lexflow polls for changes with the `updateAfter` filter.",
+    ),
+    idempotency=Idempotency(
+        available=False,
+        detail="no idempotency keys.",
+        instead="an unknown outcome is settled by an exact lookup on a business key (invoice number, the "
+        "reference in `customerInternalNote`, a customer's e-mail) before anything is sent again.",
+    ),
+    optimistic_lock=OptimisticLock(
+        available=False,
+        detail="no version token: the last write wins.",
+        instead="lexflow reads the record again right before a write and refuses if it changed since it was shown.",
+    ),
+    currencies=Currencies(available=True, detail="any ISO 4217 code"),
+    rate_limit=RateLimit(
+        requests=1,
+        per_seconds=1,
+        published=False,
+        note="no published limit; many failing requests can get the token blocked",
+    ),
+)

@@ -1,0 +1,42 @@
+"""What the Xero Accounting API can and cannot do (docs/providers.md). No adapter yet: `instead` is what it will do."""
+
+from __future__ import annotations
+
+from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+
+CAPABILITIES = Capabilities(
+    provider="xero",
+    display_name="Xero",
+    docs_url="https://developer.xero.com/documentation/api/accounting/overview",
+    drafts=Support(available=True, detail="`DRAFT` (and `SUBMITTED`, Xero's own approval state)"),
+    finalize_later=Support(available=True, detail="setting `Status` to `AUTHORISED`"),
+    update_invoice=Support(
+        available=True, detail="`POST /Invoices/{id}`: drafts freely, authorised ones until a payment is applied"
+    ),
+    send_email=Support(
+        available=True, detail="`POST /Invoices/{id}/Email` (1,000 a day; not from the demo company)"
+    ),
+    record_payment=Support(available=True, detail="`PUT /Payments` against the invoice and a bank account"),
+    read_bank_transactions=Support(
+        available=True,
+        detail="`GET /BankTransactions`: Xero's spend and receive records, not the bank feed's statement lines "
+        "(those need the restricted Finance API)",
+    ),
+    webhooks=Webhooks(
+        available=True,
+        detail="set up in the developer portal, signed HMAC-SHA256 with the webhook key; no payment events",
+        signing="hmac-sha256",
+        signature_header="x-xero-signature",
+        subscribed_via="developer portal",
+    ),
+    idempotency=Idempotency(
+        available=True, detail="`Idempotency-Key` header (kept for minutes)", mechanism="Idempotency-Key header"
+    ),
+    optimistic_lock=OptimisticLock(
+        available=False,
+        detail="no version token: the last write wins.",
+        instead="lexflow reads the record again right before a write and refuses if it changed since it was shown.",
+    ),
+    currencies=Currencies(available=True, detail="several currencies on plans that include it"),
+    rate_limit=RateLimit(requests=60, per_seconds=60, concurrent=5, daily=5000, note="per tenant"),
+)
