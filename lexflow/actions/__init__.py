@@ -24,6 +24,10 @@ from lexflow.actions import business as _business  # noqa: E402  (registers the 
 
 _business.register(registry)
 
+from lexflow.actions import neutral as _neutral  # noqa: E402  (the provider-neutral business actions)
+
+_neutral.register(registry)
+
 __all__ = [
     "OPERATIONS",
     "Action",

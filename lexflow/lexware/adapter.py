@@ -67,7 +67,9 @@ _QUERY: dict[str, tuple[str, ...]] = {
 }
 
 
-def normalise_status(raw: str | None, total: Decimal | None = None, open_amount: Decimal | None = None) -> DocumentStatus:
+def normalise_status(
+    raw: str | None, total: Decimal | None = None, open_amount: Decimal | None = None
+) -> DocumentStatus:
     """Lexware's voucherStatus as a neutral status. Lexware has no "partially paid": it is an open document whose
     open amount is below its total. Unknown (future) values count as open, so nothing unpaid is taken for paid."""
     status = _STATUS.get((raw or "").lower(), "open")
@@ -105,6 +107,10 @@ class LexwareAdapter(Provider):
 
     def __init__(self, client: LexwareClient) -> None:
         self.client = client
+
+    def add_call_listener(self, listener: Any) -> None:
+        """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
+        self.client.add_call_listener(listener)
 
     @contextmanager
     def _found(self, kind: str, id: str) -> Iterator[None]:
@@ -175,7 +181,7 @@ class LexwareAdapter(Provider):
 
     def _customer(self, c: Contact) -> Customer:
         emails: list[str] = []
-        for values in (c.email_addresses.model_dump().values() if c.email_addresses else []):
+        for values in c.email_addresses.model_dump().values() if c.email_addresses else []:
             emails.extend(values or [])
         for person in (c.company.contact_persons or []) if c.company else []:
             if person.email_address:
@@ -213,6 +219,8 @@ class LexwareAdapter(Provider):
         self.capabilities.require_currency(draft.currency)
         if not draft.finalize:
             self.capabilities.require("drafts")
+        if not UUID.match(draft.customer_id):
+            raise InvalidRecord("customer_id", f"{draft.customer_id!r} is not a Lexware contact id (a UUID).")
         price_key = "gross_amount" if draft.prices_include_tax else "net_amount"
         lines = []
         for line in draft.lines:
@@ -285,7 +293,9 @@ class LexwareAdapter(Provider):
                     description=li.description,
                     quantity=li.quantity if li.quantity is not None else Decimal(1),
                     unit=li.unit_name,
-                    unit_price=Money(amount=price if price is not None else Decimal(0), currency=up.currency or currency),
+                    unit_price=Money(
+                        amount=price if price is not None else Decimal(0), currency=up.currency or currency
+                    ),
                     tax=self._tax_of(rate),
                     line_total=_money(li.line_item_amount, currency),
                 )
@@ -384,9 +394,11 @@ class LexwareAdapter(Provider):
             tax_total += tax
             items.append(lx.VoucherItem(amount=amount, tax_amount=tax, tax_rate_percent=rate, category_id=category_id))
         existing = self.client.vouchers.find_by_number(draft.number)
-        if existing is not None and existing.total_gross_amount is not None and Decimal(
-            str(existing.total_gross_amount)
-        ).quantize(CENT) == gross.quantize(CENT):
+        if (
+            existing is not None
+            and existing.total_gross_amount is not None
+            and Decimal(str(existing.total_gross_amount)).quantize(CENT) == gross.quantize(CENT)
+        ):
             return self._expense_of(str(existing.id))
         voucher = lx.Voucher(
             type="purchaseinvoice",

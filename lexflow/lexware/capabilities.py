@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+from lexflow.core.capabilities import (
+    Capabilities,
+    Currencies,
+    Idempotency,
+    OptimisticLock,
+    RateLimit,
+    Support,
+    Webhooks,
+)
 from lexflow.core.models import TaxRef
 from lexflow.core.tax import TaxMapping
 

@@ -3,7 +3,15 @@ what it will do."""
 
 from __future__ import annotations
 
-from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+from lexflow.core.capabilities import (
+    Capabilities,
+    Currencies,
+    Idempotency,
+    OptimisticLock,
+    RateLimit,
+    Support,
+    Webhooks,
+)
 
 _NO_DRAFTS = "every QuickBooks invoice is final when it is created; there is no draft state."
 _LOCAL_DRAFT = "the draft and its approval live in lexflow; the invoice is created only after a person approved it."
@@ -29,7 +37,9 @@ CAPABILITIES = Capabilities(
         signature_header="intuit-signature",
         subscribed_via="developer portal",
     ),
-    idempotency=Idempotency(available=True, detail="`requestid` query parameter", mechanism="requestid query parameter"),
+    idempotency=Idempotency(
+        available=True, detail="`requestid` query parameter", mechanism="requestid query parameter"
+    ),
     optimistic_lock=OptimisticLock(available=True, detail="`SyncToken` (stale: 400, code 5010)", token="SyncToken"),
     currencies=Currencies(available=True, detail="several currencies once enabled (it cannot be switched off)"),
     rate_limit=RateLimit(requests=500, per_seconds=60, concurrent=10, note="per company; also 10 per second"),

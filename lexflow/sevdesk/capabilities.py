@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+from lexflow.core.capabilities import (
+    Capabilities,
+    Currencies,
+    Idempotency,
+    OptimisticLock,
+    RateLimit,
+    Support,
+    Webhooks,
+)
 
 CAPABILITIES = Capabilities(
     provider="sevdesk",
@@ -15,9 +23,7 @@ CAPABILITIES = Capabilities(
         detail="drafts only (`saveInvoice` with the id); an open invoice must be reset to draft first",
     ),
     send_email=Support(available=True, detail="`POST /Invoice/{id}/sendViaEmail` (subject and text required)"),
-    record_payment=Support(
-        available=True, detail="`PUT /Invoice/{id}/bookAmount`, partial payments too (status 750)"
-    ),
+    record_payment=Support(available=True, detail="`PUT /Invoice/{id}/bookAmount`, partial payments too (status 750)"),
     read_bank_transactions=Support(available=True, detail="`GET /CheckAccountTransaction` (the real bank lines)"),
     webhooks=Webhooks(
         available=False,

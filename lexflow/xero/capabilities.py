@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from lexflow.core.capabilities import Capabilities, Currencies, Idempotency, OptimisticLock, RateLimit, Support, Webhooks
+from lexflow.core.capabilities import (
+    Capabilities,
+    Currencies,
+    Idempotency,
+    OptimisticLock,
+    RateLimit,
+    Support,
+    Webhooks,
+)
 
 CAPABILITIES = Capabilities(
     provider="xero",
@@ -13,9 +21,7 @@ CAPABILITIES = Capabilities(
     update_invoice=Support(
         available=True, detail="`POST /Invoices/{id}`: drafts freely, authorised ones until a payment is applied"
     ),
-    send_email=Support(
-        available=True, detail="`POST /Invoices/{id}/Email` (1,000 a day; not from the demo company)"
-    ),
+    send_email=Support(available=True, detail="`POST /Invoices/{id}/Email` (1,000 a day; not from the demo company)"),
     record_payment=Support(available=True, detail="`PUT /Payments` against the invoice and a bank account"),
     read_bank_transactions=Support(
         available=True,

@@ -1,0 +1,81 @@
+"""`@neutral_action`: register a provider-neutral business action next to its handler.
+
+A handler takes the `Provider` (the configured provider's adapter over the run's client) and the validated input;
+input and output models come from its annotations, so each is written once.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from lexflow.actions.errors import InvalidInput
+from lexflow.actions.registry import Action, Effect
+from lexflow.core.errors import InvalidRecord
+from lexflow.core.provider import Provider
+
+INTERIM_NAMES: dict[str, str] = {
+    "create_invoice": "neutral_create_invoice",
+    "create_expense": "neutral_create_expense",
+}
+"""Neutral actions whose name the Lexware business action of the same name still holds (its input schema is used by
+flows). They are registered under the interim name until the Lexware ones move to their own group."""
+
+ACTIONS: list[Action] = []
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def provider_of(client: Any) -> Provider:
+    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter."""
+    if isinstance(client, Provider):
+        return client
+    from lexflow.providers import get_provider
+
+    return get_provider(client)
+
+
+def neutral_action(
+    name: str,
+    *,
+    description: str,
+    scope: str,
+    effect: Effect,
+    idempotent: bool = False,
+    examples: tuple[dict[str, Any], ...] = (),
+    input_effect: Callable[[Any], Effect] | None = None,
+) -> Callable[[F], F]:
+    def register(fn: F) -> F:
+        hints = typing.get_type_hints(fn)
+        input_model, output_model = hints["data"], hints["return"]
+        assert issubclass(input_model, BaseModel) and issubclass(output_model, BaseModel), fn
+
+        @functools.wraps(fn)
+        def handler(client: Any, data: Any) -> Any:
+            try:
+                return fn(provider_of(client), data)
+            except InvalidRecord as exc:  # caught before sending: the caller's input, named by field
+                raise InvalidInput(str(exc)) from None
+
+        ACTIONS.append(
+            Action(
+                name=INTERIM_NAMES.get(name, name),
+                description=description,
+                input_model=input_model,
+                output_model=output_model,
+                scope=scope,
+                effect=effect,
+                handler=handler,
+                examples=examples,
+                idempotent=idempotent,
+                group="neutral",
+                input_effect=input_effect,
+            )
+        )
+        return fn
+
+    return register
