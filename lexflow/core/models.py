@@ -252,15 +252,18 @@ class Expense(Record):
 
 # --------------------------------------------------------------------------------------------------- bank
 class BankTransaction(Record):
-    """One booked bank line as the provider reads it. `amount` is signed: money in is positive."""
+    """One booked bank line as the provider's API reads it. `amount` is signed: money in is positive.
+
+    Field names follow `lexflow.banking.transactions.BankTransaction` (lines read from statement files), so the two
+    can become one record when the banking package moves onto the core (docs/architecture.md)."""
 
     provider: str
     id: str
     account_ref: str | None = None
-    booked_on: date
+    booking_date: date
     value_date: date | None = None
     amount: Money
     counterparty_name: str | None = None
-    purpose: str | None = Field(default=None, description="Remittance information.")
+    remittance: str = Field(default="", description="Remittance information (Verwendungszweck).")
     end_to_end_id: str | None = None
     status: str | None = Field(default=None, description="The provider's own state (e.g. booked, linked).")
