@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", to_upper=True, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""A name that is more than blanks."""
 
 DocumentStatus = Literal["draft", "awaiting_approval", "open", "partially_paid", "paid", "void"]
 """The normalised lifecycle of an invoice, credit note or expense. `overdue` is derived, not a status."""
@@ -53,7 +55,7 @@ class Address(Record):
 class CustomerDraft(Record):
     """What create_customer needs. The e-mail is the business key: a customer with it is found, not created twice."""
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Text = Field(max_length=255)
     kind: Literal["company", "person"] = "company"
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     phone: str | None = Field(default=None, max_length=64)
@@ -77,7 +79,7 @@ class Customer(Record):
 
 # ------------------------------------------------------------------------------------------------------- invoices
 class InvoiceLineDraft(Record):
-    name: str = Field(min_length=1, max_length=255)
+    name: Text = Field(max_length=255)
     description: str | None = Field(default=None, max_length=2000)
     quantity: Decimal = Field(default=Decimal(1), gt=0, max_digits=14, decimal_places=4)
     unit: str = Field(default="Stück", min_length=1, max_length=32)

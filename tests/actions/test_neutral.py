@@ -158,3 +158,8 @@ def test_read_only_profile_cannot_write(act):
     with pytest.raises(PolicyDenied):
         act("record_payment", {"invoice_id": "x1", "amount": "1", "paid_on": "2026-11-30"}, profile=Profile())
     assert act("list_invoices", {"limit": 1}, profile=Profile()).items == []
+
+
+def test_blank_names_are_refused_by_field(act):
+    with pytest.raises(InvalidInput, match="name"):
+        act("create_customer", {"name": "   ", "kind": "person"})
