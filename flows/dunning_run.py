@@ -1,6 +1,10 @@
-"""Dunning run: overdue invoices → one dunning draft pursued from each → summary artifact (+ Slack note).
+"""Dunning run: overdue invoices → payments the bank statements showed → one dunning draft per invoice still owed
+→ summary artifact (+ Slack note).
 
 Dunnings are drafts in the API (§5): lexflow prepares them; sending them stays with the web app or a mail flow.
+Before drafting, the run asks the match ledger of `reconcile-payments` what arrived for each invoice: a payment
+Lexware does not show yet (matched, hinted, waiting for a person) means no reminder, a part payment a reminder for
+the rest (`lexflow.banking.dunning`). The table says for each invoice what was done and why.
 """
 
 from __future__ import annotations
@@ -9,21 +13,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
-from flows._common import audit_artifact, table_artifact
+from flows._common import audit_artifact, notify_slack, table_artifact
+from lexflow.formatting import eur
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
 
 
-def _notify_slack(text: str) -> bool:
-    from lexflow.approvals.settings import SlackApprovalSettings
+@task(name="payments-seen", cache_policy=NO_CACHE, persist_result=False)
+def payments_seen(database_url: str | None = None) -> dict[str, Any]:
+    """What the match ledger saw arrive per invoice (exact/partial matches Lexware may not show yet)."""
+    from lexflow.banking.ledger import MatchLedger
 
-    cfg = SlackApprovalSettings()
-    if not cfg.slack_configured:
-        return False
-    cfg.web_client().chat_postMessage(channel=str(cfg.channel), text=text)
-    return True
+    return MatchLedger(database_url).payments_seen()
 
 
 @flow(name="dunning-run", persist_result=True)
@@ -33,29 +37,54 @@ def dunning_run(
     fee: Decimal = Decimal("0"),
     max_dunnings: int = 50,
     profile: str | None = None,
+    database_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Create dunning drafts for invoices at least `min_days_overdue` days overdue (once per invoice and day)."""
+    """Create dunning drafts for invoices at least `min_days_overdue` days overdue (once per invoice and day),
+    except those the bank statements show paid; part-paid ones are reminded for the remaining amount only."""
+    from lexflow.banking.dunning import part_payment_introduction, plan_dunning
+
     log = run_logger()
     day = (as_of or date.today()).isoformat()
     items = open_items(day, profile=profile)["items"]
-    overdue = [i for i in items if i["days_overdue"] >= min_days_overdue][:max_dunnings]
-    rows = []
-    for item in overdue:
-        d = create_dunning(item["id"], as_of=day, fee=str(fee), profile=profile)
+    overdue = [i for i in items if i["days_overdue"] >= min_days_overdue]
+    decisions = plan_dunning(overdue, payments_seen(database_url))
+    rows: list[dict[str, Any]] = []
+    reminded = Decimal("0")
+    drafted = 0
+    for d in decisions:
+        link = ""
+        action = "skipped" if d.action == "skip" else "reminded"
+        if d.action == "remind" and drafted >= max_dunnings:
+            action, d.why = "not yet", f"{d.why}; over max_dunnings={max_dunnings} this run"
+        elif d.action == "remind":
+            made = create_dunning(
+                d.invoice_id, as_of=day, fee=str(fee), profile=profile, introduction=part_payment_introduction(d)
+            )
+            link = made.get("view_url") or made["dunning_id"]
+            drafted += 1
+            reminded += d.remind_amount
         rows.append(
             {
-                "invoice": item.get("voucher_number"),
-                "customer": item.get("contact_name"),
-                "days overdue": item["days_overdue"],
-                "open amount": str(item["open_amount"]),
-                "dunning": d.get("view_url") or d["dunning_id"],
+                "action": action,
+                "why": d.why,
+                "dunning": link,
+                "invoice": d.voucher_number or d.invoice_id,
+                "customer": d.contact_name or "",
+                "days overdue": d.days_overdue,
+                "open in Lexware": eur(d.open_amount),
+                "reminded for": eur(d.remind_amount) if action == "reminded" else "",
             }
         )
-    total = sum((Decimal(str(i["open_amount"])) for i in overdue), Decimal("0"))
-    summary = f"{len(rows)} dunning draft(s) for {total:.2f} EUR overdue (as of {day}); review and send them in Lexware Office."
+    skipped = sum(1 for r in rows if r["action"] == "skipped")
+    summary = (
+        f"{drafted} dunning draft(s) for {eur(reminded)} (as of {day}); {skipped} overdue invoice(s) skipped because "
+        "the bank statements show them paid. Review and send the drafts in Lexware Office."
+    )
+    warning = notify_slack(summary) if drafted else None
+    if warning:
+        log.warning(warning)
+        summary = f"{summary} WARNING: {warning}"
     table_artifact("dunning-run", rows, summary)
     audit_artifact()
-    if rows and _notify_slack(summary):
-        log.info("Slack notified")
     log.info(summary)
     return rows

@@ -40,6 +40,8 @@ MatchStatus = Literal[
 OPEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed", "voucher_draft")
 NOTICE_MARK = "Lexware Office: "
 """First words of the paragraph `check_payment` puts at the top of a match's note (removed when it no longer holds)."""
+PAYMENT_SEEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed")
+"""Open matches that mean "money arrived for this voucher" until Lexware shows it assigned (dunning skips them)."""
 ASSIGNED_ITEM_TYPES = frozenset(
     {"partPaymentFinancialTransaction", "manualPayment", "cashDiscount", "partPaymentCashBox"}
 )
@@ -99,6 +101,17 @@ class CachedPaymentTerms(Base):
 
     voucher_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SeenPayment(BaseModel):
+    """A bank payment the ledger matched to a voucher (its share of the transfer, cash discount included)."""
+
+    transaction_id: str
+    booking_date: date
+    amount: Decimal
+    open_when_matched: Decimal | None = None
+    status: str
+    kind: str
 
 
 class MatchLedger:
@@ -249,6 +262,34 @@ class MatchLedger:
                     .where(BankMatch.status.in_(OPEN_STATUSES))
                 )
             )
+
+    def payments_seen(self) -> dict[str, list[SeenPayment]]:
+        """Voucher → bank payments matched to it that Lexware may not show yet (for dunning).
+
+        Exact and partial matches that are still open in the ledger: a hint sent, waiting for a person's assignment
+        in Lexware Office, confirmed, or a part payment flagged for a decision. Dismissed, closed (Lexware shows it)
+        and unrelated transactions are left out."""
+        out: dict[str, list[SeenPayment]] = {}
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankMatchItem, BankMatch.booking_date, BankMatch.status, BankMatch.kind)
+                .join(BankMatch, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.closed_at.is_(None), BankMatch.status.in_(PAYMENT_SEEN_STATUSES))
+                .where(BankMatch.kind.in_(("exact", "partial")))
+                .order_by(BankMatch.booking_date, BankMatchItem.transaction_id)
+            )
+            for item, booked, status, kind in rows:
+                out.setdefault(item.voucher_id, []).append(
+                    SeenPayment(
+                        transaction_id=item.transaction_id,
+                        booking_date=booked,
+                        amount=item.amount + (item.cash_discount or Decimal("0")),
+                        open_when_matched=item.open_amount,
+                        status=status,
+                        kind=kind,
+                    )
+                )
+        return out
 
     def close_voucher(self, voucher_id: str) -> list[str]:
         """Mark this voucher's allocations closed; a match whose allocations are all closed becomes `closed`."""
