@@ -83,6 +83,15 @@ def expense_input(r: Receipt, ocr: dict[str, Any]) -> dict[str, Any] | str:
     return data
 
 
+def _reason(exc: Exception) -> str:
+    """What is wrong with a receipt file, in one sentence (no errno prefix)."""
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {exc.filename}; check the receipt's path"
+    if isinstance(exc, OSError):
+        return f"cannot read {exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
 @flow(name="log-expense", persist_result=True)
 def log_expense(
     receipts: list[Receipt],
@@ -98,7 +107,12 @@ def log_expense(
     ops = Operations(database_url)
     rows: list[dict[str, Any]] = []
     for r in receipts:
-        filename, content, sha = read_receipt(r.path)
+        try:
+            filename, content, sha = read_receipt(r.path)
+        except (OSError, ValueError) as exc:  # one bad receipt never sinks the batch
+            log.warning("%s is not booked: %s", Path(r.path).name, _reason(exc))
+            rows.append({"file": Path(r.path).name, "outcome": "unreadable", "voucher": "", "detail": _reason(exc)})
+            continue
         up = upload_receipt(filename, content, sha, profile=profile)
         voucher_id = up["voucher_id"]
         if wait == "webhook":
@@ -153,6 +167,11 @@ def log_expense(
                 "detail": f"{data['voucher_number']}: {booked['total_gross']} EUR gross, status {booked.get('voucher_status')}",
             }
         )
-    table_artifact("log-expense", rows, "Receipts → booked expenses")
+    bad = sum(1 for row in rows if row["outcome"] == "unreadable")
+    table_artifact(
+        "log-expense",
+        rows,
+        "Receipts → booked expenses" + (f"; {bad} unreadable receipt(s) not booked: fix them and rerun" if bad else ""),
+    )
     audit_artifact()
     return rows

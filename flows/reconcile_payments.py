@@ -19,6 +19,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows._common import markdown_artifact, table_artifact
+from lexflow.banking.errors import BankingError
 from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
 from tasks.common import flow_actor, get_client, run_logger
@@ -121,8 +122,14 @@ def reconcile_payments(
         log.warning(
             "no statement files in %s", statement_path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements")
         )
+    unreadable: list[dict[str, str]] = []
     for path in files:
-        transactions = read_statement_task(str(path), csv_preset, accept_unbalanced)
+        try:
+            transactions = read_statement_task(str(path), csv_preset, accept_unbalanced)
+        except (BankingError, OSError, ValueError) as exc:  # one bad file never sinks the batch
+            log.warning("%s is not reconciled: %s", path.name, exc)
+            unreadable.append({"file": path.name, "why": str(exc)})
+            continue
         report = reconcile_task(transactions, path.name, dry_run, database_url)
         log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
         totals["statements"] += 1
@@ -138,12 +145,20 @@ def reconcile_payments(
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
         rows += [{"statement": path.name, **r} for r in summary_rows(report, only_person=True)]
         flagged += [i for i in report.items if i.action == "flagged" and i.status == "needs_decision"]
+    totals["unreadable_files"] = unreadable
+    if unreadable:
+        table_artifact(
+            "reconcile-payments-unreadable-files",
+            [{"action": "fix or re-export the file, then rerun", **u} for u in unreadable],
+            f"{len(unreadable)} statement file(s) could not be read and were not reconciled; the others were",
+        )
     table_artifact(
         "reconcile-payments",
         rows,
         f"{'DRY RUN: ' if dry_run else ''}{totals['review_items']} exact matches "
         f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent, "
-        f"{len(totals['payment_notices'])} payment notices",
+        f"{len(totals['payment_notices'])} payment notices"
+        + (f", {len(unreadable)} unreadable statement file(s) not reconciled" if unreadable else ""),
     )
     if totals["payment_notices"]:
         markdown_artifact(
