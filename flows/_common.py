@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows import failures
+
+failures.install()
+
 
 def table_artifact(key: str, rows: list[dict[str, Any]], description: str) -> None:
     """A table artifact (keys must be lowercase-dash, notes §8); an empty table still gets one explanatory row."""
