@@ -115,6 +115,14 @@ def crm_lead_to_customer(
     """Upsert every lead as a customer; returns (and publishes as a table artifact) one row per lead."""
     log = run_logger()
     mapping = mapping or FieldMapping()
+    if isinstance(source, str) and not Path(source).expanduser().exists():
+        hint = (
+            f"Nothing to do: the CRM export {source} does not exist (yet). Point the CRM's export at that path or "
+            "change the deployment's `source` parameter; `lexflow sandbox seed` writes a sample export there."
+        )
+        log.warning(hint)
+        table_artifact("crm-lead-to-customer", [], hint)
+        return []
     ledger = Ledger(database_url)
     records = load_records(source)
     rows: list[dict[str, Any]] = []
@@ -133,11 +141,11 @@ def crm_lead_to_customer(
             ledger.link_contact(crm_source, crm_id, None, "needs_review", record.get(mapping.email or ""), msg)
             rows.append(
                 {
+                    "outcome": "needs review",
+                    "detail": msg,
+                    "contact": "",
                     "crm_id": crm_id,
                     "name": record.get(mapping.name),
-                    "outcome": "needs review",
-                    "contact": "",
-                    "detail": msg,
                 }
             )
             continue
@@ -159,15 +167,16 @@ def crm_lead_to_customer(
         ledger.link_contact(crm_source, lead.crm_id, cid, status, lead.email, detail)
         rows.append(
             {
+                "outcome": status.replace("_", " "),
+                "detail": detail,
+                "contact": out.get("view_url") or cid or "",
                 "crm_id": lead.crm_id,
                 "name": lead.name,
-                "outcome": status.replace("_", " "),
-                "contact": out.get("view_url") or cid or "",
-                "detail": detail,
             }
         )
     counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("created", "updated", "unchanged", "needs review")}
     log.info("leads: %s", counts)
-    table_artifact("crm-lead-to-customer", rows, f"CRM leads → customers: {counts}")
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    table_artifact("crm-lead-to-customer", rows, f"CRM leads → customers: {summary}.")
     audit_artifact()
     return rows
