@@ -8,12 +8,14 @@ one record per page or batch (`lexflow.sync.audit`), in the same trail as the ot
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 from uuid import UUID
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows._common import table_artifact
 from lexflow.sync import HistorySync, SyncAudit, SyncReport, SyncStore, export_store
 from tasks.common import FLOW_PROFILE, flow_actor, get_client, run_logger
 
@@ -52,6 +54,7 @@ def sync_history(
     """Sync into the store (LEXFLOW_DATABASE_URL by default); optionally export CSV/Parquet afterwards."""
     from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
+    started = time.monotonic()
     log = run_logger()
     store = SyncStore(database_url)
     eng = _engine(database_url)
@@ -72,5 +75,11 @@ def sync_history(
     out = report.as_dict()
     if export_dir:
         out["exported"] = [str(p) for p in export_store(store, export_dir, formats or ["csv", "parquet"])]
+    table_artifact(
+        "sync-history",
+        report.summary_rows(time.monotonic() - started),
+        f"{report.mode.capitalize()} sync done: {report.contacts:,} contacts, {report.vouchers_listed:,} vouchers, "
+        f"{report.details_fetched:,} documents fetched.",
+    )
     log.info("sync done: %s", {k: v for k, v in out.items() if k != "details_missing"})
     return out

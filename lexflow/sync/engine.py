@@ -68,6 +68,23 @@ class SyncReport:
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def summary_rows(self, seconds: float | None = None) -> list[dict[str, str]]:
+        """What a person reads after a sync (the flow's table artifact, the CLI's table): one row per figure."""
+        since = f" since {self.updated_from}" if self.updated_from else ""
+        rows = [
+            ("sync", f"{self.mode}{since}"),
+            ("contacts", f"{self.contacts:,}"),
+            ("vouchers listed", f"{self.vouchers_listed:,}"),
+            ("documents fetched", f"{self.details_fetched:,}"),
+            ("documents the API has no endpoint for", f"{self.details_skipped_unsupported:,}"),
+            ("documents gone (404)", f"{len(self.details_missing):,}"),
+            ("documents still pending", f"{self.pending_after:,}"),
+            ("API requests audited", f"{self.audit_records:,}"),
+        ]
+        if seconds is not None:
+            rows.append(("duration", f"{seconds:,.1f} s"))
+        return [{"what": what, "value": value} for what, value in rows]
+
 
 class HistorySync:
     """One sync against one store. Each method is a resumable step: a crash loses at most the current batch."""
