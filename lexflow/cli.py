@@ -1,37 +1,82 @@
-"""The `lexflow` command line. Each subsystem owns its sub-command group in its own `cli.py`."""
+"""The `lexflow` command line. Each subsystem owns its sub-command group in its own `cli.py`.
+
+The groups load lazily: `lexflow --help` and `lexflow sandbox ...` import only what that command needs (the
+sandbox pulls in FastAPI, the flows Prefect, the actions the whole client), so the shell answers quickly. Each
+entry names where the command lives and its one-line help (a test keeps that line equal to the command's own).
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from flows.cli import prefect_app, serve_command
-from lexflow.actions.cli import app as actions_app
-from lexflow.actions.cli import mcp_command
-from lexflow.approvals.cli import app as approvals_app
-from lexflow.audit.cli import app as audit_app
-from lexflow.banking.cli import app as banking_app
-from lexflow.banking.cli import reconcile_command
-from lexflow.client.cli import auth_app, contacts_app, invoices_app, profile_command
-from lexflow.sandbox.cli import app as sandbox_app
-from lexflow.sync.cli import sync_command
-from lexflow.webhooks.cli import app as webhooks_app
+#: command name → ("module:attribute", one-line help). A Typer attribute is a group, a function a command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("lexflow.sandbox.cli:app", "Run and drive the embedded Lexware Office sandbox."),
+    "dev": ("lexflow.dev:dev_command", "Start the local pieces to try lexflow: sandbox, mail catcher, fake Slack, approvals receiver."),
+    "sync": ("lexflow.sync.cli:sync_command", "Sync contacts, the voucher list and document details into the local store (no Prefect server needed)."),
+    "reconcile": ("lexflow.banking.cli:reconcile_command", "Match a bank statement against open invoices and show the proposals with their reasons."),
+    "profile": ("lexflow.client.cli:profile_command", "Show the account profile (company, tax type, features)."),
+    "contacts": ("lexflow.client.cli:contacts_app", "Contacts (customers and vendors)."),
+    "invoices": ("lexflow.client.cli:invoices_app", "Invoices."),
+    "actions": ("lexflow.actions.cli:app", "The action catalogue: list, inspect, run and export agent tools."),
+    "profiles": ("lexflow.actions.cli:profiles_app", "Action profiles (scopes, approvals): write the documented examples."),
+    "mcp": ("lexflow.actions.cli:mcp_command", "Serve the action catalogue to agents over MCP (stdio or streamable HTTP)."),
+    "audit": ("lexflow.audit.cli:app", "Read and verify the hash-chained audit trail."),
+    "approvals": ("lexflow.approvals.cli:app", "Slack approvals: buttons that resume paused flow runs."),
+    "bank": ("lexflow.banking.cli:app", "Bank statements and payment reconciliation (the API cannot read bank data: §11.1)."),
+    "webhooks": ("lexflow.webhooks.cli:app", "Lexware Office webhooks: verified events → durable inbox → flow runs."),
+    "prefect": ("flows.cli:prefect_app", "Prepare a Prefect server for lexflow."),
+    "serve": ("flows.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),
+    "auth": ("lexflow.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
+}  # fmt: skip
 
-app = typer.Typer(help="lexflow: Lexware Office bookkeeping automation.", no_args_is_help=True)
-app.add_typer(sandbox_app, name="sandbox")
-app.add_typer(actions_app, name="actions")
-app.add_typer(audit_app, name="audit")
-app.add_typer(approvals_app, name="approvals")
-app.add_typer(banking_app, name="bank")
-app.add_typer(webhooks_app, name="webhooks")
-app.command("mcp")(mcp_command)
-app.command("serve")(serve_command)
-app.add_typer(prefect_app, name="prefect")
-app.command("sync")(sync_command)
-app.command("reconcile")(reconcile_command)
-app.command("profile")(profile_command)
-app.add_typer(contacts_app, name="contacts")
-app.add_typer(invoices_app, name="invoices")
-app.add_typer(auth_app, name="auth")
+
+def load_command(name: str) -> Any:
+    """The click command behind `name`, importing its module now."""
+    module, attribute = COMMANDS[name][0].split(":")
+    target = getattr(import_module(module), attribute)
+    parent = typer.Typer(add_completion=False)  # the completion options belong to `lexflow` itself
+    if isinstance(target, typer.Typer):
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    parent.callback()(lambda: None)  # a group even with one command, so the command keeps its name
+    return typer.main.get_group(parent).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose sub-commands are imported when run; the help lists them from `COMMANDS` without importing."""
+
+    listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self.listing:
+            return TyperCommand(name=cmd_name, help=COMMANDS[cmd_name][1], callback=None)
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
+
+app = typer.Typer(cls=LazyGroup, help="lexflow: Lexware Office bookkeeping automation.", no_args_is_help=True)
+
+
+@app.callback()
+def _root() -> None:
+    """lexflow: Lexware Office bookkeeping automation."""
 
 
 def main() -> None:

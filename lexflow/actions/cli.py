@@ -11,6 +11,49 @@ import typer
 
 app = typer.Typer(help="The action catalogue: list, inspect, run and export agent tools.", no_args_is_help=True)
 
+profiles_app = typer.Typer(
+    help="Action profiles (scopes, approvals): write the documented examples.", no_args_is_help=True
+)
+
+
+@profiles_app.callback()
+def _profiles() -> None:
+    """Action profiles (scopes, approvals): write the documented examples."""
+
+
+@profiles_app.command("init")
+def profiles_init(
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write (default LEXFLOW_PROFILES_FILE, else ~/.config/lexflow).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the documented example profiles (dev, agent, prod), so `--profile dev` works."""
+    from lexflow.actions.policy import EXAMPLE_PROFILES, default_profiles_path
+
+    target = path or default_profiles_path()
+    if target.exists() and not force:
+        _err(f"error: {target} exists already; edit it, or pass --force to replace it with the examples")
+        raise typer.Exit(1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(EXAMPLE_PROFILES, encoding="utf-8")
+    hint = "" if path is None else f" (set LEXFLOW_PROFILES_FILE={target} to use it)"
+    typer.echo(f"wrote {target}: profiles dev (everything), agent, prod{hint}")
+    typer.echo('try: lexflow actions run upsert_customer --input \'{"name": "Muster GmbH"}\' --profile dev')
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """The profiles in use, with their scopes."""
+    from lexflow.actions.policy import load_profiles, profiles_file
+
+    typer.echo(f"profiles file: {profiles_file() or 'none (lexflow profiles init writes one)'}")
+    for name, profile in sorted(load_profiles(need="").items()):  # profiles whose key variable is unset: left out
+        typer.echo(
+            f"  {name}: scopes {', '.join(profile.scopes) or '-'}; approval for {', '.join(profile.approval_for) or '-'}"
+        )
+
+
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", "-p", help="Credential profile (LEXFLOW_PROFILE, else 'default': read-only).")
 ]

@@ -82,10 +82,12 @@ def create_server(
     client: Any = None,
     audit_url: str | None = None,
 ) -> Server[Any]:
-    """An MCP server exposing the selected actions. One Lexware client is shared by all calls (one rate limit)."""
+    """An MCP server exposing the selected actions the profile grants. One Lexware client is shared by all calls."""
     actions = {a.name: a for a in registry.select(only, read_only)}
     prof = resolve_profile(profile)
-    tools = [_tool(a) for a in actions.values()]
+    # Only what the profile may run is offered (an agent plans with the list); a call to any other action of the
+    # selection is still refused by the policy and audited, as from the CLI.
+    tools = [_tool(a) for a in actions.values() if prof.grants(a.scope)]
     state: dict[str, Any] = {"client": client}
     lock = threading.Lock()
 

@@ -91,6 +91,31 @@ def check(
     return effect
 
 
+EXAMPLE_PROFILES = """\
+# lexflow action profiles (docs/security.md). `lexflow profiles init` wrote this file; edit it freely.
+[profiles.dev]
+scopes = ["*"]                  # everything (on the sandbox)
+approval_for = []
+
+[profiles.agent]
+scopes = ["*:read", "contacts:write", "invoices:write"]
+approval_for = ["irreversible"] # default: finalized invoices and credit notes need an approval reference
+
+[profiles.prod]
+scopes = ["*:read", "invoices:write", "credit_notes:write", "vouchers:write"]
+api_key_env = "LEXWARE_PROD_KEY"  # the key is read from this variable; the file holds no secret
+"""
+"""The documented example profiles; `lexflow profiles init` writes them (docs/security.md shows the same text)."""
+
+
+def default_profiles_path() -> Path:
+    """Where `lexflow profiles init` writes: `LEXFLOW_PROFILES_FILE`, else ~/.config/lexflow/profiles.toml."""
+    env = os.environ.get("LEXFLOW_PROFILES_FILE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "lexflow" / "profiles.toml"
+
+
 def profiles_file() -> Path | None:
     """The profiles file in use: `LEXFLOW_PROFILES_FILE`, else the first of ~/.config/lexflow/profiles.{toml,yaml,yml}."""
     env = os.environ.get("LEXFLOW_PROFILES_FILE")
@@ -103,11 +128,12 @@ def profiles_file() -> Path | None:
     return None
 
 
-def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+def load_profiles(path: Path | None = None, *, need: str | None = None) -> dict[str, Profile]:
     """Read profiles from a file shaped `[profiles.NAME] scopes = [...]` (TOML) or `profiles: {NAME: {...}}` (YAML).
 
     Secrets in the file can be indirect: `api_key_env = "PROD_LEXWARE_KEY"` reads the key from that variable, so
-    the file itself can be shared.
+    the file itself can be shared. With `need=NAME`, a profile whose variable is unset is left out (it cannot be
+    used in this environment) unless it is the one needed: `--profile dev` works where only prod's key is missing.
     """
     path = path or profiles_file()
     profiles: dict[str, Profile] = {"default": Profile()}
@@ -122,6 +148,8 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
         env_name = body.pop("api_key_env", None)
         if env_name:
             if env_name not in os.environ:
+                if need is not None and need != name:
+                    continue
                 raise ValueError(f"profile {name!r}: environment variable {env_name!r} (api_key_env) is not set")
             body["api_key"] = os.environ[env_name]
         try:
@@ -136,8 +164,14 @@ def resolve_profile(profile: Profile | str | None) -> Profile:
     if isinstance(profile, Profile):
         return profile
     name = profile or os.environ.get("LEXFLOW_PROFILE") or "default"
-    profiles = load_profiles()
+    profiles = load_profiles(need=name)
     if name not in profiles:
-        where = profiles_file() or "~/.config/lexflow/profiles.toml"
-        raise ValueError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))} (defined in {where})")
+        known = ", ".join(sorted(profiles))
+        where = profiles_file()
+        if where is None:  # no file yet: say how to get one, not where a file would be
+            raise ValueError(
+                f"unknown profile {name!r}; known: {known} (no profiles file yet). `lexflow profiles init` writes "
+                f"the documented examples (dev, agent, prod) to {default_profiles_path()}"
+            )
+        raise ValueError(f"unknown profile {name!r}; known: {known} (defined in {where})")
     return profiles[name]

@@ -60,14 +60,24 @@ async def test_mcp_in_process_tools_annotations_and_denial(audit_env):
     server = create_server(only=["contacts_get", "create_invoice", "upsert_customer"], agent="test-agent")
     async with Client(server) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        assert set(tools) == {"contacts_get", "create_invoice", "upsert_customer"}
+        assert set(tools) == {"contacts_get"}  # the default profile reads only: writes are not offered
         assert tools["contacts_get"].annotations.read_only_hint is True
-        assert tools["create_invoice"].annotations.destructive_hint is True
-        assert "approval_ref" in tools["create_invoice"].input_schema["properties"]
-        result = await client.call_tool("upsert_customer", {"name": "Muster GmbH"})
+        result = await client.call_tool("upsert_customer", {"name": "Muster GmbH"})  # asked anyway: refused
         assert result.is_error and "contacts:write" in result.content[0].text
     (rec,) = AuditTrail(audit_env).list()
     assert rec.actor.kind == "agent" and rec.actor.name == "test-agent" and rec.outcome == "denied"
+
+
+async def test_mcp_lists_what_the_profile_may_run_with_annotations(tmp_path, monkeypatch):
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.agent]\nscopes = ["*:read", "invoices:write"]\n')
+    monkeypatch.setenv("LEXFLOW_PROFILES_FILE", str(profiles))
+    server = create_server(only=["contacts_get", "create_invoice", "upsert_customer"], profile="agent")
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == {"contacts_get", "create_invoice"}  # upsert_customer needs contacts:write
+    assert tools["create_invoice"].annotations.destructive_hint is True
+    assert "approval_ref" in tools["create_invoice"].input_schema["properties"]
 
 
 async def test_mcp_read_only_flag_hides_writes():
@@ -107,9 +117,8 @@ async def test_every_action_is_reachable_from_mcp(no_scopes, monkeypatch, partne
     offered = [a for a in registry if partner or a.group != "partner"]  # switched-off partner actions are hidden
     server = create_server(profile="none", agent="reach")
     async with Client(server) as client:
-        tools = (await client.list_tools()).tools
-        assert [t.name for t in tools] == [a.name for a in offered]
-        for action in offered:
+        assert (await client.list_tools()).tools == []  # a profile without scopes is offered nothing
+        for action in offered:  # and whatever is called anyway is refused and audited
             result = await client.call_tool(action.name, action.examples[0])
             assert result.is_error and action.scope in result.content[0].text, action.name
     records = AuditTrail(no_scopes).list()
