@@ -29,34 +29,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from lexflow.sandbox.starter import sample_receipt  # the demo's receipt; tests import it from here too
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".lexflow"
 SIGNING_SECRET = "demo-signing-secret-0123456789"
 APPROVER = "U0DEMOBOSS"
 RATE = 2.0  # requests per second, the Lexware Office account limit
-
-
-def sample_receipt(
-    path: Path, number: str = "BB-2026-117", gross: str = "59.50", vendor: str = "Bürobedarf AG"
-) -> Path:
-    """A one-page receipt PDF (made at run time, so the repository holds no binary blob)."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=14)
-    pdf.cell(0, 10, vendor, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
-    for line in (
-        f"Rechnung Nr. {number}",
-        f"Datum: {date.today():%d.%m.%Y}",
-        "1 x Druckerpapier A4, 5 Pakete",
-        f"Gesamt brutto: {gross} EUR (inkl. 19 % USt)",
-    ):
-        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
-    return path
 
 
 def _say(t0: float, text: str) -> None:

@@ -115,6 +115,29 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="off")
 
 
+@app.command()
+def seed(
+    vouchers: Annotated[int, typer.Option(min=10, help="How many sales and purchase vouchers to create.")] = 120,
+    seed_: Annotated[int, typer.Option("--seed", help="Random seed: the same number gives the same company.")] = 42,
+    reset: Annotated[bool, typer.Option("--reset", help="Empty the sandbox first (else the data is added).")] = False,
+) -> None:
+    """Fill the embedded sandbox with a company and write a bank statement and a CRM export for the deployments."""
+    from lexflow.cli_support import fail
+    from lexflow.sandbox.starter import seed_for_deployments
+    from lexflow.settings import get_settings
+
+    try:
+        result = seed_for_deployments(vouchers=vouchers, seed=seed_, reset=reset)
+    except RuntimeError as exc:
+        fail(exc)
+    counts = ", ".join(f"{n} {kind}" for kind, n in result.counts.items() if isinstance(n, int))
+    typer.echo(f"sandbox ({get_settings().sandbox_db or 'in memory'}): {counts}")
+    typer.echo(f"bank statement: {result.statement} ({result.statement_transactions} transactions)")
+    typer.echo(f"CRM export:     {result.crm_export}")
+    typer.echo(f"receipt:        {result.receipt}")
+    typer.echo("try: .venv/bin/lexflow reconcile " + str(result.statement) + "   or Quick run a deployment in the UI")
+
+
 def _oauth_clients(values: list[str]) -> dict[str, str]:
     """`--oauth-client ID:SECRET` options as the config's {id: secret}."""
     clients: dict[str, str] = {}
