@@ -214,16 +214,12 @@ OPERATIONS: list[Op] = [
     *(Op("vouchers", o, "Voucher") for o in ("create", "get", "update", "find_by_number", "upload_file")),
 ]
 
-_WORDS = {
-    "credit_notes": "credit note",
-    "delivery_notes": "delivery note",
-    "order_confirmations": "order confirmation",
-    "down_payment_invoices": "down payment invoice",
-    "event_subscriptions": "event subscription",
-    "recurring_templates": "recurring template",
-    "payment_conditions": "payment conditions",
-    "posting_categories": "posting categories",
-    "print_layouts": "print layouts",
+_WORDS = {  # resource → (one, several), as a person writes them (agents read these descriptions)
+    "countries": ("country", "countries"),
+    "payment_conditions": ("payment condition", "payment conditions"),
+    "posting_categories": ("posting category", "posting categories"),
+    "voucherlist": ("voucher list entry", "voucher list entries"),
+    "profile": ("profile", "profile"),
 }
 _NAME_OP = {
     "create_doc": "create",
@@ -237,7 +233,18 @@ _FILTERS = {"contacts": ContactFilter, "articles": ArticleFilter, "recurring_tem
 
 
 def _noun(resource: str) -> str:
-    return _WORDS.get(resource, resource.rstrip("s"))
+    """`credit_notes` → `credit note`."""
+    return _WORDS.get(resource, (resource.replace("_", " ").removesuffix("s"), ""))[0]
+
+
+def _plural(resource: str) -> str:
+    """`credit_notes` → `credit notes`, `countries` → `countries`."""
+    return _WORDS.get(resource, ("", resource.replace("_", " ")))[1]
+
+
+def _a(noun: str) -> str:
+    """`an article`, `a contact`."""
+    return f"{'an' if noun[:1] in 'aeio' else 'a'} {noun}"
 
 
 def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, Any]]:
@@ -264,7 +271,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
         )  # fmt: skip
     if o.op == "list":
         return (
-            name, f"List all {noun} (small master-data list, no paging).",
+            name, f"List all {_plural(o.resource)} (small master-data list, no paging).",
             NoInput, _result_output(name, list[res_model]), "read", True,  # type: ignore[valid-type]
             lambda c, d: {"result": _jsonable(list(api(c).list()))}, "read", {},
         )  # fmt: skip
@@ -273,7 +280,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
         desc = {
             "voucherlist": "One page of the voucher list: the only way to list invoices, credit notes and other "
             "vouchers, filtered by type, status, contact and dates. Dates are yyyy-MM-dd.",
-        }.get(o.resource, f"One page of {noun}s, with the API's filters. Page through with `page`.")
+        }.get(o.resource, f"One page of {_plural(o.resource)}, with the API's filters. Page through with `page`.")
 
         def page(c: Any, d: Any) -> dict[str, Any]:
             filters = d.model_dump(exclude_none=True, exclude={"page", "size"})
@@ -283,7 +290,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
                 {"page": 0, "size": 25} if o.resource != "voucherlist" else {"voucher_type": "invoice", "voucher_status": "open"})  # fmt: skip
     if o.op == "create":
         inp = _body_input(o.model, doc=False)
-        desc = f"Create a {noun} from API JSON. No idempotency key exists: do not blindly retry after a timeout."
+        desc = f"Create {_a(noun)} from API JSON. No idempotency key exists: do not blindly retry after a timeout."
         if o.resource == "contacts":
             desc += " Prefer `upsert_customer`, which searches first and never duplicates."
         return (name, desc, inp, _result_output(name, _model("ActionResult")), "write", False,
@@ -297,7 +304,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
 
         return (
             name,
-            f"Create a {noun} (draft, or finalized with finalize=true). The API cannot edit, delete or finalize it "
+            f"Create {_a(noun)} (draft, or finalized with finalize=true). The API cannot edit, delete or finalize it "
             "afterwards; a finalized document is permanent.",
             inp, _result_output(name, _model("ActionResult")), "irreversible", False, create_doc, "write",
             {"body": _EXAMPLES.get(o.resource, _EXAMPLES["invoices"]), "finalize": False},
@@ -322,7 +329,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
         )  # fmt: skip
     if o.op == "update":
         return (
-            name, f"Change a {noun}: read, merge `changes`, write back with the current version (PUT replaces the "
+            name, f"Change {_a(noun)}: read, merge `changes`, write back with the current version (PUT replaces the "
             "whole record; the client merges so nothing is lost).",
             _update_input(o.model), _result_output(name, _model("ActionResult")), "write", True,
             lambda c, d: {"result": _jsonable(api(c).update(d.id, d.changes))}, "write",
@@ -330,7 +337,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
         )  # fmt: skip
     if o.op == "delete":
         return (
-            name, f"Delete a {noun}. Only articles and event subscriptions can be deleted through the API.",
+            name, f"Delete {_a(noun)}. Only articles and event subscriptions can be deleted through the API.",
             IdInput, create_model(f"{_pascal(name)}Output", __base__=Output, deleted=(str, ...)),
             "irreversible" if o.resource == "articles" else "write", True,
             lambda c, d: (api(c).delete(d.id), {"deleted": d.id})[1], "write", ex_id,

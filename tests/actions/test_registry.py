@@ -87,3 +87,19 @@ def test_unknown_action_suggests_names():
 
     with pytest.raises(UnknownAction, match="upsert_customer"):
         registry.get("upsert_customers")
+
+
+def test_descriptions_read_as_a_person_writes_them():
+    """Agents read these: no "Create a article", "List all countrie", "Delete a event subscription"."""
+    import re
+
+    from lexflow.actions import registry as actions
+
+    for action in actions:
+        text = action.description
+        assert not re.search(r"\b[Aa] [aeio]", text), (action.name, text)  # "a article" (not "a user", "a UUID")
+        assert not re.search(r"\b(countrie|subscription|categorie|condition|layout)\b \(", text), (action.name, text)
+    described = {a.name: a.description for a in actions}
+    assert described["countries_list"].startswith("List all countries")
+    assert described["articles_create"].startswith("Create an article")
+    assert described["event_subscriptions_delete"].startswith("Delete an event subscription")
