@@ -21,12 +21,11 @@ ADVICE = (
 
 
 def _link(contact_id: str) -> str:
-    try:
-        from lexflow.client.deeplinks import view_url
+    """The contact's page in Lexware Office; on the sandbox (no web app) the id, saying so."""
+    from lexflow.client.deeplinks import link_for
+    from tasks.common import get_client
 
-        return str(view_url("contacts", contact_id))
-    except Exception:
-        return contact_id
+    return link_for(get_client(), "contacts", contact_id) or f"sandbox contact {contact_id} (no web app)"
 
 
 @flow(name="duplicate-contacts-report", persist_result=True)
@@ -41,12 +40,12 @@ def duplicate_contacts_report(
             rows.append(
                 {
                     "group": n,
-                    "reason": group["reason"].replace("_", " "),
-                    "score": group["score"],
+                    "open in Lexware Office": _link(c["id"]),
                     "name": c["name"],
+                    "reason": group["reason"].replace("_", " "),
                     "emails": ", ".join(c.get("emails") or []),
                     "customer number": c.get("customer_number"),
-                    "open in Lexware Office": _link(c["id"]),
+                    "score": group["score"],
                 }
             )
     table_artifact("duplicate-contacts", rows, f"{len(found['groups'])} groups among {found['scanned']} contacts")

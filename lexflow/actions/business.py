@@ -57,11 +57,12 @@ def _timestamp(d: date) -> str:
     return f"{d.isoformat()}T00:00:00.000+01:00"
 
 
-def _view_url(resource: str, id_: str) -> str | None:
+def _view_url(client: Any, resource: str, id_: str) -> str | None:
+    """The web-app link to show a person; None on the sandbox (its ids open nothing in the real web app)."""
     try:
-        from lexflow.client.deeplinks import view_url
+        from lexflow.client.deeplinks import link_for
 
-        return view_url(resource, id_)
+        return link_for(client, resource, id_)
     except Exception:
         return None
 
@@ -265,9 +266,9 @@ def upsert_customer(client: Any, data: UpsertCustomerInput) -> UpsertCustomerOut
         cid = str(current["id"])
         changes = _changes(current, data)
         if not changes:
-            return _upsert_out("unchanged", current, how, [], "The contact already has this data.")
+            return _upsert_out(client, "unchanged", current, how, [], "The contact already has this data.")
         client.contacts.update(cid, changes)
-        return _upsert_out("updated", _dump(client.contacts.get(cid)), how, sorted(changes), "Contact updated.")
+        return _upsert_out(client, "updated", _dump(client.contacts.get(cid)), how, sorted(changes), "Contact updated.")
     try:
         result = client.contacts.create(_desired_contact(data))
     except AmbiguousWrite:
@@ -275,14 +276,16 @@ def upsert_customer(client: Any, data: UpsertCustomerInput) -> UpsertCustomerOut
         matches, how = _find_matches(client, data)
         if len(matches) == 1:
             return _upsert_out(
-                "created", matches[0], how, [], "Created (confirmed by search after an ambiguous write)."
+                client, "created", matches[0], how, [], "Created (confirmed by search after an ambiguous write)."
             )
         raise
     cid = str(_get(result, "id"))
-    return _upsert_out("created", _dump(client.contacts.get(cid)), None, [], "Contact created.")
+    return _upsert_out(client, "created", _dump(client.contacts.get(cid)), None, [], "Contact created.")
 
 
-def _upsert_out(status: Any, c: dict[str, Any], how: str | None, changed: list[str], msg: str) -> UpsertCustomerOutput:
+def _upsert_out(
+    client: Any, status: Any, c: dict[str, Any], how: str | None, changed: list[str], msg: str
+) -> UpsertCustomerOutput:
     cid = str(c.get("id"))
     return UpsertCustomerOutput(
         status=status,
@@ -291,7 +294,7 @@ def _upsert_out(status: Any, c: dict[str, Any], how: str | None, changed: list[s
         matched_by=how,
         changed_fields=changed,
         message=msg,
-        view_url=_view_url("contacts", cid),
+        view_url=_view_url(client, "contacts", cid),
     )
 
 
@@ -593,7 +596,7 @@ def create_invoice(client: Any, data: CreateInvoiceInput) -> CreateInvoiceOutput
         voucher_status=inv.get("voucherStatus"),
         total_gross=_get(inv, "totalPrice", "totalGrossAmount"),
         preview_total_gross=totals.total_gross,
-        view_url=_view_url("invoices", iid),
+        view_url=_view_url(client, "invoices", iid),
     )
 
 
@@ -697,7 +700,7 @@ def cancel_invoice(client: Any, data: CancelInvoiceInput) -> CancelInvoiceOutput
         credit_note_number=cn.get("voucherNumber"),
         credit_note_status=cn.get("voucherStatus"),
         invoice_status=after.get("voucherStatus"),
-        view_url=_view_url("credit-notes", cid),
+        view_url=_view_url(client, "credit-notes", cid),
     )
 
 
@@ -979,7 +982,7 @@ def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput
         voucher_status=v.get("voucherStatus"),
         total_gross=_d(body["totalGrossAmount"]),
         total_tax=_d(body["totalTaxAmount"]),
-        view_url=_view_url("vouchers", str(voucher_id)),
+        view_url=_view_url(client, "vouchers", str(voucher_id)),
     )
 
 
@@ -1045,7 +1048,7 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
         open_amount = _dump(client.payments.get(data.invoice_id)).get("openAmount")
     return CreateDunningOutput(
         dunning_id=did, invoice_id=data.invoice_id, invoice_number=number, open_amount=open_amount,
-        view_url=_view_url("dunnings", did),
+        view_url=_view_url(client, "dunnings", did),
     )  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lexflow.client import errors
 
-__all__ = ["RESOURCES", "edit_url", "files_url", "view_url"]
+__all__ = ["RESOURCES", "edit_url", "files_url", "is_sandbox", "link_for", "view_url"]
 
 DEFAULT_APP_URL = "https://app.lexware.de"
 
@@ -68,3 +68,19 @@ def edit_url(resource: str, id: str, app_url: str = DEFAULT_APP_URL) -> str:
 def files_url(app_url: str = DEFAULT_APP_URL) -> str:
     """The page of newly uploaded files (no id)."""
     return f"{app_url.rstrip('/')}/permalink/files/view"
+
+
+def is_sandbox(client: object) -> bool:
+    """True when `client` talks to lexflow's sandbox (embedded, or served on a loopback address), whose ids exist in
+    no Lexware Office web app: a permalink with them would open a stranger's "not found" page."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(str(getattr(client, "base_url", "") or "")).hostname or ""
+    return host in {"sandbox.local", "localhost", "::1"} or host.startswith("127.")
+
+
+def link_for(client: object, resource: str, id: str, app_url: str = DEFAULT_APP_URL) -> str | None:
+    """The web-app view link for a record read or written through `client`; None on the sandbox (no web app)."""
+    if is_sandbox(client):
+        return None
+    return view_url(resource, id, app_url)

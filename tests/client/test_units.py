@@ -344,3 +344,15 @@ def test_in_flight_gate_caps_concurrent_sends() -> None:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: clients[i % 4].profile.get(), range(40)))
     assert state["peak"] == 2  # the account's clients share one gate of 2 (the server's burst)
+
+
+def test_links_to_the_web_app_only_for_the_real_api():
+    """A sandbox id in a permalink would open a "not found" page in the real web app: no link there."""
+    from types import SimpleNamespace
+
+    from lexflow.client.deeplinks import link_for
+
+    real = SimpleNamespace(base_url="https://api.lexware.io")
+    assert link_for(real, "invoices", "abc") == "https://app.lexware.de/permalink/invoices/view/abc"
+    for sandbox in ("http://sandbox.local", "http://127.0.0.1:8484", "http://localhost:9000"):
+        assert link_for(SimpleNamespace(base_url=sandbox), "invoices", "abc") is None
