@@ -126,3 +126,24 @@ def notify_slack(text: str) -> str | None:
 def _short(exc: BaseException | None, limit: int = 200) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def invoice_outcome_artifact(
+    number: str | None, invoice_id: str, gross: str, recipient: str, message_id: str, approver: str
+) -> None:
+    """What the invoice run achieved, for the person looking at it in the UI: number, amount, where it went."""
+    from lexflow.client.deeplinks import link_for
+    from lexflow.formatting import eur
+    from tasks.common import get_client
+
+    link = link_for(get_client(), "invoices", invoice_id)
+    rows = [
+        ("Invoice", number or invoice_id),
+        ("Gross", eur(gross)),
+        ("Approved by", approver),
+        ("Mailed to", recipient),
+        ("Message-ID", f"`{message_id}`"),
+        ("Open", f"[in Lexware Office]({link})" if link else f"sandbox invoice `{invoice_id}` (no web app)"),
+    ]
+    table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    markdown_artifact("invoice-outcome", table, f"Invoice {number or invoice_id} for {eur(gross)} sent to {recipient}")

@@ -22,7 +22,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows._common import audit_artifact
+from flows._common import audit_artifact, invoice_outcome_artifact
 from flows._common import smtp_url as smtp_url_for
 from lexflow.actions.approvals import StoreApprovals
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
@@ -273,6 +273,7 @@ def create_approve_send_invoice(
     }  # fmt: skip
     if done is not None and done.message_id:
         log.info("invoice %s was already mailed (Message-ID %s); nothing to do", number, done.message_id)
+        invoice_outcome_artifact(number, invoice_id, gross, recipient, done.message_id, approver)
         return {**sent, "message_id": done.message_id}
     pdf = invoice_pdf(invoice_id, profile=profile)
     message_id = send_document_mail(
@@ -300,5 +301,6 @@ def create_approve_send_invoice(
         approval_ref=approval_ref,
     )  # fmt: skip
     log.info("invoice %s (%s) approved by %s and mailed (Message-ID %s)", number, invoice_id, approver, message_id)
+    invoice_outcome_artifact(number, invoice_id, gross, recipient, message_id, approver)
     audit_artifact()
     return {**sent, "message_id": message_id}

@@ -154,6 +154,7 @@ def request_approval(
             )
     except FlowPauseTimeout:
         decider.after_pause_timeout(p)
+        _artifact(request, p, outcome="**Expired**: nobody decided in time; nothing was done.")
         logger.error("Nobody decided %r in time; the request expired and nothing was done.", request.subject)
         raise
     finally:
@@ -165,6 +166,9 @@ def request_approval(
     decision._request_id = p.id
     if decision.approved:
         _wait_settled(decider, p)
+    verdict = "Approved" if decision.approved else "Rejected"
+    reason = f": {decision.reason}" if decision.reason else ""
+    _artifact(request, p, outcome=f"**{verdict}** by {decision.approver} at {utcnow():%Y-%m-%d %H:%M} UTC{reason}")
     logger.info(
         "Decision on %r: %s by %s", request.subject, "approved" if decision.approved else "rejected", decision.approver
     )
@@ -203,12 +207,19 @@ def _start_timers(decider: Decider, p: PendingApproval) -> list[threading.Timer]
     return timers
 
 
-def _artifact(request: DecisionRequest, p: PendingApproval) -> None:
+def _artifact(request: DecisionRequest, p: PendingApproval, outcome: str | None = None) -> None:
+    """The request as the run's artifact; with `outcome` (after the decision) a new version of the same key says
+    who decided and when, so the UI no longer asks to approve a decided request."""
     try:
         from prefect.artifacts import create_markdown_artifact
 
+        markdown = _description(request, p)
+        if outcome:
+            markdown = markdown.rsplit("\nExpires ", 1)[0] + f"\n{outcome}"
         create_markdown_artifact(
-            markdown=_description(request, p), key=f"approval-{p.pause_key}"[:100], description="Decision request"
+            markdown=markdown,
+            key=f"approval-{p.pause_key}"[:100],
+            description=f"Decision: {outcome.split('**')[1].lower()}" if outcome else "Decision request",
         )
     except Exception as exc:  # an artifact is a nicety; the request stands without it
         logging.getLogger("lexflow.approvals").warning("artifact for approval %s failed: %s", p.id, exc)

@@ -3,7 +3,10 @@ typing `a` (a signed click through the real receiver), and the environment it wr
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -15,10 +18,13 @@ pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
-def dev_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEXFLOW_DATABASE_URL", f"sqlite:///{tmp_path}/dev.db")
-    for name in dev_environment(smtp_url="", slack_api_url=""):
-        monkeypatch.delenv(name, raising=False)  # DevStack sets them; restored afterwards
+def dev_env(tmp_path: Path) -> Iterator[None]:
+    """DevStack writes LEXFLOW_SLACK_* / LEXFLOW_SMTP_URL into os.environ: the whole environment is restored."""
+    with patch.dict(os.environ):
+        for name in dev_environment(smtp_url="", slack_api_url=""):
+            os.environ.pop(name, None)
+        os.environ["LEXFLOW_DATABASE_URL"] = f"sqlite:///{tmp_path}/dev.db"
+        yield
 
 
 def test_typing_a_approves_the_waiting_request(prefect_harness: None, dev_env: None) -> None:
