@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint format bench clean
 
 $(STAMP): pyproject.toml
+	@echo "installing lexflow and its dependencies into $(VENV) (about a minute, once) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed: $(BIN)/lexflow --help"
 
 install: $(STAMP)
 

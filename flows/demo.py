@@ -10,8 +10,11 @@ approvals package is there, a fake Slack plus the real approvals receiver. Then 
    a click on "Approve" sends), or `resume_flow_run` when Slack is not available; then finalized, PDF e-mailed,
 3. an expense from a sample receipt (a small PDF generated here with fpdf2),
 4. a history sync of the seeded vouchers,
+5. a bank statement (written by the sandbox for its open invoices) reconciled against the open invoices,
+6. a dunning run that skips the invoices the statement paid and reminds part payments for the rest,
 
-and prints each run's Prefect UI URL. Everything stops at the end unless `--keep` (`make demo KEEP=1`).
+and prints each run's Prefect UI URL, with a heartbeat line during the silent stretches. Everything stops at the
+end unless `--keep` (`make demo KEEP=1`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from lexflow.sandbox.starter import sample_receipt  # the demo's receipt; tests import it from here too
+from lexflow.sandbox.starter import SAMPLE_CRM_EXPORT, sample_receipt  # tests import sample_receipt from here
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".lexflow"
@@ -40,6 +43,26 @@ RATE = 2.0  # requests per second, the Lexware Office account limit
 
 def _say(t0: float, text: str) -> None:
     print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
+
+
+@contextlib.contextmanager
+def heartbeat(t0: float, what: str, every: float = 3.0) -> Iterator[None]:
+    """Say every few seconds that `what` is still going on, so a silent stretch does not look like a hang."""
+    done = threading.Event()
+
+    def beat() -> None:
+        started = time.monotonic()
+        while not done.wait(every):
+            _say(t0, f"  … {what} ({time.monotonic() - started:.0f} s)")
+
+    _say(t0, f"{what} …")
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 @contextlib.contextmanager
@@ -182,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs: list[tuple[str, str, str, str]] = []  # (step, state, run id, note)
     with contextlib.ExitStack() as stack:
-        api_url = stack.enter_context(prefect_server(home))
+        with heartbeat(t0, "starting the Prefect server (about 4 s, 10 s the first time)"):
+            api_url = stack.enter_context(prefect_server(home))
         ui_url = api_url.removesuffix("/api")
         os.environ["PREFECT_API_URL"] = api_url
         os.environ["PREFECT_UI_URL"] = ui_url
@@ -193,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         from lexflow.settings import get_settings
 
         get_settings.cache_clear()
-        sandbox_url, key = _sandbox(stack, args.vouchers)
+        with heartbeat(t0, f"seeding the sandbox with {args.vouchers} vouchers"):
+            sandbox_url, key = _sandbox(stack, args.vouchers)
         _say(t0, f"sandbox served at {sandbox_url}, seeded with {args.vouchers} vouchers")
         catcher = stack.enter_context(MailCatcher())
         _say(t0, f"SMTP catcher at {catcher.url}")
@@ -222,14 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # 1. leads → customers
         leads = run_dir / "crm-leads.csv"
-        leads.write_text(
-            "id,company,email,street,zip,city\n"
-            "CRM-101,Nordlicht Design GmbH,buchhaltung@nordlicht.example,Hafenstr. 3,20457,Hamburg\n"
-            "CRM-102,Bergwerk Software AG,rechnung@bergwerk.example,Zechenweg 9,44137,Dortmund\n"
-            "CRM-103,Nordlicht Design (Zweitkontakt),Buchhaltung@Nordlicht.example,,,\n"
-            "CRM-104,Kaffeerösterei Süd,kontakt@kaffee-sued.example,Marktplatz 1,80331,München\n",
-            encoding="utf-8",
-        )
+        leads.write_text(SAMPLE_CRM_EXPORT, encoding="utf-8")
         state, rid = _run(crm_lead_to_customer, source=str(leads), crm_source="demo-crm")
         rows = state.result()
         summary = ", ".join(f"{r['crm_id']} {r['outcome']}" for r in rows)
@@ -290,20 +308,56 @@ def main(argv: list[str] | None = None) -> int:
         _say(t0, f"expense: {exp['outcome']} {exp['detail']}")
 
         # 4. history sync
-        state, rid = _run(sync_history, export_dir=str(run_dir / "export"))
+        with heartbeat(t0, "history sync at 2 requests/s"):
+            state, rid = _run(sync_history, export_dir=str(run_dir / "export"))
         rep = state.result()
         note = f"{rep['mode']}: {rep['contacts']} contacts, {rep['vouchers_listed']} vouchers, {rep['details_fetched']} documents → {run_dir / 'export'}"
         runs.append(("history sync", state.name, rid, note))
         _say(t0, f"sync: {note}")
 
+        # 5. bank statement → payment matching (the sandbox writes a statement paying some open invoices)
+        from flows.dunning_run import dunning_run
+        from flows.reconcile_payments import reconcile_payments
+        from lexflow.sandbox.control_client import SandboxControl
+
+        inbox = run_dir / "statements"
+        inbox.mkdir()
+        with SandboxControl(sandbox_url, key) as control:
+            (inbox / "konto.xml").write_text(control.bank_statement(format="camt053", seed=4)["statement"])
+        with heartbeat(t0, "reconciling the bank statement"):
+            state, rid = _run(reconcile_payments, statement_path=str(inbox), ask="never")
+        rec = state.result()
+        note = (
+            f"{rec['transactions']} transactions: {rec['review_items']} exact matches to assign in Lexware Office, "
+            f"{rec['flagged']} flagged for a person"
+        )
+        runs.append(("bank statement → matches", state.name, rid, note))
+        _say(t0, f"reconciliation: {note}")
+
+        # 6. dunning: invoices the statement paid are skipped, part payments reminded for the rest
+        with heartbeat(t0, "dunning run"):
+            state, rid = _run(dunning_run, max_dunnings=3)
+        dun = state.result()
+        skipped = [r for r in dun if r["action"] == "skipped"]
+        note = f"{sum(r['action'] == 'reminded' for r in dun)} reminders drafted, {len(skipped)} skipped as paid"
+        if skipped:
+            note += f" (e.g. {skipped[0]['invoice']}: {skipped[0]['why']})"
+        runs.append(("dunning run", state.name, rid, note))
+        _say(t0, f"dunning: {note}")
+
         print("\nSummary (Prefect UI links):")
         for step, st, rid, note in runs:
             print(f"  {step:<28} {st:<10} {ui_url}/runs/flow-run/{rid}\n  {'':<28} {note}")
-        print(f"\nAudit trail: lexflow audit list   (LEXFLOW_DATABASE_URL={os.environ['LEXFLOW_DATABASE_URL']})")
+        print(f"\nAudit trail:  LEXFLOW_DATABASE_URL={os.environ['LEXFLOW_DATABASE_URL']} .venv/bin/lexflow audit list")
         print(f"{len(requests)} Lexware API requests, all through the shared `lexware-api` limit at {RATE:g} req/s.")
         print(f"Done in {time.monotonic() - t0:.1f} s.")
+        print(
+            "\nTry it yourself:  .venv/bin/lexflow sandbox seed   then   .venv/bin/lexflow dev   (README: Run on Prefect)"
+        )
         if args.keep:
-            print(f"--keep: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")
+            print(f"KEEP=1: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")
+        else:
+            print("The Prefect server stops now; to look around in its UI afterwards run:  make demo KEEP=1")
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)
