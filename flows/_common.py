@@ -147,3 +147,18 @@ def invoice_outcome_artifact(
     ]
     table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     markdown_artifact("invoice-outcome", table, f"Invoice {number or invoice_id} for {eur(gross)} sent to {recipient}")
+
+
+def bar_chart(title: str, values: list[tuple[str, Any]], width: int = 30) -> str:
+    """A markdown table with a bar per value (`█`), for artifacts a person would rather look at than read."""
+    from decimal import Decimal
+
+    from lexflow.formatting import eur
+
+    amounts = [(label, Decimal(str(v))) for label, v in values]
+    top = max((v for _, v in amounts), default=Decimal("0"))
+    lines = [f"**{title}**", "", "| | amount | |", "|---|---:|---|"]
+    for label, v in amounts:
+        bar = "█" * (round(width * v / top) if top > 0 else 0)
+        lines.append(f"| {label} | {eur(v)} | {bar or '·'} |")
+    return "\n".join(lines)

@@ -16,7 +16,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import audit_artifact, notify_slack, table_artifact
+from flows._common import audit_artifact, bar_chart, markdown_artifact, notify_slack, table_artifact
 from lexflow.formatting import eur
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
@@ -45,7 +45,8 @@ def dunning_run(
 
     log = run_logger()
     day = (as_of or date.today()).isoformat()
-    items = open_items(day, profile=profile)["items"]
+    receivables = open_items(day, profile=profile)
+    items = receivables["items"]
     overdue = [i for i in items if i["days_overdue"] >= min_days_overdue]
     decisions = plan_dunning(overdue, payments_seen(database_url))
     rows: list[dict[str, Any]] = []
@@ -85,6 +86,11 @@ def dunning_run(
         log.warning(warning)
         summary = f"{summary} WARNING: {warning}"
     table_artifact("dunning-run", rows, summary)
+    markdown_artifact(
+        "receivables-ageing",
+        bar_chart(f"Open receivables by days overdue, as of {day}", list(receivables["buckets"].items())),
+        f"Receivables ageing: {eur(receivables['total_open'])} open",
+    )
     audit_artifact()
     log.info(summary)
     return rows

@@ -12,13 +12,14 @@ No `from __future__ import annotations`: a served flow's parameter types must be
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import markdown_artifact, table_artifact
+from flows._common import bar_chart, markdown_artifact, table_artifact
 from lexflow.banking.errors import BankingError
 from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
@@ -143,7 +144,7 @@ def reconcile_payments(
                 totals["payment_notices"].append(notice)
         for kind, n in report.by_kind.items():
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
-        rows += [{"statement": path.name, **r} for r in summary_rows(report, only_person=True)]
+        rows += [{**r, "statement": path.name} for r in summary_rows(report, only_person=True)]
         flagged += [i for i in report.items if i.action == "flagged" and i.status == "needs_decision"]
     totals["unreadable_files"] = unreadable
     if unreadable:
@@ -160,6 +161,16 @@ def reconcile_payments(
         f"{len(totals['payment_notices'])} payment notices"
         + (f", {len(unreadable)} unreadable statement file(s) not reconciled" if unreadable else ""),
     )
+    if rows:
+        chart: dict[str, Decimal] = {}
+        for r in rows:
+            label = {"review": "matched, to assign", "flagged": "flagged for a person"}.get(r["action"], r["action"])
+            chart[label] = chart.get(label, Decimal("0")) + abs(Decimal(r["amount"].replace(",", "")))
+        markdown_artifact(
+            "reconcile-payments-chart",
+            bar_chart("Matched vs flagged amounts", list(chart.items())),
+            "Matched vs flagged",
+        )
     if totals["payment_notices"]:
         markdown_artifact(
             "reconcile-payments-payment-notices",

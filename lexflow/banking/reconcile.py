@@ -356,17 +356,17 @@ def summary_rows(report: ReconcileReport, *, only_person: bool = False) -> list[
         if only_person and i.action not in ("review", "flagged"):
             continue
         rows.append(
-            {
-                "date": i.booking_date.isoformat(),
-                "amount": f"{i.amount:,.2f}",
-                "counterparty": i.counterparty[:40],
-                "class": i.kind,
-                "confidence": f"{i.confidence:.0%}",
-                "vouchers": ", ".join(i.vouchers[:4]),
+            {  # what a person acts on first (action, status, why, link), then what the transaction was
                 "action": i.action,
                 "status": i.status,
                 "why": "; ".join(i.reasons)[:160],
                 "link": i.links[0] if i.links else "",
+                "date": i.booking_date.isoformat(),
+                "amount": f"{i.amount:,.2f}",
+                "counterparty": i.counterparty[:40],
+                "vouchers": ", ".join(i.vouchers[:4]),
+                "class": i.kind,
+                "confidence": f"{i.confidence:.0%}",
             }
         )
     return rows

@@ -38,3 +38,5 @@ def test_an_unreadable_statement_is_reported_and_the_rest_reconciled(
     assert [u["file"] for u in totals["unreadable_files"]] == ["a-broken.xml"]
     artifact = Artifact.get("reconcile-payments-unreadable-files")
     assert artifact is not None and "a-broken.xml" in str(artifact.data)
+    chart = Artifact.get("reconcile-payments-chart")
+    assert chart is not None and "matched, to assign" in str(chart.data) and "█" in str(chart.data)

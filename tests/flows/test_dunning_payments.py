@@ -66,6 +66,10 @@ def test_matched_invoices_are_not_reminded_and_part_payments_only_for_the_rest(
     reminded = [r for r in rows if r["action"] == "reminded"]
     assert reminded and all(r["dunning"] for r in reminded)
     assert list(rows[0])[:3] == ["action", "why", "dunning"]  # what a person acts on comes first
+    from prefect.artifacts import Artifact
+
+    ageing = Artifact.get("receivables-ageing")
+    assert ageing is not None and "█" in str(ageing.data) and "| >90 |" in str(ageing.data)
 
 
 def test_slack_down_after_the_drafts_is_a_warning_not_a_failed_run(
