@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from lexflow.formatting import eur
 from lexflow.sandbox.starter import SAMPLE_CRM_EXPORT, sample_receipt  # tests import sample_receipt from here
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.join(120)
         out = box["state"].result()
         mail = catcher.wait_for(1, timeout=30)[0]
-        note = f"{out['voucher_number']} ({out['total_gross']} EUR) approved by {out['approver']}, mailed to {mail.rcpt_to[0]} {mail.message_id}"
+        note = f"{out['voucher_number']} ({eur(out['total_gross'])}) approved by {out['approver']}, mailed to {mail.rcpt_to[0]} {mail.message_id}"
         runs.append(("invoice → approval → e-mail", box["state"].name, box["rid"], note))
         _say(t0, f"invoice: {note}")
 

@@ -18,6 +18,7 @@ from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows._common import audit_artifact, table_artifact
+from lexflow.formatting import eur
 from lexflow.operations import KeyReused, Operations, request_digest
 from tasks.audit import audit
 from tasks.common import business_key, run_logger
@@ -164,7 +165,7 @@ def log_expense(
                 "file": filename,
                 "outcome": "booked",
                 "voucher": booked.get("view_url") or booked["voucher_id"],
-                "detail": f"{data['voucher_number']}: {booked['total_gross']} EUR gross, status {booked.get('voucher_status')}",
+                "detail": f"{data['voucher_number']}: {eur(booked['total_gross'])} gross, status {booked.get('voucher_status')}",
             }
         )
     bad = sum(1 for row in rows if row["outcome"] == "unreadable")
