@@ -2,17 +2,24 @@
 
 Classes (`Proposal.kind`):
 - `exact`: the amount equals one item's open amount, and the invoice number is in the remittance text (spaces,
-  dashes and case do not matter) or the counterparty *is* the customer (same normalised name). Safe to act on.
+  dashes, case, letters glued on and abbreviated lists do not matter) or the payer *is* the customer (same name
+  under every spelling banks produce). Payer identity can veto: a payer whose learnt IBAN or unique name belongs to
+  another customer is never exact. Safe to act on.
 - `partial`: a plausible allocation a person should confirm: part payments (even one cent short), several invoices
-  in one transfer, cash discount within the payment conditions, a misspelt payer name, an IBAN already seen for the
-  contact, or an amount that is open exactly once but with no other evidence.
-- `ambiguous`: the amount is owed more than once and nothing in the text says which; candidates are listed.
-- `reversal`: money returned (R-transaction, `RvslInd`, a debit naming an invoice); a person has to undo by hand.
-- `unrelated`: a debit that concerns no open credit note (rent, suppliers): out of scope.
-- `unmatched`: a credit lexflow cannot place.
+  in one transfer, an invoice less a credit note named in the text, cash discount within the payment conditions, a
+  misspelt payer name, an IBAN already seen for the contact, a split SEPA direct debit batch, or an amount that is
+  open exactly once but with no other evidence.
+- `ambiguous`: the amount is owed more than once and nothing says which; or a direct debit batch lexflow cannot
+  split; candidates are listed.
+- `reversal`: money returned (R-transaction, `RvslInd`, chargeback, a debit naming an invoice at its amount, a
+  bounced refund); a person has to undo by hand. Bank fees for a return are not reversals.
+- `unrelated`: a debit that concerns no open credit note (rent, suppliers, fees): out of scope.
+- `unmatched`: a credit lexflow cannot place, a cash deposit or a payment provider's payout.
+
+The evidence rules are documented in docs/reconciliation.md, "How the matcher decides".
 
 Speed: every lookup goes through a dict (open amount in cents, normalised invoice number, digits of the number,
-discounted amount, contact, name blocks), so 10,000 transactions against 10,000 items take well under a second.
+discounted amount, contact, name keys and name blocks); no payer is fuzzy-scored against every invoice of an amount.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -39,21 +47,121 @@ ACTIONABLE: tuple[MatchKind, ...] = ("exact",)
 NEEDS_PERSON: tuple[MatchKind, ...] = ("partial", "ambiguous", "reversal")
 
 _TOKEN = re.compile(r"[A-Z0-9]+")
+_PIECE = re.compile(r"[A-Z]+|[0-9]+")
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
+_O_FOR_ZERO = re.compile(r"\b([A-Z]*?)([0-9O]*[0-9][0-9O]*[0-9][0-9O]*)\b")
+_ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]*[0-9])((?:/[0-9]{1,6})+)")
 _REVERSAL_WORDS = re.compile(
-    r"R(UE|Ü)CK(UEBERWEISUNG|ÜBERWEISUNG|LASTSCHRIFT|BUCHUNG|GABE)|RETOURE|STORNO|RETURN|REVERSAL|NICHT ZUSTELLBAR",
+    r"R(UE|Ü)CK(UEBERWEISUNG|ÜBERWEISUNG|LASTSCHRIFT|BUCHUNG|GABE|RUF)|RETOURE|STORNO|RETURN|REVERSAL|REVERSED|"
+    r"NICHT ZUSTELLBAR|CHARGE ?BACK|BOUNCED|R-TRANSA[CK]TION|UNPAID",
     re.IGNORECASE,
 )
+# A fee for a return is the bank's charge, not the returned money ("ENTGELT RUECKLASTSCHRIFT", "Stornogebühr").
+_FEE_WORDS = re.compile(r"ENTGELT|GEB(UE|Ü)HR|\bFEES?\b|PORTO|LABEL|AUSLAGEN|PROVISION|SPESEN", re.IGNORECASE)
+_PROVIDERS = re.compile(
+    r"\b(STRIPE|PAYPAL|SUMUP|SUM UP|ADYEN|MOLLIE|KLARNA|ZETTLE|IZETTLE|SQUARE|SHOPIFY PAYMENTS|AMAZON PAYMENTS|"
+    r"UNZER|CONCARDIS|NEXI|PAYONE|WORLDLINE|SECUPAY|COMPUTOP|VIVA WALLET|MYPOS|PAYPLUG)\b",
+    re.IGNORECASE,
+)
+_CASH_DEPOSIT = re.compile(r"BAR-?EINZAHLUNG|EINZAHLUNG|BARGELD|CASH DEPOSIT|EINZAHLAUTOMAT|GELDAUTOMAT", re.IGNORECASE)
+_DIRECT_DEBIT_BATCH = re.compile(
+    r"LS-?SAMMLER|SAMMLER[- ]?(LS|LASTSCHRIFT)|LASTSCHRIFT-?SAMMLER|SAMMEL-?LASTSCHRIFT|SAMMEL-?LS|"
+    r"(LASTSCHRIFT|LS|SEPA|EINZUG)\D{0,25}\d+\s*POSTEN|DIRECT DEBIT BATCH|DD BATCH",
+    re.IGNORECASE,
+)
+_POSTEN = re.compile(r"(\d+)\s*(POSTEN|ITEMS|TRANSAKTIONEN|TRANSACTIONS)", re.IGNORECASE)
+# Words that say what a number before or glued to them is: an invoice ("Rechnung 42") or something else
+# (a customer, order or delivery note number, a tax number) that only looks like one.
+_INVOICE_WORDS = frozenset(
+    [
+        "RE",
+        "RG",
+        "R",
+        "NR",
+        "NO",
+        "RNR",
+        "RGNR",
+        "RENR",
+        "RECHNUNG",
+        "RECHNUNGEN",
+        "RECHN",
+        "RECH",
+        "RECHNUNGSNR",
+        "RECHNUNGSNUMMER",
+        "INV",
+        "INVOICE",
+        "BELEG",
+        "BELEGNR",
+        "FAKTURA",
+    ]
+)
+_OTHER_NUMBER_WORDS = frozenset(
+    [
+        "KD",
+        "KDNR",
+        "KUNDE",
+        "KUNDEN",
+        "KUNDENNR",
+        "KUNDENNUMMER",
+        "AUFTRAG",
+        "AUFTRAGSNR",
+        "AUFTRAGSNUMMER",
+        "AB",
+        "LS",
+        "LIEFERSCHEIN",
+        "BESTELLUNG",
+        "BESTELLNR",
+        "BESTELLNUMMER",
+        "ORDER",
+        "VERTRAG",
+        "VERTRAGSNR",
+        "VERTRAGSNUMMER",
+        "MANDAT",
+        "MANDATSREF",
+        "STNR",
+        "STEUERNR",
+        "EST",
+        "UST",
+        "USTID",
+        "PLZ",
+        "TEL",
+        "TELEFON",
+        "KONTO",
+        "AZ",
+        "AKTENZEICHEN",
+        "POLICE",
+        "POLICENNR",
+        "VS",
+        "MITGLIED",
+        "MITGLIEDSNR",
+        "ANGEBOT",
+        "ANG",
+        "CUSTOMER",
+        "OBJEKT",
+        "WOHNUNG",
+        "HAUS",
+    ]
+)
+_LEGAL_PHRASES = re.compile(
+    r"gesellschaft mit beschr(ae|a)?nkter haftung|unternehmergesellschaft|haftungsbeschr(ae|a)?nkt|haftungsbeschr\b|"
+    r"kommanditgesellschaft auf aktien|kommanditgesellschaft|aktiengesellschaft|offene handelsgesellschaft|"
+    r"eingetragene[rn]? (kaufmann|kauffrau|verein|genossenschaft)|gesellschaft b(ue|u)rgerlichen rechts"
+)
+_OWNER = re.compile(r"\b(inh|inhaber|inhaberin|owner|prop)\b\.?", re.IGNORECASE)
 _LEGAL_FORMS = frozenset(
     [
         "gmbh",
         "mbh",
+        "ggmbh",
         "ag",
         "kg",
         "ug",
         "ohg",
         "gbr",
         "ek",
+        "ekfr",
+        "ekfm",
+        "eg",
         "e",
         "k",
         "ev",
@@ -61,7 +169,7 @@ _LEGAL_FORMS = frozenset(
         "kgaa",
         "co",
         "cokg",
-        "haftungsbeschraenkt",
+        "haftungsbeschrankt",
         "inc",
         "ltd",
         "llc",
@@ -72,9 +180,12 @@ _LEGAL_FORMS = frozenset(
     ]
 )
 _FUZZY_MIN = 80.0
-_MAX_SPAN_TOKENS = 5
+_MAX_SPAN_TOKENS = 6
 _MAX_SUBSET = 10
+_CUT_MIN = 16  # a payer name cut by the bank (27 characters in SEPA exports) still has at least this many letters
 _FAR = date(9999, 12, 31)
+
+NameEvidence = Literal["same", "likely", "namesake", "other", "none"]
 
 
 class Allocation(BaseModel):
@@ -115,12 +226,63 @@ def normalise_number(value: str) -> str:
 
 @lru_cache(maxsize=65536)
 def normalise_name(value: str | None) -> str:
-    """Lower case, umlauts transliterated (as MT940 does), punctuation and legal forms (GmbH, AG ...) dropped."""
+    """Lower case, mojibake repaired, umlauts folded (Müller, MUELLER and MULLER are one name), punctuation and
+    legal forms (GmbH, "Gesellschaft mit beschränkter Haftung", UG (haftungsbeschr.) ...) dropped."""
     if not value:
         return ""
-    text = value.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    return " ".join(t for t in _name_tokens(_flat_text(value)) if t not in _LEGAL_FORMS)
+
+
+def _repair_mojibake(value: str) -> str:
+    """UTF-8 read as Latin-1/CP1252 ("MÃ¼ller") back to what was meant; anything else unchanged."""
+    if "Ã" not in value and "Â" not in value:
+        return value
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return value.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return value
+
+
+@lru_cache(maxsize=65536)
+def _flat_text(value: str) -> str:
+    """Lower-case ASCII with umlauts folded to the bare vowel, so all three spellings compare equal."""
+    text = _repair_mojibake(value).lower().replace("ß", "ss")
+    text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(t for t in _NAME_TOKEN.findall(text) if t not in _LEGAL_FORMS)
+    text = text.replace("ae", "a").replace("oe", "o").replace("ue", "u")  # MUELLER → muller, like MULLER
+    return _LEGAL_PHRASES.sub(" ", _legal_phrases_folded(text))
+
+
+def _legal_phrases_folded(text: str) -> str:
+    # the phrases are written with folded umlauts too ("beschrankter"), since the fold ran first
+    return text.replace("beschrankt", "beschraenkt").replace("burgerlich", "buergerlich")
+
+
+def _name_tokens(text: str) -> list[str]:
+    return _NAME_TOKEN.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def _name_keys(value: str | None) -> tuple[str, ...]:
+    """Keys under which a name is the same name: its words in any order ("Müller, Anna" = "Anna Müller"), and each
+    side of "Inh." (the firm and its owner)."""
+    if not value:
+        return ()
+    parts = [value, *_OWNER.split(value)[::2]] if _OWNER.search(value) else [value]
+    keys = []
+    for part in parts:
+        key = " ".join(sorted(normalise_name(part).split()))
+        if key and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+@lru_cache(maxsize=65536)
+def _compact(value: str | None) -> str:
+    """Letters and digits only, legal forms kept: what a bank's cut at 27 characters leaves a prefix of."""
+    return "".join(_name_tokens(_flat_text(value or "")))
 
 
 def _cents(value: Decimal) -> int:
@@ -140,10 +302,67 @@ def discounted_cents(item: OpenItem) -> int | None:
     return _cents((item.open_amount * (Decimal(100) - pct) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
+class CollectedDebit(BaseModel):
+    """One item of a SEPA direct debit batch lexflow collected: the bank books the batch as one credit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str
+    voucher_id: str
+    voucher_number: str | None = None
+    contact_id: str | None = None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class _Payer:
+    """Who paid, as far as lexflow can tell: the contact of a learnt IBAN, contacts with the same name, and contacts
+    the name plausibly is (a city appended, cut by the bank)."""
+
+    iban_contact: str | None
+    same_name: frozenset[str]
+    likely: frozenset[str]
+
+    def by_name(self, contact_id: str | None) -> NameEvidence:
+        if not contact_id:
+            return "none"
+        if contact_id in self.same_name:
+            return "same" if len(self.same_name) == 1 else "namesake"
+        if self.same_name:
+            return "other"
+        if contact_id in self.likely:
+            return "likely" if len(self.likely) == 1 else "namesake"
+        return "none"
+
+    def vetoes(self, contact_id: str | None) -> str | None:
+        """Why the payer is someone else than this customer, or None."""
+        if self.iban_contact:
+            return None if self.iban_contact == contact_id else "the payer's IBAN is known for another customer"
+        if self.by_name(contact_id) == "other":
+            return "the payer's name is another customer's"
+        return None
+
+    def supports(self, contact_id: str | None) -> bool:
+        """A learnt IBAN or a name that is this customer's and nobody else's."""
+        if self.vetoes(contact_id):
+            return False
+        return self.iban_contact == contact_id or self.by_name(contact_id) in ("same", "likely")
+
+    def named(self, contact_id: str | None) -> bool:
+        """The payer's name is this customer's (the strongest evidence without a number)."""
+        return not self.vetoes(contact_id) and self.by_name(contact_id) in ("same", "likely")
+
+
 class Matcher:
     """Index the open items once, then match any number of transactions against them."""
 
-    def __init__(self, items: Sequence[OpenItem], *, known_ibans: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        items: Sequence[OpenItem],
+        *,
+        known_ibans: Mapping[str, str] | None = None,
+        collected: Sequence[CollectedDebit] = (),
+    ) -> None:
         self.items = sorted(items, key=self._order)
         self.by_id = {i.voucher_id: i for i in self.items}
         self.by_number: dict[str, list[OpenItem]] = defaultdict(list)
@@ -154,37 +373,54 @@ class Matcher:
         self.contact_names: dict[str, str] = {}
         self.name_exact: dict[str, set[str]] = defaultdict(set)
         self.name_blocks: dict[str, set[str]] = defaultdict(set)
+        self.name_compact: dict[str, set[str]] = defaultdict(set)  # first _CUT_MIN letters → contacts
+        self.compact_names: dict[str, list[str]] = defaultdict(list)
         for item in self.items:
             self.by_cents[item.signed_cents].append(item)
             if item.voucher_number:
                 number = normalise_number(item.voucher_number)
                 self.by_number[number].append(item)
-                digits = "".join(c for c in number if c.isdigit())
-                if digits and digits != number and len(digits) >= 3:
-                    self.by_digits[digits].append(item)
+                for key in _digit_keys(item.voucher_number, number):
+                    self.by_digits[key].append(item)
             d = discounted_cents(item)
             if d is not None:
                 self.by_discount[d if item.direction == "receivable" else -d].append(item)
             if item.contact_id:
                 self.by_contact[item.contact_id].append(item)
                 if item.contact_id not in self.contact_names:
-                    name = normalise_name(item.contact_name)
-                    self.contact_names[item.contact_id] = name
-                    if name:
-                        self.name_exact[name].add(item.contact_id)
-                        for key in _blocks(name):
-                            self.name_blocks[key].add(item.contact_id)
+                    self._index_name(item.contact_id, item.contact_name)
         self.max_number_len = max((len(n) for n in self.by_number), default=0)
-        # Every prefix of every number: the token walk stops as soon as the joined text cannot become a number.
         # Letter prefixes of the numbers ("RE", "GS"): a text naming "RE 10423" names an invoice, known or not.
         self.number_prefixes = {
             n.rstrip("0123456789") for n in self.by_number if n.rstrip("0123456789") and n[-1:].isdigit()
         }
+        self._glued_prefixes = sorted(self.number_prefixes, key=len, reverse=True)
+        # Every prefix of every number: the token walk stops as soon as the joined text cannot become a number.
         self.prefixes = {n[:k] for n in (*self.by_number, *self.by_digits) for k in range(1, len(n) + 1)}
         # Keys: IBANs or their fingerprints (what the ledger stores); looked up by fingerprint either way.
         self.known_ibans = {
             k if k.startswith("ibanfp-") else iban_fingerprint(k): v for k, v in (known_ibans or {}).items()
         }
+        self.batches: dict[str, list[CollectedDebit]] = defaultdict(list)
+        for debit in collected:
+            self.batches[debit.batch_id].append(debit)
+        self.batches_by_total: dict[int, list[str]] = defaultdict(list)
+        for batch_id, debits in sorted(self.batches.items()):
+            self.batches_by_total[sum(_cents(d.amount) for d in debits)].append(batch_id)
+
+    def _index_name(self, contact_id: str, name: str | None) -> None:
+        normalised = normalise_name(name)
+        self.contact_names[contact_id] = normalised
+        for key in _name_keys(name):
+            self.name_exact[key].add(contact_id)
+        for key in _blocks(normalised):
+            self.name_blocks[key].add(contact_id)
+        parts = [name or "", *_OWNER.split(name or "")[::2]] if _OWNER.search(name or "") else [name or ""]
+        for part in parts:
+            compact = _compact(part)
+            if len(compact) >= _CUT_MIN:
+                self.name_compact[compact[:_CUT_MIN]].add(contact_id)
+                self.compact_names[contact_id].append(compact)
 
     # ------------------------------------------------------------------------------------------------ public
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
@@ -219,30 +455,69 @@ class Matcher:
                 tx, "unmatched", 0.0, reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (§11.8)"]
             )
         text = f"{tx.remittance} {tx.end_to_end_id or ''}"
-        refs, weak = self._references(text)
         receivable = tx.amount > 0
-        direction = "receivable" if receivable else "payable"
-        if tx.reversal or (
-            not receivable and (_REVERSAL_WORDS.search(text) or any(i.direction == "receivable" for i in refs))
-        ):
-            return self._reversal(tx, refs)
-        own = [i for i in refs if i.direction == direction]
+        if receivable and _DIRECT_DEBIT_BATCH.search(text):
+            return self._direct_debit_batch(tx, text)
+        refs, weak = self._references(text)
+        payer = self._payer(tx)
+        fee = bool(_FEE_WORDS.search(text))
+        returned = bool(_REVERSAL_WORDS.search(text)) and not fee
+        if not receivable:
+            return self._debit(tx, refs, payer, returned=returned or tx.reversal, fee=fee)
+        own = [i for i in refs if i.direction == "receivable"]
+        notes = [i for i in refs if i.direction == "payable"]
+        if tx.reversal or (returned and not own):
+            return self._reversal(tx, refs, "a returned transfer or chargeback arriving as a credit")
+        if notes and not own and abs(tx.amount_cents) in {abs(n.signed_cents) for n in notes}:
+            return self._reversal(tx, notes, "the refund of a credit note came back (bounced refund)")
+        if own and notes:
+            netted = self._less_credit_notes(tx, own, notes)
+            if netted is not None:
+                return netted
         if own:
-            return self._with_references(tx, own, strong=True)
-        weak_own = [i for i in weak if i.direction == direction]
+            return self._with_references(tx, own, payer, strong=True)
+        why_not = self._not_a_customer_payment(tx, text)
+        if why_not:
+            return self._proposal(tx, "unmatched", 0.0, reasons=[why_not])
+        weak_own = [i for i in weak if i.direction == "receivable"]
+        if len(weak_own) > 1:  # "Rechnung 42" with several numbers ending in 42: the amount picks one
+            weak_own = [i for i in weak_own if abs(i.signed_cents) == tx.amount_cents] or weak_own
         if len(weak_own) == 1:
-            proposal = self._with_references(tx, weak_own, strong=False)
+            proposal = self._with_references(tx, weak_own, payer, strong=False)
             if proposal.kind != "unmatched":
                 return proposal
         named_other = bool(refs or weak) or self._names_a_number(text)
-        return self._without_references(tx, direction, named_other=named_other)
+        return self._without_references(tx, payer, named_other=named_other)
 
     # ------------------------------------------------------------------------------------------ references
+    def _pieces(self, text: str) -> list[tuple[str, int, int]]:
+        """Letter and digit runs of the text (upper case): "ZahlungRE10042" → ZAHLUNG, RE, 10042; the letter O
+        between digits read as zero ("RE1OO42"); abbreviated lists spelled out ("RE1012/13/20")."""
+        upper = _O_FOR_ZERO.sub(lambda m: m[1] + m[2].replace("O", "0"), text.upper())
+        upper += "".join(" " + n for n in _expand_abbreviated(upper))
+        pieces: list[tuple[str, int, int]] = []
+        for m in _PIECE.finditer(upper):
+            token, start, end = m[0], m.start(), m.end()
+            if token.isalpha() and upper[end : end + 1].isdigit() and token not in self.number_prefixes:
+                for prefix in self._glued_prefixes:  # "ZAHLUNGRE10042": the number's prefix glued to a word
+                    if token.endswith(prefix) and len(token) > len(prefix):
+                        cut = end - len(prefix)
+                        pieces.append((token[: -len(prefix)], start, cut))
+                        token, start = prefix, cut
+                        break
+            pieces.append((token, start, end))
+        return pieces
+
     def _references(self, text: str) -> tuple[list[OpenItem], list[OpenItem]]:
-        """Items whose number appears in the text (longest spans win), and items found only by the digits."""
-        tokens = _TOKEN.findall(text.upper())
+        """Items whose number appears in the text (longest spans win), and items found only by the digits.
+
+        Digits alone count only where nothing says they are something else: not after a customer, order or tax
+        number word or another scheme's letters glued on ("KD 10042", "AB10042"), and a year or a number of up to
+        three digits only right after an invoice word ("Rechnung 42", not "Beitrag 2025")."""
+        pieces = self._pieces(text)
+        tokens = [p[0] for p in pieces]
         spans: list[tuple[int, int, list[OpenItem]]] = []
-        weak: dict[str, OpenItem] = {}
+        weak_spans: list[tuple[int, int, list[OpenItem]]] = []
         for i in range(len(tokens)):
             joined = ""
             for j in range(i, min(i + _MAX_SPAN_TOKENS, len(tokens))):
@@ -250,72 +525,83 @@ class Matcher:
                 if joined not in self.prefixes:
                     break
                 hits = self.by_number.get(joined)
-                if hits:
+                digits_only = joined.isdigit()
+                if digits_only and not self._digits_may_be_invoice(pieces, i, joined):
+                    continue
+                if hits and not (digits_only and len(joined) < 6):
                     spans.append((i, j, hits))
-                elif joined.isdigit() and (j == i or tokens[j].isdigit()):
-                    for item in self.by_digits.get(joined, ()):
-                        weak.setdefault(item.voucher_id, item)
-            head = tokens[i]
-            if not head.isdigit() and head[-1:].isdigit():  # "RG10042" with the number 10042 behind a prefix
-                digits = head.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                if digits.isdigit():
-                    for item in self.by_digits.get(digits, ()):
-                        weak.setdefault(item.voucher_id, item)
-        found: dict[str, OpenItem] = {}
-        for i, j, hits in spans:
-            if any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in spans):
-                continue  # "RE 2026 0042" also contains the shorter number 20260042: keep the longest
-            for item in hits:
-                found.setdefault(item.voucher_id, item)
-        strong = sorted(found.values(), key=self._order)
-        return strong, sorted((w for k, w in weak.items() if k not in found), key=self._order)
+                elif digits_only:
+                    found = [*(hits or ()), *self.by_digits.get(joined, ())]
+                    if found:
+                        weak_spans.append((i, j, found))
+        found_items = _longest(spans)
+        weak_items = {k: v for k, v in _longest(weak_spans + spans).items() if k not in found_items}
+        strong = sorted(found_items.values(), key=self._order)
+        return strong, sorted(weak_items.values(), key=self._order)
 
-    def _with_references(self, tx: BankTransaction, refs: list[OpenItem], *, strong: bool) -> Proposal:
+    def _digits_may_be_invoice(self, pieces: list[tuple[str, int, int]], i: int, digits: str) -> bool:
+        before, glued = None, False
+        if i > 0:
+            before = pieces[i - 1][0]
+            glued = pieces[i - 1][2] == pieces[i][1]
+        if before in _OTHER_NUMBER_WORDS:
+            return False
+        invoice_word = before in _INVOICE_WORDS or before in self.number_prefixes
+        if glued and before and before.isalpha() and not invoice_word:
+            return False  # "AB10042": another scheme's number
+        year_like = len(digits) == 4 and 1990 <= int(digits) <= 2039
+        return invoice_word or not (len(digits) <= 3 or year_like)
+
+    def _less_credit_notes(self, tx: BankTransaction, own: list[OpenItem], notes: list[OpenItem]) -> Proposal | None:
+        """ "RE2113 abzgl. Gutschrift GS19": the invoices less the credit notes named beside them."""
+        net = sum(abs(i.signed_cents) for i in own) - sum(abs(n.signed_cents) for n in notes)
+        if net != tx.amount_cents:
+            return None
+        named = ", ".join(i.voucher_number or i.voucher_id for i in (*own, *notes))
+        return self._proposal(
+            tx,
+            "partial",
+            0.85,
+            [self._alloc(i, abs(i.signed_cents)) for i in (*own, *notes)],
+            reasons=[
+                f"{named} in the remittance text: the invoices less the credit notes add up to the amount",
+                "offset the credit note against the invoice in Lexware Office",
+            ],
+        )
+
+    def _with_references(self, tx: BankTransaction, refs: list[OpenItem], payer: _Payer, *, strong: bool) -> Proposal:
         cents = abs(tx.amount_cents)
         numbers = ", ".join(i.voucher_number or i.voucher_id for i in refs)
         found = f"invoice number {numbers} in the remittance text" if strong else f"digits of {numbers} in the text"
-        customer = self._is_customer(tx, refs[0])
         if len(refs) == 1:
             item = refs[0]
             open_cents = abs(item.signed_cents)
-            if not strong and cents != open_cents and not customer and self._name_score(tx, item) < _FUZZY_MIN:
+            veto = payer.vetoes(item.contact_id)
+            supported = payer.supports(item.contact_id)
+            if not strong and cents != open_cents and not supported and self._name_score(tx, item) < _FUZZY_MIN:
                 # Bare digits ("ESt 2025") are weak: without the amount or the payer they prove nothing.
-                return self._proposal(tx, "unmatched", 0.0, reasons=[found, "neither amount nor payer fit"])
+                discount = self._discount_fits(tx, item, cents)
+                if not discount:
+                    return self._proposal(tx, "unmatched", 0.0, reasons=[found, "neither amount nor payer fit"])
             if cents == open_cents:
-                if strong or customer:
-                    reasons = [found, f"amount equals the open amount {item.open_amount}"]
-                    if not strong:
-                        reasons.append("the counterparty is the customer")
-                    return self._proposal(
-                        tx, "exact", 0.99 if strong else 0.95, [self._alloc(item, cents)], reasons=reasons
-                    )
+                return self._named_at_its_amount(tx, item, payer, found, strong=strong, veto=veto)
+            discount = self._discount_fits(tx, item, cents)  # before "mistyped": Skonto is the likelier story
+            if discount:
                 return self._proposal(
                     tx,
                     "partial",
-                    0.7,
-                    [self._alloc(item, cents)],
-                    reasons=[found, f"amount equals the open amount {item.open_amount}", "payer name differs"],
+                    0.9 if strong and not veto else 0.7,
+                    [self._alloc(item, cents, open_cents - cents)],
+                    reasons=[found, discount, *([veto] if veto else [])],
                 )
-            typo = self._mistyped(tx, item) if strong else None
+            typo = self._mistyped(tx, item, payer) if strong else None
             if typo is not None:
                 return self._proposal(
                     tx,
                     "partial",
                     0.7,
                     [self._alloc(typo, cents)],
-                    reasons=[
-                        found,
-                        f"but the amount and the payer fit {typo.voucher_number}: number mistyped?",
-                    ],
-                )
-            discount = self._discount_fits(tx, item, cents)
-            if discount:
-                return self._proposal(
-                    tx,
-                    "partial",
-                    0.9 if strong else 0.7,
-                    [self._alloc(item, cents, open_cents - cents)],
-                    reasons=[found, discount],
+                    reasons=[found, f"but the amount and the payer fit {typo.voucher_number}: number mistyped?"],
                 )
             if cents < open_cents:
                 short = _money(open_cents - cents)
@@ -377,52 +663,114 @@ class Matcher:
             reasons.append(f"{_money(rest)} left over (overpayment)")
         return self._proposal(tx, "partial", 0.55, allocs, reasons=reasons)
 
+    def _named_at_its_amount(
+        self, tx: BankTransaction, item: OpenItem, payer: _Payer, found: str, *, strong: bool, veto: str | None
+    ) -> Proposal:
+        """The text names the item and the amount is its open amount: exact unless the payer speaks against it."""
+        cents = abs(item.signed_cents)
+        reasons = [found, f"amount equals the open amount {item.open_amount}"]
+        if veto:  # a parent company paying for a subsidiary, or the wrong invoice number: a person decides
+            typo = self._mistyped(tx, item, payer)
+            target = typo or item
+            if typo:
+                reasons.append(f"the payer owes {typo.voucher_number} at the same amount: number mistyped?")
+            return self._proposal(tx, "partial", 0.6, [self._alloc(target, cents)], reasons=[*reasons, veto])
+        supported = payer.supports(item.contact_id)
+        if not supported:
+            neighbours = self._near_numbers(item)
+            resembles = self._name_score(tx, item)
+            if neighbours and (
+                resembles < _FUZZY_MIN or any(self._name_score(tx, n) >= resembles for n in neighbours)
+            ):  # "RE1021" typed for RE1012, both open at the same standard price
+                typo = self._mistyped(tx, item, payer)
+                near = ", ".join(n.voucher_number or n.voucher_id for n in neighbours[:3])
+                reasons.append(f"{near} is open at the same amount with a number one or two keystrokes away")
+                if typo:
+                    reasons.append(f"the payer owes {typo.voucher_number}: number mistyped?")
+                    return self._proposal(tx, "partial", 0.7, [self._alloc(typo, cents)], reasons=reasons)
+                reasons.append("the payer is not known as this customer: confirm")
+                return self._proposal(tx, "partial", 0.7, [self._alloc(item, cents)], reasons=reasons)
+        if strong:
+            return self._proposal(tx, "exact", 0.99, [self._alloc(item, cents)], reasons=reasons)
+        keyword_unique = (
+            payer.by_name(item.contact_id) != "namesake" and len(self.by_cents.get(item.signed_cents, ())) == 1
+        )
+        if supported or keyword_unique:
+            reasons.append("the payer is the customer" if supported else "no other open item has this amount")
+            return self._proposal(tx, "exact", 0.95, [self._alloc(item, cents)], reasons=reasons)
+        return self._proposal(tx, "partial", 0.7, [self._alloc(item, cents)], reasons=[*reasons, "payer name differs"])
+
     # ------------------------------------------------------------------------------------- no references
-    def _without_references(self, tx: BankTransaction, direction: str, *, named_other: bool = False) -> Proposal:
+    def _without_references(self, tx: BankTransaction, payer: _Payer, *, named_other: bool = False) -> Proposal:
         cents = tx.amount_cents  # signed, like the index
-        candidates = self.by_cents.get(cents, [])
-        if len(candidates) == 1:
-            item = candidates[0]
-            amount_reason = (
-                f"amount equals the open amount of {item.voucher_number or item.voucher_id}, and no other item"
+        full = self.by_cents.get(cents, [])
+        discounted = (
+            [i for i in self.by_discount.get(cents, []) if self._discount_fits(tx, i, cents)] if cents > 0 else []
+        )
+        at_full_ids = {i.voucher_id for i in full}
+        pool = full + [i for i in discounted if i.voucher_id not in at_full_ids]
+        if not pool:
+            if cents < 0:
+                return self._proposal(
+                    tx, "unrelated", 0.0, reasons=["debit without an open credit note: not a customer payment"]
+                )
+            return self._by_contact(tx, payer)
+        mine = [i for i in pool if payer.supports(i.contact_id)]
+        if len(mine) == 1:
+            item = mine[0]
+            at_full = item.voucher_id in at_full_ids
+            discount = 0 if at_full else abs(item.signed_cents) - abs(cents)
+            label = item.voucher_number or item.voucher_id
+            first = (
+                f"amount equals the open amount of {label}"
+                if at_full
+                else (self._discount_fits(tx, item, abs(cents)) or "cash discount")
             )
-            if self._name_equal(tx, item) and not named_other:
+            alone = all(i is item or i.voucher_id not in at_full_ids for i in pool)  # others fit only less a discount
+            if alone and at_full and payer.named(item.contact_id) and not named_other:
                 return self._proposal(
                     tx,
                     "exact",
                     0.95,
                     [self._alloc(item, abs(cents))],
-                    reasons=[amount_reason, "the counterparty is the customer"],
+                    reasons=[f"{first}, and no other item", "the counterparty is the customer"],
                 )
             if named_other:  # "Rechnung RE10423" but the amount belongs to RE10432: never exact
-                amount_reason += "; the text names another or an unknown invoice number"
-            return self._evidence_proposal(tx, item, abs(cents), 0, amount_reason)
-        if len(candidates) > 1:
-            ranked = sorted(candidates, key=lambda i: (-self._name_score(tx, i), self._order(i)))
-            reasons = [
-                f"amount {tx.amount} is open {len(candidates)} times ("
-                + ", ".join(i.voucher_number or i.voucher_id for i in ranked[:5])
-                + "); no invoice number in the text"
-            ]
-            best = ranked[0]
-            if self._name_score(tx, best) >= _FUZZY_MIN:
-                reasons.append(f"the payer resembles {best.contact_name}, listed first")
-            return self._proposal(tx, "ambiguous", 0.3, candidates=[i.voucher_id for i in ranked], reasons=reasons)
-        if direction == "payable":
-            return self._proposal(
-                tx, "unrelated", 0.0, reasons=["debit without an open credit note: not a customer payment"]
+                first += "; the text names another or an unknown invoice number"
+            if len(pool) > 1:
+                first += f"; {len(pool) - 1} other open item(s) fit the amount, but the payer owes this one"
+            return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
+        if len(pool) == 1:
+            item = pool[0]
+            at_full = item.voucher_id in at_full_ids
+            first = (
+                f"amount equals the open amount of {item.voucher_number or item.voucher_id}, and no other item"
+                if at_full
+                else (self._discount_fits(tx, item, abs(cents)) or "cash discount")
             )
-        discounted = [i for i in self.by_discount.get(cents, []) if self._discount_fits(tx, i, abs(cents))]
-        if len(discounted) == 1:
-            item = discounted[0]
-            fits = self._discount_fits(tx, item, abs(cents)) or ""
-            return self._evidence_proposal(tx, item, abs(cents), abs(item.signed_cents) - abs(cents), fits)
-        contact = self._find_contact(tx)
+            if named_other:
+                first += "; the text names another or an unknown invoice number"
+            discount = 0 if at_full else abs(item.signed_cents) - abs(cents)
+            return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
+        ranked = sorted(pool, key=lambda i: (not payer.supports(i.contact_id), i.voucher_id not in at_full_ids, self._order(i)))
+        reasons = [
+            f"amount {tx.amount} fits {len(pool)} open items ("
+            + ", ".join(i.voucher_number or i.voucher_id for i in ranked[:5])
+            + "); no invoice number in the text"
+        ]
+        if mine:
+            reasons.append("the payer owes several of them, listed first")
+        return self._proposal(tx, "ambiguous", 0.3, candidates=[i.voucher_id for i in ranked], reasons=reasons)
+
+    def _by_contact(self, tx: BankTransaction, payer: _Payer) -> Proposal:
+        """No open amount fits: who is the payer, and do their open invoices explain the amount?"""
+        cents = abs(tx.amount_cents)
+        contact = self._find_contact(tx, payer)
         if contact is None:
             return self._proposal(tx, "unmatched", 0.0, reasons=["no open item with this amount, number or payer"])
         contact_id, why = contact
-        own = [i for i in self.by_contact.get(contact_id, []) if i.direction == direction]
-        subset = _subset_with_sum(own, abs(cents)) if len(own) > 1 else None
+        own = [i for i in self.by_contact.get(contact_id, []) if i.direction == "receivable"]
+        subset = _subset_with_sum(own, cents) if len(own) > 1 else None
         if subset:
             return self._proposal(
                 tx,
@@ -431,13 +779,13 @@ class Matcher:
                 [self._alloc(i, abs(i.signed_cents)) for i in subset],
                 reasons=[why, f"{len(subset)} open invoices of this customer add up to the amount"],
             )
-        bigger = [i for i in own if abs(i.signed_cents) > abs(cents)]
+        bigger = [i for i in own if abs(i.signed_cents) > cents]
         if len(own) == 1 and bigger:
             return self._proposal(
                 tx,
                 "partial",
                 0.55,
-                [self._alloc(bigger[0], abs(cents))],
+                [self._alloc(bigger[0], cents)],
                 reasons=[why, f"part payment of their only open invoice {bigger[0].voucher_number}"],
             )
         if own:
@@ -451,28 +799,72 @@ class Matcher:
         return self._proposal(tx, "unmatched", 0.0, reasons=[why, "but nothing of theirs is open"])
 
     def _evidence_proposal(
-        self, tx: BankTransaction, item: OpenItem, cents: int, discount: int, first: str
+        self, tx: BankTransaction, item: OpenItem, payer: _Payer, cents: int, discount: int, first: str
     ) -> Proposal:
         reasons = [first]
         confidence = 0.45
-        iban = _fp(tx.counterparty_iban)
-        if iban and self.known_ibans.get(iban) == item.contact_id:
+        veto = payer.vetoes(item.contact_id)
+        if veto:
+            reasons.append(veto)
+            return self._proposal(tx, "partial", 0.3, [self._alloc(item, cents, discount)], reasons=reasons)
+        if payer.iban_contact == item.contact_id:
             reasons.append("the IBAN was already seen for this customer")
             confidence = 0.85
-        score = self._name_score(tx, item)
-        if score >= 100:
+        evidence = payer.by_name(item.contact_id)
+        if evidence in ("same", "likely"):
             reasons.append("the counterparty is the customer")
             confidence = max(confidence, 0.85)
-        elif score >= _FUZZY_MIN:
-            reasons.append(f"payer name resembles {item.contact_name} ({score:.0f}%)")
-            confidence = max(confidence, 0.75)
-        elif confidence < 0.5:
-            reasons.append("no further evidence: check the payer")
+        elif evidence == "namesake":
+            reasons.append(f"another customer has the same name as {item.contact_name}")
+        else:
+            score = self._name_score(tx, item)
+            if score >= _FUZZY_MIN:
+                reasons.append(f"payer name resembles {item.contact_name} ({score:.0f}%)")
+                confidence = max(confidence, 0.75)
+            elif confidence < 0.5:
+                reasons.append("no further evidence: check the payer")
         return self._proposal(tx, "partial", confidence, [self._alloc(item, cents, discount)], reasons=reasons)
 
-    def _reversal(self, tx: BankTransaction, refs: list[OpenItem]) -> Proposal:
+    # ------------------------------------------------------------------------- reversals, debits, batches
+    def _debit(
+        self, tx: BankTransaction, refs: list[OpenItem], payer: _Payer, *, returned: bool, fee: bool
+    ) -> Proposal:
+        cents = abs(tx.amount_cents)
+        if returned:
+            return self._reversal(tx, refs)
+        invoices = [i for i in refs if i.direction == "receivable"]
+        if invoices:
+            if fee:
+                return self._proposal(
+                    tx, "unrelated", 0.0, reasons=["a bank fee (for a return or a cancellation), not returned money"]
+                )
+            fitting = [
+                i
+                for i in invoices
+                if cents in (abs(i.signed_cents), _cents(i.total_amount or i.open_amount)) or payer.named(i.contact_id)
+            ]
+            if fitting:
+                return self._reversal(tx, fitting)
+            return self._proposal(
+                tx,
+                "unrelated",
+                0.0,
+                reasons=[
+                    "a debit naming "
+                    + ", ".join(i.voucher_number or i.voucher_id for i in invoices)
+                    + " with neither its amount nor its customer: a supplier's invoice number, not ours"
+                ],
+            )
+        notes = [i for i in refs if i.direction == "payable"]
+        if notes:
+            return self._with_references(tx, notes, payer, strong=True)
+        return self._without_references(tx, payer)
+
+    def _reversal(
+        self, tx: BankTransaction, refs: list[OpenItem], why: str = "returned or reversed transfer"
+    ) -> Proposal:
         named = ", ".join(i.voucher_number or i.voucher_id for i in refs)
-        reasons = ["returned or reversed transfer" + (f" naming {named}" if named else "")]
+        reasons = [why + (f" naming {named}" if named else "")]
         reasons.append(
             "if the original payment was assigned in Lexware Office, undo that assignment there "
             "(the API cannot change payments, §11.2)"
@@ -481,28 +873,121 @@ class Matcher:
             tx, "reversal", 0.8 if refs else 0.6, candidates=[i.voucher_id for i in refs], reasons=reasons
         )
 
+    def _direct_debit_batch(self, tx: BankTransaction, text: str) -> Proposal:
+        """One credit for a SEPA direct debit batch: split by the items lexflow collected, or ask a person."""
+        cents = tx.amount_cents
+        count = _POSTEN.search(text)
+        candidates = [
+            b for b in self.batches_by_total.get(cents, []) if count is None or int(count[1]) == len(self.batches[b])
+        ]
+        upper = normalise_number(text)
+        named = [b for b in candidates if normalise_number(b) and normalise_number(b) in upper]
+        chosen = named if named else candidates
+        if len(chosen) == 1:
+            debits = sorted(self.batches[chosen[0]], key=lambda d: (d.voucher_number or "", d.voucher_id))
+            allocs = [
+                Allocation(
+                    voucher_id=d.voucher_id,
+                    voucher_number=d.voucher_number,
+                    contact_id=d.contact_id,
+                    amount=d.amount,
+                    open_amount=self.by_id[d.voucher_id].open_amount if d.voucher_id in self.by_id else d.amount,
+                )
+                for d in debits
+            ]
+            return self._proposal(
+                tx,
+                "partial",
+                0.9,
+                allocs,
+                reasons=[
+                    f"SEPA direct debit batch {chosen[0]}: split into the {len(debits)} items lexflow collected",
+                    "returns of single items arrive later as separate reversals",
+                ],
+            )
+        why = (
+            "lexflow has no record of the direct debits it collected"
+            if not self.batches
+            else f"{len(chosen)} collected batches fit the amount"
+            if chosen
+            else "no collected batch adds up to this amount"
+        )
+        return self._proposal(
+            tx,
+            "ambiguous",
+            0.2,
+            reasons=[
+                "a SEPA direct debit batch booked as one credit: "
+                + why
+                + "; split it by the bank's batch detail (camt.054 or the online banking view) and assign each item",
+            ],
+        )
+
+    def _not_a_customer_payment(self, tx: BankTransaction, text: str) -> str | None:
+        if _CASH_DEPOSIT.search(text):
+            return "a cash deposit, not a transfer from a customer"
+        provider = _PROVIDERS.search(f"{tx.counterparty_name or ''} {text}")
+        if provider:
+            return (
+                f"a payout from {provider[0]}: it bundles many payments, which are in the provider's own report, "
+                "not in this statement"
+            )
+        return None
+
     # ---------------------------------------------------------------------------------------------- helpers
+    def _payer(self, tx: BankTransaction) -> _Payer:
+        iban = _fp(tx.counterparty_iban)
+        iban_contact = self.known_ibans.get(iban) if iban else None
+        same: set[str] = set()
+        for key in _name_keys(tx.counterparty_name):
+            same |= self.name_exact.get(key, set())
+        likely: set[str] = set()
+        if not same and tx.counterparty_name:
+            words = normalise_name(tx.counterparty_name).split()
+            for drop in (1, 2):  # a city (or two words of it) appended to the name
+                if len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
+                    likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
+            compact = _compact(tx.counterparty_name)
+            if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
+                for contact in self.name_compact.get(compact[:_CUT_MIN], ()):
+                    if any(n.startswith(compact) and n != compact for n in self.compact_names[contact]):
+                        likely.add(contact)
+        return _Payer(iban_contact=iban_contact, same_name=frozenset(same), likely=frozenset(likely))
+
     def _names_a_number(self, text: str) -> bool:
-        tokens = _TOKEN.findall(text.upper())
+        tokens = [p[0] for p in self._pieces(text)]
         for i, token in enumerate(tokens):
-            head = token.rstrip("0123456789")
-            if head in self.number_prefixes and (
-                len(token) - len(head) >= 3 or (head == token and i + 1 < len(tokens) and tokens[i + 1].isdigit())
-            ):
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if token in self.number_prefixes and len(following) >= 3 and following.isdigit():
                 return True
         return False
 
-    def _mistyped(self, tx: BankTransaction, named: OpenItem) -> OpenItem | None:
+    def _near_numbers(self, item: OpenItem) -> list[OpenItem]:
+        """Other items open at the same amount whose number is one or two keystrokes from this one's."""
+        if not item.voucher_number:
+            return []
+        number = normalise_number(item.voucher_number)
+        return [
+            i
+            for i in self.by_cents.get(item.signed_cents, [])
+            if i.voucher_id != item.voucher_id
+            and i.voucher_number
+            and Levenshtein.distance(normalise_number(i.voucher_number), number, score_cutoff=2) <= 2
+        ]
+
+    def _mistyped(self, tx: BankTransaction, named: OpenItem, payer: _Payer) -> OpenItem | None:
         """The one item whose open amount is exactly the transfer's, owed by the payer, with a number one or two
         keystrokes away from the number in the text (RE10423 typed for RE10432)."""
+        if not named.voucher_number:
+            return None
+        number = normalise_number(named.voucher_number)
         candidates = [
             i
             for i in self.by_cents.get(tx.amount_cents, [])
             if i.voucher_id != named.voucher_id
             and i.voucher_number
-            and named.voucher_number
-            and Levenshtein.distance(normalise_number(i.voucher_number), normalise_number(named.voucher_number)) <= 2
-            and (self._is_customer(tx, i) or self._name_score(tx, i) >= _FUZZY_MIN)
+            and Levenshtein.distance(normalise_number(i.voucher_number), number, score_cutoff=2) <= 2
+            and (payer.supports(i.contact_id) or self._name_score(tx, i) >= _FUZZY_MIN)
         ]
         return candidates[0] if len(candidates) == 1 else None
 
@@ -520,7 +1005,7 @@ class Matcher:
     def _discount_fits(self, tx: BankTransaction, item: OpenItem, cents: int) -> str | None:
         d = discounted_cents(item)
         terms = item.terms
-        if d is None or terms is None or abs(d - cents) > 1:
+        if d is None or terms is None or abs(d - abs(cents)) > 1:
             return None
         if item.voucher_date is not None and terms.discount_days is not None:
             last = item.voucher_date + timedelta(days=terms.discount_days)
@@ -538,23 +1023,18 @@ class Matcher:
             return 100.0
         return min(99.0, fuzz.token_sort_ratio(mine, theirs))
 
-    def _name_equal(self, tx: BankTransaction, item: OpenItem) -> bool:
-        return self._name_score(tx, item) >= 100
-
-    def _is_customer(self, tx: BankTransaction, item: OpenItem) -> bool:
-        iban = _fp(tx.counterparty_iban)
-        return self._name_equal(tx, item) or bool(iban and self.known_ibans.get(iban) == item.contact_id)
-
-    def _find_contact(self, tx: BankTransaction) -> tuple[str, str] | None:
-        iban = _fp(tx.counterparty_iban)
-        if iban and iban in self.known_ibans and self.known_ibans[iban] in self.by_contact:
-            return self.known_ibans[iban], "the IBAN was already seen for this customer"
+    def _find_contact(self, tx: BankTransaction, payer: _Payer) -> tuple[str, str] | None:
+        if payer.iban_contact and payer.iban_contact in self.by_contact:
+            return payer.iban_contact, "the IBAN was already seen for this customer"
+        if len(payer.same_name) == 1:
+            return next(iter(payer.same_name)), "the counterparty is the customer"
+        if payer.same_name:
+            return None  # namesakes: the name does not say which
+        if len(payer.likely) == 1:
+            return next(iter(payer.likely)), "the counterparty is the customer (name cut or with a city)"
         name = normalise_name(tx.counterparty_name)
         if not name:
             return None
-        exact = self.name_exact.get(name)
-        if exact and len(exact) == 1:
-            return next(iter(exact)), "the counterparty is the customer"
         pool: set[str] = set()
         for key in _blocks(name):
             pool |= self.name_blocks.get(key, set())
@@ -574,7 +1054,8 @@ class Matcher:
 
     @staticmethod
     def _alloc(item: OpenItem, cents: int, discount_cents: int = 0) -> Allocation:
-        return Allocation(
+        # model_construct: every value is already of its type (this runs 10,000s of times per statement)
+        return Allocation.model_construct(
             voucher_id=item.voucher_id,
             voucher_number=item.voucher_number,
             contact_id=item.contact_id,
@@ -593,7 +1074,7 @@ class Matcher:
         candidates: Sequence[str] = (),
         reasons: Sequence[str] = (),
     ) -> Proposal:
-        return Proposal(
+        return Proposal.model_construct(
             transaction_id=tx.transaction_id,
             kind=kind,
             confidence=confidence,
@@ -613,6 +1094,43 @@ def match_transactions(
 
 def _fp(iban: str | None) -> str | None:
     return iban_fingerprint(iban) if iban else None
+
+
+def _digit_keys(raw: str, number: str) -> set[str]:
+    """Digits by which a payer may name an invoice without its prefix: all of them (RE-2026-0042 → 20260042) and
+    the last group (0042, 42), never fewer than two."""
+    keys = set()
+    digits = "".join(c for c in number if c.isdigit())
+    if digits and digits != number:
+        keys.add(digits)
+    groups = re.findall(r"[0-9]+", raw)
+    if groups:
+        keys.add(groups[-1])
+    keys |= {k.lstrip("0") for k in keys}
+    return {k for k in keys if len(k) >= 2 and k != number}
+
+
+def _expand_abbreviated(upper: str) -> list[str]:
+    """ "RE1012/13/20" → RE1013, RE1020; "RE-2026-10161/0293" → RE202610293: each part replaces the last digits."""
+    out = []
+    for m in _ABBREVIATED.finditer(upper):
+        base = normalise_number(m[1])
+        tail = len(base) - len(base.rstrip("0123456789"))
+        for part in m[2].split("/")[1:]:
+            if 0 < len(part) <= tail:
+                out.append(base[: len(base) - len(part)] + part)
+    return out
+
+
+def _longest(spans: list[tuple[int, int, list[OpenItem]]]) -> dict[str, OpenItem]:
+    """Items of the spans not inside a longer span ("RE 2026 0042" also contains the shorter number 20260042)."""
+    found: dict[str, OpenItem] = {}
+    for i, j, hits in spans:
+        if any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in spans):
+            continue
+        for item in hits:
+            found.setdefault(item.voucher_id, item)
+    return found
 
 
 def _blocks(name: str) -> set[str]:
