@@ -37,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from lexflow.banking.open_items import OpenItem
 from lexflow.banking.transactions import BankTransaction, iban_fingerprint
@@ -147,6 +147,8 @@ _LEGAL_PHRASES = re.compile(
     r"kommanditgesellschaft auf aktien|kommanditgesellschaft|aktiengesellschaft|offene handelsgesellschaft|"
     r"eingetragene[rn]? (kaufmann|kauffrau|verein|genossenschaft)|gesellschaft b(ue|u)rgerlichen rechts"
 )
+_TRANSLITERATED = re.compile(r"(?<![aeiou])([aou])e")
+_DOTTED = re.compile(r"(?<=\b[a-z])\.(?=[a-z])")
 _OWNER = re.compile(r"\b(inh|inhaber|inhaberin|owner|prop)\b\.?", re.IGNORECASE)
 _LEGAL_FORMS = frozenset(
     [
@@ -251,7 +253,8 @@ def _flat_text(value: str) -> str:
     text = _repair_mojibake(value).lower().replace("ß", "ss")
     text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.replace("ae", "a").replace("oe", "o").replace("ue", "u")  # MUELLER → muller, like MULLER
+    text = _TRANSLITERATED.sub(lambda m: m[1], text)  # MUELLER → muller, like MULLER; Bauer stays bauer
+    text = _DOTTED.sub("", text)  # G.m.b.H. → gmbh, e.K. → ek
     return _LEGAL_PHRASES.sub(" ", _legal_phrases_folded(text))
 
 
@@ -328,10 +331,10 @@ class _Payer:
             return "none"
         if contact_id in self.same_name:
             return "same" if len(self.same_name) == 1 else "namesake"
+        if contact_id in self.likely:  # "Hoffmann Transporte Lübeck" is also "Transporte Lübeck Hoffmann"
+            return "likely" if len(self.likely) == 1 and not self.same_name else "namesake"
         if self.same_name:
             return "other"
-        if contact_id in self.likely:
-            return "likely" if len(self.likely) == 1 else "namesake"
         return "none"
 
     def vetoes(self, contact_id: str | None) -> str | None:
@@ -684,7 +687,7 @@ class Matcher:
             ):  # "RE1021" typed for RE1012, both open at the same standard price
                 typo = self._mistyped(tx, item, payer)
                 near = ", ".join(n.voucher_number or n.voucher_id for n in neighbours[:3])
-                reasons.append(f"{near} is open at the same amount with a number one or two keystrokes away")
+                reasons.append(f"{near} is open at the same amount with a number one typo away")
                 if typo:
                     reasons.append(f"the payer owes {typo.voucher_number}: number mistyped?")
                     return self._proposal(tx, "partial", 0.7, [self._alloc(typo, cents)], reasons=reasons)
@@ -692,9 +695,7 @@ class Matcher:
                 return self._proposal(tx, "partial", 0.7, [self._alloc(item, cents)], reasons=reasons)
         if strong:
             return self._proposal(tx, "exact", 0.99, [self._alloc(item, cents)], reasons=reasons)
-        keyword_unique = (
-            payer.by_name(item.contact_id) != "namesake" and len(self.by_cents.get(item.signed_cents, ())) == 1
-        )
+        keyword_unique = len(self.by_cents.get(item.signed_cents, ())) == 1
         if supported or keyword_unique:
             reasons.append("the payer is the customer" if supported else "no other open item has this amount")
             return self._proposal(tx, "exact", 0.95, [self._alloc(item, cents)], reasons=reasons)
@@ -942,10 +943,10 @@ class Matcher:
         for key in _name_keys(tx.counterparty_name):
             same |= self.name_exact.get(key, set())
         likely: set[str] = set()
-        if not same and tx.counterparty_name:
+        if tx.counterparty_name:
             words = normalise_name(tx.counterparty_name).split()
             for drop in (1, 2):  # a city (or two words of it) appended to the name
-                if len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
+                if not likely and len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
                     likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
             compact = _compact(tx.counterparty_name)
             if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
@@ -963,7 +964,8 @@ class Matcher:
         return False
 
     def _near_numbers(self, item: OpenItem) -> list[OpenItem]:
-        """Other items open at the same amount whose number is one or two keystrokes from this one's."""
+        """Other items open at the same amount whose number is one typo from this one's: a digit wrong, missing or
+        extra, or two neighbours swapped."""
         if not item.voucher_number:
             return []
         number = normalise_number(item.voucher_number)
@@ -972,7 +974,7 @@ class Matcher:
             for i in self.by_cents.get(item.signed_cents, [])
             if i.voucher_id != item.voucher_id
             and i.voucher_number
-            and Levenshtein.distance(normalise_number(i.voucher_number), number, score_cutoff=2) <= 2
+            and OSA.distance(normalise_number(i.voucher_number), number, score_cutoff=1) <= 1
         ]
 
     def _mistyped(self, tx: BankTransaction, named: OpenItem, payer: _Payer) -> OpenItem | None:
