@@ -473,18 +473,27 @@ class Matcher:
             return self._reversal(tx, refs, "a returned transfer or chargeback arriving as a credit")
         if notes and not own and abs(tx.amount_cents) in {abs(n.signed_cents) for n in notes}:
             return self._reversal(tx, notes, "the refund of a credit note came back (bounced refund)")
-        if own and notes:
-            netted = self._less_credit_notes(tx, own, notes)
+        weak_own = [i for i in weak if i.direction == "receivable"]
+        if len(weak_own) > 1:  # "Rechnung 42" with several numbers ending in 42: the amount, then the payer pick
+            weak_own = [i for i in weak_own if abs(i.signed_cents) == tx.amount_cents] or weak_own
+        if len(weak_own) > 1:
+            weak_own = [i for i in weak_own if payer.supports(i.contact_id)] or weak_own
+        if notes and (own or len(weak_own) == 1):
+            netted = self._less_credit_notes(tx, own or weak_own, notes)
             if netted is not None:
                 return netted
         if own:
+            if weak_own and sum(abs(i.signed_cents) for i in own) != tx.amount_cents:
+                # "Rechnungen 649 u. RE10318": a short number beside a full one, if together they add up
+                contacts = {i.contact_id for i in own}
+                extra = [i for i in weak_own if i.contact_id in contacts or payer.supports(i.contact_id)]
+                together = sorted({i.voucher_id: i for i in (*own, *extra)}.values(), key=self._order)
+                if sum(abs(i.signed_cents) for i in together) == tx.amount_cents:
+                    own = together
             return self._with_references(tx, own, payer, strong=True)
         why_not = self._not_a_customer_payment(tx, text)
         if why_not:
             return self._proposal(tx, "unmatched", 0.0, reasons=[why_not])
-        weak_own = [i for i in weak if i.direction == "receivable"]
-        if len(weak_own) > 1:  # "Rechnung 42" with several numbers ending in 42: the amount picks one
-            weak_own = [i for i in weak_own if abs(i.signed_cents) == tx.amount_cents] or weak_own
         if len(weak_own) == 1:
             proposal = self._with_references(tx, weak_own, payer, strong=False)
             if proposal.kind != "unmatched":
@@ -547,8 +556,10 @@ class Matcher:
         if i > 0:
             before = pieces[i - 1][0]
             glued = pieces[i - 1][2] == pieces[i][1]
-        if before in _OTHER_NUMBER_WORDS:
-            return False
+        if before in _OTHER_NUMBER_WORDS or (
+            before in ("NR", "NO", "NUMMER") and i > 1 and pieces[i - 2][0] in _OTHER_NUMBER_WORDS
+        ):
+            return False  # "KD 42", "Kd-Nr. 42"
         invoice_word = before in _INVOICE_WORDS or before in self.number_prefixes
         if glued and before and before.isalpha() and not invoice_word:
             return False  # "AB10042": another scheme's number
@@ -753,7 +764,9 @@ class Matcher:
                 first += "; the text names another or an unknown invoice number"
             discount = 0 if at_full else abs(item.signed_cents) - abs(cents)
             return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
-        ranked = sorted(pool, key=lambda i: (not payer.supports(i.contact_id), i.voucher_id not in at_full_ids, self._order(i)))
+        ranked = sorted(
+            pool, key=lambda i: (not payer.supports(i.contact_id), i.voucher_id not in at_full_ids, self._order(i))
+        )
         reasons = [
             f"amount {tx.amount} fits {len(pool)} open items ("
             + ", ".join(i.voucher_number or i.voucher_id for i in ranked[:5])
