@@ -4,6 +4,10 @@
 
 A proposal counts as correct when its class equals the truth and, for exact and partial, it allocates to exactly
 the true open items. Writes bench/results/matcher.json.
+
+The goals of issue 14 are measured on the adversarial month of `lexflow.banking.simulate_payers` (real payer
+behaviour), separately on the seeds the matcher was tuned on and on held-out seeds it never saw: exact precision,
+exact recall, the share of exact-allocated money on a wrong item, and the time of index + match.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from lexflow.banking.matcher import Matcher, Proposal, normalise_name
 from lexflow.banking.open_items import OpenItem
 from lexflow.banking.simulate import NoisyStatement, TruthEntry, noisy_statement
+from lexflow.banking.simulate_payers import HELD_OUT_SEEDS, TUNING_SEEDS, quality, realistic_month
 
 CLASSES = ("exact", "partial", "ambiguous", "reversal", "unrelated", "unmatched")
 
@@ -100,6 +105,50 @@ def sandbox_figures(vouchers: int, seed: int) -> dict[str, object]:
     return out
 
 
+def timed(data: NoisyStatement, repeat: int, **kwargs: object) -> tuple[list[Proposal], dict[str, float]]:
+    """Cold runs (fresh item objects, empty name caches): median wall and CPU seconds of index + match."""
+    from lexflow.banking import matcher as module
+
+    wall, cpu, index = [], [], []
+    proposals: list[Proposal] = []
+    for _ in range(repeat):
+        items = [OpenItem.model_validate(i.model_dump()) for i in data.open_items]
+        for cached in (module.normalise_name, module._flat_text, module._name_keys, module._compact):
+            cached.cache_clear()
+        c1, t1 = time.process_time(), time.perf_counter()
+        matcher = Matcher(items, known_ibans=data.known_ibans, **kwargs)  # type: ignore[arg-type]
+        t2 = time.perf_counter()
+        proposals = matcher.match_all(data.transactions)
+        wall.append(time.perf_counter() - t1)
+        cpu.append(time.process_time() - c1)
+        index.append(t2 - t1)
+    figures = {
+        "total_s_median": round(statistics.median(wall), 3),
+        "total_s_min": round(min(wall), 3),
+        "cpu_s_median": round(statistics.median(cpu), 3),
+        "cpu_s_min": round(min(cpu), 3),
+        "index_s_median": round(statistics.median(index), 3),
+    }
+    return proposals, figures
+
+
+def realistic_figures(n_transactions: int, n_items: int, repeat: int) -> dict[str, object]:
+    """Quality on every tuning and held-out seed; time on the first of each."""
+    out: dict[str, object] = {}
+    for label, seeds in (("tuning", TUNING_SEEDS), ("held_out", HELD_OUT_SEEDS)):
+        per_seed: dict[str, object] = {}
+        for k, seed in enumerate(seeds):
+            data = realistic_month(n_transactions, n_items, seed=seed)
+            proposals, times = timed(data, repeat if k == 0 else 1, collected=data.collected)
+            per_seed[str(seed)] = {
+                **quality(proposals, data.truth),
+                **(times if k == 0 else {}),
+                "errors_by_scenario": confusion(proposals, data.truth),
+            }
+        out[label] = per_seed
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=10_000)
@@ -107,6 +156,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sandbox-vouchers", type=int, default=3000, help="0 skips the sandbox check")
+    parser.add_argument("--no-realistic", action="store_true", help="skip the adversarial month (simulate_payers)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "matcher.json"))
     args = parser.parse_args()
 
@@ -155,6 +205,9 @@ def main() -> None:
     }
     if args.sandbox_vouchers:
         result["sandbox"] = sandbox_figures(args.sandbox_vouchers, args.seed)
+    if not args.no_realistic:
+        result["realistic"] = realistic_figures(args.transactions, args.items, args.repeat)
+        result["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(
@@ -176,6 +229,13 @@ def main() -> None:
             )
     if result["errors_by_scenario"]:
         print("misses (scenario -> predicted):", result["errors_by_scenario"])
+    for label, per_seed in dict(result.get("realistic", {})).items():  # type: ignore[call-overload]
+        for seed, q in per_seed.items():
+            print(
+                f"realistic {label} seed {seed}: exact P {q['exact_precision']:.4f} R {q['exact_recall']:.4f}, "
+                f"wrong money {q['wrong_money_share']:.4%} (all proposals {q['wrong_money_share_all']:.2%})"
+                + (f", {q['total_s_median']} s wall / {q['cpu_s_median']} s CPU" if "total_s_median" in q else "")
+            )
     print(f"wrote {args.out}")
 
 

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -50,6 +50,8 @@ _TOKEN = re.compile(r"[A-Z0-9]+")
 _PIECE = re.compile(r"[A-Z]+|[0-9]+")
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
 _O_FOR_ZERO = re.compile(r"\b([A-Z]*?)([0-9O]*[0-9][0-9O]*[0-9][0-9O]*)\b")
+_NON_DIGIT = re.compile(r"[^0-9]")
+_O_NEXT_TO_DIGIT = re.compile(r"[0-9]O|O[0-9]")
 _ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]*[0-9])((?:/[0-9]{1,6})+)")
 _REVERSAL_WORDS = re.compile(
     r"R(UE|Ü)CK(UEBERWEISUNG|ÜBERWEISUNG|LASTSCHRIFT|BUCHUNG|GABE|RUF)|RETOURE|STORNO|RETURN|REVERSAL|REVERSED|"
@@ -67,6 +69,12 @@ _CASH_DEPOSIT = re.compile(r"BAR-?EINZAHLUNG|EINZAHLUNG|BARGELD|CASH DEPOSIT|EIN
 _DIRECT_DEBIT_BATCH = re.compile(
     r"LS-?SAMMLER|SAMMLER[- ]?(LS|LASTSCHRIFT)|LASTSCHRIFT-?SAMMLER|SAMMEL-?LASTSCHRIFT|SAMMEL-?LS|"
     r"(LASTSCHRIFT|LS|SEPA|EINZUG)\D{0,25}\d+\s*POSTEN|DIRECT DEBIT BATCH|DD BATCH",
+    re.IGNORECASE,
+)
+# Every word the three patterns above start with, to skip them in one pass for ordinary texts.
+_SPECIAL_WORDS = re.compile(
+    r"R(UE|Ü)CK|RETOUR|STORNO|RETURN|REVERS|ZUSTELLBAR|CHARGE|BOUNCED|R-TRANSA|UNPAID|ENTGELT|GEB(UE|Ü)HR|FEE|PORTO|"
+    r"LABEL|AUSLAGEN|PROVISION|SPESEN|SAMMLER|SAMMEL|POSTEN|DIRECT DEBIT|DD BATCH",
     re.IGNORECASE,
 )
 _POSTEN = re.compile(r"(\d+)\s*(POSTEN|ITEMS|TRANSAKTIONEN|TRANSACTIONS)", re.IGNORECASE)
@@ -293,7 +301,7 @@ def _cents(value: Decimal) -> int:
 
 
 def _money(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return Decimal(cents).scaleb(-2)  # exactly two places, like Decimal("1.00")
 
 
 def discounted_cents(item: OpenItem) -> int | None:
@@ -325,6 +333,7 @@ class _Payer:
     iban_contact: str | None
     same_name: frozenset[str]
     likely: frozenset[str]
+    contact: str | None = None  # the one contact the evidence supports, if any (set by `Matcher._payer`)
 
     def by_name(self, contact_id: str | None) -> NameEvidence:
         if not contact_id:
@@ -459,12 +468,13 @@ class Matcher:
             )
         text = f"{tx.remittance} {tx.end_to_end_id or ''}"
         receivable = tx.amount > 0
-        if receivable and _DIRECT_DEBIT_BATCH.search(text):
+        special = _SPECIAL_WORDS.search(text) is not None  # one pass: most texts have none of the words below
+        if special and receivable and _DIRECT_DEBIT_BATCH.search(text):
             return self._direct_debit_batch(tx, text)
         refs, weak = self._references(text)
         payer = self._payer(tx)
-        fee = bool(_FEE_WORDS.search(text))
-        returned = bool(_REVERSAL_WORDS.search(text)) and not fee
+        fee = special and _FEE_WORDS.search(text) is not None
+        returned = special and not fee and _REVERSAL_WORDS.search(text) is not None
         if not receivable:
             return self._debit(tx, refs, payer, returned=returned or tx.reversal, fee=fee)
         own = [i for i in refs if i.direction == "receivable"]
@@ -505,8 +515,11 @@ class Matcher:
     def _pieces(self, text: str) -> list[tuple[str, int, int]]:
         """Letter and digit runs of the text (upper case): "ZahlungRE10042" → ZAHLUNG, RE, 10042; the letter O
         between digits read as zero ("RE1OO42"); abbreviated lists spelled out ("RE1012/13/20")."""
-        upper = _O_FOR_ZERO.sub(lambda m: m[1] + m[2].replace("O", "0"), text.upper())
-        upper += "".join(" " + n for n in _expand_abbreviated(upper))
+        upper = text.upper()
+        if _O_NEXT_TO_DIGIT.search(upper):
+            upper = _O_FOR_ZERO.sub(lambda m: m[1] + m[2].replace("O", "0"), upper)
+        if "/" in upper:
+            upper += "".join(" " + n for n in _expand_abbreviated(upper))
         pieces: list[tuple[str, int, int]] = []
         for m in _PIECE.finditer(upper):
             token, start, end = m[0], m.start(), m.end()
@@ -719,27 +732,29 @@ class Matcher:
         discounted = (
             [i for i in self.by_discount.get(cents, []) if self._discount_fits(tx, i, cents)] if cents > 0 else []
         )
-        at_full_ids = {i.voucher_id for i in full}
-        pool = full + [i for i in discounted if i.voucher_id not in at_full_ids]
+        if discounted:
+            full_ids = {i.voucher_id for i in full}
+            discounted = [i for i in discounted if i.voucher_id not in full_ids]
+        pool = full + discounted
         if not pool:
             if cents < 0:
                 return self._proposal(
                     tx, "unrelated", 0.0, reasons=["debit without an open credit note: not a customer payment"]
                 )
             return self._by_contact(tx, payer)
-        mine = [i for i in pool if payer.supports(i.contact_id)]
-        if len(mine) == 1:
-            item = mine[0]
-            at_full = item.voucher_id in at_full_ids
+        # Only the payer's own contact can be supported by the evidence: no scoring of every candidate.
+        mine = [i for i in pool if i.contact_id == payer.contact] if payer.contact else []
+        if len(mine) == 1 or len(pool) == 1:
+            item = mine[0] if mine else pool[0]
+            at_full = not any(i is item for i in discounted)
             discount = 0 if at_full else abs(item.signed_cents) - abs(cents)
-            label = item.voucher_number or item.voucher_id
             first = (
-                f"amount equals the open amount of {label}"
+                f"amount equals the open amount of {item.voucher_number or item.voucher_id}"
                 if at_full
                 else (self._discount_fits(tx, item, abs(cents)) or "cash discount")
             )
-            alone = all(i is item or i.voucher_id not in at_full_ids for i in pool)  # others fit only less a discount
-            if alone and at_full and payer.named(item.contact_id) and not named_other:
+            alone = len(full) == 1 and at_full  # other candidates fit only less their discount
+            if mine and alone and payer.named(item.contact_id) and not named_other:
                 return self._proposal(
                     tx,
                     "exact",
@@ -747,26 +762,14 @@ class Matcher:
                     [self._alloc(item, abs(cents))],
                     reasons=[f"{first}, and no other item", "the counterparty is the customer"],
                 )
+            if len(pool) == 1 and at_full:
+                first += ", and no other item"
             if named_other:  # "Rechnung RE10423" but the amount belongs to RE10432: never exact
                 first += "; the text names another or an unknown invoice number"
             if len(pool) > 1:
                 first += f"; {len(pool) - 1} other open item(s) fit the amount, but the payer owes this one"
             return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
-        if len(pool) == 1:
-            item = pool[0]
-            at_full = item.voucher_id in at_full_ids
-            first = (
-                f"amount equals the open amount of {item.voucher_number or item.voucher_id}, and no other item"
-                if at_full
-                else (self._discount_fits(tx, item, abs(cents)) or "cash discount")
-            )
-            if named_other:
-                first += "; the text names another or an unknown invoice number"
-            discount = 0 if at_full else abs(item.signed_cents) - abs(cents)
-            return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
-        ranked = sorted(
-            pool, key=lambda i: (not payer.supports(i.contact_id), i.voucher_id not in at_full_ids, self._order(i))
-        )
+        ranked = mine + [i for i in pool if i.contact_id != payer.contact] if mine else pool
         reasons = [
             f"amount {tx.amount} fits {len(pool)} open items ("
             + ", ".join(i.voucher_number or i.voucher_id for i in ranked[:5])
@@ -966,7 +969,10 @@ class Matcher:
                 for contact in self.name_compact.get(compact[:_CUT_MIN], ()):
                     if any(n.startswith(compact) and n != compact for n in self.compact_names[contact]):
                         likely.add(contact)
-        return _Payer(iban_contact=iban_contact, same_name=frozenset(same), likely=frozenset(likely))
+        payer = _Payer(iban_contact=iban_contact, same_name=frozenset(same), likely=frozenset(likely))
+        candidates = {iban_contact} if iban_contact else same | likely
+        supported = [c for c in candidates if payer.supports(c)]
+        return replace(payer, contact=supported[0]) if len(supported) == 1 else payer
 
     def _names_a_number(self, text: str) -> bool:
         tokens = [p[0] for p in self._pieces(text)]
@@ -1069,8 +1075,7 @@ class Matcher:
 
     @staticmethod
     def _alloc(item: OpenItem, cents: int, discount_cents: int = 0) -> Allocation:
-        # model_construct: every value is already of its type (this runs 10,000s of times per statement)
-        return Allocation.model_construct(
+        return Allocation(
             voucher_id=item.voucher_id,
             voucher_number=item.voucher_number,
             contact_id=item.contact_id,
@@ -1089,7 +1094,7 @@ class Matcher:
         candidates: Sequence[str] = (),
         reasons: Sequence[str] = (),
     ) -> Proposal:
-        return Proposal.model_construct(
+        return Proposal(
             transaction_id=tx.transaction_id,
             kind=kind,
             confidence=confidence,
@@ -1114,14 +1119,9 @@ def _fp(iban: str | None) -> str | None:
 def _digit_keys(raw: str, number: str) -> set[str]:
     """Digits by which a payer may name an invoice without its prefix: all of them (RE-2026-0042 → 20260042) and
     the last group (0042, 42), never fewer than two."""
-    keys = set()
-    digits = "".join(c for c in number if c.isdigit())
-    if digits and digits != number:
-        keys.add(digits)
-    groups = re.findall(r"[0-9]+", raw)
-    if groups:
-        keys.add(groups[-1])
-    keys |= {k.lstrip("0") for k in keys}
+    digits = _NON_DIGIT.sub("", number)
+    last = raw[len(raw.rstrip("0123456789")) :] or digits  # the last group of digits as written
+    keys = {digits, last, digits.lstrip("0"), last.lstrip("0")} if digits else set()
     return {k for k in keys if len(k) >= 2 and k != number}
 
 

@@ -35,28 +35,213 @@ from lexflow.banking.transactions import BankTransaction, assign_ids
 TUNING_SEEDS = (101, 102, 103)
 HELD_OUT_SEEDS = (9001, 9002, 9003)
 
-_FIRST = (
-    "Anna Bernd Clara Dieter Emma Felix Greta Hans Ida Jonas Karla Lukas Mia Noah Olga Paul Rita Sven Tina Uwe "
-    "Vera Wilhelm Yvonne Zoe Moritz Lina Theo Frieda Oskar Ella Jürgen Björn Sören Jörg Käthe Thomas Stefan Sabine "
-    "Petra Andreas Michael Claudia Martina Frank Heike Ralf Ute Dirk Silke"
-).split()
-_LAST = (
-    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch Bauer Richter Klein "
-    "Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner Krause Meier Lehmann "
-    "Köhler Herrmann Walter König Mayer Huber Kaiser Fuchs Peters Lang Scholz Möller Weiß Jung Hahn Vogel Friedrich "
-    "Keller Günther Frank Berger Winkler Roth Beck Lorenz Baumann Franke Albrecht Ludwig Böhm Groß Jäger Körner "
-    "Sommer Brandt Haas Graf Dietrich Ziegler Kühn Pohl Engel Horn Busch Bergmann Thomas Voigt Sauer Arnold Wolff "
-    "Pfeiffer Seidel Schubert Vogt Stein Jansen Lindner Ernst Otto Schuster Heinrich Martin Kraus Böttcher"
-).split()
-_TRADES = (
-    "Bau Elektrotechnik Sanitär Logistik Consulting Software Design Druckerei Holzbau Metallbau Gartenbau Medien "
-    "Handel Haustechnik Immobilien Reisen Optik Catering Pflegedienst Transporte Energie Dentallabor Agrar "
-    "Fliesenleger Dachdeckerei Malerbetrieb Autohaus Steuerberatung Getränkehandel Blumenhaus Bäckerei Fleischerei"
-).split()
-_CITIES = (
-    "Berlin Hamburg München Köln Frankfurt Stuttgart Leipzig Dresden Bremen Hannover Nürnberg Essen Bonn Kiel Mainz "
-    "Rostock Freiburg Ulm Jena Trier Görlitz Würzburg Lübeck Münster"
-).split()
+_FIRST = [
+    "Anna",
+    "Bernd",
+    "Clara",
+    "Dieter",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hans",
+    "Ida",
+    "Jonas",
+    "Karla",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rita",
+    "Sven",
+    "Tina",
+    "Uwe",
+    "Vera",
+    "Wilhelm",
+    "Yvonne",
+    "Zoe",
+    "Moritz",
+    "Lina",
+    "Theo",
+    "Frieda",
+    "Oskar",
+    "Ella",
+    "Jürgen",
+    "Björn",
+    "Sören",
+    "Jörg",
+    "Käthe",
+    "Thomas",
+    "Stefan",
+    "Sabine",
+    "Petra",
+    "Andreas",
+    "Michael",
+    "Claudia",
+    "Martina",
+    "Frank",
+    "Heike",
+    "Ralf",
+    "Ute",
+    "Dirk",
+    "Silke",
+]
+_LAST = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Köhler",
+    "Herrmann",
+    "Walter",
+    "König",
+    "Mayer",
+    "Huber",
+    "Kaiser",
+    "Fuchs",
+    "Peters",
+    "Lang",
+    "Scholz",
+    "Möller",
+    "Weiß",
+    "Jung",
+    "Hahn",
+    "Vogel",
+    "Friedrich",
+    "Keller",
+    "Günther",
+    "Frank",
+    "Berger",
+    "Winkler",
+    "Roth",
+    "Beck",
+    "Lorenz",
+    "Baumann",
+    "Franke",
+    "Albrecht",
+    "Ludwig",
+    "Böhm",
+    "Groß",
+    "Jäger",
+    "Körner",
+    "Sommer",
+    "Brandt",
+    "Haas",
+    "Graf",
+    "Dietrich",
+    "Ziegler",
+    "Kühn",
+    "Pohl",
+    "Engel",
+    "Horn",
+    "Busch",
+    "Bergmann",
+    "Thomas",
+    "Voigt",
+    "Sauer",
+    "Arnold",
+    "Wolff",
+    "Pfeiffer",
+    "Seidel",
+    "Schubert",
+    "Vogt",
+    "Stein",
+    "Jansen",
+    "Lindner",
+    "Ernst",
+    "Otto",
+    "Schuster",
+    "Heinrich",
+    "Martin",
+    "Kraus",
+    "Böttcher",
+]
+_TRADES = [
+    "Bau",
+    "Elektrotechnik",
+    "Sanitär",
+    "Logistik",
+    "Consulting",
+    "Software",
+    "Design",
+    "Druckerei",
+    "Holzbau",
+    "Metallbau",
+    "Gartenbau",
+    "Medien",
+    "Handel",
+    "Haustechnik",
+    "Immobilien",
+    "Reisen",
+    "Optik",
+    "Catering",
+    "Pflegedienst",
+    "Transporte",
+    "Energie",
+    "Dentallabor",
+    "Agrar",
+    "Fliesenleger",
+    "Dachdeckerei",
+    "Malerbetrieb",
+    "Autohaus",
+    "Steuerberatung",
+    "Getränkehandel",
+    "Blumenhaus",
+    "Bäckerei",
+    "Fleischerei",
+]
+_CITIES = [
+    "Berlin",
+    "Hamburg",
+    "München",
+    "Köln",
+    "Frankfurt",
+    "Stuttgart",
+    "Leipzig",
+    "Dresden",
+    "Bremen",
+    "Hannover",
+    "Nürnberg",
+    "Essen",
+    "Bonn",
+    "Kiel",
+    "Mainz",
+    "Rostock",
+    "Freiburg",
+    "Ulm",
+    "Jena",
+    "Trier",
+    "Görlitz",
+    "Würzburg",
+    "Lübeck",
+    "Münster",
+]
 # (short form, how banks and payers spell it out or abbreviate it)
 _LEGAL = {
     "GmbH": ("Gesellschaft mit beschränkter Haftung", "G.m.b.H.", "GMBH"),
@@ -425,9 +610,9 @@ def realistic_month(
             if item is None:
                 continue
             cents = int(item.open_amount * 100)
-            paid = cents - 1 if scenario == "cent_short" else int(cents * rng.uniform(0.2, 0.8))
+            paid_cents = cents - 1 if scenario == "cent_short" else int(cents * rng.uniform(0.2, 0.8))
             text = f"{'Teilzahlung ' if scenario == 'part_payment' else ''}{_typed(item.voucher_number or '', rng)}"
-            add("partial", scenario, (item.voucher_id,), Decimal(paid) / 100, person(item).name, text,
+            add("partial", scenario, (item.voucher_id,), Decimal(paid_cents) / 100, person(item).name, text,
                 person(item).iban, when(item))  # fmt: skip
         elif scenario in ("multi_abbreviated", "multi_listed"):
             cid = rng.choice(sorted(by_contact))
@@ -455,9 +640,8 @@ def realistic_month(
         elif scenario in ("discount_number", "discount_name"):
             item = take(
                 invoices,
-                lambda i: (
-                    bool(i.terms and i.terms.discount_percentage)
-                    and (scenario == "discount_number" or recognisable(person(i)))
+                lambda i, numbered=scenario == "discount_number": (
+                    bool(i.terms and i.terms.discount_percentage) and (numbered or recognisable(person(i)))
                 ),
             )
             if item is None or item.terms is None or item.voucher_date is None:
@@ -492,7 +676,9 @@ def realistic_month(
             note = take(notes)
             if note is None:
                 continue
-            item = take(by_contact.get(note.contact_id or "", []) or [], lambda i: i.open_amount > note.open_amount)
+            item = take(
+                by_contact.get(note.contact_id or "", []) or [], lambda i, n=note: i.open_amount > n.open_amount
+            )
             if item is None:
                 used.discard(note.voucher_id)
                 continue
@@ -533,15 +719,17 @@ def realistic_month(
             item = take(invoices, lambda i: standard(i) and recognisable(person(i)))
             if item is None:
                 continue
-            digits = [p for p, ch in enumerate(item.voucher_number or "") if ch.isdigit()]
-            p = rng.choice(digits[:-1])
+            places = [p for p, ch in enumerate(item.voucher_number or "") if ch.isdigit()]
+            p = rng.choice(places[:-1])
             number = item.voucher_number or ""
             typo = number[:p] + number[p + 1] + number[p] + number[p + 2 :]  # two neighbours swapped
-            if typo == number or p + 1 not in digits or any(i.voucher_number == typo for i in items):
+            if typo == number or p + 1 not in places or any(i.voucher_number == typo for i in items):
                 used.discard(item.voucher_id)
                 continue
             # ... and that number is another customer's open invoice at the same standard price
-            wrong = new_item(rng.choice([c for c in contacts if c.id != item.contact_id]), item.open_amount, number=typo)
+            wrong = new_item(
+                rng.choice([c for c in contacts if c.id != item.contact_id]), item.open_amount, number=typo
+            )
             used.add(wrong.voucher_id)
             count[wrong.signed_cents] += 1
             c = person(item)
@@ -574,9 +762,11 @@ def realistic_month(
             # Another customer of the same name pays an amount only their namesake owes (e.g. a prepayment).
             item = take(
                 invoices,
-                lambda i: unique(i)
-                and not recognisable(person(i))
-                and all(x.id in by_contact for x in contacts if x.name == person(i).name),
+                lambda i: (
+                    unique(i)
+                    and not recognisable(person(i))
+                    and all(x.id in by_contact for x in contacts if x.name == person(i).name)
+                ),
             )
             if item is None:
                 continue
@@ -594,8 +784,8 @@ def realistic_month(
             add("unmatched", scenario, (), item.open_amount, rng.choice(("Buchhaltung", None)), "Anzahlung",
                 other.iban, when(item))  # fmt: skip
         elif scenario in ("batch_recorded", "batch_unrecorded"):
-            group = [take(invoices, lambda i: i.open_amount < 500) for _ in range(rng.randrange(3, 9))]
-            members = [i for i in group if i is not None]
+            drawn = [take(invoices, lambda i: i.open_amount < 500) for _ in range(rng.randrange(3, 9))]
+            members = [i for i in drawn if i is not None]
             if len(members) < 2:
                 continue
             batch_id = f"LS-2026-{seed}-{len(rows):05d}"

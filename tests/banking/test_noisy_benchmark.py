@@ -31,3 +31,17 @@ def test_noisy_statement_meets_the_goals() -> None:
     assert partial_ok / partial_pred >= 0.95
     assert set(stats) >= {"exact", "partial", "ambiguous", "reversal", "unrelated", "unmatched"}
     assert elapsed < 2.0  # generous: the 10,000 × 10,000 timing is in docs/performance.md
+
+
+def test_realistic_month_meets_the_goals_on_a_held_out_seed() -> None:
+    """The adversarial month (lexflow.banking.simulate_payers) on a held-out seed, smaller than bench/matcher.py."""
+    from lexflow.banking.simulate_payers import HELD_OUT_SEEDS, quality, realistic_month
+
+    data = realistic_month(2000, 2000, seed=HELD_OUT_SEEDS[0])
+    proposals = Matcher(data.open_items, known_ibans=data.known_ibans, collected=data.collected).match_all(
+        data.transactions
+    )
+    q = quality(proposals, data.truth)
+    assert q["exact_precision"] >= 0.999, q
+    assert q["exact_recall"] >= 0.97, q
+    assert q["wrong_money_share"] <= 0.0005, q
