@@ -30,7 +30,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -258,19 +258,19 @@ def _repair_mojibake(value: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _flat_text(value: str) -> str:
+def _fold(value: str) -> str:
     """Lower-case ASCII with umlauts folded to the bare vowel, so all three spellings compare equal."""
     text = _repair_mojibake(value).lower().replace("ß", "ss")
     text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = _TRANSLITERATED.sub(lambda m: m[1], text)  # MUELLER → muller, like MULLER; Bauer stays bauer
-    text = _DOTTED.sub("", text)  # G.m.b.H. → gmbh, e.K. → ek
-    return _LEGAL_PHRASES.sub(" ", _legal_phrases_folded(text))
+    return _DOTTED.sub("", text)  # G.m.b.H. → gmbh, e.K. → ek
 
 
-def _legal_phrases_folded(text: str) -> str:
-    # the phrases are written with folded umlauts too ("beschrankter"), since the fold ran first
-    return text.replace("beschrankt", "beschraenkt").replace("burgerlich", "buergerlich")
+@lru_cache(maxsize=65536)
+def _flat_text(value: str) -> str:
+    """`_fold` without the legal forms spelled out ("Gesellschaft mit beschränkter Haftung")."""
+    return _LEGAL_PHRASES.sub(" ", _fold(value))
 
 
 def _name_tokens(text: str) -> list[str]:
@@ -295,7 +295,7 @@ def _name_keys(value: str | None) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def _compact(value: str | None) -> str:
     """Letters and digits only, legal forms kept: what a bank's cut at 27 characters leaves a prefix of."""
-    return "".join(_name_tokens(_flat_text(value or "")))
+    return "".join(_name_tokens(_fold(value or "")))
 
 
 def _cents(value: Decimal) -> int:
@@ -387,6 +387,7 @@ class Matcher:
         self.by_id = {i.voucher_id: i for i in self.items}
         self.by_number: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_digits: dict[str, list[OpenItem]] = defaultdict(list)
+        self.by_full_digits: dict[str, list[OpenItem]] = defaultdict(list)  # all digits of a number, five or more
         self.by_cents: dict[int, list[OpenItem]] = defaultdict(list)
         self.by_discount: dict[int, list[OpenItem]] = defaultdict(list)
         self.by_contact: dict[str, list[OpenItem]] = defaultdict(list)
@@ -402,6 +403,9 @@ class Matcher:
                 self.by_number[number].append(item)
                 for key in _digit_keys(item.voucher_number, number):
                     self.by_digits[key].append(item)
+                digits = _NON_DIGIT.sub("", number)
+                if len(digits) >= 5 and digits != number:
+                    self.by_full_digits[digits].append(item)
             d = discounted_cents(item)
             if d is not None:
                 self.by_discount[d if item.direction == "receivable" else -d].append(item)
@@ -530,7 +534,10 @@ class Matcher:
         pieces: list[tuple[str, int, int]] = []
         for m in _PIECE.finditer(upper):
             token, start, end = m[0], m.start(), m.end()
-            if token.isalpha() and upper[end : end + 1].isdigit() and token not in self.number_prefixes:
+            glued = upper[end : end + 1].isdigit() or (
+                upper[end : end + 1] in "-." and upper[end + 1 : end + 2].isdigit()
+            )
+            if token.isalpha() and glued and token not in self.number_prefixes:
                 for prefix in self._glued_prefixes:  # "ZAHLUNGRE10042": the number's prefix glued to a word
                     if token.endswith(prefix) and len(token) > len(prefix):
                         cut = end - len(prefix)
@@ -560,6 +567,11 @@ class Matcher:
                 digits_only = joined.isdigit()
                 if digits_only and not self._digits_may_be_invoice(pieces, i, joined):
                     continue
+                if digits_only and not hits and i > 0 and pieces[i - 1][0] in _INVOICE_WORDS:
+                    hits = self.by_full_digits.get(joined)  # "Rechnung 2026-01632": every digit of RE-2026-01632
+                    if hits:
+                        spans.append((i, j, hits))
+                        continue
                 if hits and not (digits_only and len(joined) < 6):
                     spans.append((i, j, hits))
                 elif digits_only:
@@ -967,19 +979,25 @@ class Matcher:
             same |= self.name_exact.get(key, set())
         likely: set[str] = set()
         if tx.counterparty_name:
+            compact = _compact(tx.counterparty_name)
+            if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
+                for contact_id in self.name_compact.get(compact[:_CUT_MIN], ()):
+                    if any(n.startswith(compact) and n != compact for n in self.compact_names[contact_id]):
+                        likely.add(contact_id)
             words = normalise_name(tx.counterparty_name).split()
             for drop in (1, 2):  # a city (or two words of it) appended to the name
                 if not likely and len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
                     likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
-            compact = _compact(tx.counterparty_name)
-            if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
-                for contact in self.name_compact.get(compact[:_CUT_MIN], ()):
-                    if any(n.startswith(compact) and n != compact for n in self.compact_names[contact]):
-                        likely.add(contact)
-        payer = _Payer(iban_contact=iban_contact, same_name=frozenset(same), likely=frozenset(likely))
-        candidates = {iban_contact} if iban_contact else same | likely
-        supported = [c for c in candidates if payer.supports(c)]
-        return replace(payer, contact=supported[0]) if len(supported) == 1 else payer
+        # the one contact the evidence supports: the IBAN's, else a name nobody else has
+        if iban_contact:
+            contact: str | None = iban_contact
+        elif len(same) == 1:
+            contact = next(iter(same))
+        elif not same and len(likely) == 1:
+            contact = next(iter(likely))
+        else:
+            contact = None
+        return _Payer(iban_contact, frozenset(same), frozenset(likely), contact)
 
     def _names_a_number(self, text: str) -> bool:
         tokens = [p[0] for p in self._pieces(text)]
@@ -1139,12 +1157,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _digit_keys(raw: str, number: str) -> set[str]:
-    """Digits by which a payer may name an invoice without its prefix: all of them (RE-2026-0042 → 20260042) and
-    the last group (0042, 42), never fewer than two."""
+    """Digits by which a payer may name an invoice without its prefix: all of them (RE-2026-0004 → 20260004) and
+    the last group (0004, 4). Short ones count only after an invoice word (`_digits_may_be_invoice`)."""
     digits = _NON_DIGIT.sub("", number)
     last = raw[len(raw.rstrip("0123456789")) :] or digits  # the last group of digits as written
     keys = {digits, last, digits.lstrip("0"), last.lstrip("0")} if digits else set()
-    return {k for k in keys if len(k) >= 2 and k != number}
+    return {k for k in keys if k and k != number}
 
 
 def _expand_abbreviated(upper: str) -> list[str]:

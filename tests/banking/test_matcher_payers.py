@@ -87,11 +87,22 @@ def test_a_short_number_after_a_customer_number_word_is_no_reference() -> None:
     assert one(tx("64.17", "Kd-Nr 42", name="Zahler"), items).kind == "ambiguous"
 
 
-@pytest.mark.parametrize("text", ["ZahlungRE10042", "Rechnung10042danke", "RE1OO42", "re1oo42 danke"])
+@pytest.mark.parametrize(
+    "text", ["ZahlungRE10042", "ZahlungRE-10042", "Rechnung10042danke", "RE1OO42", "re1oo42 danke"]
+)
 def test_numbers_glued_to_words_or_with_letter_o(text: str) -> None:
     items = [item(10042, "731.20"), item(10043, "731.20", contact="c9", name="Other")]
     p = one(tx("731.20", text), items)
     assert p.kind == "exact" and p.voucher_ids == ("v10042",)
+
+
+def test_every_digit_of_a_number_after_an_invoice_word_names_it() -> None:
+    items = [
+        item(1, "119.00", number="RE-2026-01632", contact="a", name="Anna Schulz"),
+        item(2, "119.00", number="RE-2026-09999", contact="b", name="Lukas Krause"),
+    ]
+    p = one(tx("119.00", "Rechnung 2026-01632", name="Buchhaltung"), items)  # a standard price, an unknown payer
+    assert p.kind == "exact" and p.voucher_ids == ("v1",)
 
 
 @pytest.mark.parametrize("text", ["Jahresbeitrag 2025", "Auftrag 3001", "AB3001 Anzahlung"])
