@@ -28,12 +28,11 @@ import gc
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import combinations
 from typing import Literal
 
@@ -327,15 +326,31 @@ class CollectedDebit(BaseModel):
     amount: Decimal
 
 
-@dataclass(frozen=True)
 class _Payer:
     """Who paid, as far as lexflow can tell: the contact of a learnt IBAN, contacts with the same name, and contacts
-    the name plausibly is (a city appended, cut by the bank)."""
+    the name plausibly is (a city appended, cut by the bank; looked up only when a decision needs it)."""
 
-    iban_contact: str | None
-    same_name: frozenset[str]
-    likely: frozenset[str]
-    contact: str | None = None  # the one contact the evidence supports, if any (set by `Matcher._payer`)
+    def __init__(
+        self, iban_contact: str | None, same_name: frozenset[str], find_likely: Callable[[], frozenset[str]]
+    ) -> None:
+        self.iban_contact = iban_contact
+        self.same_name = same_name
+        self._find_likely = find_likely
+
+    @cached_property
+    def likely(self) -> frozenset[str]:
+        return self._find_likely()
+
+    @cached_property
+    def contact(self) -> str | None:
+        """The one contact the evidence supports: the IBAN's, else a name nobody else has."""
+        if self.iban_contact:
+            return self.iban_contact
+        if len(self.same_name) == 1:
+            return next(iter(self.same_name))
+        if not self.same_name and len(self.likely) == 1:
+            return next(iter(self.likely))
+        return None
 
     def by_name(self, contact_id: str | None) -> NameEvidence:
         if not contact_id:
@@ -352,7 +367,7 @@ class _Payer:
         """Why the payer is someone else than this customer, or None."""
         if self.iban_contact:
             return None if self.iban_contact == contact_id else "the payer's IBAN is known for another customer"
-        if self.by_name(contact_id) == "other":
+        if self.same_name and contact_id not in self.same_name and self.by_name(contact_id) == "other":
             return "the payer's name is another customer's"
         return None
 
@@ -413,7 +428,6 @@ class Matcher:
                 self.by_contact[item.contact_id].append(item)
                 if item.contact_id not in self.contact_names:
                     self._index_name(item.contact_id, item.contact_name)
-        self.max_number_len = max((len(n) for n in self.by_number), default=0)
         # Letter prefixes of the numbers ("RE", "GS"): a text naming "RE 10423" names an invoice, known or not.
         self.number_prefixes = {
             n.rstrip("0123456789") for n in self.by_number if n.rstrip("0123456789") and n[-1:].isdigit()
@@ -578,6 +592,8 @@ class Matcher:
                     found = [*(hits or ()), *self.by_digits.get(joined, ())]
                     if found:
                         weak_spans.append((i, j, found))
+        if not weak_spans:
+            return (sorted(_longest(spans).values(), key=self._order) if spans else []), []
         found_items = _longest(spans)
         weak_items = {k: v for k, v in _longest(weak_spans + spans).items() if k not in found_items}
         strong = sorted(found_items.values(), key=self._order)
@@ -918,7 +934,8 @@ class Matcher:
         ]
         upper = normalise_number(text)
         named = [b for b in candidates if normalise_number(b) and normalise_number(b) in upper]
-        chosen = named if named else candidates
+        # the batch id named in the text, else the total with the stated number of items; a total alone is not enough
+        chosen = named if named else candidates if count is not None else []
         if len(chosen) == 1:
             debits = sorted(self.batches[chosen[0]], key=lambda d: (d.voucher_number or "", d.voucher_id))
             allocs = [
@@ -946,7 +963,7 @@ class Matcher:
             if not self.batches
             else f"{len(chosen)} collected batches fit the amount"
             if chosen
-            else "no collected batch adds up to this amount"
+            else "no collected batch named in the text, or with this total and number of items"
         )
         return self._proposal(
             tx,
@@ -973,31 +990,25 @@ class Matcher:
     # ---------------------------------------------------------------------------------------------- helpers
     def _payer(self, tx: BankTransaction) -> _Payer:
         iban = _fp(tx.counterparty_iban)
-        iban_contact = self.known_ibans.get(iban) if iban else None
         same: set[str] = set()
         for key in _name_keys(tx.counterparty_name):
             same |= self.name_exact.get(key, set())
+        name = tx.counterparty_name or ""
+        return _Payer(self.known_ibans.get(iban) if iban else None, frozenset(same), lambda: self._likely(name))
+
+    def _likely(self, name: str) -> frozenset[str]:
+        """Customers the payer's name plausibly is: cut by the bank, or with a city appended."""
         likely: set[str] = set()
-        if tx.counterparty_name:
-            compact = _compact(tx.counterparty_name)
-            if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
-                for contact_id in self.name_compact.get(compact[:_CUT_MIN], ()):
-                    if any(n.startswith(compact) and n != compact for n in self.compact_names[contact_id]):
-                        likely.add(contact_id)
-            words = normalise_name(tx.counterparty_name).split()
-            for drop in (1, 2):  # a city (or two words of it) appended to the name
-                if not likely and len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
-                    likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
-        # the one contact the evidence supports: the IBAN's, else a name nobody else has
-        if iban_contact:
-            contact: str | None = iban_contact
-        elif len(same) == 1:
-            contact = next(iter(same))
-        elif not same and len(likely) == 1:
-            contact = next(iter(likely))
-        else:
-            contact = None
-        return _Payer(iban_contact, frozenset(same), frozenset(likely), contact)
+        compact = _compact(name)
+        if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
+            for contact_id in self.name_compact.get(compact[:_CUT_MIN], ()):
+                if any(n.startswith(compact) and n != compact for n in self.compact_names[contact_id]):
+                    likely.add(contact_id)
+        words = normalise_name(name).split()
+        for drop in (1, 2):  # a city (or two words of it) appended to the name
+            if not likely and len(words) - drop >= 2 and all(len(w) >= 4 and w.isalpha() for w in words[-drop:]):
+                likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
+        return frozenset(likely)
 
     def _names_a_number(self, text: str) -> bool:
         tokens = [p[0] for p in self._pieces(text)]
@@ -1181,7 +1192,7 @@ def _longest(spans: list[tuple[int, int, list[OpenItem]]]) -> dict[str, OpenItem
     """Items of the spans not inside a longer span ("RE 2026 0042" also contains the shorter number 20260042)."""
     found: dict[str, OpenItem] = {}
     for i, j, hits in spans:
-        if any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in spans):
+        if len(spans) > 1 and any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in spans):
             continue
         for item in hits:
             found.setdefault(item.voucher_id, item)

@@ -213,3 +213,7 @@ def test_a_direct_debit_batch_is_split_by_what_lexflow_collected() -> None:
     assert any("no record of the direct debits" in r for r in unknown.reasons)
     wrong_count = Matcher(ITEMS, collected=debits).match(tx("196.77", "SEPA-LS-SAMMLER 3 POSTEN", name=None))
     assert wrong_count.kind == "ambiguous"
+    other_batch = Matcher(ITEMS, collected=debits).match(tx("196.77", "LS-SAMMLER LS-9", name=None))
+    assert other_batch.kind == "ambiguous"  # the same total, but neither its id nor its number of items
+    by_id = Matcher(ITEMS, collected=debits).match(tx("196.77", "LS-SAMMLER LS-7", name=None))
+    assert by_id.kind == "partial"
