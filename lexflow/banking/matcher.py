@@ -47,7 +47,7 @@ MatchKind = Literal["exact", "partial", "ambiguous", "reversal", "unrelated", "u
 ACTIONABLE: tuple[MatchKind, ...] = ("exact",)
 NEEDS_PERSON: tuple[MatchKind, ...] = ("partial", "ambiguous", "reversal")
 
-_TOKEN = re.compile(r"[A-Z0-9]+")
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _PIECE = re.compile(r"[A-Z]+|[0-9]+")
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
 _O_FOR_ZERO = re.compile(r"\b([A-Z]*?)([0-9O]*[0-9][0-9O]*[0-9][0-9O]*)\b")
@@ -73,10 +73,9 @@ _DIRECT_DEBIT_BATCH = re.compile(
     re.IGNORECASE,
 )
 # Every word the three patterns above start with, to skip them in one pass for ordinary texts.
-_SPECIAL_WORDS = re.compile(
+_SPECIAL_WORDS = re.compile(  # searched in the upper-case text
     r"R(UE|Ü)CK|RETOUR|STORNO|RETURN|REVERS|ZUSTELLBAR|CHARGE|BOUNCED|R-TRANSA|UNPAID|ENTGELT|GEB(UE|Ü)HR|FEE|PORTO|"
-    r"LABEL|AUSLAGEN|PROVISION|SPESEN|SAMMLER|SAMMEL|POSTEN|DIRECT DEBIT|DD BATCH",
-    re.IGNORECASE,
+    r"LABEL|AUSLAGEN|PROVISION|SPESEN|SAMMLER|SAMMEL|POSTEN|DIRECT DEBIT|DD BATCH"
 )
 _POSTEN = re.compile(r"(\d+)\s*(POSTEN|ITEMS|TRANSAKTIONEN|TRANSACTIONS)", re.IGNORECASE)
 # Words that say what a number before or glued to them is: an invoice ("Rechnung 42") or something else
@@ -232,7 +231,7 @@ class Proposal(BaseModel):
 
 def normalise_number(value: str) -> str:
     """`re-2026 0042` → `RE20260042`: what a person may type with spaces, dashes or in lower case."""
-    return "".join(_TOKEN.findall(value.upper()))
+    return _NOT_ALNUM.sub("", value.upper())
 
 
 @lru_cache(maxsize=65536)
@@ -462,10 +461,13 @@ class Matcher:
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
         """Proposals in booking order. An item is claimed exactly once: a second exact hit becomes partial."""
         ordered = sorted(transactions, key=lambda t: (t.booking_date, t.transaction_id))
+        with _cyclic_gc_paused():
+            return self._claim_once(ordered, [self.match(tx) for tx in ordered])
+
+    @staticmethod
+    def _claim_once(ordered: list[BankTransaction], proposals: list[Proposal]) -> list[Proposal]:
         claimed: dict[str, str] = {}
         out: list[Proposal] = []
-        with _cyclic_gc_paused():
-            proposals = [self.match(tx) for tx in ordered]
         for tx, proposal in zip(ordered, proposals, strict=True):
             if proposal.kind == "exact":
                 taken = [a.voucher_id for a in proposal.allocations if a.voucher_id in claimed]
@@ -492,11 +494,12 @@ class Matcher:
                 tx, "unmatched", 0.0, reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (§11.8)"]
             )
         text = f"{tx.remittance} {tx.end_to_end_id or ''}"
+        upper = text.upper()
         receivable = tx.amount > 0
-        special = _SPECIAL_WORDS.search(text) is not None  # one pass: most texts have none of the words below
+        special = _SPECIAL_WORDS.search(upper) is not None  # one pass: most texts have none of the words below
         if special and receivable and _DIRECT_DEBIT_BATCH.search(text):
             return self._direct_debit_batch(tx, text)
-        refs, weak = self._references(text)
+        refs, weak = self._references(upper)
         payer = self._payer(tx)
         fee = special and _FEE_WORDS.search(text) is not None
         returned = special and not fee and _REVERSAL_WORDS.search(text) is not None
@@ -533,14 +536,13 @@ class Matcher:
             proposal = self._with_references(tx, weak_own, payer, strong=False)
             if proposal.kind != "unmatched":
                 return proposal
-        named_other = bool(refs or weak) or self._names_a_number(text)
+        named_other = bool(refs or weak) or self._names_a_number(upper)
         return self._without_references(tx, payer, named_other=named_other)
 
     # ------------------------------------------------------------------------------------------ references
-    def _pieces(self, text: str) -> list[tuple[str, int, int]]:
-        """Letter and digit runs of the text (upper case): "ZahlungRE10042" → ZAHLUNG, RE, 10042; the letter O
+    def _pieces(self, upper: str) -> list[tuple[str, int, int]]:
+        """Letter and digit runs of the upper-case text: "ZAHLUNGRE10042" → ZAHLUNG, RE, 10042; the letter O
         between digits read as zero ("RE1OO42"); abbreviated lists spelled out ("RE1012/13/20")."""
-        upper = text.upper()
         if _O_NEXT_TO_DIGIT.search(upper):
             upper = _O_FOR_ZERO.sub(lambda m: m[1] + m[2].replace("O", "0"), upper)
         if "/" in upper:
@@ -561,23 +563,24 @@ class Matcher:
             pieces.append((token, start, end))
         return pieces
 
-    def _references(self, text: str) -> tuple[list[OpenItem], list[OpenItem]]:
+    def _references(self, upper: str) -> tuple[list[OpenItem], list[OpenItem]]:
         """Items whose number appears in the text (longest spans win), and items found only by the digits.
 
         Digits alone count only where nothing says they are something else: not after a customer, order or tax
         number word or another scheme's letters glued on ("KD 10042", "AB10042"), and a year or a number of up to
         three digits only right after an invoice word ("Rechnung 42", not "Beitrag 2025")."""
-        pieces = self._pieces(text)
+        pieces = self._pieces(upper)
         tokens = [p[0] for p in pieces]
+        prefixes, by_number = self.prefixes, self.by_number
         spans: list[tuple[int, int, list[OpenItem]]] = []
         weak_spans: list[tuple[int, int, list[OpenItem]]] = []
         for i in range(len(tokens)):
             joined = ""
             for j in range(i, min(i + _MAX_SPAN_TOKENS, len(tokens))):
                 joined += tokens[j]
-                if joined not in self.prefixes:
+                if joined not in prefixes:
                     break
-                hits = self.by_number.get(joined)
+                hits = by_number.get(joined)
                 digits_only = joined.isdigit()
                 if digits_only and not self._digits_may_be_invoice(pieces, i, joined):
                     continue
@@ -1010,8 +1013,8 @@ class Matcher:
                 likely |= self.name_exact.get(" ".join(sorted(words[:-drop])), set())
         return frozenset(likely)
 
-    def _names_a_number(self, text: str) -> bool:
-        tokens = [p[0] for p in self._pieces(text)]
+    def _names_a_number(self, upper: str) -> bool:
+        tokens = [p[0] for p in self._pieces(upper)]
         for i, token in enumerate(tokens):
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
             if token in self.number_prefixes and len(following) >= 3 and following.isdigit():
