@@ -466,6 +466,7 @@ class Matcher:
 
     @staticmethod
     def _claim_once(ordered: list[BankTransaction], proposals: list[Proposal]) -> list[Proposal]:
+        """The first exact proposal in booking order claims its items; a later one for the same item is partial."""
         claimed: dict[str, str] = {}
         out: list[Proposal] = []
         for tx, proposal in zip(ordered, proposals, strict=True):
