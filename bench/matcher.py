@@ -109,7 +109,14 @@ def clear_caches() -> None:
     """The matcher's name and IBAN caches, so every timed run starts cold."""
     from lexflow.banking import matcher as module
 
-    for cached in (module.normalise_name, module._flat_text, module._fold, module._name_keys, module._compact, module._fp):
+    for cached in (
+        module.normalise_name,
+        module._flat_text,
+        module._fold,
+        module._name_keys,
+        module._compact,
+        module._fp,
+    ):
         cached.cache_clear()
 
 
