@@ -52,6 +52,7 @@ _PIECE = re.compile(r"[A-Z]+|[0-9]+")
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
 _O_FOR_ZERO = re.compile(r"\b([A-Z]*?)([0-9O]*[0-9][0-9O]*[0-9][0-9O]*)\b")
 _NON_DIGIT = re.compile(r"[^0-9]")
+_GLUED = re.compile(r"[-.]?[0-9]")  # right after a word: a number glued to it
 _O_NEXT_TO_DIGIT = re.compile(r"[0-9]O|O[0-9]")
 _ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]*[0-9])((?:/[0-9]{1,6})+)")
 _REVERSAL_WORDS = re.compile(
@@ -549,12 +550,11 @@ class Matcher:
         if "/" in upper:
             upper += "".join(" " + n for n in _expand_abbreviated(upper))
         pieces: list[tuple[str, int, int]] = []
+        number_prefixes = self.number_prefixes
         for m in _PIECE.finditer(upper):
-            token, start, end = m[0], m.start(), m.end()
-            glued = upper[end : end + 1].isdigit() or (
-                upper[end : end + 1] in "-." and upper[end + 1 : end + 2].isdigit()
-            )
-            if token.isalpha() and glued and token not in self.number_prefixes:
+            token = m[0]
+            start, end = m.span()
+            if token[0] > "9" and token not in number_prefixes and _GLUED.match(upper, end):
                 for prefix in self._glued_prefixes:  # "ZAHLUNGRE10042": the number's prefix glued to a word
                     if token.endswith(prefix) and len(token) > len(prefix):
                         cut = end - len(prefix)
@@ -782,7 +782,8 @@ class Matcher:
                 )
             return self._by_contact(tx, payer)
         # Only the payer's own contact can be supported by the evidence: no scoring of every candidate.
-        mine = [i for i in pool if i.contact_id == payer.contact] if payer.contact else []
+        own_contact = payer.contact
+        mine = [i for i in pool if i.contact_id == own_contact] if own_contact else []
         if len(mine) == 1 or len(pool) == 1:
             item = mine[0] if mine else pool[0]
             at_full = not any(i is item for i in discounted)
@@ -808,7 +809,7 @@ class Matcher:
             if len(pool) > 1:
                 first += f"; {len(pool) - 1} other open item(s) fit the amount, but the payer owes this one"
             return self._evidence_proposal(tx, item, payer, abs(cents), discount, first)
-        ranked = mine + [i for i in pool if i.contact_id != payer.contact] if mine else pool
+        ranked = mine + [i for i in pool if i.contact_id != own_contact] if mine else pool
         reasons = [
             f"amount {tx.amount} fits {len(pool)} open items ("
             + ", ".join(i.voucher_number or i.voucher_id for i in ranked[:5])
