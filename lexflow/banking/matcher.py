@@ -50,11 +50,11 @@ NEEDS_PERSON: tuple[MatchKind, ...] = ("partial", "ambiguous", "reversal")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _PIECE = re.compile(r"[A-Z]+|[0-9]+")
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
-_O_FOR_ZERO = re.compile(r"\b([A-Z]*?)([0-9O]*[0-9][0-9O]*[0-9][0-9O]*)\b")
+_ALNUM_RUN = re.compile(r"[A-Z0-9]+")
 _NON_DIGIT = re.compile(r"[^0-9]")
 _GLUED = re.compile(r"[-.]?[0-9]")  # right after a word: a number glued to it
 _O_NEXT_TO_DIGIT = re.compile(r"[0-9]O|O[0-9]")
-_ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]*[0-9])((?:/[0-9]{1,6})+)")
+_ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]{0,30}[0-9])((?:/[0-9]{1,6})+)")  # bounded: no backtracking blow-up
 _REVERSAL_WORDS = re.compile(
     r"R(UE|Ü)CK(UEBERWEISUNG|ÜBERWEISUNG|LASTSCHRIFT|BUCHUNG|GABE|RUF)|RETOURE|STORNO|RETURN|REVERSAL|REVERSED|"
     r"NICHT ZUSTELLBAR|CHARGE ?BACK|BOUNCED|R-TRANSA[CK]TION|UNPAID",
@@ -78,7 +78,7 @@ _SPECIAL_WORDS = re.compile(  # searched in the upper-case text
     r"R(UE|Ü)CK|RETOUR|STORNO|RETURN|REVERS|ZUSTELLBAR|CHARGE|BOUNCED|R-TRANSA|UNPAID|ENTGELT|GEB(UE|Ü)HR|FEE|PORTO|"
     r"LABEL|AUSLAGEN|PROVISION|SPESEN|SAMMLER|SAMMEL|POSTEN|DIRECT DEBIT|DD BATCH"
 )
-_POSTEN = re.compile(r"(\d+)\s*(POSTEN|ITEMS|TRANSAKTIONEN|TRANSACTIONS)", re.IGNORECASE)
+_POSTEN = re.compile(r"(\d{1,5})\s*(POSTEN|ITEMS|TRANSAKTIONEN|TRANSACTIONS)", re.IGNORECASE)
 # Words that say what a number before or glued to them is: an invoice ("Rechnung 42") or something else
 # (a customer, order or delivery note number, a tax number) that only looks like one.
 _INVOICE_WORDS = frozenset(
@@ -402,6 +402,8 @@ class Matcher:
         self.by_id = {i.voucher_id: i for i in self.items}
         self.by_number: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_digits: dict[str, list[OpenItem]] = defaultdict(list)
+        self.numbers: dict[str, str] = {}  # voucher id → normalised number
+        self._typo_index: dict[int, dict[str, list[OpenItem]]] = {}  # cents → number less one character → items
         self.by_full_digits: dict[str, list[OpenItem]] = defaultdict(list)  # all digits of a number, five or more
         self.by_cents: dict[int, list[OpenItem]] = defaultdict(list)
         self.by_discount: dict[int, list[OpenItem]] = defaultdict(list)
@@ -415,6 +417,7 @@ class Matcher:
             self.by_cents[item.signed_cents].append(item)
             if item.voucher_number:
                 number = normalise_number(item.voucher_number)
+                self.numbers[item.voucher_id] = number
                 self.by_number[number].append(item)
                 for key in _digit_keys(item.voucher_number, number):
                     self.by_digits[key].append(item)
@@ -546,7 +549,7 @@ class Matcher:
         """Letter and digit runs of the upper-case text: "ZAHLUNGRE10042" → ZAHLUNG, RE, 10042; the letter O
         between digits read as zero ("RE1OO42"); abbreviated lists spelled out ("RE1012/13/20")."""
         if _O_NEXT_TO_DIGIT.search(upper):
-            upper = _O_FOR_ZERO.sub(lambda m: m[1] + m[2].replace("O", "0"), upper)
+            upper = _ALNUM_RUN.sub(_o_for_zero, upper)
         if "/" in upper:
             upper += "".join(" " + n for n in _expand_abbreviated(upper))
         pieces: list[tuple[str, int, int]] = []
@@ -1023,34 +1026,51 @@ class Matcher:
                 return True
         return False
 
-    def _near_numbers(self, item: OpenItem) -> list[OpenItem]:
+    def _near_numbers(self, item: OpenItem, cents: int | None = None) -> list[OpenItem]:
         """Other items open at the same amount whose number is one typo from this one's: a digit wrong, missing or
-        extra, or two neighbours swapped."""
-        if not item.voucher_number:
+        extra, or two neighbours swapped. Looked up by the number with one character left out (built per amount on
+        first use), so a price owed by thousands costs no more than a unique one."""
+        cents = item.signed_cents if cents is None else cents
+        number = self.numbers.get(item.voucher_id)
+        bucket = self.by_cents.get(cents, [])
+        if not number or not bucket or (len(bucket) == 1 and bucket[0].voucher_id == item.voucher_id):
             return []
-        number = normalise_number(item.voucher_number)
-        return [
-            i
-            for i in self.by_cents.get(item.signed_cents, [])
-            if i.voucher_id != item.voucher_id
-            and i.voucher_number
-            and OSA.distance(normalise_number(i.voucher_number), number, score_cutoff=1) <= 1
-        ]
+        index = self._typo_index.get(cents)
+        if index is None:
+            index = defaultdict(list)
+            for other in bucket:
+                for key in _deletions(self.numbers.get(other.voucher_id, "")):
+                    index[key].append(other)
+            self._typo_index[cents] = index
+        near: dict[str, OpenItem] = {}
+        for key in _deletions(number):
+            for other in index.get(key, ()):
+                if (
+                    other.voucher_id != item.voucher_id
+                    and other.voucher_id not in near
+                    and OSA.distance(self.numbers.get(other.voucher_id, ""), number, score_cutoff=1) <= 1
+                ):
+                    near[other.voucher_id] = other
+        return sorted(near.values(), key=self._order)
 
     def _mistyped(self, tx: BankTransaction, named: OpenItem, payer: _Payer) -> OpenItem | None:
         """The one item whose open amount is exactly the transfer's, owed by the payer, with a number one or two
-        keystrokes away from the number in the text (RE10423 typed for RE10432)."""
-        if not named.voucher_number:
+        keystrokes away from the number in the text (RE10423 typed for RE10432). The payer's own items when lexflow
+        knows who paid; else the items one typo away whose customer's name resembles the payer's."""
+        number = self.numbers.get(named.voucher_id)
+        if not number:
             return None
-        number = normalise_number(named.voucher_number)
-        candidates = [
-            i
-            for i in self.by_cents.get(tx.amount_cents, [])
-            if i.voucher_id != named.voucher_id
-            and i.voucher_number
-            and Levenshtein.distance(normalise_number(i.voucher_number), number, score_cutoff=2) <= 2
-            and (payer.supports(i.contact_id) or self._name_score(tx, i) >= _FUZZY_MIN)
-        ]
+        cents = tx.amount_cents
+        if payer.contact:
+            candidates = [
+                i
+                for i in self.by_contact.get(payer.contact, [])
+                if i.signed_cents == cents
+                and i.voucher_id != named.voucher_id
+                and Levenshtein.distance(self.numbers.get(i.voucher_id, ""), number, score_cutoff=2) <= 2
+            ]
+        else:
+            candidates = [i for i in self._near_numbers(named, cents) if self._name_score(tx, i) >= _FUZZY_MIN]
         return candidates[0] if len(candidates) == 1 else None
 
     def _discounted_if_in_time(self, tx: BankTransaction, item: OpenItem) -> int | None:
@@ -1194,14 +1214,35 @@ def _expand_abbreviated(upper: str) -> list[str]:
 
 
 def _longest(spans: list[tuple[int, int, list[OpenItem]]]) -> dict[str, OpenItem]:
-    """Items of the spans not inside a longer span ("RE 2026 0042" also contains the shorter number 20260042)."""
+    """Items of the spans not inside a longer span ("RE 2026 0042" also contains the shorter number 20260042).
+
+    By start, longest first: a span ending no later than one before it lies inside that one."""
     found: dict[str, OpenItem] = {}
-    for i, j, hits in spans:
-        if len(spans) > 1 and any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in spans):
+    reach = -1
+    for _, j, hits in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if j <= reach:
             continue
+        reach = j
         for item in hits:
             found.setdefault(item.voucher_id, item)
     return found
+
+
+def _o_for_zero(m: re.Match[str]) -> str:
+    """ "RE1OO42" → RE10042: the letter O in the digits of a word that ends in at least two digits and Os."""
+    token = m[0]
+    if "O" not in token:
+        return token
+    head = token.rstrip("0123456789O")
+    tail = token[len(head) :]
+    if (head and not head.isalpha()) or sum(c.isdigit() for c in tail) < 2:
+        return token
+    return head + tail.replace("O", "0")
+
+
+def _deletions(number: str) -> set[str]:
+    """The number and every way to leave one character out: two numbers one typo apart share one of these."""
+    return {number, *(number[:k] + number[k + 1 :] for k in range(len(number)))}
 
 
 def _blocks(name: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -217,3 +218,30 @@ def test_a_direct_debit_batch_is_split_by_what_lexflow_collected() -> None:
     assert other_batch.kind == "ambiguous"  # the same total, but neither its id nor its number of items
     by_id = Matcher(ITEMS, collected=debits).match(tx("196.77", "LS-SAMMLER LS-7", name=None))
     assert by_id.kind == "partial"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1O" * 2_000 + "_",  # O-for-zero on a long run (a backtracking pattern took minutes)
+        "1" * 40_000 + "X/1",  # an "abbreviated list" with a long base
+        "LS SAMMLER " + "1" * 20_000,  # a batch text without POSTEN
+        " ".join(f"RE{1000 + k}" for k in range(3000)),  # thousands of numbers in one text
+    ],
+)
+def test_long_and_strange_texts_do_not_hang(text: str) -> None:
+    items = [item(1000 + k, "10.00", contact=f"c{k}", name=f"Kunde {k}") for k in range(3000)]
+    matcher = Matcher(items)
+    started = time.perf_counter()
+    p = matcher.match(tx("30000.00", text, name=None))
+    assert p.kind in ("partial", "ambiguous", "unmatched")
+    assert time.perf_counter() - started < 5  # linear work; a backtracking regex would take minutes
+
+
+def test_a_price_owed_by_thousands_looks_up_typo_neighbours_by_index() -> None:
+    items = [item(10000 + k, "119.00", contact=f"c{k}", name=f"Kunde {k}") for k in range(2000)]
+    matcher = Matcher(items)
+    p = matcher.match(tx("119.00", "RE10500", name=None))
+    assert p.kind == "partial"  # RE10501, RE10510 ... are open at 119.00 one typo away
+    assert any("one typo away" in r for r in p.reasons)
+    assert one(tx("119.00", "RE10500", name="Kunde 500"), items).kind == "exact"
