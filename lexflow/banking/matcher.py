@@ -410,7 +410,6 @@ class Matcher:
         self.by_contact: dict[str, list[OpenItem]] = defaultdict(list)
         self.contact_names: dict[str, str] = {}
         self.name_exact: dict[str, set[str]] = defaultdict(set)
-        self.name_blocks: dict[str, set[str]] = defaultdict(set)
         self.name_compact: dict[str, set[str]] = defaultdict(set)  # first _CUT_MIN letters → contacts
         self.compact_names: dict[str, list[str]] = defaultdict(list)
         for item in self.items:
@@ -452,14 +451,21 @@ class Matcher:
         self.contact_names[contact_id] = normalised
         for key in _name_keys(name):
             self.name_exact[key].add(contact_id)
-        for key in _blocks(normalised):
-            self.name_blocks[key].add(contact_id)
         parts = [name or "", *_OWNER.split(name or "")[::2]] if _OWNER.search(name or "") else [name or ""]
         for part in parts:
             compact = _compact(part)
             if len(compact) >= _CUT_MIN:
                 self.name_compact[compact[:_CUT_MIN]].add(contact_id)
                 self.compact_names[contact_id].append(compact)
+
+    @cached_property
+    def _name_blocks(self) -> dict[str, set[str]]:
+        """Blocking keys → contacts, for the fuzzy name search; built on its first use (few statements need it)."""
+        blocks: dict[str, set[str]] = defaultdict(set)
+        for contact_id, name in self.contact_names.items():
+            for key in _blocks(name):
+                blocks[key].add(contact_id)
+        return blocks
 
     # ------------------------------------------------------------------------------------------------ public
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
@@ -1119,7 +1125,7 @@ class Matcher:
             return None
         pool: set[str] = set()
         for key in _blocks(name):
-            pool |= self.name_blocks.get(key, set())
+            pool |= self._name_blocks.get(key, set())
         if not pool or len(pool) > 500:
             return None
         scored = sorted(
