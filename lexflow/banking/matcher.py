@@ -37,7 +37,7 @@ from itertools import combinations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from lexflow.banking.open_items import OpenItem
@@ -261,7 +261,8 @@ def _fold(value: str) -> str:
     """Lower-case ASCII with umlauts folded to the bare vowel, so all three spellings compare equal."""
     text = _repair_mojibake(value).lower().replace("ß", "ss")
     text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = _TRANSLITERATED.sub(lambda m: m[1], text)  # MUELLER → muller, like MULLER; Bauer stays bauer
     return _DOTTED.sub("", text)  # G.m.b.H. → gmbh, e.K. → ek
 
@@ -1128,12 +1129,11 @@ class Matcher:
             pool |= self._name_blocks.get(key, set())
         if not pool or len(pool) > 500:
             return None
-        scored = sorted(
-            ((fuzz.token_sort_ratio(name, self.contact_names[c]), c) for c in pool), key=lambda s: (-s[0], s[1])
-        )
-        if scored[0][0] < 88 or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 3):
+        choices = {c: self.contact_names[c] for c in sorted(pool)}  # sorted: ties go to the lower id
+        scored = process.extract(name, choices, scorer=fuzz.token_sort_ratio, limit=2, score_cutoff=85)
+        if not scored or scored[0][1] < 88 or (len(scored) > 1 and scored[1][1] >= scored[0][1] - 3):
             return None
-        return scored[0][1], f"payer name resembles a customer ({scored[0][0]:.0f}%)"
+        return scored[0][2], f"payer name resembles a customer ({scored[0][1]:.0f}%)"
 
     @staticmethod
     def _order(item: OpenItem) -> tuple[date, str, str]:
