@@ -471,8 +471,8 @@ class Matcher:
     # ------------------------------------------------------------------------------------------------ public
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
         """Proposals in booking order. An item is claimed exactly once: a second exact hit becomes partial."""
-        ordered = sorted(transactions, key=lambda t: (t.booking_date, t.transaction_id))
         with _cyclic_gc_paused():
+            ordered = sorted(transactions, key=lambda t: (t.booking_date, t.transaction_id))
             return self._claim_once(ordered, [self.match(tx) for tx in ordered])
 
     @staticmethod
