@@ -1,1 +1,2 @@
-"""sevDesk: what its API can do. The client, sandbox and adapter come with their own issue."""
+"""sevDesk as a second accounting system: what its API can do (`capabilities`), the typed client (`client`,
+`models`) and the embedded sandbox (`sandbox`). See docs/sevdesk.md; the adapter comes with the flows."""
