@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,7 +92,7 @@ class TokenAuth(httpx.Auth):
     def __init__(self, token: SecretStr) -> None:
         self._token = token
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._token.get_secret_value()
         yield request
 
@@ -143,7 +143,7 @@ def sevdesk_error(exc: errors.LexwareError) -> errors.LexwareError:
     if isinstance(exc, errors.AmbiguousWrite | errors.InvalidRequest) or exc.status is None:
         return exc
     body = exc.body if isinstance(exc.body, dict) else {}
-    detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+    detail: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
     message = str(detail.get("message") or exc.message or f"HTTP {exc.status}")
     cls = _CLASSES.get(exc.status, errors.ServerError if exc.status >= 500 else errors.LexwareError)
     fields = {f.name: getattr(exc, f.name) for f in dataclasses.fields(exc)}
