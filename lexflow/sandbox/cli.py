@@ -71,8 +71,21 @@ def serve(
             help="Access-token lifetime in seconds. Default: env LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN, else 3600.",
         ),
     ] = None,
+    provider: Annotated[
+        str, typer.Option("--provider", help="lexware, or sevdesk for the sevDesk sandbox (docs/sevdesk.md).")
+    ] = "lexware",
 ) -> None:
     """Serve the sandbox API with uvicorn and print its URL and API key."""
+    if provider.lower() == "sevdesk":
+        from lexflow.sevdesk.sandbox.__main__ import serve as serve_sevdesk
+
+        try:
+            serve_sevdesk(host, port, db, api_key, rate_limit, bool(seed))
+        except ValueError as exc:  # a token that is not 32 hex characters
+            raise typer.BadParameter(str(exc).splitlines()[-1], param_hint="--api-key") from None
+        return
+    if provider.lower() != "lexware":
+        raise typer.BadParameter("choose lexware or sevdesk", param_hint="--provider")
     import uvicorn
     from pydantic import ValidationError
 
