@@ -575,3 +575,34 @@ def test_state_survives_a_restart_with_sqlite(tmp_path: Path) -> None:
         again = http.get(f"/api/v1/Contact/{contact_id}", headers=headers).json()["objects"][0]
         assert again["name"] == "Persist AG"
         assert len(http.get("/api/v1/CheckAccount", headers=headers).json()["objects"]) == 1  # baseline not doubled
+
+
+# -------------------------------------------------------------------------------------------- credit notes (§4.7)
+def test_credit_note_from_invoice_and_its_refund(api: httpx.Client) -> None:
+    invoice = new_invoice(api)
+    iid = invoice["id"]
+    source = {"invoice": ref(iid, "Invoice")}
+    assert api.post("/CreditNote/Factory/createFromInvoice", json=source).status_code == 400  # drafts have none
+    api.put(f"/Invoice/{iid}/sendBy", json={"sendType": "VPDF", "sendDraft": False})
+    created = api.post("/CreditNote/Factory/createFromInvoice", json=source)
+    assert created.status_code == 201
+    note = created.json()["objects"]["creditNote"]
+    assert (note["status"], note["sumGross"]) == ("100", "1428")
+    assert [p["sumGross"] for p in created.json()["objects"]["creditNotePos"]] == ["1428"]
+    cid = note["id"]
+    assert (
+        api.put(f"/CreditNote/{cid}/sendBy", json={"sendType": "VPDF", "sendDraft": False}).json()["objects"]["status"]
+        == "200"
+    )
+    standard = _standard(api)
+    booking = {
+        "amount": 1428,
+        "date": 1773100800,
+        "type": "FULL_PAYMENT",
+        "checkAccount": ref(standard["id"], "CheckAccount"),
+    }
+    assert api.put(f"/CreditNote/{cid}/bookAmount", json=booking).json()["objects"]["toStatus"] == "1000"
+    refunds = api.get("/CheckAccountTransaction", params={"checkAccount[id]": standard["id"]}).json()["objects"]
+    assert [t["amount"] for t in refunds] == ["-1428"]  # money going out
+    assert api.get("/CreditNote", params={"status": 1000}).json()["objects"][0]["id"] == cid
+    assert api.put(f"/CreditNote/{cid}/resetToOpen").json()["objects"]["status"] == "200"

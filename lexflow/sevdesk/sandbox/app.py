@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lexflow.sandbox.serving import free_port
-from lexflow.sevdesk.sandbox import banking, contacts, control, invoices, vouchers
+from lexflow.sevdesk.sandbox import banking, contacts, control, creditnotes, invoices, vouchers
 from lexflow.sevdesk.sandbox.core import SevdeskError, SevdeskSandboxConfig, SevdeskState
 from lexflow.sevdesk.sandbox.gate import API_PREFIX, Gate
 from lexflow.sevdesk.sandbox.web import json
@@ -34,7 +34,7 @@ def create_app(config: SevdeskSandboxConfig | None = None, state: SevdeskState |
         redirect_slashes=False,
     )
     app.state.sevdesk = state
-    for module in (contacts, invoices, banking, vouchers):
+    for module in (contacts, invoices, creditnotes, banking, vouchers):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(control.router)
 

@@ -94,7 +94,8 @@ def book_amount(
     tx_id = ref_id(body, "checkAccountTransaction", "CheckAccountTransaction", required=False)
     if amount > open_amount and kind_of_payment != "OF":
         raise bad(f"amount {money(amount)} exceeds the open amount {money(open_amount)}")
-    sign = Decimal(1) if (kind == "Invoice" or doc.get("creditDebit") == "D") else Decimal(-1)
+    incoming = kind == "Invoice" or (kind == "Voucher" and doc.get("creditDebit") == "D")
+    sign = Decimal(1) if incoming else Decimal(-1)  # credit notes and expenses pay out
     if tx_id is None:
         automatic = account["defaultAccount"] == "1" or account["type"] == "register"
         if not automatic:

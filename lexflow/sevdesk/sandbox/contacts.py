@@ -180,7 +180,12 @@ async def update_contact(request: Request, contactId: int) -> Response:
 
 def _references(state: Any, contact_id: str) -> list[str]:
     found = []
-    for kind, field in (("Invoice", "contact"), ("Voucher", "supplier"), ("Contact", "parent")):
+    for kind, field in (
+        ("Invoice", "contact"),
+        ("CreditNote", "contact"),
+        ("Voucher", "supplier"),
+        ("Contact", "parent"),
+    ):
         if any((d.get(field) or {}).get("id") == contact_id for d in state.all(kind)):
             found.append(kind)
     return found

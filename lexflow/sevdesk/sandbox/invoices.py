@@ -362,14 +362,17 @@ async def get_is_partially_paid(request: Request, invoiceId: int) -> Response:
     return objects(state_of(request).need("Invoice", invoiceId)["status"] == PARTIAL)
 
 
-def mark_sent(state: SevdeskState, doc: dict[str, Any], send_type: str, draft_only: bool = False) -> None:
+def mark_sent(
+    state: SevdeskState, doc: dict[str, Any], send_type: str, draft_only: bool = False, kind: str = "Invoice"
+) -> None:
+    """Record the sending; a draft becomes open (finalized) unless only the draft was sent."""
     doc["sendType"] = send_type
     doc["sendDate"] = iso(state.now())
     if doc["status"] == DRAFT and not draft_only:
         if doc["enshrined"]:
-            raise bad("The invoice is enshrined")
+            raise bad(f"The {kind} is enshrined")
         doc["status"] = OPEN
-    state.touch("Invoice", doc)
+    state.touch(kind, doc)
 
 
 @router.put("/Invoice/{invoiceId}/sendBy", summary="Mark as sent (finalizes a draft unless sendDraft is true)")
