@@ -472,6 +472,33 @@ class SevdeskClient(BaseClient):
         )
         return _model(self._run(self._objects(call)), SavedInvoice)
 
+    def update_invoice_draft(self, invoice_id: int, draft: InvoiceDraft) -> SavedInvoice:
+        """Replace a draft's fields and positions (only drafts can change; reset an open one to draft first). An
+        unknown outcome is settled by comparing the stored positions with the wanted ones."""
+        old = {p.id for p in self.invoice_positions(invoice_id)}
+        body = draft.body(draft.contact_person_id or self.default_user_id())
+        body["invoice"]["id"] = int(invoice_id)
+        body["invoicePosDelete"] = [{"id": pos_id, "objectName": "InvoicePos"} for pos_id in sorted(old)]
+        body["takeDefaultAddress"] = False
+        wanted = [(line.name, line.quantity, line.price, line.tax_rate) for line in draft.lines]
+
+        def applied() -> Op:
+            invoice = yield from self._one(f"/Invoice/{int(invoice_id)}", Invoice)
+            rows = yield from self._get(f"/Invoice/{int(invoice_id)}/getPositions")
+            positions = [InvoicePos.model_validate(r) for r in rows]
+            have = [(p.name, p.quantity, p.price, p.tax_rate) for p in positions]
+            done = have == wanted and not old & {p.id for p in positions}
+            return SavedInvoice(invoice=invoice, invoicePos=positions) if done else None
+
+        call = Call(
+            "POST",
+            "/Invoice/Factory/saveInvoice",
+            json=body,
+            lookup=applied,
+            what_to_check=f"the positions of invoice {invoice_id} in sevDesk",
+        )
+        return _model(self._run(self._objects(call)), SavedInvoice)
+
     def get_invoice(self, invoice_id: int) -> Invoice:
         return self._run(self._one(f"/Invoice/{int(invoice_id)}", Invoice))  # type: ignore[no-any-return]
 

@@ -302,3 +302,23 @@ def test_a_token_selects_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = SevdeskSettings(_env_file=None)  # type: ignore[call-arg]
     with connect_sevdesk(settings) as client:
         assert client.base_url == "https://my.sevdesk.de/api/v1" and "ab" * 16 not in repr(vars(client))
+
+
+def test_draft_update_replaces_positions_once_even_when_the_answer_is_lost(
+    client: SevdeskClient, control: httpx.Client
+) -> None:
+    contact = client.create_contact(NewContact(name="Acme GmbH"))
+    invoice = client.create_invoice_draft(draft(contact.id)).invoice
+    lines = [
+        InvoiceLine(name="Workshop", quantity=Decimal(2), price=Decimal(500), tax_rate=Decimal(19)),
+        InvoiceLine(name="Buch", quantity=Decimal(1), price=Decimal(20), tax_rate=Decimal(7)),
+    ]
+    change = InvoiceDraft(business_key="INV-7781", contact_id=contact.id, invoice_date=TODAY, header="Neu", lines=lines)
+    fault(control, "POST /Invoice/Factory/saveInvoice", "timeout_after_commit")
+    updated = client.update_invoice_draft(invoice.id, change)
+    assert fired(control)
+    assert [p.name for p in updated.positions] == ["Workshop", "Buch"]
+    assert client.get_invoice(invoice.id).sum_gross == Decimal("1211.40")
+    client.send_invoice_by(invoice.id)
+    with pytest.raises(errors.ValidationFailed, match="draft"):
+        client.update_invoice_draft(invoice.id, change)
