@@ -665,6 +665,25 @@ class SevdeskClient(BaseClient):
     def get_voucher(self, voucher_id: int) -> Voucher:
         return self._run(self._one(f"/Voucher/{int(voucher_id)}", Voucher))  # type: ignore[no-any-return]
 
+    def book_voucher_payment(self, voucher_id: int, payment: PaymentBooking) -> Voucher:
+        """Book the payment of a voucher (an expense paid from the bank); settled by its paid amount like invoices."""
+        before = self.get_voucher(voucher_id)
+
+        def booked() -> Op:
+            now = yield from self._one(f"/Voucher/{int(voucher_id)}", Voucher)
+            return now if now.paid_amount == before.paid_amount + payment.amount else None
+
+        call = SevdeskCall(
+            "POST",
+            f"/Voucher/{int(voucher_id)}/bookAmount",
+            json=payment.body(date_as_timestamp=False),
+            lookup=booked,
+            what_to_check=f"the payments of voucher {before.description!r} in sevDesk",
+            wire_method="PUT",
+        )
+        result = self._run(self._objects(call))
+        return result.value if isinstance(result, _Settled) else self.get_voucher(voucher_id)
+
     def iter_vouchers(
         self, *, status: int | None = None, credit_debit: str | None = None, updated_after: int | None = None
     ) -> Iterator[Voucher]:

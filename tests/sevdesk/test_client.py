@@ -322,3 +322,25 @@ def test_draft_update_replaces_positions_once_even_when_the_answer_is_lost(
     client.send_invoice_by(invoice.id)
     with pytest.raises(errors.ValidationFailed, match="draft"):
         client.update_invoice_draft(invoice.id, change)
+
+
+def test_expense_paid_from_the_bank_line(client: SevdeskClient, control: httpx.Client, sevdesk: ServedSevdesk) -> None:
+    seeded = control.post("/seed").json()
+    account = seeded["checkAccounts"]["import"]
+    line = {"amount": -23.8, "payeePayerName": "Office Supplies Ltd", "paymtPurpose": "R-2026-0311"}
+    tx = control.post("/bank-import", json={"lines": [line]}).json()["transactions"][0]["transaction"]
+    voucher = NewVoucher(
+        description="R-2026-0311",
+        voucher_date=TODAY,
+        supplier_name="Office Supplies Ltd",
+        lines=[VoucherLine(account_datev_id=4711, tax_rate=Decimal(19), sum_gross=Decimal("23.80"))],
+    )
+    saved = client.create_voucher(voucher).voucher
+    debit = list(client.iter_transactions(account, only_debit=True, is_booked=False))
+    assert [t.id for t in debit] == [tx]
+    fault(control, "PUT /Voucher/{id}/bookAmount", "timeout_after_commit")
+    paid = client.book_voucher_payment(
+        saved.id, PaymentBooking(amount=Decimal("23.80"), date=TODAY, check_account_id=account, transaction_id=tx)
+    )
+    assert fired(control) and paid.status == 1000 and paid.paid_amount == Decimal("23.8")
+    assert client.get_transaction(tx).is_booked

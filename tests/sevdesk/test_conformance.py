@@ -606,3 +606,52 @@ def test_credit_note_from_invoice_and_its_refund(api: httpx.Client) -> None:
     assert [t["amount"] for t in refunds] == ["-1428"]  # money going out
     assert api.get("/CreditNote", params={"status": 1000}).json()["objects"][0]["id"] == cid
     assert api.put(f"/CreditNote/{cid}/resetToOpen").json()["objects"]["status"] == "200"
+
+
+# -------------------------------------------------------------------------------------------- answer shapes
+# Field names of the answers shown in sevDesk's OpenAPI description (https://api.sevdesk.de/openapi.yaml).
+CONTACT_FIELDS = set(
+    ["id", "objectName", "additionalInformation", "create", "update", "name", "status", "customerNumber", "surename", "familyname", "titel", "category", "description", "academicTitle", "gender", "sevClient", "name2", "birthday", "vatNumber", "bankAccount", "bankNumber", "defaultCashbackTime", "defaultCashbackPercent", "defaultTimeToPay", "taxNumber", "taxOffice", "exemptVat", "defaultDiscountAmount", "defaultDiscountPercentage", "buyerReference", "governmentAgency"]
+)
+INVOICE_FIELDS = set(
+    ["id", "objectName", "invoiceNumber", "contact", "create", "update", "sevClient", "invoiceDate", "header", "timeToPay", "discount", "address", "addressCountry", "payDate", "deliveryDate", "status", "contactPerson", "taxRate", "taxRule", "taxText", "taxType", "sendDate", "invoiceType", "currency", "sumNet", "sumTax", "sumGross", "sumDiscounts", "paidAmount", "showNet", "enshrined", "sendType", "customerInternalNote"]
+)
+POSITION_FIELDS = set(["id", "objectName", "invoice", "quantity", "price", "name", "unity", "positionNumber", "taxRate", "sumNet", "sumGross"])
+TRANSACTION_FIELDS = set(
+    ["id", "objectName", "create", "update", "sevClient", "valueDate", "entryDate", "paymtPurpose", "amount", "payeePayerName", "payeePayerAcctNo", "payeePayerBankCode", "gvCode", "entryText", "primaNotaNo", "checkAccount", "status", "sourceTransaction", "targetTransaction", "enshrined"]
+)
+LOG_FIELDS = set(
+    ["id", "objectName", "additionalInformation", "create", "creditNote", "fromStatus", "toStatus", "ammountPayed", "bookingDate", "sevClient"]
+)
+EMAIL_FIELDS = set(["id", "objectName", "from", "to", "subject", "text", "object", "cc", "bcc", "arrived"])
+WAY_FIELDS = set(["id", "objectName", "contact", "type", "value", "key", "main"])
+TEMP_FILE_FIELDS = set(["pages", "mimeType", "originMimeType", "filename", "contentHash", "content"])
+
+
+def test_answers_carry_the_documented_fields(api: httpx.Client, control: httpx.Client) -> None:
+    seeded = control.post("/seed").json()
+    contact = get(api, f"/Contact/{seeded['customers'][0]}")
+    assert contact.keys() >= CONTACT_FIELDS
+    way = api.get("/CommunicationWay", params={"contact[id]": contact["id"]}).json()["objects"][0]
+    assert way.keys() >= WAY_FIELDS
+    invoice_id = seeded["invoices"]["open"][0]
+    assert get(api, f"/Invoice/{invoice_id}").keys() >= INVOICE_FIELDS
+    assert api.get(f"/Invoice/{invoice_id}/getPositions").json()["objects"][0].keys() >= POSITION_FIELDS
+    tx = control.post("/bank-import", json={"payInvoices": [{"invoice": invoice_id}]}).json()["transactions"][0]
+    assert get(api, f"/CheckAccountTransaction/{tx['transaction']}").keys() >= TRANSACTION_FIELDS
+    booking = {
+        "amount": 1,
+        "date": 1773100800,
+        "type": "N",
+        "checkAccount": ref(seeded["checkAccounts"]["import"], "CheckAccount"),
+        "checkAccountTransaction": ref(tx["transaction"], "CheckAccountTransaction"),
+    }
+    assert api.put(f"/Invoice/{invoice_id}/bookAmount", json=booking).json()["objects"].keys() >= LOG_FIELDS
+    mail = {"toEmail": "a@b.example", "subject": "S", "text": "T"}
+    assert (
+        api.post(f"/Invoice/{seeded['invoices']['draft'][0]}/sendViaEmail", json=mail).json()["objects"].keys()
+        >= EMAIL_FIELDS
+    )
+    upload = api.post("/Voucher/Factory/uploadTempFile", files={"file": ("r.pdf", b"%PDF-1.4", "application/pdf")})
+    assert upload.json()["objects"].keys() >= TEMP_FILE_FIELDS
+    assert api.get("/Tools/bookkeepingSystemVersion").json() == {"objects": {"version": "2.0"}}
