@@ -100,7 +100,7 @@ class TokenAuth(httpx.Auth):
 @dataclass
 class SevdeskCall(Call):
     """A call whose retry class differs from its HTTP method: `wire_method` is sent, `method` decides retries
-    (bookAmount is a PUT that must be settled like a POST)."""
+    (bookAmount is a PUT that must be settled like a POST). Call listeners see `method`; errors name `wire_method`."""
 
     wire_method: str | None = None
 
@@ -265,7 +265,10 @@ class SevdeskClient(BaseClient):
         try:
             response = yield from self.request(call)
         except errors.LexwareError as exc:
-            raise sevdesk_error(exc) from None
+            error = sevdesk_error(exc)
+            if isinstance(call, SevdeskCall) and call.wire_method:
+                error.method = call.wire_method  # say what was sent, not the retry class
+            raise error from None
         if not isinstance(response, httpx.Response):
             return _Settled(response)
         if not response.content:

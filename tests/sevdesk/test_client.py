@@ -344,3 +344,18 @@ def test_expense_paid_from_the_bank_line(client: SevdeskClient, control: httpx.C
     )
     assert fired(control) and paid.status == 1000 and paid.paid_amount == Decimal("23.8")
     assert client.get_transaction(tx).is_booked
+
+
+def test_a_lost_payment_without_a_write_is_reported_not_repeated(client: SevdeskClient, control: httpx.Client) -> None:
+    contact = client.create_contact(NewContact(name="Acme GmbH"))
+    invoice = client.send_invoice_by(client.create_invoice_draft(draft(contact.id)).invoice.id)
+    standard = next(a for a in client.check_accounts() if a.default_account)
+    fault(control, "PUT /Invoice/{id}/bookAmount", "drop")
+    with pytest.raises(errors.AmbiguousWrite) as caught:
+        client.book_invoice_payment(
+            invoice.id, PaymentBooking(amount=Decimal(1428), date=TODAY, check_account_id=standard.id)
+        )
+    assert str(caught.value).startswith(
+        f"PUT /api/v1/Invoice/{invoice.id}/bookAmount"
+    ) or f"PUT /Invoice/{invoice.id}/bookAmount" in str(caught.value)
+    assert client.get_invoice(invoice.id).paid_amount == 0

@@ -611,17 +611,129 @@ def test_credit_note_from_invoice_and_its_refund(api: httpx.Client) -> None:
 # -------------------------------------------------------------------------------------------- answer shapes
 # Field names of the answers shown in sevDesk's OpenAPI description (https://api.sevdesk.de/openapi.yaml).
 CONTACT_FIELDS = set(
-    ["id", "objectName", "additionalInformation", "create", "update", "name", "status", "customerNumber", "surename", "familyname", "titel", "category", "description", "academicTitle", "gender", "sevClient", "name2", "birthday", "vatNumber", "bankAccount", "bankNumber", "defaultCashbackTime", "defaultCashbackPercent", "defaultTimeToPay", "taxNumber", "taxOffice", "exemptVat", "defaultDiscountAmount", "defaultDiscountPercentage", "buyerReference", "governmentAgency"]
+    [
+        "id",
+        "objectName",
+        "additionalInformation",
+        "create",
+        "update",
+        "name",
+        "status",
+        "customerNumber",
+        "surename",
+        "familyname",
+        "titel",
+        "category",
+        "description",
+        "academicTitle",
+        "gender",
+        "sevClient",
+        "name2",
+        "birthday",
+        "vatNumber",
+        "bankAccount",
+        "bankNumber",
+        "defaultCashbackTime",
+        "defaultCashbackPercent",
+        "defaultTimeToPay",
+        "taxNumber",
+        "taxOffice",
+        "exemptVat",
+        "defaultDiscountAmount",
+        "defaultDiscountPercentage",
+        "buyerReference",
+        "governmentAgency",
+    ]
 )
 INVOICE_FIELDS = set(
-    ["id", "objectName", "invoiceNumber", "contact", "create", "update", "sevClient", "invoiceDate", "header", "timeToPay", "discount", "address", "addressCountry", "payDate", "deliveryDate", "status", "contactPerson", "taxRate", "taxRule", "taxText", "taxType", "sendDate", "invoiceType", "currency", "sumNet", "sumTax", "sumGross", "sumDiscounts", "paidAmount", "showNet", "enshrined", "sendType", "customerInternalNote"]
+    [
+        "id",
+        "objectName",
+        "invoiceNumber",
+        "contact",
+        "create",
+        "update",
+        "sevClient",
+        "invoiceDate",
+        "header",
+        "timeToPay",
+        "discount",
+        "address",
+        "addressCountry",
+        "payDate",
+        "deliveryDate",
+        "status",
+        "contactPerson",
+        "taxRate",
+        "taxRule",
+        "taxText",
+        "taxType",
+        "sendDate",
+        "invoiceType",
+        "currency",
+        "sumNet",
+        "sumTax",
+        "sumGross",
+        "sumDiscounts",
+        "paidAmount",
+        "showNet",
+        "enshrined",
+        "sendType",
+        "customerInternalNote",
+    ]
 )
-POSITION_FIELDS = set(["id", "objectName", "invoice", "quantity", "price", "name", "unity", "positionNumber", "taxRate", "sumNet", "sumGross"])
+POSITION_FIELDS = set(
+    [
+        "id",
+        "objectName",
+        "invoice",
+        "quantity",
+        "price",
+        "name",
+        "unity",
+        "positionNumber",
+        "taxRate",
+        "sumNet",
+        "sumGross",
+    ]
+)
 TRANSACTION_FIELDS = set(
-    ["id", "objectName", "create", "update", "sevClient", "valueDate", "entryDate", "paymtPurpose", "amount", "payeePayerName", "payeePayerAcctNo", "payeePayerBankCode", "gvCode", "entryText", "primaNotaNo", "checkAccount", "status", "sourceTransaction", "targetTransaction", "enshrined"]
+    [
+        "id",
+        "objectName",
+        "create",
+        "update",
+        "sevClient",
+        "valueDate",
+        "entryDate",
+        "paymtPurpose",
+        "amount",
+        "payeePayerName",
+        "payeePayerAcctNo",
+        "payeePayerBankCode",
+        "gvCode",
+        "entryText",
+        "primaNotaNo",
+        "checkAccount",
+        "status",
+        "sourceTransaction",
+        "targetTransaction",
+        "enshrined",
+    ]
 )
 LOG_FIELDS = set(
-    ["id", "objectName", "additionalInformation", "create", "creditNote", "fromStatus", "toStatus", "ammountPayed", "bookingDate", "sevClient"]
+    [
+        "id",
+        "objectName",
+        "additionalInformation",
+        "create",
+        "creditNote",
+        "fromStatus",
+        "toStatus",
+        "ammountPayed",
+        "bookingDate",
+        "sevClient",
+    ]
 )
 EMAIL_FIELDS = set(["id", "objectName", "from", "to", "subject", "text", "object", "cc", "bcc", "arrived"])
 WAY_FIELDS = set(["id", "objectName", "contact", "type", "value", "key", "main"])
@@ -655,3 +767,11 @@ def test_answers_carry_the_documented_fields(api: httpx.Client, control: httpx.C
     upload = api.post("/Voucher/Factory/uploadTempFile", files={"file": ("r.pdf", b"%PDF-1.4", "application/pdf")})
     assert upload.json()["objects"].keys() >= TEMP_FILE_FIELDS
     assert api.get("/Tools/bookkeepingSystemVersion").json() == {"objects": {"version": "2.0"}}
+
+
+def test_wrong_tokens_do_not_block_the_owner() -> None:
+    app = create_app(SevdeskSandboxConfig(block_after_failures=2))
+    with TestClient(app) as http:
+        for _ in range(5):
+            assert http.get("/api/v1/Contact", headers={"Authorization": "f" * 32}).status_code == 401
+        assert http.get("/api/v1/Contact", headers={"Authorization": DEFAULT_TOKEN}).status_code == 200

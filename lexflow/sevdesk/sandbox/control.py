@@ -201,11 +201,11 @@ SEED_CUSTOMERS = [
 )
 async def seed(request: Request) -> Response:
     state = _auth(request)
-    state.seeding = True  # type: ignore[attr-defined]
+    state.seeding = True
     try:
         result = await _seed(request, state)
     finally:
-        state.seeding = False  # type: ignore[attr-defined]
+        state.seeding = False
     return json(result, 201)
 
 

@@ -183,7 +183,8 @@ class SevdeskState:
         self.lock = threading.RLock()
         self.failures = 0
         self.blocked = False
-        self.faults: Any = None  # the FaultBook, set by the control module
+        self.faults: Any = None  # the FaultBook, set by the gate
+        self.seeding = False  # the control API's seed calls the API itself, past faults and throttling
         if self.store.meta("sevdesk:baseline") is None:
             self.baseline()
 

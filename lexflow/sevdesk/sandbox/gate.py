@@ -91,18 +91,18 @@ class Gate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(API_PREFIX + "/") or getattr(self.state, "seeding", False):
+        if scope["type"] != "http" or not path.startswith(API_PREFIX + "/") or self.state.seeding:
             await self.app(scope, receive, send)
             return
         state = self.state
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         refusal = self._refuse(headers.get("authorization"))
-        if refusal is not None:
-            await self._answer(send, refusal, count=True)
+        if refusal is not None:  # not counted: a stranger's wrong token must not block the owner's
+            await self._answer(send, refusal)
             return
         wait = self.limiter.check(state.config.token)
         if wait > 0:
-            await self._answer(send, SevdeskError(429, "Too many requests"), count=False)
+            await self._answer(send, SevdeskError(429, "Too many requests"))
             return
         active = state.faults.pick(scope["method"], path[len(API_PREFIX) :])
         if active is not None:
@@ -111,7 +111,6 @@ class Gate:
                 await self._answer(
                     send,
                     SevdeskError(int(kind), "Too many requests" if kind == "429" else "Internal error"),
-                    count=False,
                 )
                 return
             if kind == "drop":
@@ -154,7 +153,5 @@ class Gate:
         if limit is not None and state.failures >= limit:
             state.blocked = True
 
-    async def _answer(self, send: Send, error: SevdeskError, count: bool) -> None:
-        if count:
-            self._count(True)
+    async def _answer(self, send: Send, error: SevdeskError) -> None:
         await _send_json(send, error.status, error.body(), error.headers)

@@ -416,25 +416,29 @@ async def send_via_email(request: Request, invoiceId: int) -> Response:
     return objects(email, 201)
 
 
+def _latin(text: Any) -> str:
+    """The core PDF fonts know Latin-1 only."""
+    return str(text or "").encode("latin-1", "replace").decode("latin-1")
+
+
 def pdf_bytes(state: SevdeskState, doc: dict[str, Any]) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", size=12)
-    latin = lambda text: str(text or "").encode("latin-1", "replace").decode("latin-1")  # noqa: E731
-    pdf.multi_cell(0, 6, latin(doc.get("address")))
+    pdf.multi_cell(0, 6, _latin(doc.get("address")))
     pdf.ln(6)
-    pdf.cell(0, 8, latin(f"Rechnung {doc['invoiceNumber']}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, _latin(f"Rechnung {doc['invoiceNumber']}"), new_x="LMARGIN", new_y="NEXT")
     for pos in positions_of(state, doc["id"]):
         pdf.cell(
             0,
             6,
-            latin(f"{pos['quantity']} x {pos.get('name') or ''}: {pos['sumNet']} {doc['currency']}"),
+            _latin(f"{pos['quantity']} x {pos.get('name') or ''}: {pos['sumNet']} {doc['currency']}"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
-    pdf.cell(0, 8, latin(f"Gesamt: {doc['sumGross']} {doc['currency']}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, _latin(f"Gesamt: {doc['sumGross']} {doc['currency']}"), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -9,7 +9,7 @@ from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lexflow.sevdesk.sandbox.core import SevdeskState, bad, public
+from lexflow.sevdesk.sandbox.core import SevdeskState, bad, epoch, public
 
 Limit = Query(None, description="page size, 1-1000 (sevDesk recommends 10-100)")
 Offset = Query(None, ge=0, description="entries to skip")
@@ -76,7 +76,5 @@ def after(doc: dict[str, Any], field: str, timestamp: int | None, *, before: boo
     """Filter helper for `createAfter`/`updateAfter`/...: Unix timestamps compared with the ISO field."""
     if timestamp is None:
         return True
-    from lexflow.sevdesk.sandbox.core import epoch
-
     value = epoch(doc.get(field))
     return value < timestamp if before else value > timestamp
