@@ -28,6 +28,7 @@ from lexflow.client import errors
 from lexflow.client.limits import Limiter, in_flight_gate
 from lexflow.client.retry import RetryPolicy
 from lexflow.client.transport import Acquire, BaseClient, Call, Item, Op, Send, Sleep, Step
+from lexflow.sevdesk.capabilities import CAPABILITIES
 from lexflow.sevdesk.models import (
     BUSINESS_KEY_PREFIX,
     CheckAccount,
@@ -52,8 +53,8 @@ from lexflow.sevdesk.models import (
 __all__ = ["DEFAULT_BASE_URL", "SevdeskClient", "SevdeskSettings", "connect_sevdesk"]
 
 DEFAULT_BASE_URL = "https://my.sevdesk.de/api/v1"
-DEFAULT_RATE_LIMIT = 2.0
-"""Requests/second. sevDesk publishes no limit and may block tokens that send many failing requests: stay low."""
+DEFAULT_RATE_LIMIT = CAPABILITIES.rate_limit.requests / CAPABILITIES.rate_limit.per_seconds
+"""Requests/second (1). sevDesk publishes no limit and may block tokens that send many failing requests: stay low."""
 USER_AGENT = "lexflow (sevDesk integration; +https://github.com/lexflow)"
 PAGE_SIZE = 100
 SANDBOX_ROOT = "http://sevdesk-sandbox.local"

@@ -296,6 +296,17 @@ def test_without_a_token_the_embedded_sandbox_is_used(monkeypatch: pytest.Monkey
         assert client.create_contact(NewContact(name="Local AG")).customer_number
 
 
+def test_the_default_rate_is_the_conservative_capability(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lexflow.client.limits import SAFETY_MARGIN
+    from lexflow.sevdesk.capabilities import CAPABILITIES
+
+    monkeypatch.setenv("SEVDESK_API_TOKEN", "cd" * 16)
+    monkeypatch.delenv("SEVDESK_RATE_LIMIT", raising=False)
+    with connect_sevdesk(SevdeskSettings(_env_file=None)) as client:  # type: ignore[call-arg]
+        expected = CAPABILITIES.rate_limit.requests / CAPABILITIES.rate_limit.per_seconds * (1 - SAFETY_MARGIN)
+        assert client.limiter.rate == pytest.approx(expected)  # type: ignore[attr-defined]
+
+
 def test_a_token_selects_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEVDESK_API_TOKEN", "ab" * 16)
     monkeypatch.setenv("SEVDESK_RATE_LIMIT", "1.5")
