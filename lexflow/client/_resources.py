@@ -7,7 +7,10 @@ so the same classes serve the sync client (values, iterators) and the async clie
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,7 +45,7 @@ from lexflow.models import (
     VoucherListItem,
     carries_reference,
 )
-from lexflow.models._base import plain_date
+from lexflow.models._base import BERLIN, plain_date
 from lexflow.models.write import check_write, non_eur_fields
 
 if TYPE_CHECKING:
@@ -145,17 +148,65 @@ class Resource:
 
 
 _SERVER_MOVED = frozenset({"version", "updatedDate"})
+_PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _when(value: str) -> date | datetime | None:
+    """A plain date (`yyyy-MM-dd`) or a timestamp (naive ones in Berlin time, the API's zone); None otherwise."""
+    if _PLAIN_DATE.match(value):
+        return date.fromisoformat(value)
+    if len(value) < 19 or value[10] != "T":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=BERLIN)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def same_value(stored: Any, sent: Any) -> bool:
+    """Whether a value read back from the API equals a value we sent, the way the API stores it: numbers by value
+    (`10` == `10.0` == `"10.00"`), a plain date equals the API's timestamp of that day in Berlin time, timestamps
+    compare as instants. Everything else compares exactly."""
+    if _is_number(sent) or _is_number(stored):
+        if isinstance(sent, bool) or isinstance(stored, bool) or stored is None or sent is None:
+            return bool(stored == sent)
+        a, b = _decimal(stored), _decimal(sent)
+        return a is not None and a == b
+    if isinstance(sent, str) and isinstance(stored, str) and sent != stored:
+        a, b = _when(stored), _when(sent)
+        if a is None or b is None:
+            return False
+        if isinstance(a, datetime) and isinstance(b, datetime):
+            return a == b
+        return _day(a) == _day(b)
+    return bool(stored == sent)
+
+
+def _day(value: date | datetime) -> date:
+    return value.astimezone(BERLIN).date() if isinstance(value, datetime) else value
 
 
 def _holds(record: Any, sent: Any) -> bool:
     """Whether `record` (read back) carries every value of `sent` (a PUT body), apart from what the server moves on by
-    itself (`version`, `updatedDate`). Fields the server adds are not compared; a value it normalised counts as
-    different (then the change is applied again, as for any conflict)."""
+    itself (`version`, `updatedDate`). Fields the server adds are not compared; values compare as the API stores
+    them (`same_value`: dates go out plain and come back as timestamps, 10.0 may come back as 10)."""
     if isinstance(sent, dict):
         return isinstance(record, dict) and all(k in _SERVER_MOVED or _holds(record.get(k), v) for k, v in sent.items())
     if isinstance(sent, list):
         return isinstance(record, list) and len(record) == len(sent) and all(map(_holds, record, sent))
-    return bool(record == sent)
+    return same_value(record, sent)
 
 
 class _Updatable(Resource):
@@ -190,6 +241,12 @@ class _Updatable(Resource):
                 if attempt == 2:
                     raise
                 sent = body
+            except errors.ServerError:
+                # Every attempt lost its answer (5xx/timeout): one read settles whether a PUT committed.
+                after = yield from self._c.json_op(Call("GET", f"{self.path}/{id}"))
+                if _holds(after, body):
+                    return ActionResult.model_validate(after)
+                raise
         raise AssertionError("unreachable")
 
     def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -613,20 +670,35 @@ class VouchersResource(_Updatable):
 
     def create(self, voucher: Voucher | dict[str, Any]) -> ActionResult:
         """Create a bookkeeping voucher (plain dates; totals must equal the items). An unknown outcome is settled
-        by looking the voucher number up."""
+        by a voucher with the same number, type, supplier, gross amount and date: suppliers number independently,
+        so the number alone may find another supplier's voucher."""
         body = body_of(voucher)
         check_body("voucher", body)
         number = body.get("voucherNumber")
-        lookup = (lambda: self._lookup(str(number))) if number else None
-        call = Call("POST", self.path, json=body, lookup=lookup, what_to_check=f"the vouchers for number {number}")
+        lookup = (lambda: self._lookup(body)) if number else None
+        check = f"the vouchers numbered {number} of this supplier ({_supplier(body)})"
+        call = Call("POST", self.path, json=body, lookup=lookup, what_to_check=check)
         return self._run(self._write_op(call))  # type: ignore[no-any-return]
 
-    def _lookup(self, number: str) -> Op:
-        page = yield from self._page_op(Voucher, {"voucherNumber": number})
-        if len(page.content) == 1:
-            v = page.content[0]
-            return {"id": v.id, "version": v.version}
-        return None
+    def _lookup(self, body: dict[str, Any]) -> Op:
+        number = str(body["voucherNumber"])
+        page, found = 0, []
+        while True:
+            p = yield from self._page_op(Voucher, {"voucherNumber": number, "page": page, "size": 250})
+            found += [v for v in p.content if _same_voucher(v.model_dump(mode="json", by_alias=True), body)]
+            if p.last or not p.content:
+                break
+            page += 1
+        if len(found) > 1:
+            raise errors.AmbiguousWrite(
+                f"the create's outcome is unknown and {len(found)} vouchers numbered {number} match it "
+                "(same supplier, amount and date)",
+                method="POST",
+                path=self.path,
+                hint="It was NOT repeated. Check these vouchers in the web app before creating it again: "
+                + ", ".join(str(v.id) for v in found),
+            )
+        return {"id": found[0].id, "version": found[0].version} if found else None
 
     def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         """Echoing voucherStatus is refused unless it is `open` (which books an unchecked voucher); files are kept
@@ -652,6 +724,29 @@ class VouchersResource(_Updatable):
         files = _upload_parts(content, filename)
         call = Call("POST", f"{self.path}/{voucher_id}/files", files=files, retry_post=True)
         return self._run(self._write_op(call, FileUpload))  # type: ignore[no-any-return]
+
+
+_VOUCHER_KEY = ("type", "totalGrossAmount", "voucherDate")
+
+
+def _supplier(body: dict[str, Any]) -> str:
+    if body.get("useCollectiveContact"):
+        return f"collective contact, name {body.get('contactName')!r}"
+    return f"contact {body.get('contactId')}"
+
+
+def _same_voucher(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether a stored voucher is the one `sent` would have created: the number (the API matches it without case),
+    the supplier (contact id, or the collective contact's name), type, gross amount and voucher date."""
+    if str(stored.get("voucherNumber") or "").casefold() != str(sent.get("voucherNumber") or "").casefold():
+        return False
+    collective = bool(sent.get("useCollectiveContact"))
+    if bool(stored.get("useCollectiveContact")) != collective:
+        return False
+    supplier = "contactName" if collective else "contactId"
+    if (stored.get(supplier) or None) != (sent.get(supplier) or None):
+        return False
+    return all(same_value(stored.get(k), sent.get(k)) for k in _VOUCHER_KEY)
 
 
 def _upload_parts(content: bytes, filename: str) -> dict[str, Any]:
