@@ -182,8 +182,8 @@ def same_value(stored: Any, sent: Any) -> bool:
     if _is_number(sent) or _is_number(stored):
         if isinstance(sent, bool) or isinstance(stored, bool) or stored is None or sent is None:
             return bool(stored == sent)
-        a, b = _decimal(stored), _decimal(sent)
-        return a is not None and a == b
+        amount = _decimal(stored)
+        return amount is not None and amount == _decimal(sent)
     if isinstance(sent, str) and isinstance(stored, str) and sent != stored:
         a, b = _when(stored), _when(sent)
         if a is None or b is None:
