@@ -179,9 +179,11 @@ def same_value(stored: Any, sent: Any) -> bool:
     """Whether a value read back from the API equals a value we sent, the way the API stores it: numbers by value
     (`10` == `10.0` == `"10.00"`), a plain date equals the API's timestamp of that day in Berlin time, timestamps
     compare as instants. Everything else compares exactly."""
+    if isinstance(sent, bool) or isinstance(stored, bool):
+        return stored is sent
     if _is_number(sent) or _is_number(stored):
-        if isinstance(sent, bool) or isinstance(stored, bool) or stored is None or sent is None:
-            return bool(stored == sent)
+        if stored is None or sent is None:
+            return False
         amount = _decimal(stored)
         return amount is not None and amount == _decimal(sent)
     if isinstance(sent, str) and isinstance(stored, str) and sent != stored:

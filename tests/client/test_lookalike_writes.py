@@ -175,3 +175,25 @@ def test_booking_an_uploaded_receipt_after_a_lost_put_answer(served, client: Lex
     client.vouchers.update(vid, body)
     stored = client.vouchers.get(vid)
     assert stored.voucher_status == "open" and stored.total_gross_amount == 59.5 and stored.files
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent", "same"),
+    [
+        ("2026-03-05T00:00:00.000+01:00", "2026-03-05", True),
+        ("2026-03-04T23:00:00.000Z", "2026-03-05", True),  # the same Berlin day in UTC
+        ("2026-03-05T00:00:00.000+01:00", "2026-03-06", False),
+        ("2026-03-05T00:00:00.000+01:00", "2026-03-04T23:00:00Z", True),  # one instant
+        (10, 10.0, True),
+        (59.5, "59.50", True),
+        (59.5, 59.49, False),
+        ("2026-001", "2026-001", True),
+        ("2026-001", "2026-01", False),
+        (None, 0, False),
+        (True, 1, False),
+    ],
+)
+def test_same_value_compares_as_the_api_stores(stored, sent, same) -> None:
+    from lexflow.client._resources import same_value
+
+    assert same_value(stored, sent) is same
