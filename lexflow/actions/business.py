@@ -21,6 +21,7 @@ from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileContent, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Action, Effect, Registry
 from lexflow.models import carries_reference
+from lexflow.names import name_key, search_pattern
 
 TWO = Decimal("0.01")
 
@@ -152,6 +153,14 @@ def _search(client: Any, **filters: Any) -> list[dict[str, Any]]:
     return [_dump(c) for c in client.contacts.list(**filters)]
 
 
+SCAN_LIMIT = 5000
+"""Contacts read at most (20 pages, about 10 s at 2 requests/second) to find a name too short for the API's search."""
+
+
+class _ScanIncomplete(Exception):
+    """More contacts exist than `SCAN_LIMIT`: a name too short to search could not be checked against all."""
+
+
 def _find_matches(client: Any, data: UpsertCustomerInput) -> tuple[list[dict[str, Any]], str]:
     if data.contact_id:
         return [_dump(client.contacts.get(data.contact_id))], "contact_id"
@@ -164,17 +173,24 @@ def _find_matches(client: Any, data: UpsertCustomerInput) -> tuple[list[dict[str
                     seen[str(c["id"])] = c
         if seen:
             return list(seen.values()), "email"
-    name = " ".join(data.name.split())
-    if len(name) >= 3:
-        wanted = _norm(name)
-        found: dict[str, dict[str, Any]] = {}
-        for query in dict.fromkeys([name, name.lower()]):
-            for c in _search(client, name=_escape_like(query)):
-                if _norm(_contact_name(c)) == wanted:
-                    found[str(c["id"])] = c
-        if found:
-            return list(found.values()), "name"
-    return [], ""
+    key = name_key(data.name)
+    found = {str(c["id"]): c for c in _name_candidates(client, data.name) if name_key(_contact_name(c)) == key}
+    return (list(found.values()), "name") if found else ([], "")
+
+
+def _name_candidates(client: Any, name: str) -> Iterable[dict[str, Any]]:
+    """Contacts that may carry `name` in another spelling: the API's search with a wildcard pattern covering every
+    spelling with the same key (both cases, in case the filter is case-sensitive); a name too short for the search
+    (fewer than 3 letters) is looked for in the whole contact list, read up to `SCAN_LIMIT` contacts."""
+    pattern = search_pattern(name)
+    if pattern is not None:
+        for query in dict.fromkeys([pattern, pattern.lower()]):
+            yield from _search(client, name=query)
+        return
+    for n, contact in enumerate(client.contacts.list(), start=1):
+        if n > SCAN_LIMIT:
+            raise _ScanIncomplete
+        yield _dump(contact)
 
 
 def _desired_contact(data: UpsertCustomerInput) -> dict[str, Any]:
@@ -252,7 +268,15 @@ def _changes(current: dict[str, Any], data: UpsertCustomerInput) -> dict[str, An
 def upsert_customer(client: Any, data: UpsertCustomerInput) -> UpsertCustomerOutput:
     from lexflow.client.errors import AmbiguousWrite
 
-    matches, how = _find_matches(client, data)
+    try:
+        matches, how = _find_matches(client, data)
+    except _ScanIncomplete:
+        return UpsertCustomerOutput(
+            status="clarification",
+            message=f"The name {data.name!r} is too short for the contact search and there are more than "
+            f"{SCAN_LIMIT} contacts to read instead, so lexflow cannot rule out that this customer exists; nothing "
+            "was changed. Call again with the customer's e-mail, or with contact_id set to the existing contact.",
+        )
     if len(matches) > 1:
         return UpsertCustomerOutput(
             status="clarification",
@@ -314,27 +338,8 @@ class FindDuplicatesOutput(Output):
     groups: list[DuplicateGroup]
 
 
-_LEGAL_FORMS = {
-    "gmbh",
-    "ag",
-    "kg",
-    "ug",
-    "ohg",
-    "gbr",
-    "ev",
-    "e.v.",
-    "mbh",
-    "co",
-    "&",
-    "ltd",
-    "inc",
-    "haftungsbeschränkt",
-}
-
-
 def _name_key(name: str) -> str:
-    words = [w.strip(".,()") for w in _norm(name).split()]
-    return " ".join(w for w in words if w and w not in _LEGAL_FORMS)
+    return name_key(name, keep_legal_form=False)
 
 
 def find_duplicate_contacts(client: Any, data: FindDuplicatesInput) -> FindDuplicatesOutput:
