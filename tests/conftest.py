@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# clients share their rate limit machine-wide through files: a test run keeps its own, apart from the user's
+os.environ.setdefault("LEXFLOW_RATE_LIMIT_DIR", tempfile.mkdtemp(prefix="lexflow-test-rate-limits-"))
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,42 @@
-"""Client-side rate limiting: one token bucket per Lexware account, shared by every client of the process.
+"""Client-side rate limiting: one token bucket per Lexware account, shared by every client on the machine.
 
 The API allows 2 requests/second per account over all endpoints (reference §1.5) and answers 429 beyond it. A
-bucket per *client object* would let two clients of the same account double the rate, so buckets live in a
-process-wide registry keyed by base URL + a digest of the key (never the key itself). Other backends (e.g. the
-Prefect global concurrency limit in `tasks/limiter.py`, shared by all workers) implement the same `Limiter`
-protocol.
+bucket per *client object* would let two clients of the same account double the rate, and a bucket per *process*
+lets the CLI, a cron job and `lexflow serve` on one machine do the same. So, unless a limiter is given, a client
+takes its tokens from a `MachineBucket`: a file per account (named by a digest of base URL + key, never the key)
+under an OS file lock, shared by every process of the machine. `TokenBucket` is the same bucket for one process;
+the Prefect global concurrency limit in `tasks/limiter.py` (shared by all workers of a deployment) implements the
+same `Limiter` protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["SAFETY_MARGIN", "Limiter", "NoLimit", "TokenBucket", "account_key", "in_flight_gate", "shared_bucket"]
+from filelock import FileLock
+
+__all__ = [
+    "RATE_LIMIT_DIR_ENV",
+    "SAFETY_MARGIN",
+    "Limiter",
+    "MachineBucket",
+    "NoLimit",
+    "TokenBucket",
+    "account_key",
+    "default_limiter",
+    "in_flight_gate",
+    "machine_bucket",
+    "shared_bucket",
+]
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -81,6 +102,69 @@ class TokenBucket:
             self._tokens = min(self._tokens, 0.0) - seconds * self.rate
 
 
+class MachineBucket:
+    """A token bucket shared by every process on the machine: its state is one number in a file, changed under an
+    OS file lock (`filelock`), so the CLI, cron jobs and servers of one account share the account's budget.
+
+    The number is the bucket's *theoretical arrival time* (GCRA): the monotonic-clock moment at which the bucket is
+    empty again. A request reserves the next slot (`max(now, tat - burst)`) and moves it on by `1 / rate`; the lock
+    is held for that read and write only (microseconds), the caller waits outside it. The monotonic clock is the
+    machine's (since boot), so a wall-clock step cannot stall anyone; a value further ahead than `HORIZON` (a
+    reboot, a garbled file) starts the bucket afresh.
+    """
+
+    HORIZON = 300.0
+    """Seconds: a reservation further ahead than this is stale (no queue of waiting requests is that long)."""
+
+    def __init__(self, path: str | os.PathLike[str], rate: float, capacity: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be > 0 (use NoLimit to switch limiting off)")
+        self.rate = float(rate)
+        self.capacity = max(1.0, float(capacity))
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._file_lock = FileLock(f"{self.path}.lock", thread_local=False, poll_interval=0.001)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._lock = threading.Lock()
+
+    def _update(self, penalty: float = 0.0) -> float:
+        """Reserve one slot (or, with `penalty`, push the bucket back); the seconds to wait before sending."""
+        interval = 1.0 / self.rate
+        with self._lock, self._file_lock:
+            now = time.monotonic()
+            try:
+                tat = float(os.pread(self._fd, 64, 0).decode() or 0.0)
+            except ValueError:
+                tat = 0.0
+            if tat - now > self.HORIZON + penalty:
+                tat = now
+            if penalty:
+                new_tat, wait = max(tat, now) + penalty, 0.0
+            else:
+                wait = max(0.0, tat - (self.capacity - 1.0) * interval - now)
+                new_tat = max(tat, now) + interval
+            raw = repr(new_tat).encode()
+            os.pwrite(self._fd, raw.ljust(64), 0)
+            return wait
+
+    def acquire(self) -> None:
+        wait = self._update()
+        if wait > 0:
+            time.sleep(wait)
+
+    async def aacquire(self) -> None:
+        wait = await asyncio.to_thread(self._update)  # the file lock may be held by another process for a moment
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def penalize(self, seconds: float) -> None:
+        """Push the bucket back after a 429 so every process pauses, not just the caller that got it."""
+        self._update(penalty=seconds)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 _registry: dict[tuple[str, float, float], TokenBucket] = {}
 _registry_lock = threading.Lock()
 
@@ -109,6 +193,59 @@ def shared_bucket(
         if bucket is None:
             bucket = _registry[key] = TokenBucket(rate * (1.0 - margin), capacity)
         return bucket
+
+
+RATE_LIMIT_DIR_ENV = "LEXFLOW_RATE_LIMIT_DIR"
+
+
+def rate_limit_dir() -> Path:
+    """Where the machine-wide buckets live: `$LEXFLOW_RATE_LIMIT_DIR`, else the user's cache directory
+    (`$XDG_CACHE_HOME/lexflow/rate-limits` or `~/.cache/lexflow/rate-limits`). Only a digest of each account is in
+    the file names."""
+    configured = os.environ.get(RATE_LIMIT_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "lexflow" / "rate-limits"
+
+
+_machine: dict[tuple[Path, float, float], MachineBucket] = {}
+
+
+def machine_bucket(
+    base_url: str,
+    api_key: str | None,
+    rate: float,
+    capacity: float = 1.0,
+    margin: float = SAFETY_MARGIN,
+    directory: str | os.PathLike[str] | None = None,
+) -> Limiter:
+    """The machine-wide bucket of this account (one object per process); `NoLimit` when rate is 0."""
+    if rate <= 0:
+        return NoLimit()
+    name = hashlib.sha256(account_key(base_url, api_key).encode()).hexdigest()[:32]
+    path = Path(directory or rate_limit_dir()) / f"{name}.bucket"
+    key = (path, float(rate), float(capacity))
+    with _registry_lock:
+        bucket = _machine.get(key)
+        if bucket is None:
+            bucket = _machine[key] = MachineBucket(path, rate * (1.0 - margin), capacity)
+        return bucket
+
+
+def default_limiter(base_url: str, api_key: str | None, rate: float) -> Limiter:
+    """What a client uses when given no limiter: the machine-wide bucket of the account, or the process-wide one
+    when its directory cannot be written (a read-only home, say), with a warning saying so."""
+    try:
+        return machine_bucket(base_url, api_key, rate)
+    except OSError as exc:
+        log.warning(
+            "rate limit shared by this process only: cannot use %s (%s); set %s to a writable directory",
+            rate_limit_dir(),
+            exc.strerror or type(exc).__name__,
+            RATE_LIMIT_DIR_ENV,
+        )
+        return shared_bucket(base_url, api_key, rate)
 
 
 _gates: dict[tuple[str, int], threading.BoundedSemaphore] = {}

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from lexflow.client import errors
-from lexflow.client.limits import Limiter, TokenBucket, shared_bucket
+from lexflow.client.limits import Limiter, MachineBucket, TokenBucket, default_limiter
 from lexflow.client.retry import RETRYABLE_STATUS, RetryPolicy, is_idempotent, sent_for_sure_not
 from lexflow.models import FileDownload
 
@@ -169,7 +169,7 @@ class BaseClient:
         self.max_in_flight = max_in_flight if (rate_limit > 0 or limiter is not None) else None
         self._account_source = api_key_digest_source
         self.limiter: Limiter = (
-            limiter if limiter is not None else shared_bucket(self.base_url, api_key_digest_source, rate_limit)
+            limiter if limiter is not None else default_limiter(self.base_url, api_key_digest_source, rate_limit)
         )
         self.retry_policy = retry or RetryPolicy()
         self.settle_delay = settle_delay
@@ -243,7 +243,7 @@ class BaseClient:
                     assert isinstance(err, errors.RateLimited)
                     raise err
                 delay = policy.delay_for_429(response, attempt)
-                if isinstance(self.limiter, TokenBucket):
+                if isinstance(self.limiter, TokenBucket | MachineBucket):
                     # the server's bucket is empty: every sharer skips one slot; only this call waits Retry-After
                     self.limiter.penalize(1.0 / self.limiter.rate)
                 yield Sleep(delay)
