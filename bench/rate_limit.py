@@ -8,7 +8,10 @@ burst 2, Retry-After on 429):
 - `bucket`: 4 threads, 4 LexwareClient objects sharing the process-wide token bucket at R;
 - `off`: the same with client-side limiting switched off (the server's 429s + Retry-After do the limiting);
 - `prefect`: 2 processes x 2 threads sharing one Prefect global concurrency limit (tasks/limiter.py) at R,
-  on a throwaway Prefect server (prefect_test_harness).
+  on a throwaway Prefect server (prefect_test_harness);
+- `machine` / `per-process` (`--only machine`): `--processes` processes without Prefect, each with its own
+  LexwareClient at R: the default machine-wide bucket (a file under an OS lock), and for comparison a bucket per
+  process (the behaviour before).
 Figures: throughput / R (goal >= 0.95), 429 answers after the first second (goal 0), failed writes and
 duplicated writes (goal 0; every write is a contact with a unique name, counted afterwards).
 """
@@ -170,7 +173,9 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=300)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--skip-prefect", action="store_true")
-    ap.add_argument("--only", choices=["bucket", "off", "prefect"], help="run one configuration (for a quick look)")
+    ap.add_argument(
+        "--only", choices=["bucket", "off", "prefect", "machine"], help="run one configuration (for a quick look)"
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "rate_limit.json"))
     # worker mode (the Prefect run's child processes)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -178,6 +183,7 @@ def main() -> None:
     ap.add_argument("--key", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
     ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--plain", choices=["machine", "per-process"], help=argparse.SUPPRESS)
     ap.add_argument("--processes", type=int, default=2, help="Prefect run: worker processes (threads are split)")
     ap.add_argument("--pause", type=float, default=0.0, help="Prefect run: each worker rests this long after a write")
     ap.add_argument("--keep-idle-leases", action="store_true", help="Prefect run: do not give idle leases back")
@@ -187,6 +193,15 @@ def main() -> None:
     )
     args = ap.parse_args()
 
+    if args.worker and args.plain:  # no Prefect: the client's default limiter, or a bucket of this process only
+        from lexflow.client.limits import TokenBucket
+
+        names = _names(args.prefix, args.writes)
+        while time.time() < args.start_at:
+            time.sleep(0.005)
+        limiter = TokenBucket(args.rate * 0.97) if args.plain == "per-process" else None
+        print(json.dumps(run_writers(args.url, args.key, names, args.threads, args.rate, limiter=limiter)))
+        return
     if args.worker:
         from tasks.limiter import prefect_limiter
 
@@ -224,6 +239,9 @@ def main() -> None:
             results["runs"].append(_summary(label, args.rate, args.writes, [part], served.url, served.api_key, names))
         if not args.skip_prefect and args.only in (None, "prefect"):
             results["runs"].append(_prefect_run(args, served))
+        if args.only == "machine":
+            for mode in ("machine", "per-process"):
+                results["runs"].append(_plain_run(args, served, mode))
     finally:
         served.stop()
     results["command"] = " ".join(["python bench/rate_limit.py", *sys.argv[1:]])
@@ -232,6 +250,30 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
+
+
+def _plain_run(args: argparse.Namespace, served: Any, mode: str) -> dict[str, Any]:
+    """`--processes` processes on one key without Prefect, one client each: the machine-wide bucket or, for
+    comparison, a bucket per process."""
+    import tempfile
+
+    served.control.reset()
+    time.sleep(1.1)
+    n, per_proc = args.processes, args.writes // args.processes
+    env = {**os.environ, "LEXFLOW_RATE_LIMIT_DIR": tempfile.mkdtemp(prefix="lexflow-bench-rl-")}
+    start_at = time.time() + 8.0  # every child has imported lexflow by then
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--plain", mode, "--url", served.url, "--key", served.api_key,
+             "--prefix", f"{mode}-p{i}", "--writes", str(per_proc), "--threads", "1", "--rate", str(args.rate),
+             "--start-at", str(start_at)],
+            env=env, stdout=subprocess.PIPE, text=True, cwd=str(ROOT),
+        )
+        for i in range(n)
+    ]  # fmt: skip
+    parts = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
+    names = [name for i in range(n) for name in _names(f"{mode}-p{i}", per_proc)]
+    return _summary(f"{mode}-{n}proc", args.rate, per_proc * n, parts, served.url, served.api_key, names)
 
 
 def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
