@@ -6,6 +6,9 @@ or a review item with the invoice's deeplink, uncertain ones are flagged and, wh
 about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once. Matched invoices
 the payment sweep could not settle (a draft again, deleted, a failed /v1/payments call) are warned about in the log,
 listed under `payment_notices` in the result and in the `reconcile-payments-payment-notices` artifact.
+A run killed between claiming a transaction and finishing it is made good by the next run: it finishes the stuck
+claims of its statements and lists again every match a person has not been shown (`shown` is recorded in the ledger
+only once the table artifact exists).
 
 No `from __future__ import annotations`: a served flow's parameter types must be real objects (see
 `flows/create_approve_send_invoice.py`).
@@ -54,7 +57,11 @@ def read_statement_task(
 
 @task(name="reconcile-statement", cache_policy=NO_CACHE, persist_result=False)
 def reconcile_task(
-    transactions: list[BankTransaction], statement: str, dry_run: bool, database_url: str | None
+    transactions: list[BankTransaction],
+    statement: str,
+    dry_run: bool,
+    database_url: str | None,
+    already_listed: list[str] | None = None,
 ) -> ReconcileReport:
     from prefect.runtime import flow_run
 
@@ -70,6 +77,7 @@ def reconcile_task(
         dry_run=dry_run,
         audit=None if dry_run else audit_recorder(flow_actor(), database_url),
         flow_run_id=str(flow_run.id) if flow_run.id else None,
+        already_listed=frozenset(already_listed or ()),
     )
 
 
@@ -112,12 +120,16 @@ def reconcile_payments(
         "flagged": 0,
         "skipped_already_done": 0,
         "closed_by_payment": 0,
+        "recovered": 0,
+        "republished": 0,
         "payment_notices": [],
+        "recovery_notices": [],
         "by_kind": {},
         "decisions": [],
     }
     flagged: list[Any] = []
     rows: list[dict[str, str]] = []
+    shown: list[str] = []
     files = statement_files(statement_path)
     if not files:
         log.warning(
@@ -131,13 +143,19 @@ def reconcile_payments(
             log.warning("%s is not reconciled: %s", path.name, exc)
             unreadable.append({"file": path.name, "why": str(exc)})
             continue
-        report = reconcile_task(transactions, path.name, dry_run, database_url)
+        report = reconcile_task(transactions, path.name, dry_run, database_url, shown)
         log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
         totals["statements"] += 1
         totals["transactions"] += report.transactions
         for key in ("hints_sent", "review_items", "flagged", "skipped_already_done"):
             totals[key] += getattr(report, key)
         totals["closed_by_payment"] += len(report.closed_by_payment)
+        totals["recovered"] += len(report.recovered)
+        totals["republished"] += report.republished
+        for notice in report.recovery_notices:
+            if notice not in totals["recovery_notices"]:
+                log.warning("interrupted run: %s", notice)
+                totals["recovery_notices"].append(notice)
         for notice in report.payment_notices:  # each statement's run sweeps again: one line per notice
             if notice not in totals["payment_notices"]:
                 log.warning("payment check: %s", notice)
@@ -145,6 +163,7 @@ def reconcile_payments(
         for kind, n in report.by_kind.items():
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
         rows += [{**r, "statement": path.name} for r in summary_rows(report, only_person=True)]
+        shown += [i.transaction_id for i in report.needs_person]
         flagged += [i for i in report.items if i.action == "flagged" and i.status == "needs_decision"]
     totals["unreadable_files"] = unreadable
     if unreadable:
@@ -159,8 +178,11 @@ def reconcile_payments(
         f"{'DRY RUN: ' if dry_run else ''}{totals['review_items']} exact matches "
         f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent, "
         f"{len(totals['payment_notices'])} payment notices"
-        + (f", {len(unreadable)} unreadable statement file(s) not reconciled" if unreadable else ""),
+        + (f", {len(unreadable)} unreadable statement file(s) not reconciled" if unreadable else "")
+        + (f", {totals['republished']} from interrupted runs" if totals["republished"] else ""),
     )
+    if not dry_run and shown:  # the table exists: these reached a person (a killed run shows them next time)
+        MatchLedger(database_url).mark_shown(shown)
     if rows:
         chart: dict[str, Decimal] = {}
         for r in rows:

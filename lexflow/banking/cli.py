@@ -114,8 +114,10 @@ def reconcile_command(
             )
         except LexwareError as exc:  # e.g. the open items could not be read: nothing was claimed or sent yet
             fail(f"{exc} (nothing was acted on; run again)")
+    shown = [i.transaction_id for i in report.needs_person] if not dry_run else []
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        MatchLedger().mark_shown(shown)  # printed: a later run does not list them again
         return
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.by_kind.items()))
     console.print(
@@ -143,6 +145,8 @@ def reconcile_command(
         console.print(table)
         if len(rows) > limit:
             console.print(f"... {len(rows) - limit} more (use --limit or --json)")
+        listed = [i for i in report.items if show == "all" or i.action in ("review", "flagged")][:limit]
+        MatchLedger().mark_shown([i.transaction_id for i in listed if i.transaction_id in shown])
     verb = "would be" if dry_run else "were"
     console.print(
         f"{report.hints_sent} assignment hints sent, {report.review_items} exact matches {verb} put up for "

@@ -3,6 +3,9 @@
 Tables on `lexflow.db.Base` (SQLite or PostgreSQL):
 - `bank_matches`: one row per transaction id (primary key: claiming a row is the idempotency lock).
 - `bank_match_items`: the open items a match allocates to; closed when Lexware reports the payment assigned.
+- `bank_match_progress`: who claimed a match (host and process) and what it meant to do, so a claim left behind by a
+  killed run is taken over by the next one; and when a person was shown the match (`shown_at`), so what a killed
+  run finished but never published is shown by the next run.
 - `bank_known_ibans`: IBAN fingerprints (salted hash, never the IBAN) of confirmed payers → contact.
 - `bank_payment_terms`: invoice payment conditions, fetched once (they never change after finalization).
 """
@@ -10,13 +13,16 @@ Tables on `lexflow.db.Base` (SQLite or PostgreSQL):
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, select
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -87,6 +93,57 @@ class BankMatchItem(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class MatchProgress(Base):
+    """The claim behind a match and whether a person saw it. Matches recorded before this table existed have no row
+    (they count as shown; an `acting` one is taken over once it is older than `STALE_CLAIM_SECONDS`)."""
+
+    __tablename__ = "bank_match_progress"
+
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("bank_matches.transaction_id"), primary_key=True)
+    planned: Mapped[str] = mapped_column(String(16), default="")  # hint | review | flagged
+    claimed_by: Mapped[str] = mapped_column(String(160), default="")  # "host:pid" of the claiming process
+    claimed_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    shown_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+PERSON_STATUSES: tuple[str, ...] = ("awaiting_assignment", "needs_decision")
+"""Matches that wait for a person to act: each must be shown to one at least once."""
+STALE_CLAIM_SECONDS = 900.0
+"""An `acting` claim older than this is taken over even when its process cannot be checked (another host): acting
+on one transaction is one API call with its retries, far shorter."""
+
+
+def claimant() -> str:
+    """This process, as a claim names it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(claimed_by: str) -> bool:
+    """True only when the claiming process certainly no longer runs: it was on this host and its pid is free (a
+    reused pid keeps the claim until it is stale, which is the safe side)."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, under another user
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class StuckClaim:
+    """An `acting` match whose claimer is gone: what it meant to do and who held it."""
+
+    transaction_id: str
+    statement: str
+    planned: str
+    claimed_by: str | None  # None: recorded before claims were tracked
+    claimed_at: datetime
+
+
 class KnownIban(Base):
     __tablename__ = "bank_known_ibans"
 
@@ -132,8 +189,17 @@ class MatchLedger:
                 out.update({tid: st for tid, st in rows if st != "no_action"})
         return out
 
-    def claim(self, proposal: Proposal, tx: BankTransaction, *, statement: str, flow_run_id: str | None = None) -> bool:
-        """Insert the row in state `acting`; False when another run (or an earlier one) already has it.
+    def claim(
+        self,
+        proposal: Proposal,
+        tx: BankTransaction,
+        *,
+        statement: str,
+        flow_run_id: str | None = None,
+        planned: str = "",
+    ) -> bool:
+        """Insert the row in state `acting` (with `planned`, the action about to be taken); False when another run
+        (or an earlier one) already has it.
 
         The primary key makes this the lock: two concurrent runs cannot both claim a transaction."""
         with self._sessions() as s:
@@ -144,6 +210,7 @@ class MatchLedger:
                 s.delete(existing)  # recorded without action earlier: may be acted on now
                 s.commit()
             s.add(self._row(proposal, tx, statement=statement, status="acting", flow_run_id=flow_run_id))
+            s.add(MatchProgress(transaction_id=tx.transaction_id, planned=planned, claimed_by=claimant()))
             for a in proposal.allocations:
                 s.add(
                     BankMatchItem(
@@ -172,6 +239,85 @@ class MatchLedger:
                 raise KeyError(f"transaction {transaction_id} is not in the match ledger; claim it first")
             row.status, row.action, row.note = status, action, note
             row.links = list(links or [])
+
+    # ------------------------------------------------------------------------------------- interrupted runs
+    def stuck_claims(self, *, stale_after: float = STALE_CLAIM_SECONDS) -> dict[str, StuckClaim]:
+        """`acting` matches whose run was killed between claim and finish: the claiming process of this host no
+        longer runs, or the claim is older than `stale_after` seconds."""
+        stale_before = _now().timestamp() - stale_after
+        out: dict[str, StuckClaim] = {}
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankMatch, MatchProgress)
+                .outerjoin(MatchProgress, MatchProgress.transaction_id == BankMatch.transaction_id)
+                .where(BankMatch.status == "acting")
+            ).all()
+        for match, progress in rows:
+            since = progress.claimed_at if progress is not None else match.updated_at
+            by = progress.claimed_by if progress is not None else None
+            if (by is not None and _gone(by)) or since.timestamp() < stale_before:
+                planned = progress.planned if progress is not None else ""
+                out[match.transaction_id] = StuckClaim(match.transaction_id, match.statement, planned, by, since)
+        return out
+
+    def take_over(self, stuck: StuckClaim) -> bool:
+        """Claim a stuck match for this process; False when another run took it over first (compare and set)."""
+        with self._sessions() as s:
+            if stuck.claimed_by is None:  # an old row without progress: inserting it is the lock
+                s.add(MatchProgress(transaction_id=stuck.transaction_id, planned=stuck.planned, claimed_by=claimant()))
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+                    return False
+                return True
+            result = s.execute(
+                update(MatchProgress)
+                .where(
+                    MatchProgress.transaction_id == stuck.transaction_id,
+                    MatchProgress.claimed_by == stuck.claimed_by,
+                    MatchProgress.claimed_at == stuck.claimed_at,
+                )
+                .values(claimed_by=claimant(), claimed_at=_now())
+            )
+            s.commit()
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def has_hint(self, voucher_id: str, *, other_than: str) -> bool:
+        """Whether another match of this voucher recorded a sent transaction-assignment-hint."""
+        with self._sessions() as s:
+            found = s.scalars(
+                select(BankMatch.transaction_id)
+                .join(BankMatchItem, BankMatchItem.transaction_id == BankMatch.transaction_id)
+                .where(BankMatchItem.voucher_id == voucher_id, BankMatch.transaction_id != other_than)
+                .where(BankMatch.action == "hint")
+            ).first()
+        return found is not None
+
+    # ----------------------------------------------------------------------------------- shown to a person
+    def unshown(self, limit: int = 1000) -> list[BankMatch]:
+        """Matches waiting for a person that no person was shown yet (the run that made them died before it
+        published its table, or its table was never printed)."""
+        with self._sessions() as s:
+            return list(
+                s.scalars(
+                    select(BankMatch)
+                    .join(MatchProgress, MatchProgress.transaction_id == BankMatch.transaction_id)
+                    .where(MatchProgress.shown_at.is_(None), BankMatch.status.in_(PERSON_STATUSES))
+                    .order_by(BankMatch.booking_date, BankMatch.transaction_id)
+                    .limit(limit)
+                )
+            )
+
+    def mark_shown(self, transaction_ids: list[str]) -> None:
+        """Record that these matches reached a person (a published table artifact, a printed table)."""
+        with self._sessions.begin() as s:
+            for chunk in _chunks(list(transaction_ids), 500):
+                s.execute(
+                    update(MatchProgress)
+                    .where(MatchProgress.transaction_id.in_(chunk), MatchProgress.shown_at.is_(None))
+                    .values(shown_at=_now())
+                )
 
     def record_no_action(self, proposal: Proposal, tx: BankTransaction, *, statement: str) -> None:
         """Unrelated/unmatched transactions: remembered for the report, re-evaluated next run."""

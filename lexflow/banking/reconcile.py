@@ -114,6 +114,15 @@ class ReconcileReport(BaseModel):
         "holds the note for a person), or a /v1/payments call that failed (asked again next run); and invoices whose "
         "payment terms could not be read (their non-exact matches wait for the next run).",
     )
+    recovered: list[str] = Field(
+        default_factory=list, description="Transactions an interrupted run had claimed, finished by this run."
+    )
+    republished: int = Field(
+        default=0, description="Matches of earlier runs that wait for a person and were never shown: in `items`."
+    )
+    recovery_notices: list[str] = Field(
+        default_factory=list, description="Claims of interrupted runs for transactions that are not in this run."
+    )
     match_seconds: float = 0.0
     items: list[ReviewItem] = Field(default_factory=list)
 
@@ -189,8 +198,13 @@ def reconcile(
     app_url: str | None = None,
     audit: AuditFn | None = None,
     flow_run_id: str | None = None,
+    already_listed: frozenset[str] = frozenset(),
 ) -> ReconcileReport:
     """Match the statement against the open items and act on the proposals (nothing written when `dry_run`).
+
+    Matches of earlier runs that wait for a person but were never shown to one (`MatchLedger.unshown`; the caller
+    records what it showed with `mark_shown`) are added to `items`, except those in `already_listed` (a caller
+    reconciling several statements lists each once).
 
     `use_hints`: None = whatever the client allows (`allow_partner_endpoints`). `audit(action, input,
     resource_ids, outcome, error)` is called for every write attempt."""
@@ -222,35 +236,50 @@ def reconcile(
             if check.outcome in ("draft", "gone", "error"):
                 report.payment_notices.append(check.message)
     done = ledger.settled([p.transaction_id for p in proposals])
+    stuck = ledger.stuck_claims() if not dry_run else {}
     for proposal in proposals:
         tx = tx_by_id[proposal.transaction_id]
         unverified = tx.unverified if proposal.kind == "exact" else None
         if unverified is not None:  # its statement does not add up: a person decides, nothing is sent
             proposal = proposal.model_copy(update={"reasons": (*proposal.reasons, unverified.reason)})
         review = _review_item(tx, proposal, by_id, app_url)
-        if proposal.transaction_id in done:
+        claim = stuck.pop(proposal.transaction_id, None)
+        if proposal.transaction_id in done and claim is None:
             review.action, review.status = "skipped", done[proposal.transaction_id]
             report.skipped_already_done += 1
             report.items.append(review)
             continue
-        deferred = proposal.kind != "exact" and _involves(proposal, terms_missing)
-        if deferred:  # without the terms a cash discount looks like a part payment: decide when they can be read
-            review.status = "deferred"
-            review.reasons.append("payment terms unavailable this run; matched again on the next run")
-        if proposal.kind in ("unrelated", "unmatched") or deferred:
-            if not dry_run:
-                ledger.record_no_action(proposal, tx, statement=statement)
-            report.items.append(review)
-            continue
+        if claim is None:
+            deferred = proposal.kind != "exact" and _involves(proposal, terms_missing)
+            if deferred:  # without the terms a cash discount looks like a part payment: decide when they can be read
+                review.status = "deferred"
+                review.reasons.append("payment terms unavailable this run; matched again on the next run")
+            if proposal.kind in ("unrelated", "unmatched") or deferred:
+                if not dry_run:
+                    ledger.record_no_action(proposal, tx, statement=statement)
+                report.items.append(review)
+                continue
         planned: Action = (
             "flagged" if proposal.kind != "exact" or unverified is not None else ("hint" if hints else "review")
         )
+        if claim is not None:  # a run was killed between claim and finish: finish what it claimed, once
+            planned = _planned_of(claim.planned, planned)
         review.action = planned
         if dry_run:
             review.status = "dry-run"
             report.items.append(review)
             continue
-        if not ledger.claim(proposal, tx, statement=statement, flow_run_id=flow_run_id):
+        if claim is not None:
+            if not ledger.take_over(claim):
+                review.action, review.status = "skipped", "taken over by another run"
+                report.skipped_already_done += 1
+                report.items.append(review)
+                continue
+            report.recovered.append(tx.transaction_id)
+            review.reasons.append(
+                f"finished for an interrupted run ({claim.claimed_by or 'unknown'}, {claim.claimed_at:%Y-%m-%d %H:%M} UTC)"
+            )
+        elif not ledger.claim(proposal, tx, statement=statement, flow_run_id=flow_run_id, planned=planned):
             review.action, review.status = "skipped", "claimed by another run"
             report.skipped_already_done += 1
             report.items.append(review)
@@ -258,7 +287,13 @@ def reconcile(
         status: MatchStatus
         audit_entry: AuditEntry | None = None
         if planned == "hint":
-            status, review.action, audit_entry = _send_hint(client, tx, proposal)
+            # an interrupted claim's hint is for the voucher it recorded, whatever this run's proposal says now
+            voucher_id = (
+                ledger.items_of(tx.transaction_id)[0].voucher_id if claim else proposal.allocations[0].voucher_id
+            )
+            status, review.action, audit_entry = _send_hint(
+                client, tx, voucher_id, ledger, recovering=claim is not None
+            )
             if status == "hint_sent":
                 report.hints_sent += 1
             else:  # the hint was refused: fall back to the human path
@@ -276,7 +311,69 @@ def reconcile(
             audit(*audit_entry)
         review.status = status
         report.items.append(review)
+    if not dry_run:
+        _republish(report, ledger, stuck, already_listed)
     return report
+
+
+def _planned_of(stored: str, fresh: Action) -> Action:
+    """What an interrupted claim meant to do (recorded at claim time); claims from before that was recorded follow
+    this run's plan."""
+    return stored if stored in ("hint", "review", "flagged") else fresh  # type: ignore[return-value]
+
+
+def _republish(
+    report: ReconcileReport, ledger: MatchLedger, stuck: dict[str, Any], already_listed: frozenset[str]
+) -> None:
+    """Put every match that waits for a person but was never shown to one into this report: those an interrupted
+    run finished before it could publish its table are otherwise lost from sight. Claims stuck for transactions not
+    in this run are named in `recovery_notices` (the run that has their statement finishes them)."""
+    listed = {i.transaction_id: i for i in report.items}
+    for row in ledger.unshown():
+        item = listed.get(row.transaction_id)
+        if row.transaction_id in already_listed or (item is not None and item.action != "skipped"):
+            continue
+        earlier = _ledger_item(row, ledger)
+        if item is not None:  # skipped by this run: shown as what it still waits for
+            item.action, item.status = earlier.action, earlier.status
+            item.reasons.append("not shown to a person yet (the run that made it was interrupted)")
+        else:
+            report.items.append(earlier)
+        report.republished += 1
+    for claim in stuck.values():
+        report.recovery_notices.append(
+            f"transaction {claim.transaction_id} of statement {claim.statement or '?'} was claimed by a run that was "
+            f"interrupted ({claim.claimed_by or 'unknown'}, {claim.claimed_at:%Y-%m-%d %H:%M} UTC); it is finished "
+            "when that statement is reconciled again"
+        )
+
+
+def _ledger_item(row: Any, ledger: MatchLedger) -> ReviewItem:
+    """A report line rebuilt from the ledger, for a match of an earlier run."""
+    items = ledger.items_of(row.transaction_id)
+    action: Action = row.action if row.action in ("review", "flagged", "hint") else "flagged"
+    return ReviewItem(
+        transaction_id=row.transaction_id,
+        booking_date=row.booking_date,
+        amount=row.amount,
+        counterparty=row.counterparty,
+        kind=row.kind,
+        confidence=float(row.confidence),
+        vouchers=[i.voucher_number or i.voucher_id for i in items] or list(row.candidates),
+        allocations=[
+            {
+                "voucher": i.voucher_number or i.voucher_id,
+                "amount": str(i.amount),
+                "cash_discount": str(i.cash_discount),
+            }
+            for i in items
+        ],
+        reasons=[*row.reasons, "from an earlier run that was interrupted before a person saw it"],
+        action=action,
+        status=row.status,
+        links=list(row.links),
+        note=row.note,
+    )
 
 
 AuditEntry = tuple[str, dict[str, Any], list[str], str, str | None]
@@ -308,15 +405,27 @@ def _involves(proposal: Proposal, vouchers: dict[str, str]) -> bool:
     return any(v in vouchers for v in (*proposal.voucher_ids, *proposal.candidates))
 
 
-def _send_hint(client: Any, tx: BankTransaction, proposal: Proposal) -> tuple[MatchStatus, Action, AuditEntry]:
+def _send_hint(
+    client: Any, tx: BankTransaction, voucher_id: str, ledger: MatchLedger, *, recovering: bool = False
+) -> tuple[MatchStatus, Action, AuditEntry]:
     """Post the hint; returns the ledger status, the action taken and the audit entry to write once the ledger
-    holds the outcome (so a failing audit write cannot leave a sent hint recorded only as `acting`)."""
-    allocation = proposal.allocations[0]
+    holds the outcome (so a failing audit write cannot leave a sent hint recorded only as `acting`).
+
+    `recovering`: the run that claimed this match was killed, perhaps after its hint went out. The API takes one
+    hint per voucher and answers a second with 406, and it has no way to read hints back: so the hint is sent
+    again, and a 406 while no other match of the ledger sent one for this voucher means the killed run's hint
+    arrived (it is recorded as sent, not sent twice)."""
+    from lexflow.client.errors import ValidationFailed
+
     reference = tx.end_to_end_id or tx.transaction_id
-    payload = {"voucherId": allocation.voucher_id, "externalReference": reference}
-    entry: AuditEntry = ("bank.transaction_assignment_hint", payload, [allocation.voucher_id], "ok", None)
+    payload = {"voucherId": voucher_id, "externalReference": reference}
+    entry: AuditEntry = ("bank.transaction_assignment_hint", payload, [voucher_id], "ok", None)
     try:
-        client.transaction_assignment_hints.create(allocation.voucher_id, reference)
+        client.transaction_assignment_hints.create(voucher_id, reference)
+    except ValidationFailed as exc:
+        if recovering and exc.status == 406 and not ledger.has_hint(voucher_id, other_than=tx.transaction_id):
+            return "hint_sent", "hint", (*entry[:3], "ok", "sent by the interrupted run (the API refuses a second)")
+        return "awaiting_assignment", "review", (*entry[:3], "error", f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # partner endpoint: 403/404 with a plain key (§11.3), 406 for a second hint
         return "awaiting_assignment", "review", (*entry[:3], "error", f"{type(exc).__name__}: {exc}")
     return "hint_sent", "hint", entry

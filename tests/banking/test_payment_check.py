@@ -121,7 +121,8 @@ def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, 
         report = reconcile([later], no_retry, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
     (notice,) = report.payment_notices
     assert f"could not ask /v1/payments for voucher {invoice.id}" in notice and "next run" in notice
-    assert [i.transaction_id for i in report.items] == ["tx-2"]  # the statement was still processed
+    assert report.items[0].transaction_id == "tx-2"  # the statement was still processed
+    assert [i.transaction_id for i in report.items[1:]] == ["tx-1"]  # never shown to a person: listed again
     assert {r.transaction_id: r.status for r in ledger.rows()}["tx-1"] == "awaiting_assignment"
 
     served.control.assign_payment(invoice.id, kind="bank")
