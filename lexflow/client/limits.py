@@ -210,6 +210,8 @@ def rate_limit_dir() -> Path:
 
 
 _machine: dict[tuple[Path, float, float], MachineBucket] = {}
+if hasattr(os, "register_at_fork"):  # a forked worker opens its own (a lock copied while held would never open)
+    os.register_at_fork(after_in_child=_machine.clear)
 
 
 def machine_bucket(
