@@ -143,3 +143,38 @@ def test_flow_shows_what_a_killed_run_left_unseen_once(prefect_harness: None, co
     assert len(listed) == first["review_items"] + first["flagged"] + 2  # the two unseen ones, once
     assert "acting" not in _statuses(ledger).values() and ledger.unshown() == []
     assert second["republished"] == second["recovered"] == 0 and second["review_items"] == second["flagged"] == 0
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> MatchLedger:
+    if request.param == "sqlite":
+        return MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    return MatchLedger(request.getfixturevalue("postgres_url"))
+
+
+def test_a_stuck_claim_is_taken_over_by_one_run_only(ledger: MatchLedger) -> None:
+    """A live claim is left alone; a stale one goes to exactly one of four racing recoverers (compare and set)."""
+    import threading
+    import uuid
+
+    from lexflow.banking.matcher import Matcher
+    from tests.banking.test_ledger import _setup
+
+    items, tx = _setup(uuid.uuid4().hex[:8])
+    assert ledger.claim(Matcher(items).match(tx), tx, statement="s.xml", planned="flagged")
+    assert tx.transaction_id not in ledger.stuck_claims()  # this process claimed it and runs
+    stuck = ledger.stuck_claims(stale_after=-1)[tx.transaction_id]
+    assert stuck.planned == "flagged" and stuck.statement == "s.xml"
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def take() -> None:
+        barrier.wait()
+        results.append(ledger.take_over(stuck))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
