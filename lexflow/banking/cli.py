@@ -170,7 +170,8 @@ def ledger_command(
     limit: int = 50,
     notes: Annotated[bool, typer.Option("--notes", help="Print each row's note (what a person should do).")] = False,
 ) -> None:
-    """What lexflow proposed and did, newest first (`acting` rows were interrupted mid-action: check them;
+    """What lexflow proposed and did, newest first (`acting` rows are under way, or were interrupted: the next
+    reconcile of their statement finishes them;
     `voucher_draft` / `voucher_gone` rows wait for a person in Lexware Office: see `--notes`)."""
     from lexflow.banking.ledger import MatchLedger
 
