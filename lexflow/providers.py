@@ -29,6 +29,12 @@ def _lexware(client: Any) -> Provider:
     return LexwareAdapter(client)
 
 
+def _sevdesk(client: Any) -> Provider:
+    from lexflow.sevdesk.adapter import connect
+
+    return connect(client)
+
+
 @dataclass(frozen=True)
 class ProviderEntry:
     capabilities: Capabilities
@@ -38,7 +44,7 @@ class ProviderEntry:
 
 PROVIDERS: dict[str, ProviderEntry] = {
     "lexware": ProviderEntry(LEXWARE, _lexware),
-    "sevdesk": ProviderEntry(SEVDESK),
+    "sevdesk": ProviderEntry(SEVDESK, _sevdesk),
     "xero": ProviderEntry(XERO),
     "quickbooks": ProviderEntry(QUICKBOOKS),
 }

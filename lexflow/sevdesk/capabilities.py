@@ -1,6 +1,8 @@
-"""What the sevDesk API can and cannot do (docs/providers.md). No adapter yet: `instead` is what it will do."""
+"""What the sevDesk API can and cannot do (docs/sevdesk.md, docs/providers.md), and its tax references."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from lexflow.core.capabilities import (
     Capabilities,
@@ -11,6 +13,8 @@ from lexflow.core.capabilities import (
     Support,
     Webhooks,
 )
+from lexflow.core.models import TaxRef
+from lexflow.core.tax import TaxMapping
 
 CAPABILITIES = Capabilities(
     provider="sevdesk",
@@ -49,3 +53,11 @@ CAPABILITIES = Capabilities(
         note="no published limit; many failing requests can get the token blocked",
     ),
 )
+
+TAX = TaxMapping(
+    provider="sevDesk",
+    keys={"standard": "19", "reduced": "7", "zero": "0"},
+    codes={str(p): TaxRef(code=str(p), rate=Decimal(p), label=f"{p} %") for p in (0, 7, 19)},
+)
+"""A position's tax rate under tax rule 1 (taxable sales, sevdesk-Update 2.0) for invoices and rule 9 (deductible
+input tax) for expenses: the rates both rules allow (docs/sevdesk.md)."""

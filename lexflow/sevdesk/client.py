@@ -31,6 +31,7 @@ from lexflow.client.transport import Acquire, BaseClient, Call, Item, Op, Send, 
 from lexflow.sevdesk.capabilities import CAPABILITIES
 from lexflow.sevdesk.models import (
     BUSINESS_KEY_PREFIX,
+    BookingAccount,
     CheckAccount,
     CheckAccountTransaction,
     CommunicationWay,
@@ -48,6 +49,7 @@ from lexflow.sevdesk.models import (
     SevUser,
     TempFile,
     Voucher,
+    VoucherPos,
 )
 
 __all__ = ["DEFAULT_BASE_URL", "SevdeskClient", "SevdeskSettings", "connect_sevdesk"]
@@ -383,10 +385,17 @@ class SevdeskClient(BaseClient):
 
     def add_email(self, contact_id: int, email: str, *, main: bool = True, key: int = 8) -> CommunicationWay:
         """Add an e-mail address (key 8 = invoicing). Settled by finding the same address on the contact."""
-        value = email.strip()
+        return self._add_way(contact_id, "EMAIL", email, main=main, key=key)
+
+    def add_phone(self, contact_id: int, phone: str, *, main: bool = True, key: int = 2) -> CommunicationWay:
+        """Add a phone number (key 2 = work). Settled by finding the same number on the contact."""
+        return self._add_way(contact_id, "PHONE", phone, main=main, key=key)
+
+    def _add_way(self, contact_id: int, type: str, text: str, *, main: bool, key: int) -> CommunicationWay:
+        value = text.strip()
         body = {
             "contact": {"id": int(contact_id), "objectName": "Contact"},
-            "type": "EMAIL",
+            "type": type,
             "value": value,
             "key": {"id": key, "objectName": "CommunicationWayKey"},
             "main": main,
@@ -397,11 +406,11 @@ class SevdeskClient(BaseClient):
             json=body,
             lookup=lambda: self._first(
                 "/CommunicationWay",
-                {"contact[id]": int(contact_id), "contact[objectName]": "Contact", "type": "EMAIL"},
+                {"contact[id]": int(contact_id), "contact[objectName]": "Contact", "type": type},
                 CommunicationWay,
                 lambda w: w.value.casefold() == value.casefold(),
             ),
-            what_to_check=f"the e-mail addresses of contact {contact_id}",
+            what_to_check=f"the {type} entries of contact {contact_id}",
         )
         return _model(self._run(self._objects(call)), CommunicationWay)
 
@@ -665,6 +674,17 @@ class SevdeskClient(BaseClient):
     def _find_voucher(self, voucher: NewVoucher) -> Op:
         params = {"descriptionLike": voucher.description, "creditDebit": voucher.credit_debit}
         return (yield from self._first("/Voucher", params, Voucher, lambda v: v.description == voucher.description))
+
+    def voucher_positions(self, voucher_id: int) -> list[VoucherPos]:
+        params = {"voucher[id]": int(voucher_id), "voucher[objectName]": "Voucher"}
+        return list(self._iter(self._pages("/VoucherPos", params, VoucherPos)))
+
+    def booking_accounts(self, side: str = "expense") -> list[BookingAccount]:
+        """The booking accounts (`accountDatev`) this client may use for expenses or revenue (`ReceiptGuidance`);
+        their ids differ per sevDesk client, so they are read, never hard-coded."""
+        path = {"expense": "/ReceiptGuidance/forExpense", "revenue": "/ReceiptGuidance/forRevenue"}[side]
+        rows = self._run(self._get(path))
+        return [BookingAccount.model_validate(r) for r in (rows if isinstance(rows, list) else [rows])]
 
     def get_voucher(self, voucher_id: int) -> Voucher:
         return self._run(self._one(f"/Voucher/{int(voucher_id)}", Voucher))  # type: ignore[no-any-return]

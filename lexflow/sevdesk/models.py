@@ -203,10 +203,30 @@ class Voucher(SevdeskModel):
     status: int
     credit_debit: str | None = Field(default=None, alias="creditDebit")
     sum_net: Decimal = Field(default=Decimal(0), alias="sumNet")
+    sum_tax: Decimal = Field(default=Decimal(0), alias="sumTax")
     sum_gross: Decimal = Field(default=Decimal(0), alias="sumGross")
     paid_amount: Decimal = Field(default=Decimal(0), alias="paidAmount")
+    payment_deadline: dt.datetime | None = Field(default=None, alias="paymentDeadline")
+    currency: str | None = None
     document: Ref | None = None
     update: dt.datetime | None = None
+
+
+class VoucherPos(SevdeskModel):
+    id: int
+    account_datev: Ref | None = Field(default=None, alias="accountDatev")
+    tax_rate: Decimal = Field(default=Decimal(0), alias="taxRate")
+    sum_net: Decimal = Field(default=Decimal(0), alias="sumNet")
+    sum_gross: Decimal = Field(default=Decimal(0), alias="sumGross")
+    comment: str | None = None
+
+
+class BookingAccount(SevdeskModel):
+    """One entry of `ReceiptGuidance`: a booking account and the tax rules it allows."""
+
+    account_datev_id: int = Field(alias="accountDatevId")
+    account_number: str | None = Field(default=None, alias="accountNumber")
+    account_name: str = Field(alias="accountName")
 
 
 class SavedVoucher(SevdeskModel):
