@@ -96,3 +96,26 @@ def served_sandbox():
     served = serve_in_thread(SandboxConfig(rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None))
     yield served
     served.stop()
+
+
+@pytest.fixture(scope="session")
+def sevdesk_served():
+    """The sevDesk sandbox on uvicorn (real sockets, free port), once per session. Tests reset it first."""
+    from lexflow.sevdesk.sandbox import serve_in_thread
+
+    with serve_in_thread() as served:
+        yield served
+
+
+@pytest.fixture
+def sevdesk_client(sevdesk_served):
+    """SevdeskClient on a freshly reset served sandbox: no pacing, no settle delay, quick backoff."""
+    from lexflow.client.retry import RetryPolicy
+    from lexflow.sevdesk.client import SevdeskClient
+
+    sevdesk_served.reset()
+    retry = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_cap=0.05)
+    with SevdeskClient(
+        sevdesk_served.token, sevdesk_served.url, rate_limit=0, settle_delay=0, retry=retry, timeout=5
+    ) as client:
+        yield client

@@ -154,9 +154,9 @@ class SevdeskAdapter(Provider):
         return self._customer(contact)
 
     def _half_made(self, draft: CustomerDraft) -> sd.Contact | None:
-        name = " ".join(draft.name.split()).casefold()
-        for contact in self.client.iter_contacts(name=draft.name.strip(), category=CUSTOMER_CATEGORY):
-            same = " ".join(contact.display_name.split()).casefold() == name
+        name = " ".join(draft.name.split())
+        for contact in self.client.iter_contacts(name=name, category=CUSTOMER_CATEGORY):
+            same = " ".join(contact.display_name.split()).casefold() == name.casefold()
             if same and not self.client.communication_ways(contact.id, "EMAIL"):
                 return contact
         return None

@@ -1,10 +1,11 @@
-"""A `world` per provider with a built adapter: the adapter over its in-process sandbox, plus the sandbox's UI-only
-moves a contract test needs (a person assigning a payment where the API cannot record one)."""
+"""A `world` per provider with a built adapter: the adapter over its sandbox, plus how money received reaches the
+invoice (a person assigning it in the web app where the API cannot record a payment, `record_payment` where it can)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,13 +21,14 @@ class World:
     """Money received for an invoice, however this provider learns of it."""
 
 
-def _lexware(sandbox_app, sandbox_client) -> Iterator[World]:
+def _lexware(request: pytest.FixtureRequest) -> Iterator[World]:
     from starlette.testclient import TestClient
 
     from lexflow.lexware.adapter import LexwareAdapter
     from lexflow.sandbox import DEFAULT_API_KEY
     from lexflow.sandbox.control_client import SandboxControl
 
+    sandbox_app, sandbox_client = request.getfixturevalue("sandbox_app"), request.getfixturevalue("sandbox_client")
     with TestClient(sandbox_app, base_url="http://sandbox.test") as http:
         control = SandboxControl(http, DEFAULT_API_KEY)
         yield World(
@@ -35,9 +37,21 @@ def _lexware(sandbox_app, sandbox_client) -> Iterator[World]:
         )
 
 
-WORLDS = {"lexware": _lexware}
+def _sevdesk(request: pytest.FixtureRequest) -> Iterator[World]:
+    from lexflow.core.models import PaymentDraft
+    from lexflow.sevdesk.adapter import SevdeskAdapter
+
+    provider = SevdeskAdapter(request.getfixturevalue("sevdesk_client"))
+
+    def pay(invoice_id: str, amount: Decimal) -> None:
+        provider.record_payment(PaymentDraft(invoice_id=invoice_id, amount=amount, paid_on=date.today()))
+
+    yield World(provider=provider, pay=pay)
+
+
+WORLDS = {"lexware": _lexware, "sevdesk": _sevdesk}
 
 
 @pytest.fixture(params=built())
-def world(request, sandbox_app, sandbox_client) -> Iterator[World]:
-    yield from WORLDS[request.param](sandbox_app, sandbox_client)
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    yield from WORLDS[request.param](request)

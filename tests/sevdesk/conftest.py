@@ -1,4 +1,4 @@
-"""sevDesk fixtures: one uvicorn-served sandbox per session (real sockets), reset before each test."""
+"""sevDesk fixtures over the session's served sandbox (`sevdesk_served`, tests/conftest.py), reset before each test."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ import pytest
 
 from lexflow.client.retry import RetryPolicy
 from lexflow.sevdesk.client import SevdeskClient
-from lexflow.sevdesk.sandbox import ServedSevdesk, serve_in_thread
-
-
-@pytest.fixture(scope="session")
-def sevdesk_served() -> Iterator[ServedSevdesk]:
-    with serve_in_thread() as served:
-        yield served
+from lexflow.sevdesk.sandbox import ServedSevdesk
 
 
 @pytest.fixture
