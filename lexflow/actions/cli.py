@@ -166,7 +166,7 @@ def run_(
         _err("backend: none (computed locally; nothing is sent to Lexware)")
 
     def factory() -> Any:  # only a call that passed the policy gets a client (and the backend line)
-        client = client_for(prof)
+        client = client_for(prof, registry.get(name) if name in registry else None)
         made.append(client)
         _err(f"backend: {getattr(client, 'backend_description', 'Lexware Office API')}")
         return client

@@ -30,8 +30,18 @@ def default_actor() -> Actor:
         return Actor.user("unknown")
 
 
-def client_for(profile: Profile) -> Any:
-    """A client for the profile: its own key and URL if it has one, else `connect()` (settings or the sandbox)."""
+def client_for(profile: Profile, action: Action | None = None) -> Any:
+    """A client for the profile: its own key and URL if it has one, else `connect()` (settings or the sandbox).
+
+    A provider-neutral action on another provider than Lexware (`LEXFLOW_PROVIDER`) gets that provider's adapter
+    over its own settings (its token, else its embedded sandbox): a profile's key is a Lexware key. A provider
+    without an adapter fails inside the action (`AdapterNotBuilt`), so the refusal is audited like any error."""
+    if action is not None and action.group == "neutral":
+        from lexflow.providers import built, get_provider, provider_name
+
+        name = provider_name()
+        if name != "lexware" and name in built():
+            return get_provider(name=name)
     from lexflow.client import LexwareClient, connect
 
     if profile.api_key is not None:
@@ -171,7 +181,7 @@ def run(
         elif client is None and client_factory is not None:
             client = client_factory()
         elif client is None:
-            client = client_for(prof)
+            client = client_for(prof, action)
             stack.callback(client.close)
         with collect_calls(client) as calls:
             try:

@@ -101,6 +101,10 @@ class SevdeskAdapter(Provider):
         """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
         self.client.add_call_listener(listener)
 
+    @property
+    def backend_description(self) -> str:
+        return self.client.backend_description
+
     def close(self) -> None:
         self.client.close()
 
