@@ -43,7 +43,8 @@ CAPABILITIES = Capabilities(
     optimistic_lock=OptimisticLock(
         available=False,
         detail="no version token: the last write wins.",
-        instead="lexflow reads the record again right before a write and refuses if it changed since it was shown.",
+        instead="lexflow reads the record again right before a write: only a draft is changed, an invoice finalized "
+        "meanwhile is refused.",
     ),
     currencies=Currencies(available=True, detail="any ISO 4217 code"),
     rate_limit=RateLimit(
