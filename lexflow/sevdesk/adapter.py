@@ -335,7 +335,7 @@ class SevdeskAdapter(Provider):
         issued_to: dt.date | None = None,
     ) -> Iterator[InvoiceSummary]:
         wanted = list(dict.fromkeys(statuses or []))
-        codes: list[int | None] = sorted({c for w in wanted for c in _QUERY[w]}) if wanted else [None]
+        codes: list[int | None] = [*sorted({c for w in wanted for c in _QUERY[w]})] if wanted else [None]
         if customer_id is not None and not customer_id.isdigit():
             return
         contact = int(customer_id) if customer_id else None
@@ -489,7 +489,9 @@ class SevdeskAdapter(Provider):
             key = " ".join(w.split()).casefold()
             if key not in keys:
                 names = ", ".join(sorted(a.account_name for a in accounts))
-                raise InvalidRecord("items.category", f"{w!r} is not an expense account in sevDesk. Use one of: {names}.")
+                raise InvalidRecord(
+                    "items.category", f"{w!r} is not an expense account in sevDesk. Use one of: {names}."
+                )
             ids.append(keys[key])
         return ids
 
@@ -583,4 +585,3 @@ def connect(client: SevdeskClient | None = None) -> SevdeskAdapter:
 
         client = connect_sevdesk()
     return SevdeskAdapter(client)
-

@@ -134,7 +134,11 @@ def test_payments_and_bank_lines_where_the_provider_can(act, trail, backend):
     if not (caps.supports("record_payment") and caps.supports("read_bank_transactions")):
         return  # the typed error: test_what_a_provider_cannot_is_the_typed_error
     cid = act("create_customer", {"name": "Zahler GmbH", "email": "zahlt@zahler.de"}).customer.id
-    body = {"customer_id": cid, "finalize": True, "lines": [{"name": "Beratung", "unit_price": "100", "tax": "standard"}]}
+    body = {
+        "customer_id": cid,
+        "finalize": True,
+        "lines": [{"name": "Beratung", "unit_price": "100", "tax": "standard"}],
+    }
     inv = act("create_invoice", body).invoice
     paid = act("record_payment", {"invoice_id": inv.id, "amount": "19.00", "paid_on": date.today().isoformat()})
     assert paid.amount.amount == 19 and act("get_invoice", {"id": inv.id}).status == "partially_paid"

@@ -85,13 +85,15 @@ def test_part_then_full_payment_from_the_bank_each_booked_once(
 ) -> None:
     invoice_id = _invoice(provider)  # 1,190.00
     lines = _import(sevdesk, control, lines=[{"amount": "400.00", "paymtPurpose": "Teil"}, {"amount": "790.00"}])
-    part = PaymentDraft(invoice_id=invoice_id, amount=Decimal(400), paid_on=TODAY, bank_transaction_id=str(lines[0]["transaction"]))
+    part = PaymentDraft(
+        invoice_id=invoice_id, amount=Decimal(400), paid_on=TODAY, bank_transaction_id=str(lines[0]["transaction"])
+    )
     booked = provider.record_payment(part)
     assert booked.kind == "bank" and provider.get_invoice(invoice_id).status == "partially_paid"
-    with pytest.raises(InvalidRecord, match="bank_transaction_id.*already"):
+    with pytest.raises(InvalidRecord, match=r"bank_transaction_id.*already"):
         provider.record_payment(part)  # a rerun books nothing twice
     assert provider.get_invoice(invoice_id).open_amount.amount == Decimal(790)  # type: ignore[union-attr]
-    with pytest.raises(InvalidRecord, match="amount.*more than the open amount"):
+    with pytest.raises(InvalidRecord, match=r"amount.*more than the open amount"):
         provider.record_payment(part.model_copy(update={"amount": Decimal(800), "bank_transaction_id": None}))
     fault(control, "PUT /Invoice/{id}/bookAmount", "timeout_after_commit")
     rest = part.model_copy(update={"amount": Decimal(790), "bank_transaction_id": str(lines[1]["transaction"])})
