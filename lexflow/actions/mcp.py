@@ -88,14 +88,18 @@ def create_server(
     # Only what the profile may run is offered (an agent plans with the list); a call to any other action of the
     # selection is still refused by the policy and audited, as from the CLI.
     tools = [_tool(a) for a in actions.values() if prof.grants(a.scope)]
-    state: dict[str, Any] = {"client": client}
+    state: dict[str, Any] = {"lexware": client}
     lock = threading.Lock()
 
-    def get_client() -> Any:
+    def get_client(action: Action) -> Any:
+        """One client per provider: Lexware's for its own actions, `LEXFLOW_PROVIDER`'s for the neutral ones."""
+        from lexflow.providers import provider_name
+
+        key = provider_name() if action.group == "neutral" else "lexware"
         with lock:
-            if state["client"] is None:
-                state["client"] = client_for(prof)
-            return state["client"]
+            if state.get(key) is None:
+                state[key] = client_for(prof, action)
+            return state[key]
 
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
@@ -120,7 +124,7 @@ def create_server(
                 args,
                 actor=Actor.agent(agent),
                 profile=prof,
-                client_factory=get_client,
+                client_factory=lambda: get_client(action),
                 approval_ref=approval_ref,
                 audit_url=audit_url,
             )

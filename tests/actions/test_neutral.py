@@ -223,3 +223,29 @@ def test_the_provider_comes_from_lexflow_provider_without_a_client(monkeypatch, 
         assert [r.http_calls[0].path for r in trail.list(action="create_customer")] == ["/CommunicationWay"]
     finally:
         get_settings.cache_clear()
+
+
+async def test_mcp_gives_neutral_tools_the_configured_provider(monkeypatch, tmp_path):
+    """One MCP server, two providers: the neutral tools on sevDesk (LEXFLOW_PROVIDER), Lexware's own on Lexware."""
+    from mcp import Client
+
+    from lexflow.actions.mcp import create_server
+    from lexflow.settings import get_settings
+
+    monkeypatch.setenv("LEXFLOW_PROVIDER", "sevdesk")
+    monkeypatch.delenv("SEVDESK_API_TOKEN", raising=False)
+    monkeypatch.setenv("SEVDESK_SANDBOX_DB", str(tmp_path / "sevdesk.db"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        server = create_server(
+            only=["create_customer", "get_customer"], profile=ALL, audit_url=f"sqlite:///{tmp_path}/a.db"
+        )
+        async with Client(server) as mcp:
+            made = await mcp.call_tool("create_customer", {"name": "MCP GmbH", "email": "mcp@mcp.de"})
+            assert not made.is_error, made.content
+            customer = made.structured_content["customer"]
+            got = await mcp.call_tool("get_customer", {"id": customer["id"]})
+            assert got.structured_content["provider"] == "sevdesk" and got.structured_content["name"] == "MCP GmbH"
+    finally:
+        get_settings.cache_clear()
