@@ -410,7 +410,7 @@ class SevdeskClient(BaseClient):
                 CommunicationWay,
                 lambda w: w.value.casefold() == value.casefold(),
             ),
-            what_to_check=f"the {type} entries of contact {contact_id}",
+            what_to_check=f"the {'e-mail addresses' if type == 'EMAIL' else 'phone numbers'} of contact {contact_id}",
         )
         return _model(self._run(self._objects(call)), CommunicationWay)
 
