@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 REDACTED = "[redacted]"
 MAX_TEXT = 4000  # longer strings are stored as size + digest
+MAX_SCAN = 200_000
+"""Free text longer than this is cut before scanning (a log line or error message never needs more)."""
+MIN_KNOWN_SECRET = 12
+"""Configured values shorter than this (a block name, a flag) are not treated as secrets by value."""
 
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|apikey|token|secret|password|passwd|authorization|bearer|signature|private[_-]?key|"
@@ -30,12 +37,19 @@ _SECRET_KEY = re.compile(
 # Keys whose values are personal data: kept as a short fingerprint so two records can still be correlated.
 _PERSONAL_KEY = re.compile(r"(e[-_]?mail|phone|mobile|fax)", re.IGNORECASE)
 
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]+")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
-_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.DOTALL)
-_SLACK = re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]+")
+# Every pattern runs in linear time on any input (issue 13): a match can only start where a run of its characters
+# starts (look-behind), and possessive quantifiers (`++`, Python 3.11) never give characters back, so no start
+# position rescans what an earlier one already read. `bench/redaction.py` measures 1 MB adversarial strings.
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])(?=[A-Z]{2}[0-9]{2})")
+_IBAN_RUN = re.compile(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){0,30}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]++@[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)*+")
+_EMAIL_TLD = re.compile(r"\.[A-Za-z]{2}")
+_BEARER = re.compile(r"(?i)\bbearer\s++[A-Za-z0-9._~+/=\-]++")
+_JWT = re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]++\.[A-Za-z0-9_\-]++\.[A-Za-z0-9_\-]*+")
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z ]++-----")
+_PEM_END = re.compile(r"-----END [A-Z ]++-----")
+_SLACK = re.compile(r"(?<![A-Za-z0-9\-])xox[abposr]-[A-Za-z0-9\-]++")
+_URL_PASSWORD = re.compile(r"(?<=://)([^\s/?#@:]{0,256}+):[^\s/?#@]{1,256}+@")
 
 
 def fingerprint(value: str) -> str:
@@ -43,20 +57,80 @@ def fingerprint(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.strip().lower().encode()).hexdigest()[:12]
 
 
+def known_secrets() -> tuple[str, ...]:
+    """Configured secret values, removed by value wherever they appear (an API key pasted into a note, say).
+
+    Read from the environment (`LEXWARE_*`/`LEXFLOW_*`/`SLACK_*` variables named like a key, token, secret or
+    password, and the password of `LEXFLOW_SMTP_URL`) and from lexflow's settings (which may come from `.env`).
+    """
+    found: dict[str, None] = {}
+    for name, value in os.environ.items():
+        if not name.startswith(("LEXWARE_", "LEXFLOW_", "SLACK_")):
+            continue
+        if name.endswith("_URL"):
+            pw = urlsplit(value).password if "@" in value else None
+            if pw and len(pw) >= 4:
+                found[unquote(pw)] = None
+                found[pw] = None
+        elif _SECRET_KEY.search(name) and len(value) >= MIN_KNOWN_SECRET:
+            found[value] = None
+    with suppress(Exception):  # an invalid environment is not this caller's problem
+        from lexflow.settings import get_settings
+
+        settings = get_settings()
+        for field in type(settings).model_fields:
+            value = getattr(settings, field)
+            if isinstance(value, SecretStr) and len(value.get_secret_value()) >= MIN_KNOWN_SECRET:
+                found[value.get_secret_value()] = None
+    return tuple(found)
+
+
 def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
-    """Replace secret-looking substrings (and any known secret values) in free text."""
-    for secret in extra_secrets:
+    """Replace secret-looking substrings (and any known secret values) in free text. Linear in `len(text)`."""
+    return _redact_text_with(text, (*extra_secrets, *known_secrets()))
+
+
+def _redact_text_with(text: str, secrets: tuple[str, ...]) -> str:
+    if len(text) > MAX_SCAN:
+        text = text[:MAX_SCAN] + f" [... {len(text) - MAX_SCAN} more characters not shown]"
+    for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    text = _PEM.sub(REDACTED, text)
+    return _redact_patterns(text)
+
+
+def _redact_patterns(text: str) -> str:
+    text = _without_pem(text)
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + ":" + REDACTED + "@", text)
     text = _BEARER.sub("Bearer " + REDACTED, text)
     text = _JWT.sub(REDACTED, text)
     text = _SLACK.sub(REDACTED, text)
-    text = _EMAIL.sub(lambda m: "[email " + fingerprint(m.group(0)) + "]", text)
-    return _mask_ibans(text)
+    text = _EMAIL.sub(_email_tag, text)
+    return mask_ibans(text)
 
 
-def _mask_ibans(text: str) -> str:
+def _email_tag(m: re.Match[str]) -> str:
+    """`local@domain.tld` → a fingerprint; `local@host` without a top-level domain stays (`user@localhost`)."""
+    value = m.group(0)
+    if _EMAIL_TLD.search(value, value.index("@")) is None:
+        return value
+    return "[email " + fingerprint(value) + "]"
+
+
+def _without_pem(text: str) -> str:
+    """PEM blocks out, found by a forward scan (a BEGIN with no END later means no more blocks: stop there)."""
+    out, pos = [], 0
+    while (begin := _PEM_BEGIN.search(text, pos)) is not None:
+        end = _PEM_END.search(text, begin.end())
+        if end is None:
+            break
+        out.append(text[pos : begin.start()] + REDACTED)
+        pos = end.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def mask_ibans(text: str) -> str:
     """Mask every mod-97-valid IBAN, compact or in groups, also when more capitals follow (`... BIC COBADEFF`)."""
     out, pos = [], 0
     for m in _IBAN_START.finditer(text):
@@ -71,40 +145,42 @@ def _mask_ibans(text: str) -> str:
     return "".join(out)
 
 
+_IBAN_DIGIT = {c: (10 if c.isdigit() else 100, int(c, 36)) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
 def _iban_end(text: str, start: int) -> int | None:
     """End offset of the longest valid IBAN starting at `start` (15..34 characters, single spaces allowed)."""
-    compact: list[str] = []
-    ends: list[int] = []
-    i = start
-    while i < len(text) and len(compact) < 34:
-        ch = text[i]
-        if ch == " " and compact and i + 1 < len(text) and text[i + 1] != " ":
-            i += 1
-            continue
-        if not (ch.isascii() and (ch.isdigit() or ch.isupper())):
-            break
-        compact.append(ch)
-        i += 1
-        ends.append(i)
+    run = _IBAN_RUN.match(text, start)
+    if run is None:
+        return None
+    chunk = run.group()
+    compact = chunk.replace(" ", "")
+    if len(compact) < 15:
+        return None
+    # mod 97 of (rest + country and check digits), the rest growing one character at a time: O(34) per start.
+    head = 0
+    for ch in compact[:4]:
+        shift, value = _IBAN_DIGIT[ch]
+        head = head * shift + value
+    head_shift = 10 ** (len(str(head)) if head else 1) % 97
+    remainders, r = [], 0
+    for ch in compact[4:]:
+        shift, value = _IBAN_DIGIT[ch]
+        r = (r * shift + value) % 97
+        remainders.append((r * head_shift + head) % 97)
+    ends = [start + i + 1 for i, ch in enumerate(chunk) if ch != " "]
     for n in range(len(compact), 14, -1):
-        boundary = ends[n - 1] >= len(text) or not text[ends[n - 1]].isalnum()
-        if boundary and _valid_iban("".join(compact[:n])):
+        if remainders[n - 5] == 1 and (ends[n - 1] >= len(text) or not text[ends[n - 1]].isalnum()):
             return ends[n - 1]
     return None
 
 
-def _valid_iban(compact: str) -> bool:
-    if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit()):
-        return False
-    # A UUID or voucher number fragment rarely passes the mod-97 check; real IBANs always do.
-    rearranged = compact[4:] + compact[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
-
-
-def redact(value: Any, extra_secrets: Iterable[str] = (), _key: str = "") -> Any:
+def redact(value: Any, extra_secrets: Iterable[str] = ()) -> Any:
     """Return a JSON-able copy of `value` with secrets removed and personal data fingerprinted."""
-    extra = tuple(extra_secrets)
+    return _redact(value, (*extra_secrets, *known_secrets()), "")
+
+
+def _redact(value: Any, extra: tuple[str, ...], _key: str) -> Any:
     if isinstance(value, SecretStr | SecretBytes):
         return REDACTED
     if isinstance(value, BaseModel):
@@ -118,10 +194,10 @@ def redact(value: Any, extra_secrets: Iterable[str] = (), _key: str = "") -> Any
             elif _PERSONAL_KEY.search(key) and isinstance(v, str) and v:
                 out[key] = fingerprint(v)
             else:
-                out[key] = redact(v, extra, key)
+                out[key] = _redact(v, extra, key)
         return out
     if isinstance(value, list | tuple | set | frozenset):
-        return [redact(v, extra, _key) for v in value]
+        return [_redact(v, extra, _key) for v in value]
     if isinstance(value, bytes):
         return f"[{len(value)} bytes]"
     if isinstance(value, str):
@@ -130,7 +206,7 @@ def redact(value: Any, extra_secrets: Iterable[str] = (), _key: str = "") -> Any
         if len(value) > MAX_TEXT or "base64" in _key.lower():
             # File contents and other blobs: keep a size and a digest, not the bytes (they may hold anything).
             return f"[{len(value)} chars sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}]"
-        return redact_text(value, extra)
+        return _redact_text_with(value, extra)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -139,7 +215,7 @@ def redact(value: Any, extra_secrets: Iterable[str] = (), _key: str = "") -> Any
         return str(value)
     if value is None or isinstance(value, bool | int | float):
         return value
-    return redact_text(str(value), extra)
+    return _redact_text_with(str(value), extra)
 
 
 def canonical_json(value: Any) -> str:
