@@ -16,8 +16,20 @@ from pathlib import Path
 
 from lexflow.audit.redact import MAX_SCAN, _redact_patterns, redact_text
 
-UNITS = ["a", "a.", "a@", "a@a.", "eyJ-", "xoxb-", "-----BEGIN A-----", "DE12 ", "bearer ", "://a:", " ",
-         "DE89370400440532013000 "]
+UNITS = [
+    "a",
+    "a.",
+    "a@",
+    "a@a.",
+    "eyJ-",
+    "xoxb-",
+    "-----BEGIN A-----",
+    "DE12 ",
+    "bearer ",
+    "://a:",
+    " ",
+    "DE89370400440532013000 ",
+]
 
 
 def _timed(fn, text: str) -> float:  # type: ignore[no-untyped-def]

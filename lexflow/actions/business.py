@@ -383,7 +383,7 @@ class LineIn(Input):
     quantity: Decimal = Field(default=Decimal(1), gt=0, decimal_places=4)
     unit_name: str = "Stück"
     unit_price: Decimal = Field(description="Net price per unit (gross when tax_type=gross), up to 4 decimals.")
-    tax_rate: Decimal = Field(default=Decimal(19), description="0, 7 or 19 (German rates today).")
+    tax_rate: Decimal = Field(default=Decimal(19), ge=0, le=100, description="0, 7 or 19 (German rates today).")
     discount_percentage: Decimal | None = Field(default=None, ge=0, le=100)
     description: str | None = Field(default=None, max_length=2000)
     type: Literal["custom", "text"] = "custom"
@@ -842,8 +842,12 @@ def payment_status(client: Any, data: PaymentStatusInput) -> PaymentStatusOutput
 
 # ================================================================================================ expenses, dunning
 class ExpenseItem(Input):
-    amount: Decimal = Field(description="Gross amount (net when tax_type=net) of this item.")
-    tax_rate: Decimal = Field(default=Decimal(19))
+    amount: Decimal = Field(
+        gt=0,
+        description="Gross amount (net when tax_type=net) of this item, positive: a refund or credit from the "
+        "supplier is type=purchasecreditnote with positive amounts.",
+    )
+    tax_rate: Decimal = Field(default=Decimal(19), ge=0, le=100, description="Percent: 0, 7 or 19 in Germany.")
     category: str = Field(
         min_length=2,
         description="Posting category (type outgo): its id, or its name as in posting_categories_list, e.g. 'Bürobedarf'.",

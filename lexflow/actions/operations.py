@@ -380,7 +380,7 @@ def _spec(o: Op) -> tuple[str, str, Any, Any, Effect, bool, Any, str, dict[str, 
     if o.op == "find_by_number":
         return (
             name, "Find bookkeeping vouchers by exact voucher number (deprecated endpoint, still works).",
-            NumberInput, _result_output(name, JsonObject), "read", True,
+            NumberInput, _result_output(name, JsonObject | None), "read", True,
             lambda c, d: {"result": _jsonable(api(c).find_by_number(d.number))}, "read", {"number": "RE-2026-001"},
         )  # fmt: skip
     raise ValueError(f"no action spec for {o}")

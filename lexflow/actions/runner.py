@@ -8,12 +8,13 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
 from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
 from lexflow.actions.errors import ActionError, ApprovalRefused, ApprovalRequired, InvalidInput, PolicyDenied
+from lexflow.actions.limits import MAX_DEPTH, MAX_INPUT_BYTES, raw_problems, validated_problems
 from lexflow.actions.policy import Profile, check, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text, shared_trail
@@ -83,22 +84,43 @@ def resource_ids(*values: Any) -> list[str]:
 
 
 def parse_input(action: Action, data: Any) -> BaseModel:
-    """Accept a model, a dict or a JSON string; name the failing fields on error."""
+    """Accept a model, a dict or a JSON string; name the failing fields on error.
+
+    Besides the model's own rules, `lexflow.actions.limits` bounds size, depth, text and numbers, so a long or
+    strange value is refused here with its field named instead of failing (or hanging) somewhere deeper.
+    """
     if isinstance(data, action.input_model):
         return data
     try:
         if isinstance(data, str | bytes):
-            return action.input_model.model_validate_json(data or "{}")
+            if len(data) > MAX_INPUT_BYTES:
+                _refuse(action, [f"(input): {len(data)} bytes is more than the limit of {MAX_INPUT_BYTES}"])
+            try:
+                data = json.loads(data or "{}")
+            except ValueError as exc:
+                _refuse(action, [f"(input): not valid JSON ({exc})"])
         if isinstance(data, BaseModel):
             data = data.model_dump(by_alias=True, exclude_unset=True)
-        return action.input_model.model_validate(data or {})
+        if problems := raw_problems(data):
+            _refuse(action, problems)
+        model = action.input_model.model_validate(data or {})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)
+        _refuse(
+            action,
+            [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)],
         )
-        raise InvalidInput(
-            f"Invalid input for {action.name!r}: {problems}. `lexflow actions schema {action.name}` shows the schema."
-        ) from None
+    except RecursionError:
+        _refuse(action, [f"(input): nested deeper than {MAX_DEPTH} levels"])
+    if problems := validated_problems(model.model_dump(by_alias=True)):
+        _refuse(action, problems)
+    return model
+
+
+def _refuse(action: Action, problems: list[str]) -> NoReturn:
+    raise InvalidInput(
+        f"Invalid input for {action.name!r}: {'; '.join(problems)}. "
+        f"`lexflow actions schema {action.name}` shows the schema."
+    ) from None
 
 
 def _secrets(profile: Profile, client: Any) -> list[str]:
@@ -138,7 +160,7 @@ def run(
     trail = trail or shared_trail(audit_url)
     started = time.perf_counter()
     raw_input: Any = input
-    if isinstance(raw_input, str | bytes):
+    if isinstance(raw_input, str | bytes) and len(raw_input) <= MAX_INPUT_BYTES:
         with suppress(ValueError):
             raw_input = json.loads(raw_input or "{}")
     record = AuditRecord(actor=actor, profile=prof.name, action=name, approval_ref=approval_ref, input={})

@@ -54,7 +54,7 @@ _URL_PASSWORD = re.compile(r"(?<=://)([^\s/?#@:]{0,256}+):[^\s/?#@]{1,256}+@")
 
 def fingerprint(value: str) -> str:
     """A short, stable, non-reversible tag for a personal value (enough to correlate, not to recover)."""
-    return "sha256:" + hashlib.sha256(value.strip().lower().encode()).hexdigest()[:12]
+    return "sha256:" + hashlib.sha256(value.strip().lower().encode("utf-8", "backslashreplace")).hexdigest()[:12]
 
 
 def known_secrets() -> tuple[str, ...]:
@@ -91,6 +91,8 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
 
 
 def _redact_text_with(text: str, secrets: tuple[str, ...]) -> str:
+    # Lone surrogates cannot be stored or sent as UTF-8: keep them visible as escapes instead of failing later.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text) > MAX_SCAN:
         text = text[:MAX_SCAN] + f" [... {len(text) - MAX_SCAN} more characters not shown]"
     for secret in secrets:
@@ -188,7 +190,7 @@ def _redact(value: Any, extra: tuple[str, ...], _key: str) -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
-            key = str(k)
+            key = str(k).encode("utf-8", "backslashreplace").decode("utf-8")
             if _SECRET_KEY.search(key) and v not in (None, "", [], {}):
                 out[key] = REDACTED
             elif _PERSONAL_KEY.search(key) and isinstance(v, str) and v:
@@ -205,7 +207,8 @@ def _redact(value: Any, extra: tuple[str, ...], _key: str) -> Any:
             return fingerprint(value)
         if len(value) > MAX_TEXT or "base64" in _key.lower():
             # File contents and other blobs: keep a size and a digest, not the bytes (they may hold anything).
-            return f"[{len(value)} chars sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}]"
+            blob = value.encode("utf-8", "backslashreplace")
+            return f"[{len(value)} chars sha256:{hashlib.sha256(blob).hexdigest()[:16]}]"
         return _redact_text_with(value, extra)
     if isinstance(value, Decimal):
         return str(value)
@@ -225,4 +228,4 @@ def canonical_json(value: Any) -> str:
 
 def digest(value: Any) -> str:
     """sha256 over the canonical JSON of an (already redacted) value."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(value).encode("utf-8", "backslashreplace")).hexdigest()

@@ -11,8 +11,24 @@ from lexflow.audit.redact import MAX_SCAN
 
 # Fragments that make backtracking patterns rescan: runs of local-part characters without an '@', domains
 # without a top-level label, PEM headers without an end, token prefixes without a body, IBAN-like groups.
-UNITS = ["a", "a.", "a@", "@a", "a-", "a@a.", "eyJ-", "eyJa.", "xoxb-", "-----BEGIN A-----", "DE12 ", "bearer ",
-         "://a:", "%+", "A1", " "]
+UNITS = [
+    "a",
+    "a.",
+    "a@",
+    "@a",
+    "a-",
+    "a@a.",
+    "eyJ-",
+    "eyJa.",
+    "xoxb-",
+    "-----BEGIN A-----",
+    "DE12 ",
+    "bearer ",
+    "://a:",
+    "%+",
+    "A1",
+    " ",
+]
 BOUND_S = 5.0  # generous: a linear pass over 1 MB takes well under a second; the quadratic one took hours
 
 

@@ -132,7 +132,7 @@ def _validate(ctx: Ctx, body: dict[str, Any], status: str) -> tuple[list[Issue],
             )
         if rate is not None and rate not in VOUCHER_TAX_RATES:
             issues.append(Issue(f"{path}.taxRatePercent", "invalid_value", "0, 5, 7, 16 or 19"))
-        if amount is None or tax is None or rate is None:
+        if amount is None or tax is None or rate is None or rate not in VOUCHER_TAX_RATES:
             continue
         expected = amount * rate / (100 + rate) if tax_type == "gross" else amount * rate / 100
         if tax_type == "vatfree":
