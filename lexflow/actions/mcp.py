@@ -18,6 +18,7 @@ from mcp.server import Server
 from lexflow.actions.errors import ActionError
 from lexflow.actions.export import tool_description, tool_input_schema
 from lexflow.actions.io import FileOutput
+from lexflow.actions.limits import raw_problems
 from lexflow.actions.policy import Profile, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.actions.runner import client_for, run
@@ -160,11 +161,64 @@ def _error(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
 
+class _CheckedLines:
+    """stdin lines for the MCP stdio transport, minus the ones the SDK cannot parse but a person could answer.
+
+    The SDK drops a line its JSON-RPC model refuses (a lone surrogate such as `"\\ud800"` in an argument is valid
+    JSON but not valid Unicode), so the agent would wait forever. Such a request is answered here instead: a tool
+    call gets an error result naming the field, anything else a JSON-RPC "invalid params" error.
+    """
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+        self.write: Any = None
+        self.ready = anyio.Event()
+
+    async def __aiter__(self) -> Any:
+        from mcp.shared.message import SessionMessage
+
+        async for line in self.lines:
+            try:
+                types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+            except Exception:
+                answer = _answer_unparseable(line)
+                if answer is not None:
+                    await self.ready.wait()
+                    await self.write.send(SessionMessage(answer))
+                    continue
+            yield line
+
+
+def _answer_unparseable(line: str) -> Any:
+    """The reply to a request the SDK cannot parse, or None (not a request: let the SDK log it)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or "id" not in message or not isinstance(message.get("id"), int | str):
+        return None
+    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    problems = raw_problems(params.get("arguments") if "arguments" in params else params)
+    text = "; ".join(problems) or "the request is not valid JSON-RPC for MCP"
+    if message.get("method") == "tools/call":
+        result = _error(f"invalid_input: {text}").model_dump(by_alias=True, exclude_none=True, mode="json")
+        return types.JSONRPCResponse(jsonrpc="2.0", id=message["id"], result=result)
+    return types.JSONRPCError(
+        jsonrpc="2.0", id=message["id"], error=types.ErrorData(code=types.INVALID_PARAMS, message=text)
+    )
+
+
 def serve_stdio(server: Server[Any]) -> None:
+    import sys
+    from io import TextIOWrapper
+
     from mcp.server.stdio import stdio_server
 
     async def main() -> None:
-        async with stdio_server() as (read, write):
+        lines = _CheckedLines(anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")))
+        async with stdio_server(stdin=lines) as (read, write):  # type: ignore[arg-type]
+            lines.write = write
+            lines.ready.set()
             await server.run(read, write, server.create_initialization_options())
 
     anyio.run(main)
