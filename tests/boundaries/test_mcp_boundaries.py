@@ -145,7 +145,7 @@ def test_nasty_arguments_over_mcp_end_in_answers_naming_the_field(mcp_env, tmp_p
             path = paths[(i + j) % len(paths)]
             cases.append((name, path, with_value(base_input(name), path, value)))
     try:
-        for n, (name, path, data) in enumerate(cases, start=10):
+        for n, (name, _path, data) in enumerate(cases, start=10):
             mcp.request(n, "tools/call", {"name": name, "arguments": data})
         for n, (name, path, data) in enumerate(cases, start=10):
             got = mcp.answer(n, 30)
