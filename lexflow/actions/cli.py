@@ -131,14 +131,38 @@ def schema(
 
 
 def _read_input(value: str) -> Any:
-    if value.startswith("@"):
-        text = sys.stdin.read() if value == "@-" else Path(value[1:]).expanduser().read_text(encoding="utf-8")
+    """`--input`: JSON text, `@file.json` or `@-` (stdin); every problem is a usage error naming `--input`."""
+    from lexflow.actions.limits import MAX_INPUT_BYTES
+
+    if value == "@-":
+        raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        where = "stdin"
+    elif value.startswith("@"):
+        path = Path(value[1:]).expanduser()
+        where = str(path)
+        try:
+            if path.is_dir():
+                raise typer.BadParameter(f"{path} is a directory; give a JSON file", param_hint="--input")
+            with path.open("rb") as f:
+                raw = f.read(MAX_INPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise typer.BadParameter(f"file {path} does not exist", param_hint="--input") from None
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--input") from None
     else:
-        text = value
+        raw, where = value.encode("utf-8", "surrogatepass"), "the option"
+    if len(raw) > MAX_INPUT_BYTES:
+        raise typer.BadParameter(f"{where} holds more than {MAX_INPUT_BYTES} bytes", param_hint="--input")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(
+            f"{where} is not UTF-8 text (byte {exc.start}); give a JSON file", param_hint="--input"
+        ) from None
     try:
         return json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"--input is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise typer.BadParameter(f"not valid JSON ({exc.msg} at line {exc.lineno})", param_hint="--input") from None
 
 
 @app.command("run")
