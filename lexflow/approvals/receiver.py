@@ -13,10 +13,13 @@ import logging
 import re
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,10 +30,79 @@ from lexflow.approvals import messages
 from lexflow.approvals.service import Decider
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.approvals.store import ApprovalStore
+from lexflow.receiving import BodyTooLarge, bounded_body
 
 log = logging.getLogger("lexflow.approvals.receiver")
 
 DEFAULT_PATH = "/slack/events"
+
+
+MAX_BODY = 256 * 1024
+"""Bytes a Slack interaction may have (a few KB in practice, a modal with its state included)."""
+MAX_TIMESTAMP_DIGITS = 12
+
+
+class _User(BaseModel):
+    id: str = Field(min_length=1)
+
+
+class _Action(BaseModel):
+    action_id: str = Field(min_length=1)
+    value: str = ""
+
+
+class _BlockActions(BaseModel):
+    type: Literal["block_actions"]
+    user: _User
+    actions: list[_Action] = Field(min_length=1)
+    trigger_id: str = ""
+
+
+class _View(BaseModel):
+    private_metadata: str = ""
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+class _ViewSubmission(BaseModel):
+    type: Literal["view_submission"]
+    user: _User
+    view: _View
+
+
+_Payload: TypeAdapter[Any] = TypeAdapter(Annotated[_BlockActions | _ViewSubmission, Field(discriminator="type")])
+
+
+def signature_problem(verifier: SignatureVerifier, body: bytes, headers: Any) -> str | None:
+    """Why a request is not Slack's (401), or None. Checks the timestamp's shape before Slack's verifier does
+    arithmetic on it: a non-numeric, empty or 400-digit timestamp used to end in a 500 with a traceback."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not signature:
+        return "missing X-Slack-Signature"
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+        return "X-Slack-Request-Timestamp must be the request's Unix time in seconds"
+    try:
+        valid = verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except UnicodeDecodeError:
+        valid = False
+    return None if valid else "invalid or stale X-Slack-Signature"
+
+
+def payload_problem(body: bytes) -> str | None:
+    """Why a signed body is not an interaction this receiver handles (400), or None."""
+    try:
+        form = parse_qs(body.decode("utf-8"), strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return "body must be form-encoded UTF-8 with a payload field"
+    raw = form.get("payload") or []
+    if len(raw) != 1:
+        return "body must carry exactly one payload field"
+    try:
+        _Payload.validate_json(raw[0])
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()[:5])
+        return f"payload is not a button click or reason form lexflow sent (fields: {where})"
+    return None
 
 
 def create_bolt_app(decider: Decider, *, signing_secret: str | None = None) -> App:
@@ -126,8 +198,17 @@ def create_receiver_app(
     decider = Decider(settings, store=store, slack=slack)
     bolt = create_bolt_app(decider, signing_secret=settings.signing_secret.get_secret_value())
 
+    verifier = SignatureVerifier(settings.signing_secret.get_secret_value())
+
     async def events(request: Request) -> Response:
-        body = await request.body()  # the raw bytes: Bolt checks the signature on exactly these
+        try:
+            body = await bounded_body(request, MAX_BODY)  # the raw bytes: the signature covers exactly these
+        except BodyTooLarge as exc:
+            return exc.response()
+        if problem := signature_problem(verifier, body, request.headers):
+            return JSONResponse({"detail": problem}, status_code=401)
+        if problem := payload_problem(body):
+            return JSONResponse({"detail": problem}, status_code=400)
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)
 
