@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,6 +113,8 @@ def serve(
     except Exception as exc:
         raise typer.BadParameter(str(exc), param_hint="--public-key") from None
     with api_client() as client:
+        organization = settings.organization_id or _organization_of(client)
+        age = timedelta(hours=settings.max_event_age_hours) if settings.max_event_age_hours else None
         runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
         _warn_without_prefect_server(config)
         _console().print(
@@ -119,7 +122,21 @@ def serve(
             f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes)",
             highlight=False,
         )
-        uvicorn.run(create_receiver_app(inbox, key, worker=runner, path=path), host=host, port=port, log_level="info")
+        app = create_receiver_app(inbox, key, worker=runner, path=path, organization_id=organization, max_event_age=age)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _organization_of(client: Any) -> str | None:
+    """The organisation of the configured account (`GET /v1/profile`), whose events alone are accepted."""
+    from lexflow.cli_support import print_error
+
+    try:
+        profile = client.profile.get()
+    except Exception as exc:
+        print_error(f"cannot read the account's organizationId ({exc}); set LEXFLOW_WEBHOOKS_ORGANIZATION_ID")
+        raise typer.Exit(1) from None
+    value = getattr(profile, "organization_id", None) or getattr(profile, "organizationId", None)
+    return str(value) if value else None
 
 
 def _warn_without_prefect_server(config: WebhookConfig) -> None:

@@ -185,3 +185,12 @@ class WebhookSettings(BaseSettings):
     public_key_pem: SecretStr | None = Field(
         default=None, description="The PEM text itself (e.g. from a secret store)."
     )
+    organization_id: str | None = Field(
+        default=None,
+        description="Accept only this organisation's events (default: the configured account's, from /v1/profile).",
+    )
+    max_event_age_hours: float | None = Field(
+        default=48.0,
+        gt=0,
+        description="Refuse events whose eventDate is older (Lexware retries for about 40 h); unset: no bound.",
+    )

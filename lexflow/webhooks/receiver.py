@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import anyio
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lexflow.client.signature import SIGNATURE_HEADER
+from lexflow.receiving import BodyTooLarge, bounded_body
 from lexflow.webhooks.config import DEFAULT_PATH
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import Inbox
@@ -33,6 +35,8 @@ __all__ = ["SIGNATURE_HEADER", "STORE_DEADLINE", "create_receiver_app"]
 
 STORE_DEADLINE = 4.0
 """Seconds we allow the database before answering 503: Lexware stops reading after 5 s."""
+MAX_BODY = 64 * 1024
+"""An event is four short fields; anything much larger is not Lexware's and is refused before it is read whole."""
 
 
 def create_receiver_app(
@@ -41,11 +45,22 @@ def create_receiver_app(
     *,
     worker: InboxWorker | None = None,
     path: str = DEFAULT_PATH,
+    organization_id: str | None = None,
+    max_event_age: timedelta | None = None,
 ) -> Starlette:
-    """An ASGI app; with a `worker`, the app starts and stops it with its own lifespan."""
+    """An ASGI app; with a `worker`, the app starts and stops it with its own lifespan.
+
+    Lexware signs every organisation's events with one key and the payload has no timestamp of its own, so a valid
+    signature proves neither whose event it is nor that it is fresh: with `organization_id` (the configured
+    account's) other organisations' events get 403, and with `max_event_age` events whose `eventDate` is older
+    get 400 (a replay of a captured event; Lexware itself retries for about 40 hours).
+    """
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await bounded_body(request, MAX_BODY)
+        except BodyTooLarge as exc:
+            return exc.response()
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if not signature:
             return JSONResponse({"detail": f"missing {SIGNATURE_HEADER} header"}, status_code=401)
@@ -62,6 +77,19 @@ def create_receiver_app(
         except ValidationError as exc:
             fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
             return JSONResponse({"detail": f"signed body is not a Lexware event (fields: {fields})"}, status_code=400)
+        if organization_id is not None and event.organization_id != organization_id:
+            # 403 (not 400/410): Lexware retries it, so a wrongly configured id loses nothing while it is fixed.
+            log.warning("rejected a signed webhook of another organisation (%s)", event.organization_id[:64])
+            return JSONResponse(
+                {"detail": "event of another organisation than the configured account"}, status_code=403
+            )
+        if max_event_age is not None:
+            occurred = event.occurred_at
+            if occurred is None or occurred.tzinfo is None:
+                return JSONResponse({"detail": "eventDate is not an ISO date-time with offset"}, status_code=400)
+            if datetime.now(UTC) - occurred > max_event_age:
+                log.warning("rejected a webhook event from %s (older than %s)", event.event_date, max_event_age)
+                return JSONResponse({"detail": f"event older than {max_event_age}; not processed"}, status_code=400)
         try:
             with anyio.fail_after(STORE_DEADLINE):
                 # abandon_on_cancel: a hung database must not hold the answer past Lexware's 5 s read timeout
