@@ -47,6 +47,10 @@ def iban_fingerprint(iban: str) -> str:
     return "ibanfp-" + hashlib.sha256(("lexflow-iban:" + (normalise_iban(iban) or "")).encode()).hexdigest()[:32]
 
 
+MAX_AMOUNT = Decimal("1e12")
+"""No bank transaction comes near it; beyond it a value is a broken file (or an attack), not money."""
+
+
 class Unverified(BaseModel):
     """Why a statement read with `accept_unbalanced` is not trusted: the balance check it failed, and by how much.
 
@@ -93,6 +97,8 @@ class BankTransaction(BaseModel):
     @field_validator("amount")
     @classmethod
     def _two_places(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+            raise ValueError(f"{str(value)[:24]} is not an amount (finite, below {MAX_AMOUNT:,.0f})")
         return value.quantize(Decimal("0.01"))
 
     @field_validator("counterparty_iban", "account_iban")

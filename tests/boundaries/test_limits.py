@@ -62,3 +62,23 @@ def test_refusal_names_the_field(act, name, data, field, says):
 def test_a_purchase_credit_note_is_the_explicit_way_to_book_money_back(act):
     out = act("create_expense", _expense() | {"type": "purchasecreditnote"})
     assert out.total_gross > 0
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "9" * 400, "1e999", "-5.00"])
+def test_camt_amounts_that_are_not_money_name_the_element(amount):
+    from lexflow.banking import StatementError, parse_statement, write_camt053
+    from tests.banking.test_readers import TXS
+
+    data = write_camt053(TXS).replace(b">1234.56<", f">{amount}<".encode())
+    with pytest.raises(StatementError) as err:
+        parse_statement(data, source="bad.xml")
+    assert "Amt" in err.value.location and "line" in err.value.location
+
+
+@pytest.mark.parametrize("amount", ["9" * 400, "1e999", "NaN"])
+def test_csv_amounts_that_are_not_money_name_the_line(amount):
+    from lexflow.banking import StatementError, parse_statement, write_csv
+    from tests.banking.test_readers import TXS
+
+    with pytest.raises(StatementError, match="line 2"):
+        parse_statement(write_csv(TXS).replace("1.234,56", amount).encode())

@@ -6,6 +6,7 @@ Element names barely changed between versions; the differences handled here are 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +19,9 @@ from lexflow.banking.readers.checks import check_balance, check_count
 from lexflow.banking.transactions import BankTransaction, assign_ids, normalise_iban
 
 _SOURCE = "camt.053"
+
+
+_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,5})?")
 
 
 def _strip_namespaces(root: etree._Element) -> None:
@@ -58,14 +62,17 @@ def _first(el: etree._Element, *paths: str) -> str | None:
 
 
 def _amount(el: etree._Element, source: str = _SOURCE) -> tuple[Decimal, str]:
-    try:
-        value = Decimal((el.text or "").strip())
-    except InvalidOperation:
-        raise StatementError(
-            source, _where(el), f"{el.text!r} is not a decimal amount (expected e.g. 1234.56)"
-        ) from None
-    if value < 0:
+    text = (el.text or "").strip()
+    if text.startswith("-"):
         raise StatementError(source, _where(el), "amounts are unsigned in CAMT; the sign belongs in CdtDbtInd")
+    # ISO 20022 amounts: at most 18 digits, 5 after the point; no exponent, NaN or Infinity.
+    if not _AMOUNT.fullmatch(text):
+        shown = text if len(text) <= 30 else text[:20] + f"… ({len(text)} characters)"
+        raise StatementError(source, _where(el), f"{shown!r} is not a decimal amount (expected e.g. 1234.56)")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+        raise StatementError(source, _where(el), f"{text!r} is not a decimal amount") from None
     if value != value.quantize(Decimal("0.01")):
         raise StatementError(source, _where(el), f"{el.text!r} has fractions of a cent, which lexflow would round")
     return value, el.get("Ccy") or "EUR"

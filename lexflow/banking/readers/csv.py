@@ -23,7 +23,7 @@ from lexflow.banking.readers.checks import check_balance, unbalanced
 from lexflow.banking.readers.csv_layouts import PRESETS
 from lexflow.banking.readers.csv_mapping import CsvMapping, load_mapping
 from lexflow.banking.readers.sepa import split_purpose
-from lexflow.banking.transactions import BankTransaction, Unverified, assign_ids
+from lexflow.banking.transactions import MAX_AMOUNT, BankTransaction, Unverified, assign_ids
 
 __all__ = ["PRESETS", "CsvMapping", "load_mapping", "parse_csv", "parse_german_amount", "read_csv"]
 
@@ -45,8 +45,8 @@ def parse_german_amount(raw: str, *, decimal_comma: bool = True) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{raw!r} is not an amount (expected German format like 1.234,56)") from None
-    if not value.is_finite():
-        raise ValueError(f"{raw!r} is not an amount")
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"{raw[:24]!r} is not an amount (finite, below {MAX_AMOUNT:,.0f})")
     return -value if negative else value
 
 
