@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 prefect_app = typer.Typer(help="Prepare a Prefect server for lexflow.", no_args_is_help=True)
@@ -24,8 +26,12 @@ def setup_command(
 def serve_command(
     no_schedules: bool = typer.Option(False, "--no-schedules", help="Serve without the schedules (manual runs only)."),
     rate_limit: float = typer.Option(2.0, help="Rate limit to ensure on the server before serving."),
+    file: Path | None = typer.Option(None, "--file", help="Deployments file [default: deployments/prefect.yaml]."),
 ) -> None:
-    """Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."""
+    """Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL).
+
+    Every deployment's parameters are checked against its flow's signature first: a wrong value is refused here,
+    naming the deployment and the field, not when the schedule fires."""
     from prefect import serve
 
     from flows.serve import runner_deployments
@@ -34,8 +40,14 @@ def serve_command(
 
     if get_settings().uses_sandbox:
         typer.echo("backend: embedded sandbox (no LEXWARE_API_KEY set)")
+    from flows.serve import PREFECT_YAML, InvalidDeployments
+
+    try:
+        deps, skipped = runner_deployments(file or PREFECT_YAML, schedules=not no_schedules)
+    except InvalidDeployments as exc:
+        typer.echo(f"error: {exc} (in {file or PREFECT_YAML})", err=True)
+        raise typer.Exit(2) from None
     typer.echo(ensure_rate_limit(rate_limit))
-    deps, skipped = runner_deployments(schedules=not no_schedules)
     for s in skipped:
         typer.echo(f"skipped {s}", err=True)
     serve(*deps)

@@ -25,16 +25,46 @@ def load_flow(entrypoint: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+class InvalidDeployments(ValueError):
+    """Deployments whose parameters the flow would refuse: found at start, not when the schedule fires."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid deployment parameters:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def parameter_problems(fl: Any, parameters: dict[str, Any]) -> list[str]:
+    """What the Prefect server's schema check would refuse in these parameters (unknown names included), each
+    naming the field; required parameters may be left for the run to supply."""
+    from prefect.utilities.schema_tools import validate
+
+    schema = fl.parameters.model_dump(mode="json")
+    known = set(schema.get("properties") or {})
+    problems = [
+        f"{name}: not a parameter of {fl.name} (it has: {', '.join(sorted(known))})"
+        for name in parameters
+        if name not in known
+    ]
+    for error in validate(parameters, schema, ignore_required=True):
+        field = ".".join(str(p) for p in error.absolute_path) or "(parameters)"
+        problems.append(f"{field}: {error.message}")
+    return problems
+
+
 def runner_deployments(path: Path = PREFECT_YAML, schedules: bool = True) -> tuple[list[Any], list[str]]:
-    """(RunnerDeployments, skipped entrypoints with the reason)."""
+    """(RunnerDeployments, skipped entrypoints with the reason); `InvalidDeployments` if any parameter is wrong."""
     from prefect.schedules import Cron
 
-    deps, skipped = [], []
+    deps, skipped, problems = [], [], []
     for spec in deployment_specs(path):
         try:
             fl = load_flow(spec["entrypoint"])
         except (ImportError, AttributeError) as exc:
             skipped.append(f"{spec['entrypoint']}: {exc}")
+            continue
+        for problem in parameter_problems(fl, spec.get("parameters") or {}):
+            problems.append(f"{spec['name']} ({spec['entrypoint']}) parameter {problem}")
+        if problems:
             continue
         sched = [Cron(s["cron"], timezone=s.get("timezone")) for s in spec.get("schedules") or []] if schedules else []
         deps.append(
@@ -46,4 +76,6 @@ def runner_deployments(path: Path = PREFECT_YAML, schedules: bool = True) -> tup
                 description=spec.get("description"),
             )
         )
+    if problems:
+        raise InvalidDeployments(problems)
     return deps, skipped
