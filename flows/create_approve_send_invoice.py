@@ -18,11 +18,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal, Self
 
-from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows._common import audit_artifact, invoice_outcome_artifact
+from flows._common import SmtpUrl, audit_artifact, invoice_outcome_artifact, lexflow_flow
 from flows._common import smtp_url as smtp_url_for
 from lexflow.actions.approvals import StoreApprovals
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
@@ -174,10 +173,10 @@ def decision_request(
     )
 
 
-@flow(name="create-approve-send-invoice", persist_result=True)
+@lexflow_flow(name="create-approve-send-invoice", persist_result=True)
 def create_approve_send_invoice(
     request: InvoiceRequest,
-    smtp_url: str | None = None,
+    smtp_url: SmtpUrl | None = None,
     smtp_secret: str | None = None,
     sender: str = "rechnung@localhost",
     approvers: list[str] | None = None,

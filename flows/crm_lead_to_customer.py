@@ -12,10 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows._common import audit_artifact, table_artifact
+from flows._common import CrmRecord, audit_artifact, lexflow_flow, table_artifact
 from lexflow.ledger import Ledger
 from tasks.common import run_logger
 from tasks.contacts import upsert_customer
@@ -104,9 +103,9 @@ def _problem(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
 
 
-@flow(name="crm-lead-to-customer", persist_result=True)
+@lexflow_flow(name="crm-lead-to-customer", persist_result=True)
 def crm_lead_to_customer(
-    source: str | list[dict[str, Any]],
+    source: str | list[CrmRecord],
     mapping: FieldMapping | None = None,
     crm_source: str = "crm",
     profile: str | None = None,

@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import audit_artifact, bar_chart, markdown_artifact, notify_slack, table_artifact
+from flows._common import audit_artifact, bar_chart, lexflow_flow, markdown_artifact, notify_slack, table_artifact
 from lexflow.formatting import eur
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
@@ -30,7 +30,7 @@ def payments_seen(database_url: str | None = None) -> dict[str, Any]:
     return MatchLedger(database_url).payments_seen()
 
 
-@flow(name="dunning-run", persist_result=True)
+@lexflow_flow(name="dunning-run", persist_result=True)
 def dunning_run(
     as_of: date | None = None,
     min_days_overdue: int = 1,

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
-
-from flows._common import audit_artifact, markdown_artifact, table_artifact
+from flows._common import audit_artifact, lexflow_flow, markdown_artifact, table_artifact
 from tasks.common import run_logger
 from tasks.contacts import find_duplicate_contacts
 
@@ -28,7 +26,7 @@ def _link(contact_id: str) -> str:
     return link_for(get_client(), "contacts", contact_id) or f"sandbox contact {contact_id} (no web app)"
 
 
-@flow(name="duplicate-contacts-report", persist_result=True)
+@lexflow_flow(name="duplicate-contacts-report", persist_result=True)
 def duplicate_contacts_report(
     threshold: int = 90, customers_only: bool = False, profile: str | None = None
 ) -> list[dict[str, Any]]:

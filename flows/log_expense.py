@@ -14,10 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows._common import audit_artifact, table_artifact
+from flows._common import audit_artifact, lexflow_flow, table_artifact
 from lexflow.formatting import eur
 from lexflow.operations import KeyReused, Operations, request_digest
 from tasks.audit import audit
@@ -93,7 +92,7 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-@flow(name="log-expense", persist_result=True)
+@lexflow_flow(name="log-expense", persist_result=True)
 def log_expense(
     receipts: list[Receipt],
     wait: Literal["poll", "webhook"] = "poll",

@@ -19,10 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import bar_chart, markdown_artifact, table_artifact
+from flows._common import bar_chart, lexflow_flow, markdown_artifact, table_artifact
 from lexflow.banking.errors import BankingError
 from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
@@ -90,7 +90,7 @@ def _slack_configured() -> bool:
         return False
 
 
-@flow(name="reconcile-payments", log_prints=False)
+@lexflow_flow(name="reconcile-payments", log_prints=False)
 def reconcile_payments(
     statement_path: str | None = None,
     dry_run: bool = False,

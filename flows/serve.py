@@ -38,6 +38,8 @@ def parameter_problems(fl: Any, parameters: dict[str, Any]) -> list[str]:
     naming the field; required parameters may be left for the run to supply."""
     from prefect.utilities.schema_tools import validate
 
+    from lexflow.audit import redact_text
+
     schema = fl.parameters.model_dump(mode="json")
     known = set(schema.get("properties") or {})
     problems = [
@@ -47,7 +49,7 @@ def parameter_problems(fl: Any, parameters: dict[str, Any]) -> list[str]:
     ]
     for error in validate(parameters, schema, ignore_required=True):
         field = ".".join(str(p) for p in error.absolute_path) or "(parameters)"
-        problems.append(f"{field}: {error.message}")
+        problems.append(f"{field}: {redact_text(error.message)}")  # the message quotes the value
     return problems
 
 

@@ -12,10 +12,10 @@ import time
 from typing import Any, cast
 from uuid import UUID
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import table_artifact
+from flows._common import lexflow_flow, table_artifact
 from lexflow.sync import HistorySync, SyncAudit, SyncReport, SyncStore, export_store
 from tasks.common import FLOW_PROFILE, flow_actor, get_client, run_logger
 
@@ -43,7 +43,7 @@ def sync_details(ids: list[tuple[str, str, str | None]], report: SyncReport, dat
     return report
 
 
-@flow(name="sync-history", persist_result=True)
+@lexflow_flow(name="sync-history", persist_result=True)
 def sync_history(
     database_url: str | None = None,
     full: bool = False,

@@ -3,7 +3,15 @@
 from lexflow.audit.artifacts import flow_run_rows
 from lexflow.audit.calls import attach, collect_calls
 from lexflow.audit.records import Actor, AuditRecord, HttpCall, Outcome, StoredRecord
-from lexflow.audit.redact import REDACTED, digest, fingerprint, redact, redact_text
+from lexflow.audit.redact import (
+    REDACTED,
+    digest,
+    fingerprint,
+    install_log_redaction,
+    redact,
+    redact_secrets,
+    redact_text,
+)
 from lexflow.audit.store import AuditTrail, VerifyResult, export_csv, export_json, flat_row, shared_trail
 
 __all__ = [
@@ -23,7 +31,9 @@ __all__ = [
     "fingerprint",
     "flat_row",
     "flow_run_rows",
+    "install_log_redaction",
     "redact",
+    "redact_secrets",
     "redact_text",
     "shared_trail",
 ]

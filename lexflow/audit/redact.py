@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -90,7 +91,7 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
     return _redact_text_with(text, (*extra_secrets, *known_secrets()))
 
 
-def _redact_text_with(text: str, secrets: tuple[str, ...]) -> str:
+def _redact_text_with(text: str, secrets: tuple[str, ...], personal: bool = True) -> str:
     # Lone surrogates cannot be stored or sent as UTF-8: keep them visible as escapes instead of failing later.
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text) > MAX_SCAN:
@@ -98,16 +99,17 @@ def _redact_text_with(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    return _redact_patterns(text)
+    return _redact_patterns(text, personal)
 
 
-def _redact_patterns(text: str) -> str:
+def _redact_patterns(text: str, personal: bool = True) -> str:
     text = _without_pem(text)
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + ":" + REDACTED + "@", text)
     text = _BEARER.sub("Bearer " + REDACTED, text)
     text = _JWT.sub(REDACTED, text)
     text = _SLACK.sub(REDACTED, text)
-    text = _EMAIL.sub(_email_tag, text)
+    if personal:
+        text = _EMAIL.sub(_email_tag, text)
     return mask_ibans(text)
 
 
@@ -219,6 +221,64 @@ def _redact(value: Any, extra: tuple[str, ...], _key: str) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     return _redact_text_with(str(value), extra)
+
+
+def redact_secrets(value: Any) -> Any:
+    """Secrets and IBANs out, everything else as it was (e-mail addresses too): for values that must still work
+    when used again, such as flow parameters Prefect stores and reuses when a run is retried from its UI."""
+    return _secrets_only(value, known_secrets())
+
+
+def _secrets_only(value: Any, known: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "", [], {}) else _secrets_only(v, known)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_secrets_only(v, known) for v in value]
+    if isinstance(value, str):
+        return _redact_text_with(value, known, personal=False)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts every record that passes (message, arguments, traceback text) before any handler formats it.
+
+    Installed on lexflow's and Prefect's loggers and their handlers (`install_log_redaction`), so nothing secret
+    reaches a console, a log file or the run logs Prefect stores in its database.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_lexflow_redacted", False):
+            return True
+        try:
+            record.msg = redact_text(record.getMessage())
+            record.args = None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+            elif record.exc_text:
+                record.exc_text = redact_text(record.exc_text)
+        except Exception:  # a log call with bad arguments: let the handler report it as it would
+            return True
+        record._lexflow_redacted = True
+        return True
+
+
+LOGGERS = ("lexflow", "flows", "tasks", "prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.extra")
+
+
+def install_log_redaction(loggers: Iterable[str] = LOGGERS) -> None:
+    """Add `RedactingFilter` to these loggers, to their handlers and to the root logger's (idempotent).
+
+    A logger's own filter sees only records logged on it; its handlers' filters also see records propagated from
+    child loggers (`lexflow.webhooks.receiver`), which is why both get one.
+    """
+    targets: list[logging.Logger] = [logging.getLogger(), *(logging.getLogger(n) for n in loggers)]
+    for logger in targets:
+        for holder in (logger, *logger.handlers):
+            if not any(isinstance(f, RedactingFilter) for f in holder.filters):
+                holder.addFilter(RedactingFilter())
 
 
 def canonical_json(value: Any) -> str:

@@ -173,6 +173,7 @@ def ledger_command(
     """What lexflow proposed and did, newest first (`acting` rows are under way, or were interrupted: the next
     reconcile of their statement finishes them;
     `voucher_draft` / `voucher_gone` rows wait for a person in Lexware Office: see `--notes`)."""
+    from lexflow.audit import redact_secrets
     from lexflow.banking.ledger import MatchLedger
 
     rows = MatchLedger().rows(status=status, limit=limit)
@@ -193,7 +194,10 @@ def ledger_command(
     if notes:
         for r in rows:
             if r.note:
-                console.print(f"[bold]{escape(r.transaction_id)}[/bold] ({r.status})\n{escape(r.note)}\n")
+                # masked again on display: rows written before notes were redacted on storage
+                console.print(
+                    f"[bold]{escape(r.transaction_id)}[/bold] ({r.status})\n{escape(redact_secrets(r.note))}\n"
+                )
 
 
 @app.command("decide")

@@ -26,6 +26,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String, Text, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lexflow.audit.redact import redact_secrets
 from lexflow.banking.matcher import Proposal
 from lexflow.banking.open_items import PaymentTerms
 from lexflow.banking.transactions import BankTransaction, iban_fingerprint
@@ -237,7 +238,7 @@ class MatchLedger:
             row = s.get(BankMatch, transaction_id)
             if row is None:
                 raise KeyError(f"transaction {transaction_id} is not in the match ledger; claim it first")
-            row.status, row.action, row.note = status, action, note
+            row.status, row.action, row.note = status, action, redact_secrets(note)
             row.links = list(links or [])
 
     # ------------------------------------------------------------------------------------- interrupted runs
@@ -485,7 +486,7 @@ class MatchLedger:
         with self._sessions.begin() as s:
             for match in self._open_matches(s, voucher_id):
                 match.status = status
-                match.note = "\n\n".join([notice, *_without_notice(match.note)])
+                match.note = redact_secrets("\n\n".join([notice, *_without_notice(match.note)]))
                 marked.append(match.transaction_id)
         return marked
 
