@@ -3,9 +3,10 @@
 Input is a CRM export (CSV or JSON file) or a list of records; `FieldMapping` says which column holds what.
 Each lead ends as created, updated, unchanged or needs review (invalid data, several matching contacts, or
 a second CRM record that resolved to a contact another CRM record already owns: a duplicate in the CRM).
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations`: `serve()` ships the flow with cloudpickle, which keeps only the globals the
+body uses, so the parameter type `CrmRecord` must be a real object in the signature, not a string.
+"""
 
 import csv
 import json
