@@ -78,13 +78,14 @@ def table_artifact(key: str, rows: list[dict[str, Any]], description: str) -> No
     """A table artifact (keys must be lowercase-dash, notes §8); an empty table still gets one explanatory row."""
     from prefect.artifacts import create_table_artifact
 
-    create_table_artifact(table=rows or [{"result": "nothing to report"}], key=key, description=description)
+    rows = redact_secrets(rows) or [{"result": "nothing to report"}]  # artifacts are stored in Prefect's database
+    create_table_artifact(table=rows, key=key, description=redact_secrets(description))
 
 
 def markdown_artifact(key: str, markdown: str, description: str) -> None:
     from prefect.artifacts import create_markdown_artifact
 
-    create_markdown_artifact(markdown=markdown, key=key, description=description)
+    create_markdown_artifact(markdown=redact_secrets(markdown), key=key, description=redact_secrets(description))
 
 
 def wait_for_paused_run(flow_name: str, timeout: float = 30.0, exclude: set[str] | None = None) -> str:

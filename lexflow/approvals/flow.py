@@ -213,11 +213,13 @@ def _artifact(request: DecisionRequest, p: PendingApproval, outcome: str | None 
     try:
         from prefect.artifacts import create_markdown_artifact
 
+        from lexflow.audit import redact_secrets
+
         markdown = _description(request, p)
         if outcome:
             markdown = markdown.rsplit("\nExpires ", 1)[0] + f"\n{outcome}"
         create_markdown_artifact(
-            markdown=markdown,
+            markdown=redact_secrets(markdown),
             key=f"approval-{p.pause_key}"[:100],
             description=f"Decision: {outcome.split('**')[1].lower()}" if outcome else "Decision request",
         )
