@@ -81,8 +81,12 @@ def number_problem(value: Any, path: tuple[Any, ...] = ()) -> str | None:
         return f"{_where(path)}: {value} is not a number; send a finite amount"
     if isinstance(value, Decimal) and not value.is_finite():
         return f"{_where(path)}: {value} is not a number; send a finite amount"
-    if abs(Decimal(value) if isinstance(value, float) else value) >= MAX_NUMBER:
-        shown = str(value) if len(str(value)) <= 24 else str(value)[:12] + "…"
+    number = Decimal(value)  # exact for int and float, no context rounding on construction
+    if abs(number) >= MAX_NUMBER:
+        if isinstance(value, int) and value.bit_length() > 80:  # str() of a 5000-digit int raises
+            shown = f"a {len(str(value)) if value.bit_length() < 10_000 else 'huge'}-digit number"
+        else:
+            shown = str(value) if len(str(value)) <= 24 else str(value)[:12] + "…"
         return f"{_where(path)}: {shown} is too large (at most {MAX_NUMBER:,.0f})"
     return None
 

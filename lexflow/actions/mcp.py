@@ -197,7 +197,7 @@ def _answer_unparseable(line: str) -> Any:
         return None
     if not isinstance(message, dict) or "id" not in message or not isinstance(message.get("id"), int | str):
         return None
-    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
     problems = raw_problems(params.get("arguments") if "arguments" in params else params)
     text = "; ".join(problems) or "the request is not valid JSON-RPC for MCP"
     if message.get("method") == "tools/call":

@@ -117,7 +117,7 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
     fl = load_flow("flows/create_approve_send_invoice.py:create_approve_send_invoice")
     deployment_id = fl.to_deployment(name="secrets-test").apply()
     with get_client(sync_client=True) as prefect:
-        with pytest.raises(Exception, match="422|smtp_url|Validation"):
+        with pytest.raises(Exception, match=r"422|smtp_url|Validation"):
             prefect.create_flow_run_from_deployment(
                 deployment_id,
                 parameters={"request": {"email": "a@b.de", "lines": []}, "smtp_url": f"smtp://u:{SMTP_PASSWORD}@h:25"},
