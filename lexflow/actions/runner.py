@@ -116,6 +116,17 @@ def parse_input(action: Action, data: Any) -> BaseModel:
     return model
 
 
+def _handle(action: Action, client: Any, data: BaseModel) -> Any:
+    """The handler's result; a model it builds from the input and that refuses it is the caller's input error."""
+    try:
+        return action.handler(client, data)
+    except ValidationError as exc:
+        _refuse(
+            action,
+            [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)],
+        )
+
+
 def _refuse(action: Action, problems: list[str]) -> NoReturn:
     raise InvalidInput(
         f"Invalid input for {action.name!r}: {'; '.join(problems)}. "
@@ -207,7 +218,7 @@ def run(
             stack.callback(client.close)
         with collect_calls(client) as calls:
             try:
-                result = action.handler(client, data)
+                result = _handle(action, client, data)
                 output = (
                     result if isinstance(result, action.output_model) else action.output_model.model_validate(result)
                 )
