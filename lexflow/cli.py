@@ -80,9 +80,6 @@ def _root() -> None:
 
 
 def main() -> None:
-    from lexflow.audit import install_log_redaction
-
-    install_log_redaction()  # whatever a command logs (uvicorn receivers, Prefect, lexflow) is redacted first
     app()
 
 

@@ -251,6 +251,9 @@ def mcp_command(
     """Serve the action catalogue to agents over MCP (stdio or streamable HTTP)."""
     from lexflow.actions import UnknownAction
     from lexflow.actions.mcp import create_server, serve_http, serve_stdio
+    from lexflow.audit import install_log_redaction
+
+    install_log_redaction()  # a long-running server: whatever it logs is redacted first
 
     try:
         server = create_server(only=_split(only), read_only=read_only, profile=profile, agent=agent)

@@ -48,6 +48,9 @@ def serve(
     Needs LEXFLOW_SLACK_BOT_TOKEN, LEXFLOW_SLACK_SIGNING_SECRET (HTTP) or LEXFLOW_SLACK_APP_TOKEN (--socket-mode),
     and PREFECT_API_URL pointing at the Prefect server the flows run against.
     """
+    from lexflow.audit import install_log_redaction
+
+    install_log_redaction()  # a long-running receiver: whatever it logs is redacted first
     settings = _settings(database_url)
     if settings.bot_token is None:
         raise typer.BadParameter("set LEXFLOW_SLACK_BOT_TOKEN (xoxb-…)", param_hint="LEXFLOW_SLACK_BOT_TOKEN")

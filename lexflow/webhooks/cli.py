@@ -101,8 +101,11 @@ def serve(
     """Receive webhooks: verify, store, answer 200; a worker thread dispatches the mapped actions."""
     import uvicorn
 
+    from lexflow.audit import install_log_redaction
     from lexflow.webhooks.receiver import create_receiver_app
     from lexflow.webhooks.worker import InboxWorker
+
+    install_log_redaction()  # a long-running receiver: whatever it logs is redacted first
 
     settings = WebhookSettings()
     config = _config(config_file)
