@@ -41,9 +41,14 @@ def _read(
     except BankingError as exc:
         fail(exc, code=2)  # the statement file, not the API: a usage error
     for issue, n in Counter(t.unverified for t in txs if t.unverified is not None).items():
+        how = (
+            ""
+            if issue.difference is None
+            else f"integrity check '{issue.check}' failed, read anyway (--accept-unbalanced): "
+        )
         warnings.print(
-            f"[yellow]{escape(issue.file)}: {escape(issue.location)}: integrity check '{issue.check}' failed, read "
-            f"anyway (--accept-unbalanced): {issue.reason}; its {n} transactions are proposals for a person only[/]"
+            f"[yellow]{escape(issue.file)}: {escape(issue.location)}: {how}{issue.reason}; "
+            f"its {n} transactions are proposals for a person only[/]"
         )
     return txs
 

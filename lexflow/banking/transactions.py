@@ -52,20 +52,25 @@ MAX_AMOUNT = Decimal("1e12")
 
 
 class Unverified(BaseModel):
-    """Why a statement read with `accept_unbalanced` is not trusted: the balance check it failed, and by how much.
+    """Why a statement's transactions are not trusted: the balance check it failed and by how much, or the closing
+    balance it lacks (a truncated MT940 file looks exactly like that).
 
     Only balance arithmetic can be overridden (never the entry count: a count mismatch means lost entries), so the
-    transactions are all there but their money does not add up to what the bank states; a person must decide."""
+    transactions are all there but their money cannot be checked against what the bank states; a person must decide."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    check: Literal["balance", "running balance"]
+    check: Literal["balance", "running balance", "closing balance"]
     file: str = Field(description="The statement file (or ZIP member) that failed it.")
     location: str = Field(description="Where in the file the check failed (statement line, CSV line).")
-    difference: Decimal = Field(description="What the file states minus what its entries add up to.")
+    difference: Decimal | None = Field(
+        default=None, description="What the file states minus what its entries add up to (None: nothing stated)."
+    )
 
     @property
     def reason(self) -> str:
+        if self.difference is None:
+            return "the statement states no closing balance (it may be cut off), so its amounts cannot be checked"
         return f"statement balance does not add up (difference {self.difference})"
 
 

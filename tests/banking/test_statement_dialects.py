@@ -373,3 +373,22 @@ def test_a_headerless_export_is_read_through_a_mapping_by_position() -> None:
     alpha, stadtwerke = read("targobank.csv", csv_mapping=FIXTURES / "targobank.toml")
     assert (alpha.amount, alpha.booking_date) == (Decimal("238.00"), date(2026, 11, 5))
     assert stadtwerke.amount == Decimal("-80.00") and "Strom 11/2026" in stadtwerke.remittance
+
+
+def test_mt940_cut_off_before_its_closing_balance_is_read_but_never_trusted() -> None:
+    """A file cut off mid-amount (`C25,` of `C25,50`) ends without the mandatory :62F:; nothing tells the last
+    amount is short, so every entry of that statement is marked and reconciliation only proposes."""
+    cut = MT940_OK[: MT940_OK.index(":62F:")]
+    txs = parse_statement(cut.encode(), source="cut.sta")
+    assert txs and all(t.unverified is not None for t in txs)
+    mark = txs[0].unverified
+    assert mark is not None and mark.check == "closing balance" and mark.difference is None
+    assert "no closing balance" in mark.reason
+    assert all(t.unverified is None for t in parse_statement(MT940_OK.encode(), source="ok.sta"))
+
+
+def test_mt940_amount_longer_than_the_field_is_refused_naming_the_line() -> None:
+    huge = MT940_OK.replace(":61:2611241124C12,00", ":61:2611241124C" + "9" * 400 + ",00")
+    with pytest.raises(StatementError, match=r":61: amount .*more than 15 digits") as err:
+        parse_statement(huge.encode(), source="h.sta")
+    assert err.value.location.startswith("line ")

@@ -26,7 +26,7 @@ from typing import Any
 from lexflow.banking.errors import StatementError
 from lexflow.banking.readers.checks import check_balance, check_count
 from lexflow.banking.readers.sepa import split_purpose
-from lexflow.banking.transactions import BankTransaction, assign_ids, is_valid_iban
+from lexflow.banking.transactions import BankTransaction, Unverified, assign_ids, is_valid_iban
 
 _IBAN_LENGTH = {
     "DE": 22,
@@ -51,6 +51,7 @@ _ENTRY = re.compile(
     re.IGNORECASE,
 )
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<ccy>[A-Z]{3})?(?P<amount>\d[\d,.]*)\s*$")
+_MAX_DIGITS = 15  # SWIFT field format 15d: up to 15 characters including the decimal comma
 _WRAPPED = 60  # SWIFT x-lines hold 65 characters; a line this long was wrapped mid-word (banks stop at 62 to 65)
 
 
@@ -92,6 +93,12 @@ def _split_iban(name: str) -> tuple[str | None, str | None]:
 def _amount(raw: str, source: str, line: int, what: str) -> Decimal:
     """MT940 amounts use a decimal comma (`1234,56`, `75,`); some banks write a point instead."""
     text = raw.strip()
+    if sum(c.isdigit() for c in text) > _MAX_DIGITS:
+        raise StatementError(
+            source,
+            f"line {line}",
+            f"{what} {raw[:20]!r}…: more than {_MAX_DIGITS} digits (the MT940 amount field holds 15)",
+        )
     if text.count(",") + text.count(".") > 1:
         raise StatementError(
             source, f"line {line}", f"{what} {raw!r}: expected one decimal comma, e.g. 1234,56 (no thousands marks)"
@@ -380,6 +387,8 @@ def parse_mt940(data: bytes | str, *, source: str = "mt940", accept_unbalanced: 
         check_count(source, where, sum(1 for t in tags if t.name == "61"), len(entries), ":61: lines")
         total = sum((e["amount"] for e in entries), Decimal(0))
         issue = check_balance(source, where, opening, total, closing, accept=accept_unbalanced)
+        if entries and closing is None:  # :62F: is mandatory: without it a cut-off last amount cannot be told
+            issue = Unverified(check="closing balance", file=source, location=where)
         rows.extend({**e, "unverified": issue} if issue else e for e in entries)
     # Across the file as well: every line that starts an entry must have become one (none merged into a text).
     check_count(source, "file", len(re.findall(r"(?m)^:61:", text)), len(rows), ":61: lines")
