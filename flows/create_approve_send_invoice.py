@@ -248,7 +248,8 @@ def create_approve_send_invoice(
             # Bind the approval to exactly the call below: any other action or argument is refused by create_invoice.
             bound = approval_digest("create_invoice", finalized_invoice_input(draft, gross))
             ask = ask.model_copy(update={"action": "create_invoice", "args_digest": bound})
-            decision = request_approval(ask, poll_interval=approval_poll_interval)
+            # Keyed by the request: a rerun after a run that died while waiting reuses that request, no new message.
+            decision = request_approval(ask, poll_interval=approval_poll_interval, business_key=key)
             if not decision.approved:
                 status = "expired" if decision.expired else "rejected"
                 log.warning("invoice %s %s by %s: %s; nothing was created", key, status, decision.approver,

@@ -17,9 +17,10 @@ from typing import Any, Literal
 from lexflow.approvals import messages
 from lexflow.approvals.decision import ApprovalDecision
 from lexflow.approvals.models import DecisionRequest
-from lexflow.approvals.service import Decider, request_record
+from lexflow.approvals.service import APPROVAL, Decider, request_record
 from lexflow.approvals.settings import SlackApprovalSettings
-from lexflow.approvals.store import PendingApproval, utcnow
+from lexflow.approvals.store import FINAL, PendingApproval, utcnow
+from lexflow.operations import crash_point, request_digest
 
 Mode = Literal["auto", "pause", "suspend"]
 
@@ -76,8 +77,14 @@ def request_approval(
     poll_interval: float | None = None,
     mode: Mode = "auto",
     slack: Any = None,
+    business_key: str | None = None,
 ) -> ApprovalDecision:
     """Ask for a decision and wait for it. Call from inside a flow run, before the irreversible step.
+
+    `business_key` (e.g. the invoice's request key) makes a rerun ask once: if an earlier run asked under the same
+    key for the same data (`args_digest`, else the whole request) and died, this run waits for that request (the
+    click on the message already posted resumes it) or takes the decision made meanwhile; no second message. A
+    pending request for other data under the key is superseded (its message says so) and the new one is asked.
 
     Returns the decision (approved or not; `decision.expired` when nobody answered in time: the request is then
     rejected by a scheduled rejection so the run ends cleanly). With no Slack configured only the Prefect UI form
@@ -105,10 +112,30 @@ def request_approval(
     )
 
     p = decider.store.find(str(flow_run_id), request.pause_key)
+    digest = request.args_digest or request_digest(request.model_dump(mode="json"))
+    fresh = p is None
+    if p is None and business_key is not None and (p := decider.earlier(business_key, digest)) is not None:
+        if p.state == "pending":  # its run died while waiting: wait here instead, for the message already posted
+            old_run = p.flow_run_id
+            p = decider.reattach(p, str(flow_run_id), runtime.flow_run.ui_url)
+            if old_run and old_run != str(flow_run_id) and p.state == "pending":
+                _retire(old_run, str(flow_run_id))
+                logger.info("Waiting for the decision on %r asked by run %s (no new message).", request.subject,
+                            old_run)  # fmt: skip
+                _artifact(request, p)
+        if p.state in FINAL:  # decided while no run waited: that decision is the answer
+            return _recorded(decider, p, business_key, logger)
+    post_now = p is None or (fresh and p.ts is None and decider.slack is not None)  # or its run died before posting
     if p is None:  # first time (a resumed suspended run comes back here and must not ask again)
         p = decider.store.add(
             request, flow_run_id=str(flow_run_id), approvers=approvers, ui_url=runtime.flow_run.ui_url
         )
+        if business_key is not None:  # the intent, before the message leaves: a rerun finds this request
+            channel = request.channel or cfg.channel
+            decider.ops.begin(APPROVAL, business_key, digest, target=f"slack:{channel}" if decider.slack else "ui",
+                              request={"approval_ref": p.id}, what=f"the approval request for {business_key}")  # fmt: skip
+            crash_point("approval:intent")
+    if post_now:
         if decider.slack is not None:
             try:
                 p = decider.post(p)
@@ -165,7 +192,9 @@ def request_approval(
     decider.settle_from_flow(p, decision)
     decision._request_id = p.id
     if decision.approved:
-        _wait_settled(decider, p)
+        decider.settled(p)
+    if business_key is not None:
+        _delivered(decider, business_key, decision)
     verdict = "Approved" if decision.approved else "Rejected"
     reason = f": {decision.reason}" if decision.reason else ""
     _artifact(request, p, outcome=f"**{verdict}** by {decision.approver} at {utcnow():%Y-%m-%d %H:%M} UTC{reason}")
@@ -175,16 +204,45 @@ def request_approval(
     return decision
 
 
-def _wait_settled(decider: Decider, p: PendingApproval, timeout: float = 30.0) -> None:
-    """A Slack click resumes the run first and records "approved" right after; wait for that record, since the
-    irreversible call that follows is checked against it (`ApprovalStore.consume`)."""
-    import time
+def _delivered(decider: Decider, business_key: str, decision: ApprovalDecision) -> None:
+    """A run received the decision: approved keeps the key (a rerun reuses it while usable); a "no" or an
+    expiry frees it (the next run asks anew)."""
+    if decision.approved:
+        decider.ops.finish(
+            APPROVAL, business_key, {"approval_ref": decision.approval_ref, "approver": decision.approver}
+        )
+    else:
+        decider.ops.fail(APPROVAL, business_key, f"not approved by {decision.approver}: {decision.reason}")
 
-    deadline = time.monotonic() + timeout
-    while (fresh := decider.store.get(p.id)) is not None and fresh.state == "deciding":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"approval {p.id} is still being decided after {timeout:.0f} s; rerun the flow")
-        time.sleep(0.05)
+
+def _recorded(decider: Decider, p: PendingApproval, business_key: str, logger: Any) -> ApprovalDecision:
+    """The decision an earlier run asked for and a person made while no run waited (or approved, still usable)."""
+    approved = p.state == "approved"
+    decision = ApprovalDecision(approved=approved, approver=p.decided_by or "unknown", reason=p.reason or "")
+    decision._request_id = p.id
+    logger.info("Decision on %r was made at %s: %s by %s (no new message).", p.subject,
+                f"{p.decided_at:%Y-%m-%d %H:%M} UTC" if p.decided_at else "?", p.state, decision.approver)  # fmt: skip
+    _delivered(decider, business_key, decision)
+    verdict = "Approved" if approved else "Rejected"
+    _artifact(p.request, p, outcome=f"**{verdict}** by {decision.approver} while no run waited (taken by this run)")
+    return decision
+
+
+def _retire(old_run: str, new_run: str) -> None:
+    """Mark the dead run that asked first as crashed, so its Prefect UI form cannot answer into the void."""
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    try:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(UUID(old_run)).state
+            if state is not None and state.is_paused():
+                msg = f"its process ended while waiting for approval; flow run {new_run} waits for that decision now"
+                client.set_flow_run_state(UUID(old_run), Crashed(message=msg), force=True)
+    except Exception as exc:  # the takeover stands without it
+        logging.getLogger("lexflow.approvals").warning("could not mark flow run %s crashed: %s", old_run, exc)
 
 
 def _start_timers(decider: Decider, p: PendingApproval) -> list[threading.Timer]:

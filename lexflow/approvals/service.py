@@ -18,10 +18,13 @@ from lexflow.approvals import messages
 from lexflow.approvals.models import DecisionRequest
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.approvals.store import ApprovalStore, PendingApproval, State, utcnow
+from lexflow.operations import Operations
 
 log = logging.getLogger("lexflow.approvals")
 
 EXPIRED_BY = "lexflow-expiry"  # `approver` of a decision made by expiry; decision.py (Prefect-facing) imports it
+#: Operations-ledger kind of a decision request asked under a business key (`Decider.earlier`).
+APPROVAL = "approval"
 
 Status = Literal["decided", "modal", "not_approver", "already_decided", "expired", "not_found", "error"]
 
@@ -49,6 +52,7 @@ class Decider:
         self._groups: dict[str, tuple[float, set[str]]] = {}
         self._audit: Any = None
         self._audit_lock = threading.Lock()
+        self._ops: Operations | None = None
 
     # ----------------------------------------------------------------------------------------------- approvers
     def group_members(self, group_id: str) -> set[str]:
@@ -133,6 +137,73 @@ class Decider:
         self.store.set_message(p.id, resp["channel"], resp["ts"])
         return self.store.get(p.id) or p
 
+    # ------------------------------------------------------------------------------------------- business keys
+    @property
+    def ops(self) -> Operations:
+        """The operations ledger next to the requests: which request was asked under which business key."""
+        if self._ops is None:
+            self._ops = Operations(self.store.url)
+        return self._ops
+
+    def earlier(self, business_key: str, digest: str) -> PendingApproval | None:
+        """The request an earlier run asked under `business_key` for the same data, if it still decides something:
+        pending (wait for it again), or decided while no run waited (its decision is the answer), or approved and
+        still usable. None: ask anew; a pending request for other data is superseded first (its message says so)."""
+        op = self.ops.get(APPROVAL, business_key)
+        if op is None or op.state == "failed":
+            return None
+        p = self.store.get(str(op.request.get("approval_ref", "")))
+        if p is not None and op.digest != digest:
+            self.supersede(p, "the request changed (other data under the same key); decide the new message")
+            self.ops.fail(APPROVAL, business_key, f"superseded: request {p.id} was for other data")
+            return None
+        if p is not None and p.state == "deciding":
+            p = self.settled(p)
+        usable = p is not None and (
+            p.state == "pending"
+            or (p.state == "approved" and utcnow() <= (p.decided_at or p.created_at) + p.request.use_within)
+            or (p.state == "rejected" and op.pending)  # a "no" that no run received yet
+        )
+        if p is None or not usable:
+            self.ops.fail(APPROVAL, business_key, f"request {p.id if p else '?'} is {p.state if p else 'gone'}")
+            return None
+        return p
+
+    def settled(self, p: PendingApproval, timeout: float = 30.0) -> PendingApproval:
+        """`p` once nobody is deciding it any more (a click resumes the run first and records the outcome next)."""
+        deadline = time.monotonic() + timeout
+        while (fresh := self.store.get(p.id)) is not None and fresh.state == "deciding":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"approval {p.id} is still being decided after {timeout:.0f} s; rerun the flow")
+            time.sleep(0.05)
+        return fresh or p
+
+    def reattach(self, p: PendingApproval, flow_run_id: str, ui_url: str | None) -> PendingApproval:
+        """Let `flow_run_id` wait for the pending request `p` (its run died): clicks resume that run from now on.
+        The message keeps its buttons; its Prefect link points to the new run. Returns `p` as it is now (decided
+        meanwhile, if a click came first)."""
+        moved = self.store.reattach(p.id, flow_run_id=flow_run_id, ui_url=ui_url)
+        if moved is None:
+            return self.settled(p)
+        if self.slack is not None and moved.channel and moved.ts:
+            text, blocks = messages.request_message(
+                moved.request, moved.id, approvers=moved.approvers, expires_at=moved.expires_at, ui_url=ui_url
+            )
+            try:
+                self.slack.chat_update(channel=moved.channel, ts=moved.ts, text=text, blocks=blocks)
+            except Exception as exc:
+                log.warning("chat.update for approval %s failed: %s", p.id, type(exc).__name__)
+        self.audit("reattached", moved, actor="lexflow", from_flow_run=p.flow_run_id, flow_run_id=flow_run_id)
+        return moved
+
+    def supersede(self, p: PendingApproval, why: str) -> None:
+        """End a pending request that a newer one replaces: nothing can be approved through it any more."""
+        if not self.store.claim(p.id):
+            return
+        done = self.store.finish(p.id, "failed", decided_by="lexflow", reason=f"superseded: {why}")
+        self._update(done, "Superseded: this request can no longer be decided", why)
+        self.audit("superseded", done, actor="lexflow", reason=why)
+
     # ---------------------------------------------------------------------------------------------- decisions
     def _already(self, p: PendingApproval) -> Outcome:
         by = f" by <@{p.decided_by}>" if p.decided_by and p.decided_by != EXPIRED_BY else ""
@@ -196,10 +267,11 @@ class Decider:
     def _resume(self, p: PendingApproval, run_input: dict[str, Any]) -> Outcome | None:
         from prefect.exceptions import FlowPauseTimeout, NotPausedError
 
-        if p.flow_run_id is None:
+        fresh = self.store.get(p.id) or p  # a rerun may have taken the request over (`reattach`) since `p` was read
+        if fresh.flow_run_id is None:
             return None
         try:
-            self._resume_when_paused(p.flow_run_id, run_input)
+            self._resume_when_paused(fresh.flow_run_id, run_input)
         except NotPausedError:
             done = self.store.finish(p.id, "failed", reason="the flow run was no longer paused")
             self._update(done, "Could not be applied: the flow run is no longer paused", "")

@@ -166,6 +166,20 @@ class ApprovalStore:
             ).scalar()
             return _snap(row) if row else None
 
+    def reattach(self, request_id: str, *, flow_run_id: str, ui_url: str | None) -> PendingApproval | None:
+        """pending → pending, now waited for by `flow_run_id` (a rerun whose earlier run died while waiting).
+
+        Compare-and-set on the state: a request being decided right now is left to its decider (None)."""
+        with self._sessions.begin() as s:
+            res = s.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == request_id, ApprovalRow.state == "pending")
+                .values(flow_run_id=flow_run_id, ui_url=ui_url)
+            )
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return None
+        return self.get(request_id)
+
     def claim(self, request_id: str) -> bool:
         """pending → deciding, for exactly one caller. False: someone else decided (or is deciding) already."""
         with self._sessions.begin() as s:

@@ -2,8 +2,8 @@
 
 Started once by tests/flows/test_crash_matrix.py as `python -m tests.flows.crash_worker`, with the Prefect API, the
 result storage and the lexflow database in its environment, as on a worker. It imports Prefect and lexflow once,
-then forks one fresh process per job (a JSON line on stdin: flow, sandbox url, api key, parameters, crash point)
-and answers each with the child's exit code on stdout (-9: killed). Forking a process that has only imported
+then forks one fresh process per job (a JSON line on stdin: flow, sandbox url, api key, parameters, crash point,
+extra environment) and answers each with the child's pid, then its exit code, on stdout (-9: killed). Forking a process that has only imported
 modules (no thread, no connection yet) saves the 2 s of imports per crash.
 """
 
@@ -42,6 +42,7 @@ def run_flow(flow: str, url: str, api_key: str, params: dict[str, Any]) -> None:
 def _child(job: dict[str, Any]) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # stdout carries only the exit codes
+    os.environ.update(job.get("env") or {})
     os.environ[CRASH_ENV] = job["point"]
     code = 0
     try:
@@ -62,6 +63,7 @@ def serve() -> None:
         pid = os.fork()
         if pid == 0:
             _child(json.loads(line))
+        print(pid, flush=True)
         _, status = os.waitpid(pid, 0)
         print(-os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status), flush=True)
 

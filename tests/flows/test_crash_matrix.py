@@ -10,9 +10,11 @@ SMTP DATA not yet sent). Bounded: one forked process per row (tests/flows/crash_
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import uuid
@@ -24,8 +26,11 @@ from typing import Any
 import pytest
 
 from flows._common import wait_for_paused_run
+from lexflow.approvals.store import ApprovalStore
 from lexflow.mail import MailCatcher
 from lexflow.operations import CRASH_ENV, OutcomeUnknown
+from tests.approvals import conftest as approvals_conftest
+from tests.approvals.helpers import wait_until
 from tests.flows import test_exactly_once, test_flows_e2e
 from tests.flows.test_flows_e2e import _customer, _invoices, _request
 
@@ -54,10 +59,16 @@ class Worker:
             stdout=subprocess.PIPE, stderr=self._err, text=True, bufsize=1,
         )  # fmt: skip
 
-    def start(self, flow: str, served: Any, params: dict[str, Any], point: str) -> None:
-        job = {"flow": flow, "url": served.url, "api_key": served.api_key, "params": params, "point": point}
-        assert self.proc.stdin is not None
+    def start(
+        self, flow: str, served: Any, params: dict[str, Any], point: str, env: dict[str, str] | None = None
+    ) -> int:
+        """Start a job; returns the pid of its process (to kill it from outside, e.g. while it waits)."""
+        job = {"flow": flow, "url": served.url, "api_key": served.api_key, "params": params, "point": point,
+               "env": env or {}}  # fmt: skip
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(job) + "\n")
+        self.pid = int(self.proc.stdout.readline())
+        return self.pid
 
     def killed(self, timeout: float = 90) -> None:
         """The job's process died by SIGKILL (at its crash point), not by an error or a normal end."""
@@ -178,3 +189,66 @@ def test_crm_lead_killed_after_the_create_then_rerun(
     assert row["outcome"] in ("created", "unchanged") and Ledger(database_url).contact_for("L-CRASH", "crash") == str(
         contact.id
     )
+
+
+# The approval asked in (fake) Slack: the request waits in the approvals store, the receiver resumes the run.
+fake_slack, approvals_db = approvals_conftest.fake_slack, approvals_conftest.approvals_db
+slack_settings, receiver_url = approvals_conftest.slack_settings, approvals_conftest.receiver_url
+
+
+@pytest.mark.parametrize("click", ["while the rerun waits", "before the rerun"])
+def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
+    click: str,
+    worker: Worker,
+    lexware: Any,
+    served_sandbox: Any,
+    catcher: MailCatcher,
+    database_url: str,
+    fake_slack: Any,
+    slack_settings: Any,
+    receiver_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kill -9 while the run waits for the Slack decision, rerun: the rerun waits for the message already posted
+    (or takes the decision made meanwhile): one Slack request, one invoice, one mail."""
+    from prefect import get_client
+
+    from flows.create_approve_send_invoice import create_approve_send_invoice
+    from lexflow.approvals.testing import click as press
+
+    env = {"LEXFLOW_SLACK_BOT_TOKEN": fake_slack.token, "LEXFLOW_SLACK_CHANNEL": "C0INVOICES",
+           "LEXFLOW_SLACK_APPROVERS": approvals_conftest.ALICE, "LEXFLOW_SLACK_BASE_URL": fake_slack.api_url,
+           "LEXFLOW_SLACK_DATABASE_URL": slack_settings.resolved_database_url()}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _customer()
+    req = _request()
+    seen = len(fake_slack.posted_requests())
+    params = {"request": req.model_dump(mode="json"), "smtp_url": catcher.url, "approval_poll_interval": 0.2,
+              "database_url": database_url}  # fmt: skip
+    pid = worker.start("invoice", served_sandbox, params, "", env=env)
+    posted = fake_slack.wait_for_request(seen + 1, timeout=90)
+    first_run = wait_for_paused_run("create-approve-send-invoice", timeout=90)
+    os.kill(pid, signal.SIGKILL)  # kill -9 while it waits for the decision
+    worker.killed()
+    assert _invoices(lexware) == []
+
+    def approve() -> None:
+        assert press(receiver_url, approvals_conftest.SIGNING_SECRET, posted, user=approvals_conftest.ALICE).is_success
+        wait_until(lambda: ApprovalStore(slack_settings.resolved_database_url()).get(posted.request_id).state
+                   == "approved")  # fmt: skip
+
+    if click == "before the rerun":
+        approve()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    rerun = pool.submit(create_approve_send_invoice, request=req, smtp_url=catcher.url, approval_poll_interval=0.2,
+                        database_url=database_url)  # fmt: skip
+    if click == "while the rerun waits":
+        wait_for_paused_run("create-approve-send-invoice", timeout=90, exclude={first_run})
+        with get_client(sync_client=True) as client:  # the dead run cannot be answered in the UI any more
+            assert client.read_flow_run(uuid.UUID(first_run)).state.is_crashed()
+        approve()
+    out = rerun.result(timeout=90)
+    assert out["status"] == "sent" and out["approver"] == approvals_conftest.ALICE
+    assert len(fake_slack.posted_requests()) == seen + 1  # the rerun posted no second request
+    assert len(_invoices(lexware)) == 1 and len(catcher.wait_for(1)) == 1
