@@ -5,6 +5,8 @@ Dunnings are drafts in the API (§5): lexflow prepares them; sending them stays 
 Before drafting, the run asks the match ledger of `reconcile-payments` what arrived for each invoice: a payment
 Lexware does not show yet (matched, hinted, waiting for a person) means no reminder, a part payment a reminder for
 the rest (`lexflow.banking.dunning`). The table says for each invoice what was done and why.
+Each draft is keyed by invoice and day in the operations ledger (docs/reliability.md): a rerun never creates a
+second one, and one whose creation may have happened unseen is shown as "possibly created" instead of repeated.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows._common import audit_artifact, bar_chart, lexflow_flow, markdown_artifact, notify_slack, table_artifact
 from lexflow.formatting import eur
+from lexflow.operations import OutcomeUnknown
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
 
@@ -38,9 +41,13 @@ def dunning_run(
     max_dunnings: int = 50,
     profile: str | None = None,
     database_url: str | None = None,
+    recreate_unknown: bool = False,
 ) -> list[dict[str, Any]]:
     """Create dunning drafts for invoices at least `min_days_overdue` days overdue (once per invoice and day),
-    except those the bank statements show paid; part-paid ones are reminded for the remaining amount only."""
+    except those the bank statements show paid; part-paid ones are reminded for the remaining amount only.
+
+    A draft an earlier run possibly created (it died between sending and recording) is listed as "possibly created"
+    and not repeated; after checking the invoice in Lexware Office, `recreate_unknown=true` creates the missing ones."""
     from lexflow.banking.dunning import part_payment_introduction, plan_dunning
 
     log = run_logger()
@@ -58,12 +65,17 @@ def dunning_run(
         if d.action == "remind" and drafted >= max_dunnings:
             action, d.why = "not yet", f"{d.why}; over max_dunnings={max_dunnings} this run"
         elif d.action == "remind":
-            made = create_dunning(
-                d.invoice_id, as_of=day, fee=str(fee), profile=profile, introduction=part_payment_introduction(d)
-            )
-            link = made.get("view_url") or made["dunning_id"]
-            drafted += 1
-            reminded += d.remind_amount
+            try:
+                made = create_dunning(
+                    d.invoice_id, as_of=day, fee=str(fee), profile=profile, introduction=part_payment_introduction(d),
+                    database_url=database_url, recreate_unknown=recreate_unknown,
+                )  # fmt: skip
+                link = made.get("view_url") or made["dunning_id"]
+                drafted += 1
+                reminded += d.remind_amount
+            except OutcomeUnknown as exc:  # shown to a person, never repeated blind
+                log.warning("invoice %s: %s", d.voucher_number or d.invoice_id, exc)
+                action, d.why = "possibly created", str(exc)
         rows.append(
             {
                 "action": action,
@@ -77,11 +89,12 @@ def dunning_run(
             }
         )
     skipped = sum(1 for r in rows if r["action"] == "skipped")
+    unknown = sum(1 for r in rows if r["action"] == "possibly created")
     summary = (
         f"{drafted} dunning draft(s) for {eur(reminded)} (as of {day}); {skipped} overdue invoice(s) skipped because "
         "the bank statements show them paid. Review and send the drafts in Lexware Office."
-    )
-    warning = notify_slack(summary) if drafted else None
+    ) + (f" {unknown} possibly created by an interrupted run: check them (see the table)." if unknown else "")
+    warning = notify_slack(summary) if drafted or unknown else None
     if warning:
         log.warning(warning)
         summary = f"{summary} WARNING: {warning}"

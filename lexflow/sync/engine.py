@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lexflow.operations import crash_point
 from lexflow.sync.audit import CONTACTS_PAGE, DETAILS_BATCH, VOUCHERLIST_BATCH, SyncAudit
 from lexflow.sync.store import SyncStore
 
@@ -113,6 +114,7 @@ class HistorySync:
                 p = self.client.contacts.page(page=page, size=page_size)
                 content = [as_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
                 done += self.store.save_contacts(content)
+                crash_point("sync:contacts")
                 read.record((c["id"] for c in content if c.get("id")), contacts=len(content))
             report.audit_records += read.recorded
             total = getattr(p, "total_elements", None)
@@ -148,10 +150,12 @@ class HistorySync:
                     newest = day
                 if len(buf) >= batch:
                     done += self.store.save_vouchers(buf)
+                    crash_point("sync:voucherlist")
                     read.record((str(r["id"]) for r in buf), rows=len(buf))
                     buf.clear()
                     self.progress("voucherlist", done, None)
             done += self.store.save_vouchers(buf)
+            crash_point("sync:voucherlist")
             read.record((str(r["id"]) for r in buf), rows=len(buf))
         report.audit_records += read.recorded
         self.progress("voucherlist", done, done)
@@ -182,6 +186,7 @@ class HistorySync:
                     detail = {"missing": True}
                 docs.append((vid, vtype, updated, detail))
             n = self.store.save_documents(docs)
+            crash_point("sync:details")
             read.record((d[0] for d in docs if "unsupported" not in d[3]), operations=operations, missing=missing)
         report.details_missing.extend(missing)
         report.details_fetched += n
@@ -192,6 +197,7 @@ class HistorySync:
         report.pending_after = len(self.store.pending_documents())
         if report.pending_after == 0:
             newest = self.newest or report.updated_from
+            crash_point("sync:checkpoint")
             self.store.complete(STREAM, newest)
 
     def run(self, full: bool = False, batch: int = 100) -> SyncReport:

@@ -35,6 +35,14 @@ def run_flow(flow: str, url: str, api_key: str, params: dict[str, Any]) -> None:
             from flows.crm_lead_to_customer import crm_lead_to_customer
 
             crm_lead_to_customer(**params)
+        elif flow == "dunning":
+            from flows.dunning_run import dunning_run
+
+            dunning_run(**params)
+        elif flow == "sync":
+            from flows.sync_history import sync_history
+
+            sync_history(**params)
         else:
             raise SystemExit(f"unknown flow {flow!r}")
 
@@ -57,7 +65,9 @@ def _child(job: dict[str, Any]) -> None:
 def serve() -> None:
     import flows.create_approve_send_invoice
     import flows.crm_lead_to_customer
-    import flows.log_expense  # noqa: F401
+    import flows.dunning_run
+    import flows.log_expense
+    import flows.sync_history  # noqa: F401
 
     for line in sys.stdin:
         pid = os.fork()

@@ -245,6 +245,7 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
                         database_url=database_url)  # fmt: skip
     if click == "while the rerun waits":
         wait_for_paused_run("create-approve-send-invoice", timeout=90, exclude={first_run})
+        assert len(fake_slack.posted_requests()) == seen + 1  # waits for the message already posted
         with get_client(sync_client=True) as client:  # the dead run cannot be answered in the UI any more
             assert client.read_flow_run(uuid.UUID(first_run)).state.is_crashed()
         approve()
@@ -252,3 +253,66 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     assert out["status"] == "sent" and out["approver"] == approvals_conftest.ALICE
     assert len(fake_slack.posted_requests()) == seen + 1  # the rerun posted no second request
     assert len(_invoices(lexware)) == 1 and len(catcher.wait_for(1)) == 1
+
+
+def _dunnings(served: Any) -> int:
+    store = served.state.store
+    return sum(store.count(org, "dunnings") for org in store.organizations("dunnings"))
+
+
+# point → (dunning drafts right after the kill, what the rerun reports for the invoice)
+DUNNING_POINTS = {
+    "dunning:intent": (0, "reminded"),
+    "dunning:answer": (1, "possibly created"),
+    "dunning:recorded": (1, "reminded"),
+}
+
+
+@pytest.mark.parametrize("point", list(DUNNING_POINTS))
+def test_dunning_run_killed_then_rerun(
+    point: str, worker: Worker, lexware: Any, served_sandbox: Any, database_url: str
+) -> None:
+    from flows.dunning_run import dunning_run
+    from lexflow.actions import run
+    from lexflow.actions.approvals import grant
+    from tasks.common import FLOW_PROFILE, get_client
+
+    draft = {"contact_id": _customer(), "line_items": [{"name": "Wartung", "unit_price": "50"}],
+             "payment_term_days": 7, "finalize": True}  # fmt: skip
+    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref=grant("create_invoice", draft, approver="t"),
+        client=get_client())  # fmt: skip
+    test_flows_e2e._control(served_sandbox).clock_advance(days=30)
+    as_of = (date.today() + timedelta(days=30)).isoformat()
+    worker.start("dunning", served_sandbox, {"as_of": as_of, "database_url": database_url}, point)
+    worker.killed()
+    drafts, outcome = DUNNING_POINTS[point]
+    assert _dunnings(served_sandbox) == drafts
+    (row,) = dunning_run(as_of=as_of, database_url=database_url)
+    assert row["action"] == outcome and _dunnings(served_sandbox) == 1
+    if outcome == "possibly created":  # said with the time, never created blind; a second rerun says it again
+        assert "possibly created at" in row["why"] and "recreate_unknown=true" in row["why"]
+        assert dunning_run(as_of=as_of, database_url=database_url)[0]["action"] == outcome
+    assert _dunnings(served_sandbox) == 1
+
+
+@pytest.mark.parametrize("point", ["sync:contacts", "sync:voucherlist", "sync:details", "sync:checkpoint"])
+def test_sync_history_killed_then_rerun(
+    point: str, worker: Worker, lexware: Any, served_sandbox: Any, database_url: str
+) -> None:
+    from flows.sync_history import sync_history
+    from lexflow.sync import SyncStore
+
+    test_flows_e2e._control(served_sandbox).seed(vouchers=120, seed=3)
+    listed = {str(v.id) for v in lexware.voucherlist.iter(voucher_type="any", voucher_status="any")}
+    contacts = {str(c.id) for c in lexware.contacts.list()}
+    worker.start("sync", served_sandbox, {"database_url": database_url, "batch_size": 50}, point)
+    worker.killed()
+    store = SyncStore(database_url)
+    assert store.checkpoint("history") is None  # a killed run never moves the checkpoint
+    out = sync_history(database_url=database_url, batch_size=50)
+    assert out["pending_after"] == 0 and store.checkpoint("history") is not None
+    # nothing lost, nothing doubled: exactly the sandbox's rows, once each
+    assert store.count("vouchers") == store.count("documents") == len(listed)
+    assert store.count("contacts") == len(contacts)
+    again = sync_history(database_url=database_url)
+    assert again["mode"] == "incremental" and again["details_fetched"] == 0
