@@ -196,7 +196,7 @@ fake_slack, approvals_db = approvals_conftest.fake_slack, approvals_conftest.app
 slack_settings, receiver_url = approvals_conftest.slack_settings, approvals_conftest.receiver_url
 
 
-@pytest.mark.parametrize("click", ["while the rerun waits", "before the rerun"])
+@pytest.mark.parametrize("click", ["while the rerun waits", "before the rerun", "killed before posting"])
 def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     click: str,
     worker: Worker,
@@ -210,7 +210,8 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """kill -9 while the run waits for the Slack decision, rerun: the rerun waits for the message already posted
-    (or takes the decision made meanwhile): one Slack request, one invoice, one mail."""
+    (or takes the decision made meanwhile): one Slack request, one invoice, one mail. Killed after recording the
+    request but before posting it (`approval:intent`), the rerun posts that same request, once."""
     from prefect import get_client
 
     from flows.create_approve_send_invoice import create_approve_send_invoice
@@ -226,11 +227,18 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     seen = len(fake_slack.posted_requests())
     params = {"request": req.model_dump(mode="json"), "smtp_url": catcher.url, "approval_poll_interval": 0.2,
               "database_url": database_url}  # fmt: skip
-    pid = worker.start("invoice", served_sandbox, params, "", env=env)
-    posted = fake_slack.wait_for_request(seen + 1, timeout=90)
-    first_run = wait_for_paused_run("create-approve-send-invoice", timeout=90)
-    os.kill(pid, signal.SIGKILL)  # kill -9 while it waits for the decision
-    worker.killed()
+    if click == "killed before posting":
+        worker.start("invoice", served_sandbox, params, "approval:intent", env=env)
+        worker.killed()
+        assert len(fake_slack.posted_requests()) == seen
+        (asked,) = [p for p in ApprovalStore(slack_settings.resolved_database_url()).pending()
+                    if {"label": "Reference", "value": req.request_id} in p.request.summary.model_dump()["fields"]]  # fmt: skip
+    else:
+        pid = worker.start("invoice", served_sandbox, params, "", env=env)
+        posted = fake_slack.wait_for_request(seen + 1, timeout=90)
+        first_run = wait_for_paused_run("create-approve-send-invoice", timeout=90)
+        os.kill(pid, signal.SIGKILL)  # kill -9 while it waits for the decision
+        worker.killed()
     assert _invoices(lexware) == []
 
     def approve() -> None:
@@ -243,6 +251,10 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     rerun = pool.submit(create_approve_send_invoice, request=req, smtp_url=catcher.url, approval_poll_interval=0.2,
                         database_url=database_url)  # fmt: skip
+    if click == "killed before posting":
+        posted = fake_slack.wait_for_request(seen + 1, timeout=90)
+        assert posted.request_id == asked.id  # the request the killed run recorded, posted now
+        approve()
     if click == "while the rerun waits":
         wait_for_paused_run("create-approve-send-invoice", timeout=90, exclude={first_run})
         assert len(fake_slack.posted_requests()) == seen + 1  # waits for the message already posted
