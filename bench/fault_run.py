@@ -221,7 +221,7 @@ def fault_run(
         figures.faults[kind] = figures.faults.get(kind, 0) + n
     control.clear_faults()
     rows = runner.run(dunning_run, 1, dunned, as_of=as_of, database_url=database_url) or []
-    figures.reported = [f"dunning {r['invoice']}: {r['dunning']}" for r in rows if r["outcome"] == "possibly created"]
+    figures.reported = [f"dunning {r['invoice']}: {r['why']}" for r in rows if r["action"] == "possibly created"]
     figures.surfaced = dict(runner.surfaced)
     figures.seconds = round(time.monotonic() - started, 1)
     reported_ids = _count(figures, served, client, catcher, leads, requests, numbers, amounts, carries_reference)
