@@ -75,3 +75,14 @@ def test_reattach_leaves_a_request_being_decided_to_its_decider(decider: Decider
     decider.store.finish(p.id, "approved", decided_by="U0ALICE")
     assert decider.store.reattach(p.id, flow_run_id="run-2", ui_url=None) is None
     assert decider.reattach(p, "run-2", None).state == "approved"
+
+
+def test_an_approval_a_run_received_but_never_used_is_reused_while_valid(decider: Decider) -> None:
+    p = _ask(decider)
+    decider.store.claim(p.id)
+    decider.store.finish(p.id, "approved", decided_by="U0ALICE")
+    decider.ops.finish(APPROVAL, KEY, {"approval_ref": p.id, "approver": "U0ALICE"})  # delivered, then killed
+    found = decider.earlier(KEY, A)
+    assert found is not None and found.id == p.id and found.state == "approved"
+    decider.store.consume(p.id, action="create_invoice", args_digest=A)  # the create used it
+    assert decider.earlier(KEY, A) is None  # used: a new question is needed
