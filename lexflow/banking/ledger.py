@@ -627,11 +627,11 @@ def check_payment(
     try:
         payment = client.payments.get(voucher_id)
     except errors.NotFound:
-        return _held(ledger, voucher_id, "gone")
+        return _held(ledger, voucher_id, "gone", client)
     except errors.ValidationFailed as exc:
         if exc.status != 406:
             raise
-        return _held(ledger, voucher_id, "draft")
+        return _held(ledger, voucher_id, "draft", client)
     ledger.unmark_voucher(voucher_id)  # it answered: not (or no longer) a draft
     if not is_assigned(payment) and not _assigned_since_match(payment, matched_open):
         return PaymentCheck(
@@ -669,12 +669,12 @@ def confirm_payment(
     return check_payment(voucher_id, client, ledger=ledger, database_url=database_url).closed
 
 
-def _held(ledger: MatchLedger, voucher_id: str, outcome: Literal["draft", "gone"]) -> PaymentCheck:
+def _held(ledger: MatchLedger, voucher_id: str, outcome: Literal["draft", "gone"], client: Any) -> PaymentCheck:
     """Record on the voucher's open matches why Lexware gives no payment state for it, and what a person does."""
     label = ledger.voucher_label(voucher_id)
     status: MatchStatus
     if outcome == "draft":
-        status, notice = "voucher_draft", _draft_notice(label, _link(ledger, voucher_id))
+        status, notice = "voucher_draft", _draft_notice(label, _link(ledger, voucher_id, client))
         summary = f"{label} is a draft in Lexware Office: finalize it there, then assign the payment"
     else:
         status, notice = "voucher_gone", _gone_notice(label)
@@ -688,11 +688,12 @@ def _held(ledger: MatchLedger, voucher_id: str, outcome: Literal["draft", "gone"
     )
 
 
-def _draft_notice(label: str, link: str) -> str:
+def _draft_notice(label: str, link: str | None) -> str:
+    where = f"open {link}" if link else "open it where it lives (lexflow's sandbox has no web app)"
     return (
         f"{NOTICE_MARK}{label} is a draft (again), so no payment can be assigned to it: /v1/payments answers 406 for "
         f"drafts (reference §4.10), and the API can neither finalize a draft nor mark it paid (§11.2, §11.5). "
-        f"Do: open {link}, finalize the invoice there, then assign this bank transaction to it. "
+        f"Do: {where}, finalize the invoice there, then assign this bank transaction to it. "
         "lexflow closes this match on the next payment.changed event or reconcile run."
     )
 
@@ -705,13 +706,17 @@ def _gone_notice(label: str) -> str:
     )
 
 
-def _link(ledger: MatchLedger, voucher_id: str) -> str:
-    """The deeplink a match stored for this voucher (right resource type), else the invoice permalink."""
+def _link(ledger: MatchLedger, voucher_id: str, client: Any) -> str | None:
+    """The deeplink a match stored for this voucher (right resource type), else the invoice permalink; None on the
+    sandbox (no web app: a permalink with its id would open a stranger's "not found" page, even one stored before)."""
+    from lexflow.client import deeplinks
+    from lexflow.settings import get_settings
+
+    if deeplinks.is_sandbox(client):
+        return None
     stored = ledger.stored_link(voucher_id)
     if stored:
         return stored
-    from lexflow.client import deeplinks
-    from lexflow.settings import get_settings
 
     return deeplinks.view_url("invoices", voucher_id, get_settings().app_url)
 

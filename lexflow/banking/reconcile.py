@@ -148,10 +148,13 @@ def audit_recorder(actor: Any, database_url: str | None = None) -> AuditFn:
     return record
 
 
-def voucher_link(item: OpenItem, app_url: str) -> str:
-    """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned."""
+def voucher_link(item: OpenItem, app_url: str | None) -> str | None:
+    """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned; None without
+    a web app (`app_url` None: lexflow's sandbox, whose ids would open a stranger's "not found" page there)."""
     from lexflow.client import deeplinks
 
+    if app_url is None:
+        return None
     resource = item.voucher_type if item.voucher_type in deeplinks.RESOURCES else "invoices"
     return deeplinks.view_url(resource, item.voucher_id, app_url)
 
@@ -208,7 +211,11 @@ def reconcile(
 
     `use_hints`: None = whatever the client allows (`allow_partner_endpoints`). `audit(action, input,
     resource_ids, outcome, error)` is called for every write attempt."""
-    if app_url is None:
+    from lexflow.client.deeplinks import is_sandbox
+
+    if is_sandbox(client):
+        app_url = None  # its ids exist in no Lexware Office web app
+    elif app_url is None:
         from lexflow.settings import get_settings
 
         app_url = get_settings().app_url
@@ -431,9 +438,16 @@ def _send_hint(
     return "hint_sent", "hint", entry
 
 
-def _review_item(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem], app_url: str) -> ReviewItem:
+def _review_item(
+    tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem], app_url: str | None
+) -> ReviewItem:
     ids = list(proposal.voucher_ids or proposal.candidates)
-    links = [voucher_link(items[i], app_url) for i in ids if i in items]
+    links = [link for i in ids if i in items and (link := voucher_link(items[i], app_url))]
+    note = draft_note(tx, proposal, items) if proposal.kind not in ("unrelated",) else ""
+    if note and ids and app_url is None:
+        from lexflow.client.deeplinks import SANDBOX_NO_LINK
+
+        note += f"\n{SANDBOX_NO_LINK}"
     return ReviewItem(
         transaction_id=tx.transaction_id,
         booking_date=tx.booking_date,
@@ -454,7 +468,7 @@ def _review_item(tx: BankTransaction, proposal: Proposal, items: dict[str, OpenI
         ],
         reasons=list(proposal.reasons),
         links=links,
-        note=draft_note(tx, proposal, items) if proposal.kind not in ("unrelated",) else "",
+        note=note,
     )
 
 

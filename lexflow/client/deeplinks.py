@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from lexflow.client import errors
 
-__all__ = ["RESOURCES", "edit_url", "files_url", "is_sandbox", "link_for", "view_url"]
+__all__ = ["RESOURCES", "SANDBOX_NO_LINK", "edit_url", "files_url", "is_sandbox", "link_for", "view_url"]
 
 DEFAULT_APP_URL = "https://app.lexware.de"
+
+SANDBOX_NO_LINK = (
+    "No link: these records exist only in lexflow's sandbox, which has no web app (a Lexware Office link with a "
+    'sandbox id would open a stranger\'s "not found" page).'
+)
+"""What a person reads instead of a link on the sandbox."""
 
 RESOURCES: dict[str, str] = {
     "invoices": "invoices",

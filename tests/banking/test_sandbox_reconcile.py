@@ -14,6 +14,7 @@ from lexflow.banking.ledger import MatchLedger, confirm_payment
 from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import load_open_items
 from lexflow.banking.reconcile import reconcile
+from lexflow.client.deeplinks import SANDBOX_NO_LINK
 
 pytest.importorskip("lexflow.sandbox.serving")
 
@@ -84,7 +85,7 @@ def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path)
     assert report.review_items == len(transactions) and report.hints_sent == 0  # plain API key: no partner hint
     item = report.items[0]
     assert item.action == "review" and item.status == "awaiting_assignment"
-    assert item.links[0].startswith("https://app.lexware.de/permalink/invoices/view/")
+    assert item.links == [] and SANDBOX_NO_LINK in item.note  # sandbox ids open nothing in the real web app
     assert "assign this bank transaction" in item.note
     iban = transactions[0].counterparty_iban or ""
     assert iban and iban not in item.note and iban[-4:] in item.counterparty_iban
