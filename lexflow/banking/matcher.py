@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
+from lexflow.banking.names import blocks, compact_name, name_keys, normalise_name, owner_parts
 from lexflow.banking.open_items import OpenItem
 from lexflow.banking.transactions import BankTransaction, iban_fingerprint
 
@@ -49,7 +49,6 @@ NEEDS_PERSON: tuple[MatchKind, ...] = ("partial", "ambiguous", "reversal")
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _PIECE = re.compile(r"[A-Z]+|[0-9]+")
-_NAME_TOKEN = re.compile(r"[a-z0-9]+")
 _ALNUM_RUN = re.compile(r"[A-Z0-9]+")
 _NON_DIGIT = re.compile(r"[^0-9]")
 _GLUED = re.compile(r"[-.]?[0-9]")  # right after a word: a number glued to it
@@ -151,45 +150,6 @@ _OTHER_NUMBER_WORDS = frozenset(
         "HAUS",
     ]
 )
-_LEGAL_PHRASES = re.compile(
-    r"gesellschaft mit beschr(ae|a)?nkter haftung|unternehmergesellschaft|haftungsbeschr(ae|a)?nkt|haftungsbeschr\b|"
-    r"kommanditgesellschaft auf aktien|kommanditgesellschaft|aktiengesellschaft|offene handelsgesellschaft|"
-    r"eingetragene[rn]? (kaufmann|kauffrau|verein|genossenschaft)|gesellschaft b(ue|u)rgerlichen rechts"
-)
-_TRANSLITERATED = re.compile(r"(?<![aeiou])([aou])e")
-_DOTTED = re.compile(r"(?<=\b[a-z])\.(?=[a-z])")
-_OWNER = re.compile(r"\b(inh|inhaber|inhaberin|owner|prop)\b\.?", re.IGNORECASE)
-_LEGAL_FORMS = frozenset(
-    [
-        "gmbh",
-        "mbh",
-        "ggmbh",
-        "ag",
-        "kg",
-        "ug",
-        "ohg",
-        "gbr",
-        "ek",
-        "ekfr",
-        "ekfm",
-        "eg",
-        "e",
-        "k",
-        "ev",
-        "se",
-        "kgaa",
-        "co",
-        "cokg",
-        "haftungsbeschrankt",
-        "inc",
-        "ltd",
-        "llc",
-        "und",
-        "u",
-        "fa",
-        "firma",
-    ]
-)
 _FUZZY_MIN = 80.0
 _MAX_SPAN_TOKENS = 6
 _MAX_SUBSET = 10
@@ -233,69 +193,6 @@ class Proposal(BaseModel):
 def normalise_number(value: str) -> str:
     """`re-2026 0042` → `RE20260042`: what a person may type with spaces, dashes or in lower case."""
     return _NOT_ALNUM.sub("", value.upper())
-
-
-@lru_cache(maxsize=65536)
-def normalise_name(value: str | None) -> str:
-    """Lower case, mojibake repaired, umlauts folded (Müller, MUELLER and MULLER are one name), punctuation and
-    legal forms (GmbH, "Gesellschaft mit beschränkter Haftung", UG (haftungsbeschr.) ...) dropped."""
-    if not value:
-        return ""
-    return " ".join(t for t in _name_tokens(_flat_text(value)) if t not in _LEGAL_FORMS)
-
-
-def _repair_mojibake(value: str) -> str:
-    """UTF-8 read as Latin-1/CP1252 ("MÃ¼ller") back to what was meant; anything else unchanged."""
-    if "Ã" not in value and "Â" not in value:
-        return value
-    for codec in ("cp1252", "latin-1"):
-        try:
-            return value.encode(codec).decode("utf-8")
-        except UnicodeError:
-            continue
-    return value
-
-
-@lru_cache(maxsize=65536)
-def _fold(value: str) -> str:
-    """Lower-case ASCII with umlauts folded to the bare vowel, so all three spellings compare equal."""
-    text = _repair_mojibake(value).lower().replace("ß", "ss")
-    text = text.replace("ä", "a").replace("ö", "o").replace("ü", "u")
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = _TRANSLITERATED.sub(lambda m: m[1], text)  # MUELLER → muller, like MULLER; Bauer stays bauer
-    return _DOTTED.sub("", text)  # G.m.b.H. → gmbh, e.K. → ek
-
-
-@lru_cache(maxsize=65536)
-def _flat_text(value: str) -> str:
-    """`_fold` without the legal forms spelled out ("Gesellschaft mit beschränkter Haftung")."""
-    return _LEGAL_PHRASES.sub(" ", _fold(value))
-
-
-def _name_tokens(text: str) -> list[str]:
-    return _NAME_TOKEN.findall(text)
-
-
-@lru_cache(maxsize=65536)
-def _name_keys(value: str | None) -> tuple[str, ...]:
-    """Keys under which a name is the same name: its words in any order ("Müller, Anna" = "Anna Müller"), and each
-    side of "Inh." (the firm and its owner)."""
-    if not value:
-        return ()
-    parts = [value, *_OWNER.split(value)[::2]] if _OWNER.search(value) else [value]
-    keys = []
-    for part in parts:
-        key = " ".join(sorted(normalise_name(part).split()))
-        if key and key not in keys:
-            keys.append(key)
-    return tuple(keys)
-
-
-@lru_cache(maxsize=65536)
-def _compact(value: str | None) -> str:
-    """Letters and digits only, legal forms kept: what a bank's cut at 27 characters leaves a prefix of."""
-    return "".join(_name_tokens(_fold(value or "")))
 
 
 def _cents(value: Decimal) -> int:
@@ -450,11 +347,10 @@ class Matcher:
     def _index_name(self, contact_id: str, name: str | None) -> None:
         normalised = normalise_name(name)
         self.contact_names[contact_id] = normalised
-        for key in _name_keys(name):
+        for key in name_keys(name):
             self.name_exact[key].add(contact_id)
-        parts = [name or "", *_OWNER.split(name or "")[::2]] if _OWNER.search(name or "") else [name or ""]
-        for part in parts:
-            compact = _compact(part)
+        for part in owner_parts(name or ""):
+            compact = compact_name(part)
             if len(compact) >= _CUT_MIN:
                 self.name_compact[compact[:_CUT_MIN]].add(contact_id)
                 self.compact_names[contact_id].append(compact)
@@ -462,11 +358,11 @@ class Matcher:
     @cached_property
     def _name_blocks(self) -> dict[str, set[str]]:
         """Blocking keys → contacts, for the fuzzy name search; built on its first use (few statements need it)."""
-        blocks: dict[str, set[str]] = defaultdict(set)
+        found: dict[str, set[str]] = defaultdict(set)
         for contact_id, name in self.contact_names.items():
-            for key in _blocks(name):
-                blocks[key].add(contact_id)
-        return blocks
+            for key in blocks(name):
+                found[key].add(contact_id)
+        return found
 
     # ------------------------------------------------------------------------------------------------ public
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
@@ -1006,7 +902,7 @@ class Matcher:
     def _payer(self, tx: BankTransaction) -> _Payer:
         iban = _fp(tx.counterparty_iban)
         same: set[str] = set()
-        for key in _name_keys(tx.counterparty_name):
+        for key in name_keys(tx.counterparty_name):
             same |= self.name_exact.get(key, set())
         name = tx.counterparty_name or ""
         return _Payer(self.known_ibans.get(iban) if iban else None, frozenset(same), lambda: self._likely(name))
@@ -1014,7 +910,7 @@ class Matcher:
     def _likely(self, name: str) -> frozenset[str]:
         """Customers the payer's name plausibly is: cut by the bank, or with a city appended."""
         likely: set[str] = set()
-        compact = _compact(name)
+        compact = compact_name(name)
         if len(compact) >= _CUT_MIN:  # cut by the bank: the payer's name is a prefix of the customer's
             for contact_id in self.name_compact.get(compact[:_CUT_MIN], ()):
                 if any(n.startswith(compact) and n != compact for n in self.compact_names[contact_id]):
@@ -1125,7 +1021,7 @@ class Matcher:
         if not name:
             return None
         pool: set[str] = set()
-        for key in _blocks(name):
+        for key in blocks(name):
             pool |= self._name_blocks.get(key, set())
         if not pool or len(pool) > 500:
             return None
@@ -1249,16 +1145,6 @@ def _o_for_zero(m: re.Match[str]) -> str:
 def _deletions(number: str) -> set[str]:
     """The number and every way to leave one character out: two numbers one typo apart share one of these."""
     return {number, *(number[:k] + number[k + 1 :] for k in range(len(number)))}
-
-
-def _blocks(name: str) -> set[str]:
-    """Blocking keys for fuzzy name search: first and last three letters of each word (a typo rarely hits both)."""
-    keys = set()
-    for token in name.split():
-        if len(token) >= 3:
-            keys.add("<" + token[:3])
-            keys.add(">" + token[-3:])
-    return keys
 
 
 def _subset_with_sum(items: Sequence[OpenItem], cents: int) -> list[OpenItem] | None:

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from lexflow.banking.matcher import MatchKind, discounted_cents, normalise_name
+from lexflow.banking.matcher import MatchKind, discounted_cents
+from lexflow.banking.names import normalise_name
 from lexflow.banking.open_items import OpenItem, PaymentTerms
 from lexflow.banking.transactions import BankTransaction, assign_ids
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from lexflow.banking import BankTransaction
-from lexflow.banking.matcher import Matcher, match_transactions, normalise_name, normalise_number
+from lexflow.banking.matcher import Matcher, match_transactions, normalise_number
+from lexflow.banking.names import normalise_name
 from lexflow.banking.open_items import OpenItem, PaymentTerms
 
 D = Decimal

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from lexflow.banking.matcher import CollectedDebit, Matcher, normalise_name
+from lexflow.banking.matcher import CollectedDebit, Matcher
+from lexflow.banking.names import normalise_name
 from lexflow.banking.open_items import OpenItem, PaymentTerms
 from tests.banking.test_matcher import ITEMS, item, one, tx
 
