@@ -111,6 +111,7 @@ def clear_caches() -> None:
 
     names.clear_caches()
     matcher._fp.cache_clear()
+    matcher._money.cache_clear()
 
 
 def timed(data: NoisyStatement, repeat: int, **kwargs: object) -> tuple[list[Proposal], dict[str, float]]:

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
-from itertools import combinations
+from itertools import accumulate, combinations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -48,10 +48,10 @@ ACTIONABLE: tuple[MatchKind, ...] = ("exact",)
 NEEDS_PERSON: tuple[MatchKind, ...] = ("partial", "ambiguous", "reversal")
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
-_PIECE = re.compile(r"[A-Z]+|[0-9]+")
+_PIECE_SPLIT = re.compile(r"([A-Z]+|[0-9]+)")
+_GLUED_WORD = re.compile(r"(?<![A-Z])[A-Z]++(?=[-.]?[0-9])")  # a word with a number glued on; possessive: linear
 _ALNUM_RUN = re.compile(r"[A-Z0-9]+")
 _NON_DIGIT = re.compile(r"[^0-9]")
-_GLUED = re.compile(r"[-.]?[0-9]")  # right after a word: a number glued to it
 _O_NEXT_TO_DIGIT = re.compile(r"[0-9]O|O[0-9]")
 _ABBREVIATED = re.compile(r"([A-Z0-9][A-Z0-9.\-]{0,30}[0-9])((?:/[0-9]{1,6})+)")  # bounded: no backtracking blow-up
 _REVERSAL_WORDS = re.compile(
@@ -199,6 +199,7 @@ def _cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value(ROUND_HALF_UP))
 
 
+@lru_cache(maxsize=4096)  # few distinct amounts per statement (prices, parts of them); a Decimal is immutable
 def _money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)  # exactly two places, like Decimal("1.00")
 
@@ -316,9 +317,9 @@ class Matcher:
                 number = normalise_number(item.voucher_number)
                 self.numbers[item.voucher_id] = number
                 self.by_number[number].append(item)
-                for key in _digit_keys(item.voucher_number, number):
-                    self.by_digits[key].append(item)
                 digits = _NON_DIGIT.sub("", number)
+                for key in _digit_keys(item.voucher_number, number, digits):
+                    self.by_digits[key].append(item)
                 if len(digits) >= 5 and digits != number:
                     self.by_full_digits[digits].append(item)
             d = discounted_cents(item)
@@ -329,14 +330,14 @@ class Matcher:
                 if item.contact_id not in self.contact_names:
                     self._index_name(item.contact_id, item.contact_name)
         # Letter prefixes of the numbers ("RE", "GS"): a text naming "RE 10423" names an invoice, known or not.
-        self.number_prefixes = {
-            n.rstrip("0123456789") for n in self.by_number if n.rstrip("0123456789") and n[-1:].isdigit()
-        }
+        self.number_prefixes = {head for n in self.by_number if n[-1:].isdigit() and (head := n.rstrip("0123456789"))}
         self._glued_prefixes = sorted(self.number_prefixes, key=len, reverse=True)
         # Every prefix of every number: the token walk stops as soon as the joined text cannot become a number.
-        self.prefixes = {n[:k] for n in (*self.by_number, *self.by_digits) for k in range(1, len(n) + 1)}
+        self.prefixes: set[str] = set()
+        for key in (*self.by_number, *self.by_digits):
+            self.prefixes.update(accumulate(key))  # RE1, RE10, ... RE10042
         # Keys: IBANs or their fingerprints (what the ledger stores); looked up by fingerprint either way.
-        self.known_ibans = {k if k.startswith("ibanfp-") else iban_fingerprint(k): v for k, v in known_ibans.items()}
+        self.known_ibans = {k if k.startswith("ibanfp-") else _fp(k): v for k, v in known_ibans.items()}
         self.batches: dict[str, list[CollectedDebit]] = defaultdict(list)
         for debit in collected:
             self.batches[debit.batch_id].append(debit)
@@ -448,27 +449,38 @@ class Matcher:
         return self._without_references(tx, payer, named_other=named_other)
 
     # ------------------------------------------------------------------------------------------ references
-    def _pieces(self, upper: str) -> list[tuple[str, int, int]]:
-        """Letter and digit runs of the upper-case text: "ZAHLUNGRE10042" → ZAHLUNG, RE, 10042; the letter O
-        between digits read as zero ("RE1OO42"); abbreviated lists spelled out ("RE1012/13/20")."""
+    def _pieces(self, upper: str) -> tuple[list[str], list[str]]:
+        """Letter and digit runs of the upper-case text and what stands before each: "ZAHLUNGRE10042" → ZAHLUNG, RE,
+        10042 (the last two glued: nothing before them); the letter O between digits read as zero ("RE1OO42");
+        abbreviated lists spelled out ("RE1012/13/20")."""
         if _O_NEXT_TO_DIGIT.search(upper):
             upper = _ALNUM_RUN.sub(_o_for_zero, upper)
         if "/" in upper:
             upper += "".join(" " + n for n in _expand_abbreviated(upper))
-        pieces: list[tuple[str, int, int]] = []
+        parts = _PIECE_SPLIT.split(upper)  # before, run, before, run, ..., after the last run
+        tokens, before = parts[1::2], parts[0:-1:2]
         number_prefixes = self.number_prefixes
-        for m in _PIECE.finditer(upper):
-            token = m[0]
-            start, end = m.span()
-            if token[0] > "9" and token not in number_prefixes and _GLUED.match(upper, end):
+        if all(word in number_prefixes for word in _GLUED_WORD.findall(upper)):  # most texts: nothing to cut
+            return tokens, before
+        cut_tokens: list[str] = []
+        cut_before: list[str] = []
+        for k, token in enumerate(tokens):
+            gap = before[k]
+            if (
+                token[0] > "9"
+                and token not in number_prefixes
+                and k + 1 < len(tokens)
+                and (parts[2 * k + 2] == "" or (parts[2 * k + 2] in ("-", ".") and tokens[k + 1][0] <= "9"))
+            ):
                 for prefix in self._glued_prefixes:  # "ZAHLUNGRE10042": the number's prefix glued to a word
                     if token.endswith(prefix) and len(token) > len(prefix):
-                        cut = end - len(prefix)
-                        pieces.append((token[: -len(prefix)], start, cut))
-                        token, start = prefix, cut
+                        cut_tokens.append(token[: -len(prefix)])
+                        cut_before.append(gap)
+                        token, gap = prefix, ""
                         break
-            pieces.append((token, start, end))
-        return pieces
+            cut_tokens.append(token)
+            cut_before.append(gap)
+        return cut_tokens, cut_before
 
     def _references(self, upper: str) -> tuple[list[OpenItem], list[OpenItem]]:
         """Items whose number appears in the text (longest spans win), and items found only by the digits.
@@ -476,22 +488,24 @@ class Matcher:
         Digits alone count only where nothing says they are something else: not after a customer, order or tax
         number word or another scheme's letters glued on ("KD 10042", "AB10042"), and a year or a number of up to
         three digits only right after an invoice word ("Rechnung 42", not "Beitrag 2025")."""
-        pieces = self._pieces(upper)
-        tokens = [p[0] for p in pieces]
+        tokens, before = self._pieces(upper)
         prefixes, by_number = self.prefixes, self.by_number
         spans: list[tuple[int, int, list[OpenItem]]] = []
         weak_spans: list[tuple[int, int, list[OpenItem]]] = []
-        for i in range(len(tokens)):
+        n = len(tokens)
+        for i, first in enumerate(tokens):
+            if first not in prefixes:  # most words: no number starts with them
+                continue
             joined = ""
-            for j in range(i, min(i + _MAX_SPAN_TOKENS, len(tokens))):
+            for j in range(i, min(i + _MAX_SPAN_TOKENS, n)):
                 joined += tokens[j]
                 if joined not in prefixes:
                     break
                 hits = by_number.get(joined)
                 digits_only = joined.isdigit()
-                if digits_only and not self._digits_may_be_invoice(pieces, i, joined):
+                if digits_only and not self._digits_may_be_invoice(tokens, before, i, joined):
                     continue
-                if digits_only and not hits and i > 0 and pieces[i - 1][0] in _INVOICE_WORDS:
+                if digits_only and not hits and i > 0 and tokens[i - 1] in _INVOICE_WORDS:
                     hits = self.by_full_digits.get(joined)  # "Rechnung 2026-01632": every digit of RE-2026-01632
                     if hits:
                         spans.append((i, j, hits))
@@ -503,19 +517,21 @@ class Matcher:
                     if found:
                         weak_spans.append((i, j, found))
         if not weak_spans:
+            if len(spans) == 1 and len(spans[0][2]) == 1:  # the common case: one number naming one item
+                return list(spans[0][2]), []
             return (sorted(_longest(spans).values(), key=self._order) if spans else []), []
         found_items = _longest(spans)
         weak_items = {k: v for k, v in _longest(weak_spans + spans).items() if k not in found_items}
         strong = sorted(found_items.values(), key=self._order)
         return strong, sorted(weak_items.values(), key=self._order)
 
-    def _digits_may_be_invoice(self, pieces: list[tuple[str, int, int]], i: int, digits: str) -> bool:
+    def _digits_may_be_invoice(self, tokens: list[str], gaps: list[str], i: int, digits: str) -> bool:
         before, glued = None, False
         if i > 0:
-            before = pieces[i - 1][0]
-            glued = pieces[i - 1][2] == pieces[i][1]
+            before = tokens[i - 1]
+            glued = gaps[i] == ""
         if before in _OTHER_NUMBER_WORDS or (
-            before in ("NR", "NO", "NUMMER") and i > 1 and pieces[i - 2][0] in _OTHER_NUMBER_WORDS
+            before in ("NR", "NO", "NUMMER") and i > 1 and tokens[i - 2] in _OTHER_NUMBER_WORDS
         ):
             return False  # "KD 42", "Kd-Nr. 42"
         invoice_word = before in _INVOICE_WORDS or before in self.number_prefixes
@@ -677,9 +693,8 @@ class Matcher:
         discounted = (
             [i for i in self.by_discount.get(cents, []) if self._discount_fits(tx, i, cents)] if cents > 0 else []
         )
-        if discounted:
-            full_ids = {i.voucher_id for i in full}
-            discounted = [i for i in discounted if i.voucher_id not in full_ids]
+        if discounted:  # not those already in `full` (open at exactly this amount)
+            discounted = [i for i in discounted if i.signed_cents != cents]
         pool = full + discounted
         if not pool:
             if cents < 0:
@@ -689,7 +704,12 @@ class Matcher:
             return self._by_contact(tx, payer)
         # Only the payer's own contact can be supported by the evidence: no scoring of every candidate.
         own_contact = payer.contact
-        mine = [i for i in pool if i.contact_id == own_contact] if own_contact else []
+        mine = (  # the payer's own items in the order of the pool (the same item order), without scanning the pool
+            [i for i in self.by_contact.get(own_contact, ()) if i.signed_cents == cents]
+            + [i for i in discounted if i.contact_id == own_contact]
+            if own_contact
+            else []
+        )
         if len(mine) == 1 or len(pool) == 1:
             item = mine[0] if mine else pool[0]
             at_full = not any(i is item for i in discounted)
@@ -901,11 +921,13 @@ class Matcher:
     # ---------------------------------------------------------------------------------------------- helpers
     def _payer(self, tx: BankTransaction) -> _Payer:
         iban = _fp(tx.counterparty_iban)
-        same: set[str] = set()
-        for key in name_keys(tx.counterparty_name):
-            same |= self.name_exact.get(key, set())
+        keys = name_keys(tx.counterparty_name)
+        if len(keys) == 1:  # most names: no "Inh."
+            same = frozenset(self.name_exact.get(keys[0], ()))
+        else:
+            same = frozenset().union(*(self.name_exact.get(key, ()) for key in keys))
         name = tx.counterparty_name or ""
-        return _Payer(self.known_ibans.get(iban) if iban else None, frozenset(same), lambda: self._likely(name))
+        return _Payer(self.known_ibans.get(iban) if iban else None, same, lambda: self._likely(name))
 
     def _likely(self, name: str) -> frozenset[str]:
         """Customers the payer's name plausibly is: cut by the bank, or with a city appended."""
@@ -922,7 +944,7 @@ class Matcher:
         return frozenset(likely)
 
     def _names_a_number(self, upper: str) -> bool:
-        tokens = [p[0] for p in self._pieces(upper)]
+        tokens = self._pieces(upper)[0]
         for i, token in enumerate(tokens):
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
             if token in self.number_prefixes and len(following) >= 3 and following.isdigit():
@@ -1091,13 +1113,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if gc.get_freeze_count() == 0:  # nobody else keeps a frozen generation we would thaw
+                # What the pause made and kept (the index, the proposals) moves to the oldest generation as is:
+                # otherwise the first allocation after `enable` scans all of it at once (~6 % of the time), to find
+                # cycles there are none of. Garbage is still freed by reference counting; cycles elsewhere in the
+                # process wait for the next full collection.
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
-def _digit_keys(raw: str, number: str) -> set[str]:
-    """Digits by which a payer may name an invoice without its prefix: all of them (RE-2026-0004 → 20260004) and
-    the last group (0004, 4). Short ones count only after an invoice word (`_digits_may_be_invoice`)."""
-    digits = _NON_DIGIT.sub("", number)
+def _digit_keys(raw: str, number: str, digits: str) -> set[str]:
+    """Digits by which a payer may name an invoice without its prefix: all of them (`digits`, RE-2026-0004 →
+    20260004) and the last group (0004, 4). Short ones count only after an invoice word (`_digits_may_be_invoice`)."""
     last = raw[len(raw.rstrip("0123456789")) :] or digits  # the last group of digits as written
     keys = {digits, last, digits.lstrip("0"), last.lstrip("0")} if digits else set()
     return {k for k in keys if k and k != number}
