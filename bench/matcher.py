@@ -13,6 +13,7 @@ exact recall, the share of exact-allocated money on a wrong item, and the time o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -27,6 +28,12 @@ from lexflow.banking.simulate import NoisyStatement, TruthEntry, noisy_statement
 from lexflow.banking.simulate_payers import HELD_OUT_SEEDS, TUNING_SEEDS, quality, realistic_month
 
 CLASSES = ("exact", "partial", "ambiguous", "reversal", "unrelated", "unmatched")
+# SHA-256 of the full proposal list (`proposals_digest`) on the 10,000 × 10,000 adversarial month, as the matcher
+# decided before its speed work (main at 8c0e2ab): a faster matcher must decide exactly the same.
+REFERENCE_DIGESTS = {
+    101: "d59c2c1a7b536a035a007e3dc9299a773398864c0a07ea055267418fb033f95c",
+    9001: "4fbad95afd9c80c2e499c2d0119b20113a542ebf5a9401fba2d7d3ae2e6eca7e",
+}
 
 
 def score(proposals: list[Proposal], truth: dict[str, TruthEntry]) -> dict[str, dict[str, float | int]]:
@@ -105,6 +112,11 @@ def sandbox_figures(vouchers: int, seed: int) -> dict[str, object]:
     return out
 
 
+def proposals_digest(proposals: list[Proposal]) -> str:
+    body = json.dumps([p.model_dump(mode="json") for p in proposals], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def clear_caches() -> None:
     """The matcher's name and IBAN caches, so every timed run starts cold."""
     from lexflow.banking import matcher, names
@@ -146,9 +158,13 @@ def realistic_figures(n_transactions: int, n_items: int, repeat: int) -> dict[st
         for k, seed in enumerate(seeds):
             data = realistic_month(n_transactions, n_items, seed=seed)
             proposals, times = timed(data, repeat if k == 0 else 1, collected=data.collected)
+            digest = proposals_digest(proposals)
+            reference = REFERENCE_DIGESTS.get(seed) if (n_transactions, n_items) == (10_000, 10_000) else None
             per_seed[str(seed)] = {
                 **quality(proposals, data.truth),
                 **(times if k == 0 else {}),
+                "proposals_digest": digest,
+                **({"same_decisions_as_reference": digest == reference} if reference else {}),
                 "errors_by_scenario": confusion(proposals, data.truth),
             }
         out[label] = per_seed
@@ -241,6 +257,11 @@ def main() -> None:
                 f"realistic {label} seed {seed}: exact P {q['exact_precision']:.4f} R {q['exact_recall']:.4f}, "
                 f"wrong money {q['wrong_money_share']:.4%} (all proposals {q['wrong_money_share_all']:.2%})"
                 + (f", {q['total_s_median']} s wall / {q['cpu_s_median']} s CPU" if "total_s_median" in q else "")
+                + (
+                    f", decisions identical to the reference: {q['same_decisions_as_reference']}"
+                    if "same_decisions_as_reference" in q
+                    else ""
+                )
             )
     print(f"wrote {args.out}")
 
