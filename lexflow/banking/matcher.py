@@ -27,12 +27,13 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
 from itertools import accumulate, combinations
+from operator import attrgetter
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -155,6 +156,7 @@ _MAX_SPAN_TOKENS = 6
 _MAX_SUBSET = 10
 _CUT_MIN = 16  # a payer name cut by the bank (27 characters in SEPA exports) still has at least this many letters
 _FAR = date(9999, 12, 31)
+_NO_DISCOUNT = Decimal("0.00")
 
 NameEvidence = Literal["same", "likely", "namesake", "other", "none"]
 
@@ -305,6 +307,7 @@ class Matcher:
         self._typo_index: dict[int, dict[str, list[OpenItem]]] = {}  # cents → number less one character → items
         self.by_full_digits: dict[str, list[OpenItem]] = defaultdict(list)  # all digits of a number, five or more
         self.by_cents: dict[int, list[OpenItem]] = defaultdict(list)
+        self._ids_by_cents: dict[int, tuple[str, ...]] = {}  # filled on first use (`_ids_at`)
         self.by_discount: dict[int, list[OpenItem]] = defaultdict(list)
         self.by_contact: dict[str, list[OpenItem]] = defaultdict(list)
         self.contact_names: dict[str, str] = {}
@@ -369,7 +372,7 @@ class Matcher:
     def match_all(self, transactions: Iterable[BankTransaction]) -> list[Proposal]:
         """Proposals in booking order. An item is claimed exactly once: a second exact hit becomes partial."""
         with _cyclic_gc_paused():
-            ordered = sorted(transactions, key=lambda t: (t.booking_date, t.transaction_id))
+            ordered = sorted(transactions, key=attrgetter("booking_date", "transaction_id"))
             return self._claim_once(ordered, [self.match(tx) for tx in ordered])
 
     @staticmethod
@@ -519,11 +522,13 @@ class Matcher:
         if not weak_spans:
             if len(spans) == 1 and len(spans[0][2]) == 1:  # the common case: one number naming one item
                 return list(spans[0][2]), []
-            return (sorted(_longest(spans).values(), key=self._order) if spans else []), []
+            return (self._sorted(_longest(spans).values()) if spans else []), []
         found_items = _longest(spans)
         weak_items = {k: v for k, v in _longest(weak_spans + spans).items() if k not in found_items}
-        strong = sorted(found_items.values(), key=self._order)
-        return strong, sorted(weak_items.values(), key=self._order)
+        return self._sorted(found_items.values()), self._sorted(weak_items.values())
+
+    def _sorted(self, items: Collection[OpenItem]) -> list[OpenItem]:
+        return sorted(items, key=self._order) if len(items) > 1 else list(items)
 
     def _digits_may_be_invoice(self, tokens: list[str], gaps: list[str], i: int, digits: str) -> bool:
         before, glued = None, False
@@ -743,7 +748,15 @@ class Matcher:
         ]
         if mine:
             reasons.append("the payer owes several of them, listed first")
-        return self._proposal(tx, "ambiguous", 0.3, candidates=[i.voucher_id for i in ranked], reasons=reasons)
+        candidates = self._ids_at(cents) if not mine and not discounted else [i.voucher_id for i in ranked]
+        return self._proposal(tx, "ambiguous", 0.3, candidates=candidates, reasons=reasons)
+
+    def _ids_at(self, cents: int) -> tuple[str, ...]:
+        """The ids of the items open at this amount, in item order: a standard price owed by many is asked often."""
+        ids = self._ids_by_cents.get(cents)
+        if ids is None:
+            ids = self._ids_by_cents[cents] = tuple(i.voucher_id for i in self.by_cents.get(cents, ()))
+        return ids
 
     def _by_contact(self, tx: BankTransaction, payer: _Payer) -> Proposal:
         """No open amount fits: who is the payer, and do their open invoices explain the amount?"""
@@ -1065,7 +1078,7 @@ class Matcher:
             voucher_number=item.voucher_number,
             contact_id=item.contact_id,
             amount=_money(cents),
-            cash_discount=_money(discount_cents),
+            cash_discount=_money(discount_cents) if discount_cents else _NO_DISCOUNT,
             open_amount=item.open_amount,
         )
 
@@ -1126,9 +1139,13 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def _digit_keys(raw: str, number: str, digits: str) -> set[str]:
     """Digits by which a payer may name an invoice without its prefix: all of them (`digits`, RE-2026-0004 →
     20260004) and the last group (0004, 4). Short ones count only after an invoice word (`_digits_may_be_invoice`)."""
+    if not digits:
+        return set()
     last = raw[len(raw.rstrip("0123456789")) :] or digits  # the last group of digits as written
-    keys = {digits, last, digits.lstrip("0"), last.lstrip("0")} if digits else set()
-    return {k for k in keys if k and k != number}
+    keys = {digits, last, digits.lstrip("0"), last.lstrip("0")}
+    keys.discard("")
+    keys.discard(number)
+    return keys
 
 
 def _expand_abbreviated(upper: str) -> list[str]:

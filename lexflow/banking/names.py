@@ -64,7 +64,7 @@ def normalise_name(value: str | None) -> str:
     legal forms (GmbH, "Gesellschaft mit beschränkter Haftung", UG (haftungsbeschr.) ...) dropped."""
     if not value:
         return ""
-    return " ".join(t for t in _NAME_TOKEN.findall(_flat_text(value)) if t not in _LEGAL_FORMS)
+    return " ".join([t for t in _NAME_TOKEN.findall(_flat_text(value)) if t not in _LEGAL_FORMS])
 
 
 @lru_cache(maxsize=65536)
@@ -81,9 +81,10 @@ def name_keys(value: str | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def owner_parts(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def owner_parts(value: str) -> tuple[str, ...]:
     """The name, then each side of "Inh." when it has one ("Café Rose Inh. Anna Roth" → the café, Anna Roth)."""
-    return [value, *_OWNER.split(value)[::2]] if _OWNER.search(value) else [value]
+    return (value, *_OWNER.split(value)[::2]) if _OWNER.search(value) else (value,)
 
 
 @lru_cache(maxsize=65536)
@@ -103,7 +104,7 @@ def blocks(name: str) -> set[str]:
 
 
 def clear_caches() -> None:
-    for cached in (normalise_name, name_keys, compact_name, _flat_text, _fold):
+    for cached in (normalise_name, name_keys, owner_parts, compact_name, _flat_text, _fold):
         cached.cache_clear()
 
 
