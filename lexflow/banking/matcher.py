@@ -28,6 +28,7 @@ import gc
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -157,6 +158,7 @@ _MAX_SUBSET = 10
 _CUT_MIN = 16  # a payer name cut by the bank (27 characters in SEPA exports) still has at least this many letters
 _FAR = date(9999, 12, 31)
 _NO_DISCOUNT = Decimal("0.00")
+_NOBODY: frozenset[str] = frozenset()
 
 NameEvidence = Literal["same", "likely", "namesake", "other", "none"]
 
@@ -232,7 +234,7 @@ class _Payer:
     the name plausibly is (a city appended, cut by the bank; looked up only when a decision needs it)."""
 
     def __init__(
-        self, iban_contact: str | None, same_name: frozenset[str], find_likely: Callable[[], frozenset[str]]
+        self, iban_contact: str | None, same_name: AbstractSet[str], find_likely: Callable[[], frozenset[str]]
     ) -> None:
         self.iban_contact = iban_contact
         self.same_name = same_name
@@ -936,7 +938,7 @@ class Matcher:
         iban = _fp(tx.counterparty_iban)
         keys = name_keys(tx.counterparty_name)
         if len(keys) == 1:  # most names: no "Inh."
-            same = frozenset(self.name_exact.get(keys[0], ()))
+            same: AbstractSet[str] = self.name_exact.get(keys[0], _NOBODY)  # read only: no copy
         else:
             same = frozenset().union(*(self.name_exact.get(key, ()) for key in keys))
         name = tx.counterparty_name or ""

@@ -20,8 +20,6 @@ _LEGAL_PHRASES = re.compile(
     r"kommanditgesellschaft auf aktien|kommanditgesellschaft|aktiengesellschaft|offene handelsgesellschaft|"
     r"eingetragene[rn]? (kaufmann|kauffrau|verein|genossenschaft)|gesellschaft b(ue|u)rgerlichen rechts"
 )
-# Every phrase above contains one of these: most names contain none, and a substring test is cheaper than the search.
-_LEGAL_PHRASE_WORDS = ("gesellschaft", "haftungsbeschr", "eingetragene")
 _TRANSLITERATED = re.compile(r"(?<![aeiou])([aou])e")
 _DOTTED = re.compile(r"(?<=\b[a-z])\.(?=[a-z])")
 _OWNER = re.compile(r"\b(inh|inhaber|inhaberin|owner|prop)\b\.?", re.IGNORECASE)
@@ -64,7 +62,10 @@ def normalise_name(value: str | None) -> str:
     legal forms (GmbH, "Gesellschaft mit beschränkter Haftung", UG (haftungsbeschr.) ...) dropped."""
     if not value:
         return ""
-    return " ".join([t for t in _NAME_TOKEN.findall(_flat_text(value)) if t not in _LEGAL_FORMS])
+    text = _fold(value)
+    if "gesellschaft" in text or "haftungsbeschr" in text or "eingetragene" in text:  # each legal phrase has one
+        text = _LEGAL_PHRASES.sub(" ", text)  # spelled-out legal forms ("Gesellschaft mit beschränkter Haftung")
+    return " ".join([t for t in _NAME_TOKEN.findall(text) if t not in _LEGAL_FORMS])
 
 
 @lru_cache(maxsize=65536)
@@ -104,7 +105,7 @@ def blocks(name: str) -> set[str]:
 
 
 def clear_caches() -> None:
-    for cached in (normalise_name, name_keys, owner_parts, compact_name, _flat_text, _fold):
+    for cached in (normalise_name, name_keys, owner_parts, compact_name, _fold):
         cached.cache_clear()
 
 
@@ -134,12 +135,3 @@ def _fold(value: str) -> str:
 
 def _first_group(m: re.Match[str]) -> str:
     return m[1]
-
-
-@lru_cache(maxsize=65536)
-def _flat_text(value: str) -> str:
-    """`_fold` without the legal forms spelled out ("Gesellschaft mit beschränkter Haftung")."""
-    text = _fold(value)
-    if any(word in text for word in _LEGAL_PHRASE_WORDS):
-        return _LEGAL_PHRASES.sub(" ", text)
-    return text
