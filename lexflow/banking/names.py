@@ -74,8 +74,12 @@ def name_keys(value: str | None) -> tuple[str, ...]:
     side of "Inh." (the firm and its owner)."""
     if not value:
         return ()
+    parts = owner_parts(value)
+    if len(parts) == 1:  # most names: no "Inh."
+        key = " ".join(sorted(normalise_name(value).split()))
+        return (key,) if key else ()
     keys = []
-    for part in owner_parts(value):
+    for part in parts:
         key = " ".join(sorted(normalise_name(part).split()))
         if key and key not in keys:
             keys.append(key)
