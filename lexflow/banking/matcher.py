@@ -465,7 +465,7 @@ class Matcher:
         parts = _PIECE_SPLIT.split(upper)  # before, run, before, run, ..., after the last run
         tokens, before = parts[1::2], parts[0:-1:2]
         number_prefixes = self.number_prefixes
-        if all(word in number_prefixes for word in _GLUED_WORD.findall(upper)):  # most texts: nothing to cut
+        if number_prefixes.issuperset(_GLUED_WORD.findall(upper)):  # most texts: nothing to cut
             return tokens, before
         cut_tokens: list[str] = []
         cut_before: list[str] = []
@@ -1168,7 +1168,7 @@ def _longest(spans: list[tuple[int, int, list[OpenItem]]]) -> dict[str, OpenItem
     By start, longest first: a span ending no later than one before it lies inside that one."""
     found: dict[str, OpenItem] = {}
     reach = -1
-    for _, j, hits in sorted(spans, key=lambda span: (span[0], -span[1])):
+    for _, j, hits in spans if len(spans) == 1 else sorted(spans, key=lambda span: (span[0], -span[1])):
         if j <= reach:
             continue
         reach = j
