@@ -21,21 +21,27 @@ STATUS_WORDS = {
 }
 
 
-def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None) -> str:
-    """The message text (mrkdwn), built from the re-fetched invoice."""
+def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None, *, on_sandbox: bool | None = None) -> str:
+    """The message text (mrkdwn), built from the re-fetched invoice. On the sandbox (`on_sandbox`; default: no
+    API key or OAuth app configured) the invoice is named without a link: no web app knows a sandbox id."""
     from lexflow.client import deeplinks
     from lexflow.settings import get_settings
 
-    link = deeplinks.view_url("invoices", event.resource_id, get_settings().app_url)
+    settings = get_settings()
+    sandbox = settings.uses_sandbox if on_sandbox is None else on_sandbox
+
+    def named(label: str) -> str:
+        return label if sandbox else f"<{deeplinks.view_url('invoices', event.resource_id, settings.app_url)}|{label}>"
+
     if resource is None:
-        return f"Invoice <{link}|{event.resource_id}> changed status (it could not be read: deleted or no access)."
+        return f"Invoice {named(event.resource_id)} changed status (it could not be read: deleted or no access)."
     number = resource.get("voucherNumber") or "(draft, no number)"
     customer = (resource.get("address") or {}).get("name") or "unknown customer"
     status = str(resource.get("voucherStatus", "unknown"))
     total = (resource.get("totalPrice") or {}).get("totalGrossAmount")
     currency = (resource.get("totalPrice") or {}).get("currency", "EUR")
     amount = f" ({total} {currency})" if total is not None else ""
-    return f"Invoice <{link}|{number}> for {customer}{amount} {STATUS_WORDS.get(status.lower(), f'is {status}')}."
+    return f"Invoice {named(number)} for {customer}{amount} {STATUS_WORDS.get(status.lower(), f'is {status}')}."
 
 
 def notify_invoice_status(
