@@ -40,10 +40,15 @@ from lexflow.xero.sandbox.domain import (
     public,
     validation_exception,
 )
-from lexflow.xero.sandbox.state import GRANULAR, KNOWN_SCOPES, Fault, Grant, Stored, XeroState
+from lexflow.xero.sandbox.state import KNOWN_SCOPES, Fault, Grant, Stored, XeroState
 
 API = "/api.xro/2.0"
-ATTACHABLE = {"Invoices": "invoice", "CreditNotes": "creditnote", "BankTransactions": "banktransaction", "Contacts": "contact"}
+ATTACHABLE = {
+    "Invoices": "invoice",
+    "CreditNotes": "creditnote",
+    "BankTransactions": "banktransaction",
+    "Contacts": "contact",
+}
 #: Resource → (scope family, granular scope of apps created from March 2026).
 FAMILY = {
     "Contacts": ("accounting.contacts", None),
@@ -63,7 +68,14 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _problem(status: int, detail: str) -> Response:
     title = {401: "Unauthorized", 403: "Forbidden"}[status]
-    body = {"Type": None, "Title": title, "Status": status, "Detail": detail, "Instance": str(uuid.uuid4()), "Extensions": {}}
+    body = {
+        "Type": None,
+        "Title": title,
+        "Status": status,
+        "Detail": detail,
+        "Instance": str(uuid.uuid4()),
+        "Extensions": {},
+    }
     return _json(body, status)
 
 
@@ -201,11 +213,19 @@ def _pdf(doc: Doc) -> Response:
     number = doc.get("InvoiceNumber") or doc.get("CreditNoteNumber") or ""
     title = "INVOICE" if doc.get("InvoiceID") else "CREDIT NOTE"
     pdf.cell(0, 10, f"{title} {number}".encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, f"To: {doc['Contact']['Name']}".encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        f"To: {doc['Contact']['Name']}".encode("latin-1", "replace").decode("latin-1"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     for line in doc.get("LineItems", []):
         text = f"{line['Description'][:60]}  {line['Quantity']} x {line['UnitAmount']} = {line['LineAmount']}"
         pdf.cell(0, 8, text.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 10, f"Total {doc['CurrencyCode']} {doc['Total']:.2f}  Status {doc['Status']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0, 10, f"Total {doc['CurrencyCode']} {doc['Total']:.2f}  Status {doc['Status']}", new_x="LMARGIN", new_y="NEXT"
+    )
     return Response(bytes(pdf.output()), 200, media_type="application/pdf")
 
 
@@ -237,8 +257,13 @@ def _elements(body: Any, key: str) -> list[Any]:
     return items
 
 
-def batch(key: str, id_key: str, save: Callable[[Ctx, Any, Doc | None], Doc], find: Callable[[Ctx, str], Doc],
-          create_only: bool) -> Handler:
+def batch(
+    key: str,
+    id_key: str,
+    save: Callable[[Ctx, Any, Doc | None], Doc],
+    find: Callable[[Ctx, str], Doc],
+    create_only: bool,
+) -> Handler:
     """PUT (create) / POST (create or update) of a collection, with `summarizeErrors` as Xero has it."""
 
     def handler(ctx: Ctx) -> Response:
@@ -284,7 +309,9 @@ def batch(key: str, id_key: str, save: Callable[[Ctx, Any, Doc | None], Doc], fi
     return handler
 
 
-def update_one(key: str, id_key: str, save: Callable[[Ctx, Any, Doc | None], Doc], find: Callable[[Ctx, str], Doc]) -> Handler:
+def update_one(
+    key: str, id_key: str, save: Callable[[Ctx, Any, Doc | None], Doc], find: Callable[[Ctx, str], Doc]
+) -> Handler:
     def handler(ctx: Ctx) -> Response:
         existing = find(ctx, ctx.match["id"])
         items = _elements(ctx.body, key)
@@ -352,7 +379,9 @@ def email(ctx: Ctx) -> Response:
     try:
         ctx.books.email_invoice(ctx.tenant, ctx.match["id"], ctx.state.emails)
     except Invalid as exc:
-        raise validation_exception([{"InvoiceID": ctx.match["id"], "ValidationErrors": [{"Message": m} for m in exc.messages]}]) from None
+        raise validation_exception(
+            [{"InvoiceID": ctx.match["id"], "ValidationErrors": [{"Message": m} for m in exc.messages]}]
+        ) from None
     return Response(status_code=204)
 
 
@@ -390,9 +419,20 @@ def put_attachment(replace: bool) -> Handler:
         existing = list(doc.get("_attachments", []))
         same = next((a for a in existing if a["FileName"] == name), None)
         if same is not None and not replace:
-            raise validation_exception([{"FileName": name, "ValidationErrors": [{"Message": f"A file named {name} is already attached"}]}])
+            raise validation_exception(
+                [{"FileName": name, "ValidationErrors": [{"Message": f"A file named {name} is already attached"}]}]
+            )
         if same is None and len(existing) >= cfg.attachments_per_document:
-            raise validation_exception([{"FileName": name, "ValidationErrors": [{"Message": f"At most {cfg.attachments_per_document} attachments per document"}]}])
+            raise validation_exception(
+                [
+                    {
+                        "FileName": name,
+                        "ValidationErrors": [
+                            {"Message": f"At most {cfg.attachments_per_document} attachments per document"}
+                        ],
+                    }
+                ]
+            )
         aid = same["AttachmentID"] if same else str(uuid.uuid4())
         media = (ctx.request.headers.get("content-type") or "application/octet-stream").split(";")[0]
         entry = {
@@ -432,8 +472,12 @@ for _res, _kind, _idk in (
     ("Payments", "payment", "PaymentID"),
     ("BankTransactions", "banktransaction", "BankTransactionID"),
 ):
-    _save = {"invoice": save_doc("invoice"), "creditnote": save_doc("creditnote"), "payment": save_payment,
-             "banktransaction": save_bank}[_kind]
+    _save = {
+        "invoice": save_doc("invoice"),
+        "creditnote": save_doc("creditnote"),
+        "payment": save_payment,
+        "banktransaction": save_bank,
+    }[_kind]
     route("GET", f"/{_res}", list_documents(_kind, _res))
     route("PUT", f"/{_res}", batch(_res, _idk, _save, find_doc(_kind), create_only=True))
     route("POST", f"/{_res}", batch(_res, _idk, _save, find_doc(_kind), create_only=False))
@@ -496,7 +540,9 @@ async def api(request: Request) -> Response:
         state.release(grant.client_id, tenant)
 
 
-async def _served(state: XeroState, request: Request, grant: Grant, tenant: str, path: str, headers: dict[str, str]) -> Response:
+async def _served(
+    state: XeroState, request: Request, grant: Grant, tenant: str, path: str, headers: dict[str, str]
+) -> Response:
     fault = state.pick_fault(request.method, path)
     if fault is not None and fault.kind in ("429", "500", "503"):
         extra = {"Retry-After": "1", "X-Rate-Limit-Problem": "minute"} if fault.kind == "429" else {}
@@ -508,7 +554,16 @@ async def _served(state: XeroState, request: Request, grant: Grant, tenant: str,
     if key is not None and request.method not in ("PUT", "POST"):
         key = None
     if key is not None and not (0 < len(key) <= 128):
-        return _json({"ErrorNumber": 10, "Type": "ValidationException", "Message": "Idempotency-Key must be 1 to 128 characters", "Elements": []}, 400, headers)
+        return _json(
+            {
+                "ErrorNumber": 10,
+                "Type": "ValidationException",
+                "Message": "Idempotency-Key must be 1 to 128 characters",
+                "Elements": [],
+            },
+            400,
+            headers,
+        )
     response = _run(state, request, tenant, path, raw, key, grant)
     for name, value in headers.items():
         response.headers[name] = value
@@ -519,23 +574,39 @@ async def _served(state: XeroState, request: Request, grant: Grant, tenant: str,
     return response
 
 
-def _run(state: XeroState, request: Request, tenant: str, path: str, raw: bytes, key: str | None, grant: Grant) -> Response:
+def _run(
+    state: XeroState, request: Request, tenant: str, path: str, raw: bytes, key: str | None, grant: Grant
+) -> Response:
     with state.lock:
         scope = (grant.client_id, tenant, key or "")
         if key is not None:
             stored = state.stored_answer(scope, _fingerprint(request, raw))
             if stored == "mismatch":
                 return _json(
-                    {"ErrorNumber": 10, "Type": "ValidationException", "Elements": [],
-                     "Message": f"Idempotency key {key} is used with a different request"},
+                    {
+                        "ErrorNumber": 10,
+                        "Type": "ValidationException",
+                        "Elements": [],
+                        "Message": f"Idempotency key {key} is used with a different request",
+                    },
                     400,
                 )
             if isinstance(stored, Stored):
-                return Response(stored.body, stored.status, {**stored.headers, "Idempotent-Replayed": "true"}, media_type=stored.media_type)
+                return Response(
+                    stored.body,
+                    stored.status,
+                    {**stored.headers, "Idempotent-Replayed": "true"},
+                    media_type=stored.media_type,
+                )
         response = _dispatch(state, request, tenant, path, raw)
         if key is not None and response.status_code < 500:
             state.idempotent[scope] = Stored(
-                _fingerprint(request, raw), response.status_code, bytes(response.body), {}, response.media_type or "application/json", state.now()
+                _fingerprint(request, raw),
+                response.status_code,
+                bytes(response.body),
+                {},
+                response.media_type or "application/json",
+                state.now(),
             )
         return response
 
@@ -688,10 +759,16 @@ async def _clock(state: XeroState, body: Doc) -> Response:
 
 
 async def _limits(state: XeroState, body: Doc) -> Response:
-    names = {"minuteLimit": "minute_limit", "dailyLimit": "daily_limit", "concurrentLimit": "concurrent_limit",
-             "appMinuteLimit": "app_minute_limit", "accessTokenSeconds": "access_token_seconds",
-             "refreshGraceSeconds": "refresh_grace_seconds", "idempotencySeconds": "idempotency_seconds",
-             "emailDailyLimit": "email_daily_limit"}
+    names = {
+        "minuteLimit": "minute_limit",
+        "dailyLimit": "daily_limit",
+        "concurrentLimit": "concurrent_limit",
+        "appMinuteLimit": "app_minute_limit",
+        "accessTokenSeconds": "access_token_seconds",
+        "refreshGraceSeconds": "refresh_grace_seconds",
+        "idempotencySeconds": "idempotency_seconds",
+        "emailDailyLimit": "email_daily_limit",
+    }
     unknown = set(body) - set(names)
     if unknown:
         raise XeroError(400, {"detail": f"unknown settings {sorted(unknown)}; known: {sorted(names)}"})
@@ -710,7 +787,9 @@ async def _faults(state: XeroState, body: Doc) -> Response:
     kind = str(body["kind"])
     if kind not in ("429", "500", "503", "504_after_commit", "timeout_after_commit", "latency"):
         raise XeroError(400, {"detail": f"unknown fault kind {kind}"})
-    fault = Fault(None if method == "*" else method.upper(), prefix, kind, int(body.get("count", 1)), float(body.get("delay", 5)))
+    fault = Fault(
+        None if method == "*" else method.upper(), prefix, kind, int(body.get("count", 1)), float(body.get("delay", 5))
+    )
     with state.lock:
         state.faults.append(fault)
     return _json({"route": body["route"], "kind": kind, "count": fault.remaining}, 201)
@@ -734,19 +813,39 @@ async def _seed(state: XeroState, body: Doc) -> Response:
     made: dict[str, list[str]] = {"contacts": [], "invoices": []}
     with state.lock:
         for n in range(int(body.get("contacts", 0))):
-            c = state.books.save_contact(tenant, {"Name": f"Seed Customer {len(state.books.contacts(tenant)) + 1}",
-                                                  "EmailAddress": f"seed{n + 1}@example.com"})
+            c = state.books.save_contact(
+                tenant,
+                {
+                    "Name": f"Seed Customer {len(state.books.contacts(tenant)) + 1}",
+                    "EmailAddress": f"seed{n + 1}@example.com",
+                },
+            )
             made["contacts"].append(c["id"])
         contacts = [c for c in state.books.contacts(tenant) if c["ContactStatus"] == "ACTIVE"]
         for n in range(int(body.get("invoices", 0))):
             if not contacts:
                 raise XeroError(400, {"detail": "seed contacts first"})
             contact = contacts[n % len(contacts)]
-            inv = state.books.save_document(tenant, "invoice", {
-                "Type": "ACCREC", "Contact": {"ContactID": contact["id"]}, "Status": "AUTHORISED",
-                "DueDate": state.books.today().isoformat(), "Reference": f"SEED-{n + 1}",
-                "LineItems": [{"Description": "Seeded work", "Quantity": 1, "UnitAmount": str(Decimal(100 + n)),
-                               "AccountCode": "200", "TaxType": "OUTPUT2"}]})
+            inv = state.books.save_document(
+                tenant,
+                "invoice",
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": contact["id"]},
+                    "Status": "AUTHORISED",
+                    "DueDate": state.books.today().isoformat(),
+                    "Reference": f"SEED-{n + 1}",
+                    "LineItems": [
+                        {
+                            "Description": "Seeded work",
+                            "Quantity": 1,
+                            "UnitAmount": str(Decimal(100 + n)),
+                            "AccountCode": "200",
+                            "TaxType": "OUTPUT2",
+                        }
+                    ],
+                },
+            )
             made["invoices"].append(inv["id"])
     return _json(made, 201)
 
@@ -764,11 +863,19 @@ async def intent_to_receive(state: XeroState, url: str) -> bool:
     """Xero's check: empty event batches, some signed right and some wrong; 200 and 401 respectively, empty body."""
     async with httpx.AsyncClient(timeout=5) as client:
         for good in (True, False, True, False):
-            body = orjson.dumps({"events": [], "firstEventSequence": 0, "lastEventSequence": 0,
-                                 "entropy": uuid.uuid4().hex[:20].upper()})
+            body = orjson.dumps(
+                {
+                    "events": [],
+                    "firstEventSequence": 0,
+                    "lastEventSequence": 0,
+                    "entropy": uuid.uuid4().hex[:20].upper(),
+                }
+            )
             sig = state.sign(body) if good else state.sign(body, key="not-" + uuid.uuid4().hex)
             try:
-                answer = await client.post(url, content=body, headers={"x-xero-signature": sig, "Content-Type": "application/json"})
+                answer = await client.post(
+                    url, content=body, headers={"x-xero-signature": sig, "Content-Type": "application/json"}
+                )
             except httpx.HTTPError:
                 return False
             if answer.status_code != (200 if good else 401) or answer.content:
@@ -786,13 +893,22 @@ async def _deliver(state: XeroState, body: Doc) -> Response:
     with state.lock:
         first = state.sequence + 1
         state.sequence += len(events)
-    payload = orjson.dumps({"events": events, "firstEventSequence": first, "lastEventSequence": first + len(events) - 1,
-                            "entropy": uuid.uuid4().hex[:20].upper()})
+    payload = orjson.dumps(
+        {
+            "events": events,
+            "firstEventSequence": first,
+            "lastEventSequence": first + len(events) - 1,
+            "entropy": uuid.uuid4().hex[:20].upper(),
+        }
+    )
     status: int | None = None
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.post(state.webhook_url, content=payload,
-                                       headers={"x-xero-signature": state.sign(payload), "Content-Type": "application/json"})
+            answer = await client.post(
+                state.webhook_url,
+                content=payload,
+                headers={"x-xero-signature": state.sign(payload), "Content-Type": "application/json"},
+            )
             status = answer.status_code
     except httpx.HTTPError:
         pass

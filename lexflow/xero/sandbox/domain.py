@@ -99,7 +99,11 @@ def post_data_invalid(message: str) -> XeroError:
 def not_found() -> XeroError:
     return XeroError(
         404,
-        {"ErrorNumber": 17, "Type": "ObjectNotFoundException", "Message": "The resource you're looking for cannot be found"},
+        {
+            "ErrorNumber": 17,
+            "Type": "ObjectNotFoundException",
+            "Message": "The resource you're looking for cannot be found",
+        },
     )
 
 
@@ -486,8 +490,10 @@ class Books:
             if body.get("Type") not in (None, doc["Type"]):
                 raise Invalid("The Type of a document cannot be changed")
         changes_content = any(k in body for k in ("LineItems", "Contact", "LineAmountTypes", "CurrencyCode"))
-        if existing is not None and old_status not in ("DRAFT", "SUBMITTED", "AUTHORISED") and (
-            changes_content or status != old_status
+        if (
+            existing is not None
+            and old_status not in ("DRAFT", "SUBMITTED", "AUTHORISED")
+            and (changes_content or status != old_status)
         ):
             raise Invalid(f"{'Invoice' if is_invoice else 'Credit note'} not of valid status for modification")
         settled = existing is not None and (
@@ -537,7 +543,9 @@ class Books:
                 prefix = "INV" if is_invoice else "CN"
                 doc[number_key] = f"{prefix}-{self.store.next_number(tenant, f'number:{kind}'):04d}"
             clash = any(
-                d.get(number_key) == doc[number_key] and d["Type"] == doc_type and d["id"] != doc.get("id")
+                d.get(number_key) == doc[number_key]
+                and d["Type"] == doc_type
+                and d["id"] != doc.get("id")
                 and d["Status"] != "DELETED"
                 for d in self.store.iter(tenant, kind)
             )
@@ -653,8 +661,10 @@ class Books:
         self._event(tenant, "INVOICE", "UPDATE", invoice["id"])
 
     def _settle(self, invoice: Doc, day: date) -> None:
-        due = Decimal(str(invoice["Total"])) - Decimal(str(invoice["AmountPaid"])) - Decimal(
-            str(invoice["AmountCredited"])
+        due = (
+            Decimal(str(invoice["Total"]))
+            - Decimal(str(invoice["AmountPaid"]))
+            - Decimal(str(invoice["AmountCredited"]))
         )
         invoice["AmountDue"] = money(due)
         if due <= 0 and invoice["Status"] == "AUTHORISED":

@@ -11,12 +11,11 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from lexflow.sandbox.store import Doc
-from lexflow.xero.sandbox.txstore import TxStore
 from lexflow.xero.sandbox.config import XeroSandboxConfig
 from lexflow.xero.sandbox.domain import Books, new_id
+from lexflow.xero.sandbox.txstore import TxStore
 
 GRANULAR = {
     "accounting.invoices": "accounting.transactions",
@@ -263,7 +262,7 @@ class XeroState:
             self.in_flight[key] = max(0, self.in_flight.get(key, 0) - 1)
 
     # -- idempotency ------------------------------------------------------------------------------------------
-    def stored_answer(self, scope: tuple[str, str, str], fingerprint: str) -> Stored | None | str:
+    def stored_answer(self, scope: tuple[str, str, str], fingerprint: str) -> Stored | str | None:
         """The answer stored for this key; `"mismatch"` when the key came with another request."""
         found = self.idempotent.get(scope)
         if found is None or self.now() - found.at > timedelta(seconds=self.config.idempotency_seconds):

@@ -29,7 +29,12 @@ class TxStore(Store):
                 self._db.execute("DELETE FROM docs WHERE org=?", (org,))
                 self._db.executemany(
                     "INSERT INTO docs (org, kind, id, body) VALUES (?, ?, ?, ?)",
-                    [(org, kind, i, orjson.dumps(d)) for (o, kind), c in self._docs.items() if o == org for i, d in c.items()],
+                    [
+                        (org, kind, i, orjson.dumps(d))
+                        for (o, kind), c in self._docs.items()
+                        if o == org
+                        for i, d in c.items()
+                    ],
                 )
                 self._db.execute("DELETE FROM meta")
                 self._db.executemany(
