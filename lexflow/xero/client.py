@@ -310,22 +310,20 @@ def authorise_programmatically(oauth: XeroOAuth, tenant_ids: list[str] | None = 
 # ------------------------------------------------------------------------------------------------ limits
 class TenantLimiter:
     """Xero's per-tenant limits on this side: an evenly paced minute rate, at most N calls in flight, and the
-    daily budget as Xero reports it (`X-DayLimit-Remaining`): at 0 the client refuses instead of sending."""
+    daily budget: once Xero reports it used up (`X-DayLimit-Remaining: 0`, or a 429 naming `day`), calls are refused
+    here without being sent, until the `Retry-After` Xero gave (or a minute later, to look again)."""
 
     def __init__(self, per_minute: int, concurrent: int) -> None:
         self.bucket = TokenBucket(per_minute / 60.0 * 0.97) if per_minute > 0 else None
         self.gate = threading.BoundedSemaphore(concurrent) if concurrent > 0 else None
-        self.day_remaining: int | None = None
+        self.blocked_until = 0.0
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
-        if self.day_remaining is not None and self.day_remaining <= 0:
-            raise XeroRateLimited(
-                "the daily call budget of this organisation is used up",
-                retry_after=None,
-                problem="day",
-                hint="Wait until the rolling 24 hours free calls again",
-            )
+        wait = self.blocked_until - time.monotonic()
+        if wait > 0:
+            raise XeroRateLimited("the daily call budget of this organisation is used up", retry_after=wait,
+                                  problem="day", hint="Wait until the rolling 24 hours free calls again")
         if self.bucket is not None:
             self.bucket.acquire()
         if self.gate is None:
@@ -335,9 +333,11 @@ class TenantLimiter:
             yield
 
     def observe(self, response: httpx.Response) -> None:
-        raw = response.headers.get("X-DayLimit-Remaining")
-        if raw is not None and raw.isdigit():
-            self.day_remaining = int(raw)
+        if response.status_code == 429 and (response.headers.get("X-Rate-Limit-Problem") or "").lower() == "day":
+            after = parse_retry_after(response.headers.get("Retry-After")) or 60.0
+            self.blocked_until = time.monotonic() + after
+        elif response.headers.get("X-DayLimit-Remaining") == "0":
+            self.blocked_until = time.monotonic() + 60.0
 
 
 _limiters: dict[tuple[str, str, int, int], TenantLimiter] = {}
@@ -404,7 +404,10 @@ class XeroClient:
 
     def for_tenant(self, tenant_id: str) -> XeroClient:
         """A client for another organisation on the same connection (its own limits, never mixed)."""
-        return XeroClient(self.oauth, tenant_id, retry=self.retry, settle_delay=self.settle_delay)
+        limiter = None
+        if self.limiter.bucket is None:  # same pacing policy as this client, but the other tenant's own budget
+            limiter = TenantLimiter(0, self.oauth.settings.concurrent_limit)
+        return XeroClient(self.oauth, tenant_id, retry=self.retry, settle_delay=self.settle_delay, limiter=limiter)
 
     # -- transport ------------------------------------------------------------------------------------------------
     def _send(

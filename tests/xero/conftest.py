@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lexflow.client.retry import RetryPolicy
-from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings
+from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings
 from lexflow.xero.sandbox import ServedXeroSandbox, serve_xero_in_thread
 from lexflow.xero.sandbox.config import DEFAULT_TENANTS, XeroSandboxConfig
 
@@ -106,7 +106,7 @@ def api(xero: ServedXeroSandbox) -> Iterator[Api]:
 def make_client(sandbox: ServedXeroSandbox, tenant: str = TENANT_A, timeout: float = 10, **settings: Any) -> XeroClient:
     oauth = XeroOAuth(sandbox_settings(sandbox.url, minute_limit=0, **settings), httpx.Client(timeout=timeout))
     authorise_programmatically(oauth)
-    return XeroClient(oauth, tenant, retry=FAST)
+    return XeroClient(oauth, tenant, retry=FAST, limiter=TenantLimiter(0, 5))
 
 
 @pytest.fixture
