@@ -322,8 +322,12 @@ class TenantLimiter:
     def slot(self) -> Iterator[None]:
         wait = self.blocked_until - time.monotonic()
         if wait > 0:
-            raise XeroRateLimited("the daily call budget of this organisation is used up", retry_after=wait,
-                                  problem="day", hint="Wait until the rolling 24 hours free calls again")
+            raise XeroRateLimited(
+                "the daily call budget of this organisation is used up",
+                retry_after=wait,
+                problem="day",
+                hint="Wait until the rolling 24 hours free calls again",
+            )
         if self.bucket is not None:
             self.bucket.acquire()
         if self.gate is None:

@@ -50,8 +50,13 @@ class Api:
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
     def code(self, scope: str, tenants: str | None = None) -> str:
-        params = {"response_type": "code", "client_id": self.sandbox.config.client_id, "scope": scope,
-                  "redirect_uri": "http://localhost/cb", "state": "s1"}
+        params = {
+            "response_type": "code",
+            "client_id": self.sandbox.config.client_id,
+            "scope": scope,
+            "redirect_uri": "http://localhost/cb",
+            "state": "s1",
+        }
         if tenants:
             params["tenants"] = tenants
         answer = self.http.get("/identity/connect/authorize", params=params)
@@ -61,8 +66,13 @@ class Api:
         return query["code"][0]
 
     def authorise(self, scope: str, tenants: str | None = None) -> dict[str, Any]:
-        answer = self.token({"grant_type": "authorization_code", "code": self.code(scope, tenants),
-                             "redirect_uri": "http://localhost/cb"})
+        answer = self.token(
+            {
+                "grant_type": "authorization_code",
+                "code": self.code(scope, tenants),
+                "redirect_uri": "http://localhost/cb",
+            }
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()  # type: ignore[no-any-return]
 
@@ -70,8 +80,12 @@ class Api:
         return self.http.post("/connect/token", data=form, headers=self.basic())
 
     def headers(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens['access_token']}", "xero-tenant-id": self.tenant,
-                "Accept": "application/json", **extra}
+        return {
+            "Authorization": f"Bearer {self.tokens['access_token']}",
+            "xero-tenant-id": self.tenant,
+            "Accept": "application/json",
+            **extra,
+        }
 
     def call(self, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = self.headers(**kw.pop("headers", {}))
@@ -87,10 +101,23 @@ class Api:
         return answer.json()["Contacts"][0]  # type: ignore[no-any-return]
 
     def invoice(self, contact_id: str, status: str = "AUTHORISED", **fields: Any) -> dict[str, Any]:
-        body = {"Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Date": "2026-03-02",
-                "DueDate": "2026-03-16", "Status": status,
-                "LineItems": [{"Description": "Consulting", "Quantity": 10, "UnitAmount": 120,
-                               "AccountCode": "200", "TaxType": "OUTPUT2"}], **fields}
+        body = {
+            "Type": "ACCREC",
+            "Contact": {"ContactID": contact_id},
+            "Date": "2026-03-02",
+            "DueDate": "2026-03-16",
+            "Status": status,
+            "LineItems": [
+                {
+                    "Description": "Consulting",
+                    "Quantity": 10,
+                    "UnitAmount": 120,
+                    "AccountCode": "200",
+                    "TaxType": "OUTPUT2",
+                }
+            ],
+            **fields,
+        }
         answer = self.call("PUT", "/Invoices", json={"Invoices": [body]})
         assert answer.status_code == 200, answer.text
         return answer.json()["Invoices"][0]  # type: ignore[no-any-return]

@@ -25,10 +25,20 @@ from tests.xero.conftest import FAST, TENANT_A, TENANT_B, make_client
 
 def _invoice(contact_id: str, reference: str | None = None, amount: str = "120") -> Invoice:
     return Invoice(
-        type="ACCREC", contact=ContactRef(contact_id=contact_id), due_date="2026-03-16", status="AUTHORISED",
+        type="ACCREC",
+        contact=ContactRef(contact_id=contact_id),
+        due_date="2026-03-16",
+        status="AUTHORISED",
         reference=reference,
-        line_items=[LineItem(description="Consulting", quantity=Decimal(10), unit_amount=Decimal(amount),
-                             account_code="200", tax_type="OUTPUT2")],
+        line_items=[
+            LineItem(
+                description="Consulting",
+                quantity=Decimal(10),
+                unit_amount=Decimal(amount),
+                account_code="200",
+                tax_type="OUTPUT2",
+            )
+        ],
     )
 
 
@@ -185,8 +195,12 @@ def test_daily_budget_reported_as_used_up_is_not_spent(xero: ServedXeroSandbox, 
 def test_payment_marks_paid_once_per_business_key(xero: ServedXeroSandbox, client: XeroClient) -> None:
     contact = client.create_contact(Contact(name="Acme GmbH"))
     invoice = client.create_invoice(_invoice(contact.contact_id or "", "lexflow:INV-2"))
-    payment = Payment(invoice=InvoiceRef(invoice_id=invoice.invoice_id), account=AccountRef(code="090"),
-                      amount=Decimal("1440"), date="2026-03-10")
+    payment = Payment(
+        invoice=InvoiceRef(invoice_id=invoice.invoice_id),
+        account=AccountRef(code="090"),
+        amount=Decimal("1440"),
+        date="2026-03-10",
+    )
     _control(xero, "/faults", {"route": "PUT /Payments", "kind": "504_after_commit"})
     paid = client.create_payment(payment, business_key="bank:line-17")
     assert paid.reference == "bank:line-17"

@@ -27,8 +27,11 @@ def test_a_code_works_once(api: Api) -> None:
 
 
 def test_wrong_client_secret_is_invalid_client(api: Api) -> None:
-    answer = api.http.post("/connect/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                           auth=(api.sandbox.config.client_id, "wrong"))
+    answer = api.http.post(
+        "/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        auth=(api.sandbox.config.client_id, "wrong"),
+    )
     assert answer.status_code == 401 and answer.json() == {"error": "invalid_client"}
 
 
@@ -81,9 +84,16 @@ def test_granular_scopes_of_new_apps(api: Api) -> None:
 
 
 def test_unknown_scope_is_refused_at_authorisation(api: Api) -> None:
-    answer = api.http.get("/identity/connect/authorize", params={
-        "response_type": "code", "client_id": api.sandbox.config.client_id, "scope": "accounting.everything",
-        "redirect_uri": "http://localhost/cb", "state": "s"})
+    answer = api.http.get(
+        "/identity/connect/authorize",
+        params={
+            "response_type": "code",
+            "client_id": api.sandbox.config.client_id,
+            "scope": "accounting.everything",
+            "redirect_uri": "http://localhost/cb",
+            "state": "s",
+        },
+    )
     assert "error=invalid_scope" in answer.headers["location"]
 
 
@@ -180,14 +190,25 @@ def test_concurrent_limit(api: Api) -> None:
 
 def test_idempotency_key_replays_the_first_answer(api: Api) -> None:
     contact = api.contact()
-    body = {"Invoices": [{"Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}, "LineItems": [
-        {"Description": "x", "Quantity": 1, "UnitAmount": 10}]}]}
+    body = {
+        "Invoices": [
+            {
+                "Type": "ACCREC",
+                "Contact": {"ContactID": contact["ContactID"]},
+                "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 10}],
+            }
+        ]
+    }
     first = api.call("PUT", "/Invoices", json=body, headers={"Idempotency-Key": "k-1"})
     second = api.call("PUT", "/Invoices", json=body, headers={"Idempotency-Key": "k-1"})
     assert first.json()["Invoices"][0]["InvoiceID"] == second.json()["Invoices"][0]["InvoiceID"]
     assert len(api.call("GET", "/Invoices").json()["Invoices"]) == 1
-    other = api.call("PUT", "/Invoices", json={**body, "Invoices": [{**body["Invoices"][0], "Reference": "R"}]},
-                     headers={"Idempotency-Key": "k-1"})
+    other = api.call(
+        "PUT",
+        "/Invoices",
+        json={**body, "Invoices": [{**body["Invoices"][0], "Reference": "R"}]},
+        headers={"Idempotency-Key": "k-1"},
+    )
     assert other.status_code == 400 and "different request" in other.json()["Message"]
 
 
@@ -284,19 +305,35 @@ def test_contact_answer_has_placeholder_addresses_and_phones(api: Api) -> None:
         ("Exclusive", 0.125, 3, 0.08, 0.39, 0.47),  # without unitdp=4 the unit amount is rounded to 0.13 first
     ],
 )
-def test_line_and_total_rounding(api: Api, amount_types: str, unit: float, qty: int, tax: float, sub: float,
-                                 total: float) -> None:
+def test_line_and_total_rounding(
+    api: Api, amount_types: str, unit: float, qty: int, tax: float, sub: float, total: float
+) -> None:
     contact = api.contact()
-    inv = api.invoice(contact["ContactID"], status="DRAFT", LineAmountTypes=amount_types, LineItems=[
-        {"Description": "x", "Quantity": qty, "UnitAmount": unit, "AccountCode": "200", "TaxType": "OUTPUT2"}])
+    inv = api.invoice(
+        contact["ContactID"],
+        status="DRAFT",
+        LineAmountTypes=amount_types,
+        LineItems=[
+            {"Description": "x", "Quantity": qty, "UnitAmount": unit, "AccountCode": "200", "TaxType": "OUTPUT2"}
+        ],
+    )
     assert (inv["TotalTax"], inv["SubTotal"], inv["Total"]) == (tax, sub, total)
     assert inv["AmountDue"] == total
 
 
 def test_unitdp_4_keeps_four_decimals_on_unit_amounts(api: Api) -> None:
     contact = api.contact()
-    body = {"Invoices": [{"Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}, "LineItems": [
-        {"Description": "x", "Quantity": 3, "UnitAmount": 0.125, "AccountCode": "200", "TaxType": "OUTPUT2"}]}]}
+    body = {
+        "Invoices": [
+            {
+                "Type": "ACCREC",
+                "Contact": {"ContactID": contact["ContactID"]},
+                "LineItems": [
+                    {"Description": "x", "Quantity": 3, "UnitAmount": 0.125, "AccountCode": "200", "TaxType": "OUTPUT2"}
+                ],
+            }
+        ]
+    }
     inv = api.call("PUT", "/Invoices", params={"unitdp": 4}, json=body).json()["Invoices"][0]
     assert inv["LineItems"][0]["UnitAmount"] == 0.125
     assert (inv["SubTotal"], inv["TotalTax"], inv["Total"]) == (0.38, 0.08, 0.46)  # 0.375 → 0.38 half away from 0
@@ -304,8 +341,19 @@ def test_unitdp_4_keeps_four_decimals_on_unit_amounts(api: Api) -> None:
 
 def test_unknown_tax_type_is_refused(api: Api) -> None:
     contact = api.contact()
-    answer = api.call("PUT", "/Invoices", json={"Invoices": [{"Type": "ACCREC", "Contact": {"ContactID": contact[
-        "ContactID"]}, "LineItems": [{"Description": "x", "UnitAmount": 1, "TaxType": "VAT19"}]}]})
+    answer = api.call(
+        "PUT",
+        "/Invoices",
+        json={
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "LineItems": [{"Description": "x", "UnitAmount": 1, "TaxType": "VAT19"}],
+                }
+            ]
+        },
+    )
     assert answer.status_code == 400
     assert "TaxType code 'VAT19'" in answer.json()["Elements"][0]["ValidationErrors"][0]["Message"]
 
@@ -315,8 +363,15 @@ def test_sales_invoice_numbers_are_generated_and_unique(api: Api) -> None:
     a = api.invoice(contact["ContactID"])
     b = api.invoice(contact["ContactID"])
     assert (a["InvoiceNumber"], b["InvoiceNumber"]) == ("INV-0001", "INV-0002")
-    dup = api.call("PUT", "/Invoices", json={"Invoices": [{"Type": "ACCREC", "InvoiceNumber": "INV-0001",
-                                                           "Contact": {"ContactID": contact["ContactID"]}}]})
+    dup = api.call(
+        "PUT",
+        "/Invoices",
+        json={
+            "Invoices": [
+                {"Type": "ACCREC", "InvoiceNumber": "INV-0001", "Contact": {"ContactID": contact["ContactID"]}}
+            ]
+        },
+    )
     assert dup.status_code == 400
 
 
@@ -329,16 +384,23 @@ def test_contact_by_name_is_found_or_created_and_marked(api: Api) -> None:
 def test_dates_are_microsoft_json_with_string_twins(api: Api) -> None:
     inv = api.invoice(api.contact()["ContactID"])
     assert inv["Date"] == "/Date(1772409600000+0000)/" and inv["DateString"] == "2026-03-02T00:00:00"
-    bad = api.call("PUT", "/Invoices", json={"Invoices": [{"Type": "ACCREC", "Date": "2017-12-14 00:00:00",
-                                                           "Contact": {"Name": "X"}}]})
+    bad = api.call(
+        "PUT",
+        "/Invoices",
+        json={"Invoices": [{"Type": "ACCREC", "Date": "2017-12-14 00:00:00", "Contact": {"Name": "X"}}]},
+    )
     assert bad.status_code == 400 and bad.json()["Type"] == "PostDataInvalidException"
 
 
 # ------------------------------------------------------------------------------------------ §5.1 status machine
 
 ALLOWED = {
-    ("DRAFT", "SUBMITTED"), ("DRAFT", "AUTHORISED"), ("DRAFT", "DELETED"),
-    ("SUBMITTED", "DRAFT"), ("SUBMITTED", "AUTHORISED"), ("SUBMITTED", "DELETED"),
+    ("DRAFT", "SUBMITTED"),
+    ("DRAFT", "AUTHORISED"),
+    ("DRAFT", "DELETED"),
+    ("SUBMITTED", "DRAFT"),
+    ("SUBMITTED", "AUTHORISED"),
+    ("SUBMITTED", "DELETED"),
     ("AUTHORISED", "VOIDED"),
 }
 
@@ -359,8 +421,11 @@ def test_status_transitions(api: Api, start: str, target: str) -> None:
 
 def test_created_status_and_terminal_states(api: Api) -> None:
     contact = api.contact()
-    paid = api.call("PUT", "/Invoices", json={"Invoices": [{"Type": "ACCREC", "Status": "PAID",
-                                                            "Contact": {"ContactID": contact["ContactID"]}}]})
+    paid = api.call(
+        "PUT",
+        "/Invoices",
+        json={"Invoices": [{"Type": "ACCREC", "Status": "PAID", "Contact": {"ContactID": contact["ContactID"]}}]},
+    )
     assert paid.status_code == 400
     inv = api.invoice(contact["ContactID"], status="DRAFT")
     api.call("POST", f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [{"Status": "DELETED"}]})
@@ -371,16 +436,35 @@ def test_created_status_and_terminal_states(api: Api) -> None:
 
 def test_approval_needs_account_codes_and_due_date(api: Api) -> None:
     contact = api.contact()
-    answer = api.call("PUT", "/Invoices", json={"Invoices": [{"Type": "ACCREC", "Status": "AUTHORISED",
-        "Contact": {"ContactID": contact["ContactID"]}, "LineItems": [{"Description": "x", "UnitAmount": 5}]}]})
+    answer = api.call(
+        "PUT",
+        "/Invoices",
+        json={
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "Status": "AUTHORISED",
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "LineItems": [{"Description": "x", "UnitAmount": 5}],
+                }
+            ]
+        },
+    )
     assert answer.status_code == 400
 
 
 def test_update_replaces_lines_and_keeps_echoed_ids(api: Api) -> None:
     inv = api.invoice(api.contact()["ContactID"], status="DRAFT")
     line = inv["LineItems"][0]
-    answer = api.call("POST", f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [{"LineItems": [
-        {**line, "Quantity": 1}, {"Description": "new", "UnitAmount": 5, "AccountCode": "200"}]}]})
+    answer = api.call(
+        "POST",
+        f"/Invoices/{inv['InvoiceID']}",
+        json={
+            "Invoices": [
+                {"LineItems": [{**line, "Quantity": 1}, {"Description": "new", "UnitAmount": 5, "AccountCode": "200"}]}
+            ]
+        },
+    )
     lines = answer.json()["Invoices"][0]["LineItems"]
     assert lines[0]["LineItemID"] == line["LineItemID"] and lines[1]["LineItemID"] != line["LineItemID"]
     assert answer.json()["Invoices"][0]["SubTotal"] == 125.0
@@ -406,9 +490,13 @@ def test_statuses_where_and_if_modified_since(api: Api) -> None:
     draft = api.invoice(contact["ContactID"], status="DRAFT", Reference="PO-1")
     api.invoice(contact["ContactID"], DueDate="2026-04-30")
     assert [i["InvoiceID"] for i in api.call("GET", "/Invoices", params={"Statuses": "DRAFT"}).json()["Invoices"]] == [
-        draft["InvoiceID"]]
-    overdue = api.call("GET", "/Invoices", params={
-        "where": 'Type=="ACCREC" AND Status=="AUTHORISED" AND DueDate < DateTime(2026, 04, 01)'}).json()["Invoices"]
+        draft["InvoiceID"]
+    ]
+    overdue = api.call(
+        "GET",
+        "/Invoices",
+        params={"where": 'Type=="ACCREC" AND Status=="AUTHORISED" AND DueDate < DateTime(2026, 04, 01)'},
+    ).json()["Invoices"]
     assert overdue == []
     by_ref = api.call("GET", "/Invoices", params={"searchTerm": "po-1"}).json()["Invoices"]
     assert [i["InvoiceID"] for i in by_ref] == [draft["InvoiceID"]]
@@ -442,8 +530,15 @@ def test_payments_part_pay_then_pay_then_delete(api: Api) -> None:
     iid = inv["InvoiceID"]
 
     def pay(amount: float) -> object:
-        return api.call("PUT", "/Payments", json={"Payments": [{"Invoice": {"InvoiceID": iid}, "Account": {
-            "Code": "090"}, "Date": "2026-03-10", "Amount": amount}]})
+        return api.call(
+            "PUT",
+            "/Payments",
+            json={
+                "Payments": [
+                    {"Invoice": {"InvoiceID": iid}, "Account": {"Code": "090"}, "Date": "2026-03-10", "Amount": amount}
+                ]
+            },
+        )
 
     first = pay(440)
     assert first.status_code == 200  # type: ignore[attr-defined]
@@ -463,12 +558,18 @@ def test_payments_part_pay_then_pay_then_delete(api: Api) -> None:
 
 def test_payment_only_against_authorised_and_to_bank_accounts(api: Api) -> None:
     draft = api.invoice(api.contact()["ContactID"], status="DRAFT")
-    answer = api.call("PUT", "/Payments", json={"Payments": [{"Invoice": {"InvoiceID": draft["InvoiceID"]},
-                                                              "Account": {"Code": "090"}, "Amount": 1}]})
+    answer = api.call(
+        "PUT",
+        "/Payments",
+        json={"Payments": [{"Invoice": {"InvoiceID": draft["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 1}]},
+    )
     assert "Authorised documents" in answer.json()["Elements"][0]["ValidationErrors"][0]["Message"]
     api.call("POST", f"/Invoices/{draft['InvoiceID']}", json={"Invoices": [{"Status": "AUTHORISED"}]})
-    wrong = api.call("PUT", "/Payments", json={"Payments": [{"Invoice": {"InvoiceID": draft["InvoiceID"]},
-                                                             "Account": {"Code": "200"}, "Amount": 1}]})
+    wrong = api.call(
+        "PUT",
+        "/Payments",
+        json={"Payments": [{"Invoice": {"InvoiceID": draft["InvoiceID"]}, "Account": {"Code": "200"}, "Amount": 1}]},
+    )
     assert wrong.status_code == 400
 
 
@@ -478,12 +579,34 @@ def test_payment_only_against_authorised_and_to_bank_accounts(api: Api) -> None:
 def test_credit_note_allocation_pays_the_invoice(api: Api) -> None:
     contact = api.contact()
     inv = api.invoice(contact["ContactID"])
-    cn = api.call("PUT", "/CreditNotes", json={"CreditNotes": [{"Type": "ACCRECCREDIT", "Status": "AUTHORISED",
-        "Contact": {"ContactID": contact["ContactID"]}, "LineItems": [{"Description": "Cancel", "Quantity": 10,
-        "UnitAmount": 120, "AccountCode": "200", "TaxType": "OUTPUT2"}]}]}).json()["CreditNotes"][0]
+    cn = api.call(
+        "PUT",
+        "/CreditNotes",
+        json={
+            "CreditNotes": [
+                {
+                    "Type": "ACCRECCREDIT",
+                    "Status": "AUTHORISED",
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "LineItems": [
+                        {
+                            "Description": "Cancel",
+                            "Quantity": 10,
+                            "UnitAmount": 120,
+                            "AccountCode": "200",
+                            "TaxType": "OUTPUT2",
+                        }
+                    ],
+                }
+            ]
+        },
+    ).json()["CreditNotes"][0]
     assert cn["CreditNoteNumber"] == "CN-0001" and cn["RemainingCredit"] == 1440
-    alloc = api.call("PUT", f"/CreditNotes/{cn['CreditNoteID']}/Allocations",
-                     json={"Allocations": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 1440}]})
+    alloc = api.call(
+        "PUT",
+        f"/CreditNotes/{cn['CreditNoteID']}/Allocations",
+        json={"Allocations": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 1440}]},
+    )
     assert alloc.status_code == 200, alloc.text
     got = api.call("GET", f"/Invoices/{inv['InvoiceID']}").json()["Invoices"][0]
     assert got["Status"] == "PAID" and got["AmountCredited"] == 1440
@@ -491,16 +614,31 @@ def test_credit_note_allocation_pays_the_invoice(api: Api) -> None:
 
 
 def test_spend_money_bank_transaction(api: Api) -> None:
-    answer = api.call("PUT", "/BankTransactions", json={"BankTransactions": [{"Type": "SPEND", "Contact": {
-        "Name": "Office Supplies Ltd"}, "BankAccount": {"Code": "090"}, "LineAmountTypes": "Inclusive",
-        "LineItems": [{"Description": "Paper", "UnitAmount": 23.80, "AccountCode": "429", "TaxType": "INPUT2"}]}]})
+    answer = api.call(
+        "PUT",
+        "/BankTransactions",
+        json={
+            "BankTransactions": [
+                {
+                    "Type": "SPEND",
+                    "Contact": {"Name": "Office Supplies Ltd"},
+                    "BankAccount": {"Code": "090"},
+                    "LineAmountTypes": "Inclusive",
+                    "LineItems": [
+                        {"Description": "Paper", "UnitAmount": 23.80, "AccountCode": "429", "TaxType": "INPUT2"}
+                    ],
+                }
+            ]
+        },
+    )
     assert answer.status_code == 200, answer.text
     bt = answer.json()["BankTransactions"][0]
     assert bt["Total"] == 23.8 and bt["Status"] == "AUTHORISED"
     listed = api.call("GET", "/BankTransactions", params={"where": 'Type=="SPEND"'}).json()["BankTransactions"]
     assert len(listed) == 1
-    gone = api.call("POST", f"/BankTransactions/{bt['BankTransactionID']}", json={"BankTransactions": [
-        {"Status": "DELETED"}]})
+    gone = api.call(
+        "POST", f"/BankTransactions/{bt['BankTransactionID']}", json={"BankTransactions": [{"Status": "DELETED"}]}
+    )
     assert gone.json()["BankTransactions"][0]["Status"] == "DELETED"
 
 
@@ -511,14 +649,20 @@ def test_attachments_pdf_and_email(api: Api) -> None:
     contact = api.contact(EmailAddress="billing@acme.example")
     inv = api.invoice(contact["ContactID"], status="DRAFT")
     iid = inv["InvoiceID"]
-    up = api.call("PUT", f"/Invoices/{iid}/Attachments/receipt.pdf", content=b"%PDF-1.4 test",
-                  headers={"Content-Type": "application/pdf"})
+    up = api.call(
+        "PUT",
+        f"/Invoices/{iid}/Attachments/receipt.pdf",
+        content=b"%PDF-1.4 test",
+        headers={"Content-Type": "application/pdf"},
+    )
     assert up.status_code == 200 and up.json()["Attachments"][0]["ContentLength"] == 13
     again = api.call("PUT", f"/Invoices/{iid}/Attachments/receipt.pdf", content=b"x")
     assert again.status_code == 400
     assert api.call("GET", f"/Invoices/{iid}/Attachments/receipt.pdf").content == b"%PDF-1.4 test"
-    for pdf in (api.call("GET", f"/Invoices/{iid}/pdf"),
-                api.call("GET", f"/Invoices/{iid}", headers={"Accept": "application/pdf"})):
+    for pdf in (
+        api.call("GET", f"/Invoices/{iid}/pdf"),
+        api.call("GET", f"/Invoices/{iid}", headers={"Accept": "application/pdf"}),
+    ):
         assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert api.call("POST", f"/Invoices/{iid}/Email", json={}).status_code == 400  # not for drafts
     api.call("POST", f"/Invoices/{iid}", json={"Invoices": [{"Status": "AUTHORISED"}]})

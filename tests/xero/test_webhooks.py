@@ -49,8 +49,11 @@ def test_intent_to_receive_then_signed_thin_events(api: Api, received: tuple[str
     assert answer.json()["status"] == "OK"
     contact = api.contact()
     inv = api.invoice(contact["ContactID"])
-    api.call("PUT", "/Payments", json={"Payments": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Account": {
-        "Code": "090"}, "Amount": 1440}]})
+    api.call(
+        "PUT",
+        "/Payments",
+        json={"Payments": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 1440}]},
+    )
     delivered = api.control("/webhooks/deliver").json()
     assert delivered["status"] == 200
     kinds = [(e.event_category, e.event_type, e.resource_id) for e in events]

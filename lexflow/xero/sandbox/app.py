@@ -68,7 +68,7 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _problem(status: int, detail: str) -> Response:
     title = {401: "Unauthorized", 403: "Forbidden"}[status]
-    body = {
+    body: dict[str, Any] = {
         "Type": None,
         "Title": title,
         "Status": status,
@@ -392,12 +392,12 @@ def _attach_target(ctx: Ctx) -> tuple[str, Doc]:
 
 
 def list_attachments(ctx: Ctx) -> Response:
-    kind, doc = _attach_target(ctx)
+    _, doc = _attach_target(ctx)
     return ctx.envelope("Attachments", [dict(a) for a in doc.get("_attachments", [])])
 
 
 def get_attachment(ctx: Ctx) -> Response:
-    kind, doc = _attach_target(ctx)
+    _, doc = _attach_target(ctx)
     name = ctx.match["name"]
     found = next((a for a in doc.get("_attachments", []) if name in (a["AttachmentID"], a["FileName"])), None)
     if found is None:

@@ -318,9 +318,9 @@ class Books:
                 f"The contact name {name} is already assigned to another contact. "
                 "The contact name must be unique across all active contacts."
             )
-        if status == "ARCHIVED" and (existing is None or existing.get("ContactStatus") != "ARCHIVED"):
-            if existing is not None and self._outstanding(tenant, existing["id"]):
-                raise Invalid("This contact cannot be archived as it has outstanding invoices or bills")
+        archiving = status == "ARCHIVED" and existing is not None and existing.get("ContactStatus") != "ARCHIVED"
+        if archiving and existing is not None and self._outstanding(tenant, existing["id"]):
+            raise Invalid("This contact cannot be archived as it has outstanding invoices or bills")
         doc["ContactStatus"] = status
         new = existing is None
         if new:
@@ -763,9 +763,9 @@ class Books:
                 raise Invalid("This bank transaction cannot be changed any more")
             if status != "AUTHORISED" and existing["IsReconciled"]:
                 raise Invalid("A reconciled bank transaction cannot be deleted")
-            doc = dict(existing)
-            doc["Status"] = status
-            return self._put(tenant, "banktransaction", doc)
+            changed = dict(existing)
+            changed["Status"] = status
+            return self._put(tenant, "banktransaction", changed)
         kinds = ("RECEIVE", "SPEND")
         if body.get("Type") not in kinds:
             raise Invalid("Type must be RECEIVE or SPEND")

@@ -138,7 +138,7 @@ class _Parser:
                 parts.append(int(self.take()[1]))
             self.take(")")
             try:
-                when = datetime(*parts)  # type: ignore[misc]
+                when = datetime(*parts[:3], *parts[3:6])  # type: ignore[arg-type,misc]
             except (TypeError, ValueError) as exc:
                 raise QueryParseError(f"invalid DateTime{tuple(parts)}: {exc}") from None
             return lambda f: when
