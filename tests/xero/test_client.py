@@ -23,7 +23,7 @@ from lexflow.xero.sandbox import ServedXeroSandbox
 from tests.xero.conftest import FAST, TENANT_A, TENANT_B, make_client
 
 
-def _invoice(contact_id: str, reference: str | None = None, amount: str = "120") -> Invoice:
+def _invoice(contact_id: str, reference: str | None = None, amount: str = "120", tax: str = "OUTPUT2") -> Invoice:
     return Invoice(
         type="ACCREC",
         contact=ContactRef(contact_id=contact_id),
@@ -36,7 +36,7 @@ def _invoice(contact_id: str, reference: str | None = None, amount: str = "120")
                 quantity=Decimal(10),
                 unit_amount=Decimal(amount),
                 account_code="200",
-                tax_type="OUTPUT2",
+                tax_type=tax,
             )
         ],
     )
@@ -117,7 +117,7 @@ def test_two_tenants_on_one_connection_are_never_mixed(client: XeroClient) -> No
         other.get_invoice(inv_a.invoice_id or "")
     with pytest.raises(XeroValidationError, match="contact specified does not exist"):
         other.create_invoice(_invoice(a.contact_id or "", "lexflow:X-2"))  # tenant A's contact
-    inv_b = other.create_invoice(_invoice(b.contact_id or "", "lexflow:X-1"))  # same key, other tenant: no clash
+    inv_b = other.create_invoice(_invoice(b.contact_id or "", "lexflow:X-1", tax="TAX001"))  # same key, other tenant: no clash
     assert inv_b.invoice_id != inv_a.invoice_id
     assert [i.invoice_id for i in client.list_invoices()] == [inv_a.invoice_id]
 

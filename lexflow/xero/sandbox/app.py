@@ -234,7 +234,7 @@ def reference_list(key: str) -> Handler:
         books = ctx.books
         items = {
             "Accounts": lambda: books.accounts(ctx.tenant),
-            "TaxRates": books.tax_rates,
+            "TaxRates": lambda: books.tax_rates(ctx.tenant),
             "Organisations": lambda: [books.organisation(ctx.tenant)],
         }[key]()
         return ctx.envelope(key, apply_where(items, ctx.query("where")))

@@ -37,26 +37,37 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "DELETED": (),
 }
 
-TAX_RATES: tuple[tuple[str, str, str, bool, bool], ...] = (
-    # TaxType, Name, rate %, can apply to revenue, can apply to expenses
-    ("OUTPUT2", "20% (VAT on Income)", "20", True, False),
-    ("INPUT2", "20% (VAT on Expenses)", "20", False, True),
-    ("RROUTPUT", "5% (VAT on Income)", "5", True, False),
-    ("RRINPUT", "5% (VAT on Expenses)", "5", False, True),
-    ("ZERORATEDOUTPUT", "Zero Rated Income", "0", True, False),
-    ("ZERORATEDINPUT", "Zero Rated Expenses", "0", False, True),
-    ("EXEMPTOUTPUT", "Exempt Income", "0", True, False),
-    ("EXEMPTINPUT", "Exempt Expenses", "0", False, True),
-    ("NONE", "No VAT", "0", True, True),
-)
+TAX_RATES: dict[str, tuple[tuple[str, str, str, bool, bool], ...]] = {
+    # per country: TaxType, Name, rate %, can apply to revenue, can apply to expenses
+    "GB": (
+        ("OUTPUT2", "20% (VAT on Income)", "20", True, False),
+        ("INPUT2", "20% (VAT on Expenses)", "20", False, True),
+        ("RROUTPUT", "5% (VAT on Income)", "5", True, False),
+        ("RRINPUT", "5% (VAT on Expenses)", "5", False, True),
+        ("ZERORATEDOUTPUT", "Zero Rated Income", "0", True, False),
+        ("ZERORATEDINPUT", "Zero Rated Expenses", "0", False, True),
+        ("EXEMPTOUTPUT", "Exempt Income", "0", True, False),
+        ("EXEMPTINPUT", "Exempt Expenses", "0", False, True),
+        ("NONE", "No VAT", "0", True, True),
+    ),
+    # an organisation outside Xero's tax editions defines its own rates; Xero names them TAX001, TAX002, ...
+    "DE": (
+        ("TAX001", "Umsatzsteuer 19%", "19", True, False),
+        ("TAX002", "Umsatzsteuer 7%", "7", True, False),
+        ("TAX003", "Vorsteuer 19%", "19", False, True),
+        ("TAX004", "Vorsteuer 7%", "7", False, True),
+        ("NONE", "Keine Steuer", "0", True, True),
+    ),
+}
+DEFAULT_TAX = {"GB": {"sales": "OUTPUT2", "purchases": "INPUT2"}, "DE": {"sales": "TAX001", "purchases": "TAX003"}}
 ACCOUNTS: tuple[tuple[str, str, str, str | None, bool], ...] = (
-    # Code, Name, Type, default TaxType, EnablePaymentsToAccount
+    # Code, Name, Type, default tax (sales or purchases, per country), EnablePaymentsToAccount
     ("090", "Business Bank Account", "BANK", None, True),
     ("091", "Business Savings Account", "BANK", None, True),
-    ("200", "Sales", "REVENUE", "OUTPUT2", False),
-    ("260", "Other Revenue", "REVENUE", "OUTPUT2", False),
-    ("400", "Advertising", "EXPENSE", "INPUT2", False),
-    ("429", "General Expenses", "EXPENSE", "INPUT2", False),
+    ("200", "Sales", "REVENUE", "sales", False),
+    ("260", "Other Revenue", "REVENUE", "sales", False),
+    ("400", "Advertising", "EXPENSE", "purchases", False),
+    ("429", "General Expenses", "EXPENSE", "purchases", False),
     ("610", "Accounts Receivable", "CURRLIAB", None, False),
     ("800", "Accounts Payable", "CURRLIAB", None, False),
     ("877", "Owner Funds Introduced", "EQUITY", None, True),
@@ -189,7 +200,11 @@ class Books:
         return self.store.put(tenant, kind, doc)
 
     # -- reference data
-    def tax_rates(self) -> list[Doc]:
+    def _country(self, tenant: str) -> str:
+        country = self.tenants[tenant].country_code
+        return country if country in TAX_RATES else "GB"
+
+    def tax_rates(self, tenant: str) -> list[Doc]:
         return [
             {
                 "Name": name,
@@ -204,11 +219,11 @@ class Books:
                 "CanApplyToLiabilities": False,
                 "TaxComponents": [{"Name": "VAT", "Rate": float(rate), "IsCompound": False, "IsNonRecoverable": False}],
             }
-            for code, name, rate, rev, exp in TAX_RATES
+            for code, name, rate, rev, exp in TAX_RATES[self._country(tenant)]
         ]
 
-    def tax_rate(self, code: str) -> Decimal | None:
-        for c, _, rate, _, _ in TAX_RATES:
+    def tax_rate(self, tenant: str, code: str) -> Decimal | None:
+        for c, _, rate, _, _ in TAX_RATES[self._country(tenant)]:
             if c == code:
                 return Decimal(rate)
         return None
@@ -223,7 +238,7 @@ class Books:
                     "Name": name,
                     "Type": kind,
                     "Status": "ACTIVE",
-                    "TaxType": tax or "NONE",
+                    "TaxType": DEFAULT_TAX[self._country(tenant)][tax] if tax else "NONE",
                     "EnablePaymentsToAccount": payments,
                     "CurrencyCode": self.tenants[tenant].base_currency if kind == "BANK" else None,
                     "BankAccountNumber": f"{code}-0000001" if kind == "BANK" else None,
@@ -413,7 +428,7 @@ class Books:
             if account and acc is None:
                 raise Invalid(f"Account code '{account}' is not a valid code for this document.")
             tax_type = item.get("TaxType") or (acc["TaxType"] if acc else "NONE")
-            rate = self.tax_rate(str(tax_type))
+            rate = self.tax_rate(tenant, str(tax_type))
             if rate is None:
                 raise Invalid(
                     f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of transaction."
