@@ -45,6 +45,7 @@ from lexflow.xero.errors import (
 from lexflow.xero.models import (
     Account,
     Attachment,
+    BankTransaction,
     Connection,
     Contact,
     Invoice,
@@ -704,6 +705,21 @@ class XeroClient:
             content_type=media_type,
         )
         return Attachment.model_validate(answer["Attachments"][0])
+
+    # -- bank transactions ----------------------------------------------------------------------------------------
+    def get_bank_transaction(self, transaction_id: str) -> BankTransaction:
+        answer = self.request("GET", f"/BankTransactions/{_seg(transaction_id)}")
+        return BankTransaction.model_validate(answer["BankTransactions"][0])
+
+    def list_bank_transactions(self, *, where: str | None = None, page_size: int = 100) -> Iterator[BankTransaction]:
+        page = 1
+        while True:
+            answer = self.request("GET", "/BankTransactions", params=_p(where=where, page=page, pageSize=page_size))
+            items = answer["BankTransactions"]
+            yield from (BankTransaction.model_validate(i) for i in items)
+            if len(items) < page_size:
+                return
+            page += 1
 
     # -- payments -------------------------------------------------------------------------------------------------
     def create_payment(self, payment: Payment, business_key: str | None = None) -> Payment:

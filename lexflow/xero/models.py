@@ -72,6 +72,19 @@ class ContactRef(XeroModel):
     name: str | None = Field(default=None, alias="Name")
 
 
+class ContactAddress(XeroModel):
+    address_type: Literal["POBOX", "STREET"] = Field(default="STREET", alias="AddressType")
+    address_line1: str | None = Field(default=None, alias="AddressLine1", max_length=500)
+    city: str | None = Field(default=None, alias="City", max_length=255)
+    postal_code: str | None = Field(default=None, alias="PostalCode", max_length=50)
+    country: str | None = Field(default=None, alias="Country", max_length=50)
+
+
+class Phone(XeroModel):
+    phone_type: Literal["DEFAULT", "DDI", "MOBILE", "FAX"] = Field(default="DEFAULT", alias="PhoneType")
+    phone_number: str | None = Field(default=None, alias="PhoneNumber", max_length=50)
+
+
 class Contact(XeroModel):
     contact_id: str | None = Field(default=None, alias="ContactID")
     name: str = Field(alias="Name", min_length=1, max_length=255)
@@ -82,6 +95,8 @@ class Contact(XeroModel):
     account_number: str | None = Field(default=None, alias="AccountNumber", max_length=50)
     tax_number: str | None = Field(default=None, alias="TaxNumber", max_length=50)
     contact_status: Literal["ACTIVE", "ARCHIVED", "GDPRREQUEST"] | None = Field(default=None, alias="ContactStatus")
+    addresses: list[ContactAddress] | None = Field(default=None, alias="Addresses")
+    phones: list[Phone] | None = Field(default=None, alias="Phones")
     is_customer: bool | None = Field(default=None, alias="IsCustomer")
     is_supplier: bool | None = Field(default=None, alias="IsSupplier")
     updated: XeroDateTime | None = Field(default=None, alias="UpdatedDateUTC")
@@ -185,6 +200,23 @@ class Payment(XeroModel):
         return body
 
 
+class BankTransaction(XeroModel):
+    """Spend or receive money recorded in Xero (not a bank-feed statement line)."""
+
+    type: str = Field(alias="Type")
+    contact: ContactRef | None = Field(default=None, alias="Contact")
+    bank_account: AccountRef = Field(alias="BankAccount")
+    line_amount_types: LineAmountTypes | None = Field(default=None, alias="LineAmountTypes")
+    line_items: list[LineItem] = Field(default_factory=list, alias="LineItems")
+    date: XeroDate | None = Field(default=None, alias="Date")
+    reference: str | None = Field(default=None, alias="Reference")
+    total: Decimal | None = Field(default=None, alias="Total")
+    currency_code: str | None = Field(default=None, alias="CurrencyCode")
+    status: str | None = Field(default=None, alias="Status")
+    is_reconciled: bool | None = Field(default=None, alias="IsReconciled")
+    bank_transaction_id: str | None = Field(default=None, alias="BankTransactionID")
+
+
 class Attachment(XeroModel):
     attachment_id: str = Field(alias="AttachmentID")
     file_name: str = Field(alias="FileName")
@@ -204,6 +236,9 @@ class TaxRate(XeroModel):
     tax_type: str = Field(alias="TaxType")
     name: str = Field(alias="Name")
     effective_rate: Decimal = Field(alias="EffectiveRate")
+    status: str | None = Field(default=None, alias="Status")
+    can_apply_to_revenue: bool = Field(default=True, alias="CanApplyToRevenue")
+    can_apply_to_expenses: bool = Field(default=True, alias="CanApplyToExpenses")
 
 
 class Connection(XeroModel):

@@ -117,7 +117,9 @@ def test_two_tenants_on_one_connection_are_never_mixed(client: XeroClient) -> No
         other.get_invoice(inv_a.invoice_id or "")
     with pytest.raises(XeroValidationError, match="contact specified does not exist"):
         other.create_invoice(_invoice(a.contact_id or "", "lexflow:X-2"))  # tenant A's contact
-    inv_b = other.create_invoice(_invoice(b.contact_id or "", "lexflow:X-1", tax="TAX001"))  # same key, other tenant: no clash
+    inv_b = other.create_invoice(
+        _invoice(b.contact_id or "", "lexflow:X-1", tax="TAX001")
+    )  # same key, other tenant: no clash
     assert inv_b.invoice_id != inv_a.invoice_id
     assert [i.invoice_id for i in client.list_invoices()] == [inv_a.invoice_id]
 

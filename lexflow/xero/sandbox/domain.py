@@ -72,6 +72,12 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None, bool], ...] = (
     ("800", "Accounts Payable", "CURRLIAB", None, False),
     ("877", "Owner Funds Introduced", "EQUITY", None, True),
 )
+ACCOUNTS_EXTRA: dict[str, tuple[tuple[str, str, str, str | None, bool], ...]] = {
+    "DE": (
+        ("4930", "Bürobedarf", "EXPENSE", "purchases", False),
+        ("8400", "Erlöse 19 % USt", "REVENUE", "sales", False),
+    ),
+}
 CURRENCIES = ("GBP", "EUR", "USD", "AUD", "NZD", "CHF")
 
 
@@ -230,7 +236,7 @@ class Books:
 
     def accounts(self, tenant: str) -> list[Doc]:
         out = []
-        for code, name, kind, tax, payments in ACCOUNTS:
+        for code, name, kind, tax, payments in ACCOUNTS + ACCOUNTS_EXTRA.get(self._country(tenant), ()):
             out.append(
                 {
                     "AccountID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{code}")),
