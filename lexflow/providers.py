@@ -35,6 +35,12 @@ def _sevdesk(client: Any) -> Provider:
     return connect(client)
 
 
+def _xero(client: Any) -> Provider:
+    from lexflow.xero.adapter import adapter_over
+
+    return adapter_over(client)
+
+
 @dataclass(frozen=True)
 class ProviderEntry:
     capabilities: Capabilities
@@ -45,7 +51,7 @@ class ProviderEntry:
 PROVIDERS: dict[str, ProviderEntry] = {
     "lexware": ProviderEntry(LEXWARE, _lexware),
     "sevdesk": ProviderEntry(SEVDESK, _sevdesk),
-    "xero": ProviderEntry(XERO),
+    "xero": ProviderEntry(XERO, _xero),
     "quickbooks": ProviderEntry(QUICKBOOKS),
 }
 

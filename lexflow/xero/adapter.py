@@ -110,8 +110,21 @@ class XeroAdapter(Provider):
         self.client = client
         self.sales_account = sales_account
         self.bank_account = bank_account
-        self._rates = client.tax_rates()
-        self.tax = tax or tax_mapping(self._rates)
+        self._given_tax = tax
+        self._rate_list: list[xm.TaxRate] | None = None
+
+    @property
+    def _rates(self) -> list[xm.TaxRate]:
+        """The organisation's tax rates, read once on first use (not when the adapter is built)."""
+        if self._rate_list is None:
+            self._rate_list = self.client.tax_rates()
+        return self._rate_list
+
+    @property  # type: ignore[override]
+    def tax(self) -> TaxMapping:
+        if self._given_tax is None:
+            self._given_tax = tax_mapping(self._rates)
+        return self._given_tax
 
     @contextmanager
     def _found(self, kind: str, id: str) -> Iterator[None]:

@@ -70,13 +70,13 @@ def test_a_missing_capability_must_say_what_lexflow_does_instead():
 def test_choosing_the_provider(monkeypatch):
     from lexflow.settings import get_settings
 
-    monkeypatch.setenv("LEXFLOW_PROVIDER", "Xero")
+    monkeypatch.setenv("LEXFLOW_PROVIDER", "QuickBooks")
     get_settings.cache_clear()
     try:
-        assert capabilities().provider == "xero"
+        assert capabilities().provider == "quickbooks"
         with pytest.raises(AdapterNotBuilt) as exc:
             get_provider(client=object())
-        assert isinstance(exc.value, CapabilityMissing) and exc.value.provider == "Xero"
+        assert isinstance(exc.value, CapabilityMissing) and exc.value.provider == "QuickBooks Online"
         assert all(name in str(exc.value) for name in built())
         monkeypatch.setenv("LEXFLOW_PROVIDER", "sage")
         get_settings.cache_clear()

@@ -1,5 +1,5 @@
-"""The neutral `Provider` contract (tests/core/test_contract.py) run against the Xero adapter, on the sandbox's
-German test organisation (EUR, custom 19 %/7 % rates), plus what Xero adds: payments and bank transactions."""
+"""What the Xero adapter adds beyond the neutral contract (tests/core/test_contract.py runs that against it too):
+payments recorded once, reruns, updates until paid, bank transactions; on the sandbox's German test organisation."""
 
 from __future__ import annotations
 
@@ -14,18 +14,6 @@ from lexflow.xero import models as xm
 from lexflow.xero.adapter import XeroAdapter
 from lexflow.xero.sandbox import ServedXeroSandbox
 from tests.core.conftest import World
-from tests.core.test_contract import (  # noqa: F401  (collected here with the Xero world)
-    test_currency_outside_the_api_is_the_typed_error,
-    test_customer_round_trip_and_search,
-    test_draft_or_typed_error,
-    test_expense_with_receipt_is_booked_once,
-    test_finalized_invoice_normalised,
-    test_optional_operations_work_or_raise_the_typed_error,
-    test_overdue_is_derived_not_a_status,
-    test_payments_move_the_status,
-    test_tax_is_a_provider_reference,
-    test_unknown_ids_are_record_not_found,
-)
 from tests.xero.conftest import TENANT_B, make_client
 
 
