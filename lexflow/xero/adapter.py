@@ -120,11 +120,16 @@ class XeroAdapter(Provider):
             self._rate_list = self.client.tax_rates()
         return self._rate_list
 
-    @property  # type: ignore[override]
+    @property
     def tax(self) -> TaxMapping:
+        """Built from the organisation's own tax rates on first use, unless one was given."""
         if self._given_tax is None:
             self._given_tax = tax_mapping(self._rates)
         return self._given_tax
+
+    @tax.setter
+    def tax(self, mapping: TaxMapping) -> None:
+        self._given_tax = mapping
 
     @contextmanager
     def _found(self, kind: str, id: str) -> Iterator[None]:
