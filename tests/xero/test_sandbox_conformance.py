@@ -679,3 +679,13 @@ def test_timeout_after_commit_fault_commits_the_write(api: Api) -> None:
     answer = api.call("PUT", "/Contacts", json={"Contacts": [{"Name": "Ghost Ltd"}]})
     assert answer.status_code == 504
     assert [c["Name"] for c in api.call("GET", "/Contacts").json()["Contacts"]] == ["Ghost Ltd"]
+
+
+def test_oversized_body_is_413_not_a_hang(api: Api) -> None:
+    answer = api.call("PUT", "/Contacts", content=b"{" + b" " * (10 * 1024 * 1024) + b"}")
+    assert answer.status_code == 413
+
+
+def test_long_where_is_refused_quickly(api: Api) -> None:
+    answer = api.call("GET", "/Contacts", params={"where": "(" * 5000 + 'Name=="x"' + ")" * 5000})
+    assert answer.status_code == 400 and answer.json()["Type"] == "QueryParseException"

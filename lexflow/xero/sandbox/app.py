@@ -43,6 +43,8 @@ from lexflow.xero.sandbox.domain import (
 from lexflow.xero.sandbox.state import KNOWN_SCOPES, Fault, Grant, Stored, XeroState
 
 API = "/api.xro/2.0"
+MAX_BODY = 10 * 1024 * 1024
+"""Xero's payload cap is quoted as 3.5 MB (older) or 10 MB (newer): the sandbox refuses beyond the larger one."""
 ATTACHABLE = {
     "Invoices": "invoice",
     "CreditNotes": "creditnote",
@@ -529,6 +531,7 @@ async def api(request: Request) -> Response:
     needed = required_scopes(path, write)
     if needed and not needed & grant.scopes:
         return _problem(403, "AuthorisationUnsuccessful")
+    generation = state.generation
     problem, retry, limit_headers = state.admit(grant.client_id, tenant)
     if problem is not None:
         return Response(
@@ -537,7 +540,7 @@ async def api(request: Request) -> Response:
     try:
         return await _served(state, request, grant, tenant, path, limit_headers)
     finally:
-        state.release(grant.client_id, tenant)
+        state.release(grant.client_id, tenant, generation)
 
 
 async def _served(
@@ -550,6 +553,8 @@ async def _served(
     if fault is not None and fault.kind == "latency":
         await asyncio.sleep(fault.delay)
     raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return _json({"Message": f"The request is larger than {MAX_BODY} bytes"}, 413, headers)
     key = request.headers.get("idempotency-key")
     if key is not None and request.method not in ("PUT", "POST"):
         key = None

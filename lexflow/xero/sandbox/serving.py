@@ -31,6 +31,7 @@ class ServedXeroSandbox:
 
     def stop(self) -> None:
         self._server.should_exit = True
+        self._server.force_exit = True  # do not wait for answers a fault holds back
         self._thread.join(timeout=10)
 
     def __enter__(self) -> ServedXeroSandbox:

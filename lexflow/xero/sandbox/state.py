@@ -111,6 +111,8 @@ class XeroState:
         self.events: list[Doc] = []
         self.deliveries: list[Doc] = []
         self.sequence = 0
+        self.generation = getattr(self, "generation", 0) + 1
+        """Bumped by reset: a request admitted before it must not release a slot counted after it."""
 
     # -- clock ------------------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -256,8 +258,10 @@ class XeroState:
             }
             return problem, retry, headers
 
-    def release(self, client_id: str, tenant: str) -> None:
+    def release(self, client_id: str, tenant: str, generation: int) -> None:
         with self.lock:
+            if generation != self.generation:
+                return
             key = (client_id, tenant)
             self.in_flight[key] = max(0, self.in_flight.get(key, 0) - 1)
 
