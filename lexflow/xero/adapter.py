@@ -484,22 +484,28 @@ class XeroAdapter(Provider):
 
     # bank ------------------------------------------------------------------------------------------------------
     def get_bank_transaction(self, id: str) -> BankTransaction:
-        """A spend/receive record made in Xero; the bank feed's statement lines are not in the API."""
+        """A spend/receive record made in Xero, or an invoice payment (money on a bank account too); the bank
+        feed's statement lines are not in the API."""
         with self._found("bank transaction", id):
-            return self._bank(self.client.get_bank_transaction(id))
+            try:
+                return self._bank(self.client.get_bank_transaction(id))
+            except XeroNotFound:
+                return self._payment_line(self.client.get_payment(id))
 
     def list_bank_transactions(
         self, *, booked_from: date | None = None, booked_to: date | None = None, account_ref: str | None = None
     ) -> Iterator[BankTransaction]:
+        """Spend/receive records and invoice payments (Xero keeps them apart; both moved money on a bank account)."""
         where = ['Status=="AUTHORISED"']
         if booked_from:
             where.append(f"Date >= DateTime({booked_from.year}, {booked_from.month}, {booked_from.day})")
         if booked_to:
             where.append(f"Date <= DateTime({booked_to.year}, {booked_to.month}, {booked_to.day})")
-        if account_ref:
-            where.append(f'BankAccount.Code=="{account_ref}"')
-        for bt in self.client.list_bank_transactions(where=" AND ".join(where)):
-            yield self._bank(bt)
+        lines = [self._bank(bt) for bt in self.client.list_bank_transactions(where=" AND ".join(where))]
+        lines += [self._payment_line(p) for p in self.client.list_payments(where=" AND ".join(where))]
+        for line in sorted(lines, key=lambda t: t.booking_date):
+            if account_ref is None or line.account_ref == account_ref:
+                yield line
 
     def _bank(self, bt: xm.BankTransaction) -> BankTransaction:
         total = bt.total or Decimal(0)
@@ -513,6 +519,19 @@ class XeroAdapter(Provider):
             counterparty_name=bt.contact.name if bt.contact else None,
             remittance=bt.reference or "",
             status=bt.status,
+        )
+
+    def _payment_line(self, p: xm.Payment) -> BankTransaction:
+        incoming = (p.payment_type or "ACCRECPAYMENT").startswith("ACCREC") or p.payment_type == "ARCREDITPAYMENT"
+        return BankTransaction(
+            provider=self.name,
+            id=p.payment_id or "",
+            account_ref=p.account.code,
+            booking_date=p.date or date.today(),
+            amount=Money(amount=p.amount if incoming else -p.amount, currency=p.invoice.currency_code or "EUR"),
+            counterparty_name=p.invoice.contact.name if p.invoice.contact else None,
+            remittance=p.reference or "",
+            status=f"payment {p.status or ''}".strip(),
         )
 
 

@@ -747,6 +747,10 @@ class XeroClient:
         found = self.request("GET", "/Payments", params={"where": where})["Payments"]
         return Payment.model_validate(found[0]) if found else None
 
+    def list_payments(self, *, where: str | None = None) -> list[Payment]:
+        """All matching payments (Xero returns payments unpaged)."""
+        return [Payment.model_validate(p) for p in self.request("GET", "/Payments", params=_p(where=where))["Payments"]]
+
     def get_payment(self, payment_id: str) -> Payment:
         return Payment.model_validate(self.request("GET", f"/Payments/{_seg(payment_id)}")["Payments"][0])
 

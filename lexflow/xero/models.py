@@ -172,6 +172,8 @@ class InvoiceRef(XeroModel):
     invoice_number: str | None = Field(default=None, alias="InvoiceNumber")
     status: InvoiceStatus | None = Field(default=None, alias="Status")
     amount_due: Decimal | None = Field(default=None, alias="AmountDue")
+    contact: ContactRef | None = Field(default=None, alias="Contact")
+    currency_code: str | None = Field(default=None, alias="CurrencyCode")
 
 
 class AccountRef(XeroModel):
@@ -195,6 +197,7 @@ class Payment(XeroModel):
     def to_body(self) -> dict[str, Any]:
         body = super().to_body()
         body["Invoice"] = {k: v for k, v in body["Invoice"].items() if k in ("InvoiceID", "InvoiceNumber")}
+        body["Account"] = {k: v for k, v in body["Account"].items() if k in ("AccountID", "Code")}
         for read_only in ("PaymentID", "Status", "PaymentType"):
             body.pop(read_only, None)
         return body

@@ -50,23 +50,10 @@ def _sevdesk(request: pytest.FixtureRequest) -> Iterator[World]:
 
 
 def _xero(request: pytest.FixtureRequest) -> Iterator[World]:
-    """Xero on the embedded sandbox's German test organisation (EUR, 19 %/7 %); Xero records payments itself."""
-    import httpx
-
-    from lexflow.client.retry import RetryPolicy
     from lexflow.core.models import PaymentDraft
-    from lexflow.xero.adapter import XeroAdapter
-    from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically, embedded_sandbox
-    from lexflow.xero.client import sandbox_settings as xero_settings
-    from lexflow.xero.sandbox.config import DEFAULT_TENANTS
+    from tests.xero.support import sandbox_adapter
 
-    sandbox = embedded_sandbox()
-    sandbox.reset()
-    oauth = XeroOAuth(xero_settings(sandbox.url), httpx.Client(timeout=10))
-    authorise_programmatically(oauth)
-    client = XeroClient(oauth, DEFAULT_TENANTS[1].tenant_id, retry=RetryPolicy(backoff_base=0.01))
-    client.limiter = TenantLimiter(0, 5)
-    provider = XeroAdapter(client)
+    provider = sandbox_adapter()
 
     def pay(invoice_id: str, amount: Decimal) -> None:
         provider.record_payment(PaymentDraft(invoice_id=invoice_id, amount=amount, paid_on=date.today()))
