@@ -113,6 +113,13 @@ class XeroAdapter(Provider):
         self._given_tax = tax
         self._rate_list: list[xm.TaxRate] | None = None
 
+    def close(self) -> None:
+        self.client.close()
+
+    def add_call_listener(self, listener: Any) -> None:
+        """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
+        self.client.add_call_listener(listener)
+
     @property
     def _rates(self) -> list[xm.TaxRate]:
         """The organisation's tax rates, read once on first use (not when the adapter is built)."""

@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client.limits import TokenBucket
 from lexflow.client.retry import RetryPolicy, parse_retry_after, sent_for_sure_not
+from lexflow.client.transport import CallRecord
 from lexflow.xero.errors import (
     XeroAmbiguousWrite,
     XeroAuthError,
@@ -380,6 +381,22 @@ class XeroClient:
         self.limiter = limiter or tenant_limiter(s.api_url, tenant_id, s.minute_limit, s.concurrent_limit)
         self.settle_delay = settle_delay
         self.calls = 0
+        self._listeners: list[Callable[[CallRecord], None]] = []
+        self._owns_http = False
+
+    def close(self) -> None:
+        """Close the HTTP connections, if `connect()` opened them (a client given its own keeps it open)."""
+        if self._owns_http:
+            self.http.close()
+
+    def add_call_listener(self, listener: Callable[[CallRecord], None]) -> None:
+        """Call `listener(CallRecord)` after every HTTP attempt (the audit trail); it never sees headers or queries."""
+        self._listeners.append(listener)
+
+    def _notify(self, record: CallRecord) -> None:
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):  # a broken listener must not break the API call
+                listener(record)
 
     @classmethod
     def connect(
@@ -392,6 +409,7 @@ class XeroClient:
     ) -> XeroClient:
         """From `XERO_*` settings; without credentials, against the embedded sandbox (authorised on the spot)."""
         settings = settings or XeroSettings()
+        owns = http is None
         sandbox = settings.client_id is None
         if sandbox:
             settings = sandbox_settings(embedded_sandbox().url, tenant_id=settings.tenant_id)
@@ -405,7 +423,9 @@ class XeroClient:
             if not connections:
                 raise XeroAuthError("the token reaches no organisation", hint="Connect an organisation in Xero")
             tenant = connections[0].tenant_id
-        return cls(oauth, tenant, **kwargs)
+        client = cls(oauth, tenant, **kwargs)
+        client._owns_http = owns
+        return client
 
     def for_tenant(self, tenant_id: str) -> XeroClient:
         """A client for another organisation on the same connection (its own limits, never mixed)."""
@@ -442,7 +462,18 @@ class XeroClient:
             hdrs["Content-Type"] = content_type
         with self.limiter.slot():
             self.calls += 1
-            answer = self.http.request(method, self.base + path, params=params, content=data, headers=hdrs)
+            started = time.monotonic()
+            try:
+                answer = self.http.request(method, self.base + path, params=params, content=data, headers=hdrs)
+            except httpx.TransportError as exc:
+                elapsed = round((time.monotonic() - started) * 1000, 1)
+                self._notify(CallRecord(method, API + path, None, elapsed, self.calls, type(exc).__name__))
+                raise
+        self._notify(
+            CallRecord(
+                method, API + path, answer.status_code, round((time.monotonic() - started) * 1000, 1), self.calls
+            )
+        )
         self.limiter.observe(answer)
         return answer
 

@@ -229,6 +229,21 @@ def test_the_provider_comes_from_lexflow_provider_without_a_client(monkeypatch, 
         get_settings.cache_clear()
 
 
+def test_xero_without_credentials_is_the_embedded_xero_sandbox(monkeypatch, trail):
+    from lexflow.settings import get_settings
+
+    monkeypatch.setenv("LEXFLOW_PROVIDER", "xero")
+    monkeypatch.delenv("XERO_CLIENT_ID", raising=False)
+    get_settings.cache_clear()
+    try:
+        made = run("create_customer", {"name": "Env Ltd", "email": "env@env.example"}, profile=ALL, trail=trail)
+        assert made.customer.provider == "xero"
+        paths = [c.path for c in trail.list(action="create_customer")[0].http_calls]
+        assert paths == ["/api.xro/2.0/Contacts", "/api.xro/2.0/Contacts"]  # search by e-mail, then create
+    finally:
+        get_settings.cache_clear()
+
+
 async def test_mcp_gives_neutral_tools_the_configured_provider(monkeypatch, tmp_path):
     """One MCP server, two providers: the neutral tools on sevDesk (LEXFLOW_PROVIDER), Lexware's own on Lexware."""
     from mcp import Client
