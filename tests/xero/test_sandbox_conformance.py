@@ -405,11 +405,16 @@ ALLOWED = {
 }
 
 
-@pytest.mark.parametrize("start", ["DRAFT", "SUBMITTED", "AUTHORISED"])
-@pytest.mark.parametrize("target", ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"])
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (a, b)
+        for a in ("DRAFT", "SUBMITTED", "AUTHORISED")
+        for b in ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
+        if a != b
+    ],
+)
 def test_status_transitions(api: Api, start: str, target: str) -> None:
-    if start == target:
-        pytest.skip("no transition")
     inv = api.invoice(api.contact()["ContactID"], status=start)
     answer = api.call("POST", f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [{"Status": target}]})
     if (start, target) in ALLOWED:
