@@ -75,7 +75,7 @@ def lexflow_flow(**options: Any) -> Callable[[F], F]:
 
 
 def table_artifact(key: str, rows: list[dict[str, Any]], description: str) -> None:
-    """A table artifact (keys must be lowercase-dash, notes §8); an empty table still gets one explanatory row."""
+    """A table artifact (keys must be lowercase-dash, docs/prefect.md#artifacts); an empty table still gets one explanatory row."""
     from prefect.artifacts import create_table_artifact
 
     rows = redact_secrets(rows) or [{"result": "nothing to report"}]  # artifacts are stored in Prefect's database

@@ -1,7 +1,7 @@
 """Invoice request → preview → approval → create finalized → PDF → e-mail → audit.
 
 Approval comes BEFORE creation on purpose: the Lexware API can neither finalize a draft later nor delete or
-void an invoice (§5, §11.4/11.5). Creating a draft first would leave an undeletable draft on every rejection,
+void an invoice (docs/lexware.md#sales-documents-are-final). Creating a draft first would leave an undeletable draft on every rejection,
 and an approved draft could still not be finalized through the API. So nothing exists in Lexware until a person
 said yes; on rejection or expiry nothing is created.
 

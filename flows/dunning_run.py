@@ -1,7 +1,7 @@
 """Dunning run: overdue invoices → payments the bank statements showed → one dunning draft per invoice still owed
 → summary artifact (+ Slack note).
 
-Dunnings are drafts in the API (§5): lexflow prepares them; sending them stays with the web app or a mail flow.
+Dunnings are drafts in the API (docs/lexware.md#dunnings): lexflow prepares them; sending them stays with the web app or a mail flow.
 Before drafting, the run asks the match ledger of `reconcile-payments` what arrived for each invoice: a payment
 Lexware does not show yet (matched, hinted, waiting for a person) means no reminder, a part payment a reminder for
 the rest (`lexflow.banking.dunning`). The table says for each invoice what was done and why.

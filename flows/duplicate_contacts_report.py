@@ -1,6 +1,6 @@
 """Duplicate contacts report: groups by normalised e-mail and similar name, with deeplinks and what to do.
 
-The API cannot merge, archive or delete contacts (§11), so the report is advice for a person in Lexware Office.
+The API cannot merge, archive or delete contacts (docs/lexware.md#contacts), so the report is advice for a person in Lexware Office.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from tasks.common import business_key, run_logger
 from tasks.vouchers import EXPENSE, book_expense, get_voucher, poll_ocr, upload_receipt
 
 ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
-MAX_BYTES = 5 * 1024 * 1024  # §9: exactly 5 MiB is accepted, one byte more is refused
+MAX_BYTES = 5 * 1024 * 1024  # docs/lexware.md#uploads: exactly 5 MiB is accepted, one byte more is refused
 
 
 class Receipt(BaseModel):
@@ -48,7 +48,7 @@ class Receipt(BaseModel):
 
 
 def read_receipt(path: str) -> tuple[str, bytes, str]:
-    """(file name, bytes, sha256) after checking what the API would refuse (§9: pdf/jpg/png, at most 5 MiB)."""
+    """(file name, bytes, sha256) after checking what the API would refuse (pdf/jpg/png, at most 5 MiB: docs/lexware.md#uploads)."""
     p = Path(path).expanduser()
     if p.suffix.lower() not in ALLOWED:
         raise ValueError(f"receipt {p.name}: only PDF, JPG and PNG can be uploaded (got {p.suffix or 'none'})")

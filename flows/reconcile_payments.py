@@ -1,6 +1,6 @@
 """Bank statement → payment matching → hints, review items and questions for a person (daily deployment).
 
-The Lexware Office API cannot read bank transactions or mark invoices paid (§11.1–11.3): the statement comes
+The Lexware Office API cannot read bank transactions or mark invoices paid (docs/lexware.md#what-the-api-cannot-do): the statement comes
 from the bank (a file or a folder of files), exact matches get a transaction-assignment-hint (partner OAuth only)
 or a review item with the invoice's deeplink, uncertain ones are flagged and, when Slack is configured, asked
 about with Confirm / Dismiss. The ledger makes every rerun safe: a transaction is acted on once. Matched invoices

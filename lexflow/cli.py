@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mcp": ("lexflow.actions.cli:mcp_command", "Serve the action catalogue to agents over MCP (stdio or streamable HTTP)."),
     "audit": ("lexflow.audit.cli:app", "Read and verify the hash-chained audit trail."),
     "approvals": ("lexflow.approvals.cli:app", "Slack approvals: buttons that resume paused flow runs."),
-    "bank": ("lexflow.banking.cli:app", "Bank statements and payment reconciliation (the API cannot read bank data: §11.1)."),
+    "bank": ("lexflow.banking.cli:app", "Bank statements and payment reconciliation (the Lexware API cannot read bank data)."),
     "webhooks": ("lexflow.webhooks.cli:app", "Lexware Office webhooks: verified events → durable inbox → flow runs."),
     "prefect": ("flows.cli:prefect_app", "Prepare a Prefect server for lexflow."),
     "serve": ("flows.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),

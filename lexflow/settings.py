@@ -25,7 +25,7 @@ DEFAULT_OAUTH_SCOPES = (
     "files.read",
     "files.write",
 )
-"""The scopes seen in real partner integrations (reference §1.3); there is no official complete list."""
+"""The scopes seen in real partner integrations (docs/lexware.md#partner-oauth); there is no official complete list."""
 
 
 class LexflowSettings(BaseSettings):
@@ -66,7 +66,7 @@ class LexflowSettings(BaseSettings):
         default=False,
         validation_alias=AliasChoices("LEXWARE_ALLOW_PARTNER_ENDPOINTS"),
         description=(
-            "Opt in to partner-only endpoints (today only POST /v1/transaction-assignment-hint, §11.3). They are not "
+            "Opt in to partner-only endpoints (today only POST /v1/transaction-assignment-hint, see docs/client.md). They are not "
             "part of the public API: they need a Lexware partner OAuth app whose token holds the "
             "transaction-assignment-hint.write scope; a plain API key gets 403/404. Off: the client refuses them "
             "before sending anything."
@@ -99,7 +99,7 @@ class LexflowSettings(BaseSettings):
         default="/oauth2/authorize",
         validation_alias=AliasChoices("LEXWARE_OAUTH_AUTHORIZE_URL"),
         description="Authorization endpoint: a path on LEXWARE_APP_URL or an absolute URL (not officially "
-        "documented; the default follows production partner plugins, §1.3).",
+        "documented; the default follows production partner plugins, docs/lexware.md#partner-oauth).",
     )
     oauth_token_url: str = Field(
         default="/oauth2/token",

@@ -2,9 +2,9 @@
 actor and profile, business cache keys, and `run_action`, the single path from a task to `lexflow.actions.run`.
 
 Retries: none here. The client already retries 429/5xx with backoff and refuses to repeat ambiguous POSTs; a
-Prefect retry on top would multiply attempts and could repeat a write (notes §4).
+Prefect retry on top would multiply attempts and could repeat a write (docs/prefect.md#retries).
 Idempotency: every side-effecting task persists its result under a business key (`business_key`), so a flow
-retry, a resumed suspended run or a rerun of the same request finds the result instead of writing again (§3).
+retry, a resumed suspended run or a rerun of the same request finds the result instead of writing again (docs/prefect.md#results-and-caching).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from tasks.common import KEEP, business_key, key_from, run_action, run_logger
 #: The operations-ledger kind of a booked expense (keyed by file hash + supplier invoice number).
 EXPENSE = "expense"
 
-#: Status of an uploaded receipt before OCR finished (§4.9 / §9: blank, then unchecked).
+#: Status of an uploaded receipt before OCR finished (blank, then unchecked: docs/lexware.md#uploads).
 OCR_PENDING = {"blank"}
 
 

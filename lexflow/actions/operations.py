@@ -1,4 +1,4 @@
-"""The 55 documented API operations as actions, generated from one compact table (§2.1 of the API reference).
+"""The 55 documented API operations as actions, generated from one compact table (docs/lexware.md#operations).
 
 Names are `<resource>_<operation>` (e.g. `contacts_get`, `invoices_file`) so they never collide with the
 business actions (`upsert_customer`, `create_invoice`, ...), which encode the right way to combine them.
@@ -453,7 +453,7 @@ def _partner_switched_off() -> str | None:
 
 
 def partner_hint_action() -> Action:
-    """`POST /v1/transaction-assignment-hint` (§11.3): not one of the 55 public operations, so not in OPERATIONS.
+    """`POST /v1/transaction-assignment-hint` (docs/lexware.md#transaction-assignment-hint): not one of the 55 public operations, so not in OPERATIONS.
 
     The client refuses it unless it was made with `allow_partner_endpoints=True`; listings leave it out while the
     process setting is off (`Action.unavailable`)."""

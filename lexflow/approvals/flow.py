@@ -3,7 +3,7 @@
 Posts the question to Slack (when configured), records it, and pauses the run with `ApprovalDecision` as the
 `wait_for_input` model, so the Slack receiver and the Prefect UI resume form answer through the same schema.
 Under a deployment, long waits suspend the run instead (the process exits; results must be persisted so nothing
-before the approval runs twice, notes §1).
+before the approval runs twice, docs/prefect.md#pause-and-suspend).
 """
 
 from __future__ import annotations

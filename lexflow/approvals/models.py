@@ -19,7 +19,7 @@ _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 
 def slug(text: str, max_len: int = 40) -> str:
-    """Prefect's rule for pause and artifact keys: lowercase letters, digits and dashes only (notes §1, §8)."""
+    """Prefect's rule for pause and artifact keys: lowercase letters, digits and dashes only (docs/prefect.md#pause-and-suspend, docs/prefect.md#artifacts)."""
     out = _KEY.sub("-", text.lower()).strip("-")[:max_len].strip("-")
     return out or "approval"
 

@@ -52,7 +52,7 @@ class SlackApprovalSettings(BaseSettings):
         return ApprovalStore(self.database_url).url
 
     def web_client(self):  # type: ignore[no-untyped-def]
-        """A slack-sdk `WebClient` on `base_url` (the only way to point it at a fake, notes §10)."""
+        """A slack-sdk `WebClient` on `base_url` (the only way to point it at a fake, docs/prefect.md#slack-messages)."""
         from slack_sdk import WebClient
 
         if self.bot_token is None:

@@ -1,6 +1,6 @@
 """lexflow.banking: bank statements in (CAMT.053, MT940, CSV, FinTS), match proposals against open invoices out.
 
-The Lexware Office API can neither read bank transactions nor mark an invoice paid (reference §11.1–11.3), so this
+The Lexware Office API can neither read bank transactions nor mark an invoice paid (docs/lexware.md#what-the-api-cannot-do), so this
 package reads the bank's own statements, proposes matches with reasons, and acts only where the API allows
 (`reconcile`: transaction-assignment-hint with partner OAuth, else a review item with the invoice's deeplink).
 No Prefect here; the flow is `flows/reconcile_payments.py`.

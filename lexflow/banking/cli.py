@@ -17,7 +17,7 @@ from lexflow.banking.transactions import mask_iban
 from lexflow.cli_support import api_client, fail
 
 app = typer.Typer(
-    help="Bank statements and payment reconciliation (the API cannot read bank data: §11.1).", no_args_is_help=True
+    help="Bank statements and payment reconciliation (the Lexware API cannot read bank data).", no_args_is_help=True
 )
 console = Console()
 warnings = Console(stderr=True)  # stdout stays clean for --json
@@ -103,7 +103,7 @@ def reconcile_command(
 
     Exact matches become a transaction-assignment-hint (partner OAuth only) or a review item with the link that
     opens the invoice in Lexware Office; everything uncertain is flagged with a drafted note. The API cannot
-    mark invoices paid (§11.2): the assignment itself happens in Lexware Office.
+    mark invoices paid: the assignment itself happens in Lexware Office.
     """
     from lexflow.actions.runner import default_actor
     from lexflow.banking.ledger import MatchLedger

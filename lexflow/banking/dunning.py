@@ -1,7 +1,7 @@
 """Which overdue invoices get a payment reminder, knowing what the bank statements showed.
 
 The API's open amount only drops once a person assigns the payment in Lexware Office (the API cannot, reference
-§11.2), so an invoice reconciliation matched this morning still looks unpaid. Before a reminder is drafted the
+docs/lexware.md#no-payment-writes), so an invoice reconciliation matched this morning still looks unpaid. Before a reminder is drafted the
 dunning run asks the match ledger: a payment seen for the full open amount means no reminder; a part payment means
 a reminder for the rest only. Every decision carries the sentence a person reads in the run's table.
 """

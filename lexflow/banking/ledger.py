@@ -577,7 +577,7 @@ def is_assigned(payment: Any) -> bool:
     status = str(getattr(payment, "voucher_status", None) or "")
     open_amount = getattr(payment, "open_amount", None)
     if status == "voided":
-        return False  # §4.10: voided vouchers look paid (balanced, open 0) but nothing was assigned
+        return False  # docs/lexware.md#payments: voided vouchers look paid (balanced, open 0) but nothing was assigned
     if open_amount is not None and Decimal(str(open_amount)) == 0:
         return True
     return status in {"paid", "paidoff"}
@@ -612,7 +612,7 @@ def check_payment(
     `/v1/payments/{voucher_id}` when the ledger has an open match for it, and record what the answer means.
 
     - paid, or less open than when matched (a part payment or cash discount assigned since) → the matches close;
-    - 406 (the voucher is a draft again, §4.10/§8) → `voucher_draft`, with a note on finalizing it in Lexware Office;
+    - 406 (the voucher is a draft again, docs/lexware.md#payments) → `voucher_draft`, with a note on finalizing it in Lexware Office;
     - 404 (the draft was deleted) → `voucher_gone`, with a note on assigning the payment to the right invoice.
     Other API errors propagate (a webhook retries them; the sweep records them in its report).
     `database_url`: the ledger's database when no `ledger` is given (the webhook worker passes its inbox's)."""
@@ -651,7 +651,7 @@ def _assigned_since_match(payment: Any, matched_open: list[Decimal | None]) -> b
 
     Payment items alone do not say it: a bank payment assigned before the match (an earlier part payment) is listed
     too, and would close a match whose own transaction nobody has assigned yet. Matches recorded without the open
-    amount fall back to the items. A voided voucher drops to 0 open without any assignment (§4.10)."""
+    amount fall back to the items. A voided voucher drops to 0 open without any assignment (docs/lexware.md#payments)."""
     if str(getattr(payment, "voucher_status", None) or "") == "voided":
         return False
     known = [amount for amount in matched_open if amount is not None]
@@ -692,7 +692,7 @@ def _draft_notice(label: str, link: str | None) -> str:
     where = f"open {link}" if link else "open it where it lives (lexflow's sandbox has no web app)"
     return (
         f"{NOTICE_MARK}{label} is a draft (again), so no payment can be assigned to it: /v1/payments answers 406 for "
-        f"drafts (reference §4.10), and the API can neither finalize a draft nor mark it paid (§11.2, §11.5). "
+        f"drafts, and the API can neither finalize a draft nor mark it paid (docs/lexware.md#no-payment-writes). "
         f"Do: {where}, finalize the invoice there, then assign this bank transaction to it. "
         "lexflow closes this match on the next payment.changed event or reconcile run."
     )

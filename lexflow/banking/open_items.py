@@ -1,7 +1,7 @@
 """`OpenItem`: an open or overdue invoice (or an open credit note) as the matcher sees it, and its loader.
 
-The voucherlist (§4.8) has number, contact, open amount and due date but no payment conditions; those sit on the
-invoice itself (`GET /v1/invoices/{id}`, §4.3) and never change after finalization, so `load_open_items` fetches
+The voucherlist (docs/lexware.md#voucher-list) has number, contact, open amount and due date but no payment conditions; those sit on the
+invoice itself (`GET /v1/invoices/{id}`, docs/lexware.md#sales-documents) and never change after finalization, so `load_open_items` fetches
 them once per invoice and keeps them in a cache the caller owns (the match ledger persists it).
 """
 
@@ -94,7 +94,7 @@ def _date(value: Any) -> date | None:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    # §4.10: one sample has the open amount as a string; be lenient.
+    # docs/lexware.md#payments: one sample has the open amount as a string; be lenient.
     return None if value is None else Decimal(str(value))
 
 
@@ -142,7 +142,7 @@ def load_open_items(
 ) -> list[OpenItem]:
     """Open and overdue invoices plus open credit notes, from the voucherlist (all pages).
 
-    `overdue` cannot be combined with other statuses in one query (§4.8), so it is a second query; rows are
+    `overdue` cannot be combined with other statuses in one query (docs/lexware.md#voucher-list), so it is a second query; rows are
     de-duplicated by id. Payment terms come from `terms_cache` or one `GET /v1/invoices/{id}` per new invoice.
     With `on_terms_error(voucher_id, voucher_number, error)`, an API error on that GET is handed to it and the item
     comes without terms (nothing cached, so the next call asks again); without it the error propagates."""

@@ -1,8 +1,8 @@
 """Act on proposals, honest to the API: the only write is a transaction-assignment-hint, and only with partner opt-in.
 
 - `exact` → `POST /v1/transaction-assignment-hint` when the client allows partner endpoints (OAuth partner
-  credentials, §11.3; it does not mark anything paid by itself), otherwise a review item with the deeplink that
-  opens the invoice in Lexware Office, where a person assigns the payment (the API cannot, §11.2).
+  credentials, docs/lexware.md#transaction-assignment-hint; it does not mark anything paid by itself), otherwise a review item with the deeplink that
+  opens the invoice in Lexware Office, where a person assigns the payment (the API cannot, docs/lexware.md#no-payment-writes).
 - `partial`, `ambiguous`, `reversal` → flagged with a drafted note for a person (Slack Confirm/Dismiss is the
   flow's job: `flows/reconcile_payments.py`); so is an `exact` match from a statement read with `accept_unbalanced`
   whose balances do not add up (`BankTransaction.unverified`).
@@ -149,7 +149,7 @@ def audit_recorder(actor: Any, database_url: str | None = None) -> AuditFn:
 
 
 def voucher_link(item: OpenItem, app_url: str | None) -> str | None:
-    """The permalink that opens the voucher in Lexware Office (§2.2), where a payment can be assigned; None without
+    """The permalink that opens the voucher in Lexware Office (docs/lexware.md#deeplinks), where a payment can be assigned; None without
     a web app (`app_url` None: lexflow's sandbox, whose ids would open a stranger's "not found" page there)."""
     from lexflow.client import deeplinks
 
@@ -433,7 +433,7 @@ def _send_hint(
         if recovering and exc.status == 406 and not ledger.has_hint(voucher_id, other_than=tx.transaction_id):
             return "hint_sent", "hint", (*entry[:3], "ok", "sent by the interrupted run (the API refuses a second)")
         return "awaiting_assignment", "review", (*entry[:3], "error", f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # partner endpoint: 403/404 with a plain key (§11.3), 406 for a second hint
+    except Exception as exc:  # partner endpoint: 403/404 with a plain key (docs/lexware.md#transaction-assignment-hint), 406 for a second hint
         return "awaiting_assignment", "review", (*entry[:3], "error", f"{type(exc).__name__}: {exc}")
     return "hint_sent", "hint", entry
 

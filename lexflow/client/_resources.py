@@ -1,4 +1,4 @@
-"""Resource namespaces (`client.contacts`, `client.invoices`, ...): all 55 documented operations (§2.1).
+"""Resource namespaces (`client.contacts`, `client.invoices`, ...): all 55 documented operations (docs/lexware.md#operations).
 
 Each method builds an operation (a generator of I/O steps, see `transport.py`) and hands it to the client's driver,
 so the same classes serve the sync client (values, iterators) and the async client (awaitables, async iterators).
@@ -609,7 +609,7 @@ def _voucherlist_params(voucher_type: Any, voucher_status: Any, filters: dict[st
 
 
 class VoucherlistResource(Resource):
-    """The only way to list sales documents and vouchers (§4.8)."""
+    """The only way to list sales documents and vouchers (docs/lexware.md#voucher-list)."""
 
     path = "/v1/voucherlist"
 
@@ -704,7 +704,7 @@ class VouchersResource(_Updatable):
 
     def _prepare_put(self, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         """Echoing voucherStatus is refused unless it is `open` (which books an unchecked voucher); files are kept
-        unless the change lists them explicitly (a missing file id deletes the file, §4.9)."""
+        unless the change lists them explicitly (a missing file id deletes the file, docs/lexware.md#bookkeeping-vouchers)."""
         if body.get("voucherStatus") != "open":
             body.pop("voucherStatus", None)
         for key in ("voucherDate", "shippingDate", "dueDate"):
@@ -820,7 +820,7 @@ class EventSubscriptionsResource(Resource):
 
     def create(self, event_type: str, callback_url: str) -> ActionResult:
         """Subscribe (HTTPS callbacks only upstream; a duplicate answers 409). An unknown outcome is settled by
-        listing the subscriptions. Event types are matched in lowercase (§8), so they are sent (and looked up) so."""
+        listing the subscriptions. Event types are matched in lowercase (docs/lexware.md#event-types), so they are sent (and looked up) so."""
         event_type = event_type.strip().lower()
         body = {"eventType": event_type, "callbackUrl": callback_url}
         call = Call(
@@ -850,7 +850,7 @@ class EventSubscriptionsResource(Resource):
 
 
 class TransactionAssignmentHintsResource(Resource):
-    """Partner-only `POST /v1/transaction-assignment-hint` (§11.3): tells Lexware which incoming payment
+    """Partner-only `POST /v1/transaction-assignment-hint` (docs/lexware.md#transaction-assignment-hint): tells Lexware which incoming payment
     transaction belongs to a voucher, so it can assign it automatically when the transaction arrives. It does not
     mark anything paid, and only one hint per voucher is accepted (a second answers 406).
 
@@ -875,7 +875,7 @@ class TransactionAssignmentHintsResource(Resource):
 def _partner_endpoint_disabled(method: str, path: str) -> errors.PartnerEndpointDisabled:
     """The refusal for a partner-only endpoint while the opt-in is off: what it is, what it needs, how to enable."""
     return errors.PartnerEndpointDisabled(
-        "refused before sending: this is a partner-only endpoint, not part of the public API (reference §11.3). "
+        "refused before sending: this is a partner-only endpoint, not part of the public API (see docs/lexware.md#transaction-assignment-hint). "
         "It needs a Lexware partner OAuth app (partnership agreement) whose access token holds the "
         "transaction-assignment-hint.write scope; a plain API key gets 403/404",
         method=method,

@@ -1,4 +1,4 @@
-"""Authentication: the API key (Bearer) and the partner OAuth2 authorization-code flow (reference §1.3).
+"""Authentication: the API key (Bearer) and the partner OAuth2 authorization-code flow (docs/lexware.md#partner-oauth).
 
 OAuth endpoints are not in the official docs; the defaults follow the production partner plugins and are
 configurable (`OAuth2Config`, or the LEXWARE_OAUTH_* settings through `oauth_from_settings`). Tokens are kept by a

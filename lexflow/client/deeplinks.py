@@ -1,4 +1,4 @@
-"""Links into the Lexware Office web app (§2.2): not API calls, for humans (Slack messages, reports)."""
+"""Links into the Lexware Office web app (docs/lexware.md#deeplinks): not API calls, for humans (Slack messages, reports)."""
 
 from __future__ import annotations
 

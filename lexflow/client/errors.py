@@ -1,6 +1,6 @@
 """One exception hierarchy for every way a Lexware Office call can fail.
 
-The API answers errors in three body shapes (reference §7.2): the gateway's `{"message": ...}`, the legacy
+The API answers errors in three body shapes (docs/lexware.md#errors): the gateway's `{"message": ...}`, the legacy
 `{"IssueList": [...]}` of contacts, files and vouchers, and the regular `{"message", "details": [...]}` body of every
 other endpoint. `error_from_response` reads all three into `LexwareError.issues` with field paths, and every message
 ends with what to do about it.
@@ -125,7 +125,7 @@ class UnsupportedByApi(LexwareError):
 
 
 class PartnerEndpointDisabled(UnsupportedByApi):
-    """A partner-only endpoint (§11.3) was called while `allow_partner_endpoints` is off; nothing was sent."""
+    """A partner-only endpoint (docs/lexware.md#transaction-assignment-hint) was called while `allow_partner_endpoints` is off; nothing was sent."""
 
 
 _HINTS: dict[int, str] = {

@@ -1,6 +1,6 @@
 """Client-side rate limiting: one token bucket per Lexware account, shared by every client on the machine.
 
-The API allows 2 requests/second per account over all endpoints (reference §1.5) and answers 429 beyond it. A
+The API allows 2 requests/second per account over all endpoints (docs/lexware.md#rate-limits) and answers 429 beyond it. A
 bucket per *client object* would let two clients of the same account double the rate, and a bucket per *process*
 lets the CLI, a cron job and `lexflow serve` on one machine do the same. So, unless a limiter is given, a client
 takes its tokens from a `MachineBucket`: a file per account (named by a digest of base URL + key, never the key)
@@ -178,7 +178,7 @@ def account_key(base_url: str, api_key: str | None) -> str:
 SAFETY_MARGIN = 0.03
 """Pace 3 % below the account rate. At exactly the server's rate, one late request uses up the server's burst token
 for good (it only refills when requests come slower than the rate), and the next jitter is a 429; the margin
-refills it (the reference advises a margin for network jitter, §1.5)."""
+refills it (the reference advises a margin for network jitter, docs/lexware.md#rate-limits)."""
 
 
 def shared_bucket(

@@ -1,4 +1,4 @@
-"""Paging helpers: the 10,000-entry search window and voucherlist date-range splitting (§3.5)."""
+"""Paging helpers: the 10,000-entry search window and voucherlist date-range splitting (docs/lexware.md#paging)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The retry matrix (documented in docs/client.md), as pure decisions the sync and async clients both follow.
 
-- 429: always retried (the API did not execute the request, §1.5): `Retry-After` (seconds or HTTP date, plus up
+- 429: always retried (the API did not execute the request, docs/lexware.md#rate-limits): `Retry-After` (seconds or HTTP date, plus up
   to 0.15 s of jitter) when present, else exponential backoff with jitter, capped.
 - GET/PUT/DELETE: retried on 500/502/503/504, timeouts and connection errors (they are idempotent).
 - POST: never retried blind. An unknown outcome (timeout, 5xx, a 504 after 30 s) is settled by a lookup where the

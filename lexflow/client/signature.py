@@ -1,4 +1,4 @@
-"""Webhook signature check (§8): RSA PKCS#1 v1.5 with SHA-512 over the raw body, header `X-Lxo-Signature`."""
+"""Webhook signature check (docs/lexware.md#webhook-signature): RSA PKCS#1 v1.5 with SHA-512 over the raw body, header `X-Lxo-Signature`."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 TEXT_SEARCH_PARAMS = frozenset({"name", "email", "voucherNumber"})
-"""Query parameters the API HTML-decodes: `& < >` must be HTML-encoded before URL-encoding (§1.4)."""
+"""Query parameters the API HTML-decodes: `& < >` must be HTML-encoded before URL-encoding (docs/lexware.md#query-encoding)."""
 MIN_SEARCH_LENGTH = {"name": 3, "email": 3}
 USER_AGENT = "lexflow-client/0.1 (+httpx)"
 
@@ -109,7 +109,7 @@ def _text(value: Any) -> str:
 
 
 def encode_query(params: Mapping[str, Any] | None) -> str:
-    """URL-encode the query; text searches (`name`, `email`, `voucherNumber`) are HTML-encoded first (§1.4).
+    """URL-encode the query; text searches (`name`, `email`, `voucherNumber`) are HTML-encoded first (docs/lexware.md#query-encoding).
 
     `None` values are left out; lists become comma-separated values (voucherType/voucherStatus).
     Example: name="johnson & partner" → `name=johnson%20%26amp%3B%20partner`.

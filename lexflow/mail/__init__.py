@@ -1,4 +1,4 @@
-"""E-mail for lexflow: the Lexware API cannot send documents (§11.6), so flows send PDFs themselves over SMTP.
+"""E-mail for lexflow: the Lexware API cannot send documents (docs/lexware.md#no-e-mail), so flows send PDFs themselves over SMTP.
 
 from lexflow.mail import SmtpSettings, send_document, MailCatcher
 message_id = send_document("smtp://127.0.0.1:2525", to="kunde@example.org", subject=..., body=...,

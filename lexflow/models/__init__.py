@@ -1,7 +1,7 @@
-"""Pydantic v2 models of the Lexware Office API (reference §4): tolerant on read, strict on write.
+"""Pydantic v2 models of the Lexware Office API (docs/lexware.md): tolerant on read, strict on write.
 
 Unknown fields are kept (`extra="allow"`) and sent back, so a read → modify → PUT never drops data. The document
-totals of §6 live in `lexflow.models.totals`.
+totals (docs/lexware.md#totals) live in `lexflow.models.totals`.
 """
 
 from lexflow.models._base import Amount, ApiModel, PlainDate, Timestamp, format_timestamp

@@ -3,7 +3,7 @@
 - camelCase aliases matching the API JSON, `populate_by_name=True` so Python names work too;
 - `extra="allow"`: fields this client does not know are kept and sent back on PUT (PUT replaces the whole record,
   so dropping them would delete data);
-- enums are plain strings (the API adds values, §4.8), amounts are `Decimal` that accept numbers *or* strings
+- enums are plain strings (the API adds values, docs/lexware.md#voucher-list), amounts are `Decimal` that accept numbers *or* strings
   (a doc sample sends `"openAmount": "1337.00"`) and serialise back to JSON numbers;
 - timestamps stay the API's strings so they round-trip byte for byte; `datetime`/`date` inputs are formatted.
 """
@@ -33,7 +33,7 @@ Amount = Annotated[Decimal, PlainSerializer(_number, return_type=float, when_use
 
 
 def format_timestamp(value: datetime | date) -> str:
-    """The sales-document timestamp format `yyyy-MM-ddTHH:mm:ss.SSS+hh:mm` (§3.2). A date means midnight Berlin."""
+    """The sales-document timestamp format `yyyy-MM-ddTHH:mm:ss.SSS+hh:mm` (docs/lexware.md#timestamps). A date means midnight Berlin."""
     if not isinstance(value, datetime):
         value = datetime.combine(value, time(0), tzinfo=BERLIN)
     if value.tzinfo is None:

@@ -1,4 +1,4 @@
-"""Article (§4.2)."""
+"""Article (docs/lexware.md#articles)."""
 
 from __future__ import annotations
 

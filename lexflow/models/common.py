@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 class ActionResult(ApiModel):
-    """Answer of POST/PUT (§3.3): the id, version and resource URI of what was written."""
+    """Answer of POST/PUT (docs/lexware.md#action-results): the id, version and resource URI of what was written."""
 
     id: str
     resource_uri: str | None = None
@@ -27,7 +27,7 @@ class SortOrder(ApiModel):
 
 
 class Page(ApiModel, Generic[T]):
-    """A page of a paged list (§3.5). `totalElements` is capped at 10,000 by the API."""
+    """A page of a paged list (docs/lexware.md#paging). `totalElements` is capped at 10,000 by the API."""
 
     content: list[T] = Field(default_factory=list)
     first: bool = True

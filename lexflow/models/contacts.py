@@ -1,4 +1,4 @@
-"""Contact (§4.1)."""
+"""Contact (docs/lexware.md#contacts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Profile, countries, payment conditions, posting categories, print layouts, event subscriptions (§4.11–4.12)."""
+"""Profile, countries, payment conditions, posting categories, print layouts, event subscriptions (docs/lexware.md#master-data, docs/lexware.md#subscribing)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
     }
     | {"payment.changed", "token.revoked"}
 )
-"""The 42 webhook event types of reference §8 (matched in lowercase); the sandbox and the receiver both use this."""
+"""The 42 webhook event types (docs/lexware.md#event-types) (matched in lowercase); the sandbox and the receiver both use this."""
 
 
 class WebhookPayload(ApiModel):

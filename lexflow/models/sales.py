@@ -1,4 +1,4 @@
-"""Sales documents (§4.3–4.7): one shared shape, one class per document type."""
+"""Sales documents (docs/lexware.md#sales-documents): one shared shape, one class per document type."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server-side document totals of Lexware Office (§6 of the API reference), as pure Decimal functions.
+"""Server-side document totals of Lexware Office (docs/lexware.md#totals), as pure Decimal functions.
 
 The sandbox computes every sales document with these, and `preview_invoice` shows the same numbers before anything
 is sent, so a preview and the stored document can never disagree. The rules reproduce every official sample:

@@ -1,4 +1,5 @@
-"""Bookkeeping vouchers (§4.9), voucherlist rows (§4.8) and payments (§4.10)."""
+"""Bookkeeping vouchers, voucherlist rows and payments (docs/lexware.md#bookkeeping-vouchers, docs/lexware.md#voucher-list,
+docs/lexware.md#payments)."""
 
 from __future__ import annotations
 

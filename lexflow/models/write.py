@@ -1,7 +1,7 @@
 """Write rules checked before sending (strict on write): what the API would refuse with a 406/400 anyway.
 
 Returns problems as `(field path, code, what to do)` so the client can raise one error naming every field at once.
-Non-EUR currencies are reported separately: that is not a mistake to fix but something the API cannot do (§11.8).
+Non-EUR currencies are reported separately: that is not a mistake to fix but something the API cannot do (docs/lexware.md#eur-only).
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def check_write(kind: str, body: dict[str, Any]) -> list[Problem]:
 
 
 def non_eur_fields(body: Any, path: str = "") -> list[str]:
-    """Paths of every `currency` that is not EUR (the API supports only EUR, §11.8)."""
+    """Paths of every `currency` that is not EUR (the API supports only EUR, docs/lexware.md#eur-only)."""
     found: list[str] = []
     if isinstance(body, dict):
         for key, value in body.items():

@@ -31,7 +31,7 @@ def api_routes(config: SandboxConfig) -> list[ApiRoute]:
 
 
 def _gateway_403(request: Request) -> Response:
-    """What the AWS-style gateway answers for an unknown route or method (§7.2a). The token is not echoed back."""
+    """What the AWS-style gateway answers for an unknown route or method (docs/lexware.md#gateway-errors). The token is not echoed back."""
     if not request.headers.get("authorization"):
         return json({"message": "Missing Authentication Token"}, 403)
     return json(

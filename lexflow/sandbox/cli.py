@@ -38,7 +38,7 @@ def serve(
         typer.Option(
             "--webhook-time-scale",
             min=0,
-            help="Factor on the §8 webhook retry schedule (0.001 = 1000x faster). "
+            help="Factor on Lexware's webhook retry schedule (0.001 = 1000x faster). "
             "Default: env LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE, else 1.",
         ),
     ] = None,
@@ -46,7 +46,7 @@ def serve(
         bool | None,
         typer.Option(
             "--callback-tls-check/--no-callback-tls-check",
-            help="HEAD-check the TLS certificate of https callback URLs on subscribe (§8; 406 on failure). "
+            help="HEAD-check the TLS certificate of https callback URLs on subscribe (as Lexware does; 406 on failure). "
             "Default: env LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK, else on.",
             show_default=False,
         ),

@@ -23,7 +23,7 @@ def new_id() -> str:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """A strict `yyyy-MM-ddTHH:mm:ss.SSSXXX` timestamp (§3.2) or None."""
+    """A strict `yyyy-MM-ddTHH:mm:ss.SSSXXX` timestamp (docs/lexware.md#timestamps) or None."""
     if not isinstance(value, str) or not TIMESTAMP_RE.match(value):
         return None
     try:
@@ -123,7 +123,7 @@ def paged(
     window: bool = False,
     mapper: Any = None,
 ) -> dict[str, Any]:
-    """The Spring-style page envelope of §3.5. With `window`, totalElements is capped at 10,000."""
+    """The Spring-style page envelope (docs/lexware.md#paging). With `window`, totalElements is capped at 10,000."""
     total = len(items)
     if window:
         if (page + 1) * size > WINDOW:

@@ -117,8 +117,8 @@ class SandboxConfig(BaseModel):
     rate_burst: int = Field(default=2, ge=1, description="Token-bucket capacity.")
     rate_limit_scope: Literal["key", "organization"] = Field(
         default="key",
-        description="Who shares a bucket. The docs say 2 req/s per client (§1.5, so per key); it was measured shared "
-        "across the whole account, other integrations included (§12.3): 'organization' models that.",
+        description="Who shares a bucket. The docs say 2 req/s per client (so per key); it was measured shared "
+        "across the whole account, other integrations included (docs/lexware.md#rate-limits): 'organization' models that.",
     )
     retry_after_header: bool = Field(default=True, description="Send Retry-After on 429 (undocumented upstream).")
     db_path: Path | None = Field(default=None, description="SQLite file; None keeps state in memory.")
@@ -129,7 +129,7 @@ class SandboxConfig(BaseModel):
     )
     unsupported_method_status: Literal[403, 404] = Field(
         default=403,
-        description="PUT/DELETE on sales documents: the documented gateway 403, or the measured 404 (§11.4).",
+        description="PUT/DELETE on sales documents: the documented gateway 403, or the measured 404 (docs/lexware.md#gateway-errors).",
     )
     contact_stale_version_status: Literal[406, 409] = Field(
         default=406, description="Stale contact version: measured 406 IssueList (docs: 409)."
@@ -155,7 +155,7 @@ class SandboxConfig(BaseModel):
     webhook_time_scale: float = Field(
         default=1.0,
         ge=0,
-        description="Factor on the §8 retry schedule (1.0 = real, 0.001 = 1000x faster; env "
+        description="Factor on Lexware's webhook retry schedule (1.0 = real, 0.001 = 1000x faster; env "
         "LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE). The control API can change it until the next reset.",
     )
     webhook_key_bits: Literal[2048, 3072, 4096] = Field(
@@ -166,7 +166,7 @@ class SandboxConfig(BaseModel):
     callback_tls_check: bool = Field(
         default=True,
         description="On subscribe, send a HEAD to an https callbackUrl and answer 406 when its TLS certificate "
-        "does not verify (§8). http callbacks (allow_http_callbacks) have no certificate and are not checked. "
+        "does not verify (docs/lexware.md#subscribing). http callbacks (allow_http_callbacks) have no certificate and are not checked. "
         "Env LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK.",
     )
     callback_ca_bundle: Path | None = Field(

@@ -166,7 +166,7 @@ class SandboxControl:
         return self._call("GET", "/_sandbox/webhooks/deliveries")["content"]  # type: ignore[no-any-return]
 
     def webhook_time_scale(self, scale: float) -> dict[str, Any]:
-        """1.0 = the real §8 retry schedule; 0.001 = a thousand times faster."""
+        """1.0 = Lexware's real webhook retry schedule; 0.001 = a thousand times faster."""
         return self._call("POST", "/_sandbox/webhooks/time-scale", {"timeScale": scale})  # type: ignore[no-any-return]
 
     def rotate_webhook_key(self, bits: int | None = None) -> bytes:

@@ -101,7 +101,7 @@ TYPES: dict[str, DocType] = {
 }
 COLLECTION_TO_LIST_TYPE = {c: t.list_type for c, t in TYPES.items()}
 
-# who may follow whom (target <- sources), §5
+# who may follow whom (target <- sources), docs/lexware.md#operations
 PURSUE: dict[str, frozenset[str]] = {
     "order-confirmations": frozenset({"quotations"}),
     "delivery-notes": frozenset({"quotations", "order-confirmations", "invoices"}),

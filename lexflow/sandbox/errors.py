@@ -1,4 +1,4 @@
-"""The three error body shapes of the API (§7.2) and the exception that carries them out of a handler."""
+"""The three error body shapes of the API (docs/lexware.md#errors) and the exception that carries them out of a handler."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ def action_result(ctx: Ctx, collection: str, doc: Doc, status: int = 201) -> Res
 
 
 def saved(ctx: Ctx, kind: str, doc: Doc, event: str, status: int) -> Response:
-    """Write a created or changed document, announce it (§8), answer with its action result (§3.3).
+    """Write a created or changed document, announce it (docs/lexware.md#webhooks), answer with its action result (docs/lexware.md#action-results).
     `kind` is both the store kind and the URL collection (contacts, articles, vouchers)."""
     ctx.state.store.put(ctx.org, kind, doc)
     ctx.state.emit(ctx.org, event, doc["id"])

@@ -1,4 +1,4 @@
-"""The partner API's OAuth2 authorization-code flow (§1.3), so lexflow's OAuth client runs end to end locally.
+"""The partner API's OAuth2 authorization-code flow (docs/lexware.md#partner-oauth), so lexflow's OAuth client runs end to end locally.
 
 - `GET /oauth2/authorize?client_id&redirect_uri&response_type=code&scope&state[&code_challenge&code_challenge_method]`:
   the sandbox auto-consents and answers 302 to `redirect_uri?code=..&state=..`. A relative `redirect_uri` (as the

@@ -38,7 +38,7 @@ def accepted_types(accept: str | None) -> list[str]:
 
 
 def choose_sales_format(accept: str | None, xml_profile: bool, subresource: bool) -> str:
-    """§9 Accept matrix for sales documents: 'pdf' or 'xml', else 404 (no XML) / 406 (unsupported media type)."""
+    """The Accept matrix (docs/lexware.md#downloads) for sales documents: 'pdf' or 'xml', else 404 (no XML) / 406 (unsupported media type)."""
     for media in accepted_types(accept):
         if media in ("*/*", "application/*"):
             return "xml" if (xml_profile and subresource) else "pdf"

@@ -277,7 +277,7 @@ class _Seeder:
         return f"{prefix}{self.state.store.next_number(self.org, f'number:{kind}', 1001)}"
 
     def _correctable(self, invoices: list[Doc]) -> Doc | None:
-        """A paid invoice without a credit note yet (one credit note per invoice, §5)."""
+        """A paid invoice without a credit note yet (one credit note per invoice, docs/lexware.md#credit-notes)."""
         for _ in range(8):
             inv = self.rng.choice(invoices) if invoices else None
             if inv is not None and inv["voucherStatus"] == "paid" and not inv["relatedVouchers"]:
@@ -285,7 +285,7 @@ class _Seeder:
         return None
 
     def _link(self, credit_note: Doc, invoice: Doc) -> None:
-        """A full correction pursued from the invoice: same lines, paidoff at once, settles the invoice (§11.7)."""
+        """A full correction pursued from the invoice: same lines, paidoff at once, settles the invoice (docs/lexware.md#corrections-by-credit-note)."""
         for key in ("address", "lineItems", "totalPrice", "taxAmounts"):
             credit_note[key] = invoice[key]
         day = max(invoice["voucherDate"], credit_note["voucherDate"])
@@ -386,7 +386,7 @@ class _Seeder:
             tax = (net * rate / 100).quantize(Decimal("0.01"))
             status = rng.choice(["paid", "paid", "paid", "open", "unchecked"]) if i % 50 else "voided"
             vendor = rng.choice(vendors)
-            gross_items = status == "unchecked"  # unchecked vouchers cannot be taxType net (§4.9)
+            gross_items = status == "unchecked"  # unchecked vouchers cannot be taxType net (docs/lexware.md#bookkeeping-vouchers)
             doc = self.base(day)
             doc.update(
                 {
@@ -394,7 +394,7 @@ class _Seeder:
                     "type": "purchaseinvoice" if purchase else "salesinvoice",
                     "voucherNumber": f"{'ER' if purchase else 'BR'}-{day.year}-{i + 1:05d}",
                     "voucherDate": _midnight(day),
-                    "shippingDate": None if purchase else _midnight(day),  # sales vouchers only (§4.9)
+                    "shippingDate": None if purchase else _midnight(day),  # sales vouchers only (docs/lexware.md#bookkeeping-vouchers)
                     "dueDate": _midnight(day + timedelta(days=14)),
                     "totalGrossAmount": _f(net + tax),
                     "totalTaxAmount": _f(tax),

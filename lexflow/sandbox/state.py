@@ -6,7 +6,7 @@ Extension points (stable names; the control, OAuth, webhook, fault and seed modu
 - `state.store`: the `Store` (documents by organisation/kind/id, blobs, meta); write through `store.put`.
 - `state.clock`: `now()` (aware, Europe/Berlin), `today()`, `advance(days=..)`, `offset_days` -- the sandbox's "today".
 - `state.events`: `subscribe(callback)`; every change calls `callback(SandboxEvent)` synchronously, in order.
-  `state.emit(org_id, event_type, resource_id)` publishes one (event types as in §8 of the reference).
+  `state.emit(org_id, event_type, resource_id)` publishes one (event types: docs/lexware.md#event-types).
 - `state.keys`: `KeyRegistry` -- `lookup(key) -> ApiKey | None`, `add(key, organization_id, scopes, kind)`,
   `revoke(key)`; `state.revoke_key(key)` also notifies `state.keys.on_revoke` listeners (subscriptions die with a key).
 - `state.organizations`: organisation id -> `Organization` (profile data).
@@ -79,7 +79,7 @@ class SandboxEvent:
     event_date: str
 
     def payload(self) -> dict[str, str]:
-        """The webhook body of §4.12."""
+        """The webhook body (docs/lexware.md#webhook-payload)."""
         return {
             "organizationId": self.organization_id,
             "eventType": self.event_type,

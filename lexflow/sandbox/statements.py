@@ -1,6 +1,6 @@
 """Bank statement export (CAMT.053 or MT940) for the company's open invoices, with the ground truth of each line.
 
-The real API exposes no bank transactions (§11.1): this is the test bench for lexflow's reconciliation. With
+The real API exposes no bank transactions (docs/lexware.md#no-bank-transactions): this is the test bench for lexflow's reconciliation. With
 `noise`, the statement looks like a real one: part payments, misspelt payer names, several invoices in one transfer,
 invoice numbers with spaces, invoices nobody paid, and unrelated debits/credits. The ground truth tells, per
 transaction, which invoices it pays and how much of each (`class`: exact | partial | none).

@@ -1,13 +1,13 @@
-"""Event subscriptions (`/v1/event-subscriptions`) and webhook delivery (§4.12, §8 of the reference).
+"""Event subscriptions (`/v1/event-subscriptions`) and webhook delivery (docs/lexware.md#webhooks).
 
-Subscribing to an https callbackUrl first sends a HEAD to it to check its TLS certificate, as Lexware does (§8);
+Subscribing to an https callbackUrl first sends a HEAD to it to check its TLS certificate, as Lexware does (docs/lexware.md#subscribing);
 when that fails the answer is 406 with the regular error body (`details[0].field == "callbackUrl"`). Switch:
 `SandboxConfig.callback_tls_check`; trusted CAs: `callback_ca_bundle` (default: certifi's public CAs). http callbacks
 (only with `allow_http_callbacks`) have no certificate and are not checked.
 
 Every `state.emit(...)` is matched against the organisation's subscriptions and queued; a background thread POSTs the
 compact JSON payload, signed RSA-PKCS1v15-SHA512 (Base64 in `X-Lxo-Signature`), with a 5 s timeout, and follows the
-§8 retry schedule scaled by `SandboxConfig.webhook_time_scale` (the control API can change it until the next reset),
+Lexware's retry schedule (docs/lexware.md#webhook-delivery-and-retries) scaled by `SandboxConfig.webhook_time_scale` (the control API can change it until the next reset),
 so tests run it in milliseconds. A reset empties the queue and the delivery log and restores the configured scale.
 
 Signing key: RSA of `SandboxConfig.webhook_key_bits` (4096, as Lexware's), generated once per process and size (a
@@ -53,7 +53,7 @@ KIND = "event-subscriptions"
 
 
 RETRY_DELAYS: tuple[float, ...] = (10, 20, 40, 80, 160, 1800, *([7200] * 19))
-"""Seconds before retry n (§8): phase 1 after 10, 20, 40, 80, 160 s; phase 2 after a 30-minute pause, then every
+"""Seconds before retry n (docs/lexware.md#webhook-delivery-and-retries): phase 1 after 10, 20, 40, 80, 160 s; phase 2 after a 30-minute pause, then every
 2 h, 20 retries in all. 26 attempts at most."""
 
 TIMEOUT_SECONDS = 5.0
@@ -348,7 +348,7 @@ class Dispatcher:
 
         if d.generation != generation(state):
             return  # the sandbox was reset while this was in flight
-        if status is not None and 200 <= status < 300:  # §8 names 200/201/202/204; any 2xx counts here
+        if status is not None and 200 <= status < 300:  # Lexware names 200/201/202/204; any 2xx counts here
             self._record(d, status, "delivered", None)
             return
         if status == 410:
@@ -357,7 +357,7 @@ class Dispatcher:
             return
         retryable = status is None or status in (401, 403, 404, 429) or status >= 500
         if not retryable:
-            self._record(d, status, "failed", "not retried (§8: other 4xx and 3xx)")
+            self._record(d, status, "failed", "not retried (Lexware does not retry other 4xx and 3xx)")
             return
         if d.attempt <= len(RETRY_DELAYS) and not d.final:
             delay = RETRY_DELAYS[d.attempt - 1] * self.time_scale
@@ -490,7 +490,7 @@ def _tls_failure(exc: BaseException) -> str:
 
 
 async def check_callback_tls(state: SandboxState, callback: str) -> None:
-    """§8: before accepting an https callbackUrl, Lexware sends it a HEAD request to check its SSL certificate; when
+    """docs/lexware.md#subscribing: before accepting an https callbackUrl, Lexware sends it a HEAD request to check its SSL certificate; when
     that fails the subscription is refused with 406. Any HTTP answer counts as passed (only the certificate is
     checked; which statuses Lexware accepts is not documented). Redirects are not followed."""
     if not state.config.callback_tls_check or urlsplit(callback).scheme != "https":
@@ -629,7 +629,7 @@ async def _deliveries(state: SandboxState, request: Request, body: dict[str, Any
 async def _time_scale(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
     value = body.get("timeScale")
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise ApiError(400, "timeScale must be a number >= 0 (1.0 = the real §8 schedule, 0.001 = 1000x faster)")
+        raise ApiError(400, "timeScale must be a number >= 0 (1.0 = Lexware's real schedule, 0.001 = 1000x faster)")
     dispatcher(state).time_scale = float(value)
     return json({"timeScale": float(value)})
 

@@ -22,7 +22,7 @@ from lexflow.operations import crash_point
 from lexflow.sync.audit import CONTACTS_PAGE, DETAILS_BATCH, VOUCHERLIST_BATCH, SyncAudit
 from lexflow.sync.store import SyncStore
 
-#: voucherType → client attribute holding its details (§4.8 "Which endpoint holds the details").
+#: voucherType → client attribute holding its details (docs/lexware.md#voucher-list).
 DETAIL_RESOURCE = {
     "invoice": "invoices",
     "creditnote": "credit_notes",

@@ -38,7 +38,7 @@ class SyncedContact(Base):
 
 
 class SyncedVoucher(Base):
-    """One voucher-list row (§4.8): the index of every sales and bookkeeping voucher."""
+    """One voucher-list row (docs/lexware.md#voucher-list): the index of every sales and bookkeeping voucher."""
 
     __tablename__ = "sync_vouchers"
 

@@ -14,7 +14,7 @@ EMAIL_KINDS = ("business", "office", "private", "other")
 
 
 def primary_email(contact: dict[str, Any]) -> str | None:
-    """The first address by the order the API lists kinds in (a contact keeps one per kind, §12.6)."""
+    """The first address by the order the API lists kinds in (a contact keeps one per kind, docs/lexware.md#contacts)."""
     addresses = contact.get("emailAddresses") or {}
     for kind in EMAIL_KINDS:
         for address in addresses.get(kind) or []:

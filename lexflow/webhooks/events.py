@@ -1,4 +1,5 @@
-"""The webhook payload Lexware Office POSTs (reference §4.12) and the 42 event types it can carry (§8).
+"""The webhook payload Lexware Office POSTs (docs/lexware.md#webhook-payload) and the 42 event types it can carry
+(docs/lexware.md#event-types).
 
 The payload holds ids only; `WebhookEvent.key` is what makes a redelivery recognisable (Lexware retries for ~40 h).
 """

@@ -1,6 +1,6 @@
 """The HTTP receiver: verify `X-Lxo-Signature` over the raw bytes, store, answer; never process inline.
 
-Status codes are chosen for Lexware's retry rules (§8): 401 for a missing or wrong signature (Lexware retries
+Status codes are chosen for Lexware's retry rules (docs/lexware.md#webhook-delivery-and-retries): 401 for a missing or wrong signature (Lexware retries
 401, so a misconfigured key loses nothing while someone fixes it), 400 for a signed but malformed body (retrying
 cannot help), 503 only when the event could not be stored (retried), 200 once it is durable (also for a
 redelivery, which is recognised and not processed again).

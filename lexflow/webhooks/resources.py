@@ -1,4 +1,4 @@
-"""Re-fetch the resource an event names: the payload carries only ids (reference §4.12)."""
+"""Re-fetch the resource an event names: the payload carries only ids (docs/lexware.md#webhook-payload)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def fetch_resource(client: Any, event: WebhookEvent) -> dict[str, Any] | None:
     """The resource as the API's JSON, or None when there is nothing to fetch.
 
     Nothing to fetch: `*.deleted`, `token.revoked` (its id is a connection id), a resource gone since (404), and
-    `payment.changed` for a document that went back to draft (the payments endpoint answers 406 then, §8).
+    `payment.changed` for a document that went back to draft (the payments endpoint answers 406 then, docs/lexware.md#event-types).
     Every other error propagates, so the worker retries later.
     """
     accessor = RESOURCE_ACCESSORS.get(event.resource_kind)

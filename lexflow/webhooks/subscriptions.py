@@ -1,6 +1,6 @@
 """Keep Lexware's event subscriptions equal to the configured set.
 
-Subscriptions vanish when their API key is invalidated or their OAuth refresh token revoked (§8), there is no
+Subscriptions vanish when their API key is invalidated or their OAuth refresh token revoked (docs/lexware.md#subscribing), there is no
 update (delete and create), and the same type and URL twice is a 409. `sync` therefore compares (type, URL)
 pairs, creates what is missing, and deletes extras only when asked to (`prune`), because other integrations may
 share the account. An API refusal of one pair (406: Lexware's HEAD check of the callback's certificate failed)

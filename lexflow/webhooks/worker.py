@@ -111,7 +111,7 @@ class InboxWorker:
             return status
         except Exception as exc:
             if _draft_again(row, exc):
-                note = "payments answered 406: the document went back to draft (§8); nothing to confirm"
+                note = "payments answered 406: the document went back to draft (Lexware announces that too); nothing to confirm"
                 self.inbox.complete(row.id, note)
                 self._audit(row, action, "ok", None, started)
                 return EventStatus.DONE
@@ -208,7 +208,7 @@ class InboxWorker:
 def _draft_again(row: InboxEvent, exc: Exception) -> bool:
     """`payment.changed` also fires when an invoice goes back from open to draft; `/payments` then answers 406.
 
-    That is the documented outcome (§8), not a failure: retrying would only park the event hours later.
+    That is the documented outcome (docs/lexware.md#event-types), not a failure: retrying would only park the event hours later.
     """
     from lexflow.client.errors import ValidationFailed
 

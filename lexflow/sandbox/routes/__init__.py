@@ -1,4 +1,4 @@
-"""The public API surface (§2.1), one module per resource group."""
+"""The public API surface (docs/lexware.md#operations), one module per resource group."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Articles (§4.2): price net/gross derivation, GTIN check, 409 on a stale version, list size 25..250."""
+"""Articles (docs/lexware.md#articles): price net/gross derivation, GTIN check, 409 on a stale version, list size 25..250."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contacts (§4.1): company XOR person, single entries on write, server numbers, search rules, 406 on stale version.
+"""Contacts (docs/lexware.md#contacts): company XOR person, single entries on write, server numbers, search rules, 406 on stale version.
 Errors use the legacy IssueList body."""
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ async def update_contact(ctx: Ctx) -> Response:
 
 
 def contact_out(doc: Doc) -> Doc:
-    """A contact as the API answers it: the fields of §4.1, which has no createdDate/updatedDate (they are kept for
+    """A contact as the API answers it: the fields of docs/lexware.md#contacts, which has no createdDate/updatedDate (they are kept for
     the action result and the store, not shown; live captures show none either)."""
     return {k: v for k, v in public(doc).items() if k not in ("createdDate", "updatedDate")}
 

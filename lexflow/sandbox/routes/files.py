@@ -1,4 +1,4 @@
-"""Files (§9): upload as a new voucher (blank -> unchecked after OCR), attach to a voucher, download with the
+"""Files (docs/lexware.md#files): upload as a new voucher (blank -> unchecked after OCR), attach to a voucher, download with the
 Accept matrix. Checksum de-duplication, exact 5 MiB limit, allowed extensions. IssueList errors."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def upload_voucher_file(ctx: Ctx) -> Response:
 
 
 def _voucher_file_format(accept: str | None, ext: str) -> str:
-    """§9 matrix for bookkeeping voucher files: the original, a PDF rendering of XML, or 404/406."""
+    """The Accept matrix (docs/lexware.md#downloads) for bookkeeping voucher files: the original, a PDF rendering of XML, or 404/406."""
     for media in render.accepted_types(accept):
         if media in ("*/*", "application/*"):
             return ext

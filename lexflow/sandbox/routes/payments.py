@@ -1,4 +1,4 @@
-"""GET /v1/payments/{voucherId} (§4.10) and the partner-only transaction assignment hint (§11.3)."""
+"""GET /v1/payments/{voucherId} (docs/lexware.md#payments) and the partner-only transaction assignment hint (docs/lexware.md#transaction-assignment-hint)."""
 
 from __future__ import annotations
 

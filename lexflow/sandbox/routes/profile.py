@@ -1,4 +1,4 @@
-"""Profile and the bare-array master data lists (§4.11)."""
+"""Profile and the bare-array master data lists (docs/lexware.md#master-data)."""
 
 from __future__ import annotations
 

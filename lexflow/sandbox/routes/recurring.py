@@ -1,4 +1,4 @@
-"""Recurring templates (§4.7): read-only; they are created by seeding (`state.insert_document`)."""
+"""Recurring templates (docs/lexware.md#read-only-documents): read-only; they are created by seeding (`state.insert_document`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sales documents (§4.3-4.7, §5): create (optionally finalized, optionally pursued), get, /document, /file.
+"""Sales documents (docs/lexware.md#sales-documents): create (optionally finalized, optionally pursued), get, /document, /file.
 
 There is no PUT, DELETE or list endpoint for these: the gateway answers 403 (or the measured 404 with
 `unsupported_method_status=404`), and lists come from /v1/voucherlist.
@@ -90,7 +90,7 @@ def _berlin_date(dt: datetime | None) -> date | None:
 
 
 def _berlin_stamp(value: str) -> str:
-    """A validated timestamp as the API answers it: in Berlin time, whatever offset the client sent (§3.2). The
+    """A validated timestamp as the API answers it: in Berlin time, whatever offset the client sent (docs/lexware.md#timestamps). The
     voucherlist's date filters and sort read the stored text, and they mean Berlin days."""
     parsed = parse_timestamp(value)
     assert parsed is not None  # validated before a document is built
@@ -197,7 +197,7 @@ class Draft:
         return billing[0].get("countryCode")
 
     def _tax_sub_type(self) -> None:
-        """§4.3: taxSubType (distance sales, electronic services) only for EU recipients with net/gross; the
+        """docs/lexware.md#tax-conditions: taxSubType (distance sales, electronic services) only for EU recipients with net/gross; the
         country's taxClassification (/v1/countries) decides what is EU."""
         sub = (self.body.get("taxConditions") or {}).get("taxSubType")
         if sub is None or not self.tax_type:
@@ -488,7 +488,7 @@ def _percent(value: Decimal) -> str:
 
 
 def _payment_conditions(body: dict[str, Any]) -> dict[str, Any]:
-    """The payment conditions as answered: `paymentTermLabelTemplate` is read-only (§4.3): the label the client
+    """The payment conditions as answered: `paymentTermLabelTemplate` is read-only (docs/lexware.md#sales-documents): the label the client
     sent (a fixed text), else the account's standard wording with its {paymentRange}/{discountRange}/{discount}
     placeholders, which the label fills in."""
     sent = body.get("paymentConditions") or {}
@@ -597,7 +597,7 @@ def build_document(draft: Draft, finalize: bool, now: str) -> Doc:
 
 
 def _xrechnung_profile(draft: Draft, doc: Doc) -> None:
-    """Invoices for a contact with a Leitweg-ID become XRechnung when finalized (checked like §4.4)."""
+    """Invoices for a contact with a Leitweg-ID become XRechnung when finalized (checked as in docs/lexware.md#xrechnung)."""
     if draft.spec.collection != "invoices" or doc["voucherStatus"] == "draft":
         return
     body_xr = draft.body.get("xRechnung")
@@ -701,7 +701,7 @@ def make_get(collection: str):  # type: ignore[no-untyped-def]
 def make_document(collection: str):  # type: ignore[no-untyped-def]
     async def document(ctx: Ctx) -> Response:
         doc = ctx.doc(collection, TYPES[collection].title)
-        if doc.get("voucherStatus") == "draft" and collection != "dunnings":  # dunnings are always drafts (§2.1 #21)
+        if doc.get("voucherStatus") == "draft" and collection != "dunnings":  # dunnings are always drafts (docs/lexware.md#dunnings)
             raise ApiError(406, "A document file is only rendered for finalized vouchers (this one is a draft).")
         file_id = render.document_file_id(ctx.state, ctx.org, collection, doc)
         return json({"documentFileId": file_id})

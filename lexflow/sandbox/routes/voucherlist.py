@@ -1,4 +1,4 @@
-"""GET /v1/voucherlist (§4.8): required type/status, every filter, sort validation, derived overdue, 10k window."""
+"""GET /v1/voucherlist (docs/lexware.md#voucher-list): required type/status, every filter, sort validation, derived overdue, 10k window."""
 
 from __future__ import annotations
 

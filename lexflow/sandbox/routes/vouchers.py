@@ -1,4 +1,4 @@
-"""Bookkeeping vouchers (§4.9): totals checked (not computed), measured error codes, 409 on a stale version,
+"""Bookkeeping vouchers (docs/lexware.md#bookkeeping-vouchers): totals checked (not computed), measured error codes, 409 on a stale version,
 the unchecked -> open booking as the only status change, and `files` replace semantics. IssueList errors."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Check accounts, their transactions, and `bookAmount` (reference §2 rows 43-48, §4.5, §4.6, §5.3).
+"""Check accounts, their transactions, and `bookAmount` (docs/sevdesk.md#bank, docs/sevdesk.md#booking-payments).
 
 On the default ("Standard") account and register accounts `bookAmount` creates the bank transaction itself; on
 online (bank-synced or file-import) and other manual accounts the payment must name an existing, unbooked

@@ -1,4 +1,4 @@
-"""Contacts, communication ways and addresses (reference §2 rows 1-12, §4.1)."""
+"""Contacts, communication ways and addresses (docs/sevdesk.md#contacts)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ async def list_contacts(
 ) -> Response:
     state = state_of(request)
     docs = state.all("Contact")
-    if depth != "1":  # persons are only listed with depth=1 (reference §2 row 1)
+    if depth != "1":  # persons are only listed with depth=1 (docs/sevdesk.md#endpoints)
         docs = [d for d in docs if d.get("name")]
     if customerNumber is not None:
         docs = [d for d in docs if d.get("customerNumber") == customerNumber]
@@ -158,7 +158,7 @@ async def get_next_customer_number(request: Request) -> Response:
 
 @router.get("/Contact/Mapper/checkCustomerNumberAvailability", summary="Is a customer number free?")
 async def check_customer_number(request: Request, customerNumber: str | None = None) -> Response:
-    if not customerNumber:  # observed live: a 500 without the parameter (reference §12.11)
+    if not customerNumber:  # observed live: a 500 without the parameter (docs/sevdesk.md#contacts)
         raise SevdeskError(500, "customerNumber is missing")
     taken = any(c.get("customerNumber") == customerNumber for c in state_of(request).all("Contact"))
     return objects(not taken)

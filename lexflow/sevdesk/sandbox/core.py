@@ -144,7 +144,7 @@ def iso(moment: dt.datetime) -> str:
 
 
 def parse_date(value: Any, field: str) -> dt.datetime:
-    """An input date: `dd.mm.yyyy`, a Unix timestamp (seconds) or ISO 8601 (reference §3.2)."""
+    """An input date: `dd.mm.yyyy`, a Unix timestamp (seconds) or ISO 8601 (docs/sevdesk.md#dates)."""
     if isinstance(value, bool) or value is None or value == "":
         raise bad(f"{field} is required (dd.mm.yyyy, Unix timestamp or ISO 8601)")
     if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):

@@ -1,6 +1,6 @@
 """Credit notes made from an invoice (`CreditNote/Factory/createFromInvoice`) and their actions, which behave as
 the invoice ones: draft 100 → open 200 by `sendBy` → 750/1000 by `bookAmount` (money going out), `resetToOpen`
-(reference §2 rows 31-34, §4.7)."""
+(docs/sevdesk.md#credit-notes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invoices: `Factory/saveInvoice`, the status machine of §5.1 and its action endpoints (reference §2, §4.2, §9).
+"""Invoices: `Factory/saveInvoice`, the status machine (docs/sevdesk.md#invoice-status) and its action endpoints (docs/sevdesk.md#files-and-e-mail).
 
 Draft 100 → open 200 (by sendViaEmail, sendBy, or getPdf without preventSendBy) → partially paid 750 / paid 1000
 (bookAmount); resetToOpen, resetToDraft, enshrine; cancelInvoice makes a paid cancellation invoice (SR) and marks

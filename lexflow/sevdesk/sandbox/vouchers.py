@@ -1,5 +1,5 @@
 """Vouchers (expenses and receipts): `Factory/uploadTempFile` + `Factory/saveVoucher`, booking accounts from
-`ReceiptGuidance`, payments by `bookAmount` (reference §2 rows 35-42, §4.4, §5.2); plus the small reference data
+`ReceiptGuidance`, payments by `bookAmount` (docs/sevdesk.md#vouchers, docs/sevdesk.md#booking-payments); plus the small reference data
 lexflow reads (`SevUser`, `Tools/bookkeepingSystemVersion`)."""
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def flag(value: str | bool | None) -> bool:
 
 
 def paged(request: Request, docs: list[Any], limit: int | None, offset: int | None, count_all: str | None) -> Response:
-    """`limit`/`offset` paging; `countAll=true` adds the total as a string (reference §3.4)."""
+    """`limit`/`offset` paging; `countAll=true` adds the total as a string (docs/sevdesk.md#paging)."""
     size = state_of(request).config.default_limit if limit is None else limit
     if not 1 <= size <= 1000:
         raise bad(f"limit must be between 1 and 1000, got {size}")
