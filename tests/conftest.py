@@ -16,7 +16,7 @@ os.environ.setdefault("LEXFLOW_RATE_LIMIT_DIR", tempfile.mkdtemp(prefix="lexflow
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One Prefect test server for the whole session, with flow heartbeats off (notes §6: 0.2 s instead of 1.1 s)."""
+    """One Prefect test server for the whole session, with flow heartbeats off (docs/prefect.md#testing: 0.2 s instead of 1.1 s)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 

@@ -178,7 +178,7 @@ def account_key(base_url: str, api_key: str | None) -> str:
 SAFETY_MARGIN = 0.03
 """Pace 3 % below the account rate. At exactly the server's rate, one late request uses up the server's burst token
 for good (it only refills when requests come slower than the rate), and the next jitter is a 429; the margin
-refills it (the reference advises a margin for network jitter, docs/lexware.md#rate-limits)."""
+refills it (the vendor advises a margin for network jitter, docs/lexware.md#rate-limits)."""
 
 
 def shared_bucket(

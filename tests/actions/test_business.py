@@ -122,7 +122,7 @@ DRAFT = {
 def test_preview_matches_what_the_sandbox_creates(act, sandbox_client):
     preview = act("preview_invoice", DRAFT)
     assert preview.totals.total_net == Decimal("21.72")
-    assert preview.totals.total_tax == Decimal("3.13")  # 2.546 -> 2.55 and 0.5824 -> 0.58 (§6)
+    assert preview.totals.total_tax == Decimal("3.13")  # 2.546 -> 2.55 and 0.5824 -> 0.58 (docs/lexware.md#totals)
     assert preview.totals.total_gross == Decimal("24.85")
     created = act(
         "create_invoice", {**DRAFT, "finalize": True, "expected_total_gross": str(preview.totals.total_gross)}

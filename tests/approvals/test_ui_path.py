@@ -41,7 +41,7 @@ def test_ui_resume_without_slack(prefect_harness, approvals_db, fake_slack, capl
     future = start_flow("Invoice U-6 for Acme")
     p = _paused_row(ApprovalStore(approvals_db), "Invoice U-6 for Acme")
 
-    # The UI renders its form from this stored schema (notes §11): the same model the Slack path uses.
+    # The UI renders its form from this stored schema (docs/prefect.md#approving-in-the-prefect-ui): the same model the Slack path uses.
     schema = httpx.get(f"{_api()}/flow_runs/{p.flow_run_id}/input/paused-{p.pause_key}-schema").json()
     schema = json.loads(schema) if isinstance(schema, str) else schema
     assert set(schema["properties"]) == {"approved", "approver", "reason"}

@@ -120,7 +120,7 @@ def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: Match
     assert ledger.claim(Matcher(items).match(tx), tx, statement="s")
     ledger.finish(tx.transaction_id, status="needs_decision", action="flagged")
     voided = _Client(openAmount=0, voucherStatus="voided", paymentStatus="balanced", paymentItems=[])
-    assert confirm_payment(f"v-{tag}", voided, ledger=ledger) == []  # §4.10: voided looks paid but is not
+    assert confirm_payment(f"v-{tag}", voided, ledger=ledger) == []  # docs/lexware.md#payments: voided looks paid but is not
     paid = _Client(
         openAmount=0,
         voucherStatus="paid",
@@ -131,7 +131,7 @@ def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: Match
 
 
 def test_an_earlier_part_payment_does_not_close_a_later_match(ledger: MatchLedger) -> None:
-    """§4.10 lists every payment item ever assigned: one from before the match says nothing about this transfer."""
+    """/v1/payments (docs/lexware.md#payments) lists every payment item ever assigned: one from before the match says nothing about this transfer."""
     tag = uuid.uuid4().hex[:8]
     items, tx = _setup(tag)  # the voucher was 100.00 open when matched
     assert ledger.claim(Matcher(items).match(tx), tx, statement="s")

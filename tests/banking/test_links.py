@@ -14,11 +14,11 @@ APP = "https://app.lexware.de"
     ("voucher_type", "segment"),
     [
         ("invoice", "invoices"),
-        ("downpaymentinvoice", "invoices"),  # §2.2: down payment invoices open on the invoice page
+        ("downpaymentinvoice", "invoices"),  # docs/lexware.md#deeplinks: down payment invoices open on the invoice page
         ("creditnote", "credit-notes"),
-        ("salesinvoice", "vouchers"),  # bookkeeping vouchers (§4.8) have their own permalink
+        ("salesinvoice", "vouchers"),  # bookkeeping vouchers (docs/lexware.md#voucher-list) have their own permalink
         ("salescreditnote", "vouchers"),
-        ("somethingnew", "invoices"),  # §4.8: new types may appear; the invoice page is the best guess
+        ("somethingnew", "invoices"),  # docs/lexware.md#voucher-list: new types may appear; the invoice page is the best guess
     ],
 )
 def test_review_links_open_the_voucher_on_its_own_page(voucher_type: str, segment: str) -> None:

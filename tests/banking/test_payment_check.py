@@ -58,7 +58,7 @@ def test_a_draft_voucher_is_recorded_with_what_to_do_not_raised(sandbox: Any, tm
     report = reconcile([], client, ledger=ledger, statement="next.xml", open_items=[], app_url=APP)
     assert not [c for c in calls if c.startswith("GET /v1/payments/")] and report.payment_notices == []
 
-    # deleted in the web app (drafts can only be deleted there, §11.5): 404 → voucher_gone, no longer open
+    # deleted in the web app (drafts can only be deleted there, docs/lexware.md#sales-documents-are-final): 404 → voucher_gone, no longer open
     served.control.delete_draft("invoices", draft.id)
     gone = check_payment(draft.id, client, ledger=ledger)
     assert gone.outcome == "gone" and gone.transactions == [tx.transaction_id]

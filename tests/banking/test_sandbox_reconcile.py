@@ -109,7 +109,7 @@ def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path)
 
 
 def _partner_token(http: Any) -> str:
-    """An OAuth access token with the partner scope, through the sandbox's authorization-code flow (§1.3)."""
+    """An OAuth access token with the partner scope, through the sandbox's authorization-code flow (docs/lexware.md#partner-oauth)."""
     from lexflow.sandbox.config import ALL_SCOPES
 
     scopes = " ".join(sorted({*ALL_SCOPES, "transaction-assignment-hint.write"}))

@@ -19,7 +19,7 @@ HINT_PATH = "/v1/transaction-assignment-hint"
 
 def partner_token(base_url: str, tmp_path: Path) -> str:
     """An access token with the partner scope, through lexflow's own OAuth client and the sandbox's
-    authorization-code flow over HTTP (§1.3), as a partner app would get one."""
+    authorization-code flow over HTTP (docs/lexware.md#partner-oauth), as a partner app would get one."""
     config = OAuth2Config(
         "lexflow-sandbox-client",
         SecretStr("lexflow-sandbox-secret"),

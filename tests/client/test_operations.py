@@ -1,4 +1,4 @@
-"""Every documented operation (§2.1) through LexwareClient against the in-process sandbox."""
+"""Every documented operation (docs/lexware.md#operations) through LexwareClient against the in-process sandbox."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_contacts_create_get_list_page_update(client: LexwareClient) -> None:
     cid = customer(client, "Johnson & Partner", "jp@example.org")
     c = client.contacts.get(cid)
     assert isinstance(c, Contact) and c.company is not None and c.company.name == "Johnson & Partner"
-    # & must reach the server HTML-encoded (§1.4) and still match
+    # & must reach the server HTML-encoded (docs/lexware.md#query-encoding) and still match
     assert [x.id for x in client.contacts.list(name="Johnson & Partner")] == [cid]
     assert [x.id for x in client.contacts.list(email="jp@example.org")] == [cid]
     page = client.contacts.page(size=1, customer=True)
@@ -300,7 +300,7 @@ def test_xrechnung_accept_negotiation(client: LexwareClient) -> None:
     iid = client.invoices.create(doc(cid), finalize=True).id
     assert client.invoices.get(iid).electronic_document_profile == "XRechnung"
     anything = client.invoices.file(iid, accept="*/*")
-    assert anything.media_type == "application/xml" and anything.content.startswith(b"<?xml")  # */* -> XML (§9)
+    assert anything.media_type == "application/xml" and anything.content.startswith(b"<?xml")  # */* -> XML (docs/lexware.md#downloads)
     assert client.invoices.file(iid, accept="application/xml").filename.endswith(".xml")  # type: ignore[union-attr]
     preview = client.invoices.file(iid, accept="application/pdf")
     assert preview.media_type == "application/pdf" and preview.content.startswith(b"%PDF")

@@ -1,5 +1,5 @@
 """The partner-only transaction-assignment hint behind `allow_partner_endpoints` (`LEXWARE_ALLOW_PARTNER_ENDPOINTS`):
-off → refused before any HTTP with what it needs and how to switch it on; on → sent, over uvicorn (§11.3)."""
+off → refused before any HTTP with what it needs and how to switch it on; on → sent, over uvicorn (docs/lexware.md#transaction-assignment-hint)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ async def test_switch_on_async_client(env: pytest.MonkeyPatch, served: Any) -> N
 
 
 def test_switch_on_with_a_plain_api_key_is_refused_by_the_api(env: pytest.MonkeyPatch, served: Any) -> None:
-    """The opt-in only lets the request out; a public API key lacks the partner scope and gets 403 (§11.3)."""
+    """The opt-in only lets the request out; a public API key lacks the partner scope and gets 403 (docs/lexware.md#transaction-assignment-hint)."""
     settings = LexflowSettings(
         _env_file=None, api_key=served.api_key, base_url=served.url, rate_limit=0, allow_partner_endpoints=True
     )

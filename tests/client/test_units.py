@@ -25,7 +25,7 @@ from lexflow.models.write import check_write, non_eur_fields
 from tests.sandbox.helpers import invoice_body
 
 
-# ------------------------------------------------------------------------------------------ query encoding (§1.4)
+# ---------------------------------------------------------------------- query encoding (docs/lexware.md#query-encoding)
 def test_text_search_is_html_encoded_then_url_encoded() -> None:
     assert encode_query({"name": "johnson & partner"}) == "name=johnson%20%26amp%3B%20partner"
     assert encode_query({"email": "<a>@b.de"}) == "email=%26lt%3Ba%26gt%3B%40b.de"
@@ -38,7 +38,7 @@ def test_other_params_are_only_url_encoded_and_none_dropped() -> None:
     assert q == "articleNumber=A%26B&customer=true&page=0&voucherType=invoice%2Ccreditnote"
 
 
-# ------------------------------------------------------------------------------------------ error bodies (§7.2)
+# -------------------------------------------------------------------------------- error bodies (docs/lexware.md#errors)
 def _resp(status: int, body: object, method: str = "GET", path: str = "/v1/x") -> httpx.Response:
     req = httpx.Request(method, f"https://api.lexware.io{path}")
     if isinstance(body, bytes | str) and not isinstance(body, str):

@@ -1,4 +1,4 @@
-"""Articles (§4.2): price derivation, 409 on a stale version, list size rules, delete."""
+"""Articles (docs/lexware.md#articles): price derivation, 409 on a stale version, list size rules, delete."""
 
 from __future__ import annotations
 

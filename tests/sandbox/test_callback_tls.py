@@ -1,4 +1,4 @@
-"""§8: subscribing sends a HEAD to the https callbackUrl to check its TLS certificate; a failure is a 406.
+"""docs/lexware.md#subscribing: subscribing sends a HEAD to the https callbackUrl to check its TLS certificate; a failure is a 406.
 
 A real TLS receiver on 127.0.0.1 with a certificate from a throw-away CA (EC keys: generated in milliseconds).
 """

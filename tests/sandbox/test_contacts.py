@@ -1,4 +1,4 @@
-"""Contacts (§4.1): IssueList errors, company XOR person, single entries, numbers, search, 406 stale version."""
+"""Contacts (docs/lexware.md#contacts): IssueList errors, company XOR person, single entries, numbers, search, 406 stale version."""
 
 from __future__ import annotations
 

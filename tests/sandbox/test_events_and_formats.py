@@ -1,4 +1,4 @@
-"""Every change emits its §8 event; every response timestamp has milliseconds and an offset (§3.2)."""
+"""Every change emits its webhook event; every response timestamp has milliseconds and an offset (docs/lexware.md#timestamps)."""
 
 from __future__ import annotations
 

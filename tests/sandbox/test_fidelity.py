@@ -57,7 +57,7 @@ def test_any_iso_country_is_accepted_on_contacts_and_documents(sandbox_http, cod
 
 
 def test_tax_sub_type_follows_the_country_classification(sandbox_http):
-    """§4.3: distance sales / electronic services only for EU recipients, with net or gross."""
+    """docs/lexware.md#tax-conditions: distance sales / electronic services only for EU recipients, with net or gross."""
     eu = invoice_body(address={"name": "Client SARL", "countryCode": "FR"})
     eu["taxConditions"] = {"taxType": "gross", "taxSubType": "distanceSales"}
     eu["lineItems"] = [line(rate=19) | {"unitPrice": {"currency": "EUR", "grossAmount": 119, "taxRatePercentage": 19}}]
@@ -220,13 +220,13 @@ def test_sales_documents_have_the_live_shapes(sandbox_http, customer):
     with_terms = create(sandbox_http, "/v1/order-confirmations", invoice_body(customer, deliveryTerms="frei Haus"))
     assert with_terms["deliveryTerms"] == "frei Haus"
     cn = create(sandbox_http, "/v1/credit-notes", invoice_body(customer))
-    assert "discountPercentage" not in cn["lineItems"][0]  # credit notes have no line discounts (§4.5)
+    assert "discountPercentage" not in cn["lineItems"][0]  # credit notes have no line discounts (docs/lexware.md#credit-notes)
 
 
 # ---------------------------------------------------------------------------------------------------- contacts
 def test_contacts_carry_no_created_or_updated_date(sandbox_http):
     created = sandbox_http.post("/v1/contacts", json=company_contact())
-    assert {"createdDate", "updatedDate"} <= set(created.json())  # the action result has them (§3.3)
+    assert {"createdDate", "updatedDate"} <= set(created.json())  # the action result has them (docs/lexware.md#action-results)
     contact = sandbox_http.get(f"/v1/contacts/{created.json()['id']}").json()
     listed = sandbox_http.get("/v1/contacts").json()["content"][0]
     for record in (contact, listed):

@@ -1,4 +1,4 @@
-"""Auth, scopes, rate limit, tenancy, persistence, partner-only endpoints (§1, §7, §11.3)."""
+"""Auth, scopes, rate limit, tenancy, persistence, partner-only endpoints (docs/lexware.md#rate-limits, docs/lexware.md#errors, docs/lexware.md#transaction-assignment-hint)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_rate_limit_is_per_key():
 
 
 def test_rate_limit_shared_by_the_organisation_when_so_configured():
-    """§12.3 measured the limit shared across the account: two keys of one organisation then share one bucket."""
+    """Client authors measured the limit (docs/lexware.md#rate-limits) shared across the account: two keys of one organisation then share one bucket."""
     keys = [ApiKeySpec(key="second"), ApiKeySpec(key="other-org", organization_id=OTHER_ORG)]
     app = create_app(SandboxConfig(rate_limit=1, rate_burst=1, rate_limit_scope="organization", api_keys=keys))
     with _client(app, "lexflow-sandbox-key") as a, _client(app, "second") as b, _client(app, "other-org") as c:

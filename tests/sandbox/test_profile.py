@@ -1,4 +1,4 @@
-"""Profile and master data (§4.11), auth and gateway behaviour (§1, §7.2a)."""
+"""Profile and master data (docs/lexware.md#master-data), auth and gateway behaviour (docs/lexware.md#gateway-errors)."""
 
 from __future__ import annotations
 
@@ -84,12 +84,12 @@ DELETE /v1/event-subscriptions/{id}
 
 
 def test_every_documented_operation_is_routed(sandbox_app):
-    """§2.1: 55 operations (the 4 event-subscription ones come from the webhooks module)."""
+    """docs/lexware.md#operations: 55 operations (the 4 event-subscription ones come from the webhooks module)."""
     wanted = {op.strip() for line in DOCUMENTED.strip().splitlines() for op in line.split("|")}
     assert len(wanted) == 55
     routed = {f"{r.method} {r.path}" for r in sandbox_app.state.api_routes}
     assert wanted <= routed, sorted(wanted - routed)
-    assert routed - wanted == {"POST /v1/transaction-assignment-hint", "GET /v1/ping"}  # both beyond §2.1
+    assert routed - wanted == {"POST /v1/transaction-assignment-hint", "GET /v1/ping"}  # both beyond the 55
 
 
 def test_openapi_names_scopes_codes_and_error_styles(sandbox_http):

@@ -1,4 +1,4 @@
-"""Read-only resources (§4.6, §4.7): down payment invoices and recurring templates exist only by seeding;
+"""Read-only resources (docs/lexware.md#read-only-documents): down payment invoices and recurring templates exist only by seeding;
 the clock runs due recurring templates."""
 
 from __future__ import annotations

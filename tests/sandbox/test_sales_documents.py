@@ -1,4 +1,4 @@
-"""Sales documents (§4.3-4.7, §5, §6, §9): validation, totals, finalize, pursue chains, files."""
+"""Sales documents (docs/lexware.md#sales-documents, docs/lexware.md#totals, docs/lexware.md#files): validation, totals, finalize, pursue chains, files."""
 
 from __future__ import annotations
 

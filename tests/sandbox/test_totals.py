@@ -1,4 +1,4 @@
-"""§6 calculations: every sample of the reference to the cent."""
+"""Server-side totals (docs/lexware.md#totals): every vendor sample to the cent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Voucherlist (§4.8, §3.5) and payments (§4.10), including the UI-only payment assignment on the state."""
+"""Voucherlist (docs/lexware.md#voucher-list, docs/lexware.md#paging) and payments (docs/lexware.md#payments), including the UI-only payment assignment on the state."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bookkeeping vouchers (§4.9) and their files (§9): checked totals, measured error codes, status rules."""
+"""Bookkeeping vouchers (docs/lexware.md#bookkeeping-vouchers) and their files (docs/lexware.md#files): checked totals, measured error codes, status rules."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def test_voucher_files_accept_matrix_and_put_removes_files(sandbox_http):
     v = sandbox_http.get(f"/v1/vouchers/{vid}").json()
     assert v["files"] == [fid]
     del v["files"]
-    v["voucherDate"] = v["dueDate"] = "2026-03-02"  # writes take plain dates, reads return timestamps (§3.2)
+    v["voucherDate"] = v["dueDate"] = "2026-03-02"  # writes take plain dates, reads return timestamps (docs/lexware.md#timestamps)
     assert sandbox_http.put(f"/v1/vouchers/{vid}", json=v).status_code == 200
     assert sandbox_http.get(f"/v1/files/{fid}").status_code == 404
 

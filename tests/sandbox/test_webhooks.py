@@ -1,4 +1,4 @@
-"""Event subscriptions and webhook delivery (§4.12, §8) against a real HTTP receiver on 127.0.0.1."""
+"""Event subscriptions and webhook delivery (docs/lexware.md#webhooks) against a real HTTP receiver on 127.0.0.1."""
 
 from __future__ import annotations
 

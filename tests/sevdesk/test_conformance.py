@@ -24,7 +24,7 @@ from lexflow.sevdesk.sandbox import (
 from tests.sevdesk.conftest import draft_body, get, new_contact, new_invoice, ref
 
 
-# -------------------------------------------------------------------------------------------- auth (§1.2)
+# ------------------------------------------------------------------------------------------ auth (docs/sevdesk.md#auth)
 def test_auth_takes_the_raw_token_only(sevdesk: ServedSevdesk) -> None:
     with httpx.Client(base_url=sevdesk.url, timeout=5) as http:
         missing = http.get("/Contact")
@@ -60,7 +60,7 @@ def test_successes_reset_the_failure_count() -> None:
             assert http.get("/api/v1/Contact", headers=good).status_code == 200
 
 
-# -------------------------------------------------------------------------------------------- envelope (§3)
+# ---------------------------------------------------------------------------------- envelope (docs/sevdesk.md#envelope)
 def test_envelope_strings_and_single_get_arrays(api: httpx.Client) -> None:
     created = new_contact(api, defaultTimeToPay=14)
     assert isinstance(created, dict) and isinstance(created["id"], str)
@@ -92,7 +92,7 @@ def test_unknown_filters_are_ignored(api: httpx.Client) -> None:
     assert len(api.get("/Contact", params={"nmae": "Acme"}).json()["objects"]) == 2
 
 
-# -------------------------------------------------------------------------------------------- contacts (§4.1)
+# ---------------------------------------------------------------------------------- contacts (docs/sevdesk.md#contacts)
 def test_contact_filters_and_customer_numbers(api: httpx.Client) -> None:
     acme = new_contact(api, "Acme GmbH")
     new_contact(api, "Beta AG", customerNumber="2000")
@@ -190,7 +190,7 @@ def test_communication_ways_and_addresses(api: httpx.Client) -> None:
     assert [(a["street"], a["city"]) for a in listed] == [("Hauptstr. 1", "Berlin")]
 
 
-# -------------------------------------------------------------------------------------------- invoices (§4.2)
+# ---------------------------------------------------------------------------------- invoices (docs/sevdesk.md#invoices)
 def test_save_invoice_computes_sums_numbers_and_address(api: httpx.Client) -> None:
     acme = new_contact(api)
     api.post(
@@ -277,7 +277,7 @@ def test_positions_are_required_and_drafts_can_be_edited(api: httpx.Client) -> N
     assert refused.status_code == 400 and "draft" in refused.json()["error"]["message"]
 
 
-# -------------------------------------------------------------------------------------------- status machine (§5.1)
+# ---------------------------------------------------------------------- status machine (docs/sevdesk.md#invoice-status)
 def test_send_by_finalizes_unless_send_draft(api: httpx.Client) -> None:
     invoice = new_invoice(api)
     path = f"/Invoice/{invoice['id']}/sendBy"
@@ -383,7 +383,7 @@ def test_delinquent_follows_the_clock_and_update_after(api: httpx.Client, contro
     assert [i["id"] for i in changed] == [draft["id"]]
 
 
-# -------------------------------------------------------------------------------------------- bank (§4.5, §4.6)
+# -------------------------------------------------------- bank (docs/sevdesk.md#bank, docs/sevdesk.md#booking-payments)
 def test_bank_import_and_transaction_filters(api: httpx.Client, control: httpx.Client) -> None:
     seeded = control.post("/seed").json()
     open_id = seeded["invoices"]["open"][0]
@@ -461,7 +461,7 @@ def test_seed_covers_every_invoice_state(api: httpx.Client, control: httpx.Clien
     assert len(emails) == len(seeded["customers"])
 
 
-# -------------------------------------------------------------------------------------------- vouchers (§4.4)
+# ---------------------------------------------------------------------------------- vouchers (docs/sevdesk.md#vouchers)
 def _voucher(filename: str | None, account: int = 4711, rate: float = 19, rule: int = 9, **extra: object) -> dict:
     return {
         "voucher": {
@@ -577,7 +577,7 @@ def test_state_survives_a_restart_with_sqlite(tmp_path: Path) -> None:
         assert len(http.get("/api/v1/CheckAccount", headers=headers).json()["objects"]) == 1  # baseline not doubled
 
 
-# -------------------------------------------------------------------------------------------- credit notes (§4.7)
+# -------------------------------------------------------------------------- credit notes (docs/sevdesk.md#credit-notes)
 def test_credit_note_from_invoice_and_its_refund(api: httpx.Client) -> None:
     invoice = new_invoice(api)
     iid = invoice["id"]

@@ -48,7 +48,7 @@ def sandbox() -> Iterator[Any]:
         allow_http_callbacks=True,
         ocr_delay_seconds=None,
         api_keys=[ApiKeySpec(key=ROTATING_KEY)],
-        # made-up https://hooks.example callbacks (CLI e2e) can never pass the §8 TLS pre-check offline;
+        # made-up https://hooks.example callbacks (CLI e2e) can never pass the TLS pre-check (docs/lexware.md#subscribing) offline;
         # the check itself is tested in tests/sandbox/test_callback_tls.py and tests/webhooks/test_subscriptions.py
         callback_tls_check=False,
     )

@@ -105,7 +105,7 @@ def test_sync_recreates_subscriptions_a_key_revocation_removed(sandbox: ServedSa
 def test_payment_changed_for_a_draft_is_done_not_failed(
     sandbox: ServedSandbox, client: LexwareClient, db_url: str
 ) -> None:
-    """§8: payment.changed also fires when a document goes back to draft, and /payments then answers 406."""
+    """docs/lexware.md#event-types: payment.changed also fires when a document goes back to draft, and /payments then answers 406."""
     from lexflow.webhooks.config import WebhookConfig
     from lexflow.webhooks.events import WebhookEvent
     from lexflow.webhooks.worker import InboxWorker

@@ -22,7 +22,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def tls_checking() -> Iterator[ServedSandbox]:
-    """A sandbox that, like Lexware, sends a HEAD to an https callback before it subscribes (§8)."""
+    """A sandbox that, like Lexware, sends a HEAD to an https callback before it subscribes (docs/lexware.md#subscribing)."""
     from lexflow.sandbox import SandboxConfig
 
     served = serve_in_thread(SandboxConfig(rate_limit=0, callback_tls_check=True, ocr_delay_seconds=None))
