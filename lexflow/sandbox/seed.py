@@ -386,7 +386,8 @@ class _Seeder:
             tax = (net * rate / 100).quantize(Decimal("0.01"))
             status = rng.choice(["paid", "paid", "paid", "open", "unchecked"]) if i % 50 else "voided"
             vendor = rng.choice(vendors)
-            gross_items = status == "unchecked"  # unchecked vouchers cannot be taxType net (docs/lexware.md#bookkeeping-vouchers)
+            # unchecked vouchers cannot be taxType net (docs/lexware.md#bookkeeping-vouchers)
+            gross_items = status == "unchecked"
             doc = self.base(day)
             doc.update(
                 {

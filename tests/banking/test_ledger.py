@@ -120,7 +120,8 @@ def test_confirm_payment_reads_payments_only_for_open_ledger_items(ledger: Match
     assert ledger.claim(Matcher(items).match(tx), tx, statement="s")
     ledger.finish(tx.transaction_id, status="needs_decision", action="flagged")
     voided = _Client(openAmount=0, voucherStatus="voided", paymentStatus="balanced", paymentItems=[])
-    assert confirm_payment(f"v-{tag}", voided, ledger=ledger) == []  # docs/lexware.md#payments: voided looks paid but is not
+    # docs/lexware.md#payments: voided looks paid but is not
+    assert confirm_payment(f"v-{tag}", voided, ledger=ledger) == []
     paid = _Client(
         openAmount=0,
         voucherStatus="paid",

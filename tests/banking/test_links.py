@@ -18,7 +18,8 @@ APP = "https://app.lexware.de"
         ("creditnote", "credit-notes"),
         ("salesinvoice", "vouchers"),  # bookkeeping vouchers (docs/lexware.md#voucher-list) have their own permalink
         ("salescreditnote", "vouchers"),
-        ("somethingnew", "invoices"),  # docs/lexware.md#voucher-list: new types may appear; the invoice page is the best guess
+        # docs/lexware.md#voucher-list: new types may appear; the invoice page is the best guess
+        ("somethingnew", "invoices"),
     ],
 )
 def test_review_links_open_the_voucher_on_its_own_page(voucher_type: str, segment: str) -> None:

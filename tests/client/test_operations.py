@@ -300,7 +300,8 @@ def test_xrechnung_accept_negotiation(client: LexwareClient) -> None:
     iid = client.invoices.create(doc(cid), finalize=True).id
     assert client.invoices.get(iid).electronic_document_profile == "XRechnung"
     anything = client.invoices.file(iid, accept="*/*")
-    assert anything.media_type == "application/xml" and anything.content.startswith(b"<?xml")  # */* -> XML (docs/lexware.md#downloads)
+    # */* -> XML (docs/lexware.md#downloads)
+    assert anything.media_type == "application/xml" and anything.content.startswith(b"<?xml")
     assert client.invoices.file(iid, accept="application/xml").filename.endswith(".xml")  # type: ignore[union-attr]
     preview = client.invoices.file(iid, accept="application/pdf")
     assert preview.media_type == "application/pdf" and preview.content.startswith(b"%PDF")

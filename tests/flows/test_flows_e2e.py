@@ -365,7 +365,8 @@ def test_dunning_run_once_per_invoice_and_day(
     dunnings = [
         v for v in lexware.voucherlist.iter(voucher_type="any", voucher_status="any") if v.voucher_type == "dunning"
     ]
-    assert len(dunnings) <= 1  # dunnings may not be listed by the voucher list at all (docs/lexware.md#voucher-list has no dunning type)
+    # dunnings may not be listed by the voucher list at all (docs/lexware.md#voucher-list has no dunning type)
+    assert len(dunnings) <= 1
 
 
 def test_duplicate_report_lists_groups_with_links(lexware: Any) -> None:

@@ -220,13 +220,15 @@ def test_sales_documents_have_the_live_shapes(sandbox_http, customer):
     with_terms = create(sandbox_http, "/v1/order-confirmations", invoice_body(customer, deliveryTerms="frei Haus"))
     assert with_terms["deliveryTerms"] == "frei Haus"
     cn = create(sandbox_http, "/v1/credit-notes", invoice_body(customer))
-    assert "discountPercentage" not in cn["lineItems"][0]  # credit notes have no line discounts (docs/lexware.md#credit-notes)
+    # credit notes have no line discounts (docs/lexware.md#credit-notes)
+    assert "discountPercentage" not in cn["lineItems"][0]
 
 
 # ---------------------------------------------------------------------------------------------------- contacts
 def test_contacts_carry_no_created_or_updated_date(sandbox_http):
     created = sandbox_http.post("/v1/contacts", json=company_contact())
-    assert {"createdDate", "updatedDate"} <= set(created.json())  # the action result has them (docs/lexware.md#action-results)
+    # the action result has them (docs/lexware.md#action-results)
+    assert {"createdDate", "updatedDate"} <= set(created.json())
     contact = sandbox_http.get(f"/v1/contacts/{created.json()['id']}").json()
     listed = sandbox_http.get("/v1/contacts").json()["content"][0]
     for record in (contact, listed):

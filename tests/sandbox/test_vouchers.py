@@ -161,7 +161,8 @@ def test_voucher_files_accept_matrix_and_put_removes_files(sandbox_http):
     v = sandbox_http.get(f"/v1/vouchers/{vid}").json()
     assert v["files"] == [fid]
     del v["files"]
-    v["voucherDate"] = v["dueDate"] = "2026-03-02"  # writes take plain dates, reads return timestamps (docs/lexware.md#timestamps)
+    # writes take plain dates, reads return timestamps (docs/lexware.md#timestamps)
+    v["voucherDate"] = v["dueDate"] = "2026-03-02"
     assert sandbox_http.put(f"/v1/vouchers/{vid}", json=v).status_code == 200
     assert sandbox_http.get(f"/v1/files/{fid}").status_code == 404
 

@@ -701,7 +701,8 @@ def make_get(collection: str):  # type: ignore[no-untyped-def]
 def make_document(collection: str):  # type: ignore[no-untyped-def]
     async def document(ctx: Ctx) -> Response:
         doc = ctx.doc(collection, TYPES[collection].title)
-        if doc.get("voucherStatus") == "draft" and collection != "dunnings":  # dunnings are always drafts (docs/lexware.md#dunnings)
+        # dunnings are always drafts (docs/lexware.md#dunnings)
+        if doc.get("voucherStatus") == "draft" and collection != "dunnings":
             raise ApiError(406, "A document file is only rendered for finalized vouchers (this one is a draft).")
         file_id = render.document_file_id(ctx.state, ctx.org, collection, doc)
         return json({"documentFileId": file_id})
