@@ -405,7 +405,7 @@ class Matcher:
     def match(self, tx: BankTransaction) -> Proposal:
         if tx.currency != "EUR":
             return self._proposal(
-                tx, "unmatched", 0.0, reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (§11.8)"]
+                tx, "unmatched", 0.0, reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (docs/lexware.md#eur-only)"]
             )
         text = f"{tx.remittance} {tx.end_to_end_id or ''}"
         upper = text.upper()
@@ -865,7 +865,7 @@ class Matcher:
         reasons = [why + (f" naming {named}" if named else "")]
         reasons.append(
             "if the original payment was assigned in Lexware Office, undo that assignment there "
-            "(the API cannot change payments, §11.2)"
+            "(the API cannot change payments: docs/lexware.md#no-payment-writes)"
         )
         return self._proposal(
             tx, "reversal", 0.8 if refs else 0.6, candidates=[i.voucher_id for i in refs], reasons=reasons

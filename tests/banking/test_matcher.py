@@ -103,7 +103,7 @@ def test_reversed_transfers_go_to_a_person(reversal_flag: bool, text: str) -> No
     p = one(tx("-119.00", text, reversal=reversal_flag))
     assert p.kind == "reversal"
     assert not p.allocations
-    assert any("§11.2" in r for r in p.reasons)
+    assert any("docs/lexware.md#no-payment-writes" in r for r in p.reasons)
 
 
 def test_amount_plus_customer_name_is_exact_and_fuzzy_name_is_partial() -> None:
