@@ -405,7 +405,10 @@ class Matcher:
     def match(self, tx: BankTransaction) -> Proposal:
         if tx.currency != "EUR":
             return self._proposal(
-                tx, "unmatched", 0.0, reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (docs/lexware.md#eur-only)"]
+                tx,
+                "unmatched",
+                0.0,
+                reasons=[f"currency {tx.currency}: Lexware Office only knows EUR (docs/lexware.md#eur-only)"],
             )
         text = f"{tx.remittance} {tx.end_to_end_id or ''}"
         upper = text.upper()
