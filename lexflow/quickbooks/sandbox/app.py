@@ -88,15 +88,28 @@ class QuickBooksSandbox:
         refresh = refresh or "qbo-rt-" + secrets.token_urlsafe(24)
         now = self.now().timestamp()
         tokens = self.store.meta("tokens", {})
-        tokens[access] = {"realm": realm, "exp": now + self.config.access_token_seconds, "kind": "access",
-                          "refresh": refresh}
+        tokens[access] = {
+            "realm": realm,
+            "exp": now + self.config.access_token_seconds,
+            "kind": "access",
+            "refresh": refresh,
+        }
         known = tokens.get(refresh)
         if known is None:
-            tokens[refresh] = {"realm": realm, "exp": now + self.config.refresh_token_seconds, "kind": "refresh",
-                               "parent": parent}
+            tokens[refresh] = {
+                "realm": realm,
+                "exp": now + self.config.refresh_token_seconds,
+                "kind": "refresh",
+                "parent": parent,
+            }
         self.store.set_meta("tokens", tokens)
-        return {"token_type": "bearer", "access_token": access, "expires_in": self.config.access_token_seconds,
-                "refresh_token": refresh, "x_refresh_token_expires_in": self.config.refresh_token_seconds}
+        return {
+            "token_type": "bearer",
+            "access_token": access,
+            "expires_in": self.config.access_token_seconds,
+            "refresh_token": refresh,
+            "x_refresh_token_expires_in": self.config.refresh_token_seconds,
+        }
 
     def token(self, value: str, kind: str) -> dict[str, Any] | None:
         info = self.store.meta("tokens", {}).get(value)
@@ -146,8 +159,10 @@ class QuickBooksSandbox:
         """Count one request against the realm's minute and second windows and its concurrency slots."""
         cfg, lim, now = self.config, self.limits, time.monotonic()
         with lim.lock:
-            for window, size, span in ((lim.minute, cfg.requests_per_minute, 60.0),
-                                       (lim.second, cfg.requests_per_second, 1.0)):
+            for window, size, span in (
+                (lim.minute, cfg.requests_per_minute, 60.0),
+                (lim.second, cfg.requests_per_second, 1.0),
+            ):
                 if size <= 0:
                     continue
                 q = window.setdefault(realm, deque())
@@ -208,8 +223,13 @@ def _minor(request: Request) -> int:
     if raw is None:
         return MIN_MINOR_VERSION
     if not raw.isdigit():
-        raise Fault(400, "2010", "Request has invalid or unsupported property",
-                    f"minorversion must be a whole number, got {raw!r}", "minorversion")
+        raise Fault(
+            400,
+            "2010",
+            "Request has invalid or unsupported property",
+            f"minorversion must be a whole number, got {raw!r}",
+            "minorversion",
+        )
     return max(MIN_MINOR_VERSION, int(raw))  # below 75 is served as 75 since August 2025
 
 
@@ -236,8 +256,19 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
     if head == "cdc" and method == "GET":
         return 200, _cdc(sb, company, request), "json"
     if head == "companyinfo" and method == "GET":
-        return 200, {"CompanyInfo": {"Id": realm, "CompanyName": f"Sandbox Company {realm}", "Country": "US",
-                                     "domain": "QBO", "SyncToken": "0"}}, "json"
+        return (
+            200,
+            {
+                "CompanyInfo": {
+                    "Id": realm,
+                    "CompanyName": f"Sandbox Company {realm}",
+                    "Country": "US",
+                    "domain": "QBO",
+                    "SyncToken": "0",
+                }
+            },
+            "json",
+        )
     entity = ENTITIES.get(head)
     if entity is None:
         raise Fault(400, "2010", "Unsupported Operation", f"Operation {head} is not supported by this sandbox")
@@ -304,8 +335,9 @@ def _cdc(sb: QuickBooksSandbox, company: Company, request: Request) -> dict[str,
         rows = []
         for id_, op in list(changed.items())[-1000:]:
             doc = company.get(entity, id_)
-            rows.append(doc if doc is not None and op != "Delete" else {"Id": id_, "status": "Deleted",
-                                                                         "domain": "QBO"})
+            rows.append(
+                doc if doc is not None and op != "Delete" else {"Id": id_, "status": "Deleted", "domain": "QBO"}
+            )
         responses.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
     return {"CDCResponse": [{"QueryResponse": responses}]}
 
@@ -313,11 +345,14 @@ def _cdc(sb: QuickBooksSandbox, company: Company, request: Request) -> dict[str,
 def _pdf(doc: dict[str, Any]) -> bytes:
     text = f"Invoice {doc.get('DocNumber', doc['Id'])} total {doc.get('TotalAmt')}".replace("(", "").replace(")", "")
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for i, obj in enumerate(objs, 1):
         offsets.append(len(out))
@@ -349,7 +384,6 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
 
     async def api(request: Request) -> Response:
         realm = request.path_params["realm"]
-        rest = request.path_params["rest"]
         auth = request.headers.get("authorization", "")
         token = sb.token(auth[7:], "access") if auth.lower().startswith("bearer ") else None
         if token is None:
@@ -363,8 +397,16 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
             if rule and rule.mode == "throttle":
                 return faults.throttle_response(sb.now())
             if rule and rule.mode == "error":
-                return fault(Fault(rule.status, "10000", "An application error has occurred",
-                                   "injected by the sandbox control API", "", "SystemFault"))
+                return fault(
+                    Fault(
+                        rule.status,
+                        "10000",
+                        "An application error has occurred",
+                        "injected by the sandbox control API",
+                        "",
+                        "SystemFault",
+                    )
+                )
             if rule and rule.mode == "timeout":
                 await asyncio.sleep(config.hang_seconds)
                 return fault(Fault(504, "10000", "Gateway Timeout", "", "", "SystemFault"))
@@ -407,8 +449,9 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
         p = request.query_params
         redirect = p.get("redirect_uri", "")
         if p.get("client_id") != config.client_id or redirect not in config.redirect_uris:
-            return json_response({"error": "invalid_client", "error_description": "unknown client or redirect_uri"},
-                                 400)
+            return json_response(
+                {"error": "invalid_client", "error_description": "unknown client or redirect_uri"}, 400
+            )
         if p.get("response_type") != "code" or SCOPE not in (p.get("scope") or "").split():
             q = urlencode({"error": "invalid_scope", "state": p.get("state", "")})
             return RedirectResponse(f"{redirect}?{q}", 302)
@@ -467,9 +510,13 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
             sb.store.set_meta("clock_offset", offset)
             return json_response({"now": sb.now().isoformat()})
         if action == "faults":
-            rule = FaultRule(method=str(body.get("method", "POST")).upper(), path=str(body.get("path", "")),
-                             mode=str(body.get("mode", "error")), status=int(body.get("status", 500)),
-                             times=int(body.get("times", 1)))
+            rule = FaultRule(
+                method=str(body.get("method", "POST")).upper(),
+                path=str(body.get("path", "")),
+                mode=str(body.get("mode", "error")),
+                status=int(body.get("status", 500)),
+                times=int(body.get("times", 1)),
+            )
             if rule.mode not in ("error", "throttle", "timeout", "timeout_after_commit"):
                 return json_response({"error": f"unknown mode {rule.mode}"}, 400)
             sb.faults.append(rule)
@@ -477,9 +524,11 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
         if action == "seed":
             realm = body.get("realm", config.realms[0])
             company = sb.company(realm)
-            made = {"Customer": [company.create_party("Customer", c)["Id"] for c in body.get("customers", [])],
-                    "Vendor": [company.create_party("Vendor", v)["Id"] for v in body.get("vendors", [])],
-                    "Employee": []}
+            made = {
+                "Customer": [company.create_party("Customer", c)["Id"] for c in body.get("customers", [])],
+                "Vendor": [company.create_party("Vendor", v)["Id"] for v in body.get("vendors", [])],
+                "Employee": [],
+            }
             for e in body.get("employees", []):  # employees only block names (6240); no endpoint serves them
                 doc = {"DisplayName": e["DisplayName"], "Active": e.get("Active", True)}
                 new = company._new("Employee", doc)
@@ -500,13 +549,15 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
         except Fault as exc:
             return fault(exc)
 
-    app.router.routes.extend([
-        Route("/v3/company/{realm}/{rest:path}", handle_fault_errors, methods=["GET", "POST"]),
-        Route("/connect/oauth2", authorize, methods=["GET"]),
-        Route("/oauth2/v1/tokens/bearer", bearer, methods=["POST"]),
-        Route("/v2/oauth2/tokens/revoke", revoke, methods=["POST"]),
-        Route("/_sandbox/{action}", control, methods=["POST", "GET"]),
-    ])
+    app.router.routes.extend(
+        [
+            Route("/v3/company/{realm}/{rest:path}", handle_fault_errors, methods=["GET", "POST"]),
+            Route("/connect/oauth2", authorize, methods=["GET"]),
+            Route("/oauth2/v1/tokens/bearer", bearer, methods=["POST"]),
+            Route("/v2/oauth2/tokens/revoke", revoke, methods=["POST"]),
+            Route("/_sandbox/{action}", control, methods=["POST", "GET"]),
+        ]
+    )
     return app
 
 

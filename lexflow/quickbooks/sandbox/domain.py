@@ -15,36 +15,137 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from lexflow.quickbooks.sandbox import faults
-from lexflow.quickbooks.sandbox.faults import Fault
 from lexflow.sandbox.store import Store
 
 Doc = dict[str, Any]
 CENT = Decimal("0.01")
 
-ENTITIES = {"customer": "Customer", "vendor": "Vendor", "invoice": "Invoice", "payment": "Payment",
-            "creditmemo": "CreditMemo", "taxcode": "TaxCode"}
+ENTITIES = {
+    "customer": "Customer",
+    "vendor": "Vendor",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "creditmemo": "CreditMemo",
+    "taxcode": "TaxCode",
+}
 """Path segment → entity name."""
 NAME_LISTS = ("Customer", "Vendor", "Employee")
-_RO = {"Id", "SyncToken", "MetaData", "domain", "sparse", "TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt",
-       "LinkedTxn", "FullyQualifiedName", "DeliveryInfo", "UnappliedAmt", "TxnTaxDetail", "RemainingCredit",
-       "BalanceWithJobs", "InvoiceLink"}
+_RO = {
+    "Id",
+    "SyncToken",
+    "MetaData",
+    "domain",
+    "sparse",
+    "TotalAmt",
+    "Balance",
+    "HomeBalance",
+    "HomeTotalAmt",
+    "LinkedTxn",
+    "FullyQualifiedName",
+    "DeliveryInfo",
+    "UnappliedAmt",
+    "TxnTaxDetail",
+    "RemainingCredit",
+    "BalanceWithJobs",
+    "InvoiceLink",
+}
 WRITABLE: dict[str, frozenset[str]] = {
-    "Customer": frozenset({"DisplayName", "Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "CompanyName",
-                           "PrimaryEmailAddr", "PrimaryPhone", "Mobile", "Fax", "AlternatePhone", "WebAddr",
-                           "BillAddr", "ShipAddr", "Notes", "Active", "CurrencyRef", "Taxable", "DefaultTaxCodeRef",
-                           "PrimaryTaxIdentifier", "BusinessNumber", "SalesTermRef", "PaymentMethodRef",
-                           "PreferredDeliveryMethod", "PrintOnCheckName"}),
-    "Vendor": frozenset({"DisplayName", "GivenName", "FamilyName", "CompanyName", "PrimaryEmailAddr", "Active",
-                         "BillAddr", "PrintOnCheckName"}),
-    "Invoice": frozenset({"CustomerRef", "Line", "TxnDate", "DueDate", "DocNumber", "BillEmail", "BillEmailCc",
-                          "BillEmailBcc", "BillAddr", "ShipAddr", "ShipDate", "CustomerMemo", "PrivateNote",
-                          "SalesTermRef", "GlobalTaxCalculation", "ApplyTaxAfterDiscount", "EmailStatus",
-                          "PrintStatus", "CustomField", "Deposit", "CurrencyRef", "AllowOnlinePayment",
-                          "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"}),
-    "CreditMemo": frozenset({"CustomerRef", "Line", "TxnDate", "DocNumber", "BillEmail", "CustomerMemo",
-                             "PrivateNote", "GlobalTaxCalculation", "CurrencyRef"}),
-    "Payment": frozenset({"CustomerRef", "TotalAmt", "Line", "TxnDate", "DepositToAccountRef", "PaymentMethodRef",
-                          "PaymentRefNum", "PrivateNote", "CurrencyRef"}),
+    "Customer": frozenset(
+        {
+            "DisplayName",
+            "Title",
+            "GivenName",
+            "MiddleName",
+            "FamilyName",
+            "Suffix",
+            "CompanyName",
+            "PrimaryEmailAddr",
+            "PrimaryPhone",
+            "Mobile",
+            "Fax",
+            "AlternatePhone",
+            "WebAddr",
+            "BillAddr",
+            "ShipAddr",
+            "Notes",
+            "Active",
+            "CurrencyRef",
+            "Taxable",
+            "DefaultTaxCodeRef",
+            "PrimaryTaxIdentifier",
+            "BusinessNumber",
+            "SalesTermRef",
+            "PaymentMethodRef",
+            "PreferredDeliveryMethod",
+            "PrintOnCheckName",
+        }
+    ),
+    "Vendor": frozenset(
+        {
+            "DisplayName",
+            "GivenName",
+            "FamilyName",
+            "CompanyName",
+            "PrimaryEmailAddr",
+            "Active",
+            "BillAddr",
+            "PrintOnCheckName",
+        }
+    ),
+    "Invoice": frozenset(
+        {
+            "CustomerRef",
+            "Line",
+            "TxnDate",
+            "DueDate",
+            "DocNumber",
+            "BillEmail",
+            "BillEmailCc",
+            "BillEmailBcc",
+            "BillAddr",
+            "ShipAddr",
+            "ShipDate",
+            "CustomerMemo",
+            "PrivateNote",
+            "SalesTermRef",
+            "GlobalTaxCalculation",
+            "ApplyTaxAfterDiscount",
+            "EmailStatus",
+            "PrintStatus",
+            "CustomField",
+            "Deposit",
+            "CurrencyRef",
+            "AllowOnlinePayment",
+            "AllowOnlineCreditCardPayment",
+            "AllowOnlineACHPayment",
+        }
+    ),
+    "CreditMemo": frozenset(
+        {
+            "CustomerRef",
+            "Line",
+            "TxnDate",
+            "DocNumber",
+            "BillEmail",
+            "CustomerMemo",
+            "PrivateNote",
+            "GlobalTaxCalculation",
+            "CurrencyRef",
+        }
+    ),
+    "Payment": frozenset(
+        {
+            "CustomerRef",
+            "TotalAmt",
+            "Line",
+            "TxnDate",
+            "DepositToAccountRef",
+            "PaymentMethodRef",
+            "PaymentRefNum",
+            "PrivateNote",
+            "CurrencyRef",
+        }
+    ),
 }
 TAX_CODES = [
     {"Id": "1", "Name": "Standard 19%", "Rate": "19", "Active": True},
@@ -77,8 +178,14 @@ def _date(value: Any, element: str) -> str:
 class Company:
     """One realm's data. Every method either raises `Fault` or returns the entity as the API shows it."""
 
-    def __init__(self, store: Store, realm: str, now: Callable[[], datetime], currency: str,
-                 on_change: Callable[[str, str, str, str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        realm: str,
+        now: Callable[[], datetime],
+        currency: str,
+        on_change: Callable[[str, str, str, str], None],
+    ) -> None:
         self.store, self.realm, self.now, self.currency = store, realm, now, currency
         self._on_change = on_change
 
@@ -107,8 +214,14 @@ class Company:
     def _new(self, entity: str, fields: Doc) -> Doc:
         stamp = self.now().isoformat(timespec="seconds")
         id_ = str(self.store.next_number(self.realm, entity, start=1 if entity != "Invoice" else 130))
-        return {**fields, "domain": "QBO", "sparse": False, "Id": id_, "SyncToken": "0",
-                "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp}}
+        return {
+            **fields,
+            "domain": "QBO",
+            "sparse": False,
+            "Id": id_,
+            "SyncToken": "0",
+            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+        }
 
     def _bump(self, doc: Doc) -> None:
         doc["SyncToken"] = str(int(doc["SyncToken"]) + 1)
@@ -214,8 +327,15 @@ class Company:
                 raise faults.invalid("Line.SalesItemLineDetail.TaxCodeRef", f"unknown TaxCode {code}", "2500")
             by_code[code] = by_code.get(code, Decimal(0)) + amount
             subtotal += amount
-            out_lines.append({**line, "Id": str(len(out_lines) + 1), "LineNum": len(out_lines) + 1,
-                              "Amount": out(amount), "SalesItemLineDetail": detail})
+            out_lines.append(
+                {
+                    **line,
+                    "Id": str(len(out_lines) + 1),
+                    "LineNum": len(out_lines) + 1,
+                    "Amount": out(amount),
+                    "SalesItemLineDetail": detail,
+                }
+            )
         out_lines.append({"Amount": out(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
         return out_lines, subtotal, by_code
 
@@ -227,13 +347,23 @@ class Company:
         rates = {t["Id"]: Decimal(str(t["Rate"])) for t in TAX_CODES}
         tax = Decimal(0)
         if mode == "TaxExcluded":
-            tax = sum(((net * rates.get(c, Decimal(0)) / 100).quantize(CENT, ROUND_HALF_UP)
-                       for c, net in by_code.items()), Decimal(0))
+            tax = sum(
+                ((net * rates.get(c, Decimal(0)) / 100).quantize(CENT, ROUND_HALF_UP) for c, net in by_code.items()),
+                Decimal(0),
+            )
             doc["TxnTaxDetail"] = {"TotalTax": out(tax)}
         elif mode == "TaxInclusive":
-            doc["TxnTaxDetail"] = {"TotalTax": out(sum(
-                ((net - net / (1 + rates.get(c, Decimal(0)) / 100)).quantize(CENT, ROUND_HALF_UP)
-                 for c, net in by_code.items()), Decimal(0)))}
+            doc["TxnTaxDetail"] = {
+                "TotalTax": out(
+                    sum(
+                        (
+                            (net - net / (1 + rates.get(c, Decimal(0)) / 100)).quantize(CENT, ROUND_HALF_UP)
+                            for c, net in by_code.items()
+                        ),
+                        Decimal(0),
+                    )
+                )
+            }
         else:
             doc["TxnTaxDetail"] = {"TotalTax": 0}
         total = subtotal + tax
@@ -241,8 +371,9 @@ class Company:
         return total
 
     def _sales_doc(self, entity: str, doc: Doc) -> Doc:
-        customer = self._must("Customer", (doc.get("CustomerRef") or {}).get("value")) if doc.get(
-            "CustomerRef") else None
+        customer = (
+            self._must("Customer", (doc.get("CustomerRef") or {}).get("value")) if doc.get("CustomerRef") else None
+        )
         if customer is None:
             raise faults.required("CustomerRef")
         if not customer.get("Active", True):
@@ -275,8 +406,15 @@ class Company:
         deposit = money(doc.get("Deposit", 0), "Deposit")
         if deposit > total:
             raise faults.business("Deposit is more than the invoice total", "Deposit")
-        doc.update({"Deposit": out(deposit), "Balance": out(total - deposit), "LinkedTxn": [],
-                    "EmailStatus": doc.get("EmailStatus", "NotSet"), "PrintStatus": doc.get("PrintStatus", "NotSet")})
+        doc.update(
+            {
+                "Deposit": out(deposit),
+                "Balance": out(total - deposit),
+                "LinkedTxn": [],
+                "EmailStatus": doc.get("EmailStatus", "NotSet"),
+                "PrintStatus": doc.get("PrintStatus", "NotSet"),
+            }
+        )
         new = self._new("Invoice", doc)
         if not new.get("DocNumber"):
             new["DocNumber"] = str(1000 + int(new["Id"]))
@@ -302,8 +440,15 @@ class Company:
             line["Amount"] = 0
             if "SalesItemLineDetail" in line:
                 line["SalesItemLineDetail"].pop("Qty", None)
-        doc.update({"TotalAmt": 0, "Balance": 0, "TxnTaxDetail": {"TotalTax": 0}, "_voided": True,
-                    "PrivateNote": ("Voided" + (f" - {doc['PrivateNote']}" if doc.get("PrivateNote") else ""))})
+        doc.update(
+            {
+                "TotalAmt": 0,
+                "Balance": 0,
+                "TxnTaxDetail": {"TotalTax": 0},
+                "_voided": True,
+                "PrivateNote": ("Voided" + (f" - {doc['PrivateNote']}" if doc.get("PrivateNote") else "")),
+            }
+        )
         self._bump(doc)
         return self._save("Invoice", doc, "Void")
 
@@ -337,8 +482,9 @@ class Company:
     # -------------------------------------------------------------------------------------------- payments
     def create_payment(self, body: Doc) -> Doc:
         doc = {k: v for k, v in body.items() if k in WRITABLE["Payment"]}
-        customer = self._must("Customer", (doc.get("CustomerRef") or {}).get("value")) if doc.get(
-            "CustomerRef") else None
+        customer = (
+            self._must("Customer", (doc.get("CustomerRef") or {}).get("value")) if doc.get("CustomerRef") else None
+        )
         if customer is None:
             raise faults.required("CustomerRef")
         if "TotalAmt" not in doc:
@@ -362,10 +508,15 @@ class Company:
                 if amount > Decimal(str(target["Balance"])):
                     raise faults.business(
                         f"the payment amount {out(amount)} is more than the open balance "
-                        f"{target['Balance']} of {link['TxnType']} {target['Id']}", "Line.Amount")
+                        f"{target['Balance']} of {link['TxnType']} {target['Id']}",
+                        "Line.Amount",
+                    )
                 targets.append((link["TxnType"], target, amount))
-            applied += amount if any(t == "Invoice" for t in
-                                     (lk.get("TxnType") for lk in line.get("LinkedTxn") or [])) else -amount
+            applied += (
+                amount
+                if any(t == "Invoice" for t in (lk.get("TxnType") for lk in line.get("LinkedTxn") or []))
+                else -amount
+            )
         if applied > total:
             raise faults.business("the lines apply more than TotalAmt", "TotalAmt")
         doc["TotalAmt"] = out(total)

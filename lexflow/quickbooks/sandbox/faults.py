@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from starlette.responses import Response
-
 import orjson
+from starlette.responses import Response
 
 
 class Fault(Exception):
@@ -47,13 +46,23 @@ def required(element: str) -> Fault:
 
 
 def invalid(element: str, detail: str, code: str = "2050") -> Fault:
-    return Fault(400, code, "Invalid Reference Id" if code == "2500" else "Request has invalid or unsupported property",
-                 detail, element)
+    return Fault(
+        400,
+        code,
+        "Invalid Reference Id" if code == "2500" else "Request has invalid or unsupported property",
+        detail,
+        element,
+    )
 
 
 def business(detail: str, element: str = "") -> Fault:
-    return Fault(400, "6000", "A business validation error has occurred while processing your request",
-                 f"Business Validation Error: {detail}", element)
+    return Fault(
+        400,
+        "6000",
+        "A business validation error has occurred while processing your request",
+        f"Business Validation Error: {detail}",
+        element,
+    )
 
 
 def not_found(entity: str, id_: str) -> Fault:
@@ -87,13 +96,20 @@ def duplicate_name() -> Fault:
 
 
 def unauthenticated() -> Fault:
-    return Fault(401, "3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401", "", "",
-                 "AuthenticationFault")
+    return Fault(
+        401, "3200", "message=AuthenticationFailed; errorCode=003200; statusCode=401", "", "", "AuthenticationFault"
+    )
 
 
 def unauthorized_realm() -> Fault:
-    return Fault(403, "003100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403", "", "",
-                 "AuthorizationFault")
+    return Fault(
+        403,
+        "003100",
+        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+        "",
+        "",
+        "AuthorizationFault",
+    )
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

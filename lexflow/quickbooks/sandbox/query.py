@@ -96,7 +96,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             rest = text[pos:].strip()
             if not rest:
                 break
-            raise _parse_error(f"Encountered \"{rest[:20]}\" at column {pos + 1}.")
+            raise _parse_error(f'Encountered "{rest[:20]}" at column {pos + 1}.')
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -118,24 +118,24 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         tok = self.peek()
         if tok is None:
-            raise _parse_error("Encountered \"<EOF>\": the query ends too early.")
+            raise _parse_error('Encountered "<EOF>": the query ends too early.')
         self.i += 1
         return tok
 
     def expect_word(self, word: str) -> None:
         kind, value = self.take()
         if kind != "word" or value.lower() != word:
-            raise _parse_error(f"Encountered \"{value}\", expected \"{word.upper()}\".")
+            raise _parse_error(f'Encountered "{value}", expected "{word.upper()}".')
 
     def expect_op(self, op: str) -> None:
         kind, value = self.take()
         if kind != "op" or value != op:
-            raise _parse_error(f"Encountered \"{value}\", expected \"{op}\".")
+            raise _parse_error(f'Encountered "{value}", expected "{op}".')
 
     def identifier(self) -> str:
         kind, value = self.take()
         if kind != "word" or value.lower() in _KEYWORDS:
-            raise _parse_error(f"Encountered \"{value}\", expected a field name.")
+            raise _parse_error(f'Encountered "{value}", expected a field name.')
         return value
 
     def value(self) -> Any:
@@ -146,12 +146,12 @@ class _Parser:
             return value
         if kind == "word" and value.lower() in ("true", "false"):
             return value.lower()
-        raise _parse_error(f"Encountered \"{value}\", expected a value in single quotes.")
+        raise _parse_error(f'Encountered "{value}", expected a value in single quotes.')
 
     def integer(self, name: str) -> int:
         kind, value = self.take()
         if kind != "num" or not value.isdigit():
-            raise _parse_error(f"{name} needs a whole number, got \"{value}\".")
+            raise _parse_error(f'{name} needs a whole number, got "{value}".')
         return int(value)
 
 
@@ -163,7 +163,8 @@ def parse(text: str) -> Query:
         raise _parse_error("the query is too long.")
     p = _Parser(text)
     p.expect_word("select")
-    count, fields = False, ()
+    count = False
+    fields: tuple[str, ...] = ()
     tok = p.peek()
     if tok == ("op", "*"):
         p.take()
@@ -182,7 +183,7 @@ def parse(text: str) -> Query:
     p.expect_word("from")
     kind, entity_raw = p.take()
     if kind != "word":
-        raise _parse_error(f"Encountered \"{entity_raw}\", expected an entity name.")
+        raise _parse_error(f'Encountered "{entity_raw}", expected an entity name.')
     entity = next((e for e in FILTERABLE if e.lower() == entity_raw.lower()), None)
     if entity is None:
         raise _invalid(f"{entity_raw} is not a queryable entity. Queryable: {', '.join(sorted(FILTERABLE))}.")
@@ -215,14 +216,14 @@ def parse(text: str) -> Query:
             else:
                 kind, op = p.take()
                 if kind != "op" or op not in ("=", "<", ">", "<=", ">="):
-                    raise _parse_error(f"Encountered \"{op}\", expected one of = < > <= >= IN LIKE.")
+                    raise _parse_error(f'Encountered "{op}", expected one of = < > <= >= IN LIKE.')
                 q.where.append(Condition(name, op, (p.value(),)))
             word = p.word()
             if word == "and":
                 p.take()
                 continue
             if word == "or":
-                raise _parse_error("Encountered \"OR\": OR is not supported; run one query per alternative.")
+                raise _parse_error('Encountered "OR": OR is not supported; run one query per alternative.')
             break
     if p.word() in ("orderby", "order"):
         if p.take()[1].lower() == "order":
@@ -245,8 +246,8 @@ def parse(text: str) -> Query:
     rest = p.peek()
     if rest is not None:
         if rest[0] == "word" and rest[1].lower() in ("join", "group"):
-            raise _parse_error(f"Encountered \"{rest[1].upper()}\": it is not supported by the query language.")
-        raise _parse_error(f"Encountered \"{rest[1]}\" after the end of the query.")
+            raise _parse_error(f'Encountered "{rest[1].upper()}": it is not supported by the query language.')
+        raise _parse_error(f'Encountered "{rest[1]}" after the end of the query.')
     return q
 
 
@@ -264,7 +265,7 @@ def field_value(doc: dict[str, Any], name: str) -> Any:
 def _key(value: Any) -> tuple[int, Any]:
     """Numbers compare as numbers, timestamps as instants, everything else case-insensitively as text."""
     if isinstance(value, bool):
-        return (0, "true" if value else "false")
+        return (3, "true" if value else "false")
     if isinstance(value, int | float | Decimal):
         return (1, Decimal(str(value)))
     text = str(value)
@@ -307,7 +308,9 @@ def run(q: Query, docs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"totalCount": len(rows)}
     rows.sort(key=lambda d: int(d["Id"]))
     for name, desc in reversed(q.order):
-        rows.sort(key=lambda d: (field_value(d, name) is None, _key(field_value(d, name) or "")), reverse=desc)
+        present = [d for d in rows if field_value(d, name) is not None]
+        present.sort(key=lambda d: _key(field_value(d, name)), reverse=desc)
+        rows = present + [d for d in rows if field_value(d, name) is None]  # rows without the field come last
     page = rows[q.start - 1 : q.start - 1 + q.max_results]
     if not page:
         return {}

@@ -16,8 +16,9 @@ from lexflow.sandbox.serving import free_port
 class ServedQuickBooks:
     """A running sandbox: `.url`, `.config`, `.state` and `control(action, **body)` for the control API."""
 
-    def __init__(self, url: str, config: QuickBooksSandboxConfig, app: Any, server: Any,
-                 thread: threading.Thread) -> None:
+    def __init__(
+        self, url: str, config: QuickBooksSandboxConfig, app: Any, server: Any, thread: threading.Thread
+    ) -> None:
         self.url, self.config, self.app = url, config, app
         self.state: QuickBooksSandbox = app.state.qbo
         self._server, self._thread = server, thread
@@ -27,8 +28,12 @@ class ServedQuickBooks:
         return self.config.realms[0]
 
     def control(self, action: str, **body: Any) -> Any:
-        response = httpx.post(f"{self.url}/_sandbox/{action}", json=body,
-                              headers={"Authorization": f"Bearer {self.config.control_key}"}, timeout=10)
+        response = httpx.post(
+            f"{self.url}/_sandbox/{action}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.config.control_key}"},
+            timeout=10,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -43,8 +48,9 @@ class ServedQuickBooks:
         self.stop()
 
 
-def serve_in_thread(config: QuickBooksSandboxConfig | None = None, host: str = "127.0.0.1",
-                    port: int | None = None) -> ServedQuickBooks:
+def serve_in_thread(
+    config: QuickBooksSandboxConfig | None = None, host: str = "127.0.0.1", port: int | None = None
+) -> ServedQuickBooks:
     """Start uvicorn in a daemon thread and return once it accepts connections."""
     import uvicorn
 

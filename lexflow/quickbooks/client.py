@@ -1,0 +1,656 @@
+"""QuickBooks Online client: typed, exactly-once writes, sparse updates only (docs/quickbooks.md).
+
+- Every create/update/void/send carries a `requestid` derived from lexflow's business key (and, for changes, the
+  `SyncToken` the change was based on), so a retry after a timeout returns the first result instead of writing twice.
+- Updates are always sparse (`"sparse": true`): a full update would clear every field it leaves out.
+- A stale `SyncToken` (5010) re-reads the entity and re-applies the same change, a bounded number of times.
+- Throttling (HTTP 429, an XML body even for JSON requests) becomes `RateLimited` after the configured waits.
+- Without Intuit credentials the client runs against the embedded sandbox, connected through its OAuth flow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lexflow.client import errors
+from lexflow.client.limits import TokenBucket
+from lexflow.quickbooks.models import (
+    CreditMemo,
+    Customer,
+    CustomerInput,
+    Entity,
+    Invoice,
+    InvoiceInput,
+    Payment,
+    PaymentInput,
+)
+
+MINOR_VERSION = 75
+SCOPE = "com.intuit.quickbooks.accounting"
+HOSTS = {
+    "production": "https://quickbooks.api.intuit.com",
+    "sandbox": "https://sandbox-quickbooks.api.intuit.com",
+}
+TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
+E = TypeVar("E", bound=Entity)
+
+
+class DuplicateName(errors.ValidationFailed):
+    """6240: the DisplayName is used by another customer, vendor or employee (inactive ones included)."""
+
+
+class QuickBooksSettings(BaseSettings):
+    """Intuit app and company. Leave client id/secret empty to use the embedded sandbox."""
+
+    model_config = SettingsConfigDict(env_prefix="QUICKBOOKS_", env_file=".env", extra="ignore")
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    realm_id: str = ""
+    refresh_token: SecretStr = SecretStr("")
+    environment: Literal["production", "sandbox"] = "sandbox"
+    """Intuit's sandbox companies (development keys) or production."""
+    minor_version: int = Field(default=MINOR_VERSION, ge=MINOR_VERSION)
+    throttle_wait_seconds: float = Field(default=60.0, ge=0)
+    """How long to wait after a 429 before retrying (Intuit: 60 s)."""
+    max_retries: int = Field(default=3, ge=0, le=10)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret.get_secret_value())
+
+
+# ------------------------------------------------------------------------------------------------ query builder
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$")
+_OPS = ("=", "<", ">", "<=", ">=", "IN", "LIKE")
+
+
+def quote(value: Any) -> str:
+    """A query literal: single-quoted, with backslash and `'` escaped (`O'Brien` → `'O\\'Brien'`)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    if any(ord(c) < 32 for c in text):
+        raise errors.InvalidRequest(f"query value {text!r} contains control characters", hint="Remove them")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Select:
+    """`Select("Invoice").where("Balance", ">", 0).order_by("DueDate")`: a query string with escaped values.
+
+    Field names and operators are checked, values always quoted, so user input can never change the query."""
+
+    def __init__(self, entity: str, count: bool = False) -> None:
+        if not _FIELD.match(entity) or "." in entity:
+            raise errors.InvalidRequest(f"{entity!r} is not an entity name")
+        self.entity, self.count = entity, count
+        self._where: list[str] = []
+        self._order: list[str] = []
+
+    def where(self, field: str, op: str, value: Any) -> Select:
+        op = op.upper()
+        if not _FIELD.match(field):
+            raise errors.InvalidRequest(f"{field!r} is not a field name", hint="Use a field like DisplayName")
+        if op not in _OPS:
+            raise errors.InvalidRequest(f"operator {op!r} is not supported", hint=f"Use one of {', '.join(_OPS)}")
+        if op == "IN":
+            values = list(value)
+            if not values:
+                raise errors.InvalidRequest(f"IN on {field} needs at least one value")
+            self._where.append(f"{field} IN ({', '.join(quote(v) for v in values)})")
+        else:
+            self._where.append(f"{field} {op} {quote(value)}")
+        return self
+
+    def order_by(self, field: str, descending: bool = False) -> Select:
+        if not _FIELD.match(field):
+            raise errors.InvalidRequest(f"{field!r} is not a field name")
+        self._order.append(f"{field} DESC" if descending else field)
+        return self
+
+    def build(self, start: int = 1, max_results: int = 1000) -> str:
+        text = f"SELECT {'count(*)' if self.count else '*'} FROM {self.entity}"
+        if self._where:
+            text += " WHERE " + " AND ".join(self._where)
+        if self._order:
+            text += " ORDERBY " + ", ".join(self._order)
+        if not self.count:
+            text += f" STARTPOSITION {int(start)} MAXRESULTS {min(1000, int(max_results))}"
+        return text
+
+    def __str__(self) -> str:
+        return self.build()
+
+
+def request_id(*parts: str) -> str:
+    """A `requestid` (≤ 50 chars) from the business key and the operation: the same write gets the same id."""
+    return "lf-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+# ------------------------------------------------------------------------------------------------ errors
+def _faults(response: httpx.Response) -> list[dict[str, Any]]:
+    """Errors from a Fault body, JSON or XML (throttling answers XML even to JSON requests)."""
+    text = response.text.strip()
+    if text.startswith("<"):
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            return []
+        ns = {"i": "http://schema.intuit.com/finance/v3"}
+        return [
+            {
+                "code": e.get("code", ""),
+                "Message": e.findtext("i:Message", "", ns),
+                "Detail": e.findtext("i:Detail", "", ns),
+            }
+            for e in root.iterfind(".//i:Error", ns)
+        ]
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    fault = body.get("Fault") if isinstance(body, dict) else None
+    return list((fault or {}).get("Error") or [])
+
+
+def error_from_response(response: httpx.Response) -> errors.LexwareError:
+    """Map a QuickBooks error answer to lexflow's client errors (the same classes the Lexware client raises)."""
+    found = _faults(response)
+    codes = {str(e.get("code", "")) for e in found}
+    message = "; ".join(f"{e.get('Message', '')} ({e.get('code', '')}) {e.get('Detail', '')}".strip() for e in found)
+    issues = [
+        errors.FieldIssue(e.get("element") or None, str(e.get("code", "")), str(e.get("Detail") or "")) for e in found
+    ]
+    kw: dict[str, Any] = {
+        "status": response.status_code,
+        "issues": issues,
+        "method": response.request.method,
+        "path": response.request.url.path,
+        "body": found,
+    }
+    status = response.status_code
+    if status == 429 or "3001" in codes:
+        return errors.RateLimited(message or "throttled by QuickBooks", hint="Wait a minute and try again", **kw)
+    if "5010" in codes:
+        return errors.VersionConflict(message, hint="Someone changed it meanwhile; read it again", **kw)
+    if "6240" in codes:
+        return DuplicateName(message, hint="Use another DisplayName, or search inactive customers first", **kw)
+    if "610" in codes or status == 404:
+        return errors.NotFound(message or "not found", **kw)
+    if status == 401:
+        return errors.Unauthorized(message or "not authenticated", hint="Connect the app again", **kw)
+    if status == 403:
+        return errors.Forbidden(message or "not authorized for this company", **kw)
+    if status >= 500:
+        return errors.ServerError(message or f"QuickBooks answered {status}", **kw)
+    return errors.ValidationFailed(message or f"QuickBooks refused the request ({status})", **kw)
+
+
+# ------------------------------------------------------------------------------------------------ auth
+class Tokens(BaseModel):
+    access_token: SecretStr
+    refresh_token: SecretStr
+    expires_at: float
+    realm_id: str
+
+
+class OAuthSession:
+    """Access and refresh tokens of one company. Refreshes before expiry or on a 401 and hands every new refresh
+    token to `on_tokens` (Intuit rotates them; the old one dies once the new one is used)."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        token_url: str,
+        revoke_url: str,
+        client_id: str,
+        client_secret: str,
+        tokens: Tokens,
+        on_tokens: Callable[[Tokens], None] | None = None,
+    ) -> None:
+        self._http, self._token_url, self._revoke_url = http, token_url, revoke_url
+        self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self.tokens, self._on_tokens = tokens, on_tokens
+        self._lock = threading.Lock()
+
+    @classmethod
+    def exchange(
+        cls,
+        http: httpx.Client,
+        token_url: str,
+        revoke_url: str,
+        client_id: str,
+        client_secret: str,
+        code: str,
+        redirect_uri: str,
+        realm_id: str,
+        on_tokens: Callable[[Tokens], None] | None = None,
+    ) -> OAuthSession:
+        """Finish the authorization-code flow: `code` and `realmId` come from the callback URL."""
+        session = cls(
+            http,
+            token_url,
+            revoke_url,
+            client_id,
+            client_secret,
+            Tokens(access_token=SecretStr(""), refresh_token=SecretStr(""), expires_at=0, realm_id=realm_id),
+            on_tokens,
+        )
+        session._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        return session
+
+    def _grant(self, form: dict[str, str]) -> None:
+        response = self._http.post(
+            self._token_url, data=form, headers={"Authorization": self._basic, "Accept": "application/json"}
+        )
+        if response.status_code != 200:
+            raise errors.Unauthorized(
+                f"token request refused: {response.text[:200]}",
+                status=response.status_code,
+                hint="Connect the app to the company again (the refresh token expired or was revoked)",
+            )
+        body = response.json()
+        self.tokens = Tokens(
+            access_token=SecretStr(body["access_token"]),
+            refresh_token=SecretStr(body["refresh_token"]),
+            expires_at=time.time() + float(body["expires_in"]) - 60,
+            realm_id=self.tokens.realm_id,
+        )
+        if self._on_tokens:
+            self._on_tokens(self.tokens)
+
+    def access_token(self, force_refresh: bool = False, seen: str | None = None) -> str:
+        with self._lock:
+            current = self.tokens.access_token.get_secret_value()
+            if force_refresh and seen is not None and seen != current:
+                return current  # another thread refreshed meanwhile
+            if force_refresh or not current or time.time() >= self.tokens.expires_at:
+                self._grant(
+                    {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token.get_secret_value()}
+                )
+            return self.tokens.access_token.get_secret_value()
+
+    def revoke(self) -> None:
+        """Disconnect the app from the company."""
+        self._http.post(
+            self._revoke_url,
+            json={"token": self.tokens.refresh_token.get_secret_value()},
+            headers={"Authorization": self._basic, "Accept": "application/json"},
+        )
+
+
+# ------------------------------------------------------------------------------------------------ client
+class QuickBooksClient:
+    """One company (realm). Build it with `connect()` (credentials or the embedded sandbox) or directly."""
+
+    def __init__(
+        self,
+        api_base: str,
+        session: OAuthSession,
+        *,
+        settings: QuickBooksSettings | None = None,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings or QuickBooksSettings()
+        self.session = session
+        self.realm_id = session.tokens.realm_id
+        self._base = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}"
+        self._http = http or httpx.Client(timeout=self.settings.timeout_seconds)
+        self._sleep = sleep
+        self._bucket = TokenBucket(500 / 60 * 0.97, capacity=10)
+        self._gate = threading.BoundedSemaphore(10)
+        self.sandbox: Any = None
+        """The embedded sandbox this client runs against (None with real credentials)."""
+
+    # -------------------------------------------------------------------------------------------- plumbing
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> httpx.Response:
+        """Send with auth, pacing, refresh on 401 and retries. POSTs are retried only with a `requestid`."""
+        params = {"minorversion": self.settings.minor_version, **(params or {})}
+        safe_to_retry = method == "GET" or "requestid" in params
+        refreshed = False
+        attempt = 0
+        while True:
+            token = self.session.access_token()
+            self._bucket.acquire()
+            try:
+                with self._gate:
+                    response = self._http.request(
+                        method,
+                        f"{self._base}/{path}",
+                        params=params,
+                        json=json,
+                        content=content,
+                        headers={"Authorization": f"Bearer {token}", "Accept": accept, **(headers or {})},
+                    )
+            except httpx.TransportError as exc:
+                if safe_to_retry and attempt < self.settings.max_retries:
+                    attempt += 1
+                    self._sleep(min(2.0**attempt * 0.1, 5))
+                    continue
+                if method == "POST":
+                    raise errors.AmbiguousWrite(
+                        f"no answer from QuickBooks ({type(exc).__name__})",
+                        method=method,
+                        path=path,
+                        hint="Retry with the same business key; its requestid returns the first result",
+                    ) from exc
+                raise errors.ServerError(
+                    f"no answer from QuickBooks ({type(exc).__name__})", method=method, path=path
+                ) from exc
+            if response.status_code == 401 and not refreshed:
+                refreshed = True
+                self.session.access_token(force_refresh=True, seen=token)
+                continue
+            retryable = response.status_code == 429 or (response.status_code >= 500 and safe_to_retry)
+            if retryable and attempt < self.settings.max_retries:
+                attempt += 1
+                wait = self.settings.throttle_wait_seconds if response.status_code == 429 else 0.2 * attempt
+                self._sleep(wait)
+                continue
+            if response.status_code >= 400:
+                raise error_from_response(response)
+            return response
+
+    def _post(self, entity: str, body: dict[str, Any], rid: str, params: dict[str, Any] | None = None) -> Any:
+        response = self._request("POST", entity.lower(), params={"requestid": rid, **(params or {})}, json=body)
+        return response.json()[entity]
+
+    def _get(self, entity: str, id_: str, model: type[E]) -> E:
+        if not re.fullmatch(r"\d{1,20}", str(id_)):
+            raise errors.InvalidRequest(f"{entity} id {id_!r} is not a QuickBooks id (digits only)")
+        return model.model_validate(self._request("GET", f"{entity.lower()}/{id_}").json()[entity])
+
+    def _change(
+        self,
+        entity: str,
+        id_: str,
+        changes: dict[str, Any],
+        business_key: str,
+        model: type[E],
+        attempts: int = 3,
+        params: dict[str, Any] | None = None,
+        op: str = "update",
+    ) -> E:
+        """Sparse update based on the current SyncToken; on 5010 read again and re-apply the same change."""
+        for attempt in range(attempts):
+            current = self._get(entity, id_, model)
+            sync = str(current.SyncToken)
+            body = {**changes, "Id": id_, "SyncToken": sync, "sparse": True}
+            rid = request_id(f"{entity}.{op}", business_key, id_, sync)
+            try:
+                return model.model_validate(self._post(entity, body, rid, params))
+            except errors.VersionConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def query(self, select: Select | str, start: int = 1, max_results: int = 1000) -> list[dict[str, Any]]:
+        """One page of raw rows."""
+        text = select.build(start, max_results) if isinstance(select, Select) else select
+        body = self._request("POST", "query", content=text.encode(), headers={"Content-Type": "application/text"})
+        response = body.json()["QueryResponse"]
+        entity = (
+            select.entity
+            if isinstance(select, Select)
+            else next((k for k in response if k not in ("startPosition", "maxResults", "totalCount")), "")
+        )
+        return list(response.get(entity, []))
+
+    def query_all(self, select: Select, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every row, page by page (STARTPOSITION is 1-based; a short page is the last one)."""
+        start = 1
+        while True:
+            rows = self.query(select, start, page_size)
+            yield from rows
+            if len(rows) < page_size:
+                return
+            start += page_size
+
+    def count(self, select: Select) -> int:
+        body = self._request(
+            "POST", "query", content=select.build().encode(), headers={"Content-Type": "application/text"}
+        ).json()
+        return int(body["QueryResponse"].get("totalCount", 0))
+
+    # -------------------------------------------------------------------------------------------- customers
+    def create_customer(self, customer: CustomerInput, business_key: str) -> Customer:
+        if not (customer.DisplayName or customer.GivenName or customer.FamilyName or customer.CompanyName):
+            raise errors.InvalidRequest(
+                "a customer needs DisplayName (or a name or company name)",
+                issues=[errors.FieldIssue("DisplayName", "missing")],
+            )
+        return Customer.model_validate(
+            self._post("Customer", customer.payload(), request_id("Customer.create", business_key))
+        )
+
+    def get_customer(self, id_: str) -> Customer:
+        return self._get("Customer", id_, Customer)
+
+    def find_customers(
+        self,
+        *,
+        display_name: str | None = None,
+        name_contains: str | None = None,
+        email: str | None = None,
+        include_inactive: bool = False,
+    ) -> list[Customer]:
+        """Customers by exact DisplayName, a name fragment or e-mail (no OR in QuickBooks: one query each)."""
+        selects = []
+        for field, op, value in (
+            ("DisplayName", "=", display_name),
+            ("DisplayName", "LIKE", None if name_contains is None else f"%{name_contains}%"),
+            ("PrimaryEmailAddr", "=", email),
+        ):
+            if value is not None:
+                s = Select("Customer").where(field, op, value)
+                if include_inactive:
+                    s.where("Active", "IN", [True, False])
+                selects.append(s)
+        found: dict[str, Customer] = {}
+        for s in selects:
+            for row in self.query_all(s):
+                found.setdefault(row["Id"], Customer.model_validate(row))
+        return sorted(found.values(), key=lambda c: int(c.Id))
+
+    def update_customer(self, id_: str, changes: CustomerInput, business_key: str) -> Customer:
+        return self._change("Customer", id_, changes.payload(), business_key, Customer)
+
+    def deactivate_customer(self, id_: str, business_key: str) -> Customer:
+        return self._change("Customer", id_, {"Active": False}, business_key, Customer, op="deactivate")
+
+    # -------------------------------------------------------------------------------------------- invoices
+    def create_invoice(self, invoice: InvoiceInput, business_key: str) -> Invoice:
+        """Create a final invoice (QuickBooks has no drafts: approve before calling this)."""
+        if invoice.CustomerRef is None or not invoice.Line:
+            raise errors.InvalidRequest(
+                "an invoice needs CustomerRef and at least one Line",
+                issues=[errors.FieldIssue("CustomerRef" if invoice.CustomerRef is None else "Line", "missing")],
+            )
+        return Invoice.model_validate(
+            self._post("Invoice", invoice.payload(), request_id("Invoice.create", business_key))
+        )
+
+    def get_invoice(self, id_: str) -> Invoice:
+        return self._get("Invoice", id_, Invoice)
+
+    def update_invoice(self, id_: str, changes: InvoiceInput, business_key: str) -> Invoice:
+        """Sparse: only the fields set in `changes` change (Line, if set, replaces all lines)."""
+        return self._change("Invoice", id_, changes.payload(), business_key, Invoice)
+
+    def void_invoice(self, id_: str, business_key: str) -> Invoice:
+        return self._change("Invoice", id_, {}, business_key, Invoice, params={"operation": "void"}, op="void")
+
+    def send_invoice(self, id_: str, business_key: str, send_to: str | None = None) -> Invoice:
+        params: dict[str, Any] = {"requestid": request_id("Invoice.send", business_key, id_)}
+        if send_to:
+            params["sendTo"] = send_to
+        response = self._request(
+            "POST",
+            f"invoice/{id_}/send",
+            params=params,
+            content=b"",
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        return Invoice.model_validate(response.json()["Invoice"])
+
+    def invoice_pdf(self, id_: str) -> bytes:
+        if not re.fullmatch(r"\d{1,20}", str(id_)):
+            raise errors.InvalidRequest(f"invoice id {id_!r} is not a QuickBooks id (digits only)")
+        return self._request("GET", f"invoice/{id_}/pdf", accept="application/pdf").content
+
+    def open_invoices(self, overdue_on: date | None = None) -> list[Invoice]:
+        """Unpaid invoices (Balance > 0), oldest due first; with `overdue_on`, only those due before that day."""
+        s = Select("Invoice").where("Balance", ">", 0)
+        if overdue_on is not None:
+            s.where("DueDate", "<", overdue_on)
+        return [Invoice.model_validate(r) for r in self.query_all(s.order_by("DueDate"))]
+
+    # -------------------------------------------------------------------------------------------- payments
+    def create_payment(self, payment: PaymentInput, business_key: str) -> Payment:
+        """Record a received payment; linked invoices become paid or part-paid."""
+        return Payment.model_validate(
+            self._post("Payment", payment.payload(), request_id("Payment.create", business_key))
+        )
+
+    def mark_paid(
+        self,
+        invoice_id: str,
+        business_key: str,
+        amount: Decimal | None = None,
+        on: date | None = None,
+        reference: str | None = None,
+    ) -> Payment:
+        """A payment of `amount` (default: the open balance) linked to the invoice."""
+        invoice = self.get_invoice(invoice_id)
+        amount = invoice.Balance if amount is None else amount
+        if amount <= 0:
+            raise errors.InvalidRequest(f"invoice {invoice_id} has nothing open to pay", hint="It is paid already")
+        return self.create_payment(
+            PaymentInput(
+                CustomerRef=invoice.CustomerRef,
+                TotalAmt=amount,
+                TxnDate=on,
+                PaymentRefNum=reference,
+                Line=[{"Amount": amount, "LinkedTxn": [{"TxnId": invoice.Id, "TxnType": "Invoice"}]}],  # type: ignore[list-item]
+            ),
+            business_key,
+        )
+
+    def get_credit_memo(self, id_: str) -> CreditMemo:
+        return self._get("CreditMemo", id_, CreditMemo)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> QuickBooksClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------------------ connecting
+_embedded: Any = None
+_embedded_lock = threading.Lock()
+
+
+def embedded_sandbox() -> Any:
+    """The process-wide embedded sandbox (started on first use)."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            from lexflow.quickbooks.sandbox import serve_in_thread
+
+            _embedded = serve_in_thread()
+        return _embedded
+
+
+def connect_sandbox(
+    served: Any,
+    settings: QuickBooksSettings | None = None,
+    realm: str | None = None,
+    on_tokens: Callable[[Tokens], None] | None = None,
+) -> QuickBooksClient:
+    """Connect to a served sandbox the way a user connects to Intuit: authorize, follow the callback, exchange."""
+    cfg = served.config
+    http = httpx.Client(timeout=(settings or QuickBooksSettings()).timeout_seconds)
+    redirect = cfg.redirect_uris[0]
+    params = {
+        "client_id": cfg.client_id,
+        "response_type": "code",
+        "scope": SCOPE,
+        "redirect_uri": redirect,
+        "state": "lexflow",
+    }
+    if realm:
+        params["realm"] = realm
+    answer = http.get(f"{served.url}/connect/oauth2", params=params)
+    callback = parse_qs(urlsplit(answer.headers.get("location", "")).query)
+    if "code" not in callback:
+        raise errors.Unauthorized(f"the sandbox refused to authorize: {callback}")
+    session = OAuthSession.exchange(
+        http,
+        f"{served.url}/oauth2/v1/tokens/bearer",
+        f"{served.url}/v2/oauth2/tokens/revoke",
+        cfg.client_id,
+        cfg.client_secret,
+        callback["code"][0],
+        redirect,
+        callback["realmId"][0],
+        on_tokens,
+    )
+    client = QuickBooksClient(served.url, session, settings=settings, http=http)
+    client.sandbox = served
+    return client
+
+
+def connect(
+    settings: QuickBooksSettings | None = None, on_tokens: Callable[[Tokens], None] | None = None
+) -> QuickBooksClient:
+    """A client for the configured company, or for the embedded sandbox when no credentials are set."""
+    settings = settings or QuickBooksSettings()
+    if not settings.has_credentials:
+        return connect_sandbox(embedded_sandbox(), settings, on_tokens=on_tokens)
+    if not settings.realm_id or not settings.refresh_token.get_secret_value():
+        raise errors.Unauthorized(
+            "QUICKBOOKS_REALM_ID and QUICKBOOKS_REFRESH_TOKEN are needed with a client id",
+            hint="Connect the app once (docs/quickbooks.md#connecting) and store both",
+        )
+    http = httpx.Client(timeout=settings.timeout_seconds)
+    tokens = Tokens(
+        access_token=SecretStr(""), refresh_token=settings.refresh_token, expires_at=0, realm_id=settings.realm_id
+    )
+    session = OAuthSession(
+        http, TOKEN_URL, REVOKE_URL, settings.client_id, settings.client_secret.get_secret_value(), tokens, on_tokens
+    )
+    return QuickBooksClient(HOSTS[settings.environment], session, settings=settings, http=http)
