@@ -58,8 +58,11 @@ class Api:
         return dict(r.json()["Customer"])
 
     def invoice(self, customer_id: str, amount: float = 100.0, **fields: Any) -> dict[str, Any]:
-        line = {"Amount": amount, "DetailType": "SalesItemLineDetail",
-                "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 1, "UnitPrice": amount}}
+        line = {
+            "Amount": amount,
+            "DetailType": "SalesItemLineDetail",
+            "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 1, "UnitPrice": amount},
+        }
         r = self.post("/invoice", {"CustomerRef": {"value": customer_id}, "Line": [line], **fields})
         assert r.status_code == 200, r.text
         return dict(r.json()["Invoice"])

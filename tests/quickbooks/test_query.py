@@ -10,7 +10,13 @@ from lexflow.quickbooks.sandbox.query import QueryError, parse, run
 
 def _docs() -> list[dict]:
     return [
-        {"Id": "1", "DisplayName": "Acme GmbH", "Active": True, "Balance": 10, "PrimaryEmailAddr": {"Address": "a@x.de"}},
+        {
+            "Id": "1",
+            "DisplayName": "Acme GmbH",
+            "Active": True,
+            "Balance": 10,
+            "PrimaryEmailAddr": {"Address": "a@x.de"},
+        },
         {"Id": "2", "DisplayName": "O'Brien Ltd", "Active": True, "Balance": 0},
         {"Id": "3", "DisplayName": "acme inactive", "Active": False, "Balance": 5},
         {"Id": "10", "DisplayName": "Zeta", "Active": True, "Balance": 200},

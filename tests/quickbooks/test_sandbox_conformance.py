@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 import threading
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,8 +23,13 @@ def _basic(cfg: QuickBooksSandboxConfig) -> dict[str, str]:
 
 def _authorize(qbo: ServedQuickBooks, realm: str | None = None) -> dict[str, list[str]]:
     cfg = qbo.config
-    params = {"client_id": cfg.client_id, "response_type": "code", "redirect_uri": cfg.redirect_uris[0],
-              "scope": "com.intuit.quickbooks.accounting openid", "state": "s1"}
+    params = {
+        "client_id": cfg.client_id,
+        "response_type": "code",
+        "redirect_uri": cfg.redirect_uris[0],
+        "scope": "com.intuit.quickbooks.accounting openid",
+        "state": "s1",
+    }
     if realm:
         params["realm"] = realm
     r = httpx.get(f"{qbo.url}/connect/oauth2", params=params)
@@ -53,12 +58,22 @@ def test_oauth_code_exchange_carries_the_realm_and_one_hour_tokens(qbo: ServedQu
 
 
 def test_oauth_wrong_client_and_missing_scope(qbo: ServedQuickBooks) -> None:
-    r = httpx.post(f"{qbo.url}/oauth2/v1/tokens/bearer", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                   headers={"Authorization": "Basic " + base64.b64encode(b"a:b").decode()})
+    r = httpx.post(
+        f"{qbo.url}/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        headers={"Authorization": "Basic " + base64.b64encode(b"a:b").decode()},
+    )
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
     cfg = qbo.config
-    r = httpx.get(f"{qbo.url}/connect/oauth2", params={"client_id": cfg.client_id, "response_type": "code",
-                                                         "redirect_uri": cfg.redirect_uris[0], "scope": "openid"})
+    r = httpx.get(
+        f"{qbo.url}/connect/oauth2",
+        params={
+            "client_id": cfg.client_id,
+            "response_type": "code",
+            "redirect_uri": cfg.redirect_uris[0],
+            "scope": "openid",
+        },
+    )
     assert "error=invalid_scope" in r.headers["location"]
 
 
@@ -89,8 +104,9 @@ def test_revoke_disconnects_every_token(qbo: ServedQuickBooks) -> None:
     api = Api(qbo)
     tokens = qbo.control("connect")
     api.token = tokens["access_token"]
-    r = httpx.post(f"{qbo.url}/v2/oauth2/tokens/revoke", json={"token": tokens["refresh_token"]},
-                   headers=_basic(qbo.config))
+    r = httpx.post(
+        f"{qbo.url}/v2/oauth2/tokens/revoke", json={"token": tokens["refresh_token"]}, headers=_basic(qbo.config)
+    )
     assert r.status_code == 200
     assert api.get("/companyinfo/" + qbo.realm).status_code == 401
     assert _token(qbo, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 400
@@ -166,10 +182,20 @@ def test_customer_needs_a_name_and_unknown_is_610(api: Api) -> None:
 
 def test_invoice_is_final_on_creation_with_totals_and_subtotal_line(api: Api) -> None:
     c = api.customer()
-    line = {"DetailType": "SalesItemLineDetail", "Amount": 1200,
-            "SalesItemLineDetail": {"Qty": 10, "UnitPrice": 120, "TaxCodeRef": {"value": "1"}}}
-    r = api.post("/invoice", {"CustomerRef": {"value": c["Id"]}, "Line": [line], "TxnDate": "2026-03-02",
-                              "GlobalTaxCalculation": "TaxExcluded"})
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 1200,
+        "SalesItemLineDetail": {"Qty": 10, "UnitPrice": 120, "TaxCodeRef": {"value": "1"}},
+    }
+    r = api.post(
+        "/invoice",
+        {
+            "CustomerRef": {"value": c["Id"]},
+            "Line": [line],
+            "TxnDate": "2026-03-02",
+            "GlobalTaxCalculation": "TaxExcluded",
+        },
+    )
     inv = r.json()["Invoice"]
     assert inv["TotalAmt"] == 1428.0 and inv["Balance"] == 1428.0 and inv["TxnTaxDetail"]["TotalTax"] == 228.0
     assert inv["Line"][-1]["DetailType"] == "SubTotalLineDetail" and inv["Line"][-1]["Amount"] == 1200.0
@@ -189,13 +215,19 @@ def test_invoice_amount_must_equal_qty_times_price_and_needs_customer(api: Api) 
 def test_invoice_sparse_update_keeps_omitted_fields_full_update_clears_them(api: Api) -> None:
     c = api.customer()
     inv = api.invoice(c["Id"], PrivateNote="internal", BillEmail={"Address": "a@b.example"}, DueDate="2026-12-31")
-    r = api.post("/invoice", {"Id": inv["Id"], "SyncToken": inv["SyncToken"], "sparse": True,
-                              "CustomerMemo": {"value": "Thanks"}})
+    r = api.post(
+        "/invoice",
+        {"Id": inv["Id"], "SyncToken": inv["SyncToken"], "sparse": True, "CustomerMemo": {"value": "Thanks"}},
+    )
     sparse = r.json()["Invoice"]
     assert sparse["PrivateNote"] == "internal" and sparse["BillEmail"] == {"Address": "a@b.example"}
     assert sparse["DueDate"] == "2026-12-31" and sparse["CustomerMemo"] == {"value": "Thanks"}
-    full_body = {"Id": inv["Id"], "SyncToken": sparse["SyncToken"], "CustomerRef": {"value": c["Id"]},
-                 "Line": sparse["Line"]}  # the server's subtotal line sent back is dropped, not doubled
+    full_body = {
+        "Id": inv["Id"],
+        "SyncToken": sparse["SyncToken"],
+        "CustomerRef": {"value": c["Id"]},
+        "Line": sparse["Line"],
+    }  # the server's subtotal line sent back is dropped, not doubled
     full = api.post("/invoice", full_body).json()["Invoice"]
     for cleared in ("PrivateNote", "BillEmail", "DueDate", "CustomerMemo"):
         assert cleared not in full, cleared
@@ -233,16 +265,19 @@ def test_payment_part_pays_then_pays_with_linked_txn(api: Api) -> None:
     c = api.customer()
     inv = api.invoice(c["Id"], 100)
     link = [{"TxnId": inv["Id"], "TxnType": "Invoice"}]
-    p1 = api.post("/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 40,
-                               "Line": [{"Amount": 40, "LinkedTxn": link}]}).json()["Payment"]
+    p1 = api.post(
+        "/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 40, "Line": [{"Amount": 40, "LinkedTxn": link}]}
+    ).json()["Payment"]
     part = api.get(f"/invoice/{inv['Id']}").json()["Invoice"]
     assert part["Balance"] == 60 and part["LinkedTxn"] == [{"TxnId": p1["Id"], "TxnType": "Payment"}]
     assert part["SyncToken"] == "1"
-    over = api.post("/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 70,
-                                 "Line": [{"Amount": 70, "LinkedTxn": link}]})
+    over = api.post(
+        "/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 70, "Line": [{"Amount": 70, "LinkedTxn": link}]}
+    )
     assert over.status_code == 400 and fault_code(over) == "6000"
-    p2 = api.post("/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 80,
-                               "Line": [{"Amount": 60, "LinkedTxn": link}]}).json()["Payment"]
+    p2 = api.post(
+        "/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 80, "Line": [{"Amount": 60, "LinkedTxn": link}]}
+    ).json()["Payment"]
     assert p2["UnappliedAmt"] == 20
     paid = api.get(f"/invoice/{inv['Id']}").json()["Invoice"]
     assert paid["Balance"] == 0 and len(paid["LinkedTxn"]) == 2
@@ -256,9 +291,17 @@ def test_credit_memo_applied_through_a_zero_payment(api: Api) -> None:
     line = {"Amount": 30, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 30}}
     cm = api.post("/creditmemo", {"CustomerRef": {"value": c["Id"]}, "Line": [line]}).json()["CreditMemo"]
     assert cm["Balance"] == 30
-    r = api.post("/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 0, "Line": [
-        {"Amount": 30, "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]},
-        {"Amount": 30, "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}]})
+    r = api.post(
+        "/payment",
+        {
+            "CustomerRef": {"value": c["Id"]},
+            "TotalAmt": 0,
+            "Line": [
+                {"Amount": 30, "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]},
+                {"Amount": 30, "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]},
+            ],
+        },
+    )
     assert r.status_code == 200, r.text
     assert api.get(f"/invoice/{inv['Id']}").json()["Invoice"]["Balance"] == 70
     assert api.get(f"/creditmemo/{cm['Id']}").json()["CreditMemo"]["Balance"] == 0
@@ -269,8 +312,11 @@ def test_credit_memo_applied_through_a_zero_payment(api: Api) -> None:
 
 def test_query_endpoint_get_and_post_and_errors(api: Api) -> None:
     c = api.customer()
-    r = api.http.post("/query", content=f"select * from Customer where Id = '{c['Id']}'",
-                      headers={**api.headers(), "Content-Type": "application/text"})
+    r = api.http.post(
+        "/query",
+        content=f"select * from Customer where Id = '{c['Id']}'",
+        headers={**api.headers(), "Content-Type": "application/text"},
+    )
     assert r.json()["QueryResponse"]["Customer"][0]["Id"] == c["Id"]
     bad = api.query("SELECT * FROM Customer WHERE DisplayName = 'a' OR Id = '1'")
     assert bad.status_code == 400 and fault_code(bad) == "4000"
@@ -291,8 +337,10 @@ def test_paging_startposition_is_one_based(api: Api) -> None:
 
 def test_repeated_requestid_returns_the_first_result(api: Api, qbo: ServedQuickBooks) -> None:
     c = api.customer()
-    body = {"CustomerRef": {"value": c["Id"]}, "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail",
-                                                         "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 5}}]}
+    body = {
+        "CustomerRef": {"value": c["Id"]},
+        "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 5}}],
+    }
     first = api.post("/invoice", body, requestid="rid-replay-1").json()["Invoice"]
     second = api.post("/invoice", {**body, "PrivateNote": "changed"}, requestid="rid-replay-1").json()["Invoice"]
     assert second["Id"] == first["Id"] and "PrivateNote" not in second
@@ -303,8 +351,10 @@ def test_repeated_requestid_returns_the_first_result(api: Api, qbo: ServedQuickB
 
 def test_timeout_after_commit_then_replay_gives_one_invoice(api: Api, qbo: ServedQuickBooks) -> None:
     c = api.customer()
-    body = {"CustomerRef": {"value": c["Id"]}, "Line": [{"Amount": 7, "DetailType": "SalesItemLineDetail",
-                                                         "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 7}}]}
+    body = {
+        "CustomerRef": {"value": c["Id"]},
+        "Line": [{"Amount": 7, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 7}}],
+    }
     qbo.control("faults", method="POST", path="/invoice", mode="timeout_after_commit")
     with pytest.raises(httpx.ReadTimeout):
         api.http.post("/invoice", params={"requestid": "rid-tac-1"}, json=body, headers=api.headers(), timeout=0.3)
@@ -319,8 +369,9 @@ def test_timeout_after_commit_then_replay_gives_one_invoice(api: Api, qbo: Serve
 
 @pytest.fixture(scope="module")
 def tight() -> Iterator[ServedQuickBooks]:
-    served = serve_in_thread(QuickBooksSandboxConfig(requests_per_minute=3, requests_per_second=0,
-                                                     concurrent_requests=1, hang_seconds=0.6))
+    served = serve_in_thread(
+        QuickBooksSandboxConfig(requests_per_minute=3, requests_per_second=0, concurrent_requests=1, hang_seconds=0.6)
+    )
     yield served
     served.stop()
 
@@ -373,7 +424,9 @@ def test_cdc_lists_changes_and_deletions_since(api: Api, qbo: ServedQuickBooks) 
 def test_send_and_pdf(api: Api, qbo: ServedQuickBooks) -> None:
     c = api.customer()
     inv = api.invoice(c["Id"])
-    r = api.http.post(f"/invoice/{inv['Id']}/send", headers={**api.headers(), "Content-Type": "application/octet-stream"})
+    r = api.http.post(
+        f"/invoice/{inv['Id']}/send", headers={**api.headers(), "Content-Type": "application/octet-stream"}
+    )
     assert r.status_code == 400 and fault_code(r) == "6000"  # no BillEmail and no sendTo
     r = api.http.post(f"/invoice/{inv['Id']}/send", params={"sendTo": "x@y.example"}, headers=api.headers())
     sent = r.json()["Invoice"]
