@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import re
 import threading
 import time
@@ -29,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lexflow.client import errors
 from lexflow.client.limits import TokenBucket
 from lexflow.quickbooks.models import (
+    ChangeEvent,
     CreditMemo,
     Customer,
     CustomerInput,
@@ -654,3 +657,82 @@ def connect(
         http, TOKEN_URL, REVOKE_URL, settings.client_id, settings.client_secret.get_secret_value(), tokens, on_tokens
     )
     return QuickBooksClient(HOSTS[settings.environment], session, settings=settings, http=http)
+
+
+# ------------------------------------------------------------------------------------------------ webhooks
+_OPERATIONS = {
+    "created": "Create",
+    "updated": "Update",
+    "deleted": "Delete",
+    "merged": "Merge",
+    "voided": "Void",
+    "emailed": "Emailed",
+}
+
+
+def verify_webhook(body: bytes, signature: str | None, verifier_token: str) -> bool:
+    """True if `intuit-signature` is Base64(HMAC-SHA256(raw body, verifier token)); compared in constant time."""
+    if not signature or not verifier_token:
+        return False
+    expected = base64.b64encode(hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, signature.strip())
+
+
+def parse_webhook(body: bytes) -> list[ChangeEvent]:
+    """Entity changes from either payload: classic `{"eventNotifications": [...]}` or a CloudEvents array
+    (`type` `qbo.<entity>.<created|updated|...>.v1`). Raises `InvalidRequest` for anything else."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise errors.InvalidRequest("the webhook body is not JSON") from None
+    events: list[ChangeEvent] = []
+    try:
+        if isinstance(data, dict) and "eventNotifications" in data:
+            for note in data["eventNotifications"]:
+                for e in note["dataChangeEvent"]["entities"]:
+                    events.append(
+                        ChangeEvent(
+                            realm_id=str(note["realmId"]),
+                            entity=e["name"],
+                            id=str(e["id"]),
+                            operation=e["operation"],
+                            last_updated=e.get("lastUpdated"),
+                            deleted_id=e.get("deletedId"),
+                        )
+                    )
+            return events
+        if isinstance(data, list):
+            for e in data:
+                _, entity, verb, _version = str(e["type"]).split(".")
+                name = next(
+                    (
+                        k
+                        for k in (
+                            "Invoice",
+                            "Customer",
+                            "Payment",
+                            "CreditMemo",
+                            "Vendor",
+                            "Bill",
+                            "Purchase",
+                            "Estimate",
+                            "Item",
+                            "Account",
+                        )
+                        if k.lower() == entity
+                    ),
+                    entity[:1].upper() + entity[1:],
+                )
+                events.append(
+                    ChangeEvent(
+                        realm_id=str(e["intuitaccountid"]),
+                        entity=name,
+                        id=str(e["intuitentityid"]),
+                        operation=_OPERATIONS[verb],  # type: ignore[arg-type]
+                        last_updated=e.get("time"),
+                    )
+                )
+            return events
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.InvalidRequest(f"the webhook body is not a QuickBooks notification ({exc})") from None
+    raise errors.InvalidRequest("the webhook body is neither eventNotifications nor a CloudEvents array")

@@ -234,3 +234,16 @@ class CreditMemo(Entity):
     CustomerRef: Ref
     TotalAmt: Number = Decimal(0)
     Balance: Number = Decimal(0)
+
+
+# ------------------------------------------------------------------------------------------------ webhooks
+class ChangeEvent(BaseModel):
+    """One entity change from a webhook, whichever payload format carried it (ids only: fetch the entity)."""
+
+    realm_id: str
+    entity: str
+    """Entity name as QuickBooks writes it (`Invoice`); ids are unique per entity only."""
+    id: str
+    operation: Literal["Create", "Update", "Delete", "Merge", "Void", "Emailed"]
+    last_updated: str | None = None
+    deleted_id: str | None = None

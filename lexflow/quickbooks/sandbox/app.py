@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import hmac
 import secrets
 import threading
@@ -32,6 +31,7 @@ from lexflow.quickbooks.sandbox.config import QuickBooksSandboxConfig
 from lexflow.quickbooks.sandbox.domain import ENTITIES, Company
 from lexflow.quickbooks.sandbox.faults import Fault, json_response
 from lexflow.quickbooks.sandbox.query import QueryError, parse, run
+from lexflow.quickbooks.sandbox.webhooks import WebhookOutbox
 from lexflow.sandbox.store import Store
 
 MIN_MINOR_VERSION = 75
@@ -67,6 +67,7 @@ class QuickBooksSandbox:
         self.limits = _Limits()
         self.faults: list[FaultRule] = []
         self.outbox: list[dict[str, Any]] = []
+        self.webhooks = WebhookOutbox()
         self.lock = threading.RLock()
         self.write_lock = asyncio.Lock()
 
@@ -81,6 +82,7 @@ class QuickBooksSandbox:
         log = self.store.meta(f"changes:{realm}", [])
         log.append({"name": entity, "id": id_, "operation": operation, "lastUpdated": self.now().isoformat()})
         self.store.set_meta(f"changes:{realm}", log[-5000:])
+        self.webhooks.add(realm, log[-1])
 
     # ---------------------------------------------------------------------------------------------- tokens
     def issue_tokens(self, realm: str, parent: str | None = None, refresh: str | None = None) -> dict[str, Any]:
@@ -197,6 +199,7 @@ class QuickBooksSandbox:
             self.store.clear()
             self.faults.clear()
             self.outbox.clear()
+            self.webhooks = WebhookOutbox()
             with self.limits.lock:
                 self.limits.minute.clear()
                 self.limits.second.clear()
@@ -536,6 +539,15 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
                 sb.store.put(realm, "Employee", new)
                 made["Employee"].append(new["Id"])
             return json_response(made)
+        if action == "webhooks":  # configure: {"url": ..., "format": "legacy" | "cloudevents"}
+            if body.get("format", "legacy") not in ("legacy", "cloudevents"):
+                return json_response({"error": "format must be legacy or cloudevents"}, 400)
+            sb.webhooks.url = body.get("url")
+            sb.webhooks.format = body.get("format", "legacy")
+            return json_response({"ok": True})
+        if action == "webhooks-flush":  # deliver what is pending and every retry that is due on the sandbox clock
+            delivered = await sb.webhooks.flush(sb.now().timestamp(), config.verifier_token)
+            return json_response({"delivered": delivered, "queued": len(sb.webhooks.queue), "log": sb.webhooks.log})
         if action == "outbox":
             return json_response({"sent": sb.outbox})
         if action == "count":
@@ -559,8 +571,3 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
         ]
     )
     return app
-
-
-def sign(body: bytes, verifier_token: str) -> str:
-    """`intuit-signature`: Base64(HMAC-SHA256(raw body, verifier token))."""
-    return base64.b64encode(hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()).decode()
