@@ -1,0 +1,36 @@
+"""`python -m lexflow.quickbooks.sandbox [--host H] [--port P] [--db FILE] [--no-limits]`: serve the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lexflow.quickbooks.sandbox.app import create_app
+from lexflow.quickbooks.sandbox.config import QuickBooksSandboxConfig
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m lexflow.quickbooks.sandbox", description="Serve the embedded QuickBooks Online sandbox."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8485)
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file; the state survives restarts")
+    parser.add_argument("--no-limits", action="store_true", help="switch the per-realm rate limits off")
+    args = parser.parse_args(argv)
+    config = QuickBooksSandboxConfig(db_path=args.db)
+    if args.no_limits:
+        config = config.model_copy(
+            update={"requests_per_minute": 0, "requests_per_second": 0, "concurrent_requests": 0}
+        )
+    import uvicorn
+
+    print(
+        f"QuickBooks sandbox on http://{args.host}:{args.port}  realm {config.realms[0]}  client {config.client_id}",
+        flush=True,
+    )
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()
