@@ -31,6 +31,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lexflow.client import errors
 from lexflow.client.limits import TokenBucket
 from lexflow.quickbooks.models import (
+    Attachable,
+    Bill,
+    BillInput,
     ChangeEvent,
     CreditMemo,
     Customer,
@@ -40,6 +43,10 @@ from lexflow.quickbooks.models import (
     InvoiceInput,
     Payment,
     PaymentInput,
+    Purchase,
+    PurchaseInput,
+    Vendor,
+    VendorInput,
 )
 
 MINOR_VERSION = 75
@@ -335,6 +342,7 @@ class QuickBooksClient:
         json: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        files: Any = None,
         accept: str = "application/json",
     ) -> httpx.Response:
         """Send with auth, pacing, refresh on 401 and retries. POSTs are retried only with a `requestid`."""
@@ -353,6 +361,7 @@ class QuickBooksClient:
                         params=params,
                         json=json,
                         content=content,
+                        files=files,
                         headers={"Authorization": f"Bearer {token}", "Accept": accept, **(headers or {})},
                     )
             except httpx.TransportError as exc:
@@ -568,6 +577,65 @@ class QuickBooksClient:
             ),
             business_key,
         )
+
+    # -------------------------------------------------------------------------------------------- expenses
+    def create_vendor(self, vendor: VendorInput, business_key: str) -> Vendor:
+        return Vendor.model_validate(self._post("Vendor", vendor.payload(), request_id("Vendor.create", business_key)))
+
+    def find_vendor(self, display_name: str) -> Vendor | None:
+        s = Select("Vendor").where("DisplayName", "=", display_name).where("Active", "IN", [True, False])
+        rows = self.query(s, 1, 1)
+        return Vendor.model_validate(rows[0]) if rows else None
+
+    def create_bill(self, bill: BillInput, business_key: str) -> Bill:
+        return Bill.model_validate(self._post("Bill", bill.payload(), request_id("Bill.create", business_key)))
+
+    def get_bill(self, id_: str) -> Bill:
+        return self._get("Bill", id_, Bill)
+
+    def find_bills(
+        self,
+        *,
+        doc_number: str | None = None,
+        vendor_id: str | None = None,
+        txn_from: date | None = None,
+        txn_to: date | None = None,
+    ) -> list[Bill]:
+        s = Select("Bill")
+        for field, op, value in (
+            ("DocNumber", "=", doc_number),
+            ("VendorRef", "=", vendor_id),
+            ("TxnDate", ">=", txn_from),
+            ("TxnDate", "<=", txn_to),
+        ):
+            if value is not None:
+                s.where(field, op, value)
+        return [Bill.model_validate(r) for r in self.query_all(s.order_by("TxnDate"))]
+
+    def create_purchase(self, purchase: PurchaseInput, business_key: str) -> Purchase:
+        return Purchase.model_validate(
+            self._post("Purchase", purchase.payload(), request_id("Purchase.create", business_key))
+        )
+
+    def upload_attachment(
+        self, entity: str, entity_id: str, filename: str, content: bytes, content_type: str, business_key: str
+    ) -> Attachable:
+        """Attach a file (receipt) to an entity with `POST /upload` (multipart: JSON metadata + the file)."""
+        meta = {
+            "AttachableRef": [{"EntityRef": {"type": entity, "value": entity_id}, "IncludeOnSend": False}],
+            "FileName": filename,
+            "ContentType": content_type,
+        }
+        files = {
+            "file_metadata_0": ("metadata.json", json.dumps(meta).encode(), "application/json"),
+            "file_content_0": (filename, content, content_type),
+        }
+        params = {
+            "minorversion": self.settings.minor_version,
+            "requestid": request_id("Attachable.upload", business_key, entity, entity_id),
+        }
+        response = self._request("POST", "upload", params=params, files=files)
+        return Attachable.model_validate(response.json()["AttachableResponse"][0]["Attachable"])
 
     def get_credit_memo(self, id_: str) -> CreditMemo:
         return self._get("CreditMemo", id_, CreditMemo)

@@ -236,6 +236,82 @@ class CreditMemo(Entity):
     Balance: Number = Decimal(0)
 
 
+# ------------------------------------------------------------------------------------------------ expenses
+class VendorInput(_Input):
+    DisplayName: str = Field(min_length=1, max_length=500)
+    CompanyName: str | None = Field(default=None, max_length=100)
+    PrimaryEmailAddr: EmailAddress | None = None
+
+
+class Vendor(Entity):
+    DisplayName: str
+    CompanyName: str | None = None
+    Active: bool = True
+
+
+class ExpenseLineDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    AccountRef: Ref
+    TaxCodeRef: Ref | None = None
+
+
+class ExpenseLine(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    Amount: Number = Field(gt=0)
+    Description: str | None = Field(default=None, max_length=4000)
+    DetailType: Literal["AccountBasedExpenseLineDetail"] = "AccountBasedExpenseLineDetail"
+    AccountBasedExpenseLineDetail: ExpenseLineDetail
+
+
+class BillInput(_Input):
+    """A supplier invoice to pay later. `DocNumber` is the supplier's invoice number."""
+
+    VendorRef: Ref
+    Line: list[ExpenseLine] = Field(min_length=1)
+    TxnDate: date | None = None
+    DueDate: date | None = None
+    DocNumber: str | None = Field(default=None, max_length=21)
+    PrivateNote: str | None = Field(default=None, max_length=4000)
+
+
+class PurchaseInput(_Input):
+    """An expense paid at once (cash, check or credit card) from `AccountRef`."""
+
+    PaymentType: Literal["Cash", "Check", "CreditCard"]
+    AccountRef: Ref
+    EntityRef: dict[str, str] | None = None
+    Line: list[ExpenseLine] = Field(min_length=1)
+    TxnDate: date | None = None
+    DocNumber: str | None = Field(default=None, max_length=21)
+    PrivateNote: str | None = Field(default=None, max_length=4000)
+
+
+class Bill(Entity):
+    VendorRef: Ref
+    Line: list[dict[str, Any]] = Field(default_factory=list)
+    TxnDate: date | None = None
+    DueDate: date | None = None
+    DocNumber: str | None = None
+    TotalAmt: Number = Decimal(0)
+    Balance: Number = Decimal(0)
+
+
+class Purchase(Entity):
+    PaymentType: str
+    AccountRef: Ref
+    Line: list[dict[str, Any]] = Field(default_factory=list)
+    TxnDate: date | None = None
+    DocNumber: str | None = None
+    TotalAmt: Number = Decimal(0)
+
+
+class Attachable(Entity):
+    FileName: str
+    ContentType: str | None = None
+    Size: int | None = None
+    AttachableRef: list[dict[str, Any]] = Field(default_factory=list)
+
+
 # ------------------------------------------------------------------------------------------------ webhooks
 class ChangeEvent(BaseModel):
     """One entity change from a webhook, whichever payload format carried it (ids only: fetch the entity)."""

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from lexflow.quickbooks.sandbox import faults
 from lexflow.quickbooks.sandbox.config import QuickBooksSandboxConfig
-from lexflow.quickbooks.sandbox.domain import ENTITIES, Company
+from lexflow.quickbooks.sandbox.domain import ENTITIES, Company, create_attachable, create_bill, create_purchase
 from lexflow.quickbooks.sandbox.faults import Fault, json_response
 from lexflow.quickbooks.sandbox.query import QueryError, parse, run
 from lexflow.quickbooks.sandbox.webhooks import WebhookOutbox
@@ -272,6 +272,14 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
             },
             "json",
         )
+    if head == "upload" and method == "POST":
+        return 200, await _upload(company, request), "json"
+    if head == "download" and method == "GET" and len(parts) == 2:
+        blob = sb.store.get_blob(realm, f"attachable:{parts[1]}")
+        meta = company.get("Attachable", parts[1])
+        if blob is None or meta is None:
+            raise faults.not_found("Attachable", parts[1])
+        return 200, blob, str(meta["ContentType"])
     entity = ENTITIES.get(head)
     if entity is None:
         raise Fault(400, "2010", "Unsupported Operation", f"Operation {head} is not supported by this sandbox")
@@ -291,7 +299,7 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
     body = await _json_body(request)
     operation = request.query_params.get("operation", "create" if "Id" not in body else "update")
     include = request.query_params.get("include")
-    if operation == "delete" and entity in ("Invoice", "Payment", "CreditMemo"):
+    if operation == "delete" and entity in ("Invoice", "Payment", "CreditMemo", "Purchase", "Bill"):
         return 200, {entity: company.delete(entity, body)}, "json"
     if operation == "void" and entity == "Invoice":
         return 200, {entity: company.void_invoice(body)}, "json"
@@ -305,9 +313,48 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
         doc = company.create_payment(body)
     elif entity == "CreditMemo" and "Id" not in body:
         doc = company.create_credit_memo(body)
+    elif entity == "Purchase" and "Id" not in body:
+        doc = create_purchase(company, body)
+    elif entity == "Bill" and "Id" not in body:
+        doc = create_bill(company, body)
     else:
         raise Fault(400, "2010", "Unsupported Operation", f"updating {entity} is not supported by this sandbox")
     return 200, {entity: doc}, "json"
+
+
+async def _upload(company: Company, request: Request) -> dict[str, Any]:
+    """`multipart/form-data` with `file_metadata_<n>` (JSON) and `file_content_<n>` parts, as Intuit's /upload."""
+    try:
+        form = await request.form(max_files=10, max_fields=20)
+    except Exception:  # starlette raises several types for a broken multipart body
+        raise Fault(400, "2500", "Invalid multipart request", "the body is not multipart/form-data") from None
+    answers = []
+    for key in form:
+        if not key.startswith("file_content_"):
+            continue
+        n = key.removeprefix("file_content_")
+        upload = form[key]
+        raw_meta = form.get(f"file_metadata_{n}")
+        if isinstance(raw_meta, str):
+            meta_text = raw_meta
+        elif raw_meta is not None:
+            meta_text = (await raw_meta.read()).decode("utf-8", "replace")
+        else:
+            raise faults.required(f"file_metadata_{n}")
+        try:
+            meta = orjson.loads(meta_text)
+        except orjson.JSONDecodeError:
+            raise faults.invalid(f"file_metadata_{n}", "the metadata part is not JSON") from None
+        if isinstance(upload, str):
+            raise faults.invalid(key, "the content part must be a file")
+        content = await upload.read()
+        if (upload.headers.get("content-transfer-encoding") or "").lower() == "base64":
+            content = base64.b64decode(content)
+        kind = (upload.content_type or "application/octet-stream").split(";")[0]
+        answers.append({"Attachable": create_attachable(company, meta, content, kind)})
+    if not answers:
+        raise faults.required("file_content_0")
+    return {"AttachableResponse": answers}
 
 
 def _cdc(sb: QuickBooksSandbox, company: Company, request: Request) -> dict[str, Any]:
@@ -368,8 +415,8 @@ def _pdf(doc: dict[str, Any]) -> bytes:
 
 
 def _render(sb: QuickBooksSandbox, status: int, body: Any, kind: str) -> Response:
-    if kind == "pdf":
-        return Response(body, status, media_type="application/pdf", headers=_tid())
+    if kind != "json":
+        return Response(body, status, media_type="application/pdf" if kind == "pdf" else kind, headers=_tid())
     if isinstance(body, dict) and "time" not in body:
         body = {**body, "time": faults.stamp(sb.now())}
     return json_response(body, status, _tid())

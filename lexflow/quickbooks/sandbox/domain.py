@@ -27,6 +27,10 @@ ENTITIES = {
     "payment": "Payment",
     "creditmemo": "CreditMemo",
     "taxcode": "TaxCode",
+    "purchase": "Purchase",
+    "bill": "Bill",
+    "account": "Account",
+    "attachable": "Attachable",
 }
 """Path segment → entity name."""
 NAME_LISTS = ("Customer", "Vendor", "Employee")
@@ -50,6 +54,34 @@ _RO = {
     "InvoiceLink",
 }
 WRITABLE: dict[str, frozenset[str]] = {
+    "Purchase": frozenset(
+        {
+            "PaymentType",
+            "AccountRef",
+            "EntityRef",
+            "Line",
+            "TxnDate",
+            "DocNumber",
+            "PrivateNote",
+            "GlobalTaxCalculation",
+            "Credit",
+            "CurrencyRef",
+        }
+    ),
+    "Bill": frozenset(
+        {
+            "VendorRef",
+            "Line",
+            "TxnDate",
+            "DueDate",
+            "DocNumber",
+            "PrivateNote",
+            "SalesTermRef",
+            "APAccountRef",
+            "GlobalTaxCalculation",
+            "CurrencyRef",
+        }
+    ),
     "Customer": frozenset(
         {
             "DisplayName",
@@ -147,6 +179,17 @@ WRITABLE: dict[str, frozenset[str]] = {
         }
     ),
 }
+ACCOUNTS = [
+    {"Id": "4", "Name": "Undeposited Funds", "AccountType": "Other Current Asset", "Active": True},
+    {"Id": "35", "Name": "Checking", "AccountType": "Bank", "Active": True},
+    {"Id": "42", "Name": "Visa", "AccountType": "Credit Card", "Active": True},
+    {"Id": "33", "Name": "Accounts Payable (A/P)", "AccountType": "Accounts Payable", "Active": True},
+    {"Id": "13", "Name": "Office Supplies", "AccountType": "Expense", "Active": True},
+    {"Id": "7", "Name": "Other Business Expenses", "AccountType": "Expense", "Active": True},
+    {"Id": "58", "Name": "Travel", "AccountType": "Expense", "Active": True},
+    {"Id": "79", "Name": "Sales of Product Income", "AccountType": "Income", "Active": True},
+]
+"""The sandbox company's chart of accounts (read-only here)."""
 TAX_CODES = [
     {"Id": "1", "Name": "Standard 19%", "Rate": "19", "Active": True},
     {"Id": "2", "Name": "Reduced 7%", "Rate": "7", "Active": True},
@@ -191,12 +234,16 @@ class Company:
 
     # -------------------------------------------------------------------------------------------- storage
     def get(self, entity: str, id_: str) -> Doc | None:
+        if entity == "Account":
+            return next((dict(a) for a in ACCOUNTS if a["Id"] == str(id_)), None)
         doc = self.store.get(self.realm, entity, str(id_))
         return None if doc is None else public(doc)
 
     def all(self, entity: str) -> list[Doc]:
         if entity == "TaxCode":
             return copy.deepcopy(TAX_CODES)
+        if entity == "Account":
+            return copy.deepcopy(ACCOUNTS)
         return [public(d) for d in self.store.iter(self.realm, entity)]
 
     def _must(self, entity: str, id_: Any) -> Doc:
@@ -533,6 +580,149 @@ class Company:
             self._bump(target)
             self._save(entity, target, "Update")
         return saved
+
+
+def _account(ref: Any, element: str, kinds: tuple[str, ...]) -> Doc:
+    value = (ref or {}).get("value") if isinstance(ref, dict) else None
+    if not value:
+        raise faults.required(element)
+    account = next((a for a in ACCOUNTS if a["Id"] == str(value)), None)
+    if account is None:
+        raise faults.invalid(element, f"account {value} does not exist", "2500")
+    if account["AccountType"] not in kinds:
+        raise faults.business(
+            f"account {value} ({account['AccountType']}) cannot be used here; use one of type {', '.join(kinds)}",
+            element,
+        )
+    return {"value": account["Id"], "name": account["Name"]}
+
+
+def expense_lines(lines: Any) -> tuple[list[Doc], Decimal]:
+    if not isinstance(lines, list) or not lines:
+        raise faults.required("Line")
+    out_lines: list[Doc] = []
+    total = Decimal(0)
+    for line in lines:
+        if not isinstance(line, dict) or line.get("DetailType") != "AccountBasedExpenseLineDetail":
+            raise faults.invalid("Line.DetailType", "expense lines need DetailType AccountBasedExpenseLineDetail")
+        detail = dict(line.get("AccountBasedExpenseLineDetail") or {})
+        detail["AccountRef"] = _account(
+            detail.get("AccountRef"),
+            "Line.AccountBasedExpenseLineDetail.AccountRef",
+            ("Expense", "Other Expense", "Cost of Goods Sold"),
+        )
+        amount = money(line.get("Amount"), "Line.Amount")
+        if amount <= 0:
+            raise faults.invalid("Line.Amount", "Amount must be more than 0")
+        total += amount
+        out_lines.append(
+            {**line, "Id": str(len(out_lines) + 1), "Amount": out(amount), "AccountBasedExpenseLineDetail": detail}
+        )
+    return out_lines, total
+
+
+def create_purchase(company: Company, body: Doc) -> Doc:
+    doc = {k: v for k, v in body.items() if k in WRITABLE["Purchase"]}
+    kind = doc.get("PaymentType")
+    if kind not in ("Cash", "Check", "CreditCard"):
+        raise (
+            faults.required("PaymentType")
+            if kind is None
+            else faults.invalid("PaymentType", "PaymentType must be Cash, Check or CreditCard")
+        )
+    doc["AccountRef"] = _account(
+        doc.get("AccountRef"), "AccountRef", ("Credit Card",) if kind == "CreditCard" else ("Bank",)
+    )
+    entity_ref = doc.get("EntityRef")
+    if entity_ref:
+        target = company._must(str(entity_ref.get("type", "Vendor")), entity_ref.get("value"))
+        doc["EntityRef"] = {
+            "value": target["Id"],
+            "name": target["DisplayName"],
+            "type": entity_ref.get("type", "Vendor"),
+        }
+    doc["Line"], total = expense_lines(doc.get("Line"))
+    doc["TxnDate"] = _date(doc.get("TxnDate") or company.now().date().isoformat(), "TxnDate")
+    doc["TotalAmt"] = out(total)
+    doc.setdefault("CurrencyRef", {"value": company.currency})
+    return company._save("Purchase", company._new("Purchase", doc), "Create")
+
+
+def create_bill(company: Company, body: Doc) -> Doc:
+    doc = {k: v for k, v in body.items() if k in WRITABLE["Bill"]}
+    if not doc.get("VendorRef"):
+        raise faults.required("VendorRef")
+    vendor = company._must("Vendor", doc["VendorRef"].get("value"))
+    doc["VendorRef"] = {"value": vendor["Id"], "name": vendor["DisplayName"]}
+    doc["Line"], total = expense_lines(doc.get("Line"))
+    doc["TxnDate"] = _date(doc.get("TxnDate") or company.now().date().isoformat(), "TxnDate")
+    due = doc.get("DueDate") or (date.fromisoformat(doc["TxnDate"]) + timedelta(days=30)).isoformat()
+    doc["DueDate"] = _date(due, "DueDate")
+    if doc.get("DocNumber") and len(str(doc["DocNumber"])) > 21:
+        raise faults.invalid("DocNumber", "DocNumber is longer than 21 characters")
+    doc.update(
+        {
+            "TotalAmt": out(total),
+            "Balance": out(total),
+            "APAccountRef": {"value": "33", "name": "Accounts Payable (A/P)"},
+        }
+    )
+    doc.setdefault("CurrencyRef", {"value": company.currency})
+    return company._save("Bill", company._new("Bill", doc), "Create")
+
+
+MAX_UPLOAD = 100 * 1024 * 1024
+UPLOAD_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/tiff",
+        "text/plain",
+        "text/csv",
+        "application/xml",
+        "text/xml",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
+def create_attachable(company: Company, meta: Doc, content: bytes, content_type: str) -> Doc:
+    """A file linked to entities (`AttachableRef[].EntityRef {type, value}`); the bytes are kept as a blob."""
+    name = meta.get("FileName")
+    if not name:
+        raise faults.required("FileName")
+    kind = meta.get("ContentType") or content_type
+    if kind not in UPLOAD_TYPES:
+        raise faults.invalid("ContentType", f"files of type {kind} cannot be attached")
+    if len(content) > MAX_UPLOAD:
+        raise faults.invalid("file_content", "the file is larger than 100 MB")
+    refs = []
+    for ref in meta.get("AttachableRef") or []:
+        entity_ref = ref.get("EntityRef") or {}
+        target = company._must(str(entity_ref.get("type")), entity_ref.get("value"))
+        refs.append(
+            {
+                "EntityRef": {"type": entity_ref.get("type"), "value": target["Id"]},
+                "IncludeOnSend": bool(ref.get("IncludeOnSend", False)),
+            }
+        )
+    doc = {
+        "FileName": name,
+        "ContentType": kind,
+        "Size": len(content),
+        "AttachableRef": refs,
+        "Category": meta.get("Category"),
+        "Note": meta.get("Note"),
+    }
+    new = company._new("Attachable", {k: v for k, v in doc.items() if v is not None})
+    new["FileAccessUri"] = f"/v3/company/{company.realm}/download/{new['Id']}"
+    company.store.put_blob(company.realm, f"attachable:{new['Id']}", content)
+    return company._save("Attachable", new, "Create")
 
 
 def public(doc: Doc) -> Doc:

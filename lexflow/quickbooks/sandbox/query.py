@@ -29,11 +29,15 @@ FILTERABLE: dict[str, frozenset[str]] = {
     "Payment": frozenset((*_COMMON, "TxnDate", "CustomerRef", "TotalAmt")),
     "CreditMemo": frozenset((*_COMMON, "DocNumber", "TxnDate", "CustomerRef", "Balance", "TotalAmt")),
     "TaxCode": frozenset(("Id", "Name", "Active")),
+    "Account": frozenset(("Id", "Name", "AccountType", "Active")),
+    "Purchase": frozenset((*_COMMON, "DocNumber", "TxnDate", "PaymentType", "TotalAmt")),
+    "Bill": frozenset((*_COMMON, "DocNumber", "TxnDate", "DueDate", "VendorRef", "Balance", "TotalAmt")),
+    "Attachable": frozenset((*_COMMON, "FileName")),
 }
 """Entity → fields allowed in WHERE and ORDERBY (the reference's filterable fields)."""
 NAME_LISTS = frozenset({"Customer", "Vendor", "Employee"})
 """Entities where inactive records are hidden unless the query filters on `Active`."""
-_REF_FIELDS = {"PrimaryEmailAddr": "Address", "CustomerRef": "value"}
+_REF_FIELDS = {"PrimaryEmailAddr": "Address", "CustomerRef": "value", "VendorRef": "value"}
 _KEYWORDS = {"select", "from", "where", "and", "or", "orderby", "order", "by", "asc", "desc", "in", "like"}
 _KEYWORDS |= {"startposition", "maxresults", "count", "join", "group"}
 
