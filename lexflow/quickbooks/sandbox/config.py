@@ -23,7 +23,8 @@ class QuickBooksSandboxConfig(BaseModel):
     """Per realm and app; 0 switches it off."""
     concurrent_requests: int = 10
     """Per realm; 0 switches it off."""
-    home_currency: str = "USD"
+    home_currency: str = "EUR"
+    """lexflow's users keep their books in euros; Intuit's own sandbox companies are often USD."""
     verifier_token: str = "sandbox-verifier-token"
     """Signs webhooks (intuit-signature)."""
     control_key: str = "sandbox-control"

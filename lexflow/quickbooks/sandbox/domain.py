@@ -187,6 +187,9 @@ ACCOUNTS = [
     {"Id": "13", "Name": "Office Supplies", "AccountType": "Expense", "Active": True},
     {"Id": "7", "Name": "Other Business Expenses", "AccountType": "Expense", "Active": True},
     {"Id": "58", "Name": "Travel", "AccountType": "Expense", "Active": True},
+    {"Id": "60", "Name": "Bürobedarf", "AccountType": "Expense", "Active": True},
+    {"Id": "61", "Name": "Reisekosten", "AccountType": "Expense", "Active": True},
+    {"Id": "62", "Name": "Software", "AccountType": "Expense", "Active": True},
     {"Id": "79", "Name": "Sales of Product Income", "AccountType": "Income", "Active": True},
 ]
 """The sandbox company's chart of accounts (read-only here)."""
@@ -216,6 +219,24 @@ def _date(value: Any, element: str) -> str:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise faults.invalid(element, f"{element} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def apply_tax(doc: Doc, subtotal: Decimal, by_code: dict[str, Decimal]) -> Decimal:
+    """`TxnTaxDetail.TotalTax` and `TotalAmt` from the line amounts per tax code and `GlobalTaxCalculation`
+    (TaxExcluded: tax on top; TaxInclusive: tax contained in the amounts; otherwise none). Rounded per tax code."""
+    mode = doc.get("GlobalTaxCalculation", "NotApplicable")
+    rates = {t["Id"]: Decimal(str(t["Rate"])) for t in TAX_CODES}
+    tax = Decimal(0)
+    for code, amount in by_code.items():
+        rate = rates.get(code, Decimal(0))
+        if mode == "TaxExcluded":
+            tax += (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
+        elif mode == "TaxInclusive":
+            tax += (amount - amount / (1 + rate / 100)).quantize(CENT, ROUND_HALF_UP)
+    doc["TxnTaxDetail"] = {"TotalTax": out(tax)}
+    total = subtotal + tax if mode == "TaxExcluded" else subtotal
+    doc["TotalAmt"] = out(total)
+    return total
 
 
 class Company:
@@ -390,32 +411,7 @@ class Company:
         """Lines, tax and TotalAmt; returns the total."""
         lines, subtotal, by_code = self._lines(doc.get("Line"))
         doc["Line"] = lines
-        mode = doc.get("GlobalTaxCalculation", "NotApplicable")
-        rates = {t["Id"]: Decimal(str(t["Rate"])) for t in TAX_CODES}
-        tax = Decimal(0)
-        if mode == "TaxExcluded":
-            tax = sum(
-                ((net * rates.get(c, Decimal(0)) / 100).quantize(CENT, ROUND_HALF_UP) for c, net in by_code.items()),
-                Decimal(0),
-            )
-            doc["TxnTaxDetail"] = {"TotalTax": out(tax)}
-        elif mode == "TaxInclusive":
-            doc["TxnTaxDetail"] = {
-                "TotalTax": out(
-                    sum(
-                        (
-                            (net - net / (1 + rates.get(c, Decimal(0)) / 100)).quantize(CENT, ROUND_HALF_UP)
-                            for c, net in by_code.items()
-                        ),
-                        Decimal(0),
-                    )
-                )
-            }
-        else:
-            doc["TxnTaxDetail"] = {"TotalTax": 0}
-        total = subtotal + tax
-        doc["TotalAmt"] = out(total)
-        return total
+        return apply_tax(doc, subtotal, by_code)
 
     def _sales_doc(self, entity: str, doc: Doc) -> Doc:
         customer = (
@@ -597,11 +593,12 @@ def _account(ref: Any, element: str, kinds: tuple[str, ...]) -> Doc:
     return {"value": account["Id"], "name": account["Name"]}
 
 
-def expense_lines(lines: Any) -> tuple[list[Doc], Decimal]:
+def expense_lines(lines: Any) -> tuple[list[Doc], Decimal, dict[str, Decimal]]:
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
     out_lines: list[Doc] = []
     total = Decimal(0)
+    by_code: dict[str, Decimal] = {}
     for line in lines:
         if not isinstance(line, dict) or line.get("DetailType") != "AccountBasedExpenseLineDetail":
             raise faults.invalid("Line.DetailType", "expense lines need DetailType AccountBasedExpenseLineDetail")
@@ -614,11 +611,15 @@ def expense_lines(lines: Any) -> tuple[list[Doc], Decimal]:
         amount = money(line.get("Amount"), "Line.Amount")
         if amount <= 0:
             raise faults.invalid("Line.Amount", "Amount must be more than 0")
+        code = str((detail.get("TaxCodeRef") or {}).get("value", ""))
+        if code and code not in {t["Id"] for t in TAX_CODES}:
+            raise faults.invalid("Line.AccountBasedExpenseLineDetail.TaxCodeRef", f"unknown TaxCode {code}", "2500")
+        by_code[code] = by_code.get(code, Decimal(0)) + amount
         total += amount
         out_lines.append(
             {**line, "Id": str(len(out_lines) + 1), "Amount": out(amount), "AccountBasedExpenseLineDetail": detail}
         )
-    return out_lines, total
+    return out_lines, total, by_code
 
 
 def create_purchase(company: Company, body: Doc) -> Doc:
@@ -641,9 +642,9 @@ def create_purchase(company: Company, body: Doc) -> Doc:
             "name": target["DisplayName"],
             "type": entity_ref.get("type", "Vendor"),
         }
-    doc["Line"], total = expense_lines(doc.get("Line"))
+    doc["Line"], subtotal, by_code = expense_lines(doc.get("Line"))
     doc["TxnDate"] = _date(doc.get("TxnDate") or company.now().date().isoformat(), "TxnDate")
-    doc["TotalAmt"] = out(total)
+    apply_tax(doc, subtotal, by_code)
     doc.setdefault("CurrencyRef", {"value": company.currency})
     return company._save("Purchase", company._new("Purchase", doc), "Create")
 
@@ -654,7 +655,8 @@ def create_bill(company: Company, body: Doc) -> Doc:
         raise faults.required("VendorRef")
     vendor = company._must("Vendor", doc["VendorRef"].get("value"))
     doc["VendorRef"] = {"value": vendor["Id"], "name": vendor["DisplayName"]}
-    doc["Line"], total = expense_lines(doc.get("Line"))
+    doc["Line"], subtotal, by_code = expense_lines(doc.get("Line"))
+    total = apply_tax(doc, subtotal, by_code)
     doc["TxnDate"] = _date(doc.get("TxnDate") or company.now().date().isoformat(), "TxnDate")
     due = doc.get("DueDate") or (date.fromisoformat(doc["TxnDate"]) + timedelta(days=30)).isoformat()
     doc["DueDate"] = _date(due, "DueDate")
@@ -662,7 +664,6 @@ def create_bill(company: Company, body: Doc) -> Doc:
         raise faults.invalid("DocNumber", "DocNumber is longer than 21 characters")
     doc.update(
         {
-            "TotalAmt": out(total),
             "Balance": out(total),
             "APAccountRef": {"value": "33", "name": "Accounts Payable (A/P)"},
         }
