@@ -41,6 +41,16 @@ def _xero(client: Any) -> Provider:
     return adapter_over(client)
 
 
+def _quickbooks(client: Any) -> Provider:
+    from lexflow.quickbooks.adapter import QuickBooksAdapter
+
+    if client is None:
+        from lexflow.quickbooks.client import connect
+
+        client = connect()
+    return QuickBooksAdapter(client)
+
+
 @dataclass(frozen=True)
 class ProviderEntry:
     capabilities: Capabilities
@@ -52,7 +62,7 @@ PROVIDERS: dict[str, ProviderEntry] = {
     "lexware": ProviderEntry(LEXWARE, _lexware),
     "sevdesk": ProviderEntry(SEVDESK, _sevdesk),
     "xero": ProviderEntry(XERO, _xero),
-    "quickbooks": ProviderEntry(QUICKBOOKS),
+    "quickbooks": ProviderEntry(QUICKBOOKS, _quickbooks),
 }
 
 

@@ -1,1 +1,2 @@
-"""QuickBooks Online: what its Accounting API can do. The client, sandbox and adapter come with their own issue."""
+"""QuickBooks Online: capabilities, typed client (`client`, `models`), embedded sandbox (`sandbox`) and the provider
+adapter (`adapter`). docs/quickbooks.md."""

@@ -1,5 +1,5 @@
-"""What the QuickBooks Online Accounting API can and cannot do (docs/providers.md). No adapter yet: `instead` is
-what it will do."""
+"""What the QuickBooks Online Accounting API can and cannot do (docs/providers.md, docs/quickbooks.md); `instead` is
+what lexflow's adapter (lexflow/quickbooks/adapter.py) does about it."""
 
 from __future__ import annotations
 

@@ -561,8 +561,11 @@ class QuickBooksClient:
         amount: Decimal | None = None,
         on: date | None = None,
         reference: str | None = None,
+        deposit_to: str | None = None,
     ) -> Payment:
-        """A payment of `amount` (default: the open balance) linked to the invoice."""
+        """A payment of `amount` (default: the open balance) linked to the invoice, into `deposit_to` (an account
+        id; QuickBooks' default is Undeposited Funds). Give `amount` when retrying: the open balance of a paid
+        invoice is 0, while a repeated request with an amount returns the first payment (same `requestid`)."""
         invoice = self.get_invoice(invoice_id)
         amount = invoice.Balance if amount is None else amount
         if amount <= 0:
@@ -573,6 +576,7 @@ class QuickBooksClient:
                 TotalAmt=amount,
                 TxnDate=on,
                 PaymentRefNum=reference,
+                DepositToAccountRef={"value": deposit_to} if deposit_to else None,  # type: ignore[arg-type]
                 Line=[{"Amount": amount, "LinkedTxn": [{"TxnId": invoice.Id, "TxnType": "Invoice"}]}],  # type: ignore[list-item]
             ),
             business_key,
@@ -587,8 +591,11 @@ class QuickBooksClient:
         rows = self.query(s, 1, 1)
         return Vendor.model_validate(rows[0]) if rows else None
 
-    def create_bill(self, bill: BillInput, business_key: str) -> Bill:
-        return Bill.model_validate(self._post("Bill", bill.payload(), request_id("Bill.create", business_key)))
+    def create_bill(self, bill: BillInput, business_key: str, tax_calculation: str | None = None) -> Bill:
+        body = bill.payload()
+        if tax_calculation:
+            body["GlobalTaxCalculation"] = tax_calculation
+        return Bill.model_validate(self._post("Bill", body, request_id("Bill.create", business_key)))
 
     def get_bill(self, id_: str) -> Bill:
         return self._get("Bill", id_, Bill)

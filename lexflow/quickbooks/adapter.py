@@ -1,0 +1,454 @@
+"""QuickBooks Online behind the neutral `Provider` interface, over `lexflow.quickbooks.client.QuickBooksClient`.
+
+QuickBooks has no drafts: `create_invoice` needs `finalize=True` (approval happens in lexflow before), otherwise
+`CapabilityMissing("drafts")`. Invoice states are derived from `Balance` and `TotalAmt` (docs/quickbooks.md).
+Business keys become `requestid`s (exactly once) and are kept in `PrivateNote` so `find_invoice` can find them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from lexflow.core.capabilities import Capabilities
+from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
+from lexflow.core.models import (
+    Address,
+    Customer,
+    CustomerDraft,
+    DocumentStatus,
+    Expense,
+    ExpenseDraft,
+    ExpenseItem,
+    Invoice,
+    InvoiceDraft,
+    InvoiceLine,
+    InvoiceSummary,
+    Money,
+    Payment,
+    PaymentDraft,
+    StatusFilter,
+    TaxRef,
+)
+from lexflow.core.provider import Provider
+from lexflow.core.tax import TaxMapping
+from lexflow.quickbooks.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from lexflow.quickbooks import models as qm
+    from lexflow.quickbooks.client import QuickBooksClient
+
+REFERENCE = "Reference: "
+"""How an invoice carries its business key: a line in its PrivateNote (not printed on the invoice)."""
+ID = re.compile(r"^\d{1,20}$")
+
+TAX = TaxMapping(
+    provider="QuickBooks Online",
+    keys={"standard": "1", "reduced": "2", "zero": "3"},
+    codes={
+        "1": TaxRef(code="1", rate=Decimal(19), label="Standard 19%"),
+        "2": TaxRef(code="2", rate=Decimal(7), label="Reduced 7%"),
+        "3": TaxRef(code="3", rate=Decimal(0), label="Exempt"),
+    },
+)
+"""The embedded sandbox company's TaxCode ids. A real company has its own ids (`SELECT * FROM TaxCode`): pass its
+mapping to the adapter."""
+
+
+def status_of(total: Decimal, balance: Decimal, note: str | None) -> DocumentStatus:
+    """QuickBooks has no status field: void is zeroed with a "Voided" note, paid is nothing open of a total."""
+    if total == 0 and balance == 0 and (note or "").startswith("Voided"):
+        return "void"
+    if balance <= 0 and total > 0:
+        return "paid"
+    if 0 < balance < total:
+        return "partially_paid"
+    return "open"
+
+
+def _reference_of(note: str | None) -> str | None:
+    for line in (note or "").splitlines():
+        if line.startswith(REFERENCE):
+            return line[len(REFERENCE) :].strip() or None
+    return None
+
+
+def _tax_total(entity: Any) -> Decimal | None:
+    detail = getattr(entity, "TxnTaxDetail", None) or {}
+    return Decimal(str(detail["TotalTax"])) if "TotalTax" in detail else None
+
+
+class QuickBooksAdapter(Provider):
+    """One QuickBooks company (realm). The client brings pacing, retries, `requestid`s and token refresh."""
+
+    capabilities: Capabilities = CAPABILITIES
+    tax: TaxMapping = TAX
+
+    def __init__(self, client: QuickBooksClient, tax: TaxMapping | None = None) -> None:
+        self.client = client
+        if tax is not None:
+            self.tax = tax
+
+    @contextmanager
+    def _found(self, kind: str, id: str) -> Iterator[None]:
+        from lexflow.client.errors import NotFound
+
+        if not ID.match(id):  # QuickBooks ids are digits: anything else cannot exist (and must not reach a URL)
+            raise RecordNotFound(self.capabilities.display_name, kind, id)
+        try:
+            yield
+        except NotFound:
+            raise RecordNotFound(self.capabilities.display_name, kind, id) from None
+
+    # customers -------------------------------------------------------------------------------------------------
+    def create_customer(self, draft: CustomerDraft) -> Customer:
+        """The e-mail is the business key: a customer with it (inactive ones too) is returned, not created again."""
+        from lexflow.quickbooks.client import DuplicateName
+        from lexflow.quickbooks.models import CustomerInput
+
+        if draft.email:
+            found = self.client.find_customers(email=draft.email, include_inactive=True)
+            if found:
+                return self._customer(found[0])
+        a = draft.address
+        body = CustomerInput.model_validate(
+            {
+                "DisplayName": draft.name.replace(":", " "),
+                "CompanyName": draft.name[:100] if draft.kind == "company" else None,
+                "PrimaryEmailAddr": {"Address": draft.email} if draft.email else None,
+                "PrimaryPhone": {"FreeFormNumber": draft.phone} if draft.phone else None,
+                "BillAddr": {"Line1": a.street, "City": a.city, "PostalCode": a.zip, "Country": a.country_code}
+                if a
+                else None,
+                "Notes": draft.note,
+                "PrimaryTaxIdentifier": draft.vat_id,
+            }
+        )
+        try:
+            made = self.client.create_customer(body, business_key=f"customer:{(draft.email or draft.name).lower()}")
+        except DuplicateName:
+            raise InvalidRecord(
+                "name",
+                f"{draft.name!r} is already used by another customer, vendor or employee in QuickBooks (inactive "
+                "ones included). Use a distinguishing name, e.g. with the city.",
+            ) from None
+        return self._customer(made)
+
+    def get_customer(self, id: str) -> Customer:
+        with self._found("customer", id):
+            return self._customer(self.client.get_customer(id))
+
+    def search_customers(self, *, name: str | None = None, email: str | None = None) -> list[Customer]:
+        found = self.client.find_customers(name_contains=name, email=email) if (name or email) else []
+        if name and email:  # both given: those that match both (QuickBooks has no OR, and this is an AND)
+            emails = {c.Id for c in self.client.find_customers(email=email)}
+            found = [c for c in self.client.find_customers(name_contains=name) if c.Id in emails]
+        return [self._customer(c) for c in found]
+
+    def _customer(self, c: qm.Customer) -> Customer:
+        a = c.BillAddr
+        address = None
+        if a and (a.Line1 or a.City or a.PostalCode):
+            country = (a.Country or "").upper()
+            address = Address(
+                street=a.Line1, zip=a.PostalCode, city=a.City, country_code=country if len(country) == 2 else "DE"
+            )
+        extra = c.model_extra or {}
+        return Customer(
+            provider=self.name,
+            id=c.Id,
+            name=c.DisplayName,
+            kind="company" if c.CompanyName else "person",
+            emails=[c.PrimaryEmailAddr.Address] if c.PrimaryEmailAddr else [],
+            phone=(extra.get("PrimaryPhone") or {}).get("FreeFormNumber"),
+            address=address,
+            vat_id=extra.get("PrimaryTaxIdentifier"),
+            version=c.SyncToken,
+        )
+
+    # invoices --------------------------------------------------------------------------------------------------
+    def _invoice_body(self, draft: InvoiceDraft) -> qm.InvoiceInput:
+        from lexflow.quickbooks.models import InvoiceInput
+
+        self.capabilities.require_currency(draft.currency)
+        if not ID.match(draft.customer_id):
+            raise InvalidRecord("customer_id", f"{draft.customer_id!r} is not a QuickBooks customer id (digits).")
+        issued = draft.issue_date or date.today()
+        lines = []
+        for line in draft.lines:
+            tax = self.tax.resolve(line.tax)
+            lines.append(
+                {
+                    "Description": "\n".join(x for x in (line.name, line.description) if x),
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": "1"},
+                        "Qty": line.quantity,
+                        "UnitPrice": line.unit_price,
+                        "TaxCodeRef": {"value": tax.code},
+                    },
+                }
+            )
+        note = "\n".join(x for x in (f"{REFERENCE}{draft.reference}" if draft.reference else None,) if x)
+        return InvoiceInput.model_validate(
+            {
+                "CustomerRef": {"value": draft.customer_id},
+                "Line": lines,
+                "TxnDate": issued,
+                "DueDate": issued + timedelta(days=draft.payment_term_days)
+                if draft.payment_term_days is not None
+                else None,
+                "CustomerMemo": {"value": draft.note} if draft.note else None,
+                "PrivateNote": note or None,
+                "GlobalTaxCalculation": "TaxInclusive" if draft.prices_include_tax else "TaxExcluded",
+                "CurrencyRef": {"value": draft.currency},
+            }
+        )
+
+    def create_invoice(self, draft: InvoiceDraft) -> Invoice:
+        """Final at once (QuickBooks has no drafts). The reference is the business key (→ `requestid`)."""
+        if not draft.finalize:
+            self.capabilities.require("drafts")
+        body = self._invoice_body(draft)
+        key = f"invoice:{draft.reference}" if draft.reference else f"invoice:{uuid.uuid4()}"
+        made = self.client.create_invoice(body, business_key=key)
+        return self._invoice(made)
+
+    def find_invoice(self, reference: str, customer_id: str | None = None) -> Invoice | None:
+        from lexflow.quickbooks.client import Select
+
+        since = (date.today() - timedelta(days=7)).isoformat() + "T00:00:00Z"
+        s = Select("Invoice").where("MetaData.CreateTime", ">=", since)
+        if customer_id:
+            s.where("CustomerRef", "=", customer_id)
+        for row in self.client.query_all(s):
+            if _reference_of(row.get("PrivateNote")) == reference:
+                return self.get_invoice(str(row["Id"]))
+        return None
+
+    def get_invoice(self, id: str) -> Invoice:
+        with self._found("invoice", id):
+            return self._invoice(self.client.get_invoice(id))
+
+    def _invoice(self, inv: qm.Invoice) -> Invoice:
+        currency = ((inv.model_extra or {}).get("CurrencyRef") or {}).get("value") or "EUR"
+        tax = _tax_total(inv)
+        inclusive = (inv.model_extra or {}).get("GlobalTaxCalculation") == "TaxInclusive"
+        lines = []
+        for line in inv.Line:
+            detail = line.get("SalesItemLineDetail")
+            if line.get("DetailType") != "SalesItemLineDetail" or not detail:
+                continue
+            code = str((detail.get("TaxCodeRef") or {}).get("value", ""))
+            name, _, description = str(line.get("Description") or "").partition("\n")
+            lines.append(
+                InvoiceLine(
+                    name=name,
+                    description=description or None,
+                    quantity=Decimal(str(detail.get("Qty", 1))),
+                    unit_price=Money(amount=Decimal(str(detail.get("UnitPrice", line["Amount"]))), currency=currency),
+                    tax=self._tax_of(code),
+                    line_total=Money(amount=Decimal(str(line["Amount"])), currency=currency),
+                )
+            )
+        summary = self._summary(inv)
+        return Invoice(
+            **summary.model_dump(exclude={"overdue"}),
+            lines=lines,
+            prices_include_tax=inclusive,
+            total_net=Money(amount=inv.TotalAmt - tax, currency=currency) if tax is not None else None,
+            total_tax=Money(amount=tax, currency=currency) if tax is not None else None,
+            reference=_reference_of(inv.PrivateNote),
+        )
+
+    def _tax_of(self, code: str) -> TaxRef:
+        try:
+            return self.tax.resolve(code)
+        except UnknownTaxCode:
+            return TaxRef(code=code or "NON")
+
+    def _summary(self, inv: qm.Invoice) -> InvoiceSummary:
+        currency = ((inv.model_extra or {}).get("CurrencyRef") or {}).get("value") or "EUR"
+        status = status_of(inv.TotalAmt, inv.Balance, inv.PrivateNote)
+        return InvoiceSummary(
+            provider=self.name,
+            id=inv.Id,
+            number=inv.DocNumber,
+            customer_id=inv.CustomerRef.value,
+            customer_name=inv.CustomerRef.name,
+            issue_date=inv.TxnDate,
+            due_date=inv.DueDate,
+            currency=currency,
+            total_gross=Money(amount=inv.TotalAmt, currency=currency),
+            open_amount=Money(amount=inv.Balance, currency=currency),
+            status=status,
+            provider_status=f"Balance {inv.Balance} of {inv.TotalAmt}" + (", voided" if status == "void" else ""),
+            version=inv.SyncToken,
+        )
+
+    def list_invoices(
+        self,
+        statuses: list[StatusFilter] | None = None,
+        *,
+        customer_id: str | None = None,
+        issued_from: date | None = None,
+        issued_to: date | None = None,
+    ) -> Iterator[InvoiceSummary]:
+        from lexflow.quickbooks.client import Select
+        from lexflow.quickbooks.models import Invoice as QInvoice
+
+        wanted = list(dict.fromkeys(statuses or []))
+        if wanted and set(wanted) <= {"draft", "awaiting_approval"}:
+            return  # QuickBooks has neither: drafts and approvals live in lexflow
+        s = Select("Invoice")
+        if wanted and set(wanted) <= {"open", "partially_paid", "overdue"}:
+            s.where("Balance", ">", 0)  # unpaid only: let QuickBooks filter
+        if customer_id:
+            s.where("CustomerRef", "=", customer_id)
+        if issued_from:
+            s.where("TxnDate", ">=", issued_from)
+        if issued_to:
+            s.where("TxnDate", "<=", issued_to)
+        today = date.today()
+        for row in self.client.query_all(s.order_by("TxnDate", descending=True)):
+            summary = self._summary(QInvoice.model_validate(row))
+            if not wanted or any(summary.matches(w, today) for w in wanted):
+                yield summary
+
+    def update_invoice(self, id: str, draft: InvoiceDraft) -> Invoice:
+        """A sparse update with the draft's lines, dates and notes; fields the draft does not carry stay."""
+        body = self._invoice_body(draft)
+        with self._found("invoice", id):
+            changed = self.client.update_invoice(id, body, business_key=f"invoice-update:{draft.reference or id}")
+        return self._invoice(changed)
+
+    # payments --------------------------------------------------------------------------------------------------
+    def record_payment(self, payment: PaymentDraft) -> Payment:
+        """A QuickBooks Payment linked to the invoice; the bank line (or reference) is the business key."""
+        self.capabilities.require_currency(payment.currency)
+        key = payment.reference or payment.bank_transaction_id
+        business_key = f"payment:{key}" if key else f"payment:{payment.invoice_id}:{uuid.uuid4()}"
+        with self._found("invoice", payment.invoice_id):
+            made = self.client.mark_paid(
+                payment.invoice_id,
+                business_key=business_key,
+                amount=payment.amount,
+                on=payment.paid_on,
+                reference=(payment.bank_transaction_id or "")[:21] or None,
+                deposit_to=payment.account_ref,
+            )
+        return Payment(
+            provider=self.name,
+            id=made.Id,
+            invoice_id=payment.invoice_id,
+            amount=Money(amount=made.TotalAmt, currency=payment.currency),
+            paid_on=made.TxnDate,
+            kind="Payment",
+            bank_transaction_id=payment.bank_transaction_id,
+        )
+
+    # expenses --------------------------------------------------------------------------------------------------
+    def _account_id(self, category: str) -> str:
+        from lexflow.quickbooks.client import Select
+
+        rows = self.client.query(Select("Account").where("AccountType", "=", "Expense"))
+        for row in rows:
+            if category in (row["Id"], row["Name"]) or str(row["Name"]).casefold() == category.casefold():
+                return str(row["Id"])
+        names = ", ".join(str(r["Name"]) for r in rows)
+        raise InvalidRecord("category", f"{category!r} is not an expense account in QuickBooks. Use one of: {names}.")
+
+    def _vendor_id(self, draft: ExpenseDraft) -> str:
+        from lexflow.quickbooks.models import VendorInput
+
+        if draft.supplier_id:
+            return draft.supplier_id
+        name = str(draft.supplier_name)
+        found = self.client.find_vendor(name)
+        if found:
+            return found.Id
+        return self.client.create_vendor(VendorInput(DisplayName=name), business_key=f"vendor:{name.lower()}").Id
+
+    def create_expense(self, draft: ExpenseDraft) -> Expense:
+        """A Bill (payable) with the receipt attached. The supplier's number is the business key: a bill with it
+        from the same vendor is returned, and the upload's `requestid` attaches the receipt once."""
+        from lexflow.quickbooks.models import BillInput
+
+        self.capabilities.require_currency(draft.currency)
+        if len(draft.number) > 21:
+            raise InvalidRecord("number", "QuickBooks keeps at most 21 characters of a bill number (DocNumber).")
+        vendor_id = self._vendor_id(draft)
+        key = f"expense:{vendor_id}:{draft.number}"
+        existing = self.client.find_bills(doc_number=draft.number, vendor_id=vendor_id)
+        if existing:
+            bill = existing[0]
+        else:
+            lines = [
+                {
+                    "Amount": item.amount,
+                    "AccountBasedExpenseLineDetail": {
+                        "AccountRef": {"value": self._account_id(item.category)},
+                        "TaxCodeRef": {"value": self.tax.resolve(item.tax).code},
+                    },
+                }
+                for item in draft.items
+            ]
+            body = BillInput.model_validate(
+                {
+                    "VendorRef": {"value": vendor_id},
+                    "Line": lines,
+                    "TxnDate": draft.issue_date,
+                    "DueDate": draft.due_date,
+                    "DocNumber": draft.number,
+                    "PrivateNote": draft.note,
+                }
+            )
+            payload_tax = "TaxInclusive" if draft.prices_include_tax else "TaxExcluded"
+            bill = self.client.create_bill(body, business_key=key, tax_calculation=payload_tax)
+        kind = "application/pdf" if draft.receipt.filename.lower().endswith(".pdf") else "image/jpeg"
+        attached = self.client.upload_attachment(
+            "Bill", bill.Id, draft.receipt.filename, draft.receipt.content, kind, business_key=key
+        )
+        return self._expense(bill, [attached.Id])
+
+    def _expense(self, bill: qm.Bill, receipts: list[str] | None = None) -> Expense:
+        currency = ((bill.model_extra or {}).get("CurrencyRef") or {}).get("value") or "EUR"
+        tax = _tax_total(bill)
+        items = []
+        for line in bill.Line:
+            detail = line.get("AccountBasedExpenseLineDetail") or {}
+            code = str((detail.get("TaxCodeRef") or {}).get("value", ""))
+            items.append(
+                ExpenseItem(
+                    amount=Money(amount=Decimal(str(line["Amount"])), currency=currency),
+                    tax=self._tax_of(code),
+                    category=(detail.get("AccountRef") or {}).get("name"),
+                )
+            )
+        paid = bill.Balance <= 0 and bill.TotalAmt > 0
+        return Expense(
+            provider=self.name,
+            id=bill.Id,
+            number=bill.DocNumber,
+            supplier_id=bill.VendorRef.value,
+            supplier_name=bill.VendorRef.name,
+            issue_date=bill.TxnDate,
+            due_date=bill.DueDate,
+            total_gross=Money(amount=bill.TotalAmt, currency=currency),
+            total_tax=Money(amount=tax, currency=currency) if tax is not None else None,
+            open_amount=Money(amount=bill.Balance, currency=currency),
+            status="paid" if paid else "open",
+            provider_status=f"Balance {bill.Balance} of {bill.TotalAmt}",
+            items=items,
+            receipt_ids=receipts or [],
+        )
+
+    def list_expenses(
+        self, *, issued_from: date | None = None, issued_to: date | None = None, supplier_id: str | None = None
+    ) -> Iterator[Expense]:
+        for bill in self.client.find_bills(vendor_id=supplier_id, txn_from=issued_from, txn_to=issued_to):
+            yield self._expense(bill)
