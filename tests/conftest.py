@@ -69,6 +69,26 @@ def sandbox_http(sandbox_app):
         yield client
 
 
+@pytest.fixture(scope="session")
+def quickbooks_served():
+    """The QuickBooks Online sandbox on uvicorn (real sockets), once per session, rate limits off."""
+    from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, serve_in_thread
+
+    with serve_in_thread(QuickBooksSandboxConfig(requests_per_minute=0, requests_per_second=0)) as served:
+        yield served
+
+
+@pytest.fixture
+def quickbooks_client(quickbooks_served):
+    """QuickBooksClient on a freshly emptied served sandbox, connected through its OAuth flow; quick retries."""
+    from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox
+
+    quickbooks_served.state.reset()
+    settings = QuickBooksSettings(throttle_wait_seconds=0, timeout_seconds=5, max_retries=2)
+    with connect_sandbox(quickbooks_served, settings) as client:
+        yield client
+
+
 @pytest.fixture
 def sandbox_client(sandbox_app):
     """LexwareClient against the in-process sandbox (the client's own sync ASGI bridge; rate limit off)."""

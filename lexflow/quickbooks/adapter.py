@@ -211,9 +211,9 @@ class QuickBooksAdapter(Provider):
 
     def create_invoice(self, draft: InvoiceDraft) -> Invoice:
         """Final at once (QuickBooks has no drafts). The reference is the business key (→ `requestid`)."""
+        body = self._invoice_body(draft)  # bad input first (it names the field), then what the API cannot
         if not draft.finalize:
             self.capabilities.require("drafts")
-        body = self._invoice_body(draft)
         key = f"invoice:{draft.reference}" if draft.reference else f"invoice:{uuid.uuid4()}"
         made = self.client.create_invoice(body, business_key=key)
         return self._invoice(made)
@@ -360,7 +360,9 @@ class QuickBooksAdapter(Provider):
             if category in (row["Id"], row["Name"]) or str(row["Name"]).casefold() == category.casefold():
                 return str(row["Id"])
         names = ", ".join(str(r["Name"]) for r in rows)
-        raise InvalidRecord("category", f"{category!r} is not an expense account in QuickBooks. Use one of: {names}.")
+        raise InvalidRecord(
+            "items.category", f"{category!r} is not an expense account in QuickBooks. Use one of: {names}."
+        )
 
     def _vendor_id(self, draft: ExpenseDraft) -> str:
         from lexflow.quickbooks.models import VendorInput

@@ -61,28 +61,16 @@ def _xero(request: pytest.FixtureRequest) -> Iterator[World]:
     yield World(provider=provider, pay=pay)
 
 
-_qbo: list = []
-
-
 def _quickbooks(request: pytest.FixtureRequest) -> Iterator[World]:
-    """The adapter over the QuickBooks sandbox (one served per session, emptied per test); payments are recorded."""
     from lexflow.core.models import PaymentDraft
     from lexflow.quickbooks.adapter import QuickBooksAdapter
-    from lexflow.quickbooks.client import connect_sandbox
-    from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, serve_in_thread
 
-    if not _qbo:
-        _qbo.append(serve_in_thread(QuickBooksSandboxConfig(requests_per_minute=0, requests_per_second=0)))
-    _qbo[0].state.reset()
-    with connect_sandbox(_qbo[0]) as client:
-        adapter = QuickBooksAdapter(client)
-        yield World(
-            provider=adapter,
-            pay=lambda invoice_id, amount: (
-                adapter.record_payment(PaymentDraft(invoice_id=invoice_id, amount=amount, paid_on=date.today()))
-                and None
-            ),
-        )
+    provider = QuickBooksAdapter(request.getfixturevalue("quickbooks_client"))
+
+    def pay(invoice_id: str, amount: Decimal) -> None:
+        provider.record_payment(PaymentDraft(invoice_id=invoice_id, amount=amount, paid_on=date.today()))
+
+    yield World(provider=provider, pay=pay)
 
 
 WORLDS = {"lexware": _lexware, "sevdesk": _sevdesk, "xero": _xero, "quickbooks": _quickbooks}
