@@ -286,6 +286,26 @@ def test_payment_part_pays_then_pays_with_linked_txn(api: Api) -> None:
     assert unpaid["QueryResponse"] == {}
 
 
+def test_voiding_or_deleting_a_payment_reopens_the_invoice(api: Api) -> None:
+    c = api.customer()
+    inv = api.invoice(c["Id"], 100)
+    link = [{"TxnId": inv["Id"], "TxnType": "Invoice"}]
+    pays = [
+        api.post(
+            "/payment", {"CustomerRef": {"value": c["Id"]}, "TotalAmt": 30, "Line": [{"Amount": 30, "LinkedTxn": link}]}
+        ).json()["Payment"]
+        for _ in range(2)
+    ]
+    assert api.get(f"/invoice/{inv['Id']}").json()["Invoice"]["Balance"] == 40
+    voided = api.post(
+        "/payment", {"Id": pays[0]["Id"], "SyncToken": "0", "sparse": True}, operation="update", include="void"
+    ).json()["Payment"]
+    assert voided["TotalAmt"] == 0 and voided["PrivateNote"].startswith("Voided")
+    api.post("/payment", {"Id": pays[1]["Id"], "SyncToken": "0"}, operation="delete")
+    reopened = api.get(f"/invoice/{inv['Id']}").json()["Invoice"]
+    assert reopened["Balance"] == 100 and reopened["LinkedTxn"] == []
+
+
 def test_credit_memo_applied_through_a_zero_payment(api: Api) -> None:
     c = api.customer()
     inv = api.invoice(c["Id"], 100)

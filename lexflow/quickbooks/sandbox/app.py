@@ -303,6 +303,8 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
         return 200, {entity: company.delete(entity, body)}, "json"
     if operation == "void" and entity == "Invoice":
         return 200, {entity: company.void_invoice(body)}, "json"
+    if operation == "update" and include == "void" and entity == "Payment":
+        return 200, {entity: company.void_payment(body)}, "json"
     if operation not in ("create", "update") or include:
         raise Fault(400, "2010", "Unsupported Operation", f"operation={operation} is not supported for {entity}")
     if entity in ("Customer", "Vendor"):

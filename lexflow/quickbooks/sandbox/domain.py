@@ -495,11 +495,40 @@ class Company:
         self._bump(doc)
         return self._save("Invoice", doc, "Void")
 
+    def _unapply(self, payment: Doc) -> None:
+        """Give the linked invoices and credit memos back what this payment took (void or delete)."""
+        for line in payment.get("Line") or []:
+            for link in line.get("LinkedTxn") or []:
+                target = self.store.get(self.realm, str(link.get("TxnType")), str(link.get("TxnId")))
+                if target is None:
+                    continue
+                target["Balance"] = out(Decimal(str(target["Balance"])) + Decimal(str(line["Amount"])))
+                if "RemainingCredit" in target:
+                    target["RemainingCredit"] = target["Balance"]
+                target["LinkedTxn"] = [
+                    t
+                    for t in target.get("LinkedTxn") or []
+                    if not (t["TxnType"] == "Payment" and t["TxnId"] == payment["Id"])
+                ]
+                self._bump(target)
+                self._save(str(link["TxnType"]), target, "Update")
+
+    def void_payment(self, body: Doc) -> Doc:
+        doc = self._must("Payment", body.get("Id"))
+        self._check_token(doc, body)
+        self._unapply(doc)
+        note = "Voided" + (f" - {doc['PrivateNote']}" if doc.get("PrivateNote") else "")
+        doc.update({"Line": [], "TotalAmt": 0, "UnappliedAmt": 0, "PrivateNote": note})
+        self._bump(doc)
+        return self._save("Payment", doc, "Void")
+
     def delete(self, entity: str, body: Doc) -> Doc:
         doc = self._must(entity, body.get("Id"))
         self._check_token(doc, body)
         if entity == "Invoice" and self._applied(doc["Id"]):
             raise faults.business("this invoice has payments applied; delete or void the payments first")
+        if entity == "Payment":
+            self._unapply(doc)
         self.store.delete(self.realm, entity, doc["Id"])
         self._on_change(self.realm, entity, doc["Id"], "Delete")
         return {"Id": doc["Id"], "status": "Deleted", "domain": "QBO"}
