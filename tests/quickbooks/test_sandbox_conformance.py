@@ -424,6 +424,31 @@ def test_concurrency_limit_per_realm(tight: ServedQuickBooks) -> None:
     assert api.get(f"/companyinfo/{tight.realm}").status_code == 200
 
 
+def test_batch_answers_each_item_with_faults_inside_a_200(api: Api) -> None:
+    name = unique("Batch")
+    r = api.post(
+        "/batch",
+        {
+            "BatchItemRequest": [
+                {"bId": "b1", "operation": "create", "Customer": {"DisplayName": name}},
+                {"bId": "b2", "operation": "create", "Customer": {"DisplayName": name}},
+                {"bId": "b3", "Query": f"SELECT * FROM Customer WHERE DisplayName = '{name}'"},
+                {"bId": "b4", "Query": "SELECT * FROM Customer WHERE Id = '1' OR Id = '2'"},
+            ]
+        },
+    )
+    assert r.status_code == 200
+    items = {i["bId"]: i for i in r.json()["BatchItemResponse"]}
+    assert items["b1"]["Customer"]["DisplayName"] == name
+    assert items["b2"]["Fault"]["Error"][0]["code"] == "6240"
+    assert items["b3"]["QueryResponse"]["Customer"][0]["Id"] == items["b1"]["Customer"]["Id"]
+    assert items["b4"]["Fault"]["Error"][0]["code"] == "4000"
+    too_many = api.post(
+        "/batch", {"BatchItemRequest": [{"bId": str(i), "Query": "SELECT * FROM Customer"} for i in range(31)]}
+    )
+    assert too_many.status_code == 400
+
+
 # ------------------------------------------------------------------------------------------------ §3.7 CDC, §9
 
 

@@ -256,6 +256,8 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
         except QueryError as exc:
             raise Fault(400, exc.code, exc.message, exc.detail) from None
         return 200, {"QueryResponse": run(q, company.all(q.entity))}, "json"
+    if head == "batch" and method == "POST":
+        return 200, batch(company, await _json_body(request)), "json"
     if head == "cdc" and method == "GET":
         return 200, _cdc(sb, company, request), "json"
     if head == "companyinfo" and method == "GET":
@@ -298,30 +300,69 @@ async def _dispatch(sb: QuickBooksSandbox, request: Request, realm: str, rest: s
         raise Fault(400, "2010", "Unsupported Operation", f"{method} {rest} is not supported")
     body = await _json_body(request)
     operation = request.query_params.get("operation", "create" if "Id" not in body else "update")
-    include = request.query_params.get("include")
+    return 200, {entity: write(company, entity, operation, request.query_params.get("include"), body)}, "json"
+
+
+def write(company: Company, entity: str, operation: str, include: str | None, body: dict[str, Any]) -> Any:
+    """One write (create, update, void, delete) of one entity; raises `Fault`. Shared by the entity endpoints and
+    /batch."""
     if operation == "delete" and entity in ("Invoice", "Payment", "CreditMemo", "Purchase", "Bill"):
-        return 200, {entity: company.delete(entity, body)}, "json"
+        return company.delete(entity, body)
     if operation == "void" and entity == "Invoice":
-        return 200, {entity: company.void_invoice(body)}, "json"
+        return company.void_invoice(body)
     if operation == "update" and include == "void" and entity == "Payment":
-        return 200, {entity: company.void_payment(body)}, "json"
+        return company.void_payment(body)
     if operation not in ("create", "update") or include:
         raise Fault(400, "2010", "Unsupported Operation", f"operation={operation} is not supported for {entity}")
     if entity in ("Customer", "Vendor"):
-        doc = company.update_party(entity, body) if "Id" in body else company.create_party(entity, body)
-    elif entity == "Invoice":
-        doc = company.update_invoice(body) if "Id" in body else company.create_invoice(body)
-    elif entity == "Payment" and "Id" not in body:
-        doc = company.create_payment(body)
-    elif entity == "CreditMemo" and "Id" not in body:
-        doc = company.create_credit_memo(body)
-    elif entity == "Purchase" and "Id" not in body:
-        doc = create_purchase(company, body)
-    elif entity == "Bill" and "Id" not in body:
-        doc = create_bill(company, body)
-    else:
-        raise Fault(400, "2010", "Unsupported Operation", f"updating {entity} is not supported by this sandbox")
-    return 200, {entity: doc}, "json"
+        return company.update_party(entity, body) if "Id" in body else company.create_party(entity, body)
+    if entity == "Invoice":
+        return company.update_invoice(body) if "Id" in body else company.create_invoice(body)
+    creators = {
+        "Payment": company.create_payment,
+        "CreditMemo": company.create_credit_memo,
+        "Purchase": lambda b: create_purchase(company, b),
+        "Bill": lambda b: create_bill(company, b),
+    }
+    if entity in creators and "Id" not in body and operation == "create":
+        return creators[entity](body)
+    raise Fault(400, "2010", "Unsupported Operation", f"updating {entity} is not supported by this sandbox")
+
+
+MAX_BATCH = 30
+
+
+def batch(company: Company, body: dict[str, Any]) -> dict[str, Any]:
+    """`/batch`: up to 30 writes or queries, each answered on its own (`Fault` per item inside a 200)."""
+    items = body.get("BatchItemRequest")
+    if not isinstance(items, list) or not items:
+        raise faults.required("BatchItemRequest")
+    if len(items) > MAX_BATCH:
+        raise faults.invalid("BatchItemRequest", f"a batch holds at most {MAX_BATCH} items, got {len(items)}")
+    answers = []
+    for item in items:
+        bid = item.get("bId") if isinstance(item, dict) else None
+        try:
+            if not bid:
+                raise faults.required("bId")
+            if "Query" in item:
+                try:
+                    q = parse(str(item["Query"]))
+                except QueryError as exc:
+                    raise Fault(400, exc.code, exc.message, exc.detail) from None
+                answers.append({"bId": bid, "QueryResponse": run(q, company.all(q.entity))})
+                continue
+            entities = [k for k in item if k in ENTITIES.values()]
+            if len(entities) != 1:
+                raise faults.invalid("BatchItemRequest", "each item needs exactly one entity or a Query")
+            entity = entities[0]
+            doc = write(company, entity, str(item.get("operation", "create")), None, item[entity])
+            answers.append({"bId": bid, entity: doc})
+        except Fault as exc:
+            answers.append(
+                {"bId": bid, "Fault": {"Error": exc.body(company.now())["Fault"]["Error"], "type": exc.type}}
+            )
+    return {"BatchItemResponse": answers}
 
 
 async def _upload(company: Company, request: Request) -> dict[str, Any]:
