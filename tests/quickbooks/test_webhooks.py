@@ -82,3 +82,21 @@ def test_garbage_webhook_bodies_are_refused() -> None:
         with pytest.raises(InvalidRequest):
             parse_webhook(body)
     assert not verify_webhook(b"{}", None, "token")
+
+
+def test_a_served_sandbox_delivers_on_its_own() -> None:
+    import time
+
+    from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, serve_in_thread
+
+    receiver = Receiver()
+    with serve_in_thread(QuickBooksSandboxConfig(webhook_delay_seconds=0.1)) as served:
+        served.control("webhooks", url=receiver.url, format="cloudevents")
+        Api(served).customer()
+        deadline = time.monotonic() + 5
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+    receiver.server.shutdown()
+    body, signature = receiver.received[0]
+    assert verify_webhook(body, signature, served.config.verifier_token)
+    assert [e.operation for e in parse_webhook(body)] == ["Create"]

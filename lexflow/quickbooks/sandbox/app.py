@@ -68,6 +68,7 @@ class QuickBooksSandbox:
         self.faults: list[FaultRule] = []
         self.outbox: list[dict[str, Any]] = []
         self.webhooks = WebhookOutbox()
+        self.delivery_task: asyncio.Task[None] | None = None
         self.lock = threading.RLock()
         self.write_lock = asyncio.Lock()
 
@@ -457,6 +458,24 @@ def _pdf(doc: dict[str, Any]) -> bytes:
     return bytes(out)
 
 
+def _schedule_delivery(sb: QuickBooksSandbox, delay: float) -> None:
+    """One delivery task at a time: wait `delay`, deliver, and come back when the next retry is due."""
+    if sb.delivery_task is not None and not sb.delivery_task.done():
+        return
+
+    async def deliver() -> None:
+        wait = delay
+        while True:
+            await asyncio.sleep(wait)
+            now = sb.now().timestamp()
+            await sb.webhooks.flush(now, sb.config.verifier_token)
+            if not sb.webhooks.queue and not sb.webhooks.pending:
+                return
+            wait = max(delay, min(d.due for d in sb.webhooks.queue) - now) if sb.webhooks.queue else delay
+
+    sb.delivery_task = asyncio.get_running_loop().create_task(deliver())
+
+
 def _render(sb: QuickBooksSandbox, status: int, body: Any, kind: str) -> Response:
     if kind != "json":
         return Response(body, status, media_type="application/pdf" if kind == "pdf" else kind, headers=_tid())
@@ -523,6 +542,8 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
             if rule and rule.mode == "timeout_after_commit":
                 await asyncio.sleep(config.hang_seconds)
                 return fault(Fault(504, "10000", "Gateway Timeout", "", "", "SystemFault"))
+            if config.webhook_delay_seconds is not None and sb.webhooks.pending:
+                _schedule_delivery(sb, config.webhook_delay_seconds)
             return response
         finally:
             sb.release(realm)

@@ -31,5 +31,8 @@ class QuickBooksSandboxConfig(BaseModel):
     """Bearer key of the control API under /_sandbox."""
     db_path: Path | None = None
     """SQLite file for a sandbox that survives restarts; None keeps everything in memory."""
+    webhook_delay_seconds: float | None = None
+    """Deliver webhooks on its own this long after a change (aggregating what comes meanwhile), and retries when
+    they are due. None: only `POST /_sandbox/webhooks-flush` delivers (deterministic tests)."""
     hang_seconds: float = 30.0
     """How long a `timeout` fault holds the response (the client gives up first)."""
