@@ -84,7 +84,7 @@ def quickbooks_client(quickbooks_served):
     from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox
 
     quickbooks_served.state.reset()
-    settings = QuickBooksSettings(throttle_wait_seconds=0, timeout_seconds=5, max_retries=2)
+    settings = QuickBooksSettings(throttle_wait_seconds=0, timeout_seconds=5, max_retries=2, requests_per_minute=0)
     with connect_sandbox(quickbooks_served, settings) as client:
         yield client
 

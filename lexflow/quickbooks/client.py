@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client import errors
-from lexflow.client.limits import TokenBucket
+from lexflow.client.limits import in_flight_gate, shared_bucket
 from lexflow.quickbooks.models import (
     Attachable,
     Bill,
@@ -79,6 +79,9 @@ class QuickBooksSettings(BaseSettings):
     throttle_wait_seconds: float = Field(default=60.0, ge=0)
     """How long to wait after a 429 before retrying (Intuit: 60 s)."""
     max_retries: int = Field(default=3, ge=0, le=10)
+    requests_per_minute: int = Field(default=500, ge=0)
+    """The pace the client keeps per company (Intuit: 500/minute, 10/second); 0 switches pacing off."""
+    concurrent_requests: int = Field(default=10, ge=1, le=10)
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
@@ -327,8 +330,11 @@ class QuickBooksClient:
         self._base = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}"
         self._http = http or httpx.Client(timeout=self.settings.timeout_seconds)
         self._sleep = sleep
-        self._bucket = TokenBucket(500 / 60 * 0.97, capacity=10)
-        self._gate = threading.BoundedSemaphore(10)
+        # One pace and one in-flight cap per company and process, shared by every client of it (threads, workers):
+        # evenly spaced below 500/minute (which also keeps under 10/second), at most 10 requests in flight.
+        account = f"quickbooks:{self.realm_id}"
+        self._bucket = shared_bucket(api_base, account, self.settings.requests_per_minute / 60)
+        self._gate = in_flight_gate(api_base, account, self.settings.concurrent_requests)
         self.sandbox: Any = None
         """The embedded sandbox this client runs against (None with real credentials)."""
 

@@ -79,6 +79,6 @@ def fault_code(response: httpx.Response) -> str:
 
 @pytest.fixture
 def client(qbo: ServedQuickBooks) -> Iterator[QuickBooksClient]:
-    settings = QuickBooksSettings(throttle_wait_seconds=0, timeout_seconds=0.5, max_retries=2)
+    settings = QuickBooksSettings(throttle_wait_seconds=0, timeout_seconds=0.5, max_retries=2, requests_per_minute=0)
     with connect_sandbox(qbo, settings) as c:
         yield c

@@ -77,7 +77,7 @@ def test_sparse_update_keeps_fields_the_change_leaves_out(client: QuickBooksClie
 def test_sync_token_conflict_is_reread_and_reapplied(client: QuickBooksClient, qbo: ServedQuickBooks) -> None:
     c = client.create_customer(CustomerInput(DisplayName=unique()), business_key=unique("key"))
     inv = client.create_invoice(_invoice(c.Id), business_key=unique("inv"))
-    other = connect_sandbox(qbo, QuickBooksSettings())
+    other = connect_sandbox(qbo, QuickBooksSettings(requests_per_minute=0))
     real_get = client._get
     raced = []
 
@@ -126,7 +126,7 @@ def test_void_send_pdf(client: QuickBooksClient, qbo: ServedQuickBooks) -> None:
 
 
 def test_throttle_xml_becomes_rate_limited(qbo: ServedQuickBooks) -> None:
-    settings = QuickBooksSettings(throttle_wait_seconds=0, max_retries=1)
+    settings = QuickBooksSettings(throttle_wait_seconds=0, max_retries=1, requests_per_minute=0)
     with connect_sandbox(qbo, settings) as c:
         qbo.control("faults", method="GET", path="/companyinfo", mode="throttle", times=2)
         with pytest.raises(errors.RateLimited) as err:
@@ -139,7 +139,9 @@ def test_throttle_xml_becomes_rate_limited(qbo: ServedQuickBooks) -> None:
 def test_expired_access_token_is_refreshed_and_rotation_stored(qbo: ServedQuickBooks) -> None:
     stored: list[str] = []
     with connect_sandbox(
-        qbo, QuickBooksSettings(), on_tokens=lambda t: stored.append(t.refresh_token.get_secret_value())
+        qbo,
+        QuickBooksSettings(requests_per_minute=0),
+        on_tokens=lambda t: stored.append(t.refresh_token.get_secret_value()),
     ) as c:
         c.session.tokens = c.session.tokens.model_copy(update={"expires_at": 10**12})  # we believe it is fresh
         qbo.control("clock", advance_seconds=3700)
@@ -167,3 +169,31 @@ def test_without_credentials_the_embedded_sandbox_is_used(monkeypatch: pytest.Mo
         made = c.create_customer(CustomerInput(DisplayName=unique()), business_key=unique("emb"))
         assert c.get_customer(made.Id).Id == made.Id
         assert httpx.get(c.sandbox.url + "/v3/company/x/customer/1").status_code == 401
+
+
+def test_default_pacing_stays_within_the_per_second_limit() -> None:
+    """Two clients of one company in one process share the pace: a burst of calls meets no 429 (retries off)."""
+    import threading
+
+    from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, serve_in_thread
+
+    with serve_in_thread(QuickBooksSandboxConfig(requests_per_second=10, concurrent_requests=10)) as served:
+        settings = QuickBooksSettings(max_retries=0)
+        clients = [connect_sandbox(served, settings) for _ in range(2)]
+        failures: list[Exception] = []
+
+        def burst(c: QuickBooksClient) -> None:
+            for _ in range(7):
+                try:
+                    c._request("GET", f"companyinfo/{c.realm_id}")
+                except errors.LexwareError as exc:
+                    failures.append(exc)
+
+        threads = [threading.Thread(target=burst, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        for c in clients:
+            c.close()
