@@ -458,6 +458,19 @@ def _pdf(doc: dict[str, Any]) -> bytes:
     return bytes(out)
 
 
+async def _checked(call: Any) -> Any:
+    """A body of the wrong shape (a string where a list belongs, text for a number) is the client's error: 400."""
+    try:
+        return await call
+    except (AttributeError, TypeError, KeyError, ValueError, ArithmeticError) as exc:
+        raise Fault(
+            400,
+            "2500",
+            "Request has invalid or unsupported property",
+            f"a field of the request has the wrong type or shape ({type(exc).__name__})",
+        ) from None
+
+
 def _schedule_delivery(sb: QuickBooksSandbox, delay: float) -> None:
     """One delivery task at a time: wait `delay`, deliver, and come back when the next retry is due."""
     if sb.delivery_task is not None and not sb.delivery_task.done():
@@ -531,7 +544,7 @@ def create_app(config: QuickBooksSandboxConfig | None = None) -> FastAPI:
                 if first is not None:
                     return json_response(first["body"], first["status"], _tid())
                 try:
-                    status, body, kind = await _dispatch(sb, request, realm, request.path_params["rest"])
+                    status, body, kind = await _checked(_dispatch(sb, request, realm, request.path_params["rest"]))
                     response = _render(sb, status, body, kind)
                     if request_id and kind == "json":
                         sb.store.set_meta(key, {"status": status, "body": orjson.loads(bytes(response.body))})
