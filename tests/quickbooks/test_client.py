@@ -197,3 +197,18 @@ def test_default_pacing_stays_within_the_per_second_limit() -> None:
         assert failures == []
         for c in clients:
             c.close()
+
+
+def test_change_data_capture_in_one_request(client: QuickBooksClient, qbo: ServedQuickBooks) -> None:
+    from datetime import UTC, datetime
+
+    since = qbo.state.now()
+    c = client.create_customer(CustomerInput(DisplayName=unique()), business_key=unique("cdc"))
+    inv = client.create_invoice(_invoice(c.Id), business_key=unique("cdc"))
+    changed = client.changes(["Invoice", "Customer", "Payment"], since)
+    assert inv.Id in [r["Id"] for r in changed["Invoice"]] and c.Id in [r["Id"] for r in changed["Customer"]]
+    assert changed["Payment"] == []
+    with pytest.raises(errors.InvalidRequest):
+        client.changes(["Invoice"], datetime(2026, 1, 1))  # naive
+    with pytest.raises(errors.ValidationFailed):
+        client.changes(["Invoice"], datetime(2000, 1, 1, tzinfo=UTC))  # more than 30 days back
