@@ -1,5 +1,5 @@
 """QuickBooks error bodies: the JSON `Fault` envelope, and the XML throttle body QuickBooks sends even to JSON
-clients (docs/quickbooks.md#errors)."""
+clients (docs/quickbooks.md#what-the-client-does)."""
 
 from __future__ import annotations
 

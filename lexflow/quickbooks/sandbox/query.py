@@ -1,4 +1,5 @@
-"""The QuickBooks query language (docs/quickbooks.md#queries): parse once, evaluate over stored documents.
+"""The QuickBooks query language (docs/quickbooks.md#the-embedded-sandbox, row "Query"): parse once, evaluate over
+stored documents.
 
 Grammar (keywords case-insensitive):
 `SELECT * | count(*) | f1, f2 FROM Entity [WHERE f op v [AND ...]] [ORDERBY|ORDER BY f [ASC|DESC], ...]
