@@ -25,7 +25,6 @@ PENDING = (
     "flows/serve.py",
     "flows/setup.py",
     "flows/cli.py",
-    "lexflow/quickbooks/",
 )
 
 _LAW = r"(?:UStG|BGB|HGB|AO|EStG|KStG|GewStG|GoBD)"
