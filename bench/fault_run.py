@@ -145,7 +145,7 @@ def fault_run(
     from flows.demo import sample_receipt
     from flows.dunning_run import dunning_run
     from flows.log_expense import Receipt, log_expense
-    from lexflow.actions.business import carries_reference
+    from lexflow.models import carries_reference
     from lexflow.operations import OperationRow, Operations
     from lexflow.sandbox.control_client import SandboxControl
 

@@ -15,7 +15,7 @@ from tasks.common import KEEP, key_from, run_action, run_logger
 #: The operations-ledger kind of a finalized invoice (keyed by the flow's request key).
 INVOICE = "invoice"
 #: An unknown outcome older than this is not settled automatically: `create_invoice` looks a week back for the
-#: reference (lexflow.actions.business), so an older invoice would not be found and a second one would be created.
+#: reference (lexflow.actions.business.invoices), so an older invoice would not be found and a second one would be created.
 LOOKUP_WINDOW = timedelta(days=6)
 
 
@@ -83,7 +83,7 @@ def settle_invoice(request_key: str, database_url: str | None = None) -> dict[st
     from decimal import Decimal
 
     from lexflow.actions.approvals import StoreApprovals
-    from lexflow.actions.business import CreateInvoiceOutput, find_invoice_by_reference
+    from lexflow.actions.business.invoices import CreateInvoiceOutput, find_invoice_by_reference
     from tasks.common import get_client
 
     ops = Operations(database_url)

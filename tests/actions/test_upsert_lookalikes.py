@@ -76,11 +76,11 @@ def test_two_letter_name_without_email_is_found_by_reading_the_list(act, sandbox
 
 
 def test_short_name_beyond_the_scan_limit_asks_instead_of_creating(act, sandbox_client, monkeypatch) -> None:
-    from lexflow.actions import business
+    from lexflow.actions.business import contacts
 
     for n in range(4):
         act("upsert_customer", {"name": f"Filler {n} GmbH"})
-    monkeypatch.setattr(business, "SCAN_LIMIT", 3)
+    monkeypatch.setattr(contacts, "SCAN_LIMIT", 3)
     before = _count(sandbox_client)
     out = act("upsert_customer", {"name": "XY"})
     assert out.status == "clarification" and out.contact_id is None and "e-mail" in out.message

@@ -1,0 +1,92 @@
+"""Dunning: a payment reminder for an open invoice (always a draft in the API)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+
+from lexflow.actions.business._catalogue import business_action
+from lexflow.actions.business._shared import _dump, _get, _timestamp, _view_url
+from lexflow.actions.errors import InvalidInput
+from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, Input, Output
+
+
+class CreateDunningInput(Input):
+    invoice_id: str = Field(pattern=UUID_PATTERN)
+    fee: Decimal = Field(default=Decimal("0"), ge=0, description="Dunning fee (net), 0 for a plain reminder.")
+    voucher_date: date | None = None
+    title: str | None = Field(default="Zahlungserinnerung", max_length=25)
+    introduction: str | None = Field(default=None, max_length=2000)
+
+
+class CreateDunningOutput(Output):
+    dunning_id: str
+    invoice_id: str
+    invoice_number: str | None = None
+    open_amount: Decimal | None = None
+    view_url: str | None = None
+    note: str = "Dunnings are always drafts in the API: review and send it from the web app or e-mail the PDF."
+
+
+@business_action(
+    "create_dunning",
+    description=(
+        "Create a payment reminder (dunning) for an open invoice, optionally with a fee. Dunnings are always "
+        "drafts through the API; send the PDF yourself. Does not change the invoice."
+    ),
+    scope="dunnings:write",
+    effect="write",
+    idempotent=False,
+    examples=({"invoice_id": EXAMPLE_ID, "fee": "5.00"},),
+)
+def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput:
+    inv = _dump(client.invoices.get(data.invoice_id))
+    if inv.get("voucherStatus") not in ("open", "overdue"):
+        raise InvalidInput(f"Only open invoices can be dunned; this one is {inv.get('voucherStatus')!r}.")
+    number = inv.get("voucherNumber")
+    tax_conditions = {k: v for k, v in (inv.get("taxConditions") or {"taxType": "net"}).items() if v is not None}
+    key = "grossAmount" if tax_conditions.get("taxType") == "gross" else "netAmount"
+    lines: list[dict[str, Any]] = [
+        {"type": "text", "name": f"Rechnung {number}", "description": "Bitte begleichen Sie den offenen Betrag."}
+    ]
+    if data.fee > 0:
+        lines.append(
+            {
+                "type": "custom",
+                "name": "Mahngebühr",
+                "quantity": 1,
+                "unitName": "pauschal",
+                "unitPrice": {"currency": "EUR", key: float(data.fee), "taxRatePercentage": 0},
+            }
+        )
+    address = dict(inv.get("address") or {})
+    address = (
+        {"contactId": address["contactId"]}
+        if address.get("contactId")
+        else {k: v for k, v in address.items() if k in ("name", "street", "zip", "city", "countryCode", "supplement")}
+    )
+    body: dict[str, Any] = {
+        "voucherDate": _timestamp(data.voucher_date or date.today()),
+        "address": address,
+        "lineItems": lines,
+        "totalPrice": {"currency": "EUR"},
+        "taxConditions": tax_conditions,
+        "shippingConditions": {"shippingType": "none"},
+    }
+    if data.title:
+        body["title"] = data.title
+    if data.introduction:
+        body["introduction"] = data.introduction
+    result = client.dunnings.create(body, preceding_sales_voucher_id=data.invoice_id)
+    did = str(_get(result, "id"))
+    open_amount = None
+    with contextlib.suppress(Exception):  # payment info is a nicety here; the dunning exists either way
+        open_amount = _dump(client.payments.get(data.invoice_id)).get("openAmount")
+    return CreateDunningOutput(
+        dunning_id=did, invoice_id=data.invoice_id, invoice_number=number, open_amount=open_amount,
+        view_url=_view_url(client, "dunnings", did),
+    )  # fmt: skip
