@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.db import Base, open_database
+from lexflow.errors import LexflowError
 
 State = Literal["pending", "done", "failed"]
 
@@ -116,7 +117,7 @@ def _snap(row: OperationRow) -> Operation:
     )
 
 
-class KeyReused(ValueError):
+class KeyReused(LexflowError, ValueError):
     """The business key was already used for a request with other data; nothing was asked, sent or changed."""
 
     def __init__(self, op: Operation, what: str, hint: str) -> None:
@@ -129,11 +130,11 @@ class KeyReused(ValueError):
         )
 
 
-class ConcurrentAttempt(RuntimeError):
+class ConcurrentAttempt(LexflowError, RuntimeError):
     """Another run started the same write at the same moment; its outcome decides (rerun once it finished)."""
 
 
-class OutcomeUnknown(RuntimeError):
+class OutcomeUnknown(LexflowError, RuntimeError):
     """An earlier attempt may have written (its process died or lost the answer) and no lookup can tell."""
 
     def __init__(self, op: Operation, message: str) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from lexflow.errors import LexflowError
 
-class BodyTooLarge(Exception):
+
+class BodyTooLarge(LexflowError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         super().__init__(f"request body larger than {limit} bytes")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lexflow.errors import LexflowError
 
-class ActionError(Exception):
+
+class ActionError(LexflowError):
     """Base class of every error `run()` raises itself (Lexware errors from the client pass through unchanged)."""
 
     code = "action_error"

@@ -13,12 +13,14 @@ import stat
 import tempfile
 from pathlib import Path
 
+from lexflow.errors import LexflowError
+
 #: The Lexware upload limit (files and vouchers), also the most an action reads from the inbox.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-class LocalFileError(ValueError):
+class LocalFileError(LexflowError, ValueError):
     """A local path outside its folder, missing, too large or already there; the message says what to do."""
 
 

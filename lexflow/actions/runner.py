@@ -18,6 +18,7 @@ from lexflow.actions.limits import MAX_DEPTH, MAX_INPUT_BYTES, raw_problems, val
 from lexflow.actions.policy import Profile, check, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text, shared_trail
+from lexflow.core.errors import CapabilityMissing
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_IDS = 100
@@ -159,11 +160,12 @@ def run(
 ) -> BaseModel:
     """Run one action and append exactly one audit record, whatever the outcome.
 
-    Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired`, `ApprovalRefused` (all `ActionError`), or the
-    client's `LexwareError`. Without `client`, `client_factory()` supplies one (a shared, long-lived client; not
-    closed here), else one is made from the profile and closed afterwards. Either way no client is created for a
-    refused call. `approval_ref` is checked against and consumed in the approvals store (`verify_approval`,
-    default `StoreApprovals()`); if the call then fails before any write request was sent, it is given back.
+    Raises `InvalidInput`, `PolicyDenied`, `ApprovalRequired`, `ApprovalRefused` (all `ActionError`), the core's
+    `CapabilityMissing` (audited as `capability_missing`), or the client's `LexwareError`. Without `client`,
+    `client_factory()` supplies one (a shared, long-lived client; not closed here), else one is made from the
+    profile and closed afterwards. Either way no client is created for a refused call. `approval_ref` is checked
+    against and consumed in the approvals store (`verify_approval`, default `StoreApprovals()`); if the call then
+    fails before any write request was sent, it is given back.
     """
     action = registry.get(name)
     actor = actor or default_actor()
@@ -225,6 +227,10 @@ def run(
             except ActionError as exc:
                 give_back(calls)
                 finish(exc.code, str(exc), calls, resource_ids(data))
+                raise
+            except CapabilityMissing as exc:  # the provider's API cannot: a refusal, not a failure
+                give_back(calls)
+                finish("capability_missing", str(exc), calls, resource_ids(data))
                 raise
             except Exception as exc:
                 give_back(calls)

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.approvals.models import DecisionRequest
 from lexflow.db import Base, open_database
+from lexflow.errors import LexflowError
 
 State = Literal["pending", "deciding", "approved", "rejected", "expired", "failed", "used"]
 FINAL: tuple[str, ...] = ("approved", "rejected", "expired", "failed", "used")
 
 
-class ApprovalUnusable(Exception):
+class ApprovalUnusable(LexflowError):
     """An approval reference that does not allow this call; the message says which rule failed and what to do."""
 
 

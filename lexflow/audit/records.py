@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Outcome = Literal["ok", "error", "denied", "approval_required", "approval_refused", "clarification", "invalid_input"]
+Outcome = Literal[
+    "ok",
+    "error",
+    "denied",
+    "approval_required",
+    "approval_refused",
+    "capability_missing",
+    "clarification",
+    "invalid_input",
+]
 
 
 class Actor(BaseModel):

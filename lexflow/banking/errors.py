@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lexflow.errors import LexflowError
 
-class BankingError(Exception):
+
+class BankingError(LexflowError):
     """Base class of every error raised by `lexflow.banking`."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from lexflow.client.retry import parse_retry_after
+from lexflow.errors import LexflowError
 
 __all__ = [
     "AmbiguousWrite",
@@ -48,7 +49,7 @@ class FieldIssue:
 
 
 @dataclass
-class LexwareError(Exception):
+class LexwareError(LexflowError):
     """Base of all client errors. `status` is the HTTP status (None for errors raised before sending)."""
 
     message: str

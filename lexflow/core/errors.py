@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lexflow.errors import LexflowError
 
-class CoreError(Exception):
+
+class CoreError(LexflowError):
     """Base of everything the neutral core raises."""
 
     code = "core_error"

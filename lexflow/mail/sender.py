@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from lexflow.errors import LexflowError
 
-class MailError(RuntimeError):
+
+class MailError(LexflowError, RuntimeError):
     """The message could not be handed to the SMTP server; the text says which setting to check.
 
     `maybe_sent`: the failure came after the message was handed over (during or after DATA), so the server may

@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from lexflow.errors import LexflowError
 
-class SandboxControlError(RuntimeError):
+
+class SandboxControlError(LexflowError, RuntimeError):
     """A control request was refused; `status` and `body` say why."""
 
     def __init__(self, status: int, body: Any) -> None:

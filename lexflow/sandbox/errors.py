@@ -9,6 +9,8 @@ from http import HTTPStatus
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from lexflow.errors import LexflowError
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 Style = Literal["issues", "details", "gateway"]
@@ -50,7 +52,7 @@ class Issue:
 
 
 @dataclass
-class ApiError(Exception):
+class ApiError(LexflowError):
     """Raised by handlers; rendered in the style of the resource group unless `style` is forced."""
 
     status: int

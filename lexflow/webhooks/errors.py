@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lexflow.errors import LexflowError
 
-class WebhookError(Exception):
+
+class WebhookError(LexflowError):
     """Base class for webhook receiver, inbox and dispatch errors."""
 
 

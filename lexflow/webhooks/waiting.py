@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from lexflow.db import Base, open_database
+from lexflow.errors import LexflowError
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import InboxEvent, utcnow
 
@@ -49,7 +50,7 @@ class EventArrived(BaseModel):
     resource: dict[str, Any] | None = None
 
 
-class RunNotPausedYet(RuntimeError):
+class RunNotPausedYet(LexflowError, RuntimeError):
     """The waiter registered but has not paused yet; the inbox worker retries shortly."""
 
 

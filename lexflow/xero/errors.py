@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lexflow.errors import LexflowError
 
-class XeroError(Exception):
+
+class XeroError(LexflowError):
     """Base. `status` is the HTTP status (None when nothing was answered); `messages` Xero's validation texts."""
 
     def __init__(

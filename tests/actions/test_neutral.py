@@ -132,7 +132,7 @@ def test_what_a_provider_cannot_is_the_typed_error(act, trail, backend, name, da
         act(name, data)
     assert exc.value.capability == capability and exc.value.provider == backend.capabilities.display_name
     record = trail.list(action=name)[-1]
-    assert record.outcome == "error" and "Instead:" in (record.error or "") and not record.http_calls
+    assert record.outcome == "capability_missing" and "Instead:" in (record.error or "") and not record.http_calls
 
 
 def test_payments_and_bank_lines_where_the_provider_can(act, trail, backend):
@@ -201,7 +201,7 @@ def test_provider_without_adapter_is_the_typed_error(monkeypatch, tmp_path, trai
     try:
         with pytest.raises(AdapterNotBuilt, match=r"QuickBooks Online.*lexware, sevdesk"):
             run("get_invoice", {"id": "5f1e3a7c-2b4d-4c6e-8f90-1a2b3c4d5e6f"}, profile=ALL, trail=trail)
-        assert [r.outcome for r in trail.list(action="get_invoice")] == ["error"]
+        assert [r.outcome for r in trail.list(action="get_invoice")] == ["capability_missing"]
     finally:
         get_settings.cache_clear()
 

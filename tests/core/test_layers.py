@@ -1,4 +1,5 @@
-"""The neutral core stays neutral: no Prefect, no provider, nothing of lexflow but itself (docs/architecture.md)."""
+"""The neutral core stays neutral: no Prefect, no provider, nothing of lexflow but itself and the one exception base
+(`lexflow.errors`, which imports nothing; docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ def test_core_imports_only_itself_pydantic_and_the_standard_library():
         for module in _imports(path):
             top = module.split(".")[0]
             if top == "lexflow":
-                assert module.startswith("lexflow.core"), f"{path.name} imports {module}"
+                assert module.startswith("lexflow.core") or module == "lexflow.errors", f"{path.name} imports {module}"
             else:
                 assert top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY, f"{path.name} imports {module}"
+
+
+def test_the_exception_base_imports_nothing():
+    """Every layer derives its errors from `lexflow.errors`, so it must sit below all of them."""
+    import lexflow.errors
+
+    assert _imports(Path(lexflow.errors.__file__)) <= {"__future__"}

@@ -10,6 +10,7 @@ from pydantic import Field
 from lexflow.actions.business._catalogue import business_action
 from lexflow.actions.business._shared import _dump, _get, _norm, _view_url
 from lexflow.actions.io import UUID_PATTERN, Input, Output
+from lexflow.errors import LexflowError
 from lexflow.names import name_key, search_pattern
 
 
@@ -101,7 +102,7 @@ SCAN_LIMIT = 5000
 """Contacts read at most (20 pages, about 10 s at 2 requests/second) to find a name too short for the API's search."""
 
 
-class _ScanIncomplete(Exception):
+class _ScanIncomplete(LexflowError):
     """More contacts exist than `SCAN_LIMIT`: a name too short to search could not be checked against all."""
 
 

@@ -9,8 +9,10 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from lexflow.errors import LexflowError
 
-class Fault(Exception):
+
+class Fault(LexflowError):
     """Raised by the domain; rendered as `{"Fault": {"Error": [...], "type": ...}, "time": ...}`."""
 
     def __init__(

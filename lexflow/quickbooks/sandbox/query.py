@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lexflow.errors import LexflowError
+
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
 
@@ -53,7 +55,7 @@ _TOKEN = re.compile(
 )
 
 
-class QueryError(Exception):
+class QueryError(LexflowError):
     """A refused query: `code` is QuickBooks' error code (4000 parse, 4001 validation), `detail` its text."""
 
     def __init__(self, code: str, detail: str) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lexflow.errors import LexflowError
 from lexflow.sandbox.store import Doc, Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -62,7 +63,7 @@ class SevdeskSandboxConfig(BaseModel):
     default_limit: int = Field(default=100, ge=1, le=1000, description="page size when `limit` is not given")
 
 
-class SevdeskError(Exception):
+class SevdeskError(LexflowError):
     """An API error: 422 answers `{"error": {message, exceptionUUID}}`, the others the observed
     `{"objects": null, "error": {message, code, data}}`."""
 

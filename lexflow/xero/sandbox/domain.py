@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from lexflow.errors import LexflowError
 from lexflow.sandbox.store import Doc, Store
 from lexflow.xero.sandbox.config import Tenant
 from lexflow.xero.sandbox.where import QueryParseError, compile_where
@@ -81,7 +82,7 @@ ACCOUNTS_EXTRA: dict[str, tuple[tuple[str, str, str, str | None, bool], ...]] = 
 CURRENCIES = ("GBP", "EUR", "USD", "AUD", "NZD", "CHF")
 
 
-class XeroError(Exception):
+class XeroError(LexflowError):
     """An answer other than success: status, Xero's body and extra headers."""
 
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -89,7 +90,7 @@ class XeroError(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-class Invalid(Exception):
+class Invalid(LexflowError):
     """Validation errors of one element (collected into a ValidationException)."""
 
     def __init__(self, *messages: str) -> None:

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from lexflow.errors import LexflowError
+
 Predicate = Callable[[Callable[[str], Any]], bool]
 """Takes a field resolver (`"Contact.ContactID"` → value) and says whether the document matches."""
 
@@ -25,7 +27,7 @@ _TOKEN = re.compile(
 MAX_LENGTH = 2000
 
 
-class QueryParseError(ValueError):
+class QueryParseError(LexflowError, ValueError):
     """The filter is not in the language; the message says where."""
 
 
