@@ -32,10 +32,6 @@ class Output(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-def lexware_id(description: str = "Lexware resource id (UUID).") -> Any:
-    return Field(pattern=UUID_PATTERN, description=description, examples=[EXAMPLE_ID])
-
-
 #: base64 of at most 5 MiB (4 characters per 3 bytes): longer inline content is refused before it is decoded.
 MAX_BASE64_CHARS = 4 * ((MAX_FILE_BYTES + 2) // 3)
 

@@ -20,23 +20,18 @@ JsonObject = dict[str, Any]
 
 
 def _model(name: str) -> Any:
-    """A `lexflow.models` class by name, or an open JSON object if the client package does not define it."""
-    try:
-        import lexflow.models as models
-    except Exception:  # pragma: no cover - models package broken mid-development
-        return JsonObject
-    found = getattr(models, name, None)
-    return found if isinstance(found, type) and issubclass(found, BaseModel) else JsonObject
+    """A `lexflow.models` class by name (every operation's model exists: a missing one fails at import)."""
+    import lexflow.models as models
+
+    found = getattr(models, name)
+    assert isinstance(found, type) and issubclass(found, BaseModel), name
+    return found
 
 
 def _page_of(name: str) -> Any:
-    try:
-        from lexflow.models import Page  # type: ignore[attr-defined]
+    from lexflow.models import Page
 
-        item = _model(name)
-        return Page[item] if item is not JsonObject else JsonObject  # type: ignore[index,valid-type]
-    except Exception:
-        return JsonObject
+    return Page[_model(name)]  # type: ignore[misc]  # a model chosen at run time
 
 
 def _pascal(name: str) -> str:

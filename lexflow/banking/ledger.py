@@ -374,15 +374,6 @@ class MatchLedger:
         else:
             known.contact_id, known.learned_from = contact_id, row.transaction_id
 
-    def remember_iban(self, iban: str, contact_id: str, *, learned_from: str = "") -> None:
-        fp = iban_fingerprint(iban)
-        with self._sessions.begin() as s:
-            row = s.get(KnownIban, fp)
-            if row is None:
-                s.add(KnownIban(fingerprint=fp, contact_id=contact_id, learned_from=learned_from))
-            else:
-                row.contact_id, row.learned_from = contact_id, learned_from
-
     def known_iban_fingerprints(self) -> dict[str, str]:
         with self._sessions() as s:
             return dict(s.execute(select(KnownIban.fingerprint, KnownIban.contact_id)).all())  # type: ignore[arg-type]

@@ -70,10 +70,6 @@ class OpenItem(BaseModel):
         cents = int((self.open_amount * 100).to_integral_value())
         return -cents if self.voucher_type in CREDIT_NOTE_TYPES else cents  # `direction`, without a call
 
-    @property
-    def is_overdue(self) -> bool:
-        return self.voucher_status == "overdue"
-
 
 def _get(obj: Any, *names: str) -> Any:
     for name in names:

@@ -120,10 +120,6 @@ class BankTransaction(BaseModel):
         return value.strip()
 
     @property
-    def is_credit(self) -> bool:
-        return self.amount > 0
-
-    @property
     def amount_cents(self) -> int:
         return int(self.amount * 100)
 

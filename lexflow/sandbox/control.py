@@ -142,10 +142,6 @@ class PaymentRequest(_Body):
     )
 
 
-class OcrRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 class StatementRequest(_Body):
     format: Literal["camt053", "mt940"] = "camt053"
     noise: bool = True

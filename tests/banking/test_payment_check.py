@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from lexflow.banking import BankTransaction
-from lexflow.banking.ledger import MatchLedger, check_payment, confirm_payment
+from lexflow.banking.ledger import KnownIban, MatchLedger, check_payment, confirm_payment
 from lexflow.banking.reconcile import reconcile
+from lexflow.banking.transactions import iban_fingerprint
 from tests.banking.helpers import APP, make_invoice, match_invoice
 
 pytest.importorskip("lexflow.sandbox.serving")
@@ -140,7 +141,8 @@ def test_a_failing_payment_terms_get_is_a_notice_and_the_rest_is_matched(sandbox
     broken, fine = make_invoice(client, finalize=True), make_invoice(client, finalize=True)
     ledger = MatchLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
     # Both invoices are open at 119.00 with numbers one typo apart: the number is exact only with the payer known.
-    ledger.remember_iban("DE02120300000000202051", fine.address.contact_id)
+    with ledger._sessions.begin() as s:  # the payer learned from an earlier confirmed match
+        s.add(KnownIban(fingerprint=iban_fingerprint("DE02120300000000202051"), contact_id=fine.address.contact_id))
     pays_fine = BankTransaction(
         transaction_id="tx-fine",
         booking_date=date(2026, 11, 5),

@@ -172,27 +172,20 @@ def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
         body["lineItems"], draft.tax_type, total_discount_percentage=draft.total_discount_percentage
     )
     warnings: list[str] = []
-    try:
-        valid = tmod.valid_tax_rates(draft.tax_date())
-        for li in draft.line_items:
-            if li.type != "text" and draft.tax_type != "vatfree" and Decimal(li.tax_rate) not in valid:
-                warnings.append(
-                    f"line {li.name!r}: tax rate {li.tax_rate}% is not valid on {draft.tax_date()} "
-                    f"(valid: {', '.join(str(v) for v in sorted(valid))}); the API will refuse it (406)."
-                )
-    except AttributeError:
-        pass
+    valid = tmod.valid_tax_rates(draft.tax_date())
+    for li in draft.line_items:
+        if li.type != "text" and draft.tax_type != "vatfree" and Decimal(li.tax_rate) not in valid:
+            warnings.append(
+                f"line {li.name!r}: tax rate {li.tax_rate}% is not valid on {draft.tax_date()} "
+                f"(valid: {', '.join(str(v) for v in sorted(valid))}); the API will refuse it (406)."
+            )
     taxes = [
-        TaxLine(
-            tax_rate=_d(_get(t, "taxRatePercentage", default=_get(t, "tax_rate_percentage"))),
-            net_amount=_d(_get(t, "netAmount", default=_get(t, "net_amount"))),
-            tax_amount=_d(_get(t, "taxAmount", default=_get(t, "tax_amount"))),
-        )
-        for t in (getattr(result, "tax_amounts", None) or [])
+        TaxLine(tax_rate=t["taxRatePercentage"], net_amount=t["netAmount"], tax_amount=t["taxAmount"])
+        for t in result.tax_amounts
     ]
     return (
         Totals(
-            line_amounts=[_d(x) for x in (getattr(result, "line_amounts", None) or [])],
+            line_amounts=result.line_amounts,
             tax_amounts=taxes,
             total_net=_d(result.total_net).quantize(TWO),
             total_tax=_d(result.total_tax).quantize(TWO),
