@@ -43,11 +43,9 @@ def serve_command(
     from flows.serve import PREFECT_YAML, InvalidDeployments
 
     try:
-        deps, skipped = runner_deployments(file or PREFECT_YAML, schedules=not no_schedules)
+        deps = runner_deployments(file or PREFECT_YAML, schedules=not no_schedules)
     except InvalidDeployments as exc:
         typer.echo(f"error: {exc} (in {file or PREFECT_YAML})", err=True)
         raise typer.Exit(2) from None
     typer.echo(ensure_rate_limit(rate_limit))
-    for s in skipped:
-        typer.echo(f"skipped {s}", err=True)
     serve(*deps)

@@ -132,15 +132,13 @@ def _sandbox(stack: contextlib.ExitStack, vouchers: int) -> tuple[str, str]:
     return server.url, DEFAULT_API_KEY
 
 
-def _slack(stack: contextlib.ExitStack) -> tuple[Any, str] | None:
+def _slack(stack: contextlib.ExitStack) -> tuple[Any, str]:
     """Fake Slack + the real approvals receiver, configured through the environment the flow reads."""
-    try:
-        from lexflow.approvals.fake_slack import FakeSlack
-        from lexflow.approvals.receiver import create_receiver_app
-        from lexflow.approvals.serving import ThreadedServer
-        from lexflow.approvals.settings import SlackApprovalSettings
-    except ImportError:
-        return None
+    from lexflow.approvals.fake_slack import FakeSlack
+    from lexflow.approvals.receiver import create_receiver_app
+    from lexflow.approvals.serving import ThreadedServer
+    from lexflow.approvals.settings import SlackApprovalSettings
+
     fake = stack.enter_context(FakeSlack(token="xoxb-demo-token"))
     os.environ.update(
         {
@@ -156,25 +154,17 @@ def _slack(stack: contextlib.ExitStack) -> tuple[Any, str] | None:
     return fake, receiver.url
 
 
-def _approve(slack: tuple[Any, str] | None, flow_name: str) -> str:
-    """Answer the pending approval the way a person would: a signed Slack click, or the Prefect resume API."""
+def _approve(slack: tuple[Any, str], flow_name: str) -> str:
+    """Answer the pending approval the way a person would: a signed Slack click once the run has paused."""
     from flows._common import wait_for_paused_run
+    from lexflow.approvals.testing import click
 
-    run_id = wait_for_paused_run(flow_name, timeout=60)
-    if slack is not None:
-        from lexflow.approvals.testing import click
-
-        fake, receiver_url = slack
-        posted = fake.wait_for_request(1, timeout=30)
-        resp = click(receiver_url, SIGNING_SECRET, posted, user=APPROVER)
-        resp.raise_for_status()
-        return f"signed Slack click by {APPROVER} → receiver {receiver_url} (HTTP {resp.status_code})"
-    import uuid
-
-    from prefect.flow_runs import resume_flow_run
-
-    resume_flow_run(uuid.UUID(run_id), run_input={"approved": True, "approver": "demo-boss", "reason": "demo"})
-    return "resume_flow_run (Slack parts not available)"
+    wait_for_paused_run(flow_name, timeout=60)
+    fake, receiver_url = slack
+    posted = fake.wait_for_request(1, timeout=30)
+    resp = click(receiver_url, SIGNING_SECRET, posted, user=APPROVER)
+    resp.raise_for_status()
+    return f"signed Slack click by {APPROVER} → receiver {receiver_url} (HTTP {resp.status_code})"
 
 
 def _run(fn: Any, **kwargs: Any) -> tuple[Any, str]:
@@ -224,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         catcher = stack.enter_context(MailCatcher())
         _say(t0, f"SMTP catcher at {catcher.url}")
         slack = _slack(stack)
-        _say(t0, "fake Slack + approvals receiver up" if slack else "Slack parts missing: approving via Prefect API")
+        _say(t0, "fake Slack + approvals receiver up")
 
         from flows.create_approve_send_invoice import InvoiceRequest, create_approve_send_invoice
         from flows.crm_lead_to_customer import crm_lead_to_customer
@@ -235,13 +225,11 @@ def main(argv: list[str] | None = None) -> int:
 
         # The account budget as in production: every request takes a slot of the server's `lexware-api` limit.
         ensure_rate_limit(RATE)
-        try:
-            from tasks.limiter import PrefectLimiter
+        from tasks.limiter import PrefectLimiter
 
-            limits: dict[str, Any] = {"rate_limit": 0, "limiter": PrefectLimiter()}
-        except ImportError:  # the Prefect limiter backend is not there: the client's own bucket at the same rate
-            limits = {"rate_limit": RATE}
-        client = stack.enter_context(LexwareClient(api_key=key, base_url=sandbox_url, **limits))
+        client = stack.enter_context(
+            LexwareClient(api_key=key, base_url=sandbox_url, rate_limit=0, limiter=PrefectLimiter())
+        )
         stack.enter_context(use_client(client))
         requests: list[Any] = []
         client.add_call_listener(requests.append)

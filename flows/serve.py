@@ -19,7 +19,7 @@ def deployment_specs(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
 
 
 def load_flow(entrypoint: str) -> Any:
-    """`flows/sync_history.py:sync_history` → the flow object (ImportError if the module is not there yet)."""
+    """`flows/sync_history.py:sync_history` → the flow object (ImportError or AttributeError if it is not there)."""
     file, _, attr = entrypoint.partition(":")
     module = file.removesuffix(".py").replace("/", ".")
     return getattr(importlib.import_module(module), attr)
@@ -53,16 +53,16 @@ def parameter_problems(fl: Any, parameters: dict[str, Any]) -> list[str]:
     return problems
 
 
-def runner_deployments(path: Path = PREFECT_YAML, schedules: bool = True) -> tuple[list[Any], list[str]]:
-    """(RunnerDeployments, skipped entrypoints with the reason); `InvalidDeployments` if any parameter is wrong."""
+def runner_deployments(path: Path = PREFECT_YAML, schedules: bool = True) -> list[Any]:
+    """The RunnerDeployments; `InvalidDeployments` if an entrypoint names no flow or any parameter is wrong."""
     from prefect.schedules import Cron
 
-    deps, skipped, problems = [], [], []
+    deps, problems = [], []
     for spec in deployment_specs(path):
         try:
             fl = load_flow(spec["entrypoint"])
         except (ImportError, AttributeError) as exc:
-            skipped.append(f"{spec['entrypoint']}: {exc}")
+            problems.append(f"{spec['name']} ({spec['entrypoint']}): no such flow ({exc})")
             continue
         for problem in parameter_problems(fl, spec.get("parameters") or {}):
             problems.append(f"{spec['name']} ({spec['entrypoint']}) parameter {problem}")
@@ -80,4 +80,4 @@ def runner_deployments(path: Path = PREFECT_YAML, schedules: bool = True) -> tup
         )
     if problems:
         raise InvalidDeployments(problems)
-    return deps, skipped
+    return deps

@@ -44,19 +44,13 @@ def ensure_work_pool(name: str = WORK_POOL) -> str:
 
 
 def register_blocks() -> list[str]:
-    done = []
-    for module, cls in (
-        ("lexflow.actions.blocks", "LexflowProfile"),
-        ("lexflow.approvals.blocks", "SlackApprovalBlock"),
-    ):
-        try:
-            import importlib
+    from lexflow.actions.blocks import LexflowProfile
+    from lexflow.approvals.blocks import SlackApprovalBlock
 
-            getattr(importlib.import_module(module), cls).register_type_and_schema()
-            done.append(cls)
-        except (ImportError, AttributeError):
-            continue
-    return done
+    blocks = (LexflowProfile, SlackApprovalBlock)
+    for block in blocks:
+        block.register_type_and_schema()
+    return [block.__name__ for block in blocks]
 
 
 def setup(requests_per_second: float = 2.0, work_pool: bool = True) -> SetupResult:

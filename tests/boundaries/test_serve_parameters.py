@@ -27,8 +27,16 @@ def _broken(tmp_path: Path) -> Path:
 
 
 def test_the_shipped_deployments_are_valid():
-    deps, skipped = runner_deployments(PREFECT_YAML, schedules=False)
-    assert deps and not skipped
+    assert runner_deployments(PREFECT_YAML, schedules=False)
+
+
+def test_an_entrypoint_without_its_flow_is_refused_at_start(tmp_path):
+    doc = yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))
+    doc["deployments"][0]["entrypoint"] = "flows/no_such_flow.py:nothing"
+    path = tmp_path / "prefect.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(InvalidDeployments, match=r"flows/no_such_flow\.py:nothing"):
+        runner_deployments(path, schedules=False)
 
 
 def test_invalid_parameters_are_refused_naming_deployment_and_field(tmp_path):

@@ -81,9 +81,9 @@ def test_every_deployment_points_at_a_flow() -> None:
 def test_serve_builds_every_deployment_with_its_schedule() -> None:
     from flows.serve import runner_deployments
 
-    deps, skipped = runner_deployments()
+    deps = runner_deployments()
     by_name = {(d.flow_name, d.name): d for d in deps}
-    assert skipped == [] and len(deps) == len(deployment_specs())
+    assert len(deps) == len(deployment_specs())
     sync = by_name[("sync-history", "nightly")]
     assert [s.schedule.cron for s in sync.schedules] == ["30 2 * * *"]
     assert by_name[("dunning-run", "weekly")].parameters["min_days_overdue"] == 14
