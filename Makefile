@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m flows.demo $(if $(KEEP),--keep,)
+	$(BIN)/python -m lexflow.prefect.demo $(if $(KEEP),--keep,)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -142,12 +142,12 @@ def fault_run(
     """The whole run on a reset sandbox; `client` is the flows' client (`tasks.common.use_client`)."""
     from flows.create_approve_send_invoice import InvoiceRequest, create_approve_send_invoice
     from flows.crm_lead_to_customer import crm_lead_to_customer
-    from flows.demo import sample_receipt
     from flows.dunning_run import dunning_run
     from flows.log_expense import Receipt, log_expense
     from lexflow.models import carries_reference
     from lexflow.operations import OperationRow, Operations
     from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.sandbox.starter import sample_receipt
 
     started = time.monotonic()
     rng = random.Random(seed)
@@ -294,9 +294,9 @@ def main() -> None:  # pragma: no cover - manual use
     ns = parser.parse_args()
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.setup import ensure_rate_limit
     from lexflow.client import LexwareClient, RetryPolicy
     from lexflow.mail import MailCatcher
+    from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.sandbox import SandboxConfig
     from lexflow.sandbox.serving import serve_in_thread
     from tasks.common import use_client

@@ -7,7 +7,7 @@ Runs (each against a freshly reset sandbox served by uvicorn in its own process 
 burst 2, Retry-After on 429):
 - `bucket`: 4 threads, 4 LexwareClient objects sharing the process-wide token bucket at R;
 - `off`: the same with client-side limiting switched off (the server's 429s + Retry-After do the limiting);
-- `prefect`: 2 processes x 2 threads sharing one Prefect global concurrency limit (tasks/limiter.py) at R,
+- `prefect`: 2 processes x 2 threads sharing one Prefect global concurrency limit (lexflow/prefect/limiter.py) at R,
   on a throwaway Prefect server (prefect_test_harness);
 - `machine` / `per-process` (`--only machine`): `--processes` processes without Prefect, each with its own
   LexwareClient at R: the default machine-wide bucket (a file under an OS lock), and for comparison a bucket per
@@ -189,7 +189,9 @@ def main() -> None:
     ap.add_argument("--keep-idle-leases", action="store_true", help="Prefect run: do not give idle leases back")
     ap.add_argument("--prefect-api-url", help="Prefect run: use this server instead of a throwaway SQLite one")
     ap.add_argument(
-        "--lease-seconds", type=float, help="Prefect run: one lease is R x this many slots (default: tasks.limiter's)"
+        "--lease-seconds",
+        type=float,
+        help="Prefect run: one lease is R x this many slots (default: lexflow.prefect.limiter's)",
     )
     args = ap.parse_args()
 
@@ -203,7 +205,7 @@ def main() -> None:
         print(json.dumps(run_writers(args.url, args.key, names, args.threads, args.rate, limiter=limiter)))
         return
     if args.worker:
-        from tasks.limiter import prefect_limiter
+        from lexflow.prefect.limiter import prefect_limiter
 
         names = _names(args.prefix, args.writes)
         while time.time() < args.start_at:
@@ -281,7 +283,7 @@ def _prefect_run(args: argparse.Namespace, served: Any) -> dict[str, Any]:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    from tasks.limiter import ensure_rate_limit
+    from lexflow.prefect.limiter import ensure_rate_limit
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server: Any = prefect_test_harness(server_startup_timeout=120)

@@ -148,10 +148,10 @@ def main() -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.setup import ensure_rate_limit
     from flows.sync_history import sync_history
     from lexflow.audit import AuditTrail, shared_trail
     from lexflow.client import LexwareClient
+    from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.sandbox import SandboxConfig
     from lexflow.sandbox.serving import serve_in_thread
     from lexflow.settings import get_settings

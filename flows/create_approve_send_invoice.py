@@ -21,15 +21,16 @@ from typing import Any, Literal, Self
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows._common import SmtpUrl, audit_artifact, invoice_outcome_artifact, lexflow_flow
-from flows._common import smtp_url as smtp_url_for
 from lexflow.actions.approvals import StoreApprovals
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.ledger import Ledger
 from lexflow.models import Contact
 from lexflow.operations import Operations, request_digest
+from lexflow.prefect.artifacts import audit_artifact, invoice_outcome_artifact
+from lexflow.prefect.flow import SmtpUrl, lexflow_flow
+from lexflow.prefect.flow import smtp_url as smtp_url_for
 from tasks.audit import audit
-from tasks.common import business_key, digest, run_logger
+from tasks.common import business_key, digest, get_client, run_logger
 from tasks.contacts import find_contacts_by_email, get_contact
 from tasks.invoices import (
     INVOICE,
@@ -273,7 +274,7 @@ def create_approve_send_invoice(
     }  # fmt: skip
     if done is not None and done.message_id:
         log.info("invoice %s was already mailed (Message-ID %s); nothing to do", number, done.message_id)
-        invoice_outcome_artifact(number, invoice_id, gross, recipient, done.message_id, approver)
+        invoice_outcome_artifact(number, invoice_id, gross, recipient, done.message_id, approver, _link(invoice_id))
         return {**sent, "message_id": done.message_id}
     pdf = invoice_pdf(invoice_id, profile=profile)
     message_id = send_document_mail(
@@ -301,6 +302,13 @@ def create_approve_send_invoice(
         approval_ref=approval_ref,
     )  # fmt: skip
     log.info("invoice %s (%s) approved by %s and mailed (Message-ID %s)", number, invoice_id, approver, message_id)
-    invoice_outcome_artifact(number, invoice_id, gross, recipient, message_id, approver)
+    invoice_outcome_artifact(number, invoice_id, gross, recipient, message_id, approver, _link(invoice_id))
     audit_artifact()
     return {**sent, "message_id": message_id}
+
+
+def _link(invoice_id: str) -> str | None:
+    """The invoice in Lexware Office's web app (None on the sandbox, which has none)."""
+    from lexflow.client.deeplinks import link_for
+
+    return link_for(get_client(), "invoices", invoice_id)

@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows._common import CrmRecord, audit_artifact, lexflow_flow, table_artifact
 from lexflow.ledger import Ledger
+from lexflow.prefect.artifacts import audit_artifact, table_artifact
+from lexflow.prefect.flow import CrmRecord, lexflow_flow
 from tasks.common import run_logger
 from tasks.contacts import upsert_customer
 

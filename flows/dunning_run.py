@@ -18,9 +18,11 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import audit_artifact, bar_chart, lexflow_flow, markdown_artifact, notify_slack, table_artifact
 from lexflow.formatting import eur
 from lexflow.operations import OutcomeUnknown
+from lexflow.prefect.artifacts import audit_artifact, bar_chart, markdown_artifact, table_artifact
+from lexflow.prefect.flow import lexflow_flow
+from lexflow.prefect.notify import notify_slack
 from tasks.common import run_logger
 from tasks.dunning import create_dunning, open_items
 

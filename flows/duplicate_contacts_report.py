@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows._common import audit_artifact, lexflow_flow, markdown_artifact, table_artifact
+from lexflow.prefect.artifacts import audit_artifact, markdown_artifact, table_artifact
+from lexflow.prefect.flow import lexflow_flow
 from tasks.common import run_logger
 from tasks.contacts import find_duplicate_contacts
 

@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows._common import audit_artifact, lexflow_flow, table_artifact
 from lexflow.formatting import eur
 from lexflow.operations import KeyReused, Operations, request_digest
+from lexflow.prefect.artifacts import audit_artifact, table_artifact
+from lexflow.prefect.flow import lexflow_flow
 from tasks.audit import audit
 from tasks.common import business_key, run_logger
 from tasks.vouchers import EXPENSE, book_expense, get_voucher, poll_ocr, upload_receipt

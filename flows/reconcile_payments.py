@@ -22,10 +22,11 @@ from typing import Any, Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import bar_chart, lexflow_flow, markdown_artifact, table_artifact
 from lexflow.banking.errors import BankingError
 from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
+from lexflow.prefect.artifacts import bar_chart, markdown_artifact, table_artifact
+from lexflow.prefect.flow import lexflow_flow
 from tasks.common import flow_actor, get_client, run_logger
 
 STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", ".zip"}

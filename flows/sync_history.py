@@ -15,7 +15,8 @@ from uuid import UUID
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows._common import lexflow_flow, table_artifact
+from lexflow.prefect.artifacts import table_artifact
+from lexflow.prefect.flow import lexflow_flow
 from lexflow.sync import HistorySync, SyncAudit, SyncReport, SyncStore, export_store
 from tasks.common import FLOW_PROFILE, flow_actor, get_client, run_logger
 

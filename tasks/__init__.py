@@ -1,5 +1,5 @@
 """Prefect tasks over `lexflow.actions`, one module per resource group.
 
 `common` (client, actor, profile, business cache keys, `run_action`), `contacts`, `invoices`, `vouchers`,
-`dunning`, `mail`, `audit`; `limiter` is the Prefect backend of the client's rate limiter.
+`dunning`, `mail`, `audit`. The Prefect backend of the client's rate limiter is `lexflow.prefect.limiter`.
 """

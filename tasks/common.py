@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from lexflow.actions import Actor, Profile, resolve_profile
 from lexflow.actions import run as _run
-from tasks.limiter import DEFAULT_NAME
+from lexflow.prefect.limiter import DEFAULT_NAME
 
 #: The Prefect global concurrency limit (rate limit) shared by every worker that talks to one Lexware account.
 RATE_LIMIT_NAME = DEFAULT_NAME
@@ -43,7 +43,7 @@ _factory: Callable[[], Any] | None = None
 def _default_client() -> Any:
     """`connect()` (settings: real API or embedded sandbox); every request takes a slot of the Prefect limit."""
     from lexflow.client import connect
-    from tasks.limiter import prefect_limiter
+    from lexflow.prefect.limiter import prefect_limiter
 
     return connect(limiter=prefect_limiter(RATE_LIMIT_NAME), token_key=token_key_from_block())
 
@@ -118,7 +118,7 @@ def flow_profile(name: str | None = None) -> Profile:
 
 @lru_cache(maxsize=32)
 def _load_profile(_run_id: str | None, name: str) -> Profile:
-    from lexflow.actions.blocks import LexflowProfile
+    from lexflow.prefect.blocks import LexflowProfile
 
     try:
         return LexflowProfile.load(name).to_profile(name)  # type: ignore[union-attr]

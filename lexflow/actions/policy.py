@@ -3,7 +3,7 @@
 A profile grants scopes such as `contacts:read`, `invoices:write`, `*:read` or `*`. With no configuration, the
 built-in `default` profile grants only `*:read`. Irreversible actions need an approval reference when the profile
 says so (default: yes). Profiles come from a TOML or YAML file (`LEXFLOW_PROFILES_FILE`, else
-`~/.config/lexflow/profiles.toml|yaml`) for the CLI and from a Prefect Block (`lexflow.actions.blocks`) for flows.
+`~/.config/lexflow/profiles.toml|yaml`) for the CLI and from a Prefect Block (`lexflow.prefect.blocks`) for flows.
 """
 
 from __future__ import annotations

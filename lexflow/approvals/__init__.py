@@ -1,8 +1,8 @@
 """Human decisions before irreversible steps: Slack buttons (or the Prefect UI form) resume a paused flow run.
 
 Plain-data parts (`DecisionRequest`, settings, the store, the fake Slack) import no Prefect, so `lexflow.banking`
-can build requests; the Prefect-facing names (`ApprovalDecision`, `request_approval`, `SlackApprovalBlock`,
-`create_receiver_app`) load on first use.
+can build requests; the Prefect-facing names (`ApprovalDecision`, `request_approval`, `create_receiver_app`) load
+on first use. The settings' Prefect Block is `lexflow.prefect.blocks.SlackApprovalBlock`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from lexflow.approvals.models import (
 from lexflow.approvals.settings import SlackApprovalSettings
 
 if TYPE_CHECKING:
-    from lexflow.approvals.blocks import SlackApprovalBlock
     from lexflow.approvals.decision import ApprovalDecision
     from lexflow.approvals.flow import request_approval
     from lexflow.approvals.receiver import create_receiver_app
@@ -39,7 +38,6 @@ __all__ = [
     "Choice",
     "DecisionRequest",
     "Link",
-    "SlackApprovalBlock",
     "SlackApprovalSettings",
     "Summary",
     "SummaryField",
@@ -52,7 +50,6 @@ __all__ = [
 _LAZY = {
     "ApprovalDecision": "lexflow.approvals.decision",
     "request_approval": "lexflow.approvals.flow",
-    "SlackApprovalBlock": "lexflow.approvals.blocks",
     "create_receiver_app": "lexflow.approvals.receiver",
 }
 

@@ -92,8 +92,9 @@ def request_approval(
     """
     from prefect import runtime
     from prefect.exceptions import FlowPauseTimeout
-    from prefect.flow_runs import pause_flow_run, suspend_flow_run
     from prefect.logging import get_run_logger
+
+    from lexflow.prefect.pausing import wait_for_input
 
     cfg = _settings(settings)
     logger = get_run_logger()
@@ -165,20 +166,19 @@ def request_approval(
             **request_record(request, str(flow_run_id)),
         )
 
-    wait_for = ApprovalDecision.with_initial_data(description=_description(request, p))
     timeout = math.ceil((p.expires_at - utcnow() + PAUSE_GRACE).total_seconds())
     timers: list[threading.Timer] = []
     try:
-        if how == "suspend":
-            decision = suspend_flow_run(wait_for_input=wait_for, timeout=max(timeout, 1), key=p.pause_key)
-        else:
+        if how != "suspend":
             timers = _start_timers(decider, p)
-            decision = pause_flow_run(  # type: ignore[call-overload]
-                wait_for_input=wait_for,
-                timeout=max(timeout, 1),
-                poll_interval=poll_interval or cfg.poll_interval,  # type: ignore[arg-type]  # floats work (sleep)
-                key=p.pause_key,
-            )
+        decision = wait_for_input(
+            ApprovalDecision,
+            key=p.pause_key,
+            timeout=max(timeout, 1),
+            poll_interval=None if how == "suspend" else poll_interval or cfg.poll_interval,
+            suspend=how == "suspend",
+            description=_description(request, p),
+        )
     except FlowPauseTimeout:
         decider.after_pause_timeout(p)
         _artifact(request, p, outcome="**Expired**: nobody decided in time; nothing was done.")
@@ -187,8 +187,6 @@ def request_approval(
     finally:
         for t in timers:
             t.cancel()
-    assert decision is not None
-    decision = ApprovalDecision.model_validate(decision.model_dump(include={"approved", "approver", "reason"}))
     decider.settle_from_flow(p, decision)
     decision._request_id = p.id
     if decision.approved:

@@ -265,14 +265,16 @@ class Decider:
         return Outcome("decided", f"{state.capitalize()}.", done)
 
     def _resume(self, p: PendingApproval, run_input: dict[str, Any]) -> Outcome | None:
-        from prefect.exceptions import FlowPauseTimeout, NotPausedError
+        from prefect.exceptions import FlowPauseTimeout
+
+        from lexflow.prefect.pausing import RunNotPaused
 
         fresh = self.store.get(p.id) or p  # a rerun may have taken the request over (`reattach`) since `p` was read
         if fresh.flow_run_id is None:
             return None
         try:
             self._resume_when_paused(fresh.flow_run_id, run_input)
-        except NotPausedError:
+        except RunNotPaused:
             done = self.store.finish(p.id, "failed", reason="the flow run was no longer paused")
             self._update(done, "Could not be applied: the flow run is no longer paused", "")
             return Outcome("error", "The flow run is no longer paused; nothing was changed.", done)
@@ -286,26 +288,17 @@ class Decider:
 
     @staticmethod
     def _resume_when_paused(flow_run_id: str, run_input: dict[str, Any], wait: float = 15.0) -> None:
-        """Resume; if the run is still on its way into the pause (the message goes out just before it pauses, and
-        Prefect stores the input schema just after the PAUSED state), retry for a few seconds instead of calling a
-        fast click a failure."""
-        from prefect import get_client
-        from prefect.exceptions import NotPausedError
-        from prefect.flow_runs import resume_flow_run
+        """Resume; if the run is still on its way into the pause (the message goes out just before it pauses),
+        retry for a few seconds instead of calling a fast click a failure."""
+        from lexflow.prefect.pausing import RunNotPausedYet, resume_run
 
         deadline = time.monotonic() + wait
         while True:
             try:
-                resume_flow_run(flow_run_id, run_input=run_input)  # type: ignore[arg-type]
+                resume_run(flow_run_id, run_input)
                 return
-            except NotPausedError:
-                with get_client(sync_client=True) as client:
-                    state = client.read_flow_run(flow_run_id).state  # type: ignore[arg-type]
-                on_its_way = state is not None and (state.is_running() or state.is_pending() or state.is_paused())
-                if not on_its_way or time.monotonic() > deadline:
-                    raise
-            except RuntimeError as exc:  # REJECT "Run input schema not found.": paused a moment ago
-                if "schema not found" not in str(exc) or time.monotonic() > deadline:
+            except RunNotPausedYet:
+                if time.monotonic() > deadline:
                     raise
             time.sleep(0.1)
 

@@ -95,7 +95,7 @@ class _Client(BaseClient, _Namespaces):
         max_in_flight: int | None = 2,
     ) -> None:
         """`rate_limit`: requests/second for the account (0: off); `limiter` replaces the process-wide token bucket
-        (e.g. the Prefect backend of `tasks.limiter`); `max_in_flight`: requests of the account in flight at once;
+        (e.g. the Prefect backend of `lexflow.prefect.limiter`); `max_in_flight`: requests of the account in flight at once;
         `settle_delay`: seconds before the lookup that settles an unknown POST outcome."""
         key, auth, digest = _setup(api_key, auth)
         if auth is None:

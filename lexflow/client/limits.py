@@ -5,7 +5,7 @@ bucket per *client object* would let two clients of the same account double the 
 lets the CLI, a cron job and `lexflow serve` on one machine do the same. So, unless a limiter is given, a client
 takes its tokens from a `MachineBucket`: a file per account (named by a digest of base URL + key, never the key)
 under an OS file lock, shared by every process of the machine. `TokenBucket` is the same bucket for one process;
-the Prefect global concurrency limit in `tasks/limiter.py` (shared by all workers of a deployment) implements the
+the Prefect global concurrency limit in `lexflow/prefect/limiter.py` (shared by all workers of a deployment) implements the
 same `Limiter` protocol.
 """
 

@@ -5,22 +5,21 @@ flow, `wait_for_event("voucher.created", voucher_id)` registers the run as a wai
 `voucher.created → lexflow.webhooks.waiting:continue_waiting_runs` resumes it with the event as typed input.
 
 Races are closed on both sides: an event that arrived before the flow asked is found in the inbox (no pause at
-all), and a resume that comes before the pause fails retryably, so the inbox worker tries again a moment later.
-Prefect is imported only inside the functions (this is the Prefect-facing edge of the webhooks package).
+all), and a resume that comes before the pause fails retryably (`RunNotPausedYet`), so the inbox worker tries again
+a moment later. Pausing and resuming are `lexflow.prefect.pausing`'s, shared with approvals.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from lexflow.db import Base, open_database
-from lexflow.errors import LexflowError
+from lexflow.prefect.pausing import RunNotPaused, RunNotPausedYet, resume_run, wait_for_input
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import InboxEvent, utcnow
 
@@ -50,10 +49,6 @@ class EventArrived(BaseModel):
     resource: dict[str, Any] | None = None
 
 
-class RunNotPausedYet(LexflowError, RuntimeError):
-    """The waiter registered but has not paused yet; the inbox worker retries shortly."""
-
-
 def _sessions(database_url: str | None) -> sessionmaker[Session]:
     return open_database(database_url)[2]
 
@@ -76,7 +71,6 @@ def wait_for_event(
 
     The run stays alive while paused (`pause_flow_run`), which suits minutes of OCR, not days.
     """
-    from prefect.flow_runs import pause_flow_run
     from prefect.runtime import flow_run
 
     event_type = event_type.lower()
@@ -100,20 +94,14 @@ def wait_for_event(
         )
     if arrived is not None:
         return EventArrived(event_type=event_type, resource_id=resource_id, event_date=arrived.event_date)
-    received = pause_flow_run(
-        wait_for_input=EventArrived,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        key=pause_key(event_type, resource_id),
+    return wait_for_input(
+        EventArrived, key=pause_key(event_type, resource_id), timeout=timeout, poll_interval=poll_interval
     )
-    return EventArrived.model_validate(received.model_dump(include=set(EventArrived.model_fields)))
 
 
 def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None) -> str:
     """Webhook action: resume every run waiting for this event. Idempotent: resolved waiters are skipped."""
-    from prefect import get_client
-    from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
-    from prefect.flow_runs import resume_flow_run
+    from prefect.exceptions import FlowPauseTimeout
 
     sessions = _sessions(database_url)
     with sessions() as session:
@@ -141,29 +129,22 @@ def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, 
         # can tell "resumed, and running since" from "not paused yet", instead of waiting for a pause that is over.
         _set_outcome(sessions, waiter.id, f"{RESUME_SENT}{(sent_before or sent_at).isoformat()}")
         try:
-            resume_flow_run(UUID(waiter.flow_run_id), run_input=payload)
+            resume_run(waiter.flow_run_id, payload)
             outcome = "resumed"
         except FlowPauseTimeout:
             outcome = "the run stopped waiting (pause timed out)"
-        except RuntimeError as exc:  # REJECT, e.g. paused but its input schema not saved yet: retry shortly
-            _set_outcome(sessions, waiter.id, None)  # certainly not resumed: forget the intent
-            raise RunNotPausedYet(f"flow run {waiter.flow_run_id} cannot take the event yet: {exc}") from exc
-        except (NotPausedError, ObjectNotFound) as exc:
-            with get_client(sync_client=True) as client:
-                try:
-                    state = client.read_flow_run(UUID(waiter.flow_run_id)).state
-                except ObjectNotFound:
-                    state = None
-            if state is not None and not state.is_final():
-                if sent_before is not None and _since(state) > sent_before and not state.is_paused():
-                    outcome = "resumed (by an earlier attempt that stopped before recording it)"
-                else:
-                    _set_outcome(sessions, waiter.id, None)  # running since before the intent: not resumed
-                    raise RunNotPausedYet(
-                        f"flow run {waiter.flow_run_id} is {state.type.value}, not paused yet"
-                    ) from exc
+        except RunNotPausedYet as exc:
+            state = exc.state
+            if state is not None and sent_before is not None and _since(state) > sent_before and not state.is_paused():
+                outcome = "resumed (by an earlier attempt that stopped before recording it)"
             else:
-                outcome = f"run already finished ({state.type.value if state else 'deleted'})"
+                _set_outcome(sessions, waiter.id, None)  # certainly not resumed: forget the intent
+                raise
+        except RunNotPaused as exc:
+            outcome = f"run already finished ({exc.state.type.value if exc.state is not None else 'deleted'})"
+        except RuntimeError:  # Prefect refused the input: not resumed, the inbox worker retries with backoff
+            _set_outcome(sessions, waiter.id, None)
+            raise
         with sessions.begin() as session:
             session.execute(
                 update(EventWaiter).where(EventWaiter.id == waiter.id).values(resolved_at=utcnow(), outcome=outcome)

@@ -97,7 +97,7 @@ def test_profiles_file_toml_and_yaml(tmp_path, monkeypatch):
 
 
 def test_prefect_block_converts_to_profile_without_leaking_the_key():
-    from lexflow.actions.blocks import LexflowProfile
+    from lexflow.prefect.blocks import LexflowProfile
 
     block = LexflowProfile(scopes=["*:read", "invoices:write"], api_key=API_KEY)
     profile = block.to_profile("prod")

@@ -30,8 +30,8 @@ def invoice_env(
         pytest.skip("lexflow.client.LexwareClient not available yet")
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
-    from flows.setup import ensure_rate_limit
     from lexflow.mail import MailCatcher
+    from lexflow.prefect.setup import ensure_rate_limit
     from tasks.common import use_client
 
     assert slack_settings.bot_token is not None

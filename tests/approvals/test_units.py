@@ -49,7 +49,7 @@ def test_settings_from_env_keep_secrets_secret(monkeypatch):
 
 
 def test_block_mirrors_settings():
-    from lexflow.approvals.blocks import SlackApprovalBlock
+    from lexflow.prefect.blocks import SlackApprovalBlock
 
     s = SlackApprovalSettings(bot_token="xoxb-1", signing_secret="s", channel="C1", approvers=["U1"], _env_file=None)  # type: ignore[call-arg]
     block = SlackApprovalBlock.from_settings(s)

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows.serve import PREFECT_YAML, InvalidDeployments, runner_deployments
 from lexflow.cli import app
+from lexflow.prefect.serving import PREFECT_YAML, InvalidDeployments, runner_deployments
 
 
 def _broken(tmp_path: Path) -> Path:

@@ -67,7 +67,7 @@ def test_an_api_key_pasted_into_free_text_leaves_audit_input_and_export(sandbox_
 
 
 def test_stored_flow_parameters_lose_secrets_and_ibans_but_keep_what_a_retry_needs():
-    from flows._common import LexflowFlow
+    from lexflow.prefect.flow import LexflowFlow
 
     def fn(source: list, smtp_url: str | None = None) -> None: ...
 

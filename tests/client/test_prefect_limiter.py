@@ -1,4 +1,4 @@
-"""The Prefect backend of the limiter (tasks/limiter.py): leases on a global concurrency limit with slot decay."""
+"""The Prefect backend of the limiter (lexflow/prefect/limiter.py): leases on a global concurrency limit with slot decay."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _limit(active: int, limit: int, rate: float, updated_ago: float) -> SimpleNa
 
 # ------------------------------------------------------------------------------------------- the book, no server
 def test_a_lease_is_spent_at_the_rate_and_not_after_it_ends() -> None:
-    from tasks.limiter import _LeaseBook
+    from lexflow.prefect.limiter import _LeaseBook
 
     book = _LeaseBook("x")
     book._describe(_limit(0, 4, 4.0, 0))
@@ -39,7 +39,7 @@ def test_a_lease_is_spent_at_the_rate_and_not_after_it_ends() -> None:
 
 
 def test_an_idle_lease_gives_its_rest_back() -> None:
-    from tasks.limiter import _LeaseBook
+    from lexflow.prefect.limiter import _LeaseBook
 
     book = _LeaseBook("x")
     book._describe(_limit(0, 10, 10.0, 0))
@@ -55,7 +55,7 @@ def test_an_idle_lease_gives_its_rest_back() -> None:
 
 
 def test_free_at_counts_the_decay_since_the_last_update() -> None:
-    from tasks.limiter import RETRY_MARGIN, _free_at
+    from lexflow.prefect.limiter import RETRY_MARGIN, _free_at
 
     # 20 slots taken 0.25 s ago at 20/s: the read shows 15 left (5 decayed), all gone 0.75 s from now
     due = _free_at(_limit(15, 20, 20.0, 0.25), slots=20) - time.monotonic()
@@ -64,7 +64,7 @@ def test_free_at_counts_the_decay_since_the_last_update() -> None:
 
 
 def test_a_busy_server_is_asked_again_after_a_few_milliseconds() -> None:
-    from tasks.limiter import BUSY, _LeaseBook, _Take, _Wait
+    from lexflow.prefect.limiter import BUSY, _LeaseBook, _Take, _Wait
 
     steps = _LeaseBook("x")._call(_Take(5))
     assert steps.send(None) == _Take(5)
@@ -78,7 +78,7 @@ def test_a_busy_server_is_asked_again_after_a_few_milliseconds() -> None:
 
 # ------------------------------------------------------------------------------------------- on a Prefect server
 def test_ensure_rate_limit_sizes_the_lease_by_the_rate(prefect_harness) -> None:
-    from tasks.limiter import ensure_rate_limit
+    from lexflow.prefect.limiter import ensure_rate_limit
 
     limit = ensure_rate_limit("lexware-api-test-size", rps=2)
     assert (limit.limit, limit.slot_decay_per_second) == (1, 2)  # at the API's rate: one slot per take
@@ -89,7 +89,7 @@ def test_ensure_rate_limit_sizes_the_lease_by_the_rate(prefect_harness) -> None:
 
 
 def test_prefect_limiter_paces_the_client(prefect_harness) -> None:
-    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+    from lexflow.prefect.limiter import PrefectLimiter, ensure_rate_limit
 
     ensure_rate_limit("lexware-api-test", rps=10)
     limiter = PrefectLimiter("lexware-api-test")
@@ -108,14 +108,14 @@ def test_prefect_limiter_paces_the_client(prefect_harness) -> None:
 
 
 def test_missing_limit_is_an_error_not_a_silent_pass(prefect_harness) -> None:
-    from tasks.limiter import LeaseLimitMissing, PrefectLimiter
+    from lexflow.prefect.limiter import LeaseLimitMissing, PrefectLimiter
 
     with pytest.raises(LeaseLimitMissing, match=r"does not exist.*lexflow prefect setup"):
         PrefectLimiter("lexware-api-does-not-exist").acquire()
 
 
 async def test_async_acquire(prefect_harness) -> None:
-    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+    from lexflow.prefect.limiter import PrefectLimiter, ensure_rate_limit
 
     ensure_rate_limit("lexware-api-test-async", rps=20)
     limiter = PrefectLimiter("lexware-api-test-async")
@@ -128,7 +128,7 @@ async def test_async_acquire(prefect_harness) -> None:
 
 def test_two_workers_never_exceed_the_rate_together(prefect_harness) -> None:
     """Two limiters (two processes' worth of state) with two threads each, on one limit of 20/s in 0.5 s leases."""
-    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+    from lexflow.prefect.limiter import PrefectLimiter, ensure_rate_limit
 
     rate = 20
     ensure_rate_limit("lexware-api-test-shared", rps=rate, lease_seconds=0.5)
@@ -159,7 +159,7 @@ def test_two_workers_never_exceed_the_rate_together(prefect_harness) -> None:
 
 def test_an_idle_worker_does_not_block_the_others(prefect_harness) -> None:
     """A worker that sent one request gives the rest of its 5-second lease back; the other need not wait for it."""
-    from tasks.limiter import PrefectLimiter, ensure_rate_limit
+    from lexflow.prefect.limiter import PrefectLimiter, ensure_rate_limit
 
     ensure_rate_limit("lexware-api-test-idle", rps=10, lease_seconds=5)
     first, second = PrefectLimiter("lexware-api-test-idle"), PrefectLimiter("lexware-api-test-idle")
@@ -174,7 +174,7 @@ def test_quiet_settings_follow_the_current_settings() -> None:
     """The retry-free copy is made per settings object: a later context (another server) never gets an old copy."""
     from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
-    from tasks.limiter import _no_client_retries
+    from lexflow.prefect.limiter import _no_client_retries
 
     for url in ("http://127.0.0.1:1/api", "http://127.0.0.1:2/api", "http://127.0.0.1:1/api"):
         with temporary_settings(updates={PREFECT_API_URL: url}), _no_client_retries():

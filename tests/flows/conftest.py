@@ -19,7 +19,7 @@ def prefect_flows(prefect_harness: None, tmp_path_factory: pytest.TempPathFactor
 
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
-    from flows.setup import ensure_rate_limit
+    from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.settings import get_settings
 
     storage = tmp_path_factory.mktemp("prefect-results")

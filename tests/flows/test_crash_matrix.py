@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from flows._common import wait_for_paused_run
 from lexflow.approvals.store import ApprovalStore
 from lexflow.mail import MailCatcher
 from lexflow.operations import CRASH_ENV, OutcomeUnknown
+from lexflow.prefect.pausing import wait_for_paused_run
 from tests.approvals import conftest as approvals_conftest
 from tests.approvals.helpers import wait_until
 from tests.flows import test_exactly_once, test_flows_e2e
@@ -154,8 +154,8 @@ def test_invoice_flow_killed_then_rerun(
 def test_log_expense_killed_then_rerun(
     point: str, worker: Worker, lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
 ) -> None:
-    from flows.demo import sample_receipt
     from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
 
     number = f"KM-{uuid.uuid4().hex[:6]}"
     path = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="95.50")

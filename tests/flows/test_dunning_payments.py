@@ -77,10 +77,10 @@ def test_slack_down_after_the_drafts_is_a_warning_not_a_failed_run(
 ) -> None:
     from prefect.artifacts import Artifact
 
-    import flows._common
+    import lexflow.prefect.notify
     from lexflow.sandbox.serving import free_port
 
-    monkeypatch.setattr(flows._common, "NOTIFY_RETRY_DELAYS", [0.0, 0.0])
+    monkeypatch.setattr(lexflow.prefect.notify, "NOTIFY_RETRY_DELAYS", [0.0, 0.0])
     for name, value in {
         "BOT_TOKEN": "xoxb-down", "CHANNEL": "C0FINANCE", "BASE_URL": f"http://127.0.0.1:{free_port()}/api/",
     }.items():  # fmt: skip

@@ -122,8 +122,8 @@ def test_rerun_with_other_hours_under_the_same_request_id_is_refused(
 def test_log_expense_rerun_with_a_corrected_amount_is_refused_not_reported_booked(
     lexware: Any, tmp_path: Path, database_url: str
 ) -> None:
-    from flows.demo import sample_receipt
     from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
 
     path = sample_receipt(tmp_path / "beleg.pdf", number="BB-2026-118", gross="59.50")
 

@@ -29,7 +29,7 @@ class _Collect(logging.Filter):
 
 @pytest.fixture
 def run_records() -> Iterator[list[logging.LogRecord]]:
-    import flows._common  # noqa: F401  (installs the expected-failure filter first, as every flow does)
+    import lexflow.prefect.flow  # noqa: F401  (installs the expected-failure filter first, as every flow does)
 
     collect = _Collect()
     loggers = [logging.getLogger(n) for n in ("prefect.flow_runs", "prefect.task_runs")]
@@ -53,7 +53,7 @@ def _run_as_a_worker_would(fn: object) -> None:
 def test_no_smtp_server_is_one_line_without_traceback(
     prefect_flows: Path, run_records: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows._common import smtp_url
+    from lexflow.prefect.flow import smtp_url
 
     monkeypatch.delenv("LEXFLOW_SMTP_URL", raising=False)
     _run_as_a_worker_would(lambda: smtp_url(None))

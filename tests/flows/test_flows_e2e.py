@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from flows._common import wait_for_paused_run
 from lexflow.client import LexwareClient, RetryPolicy
 from lexflow.mail import MailCatcher
+from lexflow.prefect.pausing import wait_for_paused_run
 from lexflow.sandbox.control_client import SandboxControl
 from tasks.common import use_client
 
@@ -237,8 +237,8 @@ def test_hard_kill_after_creation_then_rerun(
 
 # ------------------------------------------------------------------------------------------------ expenses
 def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path) -> None:
-    from flows.demo import sample_receipt
     from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
 
     path = sample_receipt(tmp_path / "beleg.pdf", number="BB-2026-117", gross="59.50")
     rows = log_expense(
@@ -261,8 +261,8 @@ def test_receipt_waits_for_the_voucher_created_webhook(lexware: Any, tmp_path: P
     """wait="webhook": the run pauses until the webhook worker's `continue_waiting_runs` resumes it."""
     from sqlalchemy import select
 
-    from flows.demo import sample_receipt
     from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
     from lexflow.webhooks.events import WebhookEvent
     from lexflow.webhooks.waiting import EventWaiter, RunNotPausedYet, _sessions, continue_waiting_runs
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from flows.create_approve_send_invoice import InvoiceRequest, draft_for
 from flows.crm_lead_to_customer import FieldMapping, load_records, map_record
 from flows.log_expense import Receipt, expense_input, read_receipt
-from flows.serve import deployment_specs, load_flow
+from lexflow.prefect.serving import deployment_specs, load_flow
 
 
 def test_csv_and_json_exports_load_the_same(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_every_deployment_points_at_a_flow() -> None:
 
 
 def test_serve_builds_every_deployment_with_its_schedule() -> None:
-    from flows.serve import runner_deployments
+    from lexflow.prefect.serving import runner_deployments
 
     deps = runner_deployments()
     by_name = {(d.flow_name, d.name): d for d in deps}
@@ -90,7 +90,7 @@ def test_serve_builds_every_deployment_with_its_schedule() -> None:
 
 
 def test_smtp_password_never_in_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows._common import smtp_url
+    from lexflow.prefect.flow import smtp_url
 
     with pytest.raises(ValueError, match="Secret block"):
         smtp_url("smtp://user:geheim@mail.example:587")

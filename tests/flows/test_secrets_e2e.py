@@ -112,7 +112,7 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
         get_settings.cache_clear()
         outputs.append(out.output)
     # 5. a deployment run with a password in its parameters is refused before Prefect stores it
-    from flows.serve import load_flow
+    from lexflow.prefect.serving import load_flow
 
     fl = load_flow("flows/create_approve_send_invoice.py:create_approve_send_invoice")
     deployment_id = fl.to_deployment(name="secrets-test").apply()

@@ -9,7 +9,7 @@ import pytest
 from prefect import flow
 
 from lexflow.actions import Profile
-from lexflow.actions.blocks import LexflowProfile
+from lexflow.prefect.blocks import LexflowProfile
 from tasks.common import flow_profile
 
 pytestmark = pytest.mark.prefect

@@ -15,7 +15,7 @@ def setup_command(
     work_pool: bool = typer.Option(True, help="Create the process work pool 'lexflow-process'."),
 ) -> None:
     """Create the `lexware-api` rate limit, the work pool and the block types on the server in PREFECT_API_URL."""
-    from flows.setup import setup
+    from lexflow.prefect.setup import setup
 
     result = setup(rate_limit, work_pool)
     typer.echo(f"rate limit   {result.rate_limit}")
@@ -34,14 +34,12 @@ def serve_command(
     naming the deployment and the field, not when the schedule fires."""
     from prefect import serve
 
-    from flows.serve import runner_deployments
-    from flows.setup import ensure_rate_limit
+    from lexflow.prefect.serving import PREFECT_YAML, InvalidDeployments, runner_deployments
+    from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.settings import get_settings
 
     if get_settings().uses_sandbox:
         typer.echo("backend: embedded sandbox (no LEXWARE_API_KEY set)")
-    from flows.serve import PREFECT_YAML, InvalidDeployments
-
     try:
         deps = runner_deployments(file or PREFECT_YAML, schedules=not no_schedules)
     except InvalidDeployments as exc:

@@ -1,7 +1,7 @@
 """The Prefect backend of the client's `Limiter`: one account budget shared by every worker of a deployment.
 
-A Prefect global concurrency limit with slot decay is a server-side token bucket (notes §2): `limit` slots that
-decay at `slot_decay_per_second`. Taking one slot per request costs one round trip to the Prefect server per request
+A Prefect global concurrency limit with slot decay is a server-side token bucket
+(docs/prefect.md#global-concurrency-limits): `limit` slots that decay at `slot_decay_per_second`. Taking one slot per request costs one round trip to the Prefect server per request
 (measured: 0.43-0.56 of the rate at 20 req/s, because every refused attempt waits a Poisson-jittered `Retry-After`).
 
 So a worker takes a **lease** instead: all `limit` slots in one request. While they decay, nobody else can take any,
@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from lexflow.client.limits import SAFETY_MARGIN
+from lexflow.errors import LexflowError
 
 __all__ = ["LeaseLimitMissing", "PrefectLimiter", "ensure_rate_limit", "lease_slots_for", "prefect_limiter"]
 
@@ -57,7 +58,7 @@ BUSY_ATTEMPTS = 40
 few jittered milliseconds, up to this many times. The Prefect client's own retry waits 2 s, a whole lease."""
 
 
-class LeaseLimitMissing(RuntimeError):
+class LeaseLimitMissing(LexflowError, RuntimeError):
     """The global concurrency limit does not exist (or has no slot decay), so nothing would be limited."""
 
 
@@ -234,7 +235,7 @@ class _LeaseBook:
         if limit is None:
             raise LeaseLimitMissing(
                 f"The Prefect global concurrency limit {self.name!r} does not exist, so Lexware requests would not be "
-                "limited. Create it with `lexflow prefect setup` (or `tasks.limiter.ensure_rate_limit`)."
+                "limited. Create it with `lexflow prefect setup` (or `lexflow.prefect.limiter.ensure_rate_limit`)."
             )
         if limit.slot_decay_per_second <= 0:
             raise LeaseLimitMissing(
@@ -425,7 +426,7 @@ def _granted(response: Any) -> bool:
     if not response.json():
         raise LeaseLimitMissing(
             "The Prefect global concurrency limit does not exist, so Lexware requests would not be limited. "
-            "Create it with `lexflow prefect setup` (or `tasks.limiter.ensure_rate_limit`)."
+            "Create it with `lexflow prefect setup` (or `lexflow.prefect.limiter.ensure_rate_limit`)."
         )
     return True
 

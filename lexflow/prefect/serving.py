@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
-PREFECT_YAML = Path(__file__).resolve().parent.parent / "deployments" / "prefect.yaml"
+from lexflow.errors import LexflowError
+
+PREFECT_YAML = Path(__file__).resolve().parents[2] / "deployments" / "prefect.yaml"
 
 
 def deployment_specs(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
@@ -25,7 +27,7 @@ def load_flow(entrypoint: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-class InvalidDeployments(ValueError):
+class InvalidDeployments(LexflowError, ValueError):
     """Deployments whose parameters the flow would refuse: found at start, not when the schedule fires."""
 
     def __init__(self, problems: list[str]) -> None:

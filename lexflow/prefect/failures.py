@@ -4,7 +4,7 @@ Prefect logs a failing run's exception with its traceback up to three times (the
 execution", and in a worker or served process "Engine execution exited with unexpected exception"). For errors
 lexflow raises on purpose (a missing file, no SMTP server, an invalid tax rate, a refused action, a 4xx answer from
 Lexware Office) the traceback says nothing the message does not: this filter drops it, keeps one line per record and
-removes the engine's repeat. Unexpected errors keep their tracebacks. Installed when `flows._common` is imported,
+removes the engine's repeat. Unexpected errors keep their tracebacks. Installed when `lexflow.prefect.flow` is imported,
 so every flow process has it.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 #: Prefect's run loggers (a flow's and a task's records go through these).
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 _ENGINE_REPEAT = "Engine execution exited with unexpected exception"
-_OWN_CODE = tuple(str(Path(__file__).resolve().parents[1] / d) for d in ("lexflow", "flows", "tasks"))
+_OWN_CODE = tuple(str(Path(__file__).resolve().parents[2] / d) for d in ("lexflow", "flows", "tasks"))
 
 
 def is_expected_failure(exc: BaseException) -> bool:

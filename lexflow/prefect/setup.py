@@ -1,7 +1,7 @@
 """`lexflow prefect setup`: what a Prefect server needs before lexflow flows run on it (idempotent).
 
-- the account rate limit: a global concurrency limit with slot decay (notes §2). Tasks acquire it strictly, so a
-  missing limit is an error, not silent unlimited traffic;
+- the account rate limit: a global concurrency limit with slot decay (docs/prefect.md#global-concurrency-limits).
+  Tasks acquire it strictly, so a missing limit is an error, not silent unlimited traffic;
 - the process work pool the deployments in `deployments/prefect.yaml` use;
 - the lexflow block types (profile, Slack approvals), so they show in the UI before a document exists.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from tasks.common import RATE_LIMIT_NAME
+from lexflow.prefect.limiter import DEFAULT_NAME as RATE_LIMIT_NAME
 
 WORK_POOL = "lexflow-process"
 
@@ -24,8 +24,8 @@ class SetupResult:
 
 
 def ensure_rate_limit(requests_per_second: float = 2.0, name: str = RATE_LIMIT_NAME) -> str:
-    """Create or update the limit (`tasks.limiter`: leases of about a second's worth of slots); a summary."""
-    from tasks.limiter import ensure_rate_limit as _ensure
+    """Create or update the limit (`lexflow.prefect.limiter`: leases of about a second's worth of slots); a summary."""
+    from lexflow.prefect.limiter import ensure_rate_limit as _ensure
 
     limit = _ensure(name, rps=requests_per_second)
     slots = "1 slot" if limit.limit == 1 else f"{limit.limit} slots"
@@ -44,13 +44,12 @@ def ensure_work_pool(name: str = WORK_POOL) -> str:
 
 
 def register_blocks() -> list[str]:
-    from lexflow.actions.blocks import LexflowProfile
-    from lexflow.approvals.blocks import SlackApprovalBlock
+    """Register lexflow's block types (`lexflow.prefect.blocks`) so the UI offers them; their names."""
+    from lexflow.prefect.blocks import BLOCK_TYPES
 
-    blocks = (LexflowProfile, SlackApprovalBlock)
-    for block in blocks:
+    for block in BLOCK_TYPES:
         block.register_type_and_schema()
-    return [block.__name__ for block in blocks]
+    return [block.__name__ for block in BLOCK_TYPES]
 
 
 def setup(requests_per_second: float = 2.0, work_pool: bool = True) -> SetupResult:

@@ -35,7 +35,7 @@ from typing import Any
 from lexflow.formatting import eur
 from lexflow.sandbox.starter import SAMPLE_CRM_EXPORT, sample_receipt  # tests import sample_receipt from here
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".lexflow"
 SIGNING_SECRET = "demo-signing-secret-0123456789"
 APPROVER = "U0DEMOBOSS"
@@ -156,8 +156,8 @@ def _slack(stack: contextlib.ExitStack) -> tuple[Any, str]:
 
 def _approve(slack: tuple[Any, str], flow_name: str) -> str:
     """Answer the pending approval the way a person would: a signed Slack click once the run has paused."""
-    from flows._common import wait_for_paused_run
     from lexflow.approvals.testing import click
+    from lexflow.prefect.pausing import wait_for_paused_run
 
     wait_for_paused_run(flow_name, timeout=60)
     fake, receiver_url = slack
@@ -219,14 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         from flows.create_approve_send_invoice import InvoiceRequest, create_approve_send_invoice
         from flows.crm_lead_to_customer import crm_lead_to_customer
         from flows.log_expense import Receipt, log_expense
-        from flows.setup import ensure_rate_limit
         from flows.sync_history import sync_history
+        from lexflow.prefect.limiter import PrefectLimiter
+        from lexflow.prefect.setup import ensure_rate_limit
         from tasks.common import use_client
 
         # The account budget as in production: every request takes a slot of the server's `lexware-api` limit.
         ensure_rate_limit(RATE)
-        from tasks.limiter import PrefectLimiter
-
         client = stack.enter_context(
             LexwareClient(api_key=key, base_url=sandbox_url, rate_limit=0, limiter=PrefectLimiter())
         )

@@ -1,0 +1,104 @@
+"""What makes a Prefect flow a lexflow flow: stored parameters redacted, expected failures logged in one line,
+parameter types that keep secrets and IBANs out of Prefect's database, and where the SMTP URL comes from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from prefect import Flow
+from pydantic import AfterValidator, Field
+
+from lexflow.audit import install_log_redaction, redact_secrets
+from lexflow.prefect import failures
+
+failures.install()
+install_log_redaction()  # every flow process: run logs reach Prefect's database redacted
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# JSON Schema patterns (Python `re`, which the Prefect server's schema check uses) for parameters that would
+# otherwise carry a secret or an IBAN into Prefect's database: a deployment run with one is refused at creation.
+NO_URL_PASSWORD = r"^(?![A-Za-z][A-Za-z0-9+.\-]*://[^/?#@\s]*:[^/?#@\s]*@)"
+NO_IBAN = r"^(?![\s\S]*(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})"
+_IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+
+
+def _no_url_password(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    if urlsplit(value).password:
+        raise ValueError(
+            "a password in a flow parameter would be stored and shown by Prefect; put the URL in a Secret block "
+            "(smtp_secret=...) or in LEXFLOW_SMTP_URL on the worker"
+        )
+    return value
+
+
+def _no_iban(value: str) -> str:
+    if _IBAN_LIKE.search(value):
+        raise ValueError("looks like an IBAN; CRM records passed as parameters must not carry bank details")
+    return value
+
+
+SmtpUrl = Annotated[
+    str,
+    AfterValidator(_no_url_password),
+    Field(json_schema_extra={"pattern": NO_URL_PASSWORD}, description="smtp://host:port, without credentials."),
+]
+"""An SMTP URL without a password: Prefect stores flow parameters in plain text."""
+
+CrmText = Annotated[str, AfterValidator(_no_iban), Field(json_schema_extra={"pattern": NO_IBAN})]
+CrmRecord = dict[str, CrmText | int | float | bool | None]
+"""One inline CRM record as a flow parameter: flat values, no IBAN-shaped text (it would be stored by Prefect)."""
+
+
+class LexflowFlow(Flow[Any, Any]):
+    """A Prefect flow whose parameters are stored with secrets and IBANs redacted.
+
+    Prefect stores a direct call's parameters *before* validating them (a deployment run's are checked against
+    the parameter schema first, which refuses `SmtpUrl`/`CrmText` violations). The function itself still gets the
+    values it was called with; only the stored copy is redacted.
+    """
+
+    def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        return redact_secrets(super().serialize_parameters(parameters))  # type: ignore[no-any-return]
+
+
+def lexflow_flow(**options: Any) -> Callable[[F], F]:
+    """`@flow(...)` for lexflow's flows: a `LexflowFlow` with the same options."""
+
+    def decorate(fn: F) -> F:
+        return LexflowFlow(fn=fn, **options)  # type: ignore[return-value]
+
+    return decorate
+
+
+def smtp_url(param: str | None, secret_block: str | None = None) -> str:
+    """The SMTP URL: a flow parameter without credentials, a Prefect `Secret` block, or `LEXFLOW_SMTP_URL`.
+
+    Flow parameters are stored in plain text by Prefect and shown in the UI, so a URL with a password is refused
+    there; put it in a Secret block (`Secret(value="smtp://user:pass@host:587?starttls=true").save("smtp")`) or the
+    environment of the worker.
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    if param:
+        if urlsplit(param).password:
+            raise ValueError(
+                "smtp_url: a password in a flow parameter would be stored and shown by Prefect; put the URL in a "
+                "Secret block (smtp_secret=...) or in LEXFLOW_SMTP_URL on the worker"
+            )
+        return param
+    if secret_block:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load(secret_block).get())  # type: ignore[union-attr]
+    env = os.environ.get("LEXFLOW_SMTP_URL")
+    if env:
+        return env
+    raise ValueError(
+        "no SMTP server: pass smtp_url (no credentials), smtp_secret (a Secret block) or set LEXFLOW_SMTP_URL"
+    )
