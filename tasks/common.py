@@ -38,6 +38,7 @@ KEEP = timedelta(days=365)
 _lock = threading.Lock()
 _client: Any = None
 _factory: Callable[[], Any] | None = None
+_accounts: dict[tuple[str, str | None], Any] = {}  # (API key, base URL) of a profile → its long-lived client
 
 
 def _default_client() -> Any:
@@ -46,6 +47,24 @@ def _default_client() -> Any:
     from lexflow.prefect.limiter import prefect_limiter
 
     return connect(limiter=prefect_limiter(RATE_LIMIT_NAME), token_key=token_key_from_block())
+
+
+def _account_client(profile: Profile) -> Any:
+    """A client on the profile's own API key (and URL), taking slots of the same Prefect limit as the shared one:
+    conservative (two accounts share one budget) but never over either account's limit."""
+    from lexflow.client import LexwareClient
+    from lexflow.prefect.limiter import prefect_limiter
+    from lexflow.settings import get_settings
+
+    assert profile.api_key is not None
+    s = get_settings()
+    return LexwareClient(
+        api_key=profile.api_key.get_secret_value(),
+        base_url=profile.base_url or s.base_url,
+        rate_limit=0,
+        limiter=prefect_limiter(RATE_LIMIT_NAME),
+        allow_partner_endpoints=s.allow_partner_endpoints,
+    )
 
 
 def token_key_from_block() -> str | None:
@@ -77,19 +96,35 @@ def get_client() -> Any:
         return _client
 
 
+def client_for_profile(profile: Profile) -> Any:
+    """The client of the profile's account: one per profile API key (kept for the process, like the shared
+    client), else the shared one. A `LexflowProfile` block with its own key thus works on the flow path."""
+    if profile.api_key is None:
+        return get_client()
+    account = (profile.api_key.get_secret_value(), profile.base_url)
+    with _lock:
+        if account not in _accounts:
+            _accounts[account] = _account_client(profile)
+        return _accounts[account]
+
+
 @contextmanager
 def use_client(factory: Callable[[], Any] | Any) -> Iterator[None]:
-    """Run flows against a given client (tests, the demo, a served sandbox) instead of the settings' backend."""
-    global _client, _factory
+    """Run flows against a given client (tests, the demo, a served sandbox) instead of the settings' backend.
+    Profiles with their own API key still get their own clients; those made inside are closed at the end."""
+    global _client, _factory, _accounts
     with _lock:
-        old = (_client, _factory)
+        old = (_client, _factory, _accounts)
         _factory = factory if callable(factory) and not hasattr(factory, "contacts") else (lambda: factory)
-        _client = None
+        _client, _accounts = None, {}
     try:
         yield
     finally:
         with _lock:
-            _client, _factory = old
+            made = list(_accounts.values())
+            _client, _factory, _accounts = old
+        for client in made:
+            client.close()
 
 
 def flow_actor() -> Actor:
@@ -140,12 +175,13 @@ def run_logger() -> Any:
 def run_action(name: str, data: Any, *, profile: str | None = None, approval_ref: str | None = None) -> Any:
     """`lexflow.actions.run` as the current flow run, on the shared client; one audit record per call."""
     run_logger().info("action %s", name)
+    prof = flow_profile(profile)
     return _run(
         name,
         data,
         actor=flow_actor(),
-        profile=flow_profile(profile),
-        client_factory=get_client,
+        profile=prof,
+        client_factory=lambda: client_for_profile(prof),
         approval_ref=approval_ref,
     )
 
