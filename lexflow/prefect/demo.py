@@ -2,8 +2,8 @@
 
 Starts a local Prefect server (`prefect server start` subprocess: 3.6 s with an already migrated database in
 `.lexflow/prefect-home`, ~10 s the first time; the harness-style ephemeral server migrates a new database on
-every start, ~11 s), the sandbox served by uvicorn on 127.0.0.1 and seeded, an SMTP catcher, and, when the
-approvals package is there, a fake Slack plus the real approvals receiver. Then it runs:
+every start, ~11 s), the sandbox served by uvicorn on 127.0.0.1 and seeded, an SMTP catcher, a fake
+Slack and the real approvals receiver. Then it runs:
 
 1. CRM leads → customers (one lead is a duplicate of another and is caught for review),
 2. an invoice through approval: the approval is a signed Slack interaction POSTed to the receiver (exactly what
@@ -342,14 +342,19 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\nTry it yourself:  .venv/bin/lexflow sandbox seed   then   .venv/bin/lexflow dev   (README: Run on Prefect)"
         )
-        if args.keep:
-            print(f"KEEP=1: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")
-        else:
-            print("The Prefect server stops now; to look around in its UI afterwards run:  make demo KEEP=1")
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)
+        linger(args.keep, ui_url)
     return 0
+
+
+def linger(keep: bool, ui_url: str) -> None:
+    """With `--keep`, hold everything up until Ctrl-C so the Prefect UI can be looked at; else return at once."""
+    if not keep:
+        print("The Prefect server stops now; to look around in its UI afterwards run:  make demo KEEP=1")
+        return
+    print(f"KEEP=1: Prefect UI at {ui_url} ; press Ctrl-C to stop everything.")
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(3600)
 
 
 if __name__ == "__main__":

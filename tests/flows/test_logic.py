@@ -149,3 +149,15 @@ def test_served_flows_validate_their_parameters_in_the_runner_process(tmp_path: 
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == ""
+
+
+def test_demo_without_keep_ends_after_the_summary() -> None:
+    """`make demo` (no KEEP=1) must end, not hold the server up forever (the sleep loop is for `--keep` only)."""
+    import threading
+
+    from lexflow.prefect.demo import linger
+
+    done = threading.Thread(target=linger, args=(False, "http://127.0.0.1:1"), daemon=True)
+    done.start()
+    done.join(2)
+    assert not done.is_alive()
