@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from lexflow.actions.inputs import parse_input
 from lexflow.actions.registry import Action, registry
 
 
@@ -50,8 +51,6 @@ def input_digest(action: Action, data: BaseModel) -> str:
 def approval_digest(name: str, input: Any) -> str:
     """The digest an approval for `run(name, input)` must be bound to (the input is validated first, so equivalent
     spellings of the same call, e.g. `"100"` and `100.0` for an amount, get the same digest)."""
-    from lexflow.actions.runner import parse_input
-
     action = registry.get(name)
     return input_digest(action, parse_input(action, input))
 

@@ -8,13 +8,14 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
 from lexflow.actions.errors import ActionError, ApprovalRefused, ApprovalRequired, InvalidInput, PolicyDenied
-from lexflow.actions.limits import MAX_DEPTH, MAX_INPUT_BYTES, raw_problems, validated_problems
+from lexflow.actions.inputs import parse_input, refuse_input
+from lexflow.actions.limits import MAX_INPUT_BYTES
 from lexflow.actions.policy import Profile, check, resolve_profile
 from lexflow.actions.registry import Action, registry
 from lexflow.audit import Actor, AuditRecord, AuditTrail, collect_calls, redact, redact_text, shared_trail
@@ -84,55 +85,15 @@ def resource_ids(*values: Any) -> list[str]:
     return list(found)
 
 
-def parse_input(action: Action, data: Any) -> BaseModel:
-    """Accept a model, a dict or a JSON string; name the failing fields on error.
-
-    Besides the model's own rules, `lexflow.actions.limits` bounds size, depth, text and numbers, so a long or
-    strange value is refused here with its field named instead of failing (or hanging) somewhere deeper.
-    """
-    if isinstance(data, action.input_model):
-        return data
-    try:
-        if isinstance(data, str | bytes):
-            if len(data) > MAX_INPUT_BYTES:
-                _refuse(action, [f"(input): {len(data)} bytes is more than the limit of {MAX_INPUT_BYTES}"])
-            try:
-                data = json.loads(data or "{}")
-            except ValueError as exc:
-                _refuse(action, [f"(input): not valid JSON ({exc})"])
-        if isinstance(data, BaseModel):
-            data = data.model_dump(by_alias=True, exclude_unset=True)
-        if problems := raw_problems(data):
-            _refuse(action, problems)
-        model = action.input_model.model_validate(data or {})
-    except ValidationError as exc:
-        _refuse(
-            action,
-            [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)],
-        )
-    except RecursionError:
-        _refuse(action, [f"(input): nested deeper than {MAX_DEPTH} levels"])
-    if problems := validated_problems(model.model_dump(by_alias=True)):
-        _refuse(action, problems)
-    return model
-
-
 def _handle(action: Action, client: Any, data: BaseModel) -> Any:
     """The handler's result; a model it builds from the input and that refuses it is the caller's input error."""
     try:
         return action.handler(client, data)
     except ValidationError as exc:
-        _refuse(
+        refuse_input(
             action,
             [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors(include_url=False)],
         )
-
-
-def _refuse(action: Action, problems: list[str]) -> NoReturn:
-    raise InvalidInput(
-        f"Invalid input for {action.name!r}: {'; '.join(problems)}. "
-        f"`lexflow actions schema {action.name}` shows the schema."
-    ) from None
 
 
 def _secrets(profile: Profile, client: Any) -> list[str]:

@@ -9,108 +9,22 @@ acting on that key's organisation; never rate limited; errors are `{"message", "
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lexflow.sandbox import oauth
 from lexflow.sandbox.errors import ApiError
-from lexflow.sandbox.http import bearer, json, public
+from lexflow.sandbox.http import json, public
+from lexflow.sandbox.plumbing import V1Middleware, connection_of_token, control_route, generation, org_of
 
 if TYPE_CHECKING:
-    from lexflow.sandbox.state import ApiKey, SandboxState
+    from lexflow.sandbox.state import SandboxState
 
 __all__ = ["V1Middleware", "control_route", "generation", "install"]
-
-ControlHandler = Callable[["SandboxState", Request, dict[str, Any]], Awaitable[Response]]
-
-
-# --------------------------------------------------------------------------------------------------- plumbing
-def generation(state: SandboxState) -> str:
-    """A marker that changes whenever the store is cleared (reset), so in-memory extras can notice and drop theirs."""
-    marker = state.store.meta("extras:generation")
-    if marker is None:
-        marker = str(uuid.uuid4())
-        state.store.set_meta("extras:generation", marker)
-    return str(marker)
-
-
-def _error(status: int, message: str, details: list[dict[str, Any]] | None = None) -> Response:
-    return json({"status": status, "message": message, "details": details or []}, status)
-
-
-def _key_of(request: Request) -> ApiKey:
-    state: SandboxState = request.app.state.sandbox
-    token = bearer(request)
-    key = state.keys.lookup(token) if token else None
-    if key is None:
-        raise ApiError(401, "Unauthorized: send the sandbox API key as 'Authorization: Bearer <key>'.")
-    return key
-
-
-def control_route(app: Any, state: SandboxState, method: str, path: str, handler: ControlHandler) -> None:
-    """Mount a control endpoint: Bearer auth, JSON body (empty = {}), no rate limit, readable errors."""
-
-    async def handle(request: Request) -> Response:
-        try:
-            state.tick()
-            key = _key_of(request)
-            request.scope["sandbox_key"] = key
-            raw = await request.body()
-            body: Any = {}
-            if raw.strip():
-                try:
-                    body = orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    return _error(400, f"The body must be JSON: {exc}")
-                if not isinstance(body, dict):
-                    return _error(400, "The body must be a JSON object.")
-            return await handler(state, request, body)
-        except ApiError as err:
-            if err.status == 401:
-                return json({"message": err.message}, 401)
-            details = [{"field": i.field, "message": i.message} for i in err.issues]
-            return _error(err.status, err.message or "error", details)
-        except ValidationError as err:
-            details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in err.errors()]
-            fields = ", ".join(str(d["field"]) for d in details)
-            return _error(400, f"Invalid control request ({fields}); see details.", details)
-
-    handle.__name__ = f"control_{method.lower()}_{path.strip('/').replace('/', '_')}"
-    app.router.routes.append(Route(path, handle, methods=[method]))
-
-
-class V1Middleware:
-    """Base of the extras' pure ASGI middlewares: `handle` sees only `/v1` HTTP requests, the rest passes through."""
-
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        await self.handle(scope, receive, send)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-def key_of(request: Request) -> ApiKey:
-    """The authenticated key of a control request."""
-    return request.scope["sandbox_key"]  # type: ignore[no-any-return]
-
-
-def org_of(request: Request) -> str:
-    return key_of(request).organization_id
 
 
 # --------------------------------------------------------------------------------------------------- bodies
@@ -244,11 +158,9 @@ async def _finish_ocr(state: SandboxState, request: Request, body: dict[str, Any
 
 
 async def _revoke(state: SandboxState, request: Request, body: dict[str, Any]) -> Response:
-    from lexflow.sandbox import oauth
-
     target = request.path_params["key"]
     with state.lock:
-        connection = oauth.connection_of_token(state, target)
+        connection = connection_of_token(state, target)
         if connection is not None:
             oauth.revoke_connection(state, connection)
             return json({"revoked": True, "kind": "oauth", "connectionId": connection})

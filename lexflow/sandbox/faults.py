@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from lexflow.sandbox.control import V1Middleware
 from lexflow.sandbox.http import json
+from lexflow.sandbox.plumbing import V1Middleware, control_route, generation
 
 if TYPE_CHECKING:
     from lexflow.sandbox.state import SandboxState
@@ -133,8 +133,6 @@ class FaultInjector:
 
 def injector(state: SandboxState) -> FaultInjector:
     """The state's injector; rules vanish when the store was reset."""
-    from lexflow.sandbox.control import generation
-
     found: FaultInjector | None = getattr(state, "_fault_injector", None)
     if found is None:
         found = FaultInjector()
@@ -220,8 +218,6 @@ async def _clear(state: SandboxState, request: Request, body: dict[str, Any]) ->
 
 
 def install(app: Any, state: SandboxState) -> None:
-    from lexflow.sandbox.control import control_route
-
     app.add_middleware(FaultMiddleware, state=state)
     state.on_reset.append(lambda: injector(state).clear())
     control_route(app, state, "POST", "/_sandbox/faults", _add)

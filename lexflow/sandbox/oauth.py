@@ -34,8 +34,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from lexflow.sandbox.config import ALL_SCOPES, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from lexflow.sandbox.control import V1Middleware
 from lexflow.sandbox.http import json
+from lexflow.sandbox.plumbing import OAUTH_CONNECTIONS as _CONNECTIONS
+from lexflow.sandbox.plumbing import OAUTH_TOKENS as _TOKENS
+from lexflow.sandbox.plumbing import V1Middleware, connection_of_token, delete_owned_by
+from lexflow.sandbox.plumbing import oauth_connections as _connections
+from lexflow.sandbox.plumbing import oauth_tokens as _tokens
 
 if TYPE_CHECKING:
     from lexflow.sandbox.state import SandboxState
@@ -45,8 +49,6 @@ __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "connection_of_token", 
 PARTNER_ONLY_SCOPES = frozenset({"transaction-assignment-hint.write"})
 GRANTABLE = ALL_SCOPES | PARTNER_ONLY_SCOPES
 CODE_TTL = 600.0
-_CONNECTIONS = "oauth:connections"
-_TOKENS = "oauth:tokens"
 
 
 @dataclass
@@ -85,10 +87,6 @@ def _issued(state: SandboxState) -> set[str]:
     return found
 
 
-def _connections(state: SandboxState) -> dict[str, dict[str, Any]]:
-    return dict(state.store.meta(_CONNECTIONS, {}))
-
-
 def _on_reset(state: SandboxState) -> None:
     """A reset forgot the grants (store meta): also drop pending codes and the issued tokens from the key registry,
     so no code from before the reset can be exchanged and no old token comes back to life."""
@@ -97,21 +95,6 @@ def _on_reset(state: SandboxState) -> None:
     for token in issued:
         state.keys.remove(token)
     issued.clear()
-
-
-def _tokens(state: SandboxState) -> dict[str, dict[str, Any]]:
-    return dict(state.store.meta(_TOKENS, {}))
-
-
-def connection_of_token(state: SandboxState, token: str) -> str | None:
-    """The OAuth connection an access or refresh token belongs to (None for plain API keys and unknown tokens)."""
-    entry = _tokens(state).get(token)
-    if entry is not None:
-        return str(entry["connection"])
-    for cid, conn in _connections(state).items():
-        if conn.get("refreshToken") == token:
-            return cid
-    return None
 
 
 def _token_error(error: str, description: str, status: int = 400) -> Response:
@@ -143,8 +126,6 @@ def _issue(state: SandboxState, connection_id: str, conn: dict[str, Any]) -> dic
 
 def revoke_connection(state: SandboxState, connection_id: str) -> bool:
     """End a connection: tokens stop working, `token.revoked` is sent, then its subscriptions are deleted."""
-    from lexflow.sandbox.webhooks import delete_owned_by
-
     conns = _connections(state)
     conn = conns.get(connection_id)
     if conn is None or conn.get("revoked"):

@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from lexflow.sandbox import domain
 from lexflow.sandbox.config import ALL_SCOPES, DEFAULT_ORGANIZATION_ID, ApiKeySpec, SandboxConfig
 from lexflow.sandbox.errors import BERLIN
 from lexflow.sandbox.store import Doc, Store
@@ -273,8 +274,6 @@ class SandboxState:
     def finish_ocr(self, org: str, voucher_or_file_id: str, **fields: Any) -> Doc:
         """Move an uploaded voucher from `blank` to `unchecked`, optionally with recognised fields
         (voucherNumber, voucherDate, totalGrossAmount, totalTaxAmount, type, contactName ...). Emits voucher.created."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.finish_ocr(self, org, voucher_or_file_id, fields)
 
@@ -283,50 +282,36 @@ class SandboxState:
     ) -> Doc:
         """Assign a payment in the 'UI': kind bank|manual|cashDiscount|cashBox|irrecoverable (or a paymentItemType).
         Updates open amount and status (paid/paidoff) and emits payment.changed (+ status.changed)."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.assign_payment(self, org, voucher_id, Decimal(str(amount)), kind, on)
 
     def void(self, org: str, voucher_id: str) -> Doc:
         """Cancel ('Stornieren') an invoice, credit note, down payment invoice or bookkeeping voucher."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.void(self, org, voucher_id)
 
     def accept_quotation(self, org: str, quotation_id: str) -> Doc:
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.set_quotation_status(self, org, quotation_id, "accepted")
 
     def reject_quotation(self, org: str, quotation_id: str) -> Doc:
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.set_quotation_status(self, org, quotation_id, "rejected")
 
     def delete_draft(self, org: str, kind: str, doc_id: str) -> None:
         """Delete a draft sales document (kind as in the URL: invoices, credit-notes, ...). Emits <type>.deleted."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             domain.delete_draft(self, org, kind, doc_id)
 
     def insert_document(self, org: str, kind: str, doc: Doc, emit: bool = False) -> Doc:
         """Store a document as the UI would have created it (seed data, down payment invoices, recurring
         templates). Fills id/organizationId/dates/version when missing."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.insert_document(self, org, kind, doc, emit)
 
     def run_recurring_templates(self) -> list[Doc]:
         """Generate the invoices of every active recurring template due by the sandbox's today (as the nightly
         job does); called after each clock advance. Returns the new invoices."""
-        from lexflow.sandbox import domain
-
         with self.lock:
             return domain.run_recurring_templates(self)
 

@@ -44,12 +44,12 @@ from starlette.routing import Route
 from lexflow.models import EVENT_TYPES
 from lexflow.sandbox.errors import ApiError, Issue, validation
 from lexflow.sandbox.http import ApiRoute, Ctx, endpoint, json
+from lexflow.sandbox.plumbing import SUBSCRIPTIONS, control_route, delete_owned_by, generation, owner_of
 
 if TYPE_CHECKING:
     from lexflow.sandbox.state import ApiKey, SandboxEvent, SandboxState
 
-KIND = "event-subscriptions"
-"""Store kind of the subscriptions (cleared by reset, persisted with `--db`)."""
+KIND = SUBSCRIPTIONS
 
 
 RETRY_DELAYS: tuple[float, ...] = (10, 20, 40, 80, 160, 1800, *([7200] * 19))
@@ -258,8 +258,6 @@ class Dispatcher:
 
     def on_reset(self) -> None:
         """State reset: drop the queue and the log, back to the configured time scale, adopt the new generation."""
-        from lexflow.sandbox.control import generation
-
         self.clear()
         self.time_scale = self.state.config.webhook_time_scale
         self.generation = generation(self.state)
@@ -344,8 +342,6 @@ class Dispatcher:
             return
         except httpx.HTTPError as exc:
             error = exc.__class__.__name__
-        from lexflow.sandbox.control import generation
-
         if d.generation != generation(state):
             return  # the sandbox was reset while this was in flight
         if status is not None and 200 <= status < 300:  # Lexware names 200/201/202/204; any 2xx counts here
@@ -397,8 +393,6 @@ class Dispatcher:
 def dispatcher(state: SandboxState) -> Dispatcher:
     """The state's dispatcher. `state.reset()` clears it through its `on_reset` hook; the generation check also
     catches a reset made by another process on the same SQLite file."""
-    from lexflow.sandbox.control import generation
-
     found: Dispatcher | None = getattr(state, "_webhook_dispatcher", None)
     if found is None:
         found = Dispatcher(state)
@@ -413,28 +407,6 @@ def dispatcher(state: SandboxState) -> Dispatcher:
 
 
 # --------------------------------------------------------------------------------------------------- subscriptions
-def owner_of(state: SandboxState, key: ApiKey) -> str:
-    """Who a subscription belongs to: the API key, or the OAuth connection behind an access token."""
-    if key.kind == "oauth":
-        from lexflow.sandbox import oauth
-
-        connection = oauth.connection_of_token(state, key.key)
-        if connection is not None:
-            return f"oauth:{connection}"
-    return f"key:{key.key}"
-
-
-def delete_owned_by(state: SandboxState, owner: str) -> int:
-    """Drop every subscription created by an API key or OAuth connection (it was revoked)."""
-    gone = 0
-    for org in state.store.organizations(KIND):
-        for sub in list(state.store.iter(org, KIND)):
-            if sub.get("_owner") == owner:
-                state.store.delete(org, KIND, sub["id"])
-                gone += 1
-    return gone
-
-
 def _public(sub: dict[str, Any]) -> dict[str, Any]:
     return {k: sub[k] for k in ("subscriptionId", "organizationId", "createdDate", "eventType", "callbackUrl")}
 
@@ -587,8 +559,6 @@ ROUTES = [
 # --------------------------------------------------------------------------------------------------- install
 def install(app: Any, state: SandboxState) -> None:
     """Mount the subscription routes and the public key; wire the dispatcher to the event bus and key revocation."""
-    from lexflow.sandbox.control import control_route
-
     limiter = app.state.limiter
     for route in ROUTES:
         app.router.routes.append(Route(route.path, endpoint(route, state, limiter), methods=[route.method]))

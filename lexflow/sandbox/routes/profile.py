@@ -6,15 +6,14 @@ from starlette.responses import Response
 
 from lexflow.sandbox import masterdata
 from lexflow.sandbox.http import ApiRoute, Ctx, json
+from lexflow.sandbox.plumbing import connection_of_token
 
 
 async def get_profile(ctx: Ctx) -> Response:
     org = ctx.state.organization(ctx.org)
     connection = org.connection_id
     if ctx.key.kind == "oauth":  # a partner token reports its own connection (the resourceId of token.revoked)
-        from lexflow.sandbox import oauth
-
-        connection = oauth.connection_of_token(ctx.state, ctx.key.key) or connection
+        connection = connection_of_token(ctx.state, ctx.key.key) or connection
     return json(
         {
             "organizationId": org.id,
