@@ -39,3 +39,68 @@ def test_the_exception_base_imports_nothing():
     import lexflow.errors
 
     assert _imports(Path(lexflow.errors.__file__)) <= {"__future__"}
+
+
+ROOT = CORE.parents[1]
+
+
+def test_the_import_linter_contracts_hold():
+    """The layer picture of docs/architecture.md, as contracts in pyproject.toml ([tool.importlinter])."""
+    import subprocess
+    import sys
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout
+
+
+def _cycles(graph) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_module_import_cycles():
+    """No two modules import each other, directly or round a loop (imports inside functions count; TYPE_CHECKING
+    imports do not, they never run)."""
+    import grimp
+
+    graph = grimp.build_graph("lexflow", "tasks", "flows", cache_dir=None, exclude_type_checking_imports=True)
+    assert _cycles(graph) == []
