@@ -14,7 +14,6 @@ No `from __future__ import annotations`: a served flow's parameter types must be
 `flows/create_approve_send_invoice.py`).
 """
 
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from lexflow.banking.reconcile import ReconcileReport
 from lexflow.banking.transactions import BankTransaction
 from lexflow.prefect.artifacts import bar_chart, markdown_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
+from lexflow.settings import runtime_settings
 from tasks.common import flow_actor, get_client, run_logger
 
 STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", ".zip"}
@@ -34,7 +34,7 @@ STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", 
 
 def statement_files(path: str | None) -> list[Path]:
     """A file, or every statement file in a folder (default: LEXFLOW_STATEMENT_DIR or .lexflow/statements)."""
-    target = Path(path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements"))
+    target = Path(path or runtime_settings().statement_dir)
     if path is None and not target.exists():
         return []  # the daily run with an empty default inbox: nothing to do (it says so in the log)
     if target.is_file():
@@ -133,9 +133,7 @@ def reconcile_payments(
     shown: list[str] = []
     files = statement_files(statement_path)
     if not files:
-        log.warning(
-            "no statement files in %s", statement_path or os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements")
-        )
+        log.warning("no statement files in %s", statement_path or runtime_settings().statement_dir)
     unreadable: list[dict[str, str]] = []
     for path in files:
         try:

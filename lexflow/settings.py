@@ -170,3 +170,52 @@ class LexflowSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> LexflowSettings:
     return LexflowSettings()
+
+
+class RuntimeSettings(BaseSettings):
+    """Variables read at the moment of use, so a change between two calls counts (no cache, no `.env`, exact case,
+    just as the hand-written reads these replace). `runtime_settings()` reads them afresh."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, populate_by_name=True)
+
+    statement_dir: str = Field(
+        default=".lexflow/statements",
+        validation_alias=AliasChoices("LEXFLOW_STATEMENT_DIR"),
+        description="Folder of bank statement files: reconcile_payments reads it, `lexflow sandbox seed` writes one.",
+    )
+    profiles_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_PROFILES_FILE"),
+        description="The profiles file (docs/security.md); unset or empty: $XDG_CONFIG_HOME/lexflow/profiles.*.",
+    )
+    profile: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_PROFILE"),
+        description="The profile a run uses when none is given (unset or empty: `default`).",
+    )
+    config_home: str = Field(default="~/.config", validation_alias=AliasChoices("XDG_CONFIG_HOME"))
+    cache_home: str | None = Field(default=None, validation_alias=AliasChoices("XDG_CACHE_HOME"))
+    rate_limit_dir: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_RATE_LIMIT_DIR"),
+        description="Folder of the machine-wide rate-limit buckets (unset or empty: the user's cache directory).",
+    )
+    token_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_TOKEN_KEY"),
+        description="Fernet key of the OAuth token store when none is passed (LexflowSettings.token_key says more).",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_SMTP_URL"),
+        description="The flows' mail server when no smtp_url or smtp_secret is passed (docs/flows.md).",
+    )
+    prefect_ui_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PREFECT_UI_URL"),
+        description="Prefect's UI, for the link to a flow run in the audit trail (Prefect's own variable).",
+    )
+
+
+def runtime_settings() -> RuntimeSettings:
+    return RuntimeSettings()

@@ -21,6 +21,7 @@ from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
 from lexflow.actions.errors import ApprovalRefused, ApprovalRequired, PolicyDenied
 from lexflow.actions.io import writes_local_file
 from lexflow.actions.registry import Action, Effect
+from lexflow.settings import runtime_settings
 
 READ_ONLY = ("*:read",)
 #: The scope for writing local files (`save_to`); `*:read` does not include it.
@@ -110,18 +111,18 @@ api_key_env = "LEXWARE_PROD_KEY"  # the key is read from this variable; the file
 
 def default_profiles_path() -> Path:
     """Where `lexflow profiles init` writes: `LEXFLOW_PROFILES_FILE`, else ~/.config/lexflow/profiles.toml."""
-    env = os.environ.get("LEXFLOW_PROFILES_FILE")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "lexflow" / "profiles.toml"
+    env = runtime_settings()
+    if env.profiles_file:
+        return Path(env.profiles_file).expanduser()
+    return Path(env.config_home).expanduser() / "lexflow" / "profiles.toml"
 
 
 def profiles_file() -> Path | None:
     """The profiles file in use: `LEXFLOW_PROFILES_FILE`, else the first of ~/.config/lexflow/profiles.{toml,yaml,yml}."""
-    env = os.environ.get("LEXFLOW_PROFILES_FILE")
-    if env:
-        return Path(env).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "lexflow"
+    env = runtime_settings()
+    if env.profiles_file:
+        return Path(env.profiles_file).expanduser()
+    base = Path(env.config_home).expanduser() / "lexflow"
     for name in ("profiles.toml", "profiles.yaml", "profiles.yml"):
         if (base / name).exists():
             return base / name
@@ -163,7 +164,7 @@ def resolve_profile(profile: Profile | str | None) -> Profile:
     """A Profile object as is; a name from the profiles file; None: `LEXFLOW_PROFILE` or `default`."""
     if isinstance(profile, Profile):
         return profile
-    name = profile or os.environ.get("LEXFLOW_PROFILE") or "default"
+    name = profile or runtime_settings().profile or "default"
     profiles = load_profiles(need=name)
     if name not in profiles:
         known = ", ".join(sorted(profiles))

@@ -42,9 +42,9 @@ class Actor(BaseModel):
     def flow(cls, flow_run_id: str, name: str = "flow", ui_url: str | None = None) -> Actor:
         """A flow run. `ui_url` defaults to `{PREFECT_UI_URL}/runs/flow-run/{id}` when the env var is set."""
         if ui_url is None:
-            import os
+            from lexflow.settings import runtime_settings
 
-            base = os.environ.get("PREFECT_UI_URL")
+            base = runtime_settings().prefect_ui_url
             ui_url = f"{base.rstrip('/')}/runs/flow-run/{flow_run_id}" if base else None
         return cls(kind="flow", name=name, flow_run_id=str(flow_run_id), url=ui_url)
 

@@ -29,6 +29,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from lexflow.client import errors
+from lexflow.settings import runtime_settings
 
 if TYPE_CHECKING:
     from lexflow.settings import LexflowSettings
@@ -155,7 +156,8 @@ class TokenStore:
 
         if isinstance(key, SecretStr):
             key = key.get_secret_value()
-        key = key or os.environ.get("LEXFLOW_TOKEN_KEY")
+        if not key and (configured := runtime_settings().token_key) is not None:
+            key = configured.get_secret_value()
         if not key:
             raise errors.LexwareError(
                 "no encryption key for the OAuth token store",

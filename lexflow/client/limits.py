@@ -22,6 +22,8 @@ from typing import Protocol, runtime_checkable
 
 from filelock import FileLock
 
+from lexflow.settings import runtime_settings
+
 __all__ = [
     "RATE_LIMIT_DIR_ENV",
     "SAFETY_MARGIN",
@@ -202,10 +204,10 @@ def rate_limit_dir() -> Path:
     """Where the machine-wide buckets live: `$LEXFLOW_RATE_LIMIT_DIR`, else the user's cache directory
     (`$XDG_CACHE_HOME/lexflow/rate-limits` or `~/.cache/lexflow/rate-limits`). Only a digest of each account is in
     the file names."""
-    configured = os.environ.get(RATE_LIMIT_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    env = runtime_settings()
+    if env.rate_limit_dir:
+        return Path(env.rate_limit_dir).expanduser()
+    cache = env.cache_home or Path.home() / ".cache"
     return Path(cache) / "lexflow" / "rate-limits"
 
 

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field
 
 from lexflow.audit import install_log_redaction, redact_secrets
 from lexflow.prefect import failures
+from lexflow.settings import runtime_settings
 
 failures.install()
 install_log_redaction()  # every flow process: run logs reach Prefect's database redacted
@@ -82,7 +83,6 @@ def smtp_url(param: str | None, secret_block: str | None = None) -> str:
     there; put it in a Secret block (`Secret(value="smtp://user:pass@host:587?starttls=true").save("smtp")`) or the
     environment of the worker.
     """
-    import os
     from urllib.parse import urlsplit
 
     if param:
@@ -96,9 +96,9 @@ def smtp_url(param: str | None, secret_block: str | None = None) -> str:
         from prefect.blocks.system import Secret
 
         return str(Secret.load(secret_block).get())  # type: ignore[union-attr]
-    env = os.environ.get("LEXFLOW_SMTP_URL")
-    if env:
-        return env
+    env = runtime_settings().smtp_url
+    if env is not None and env.get_secret_value():
+        return env.get_secret_value()
     raise ValueError(
         "no SMTP server: pass smtp_url (no credentials), smtp_secret (a Secret block) or set LEXFLOW_SMTP_URL"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_KEY = "lexflow-sandbox-key"
 """Key of the default organisation when none is configured (printed by `lexflow sandbox serve`)."""
@@ -74,10 +74,22 @@ class ApiKeySpec(BaseModel):
     kind: Literal["api_key", "oauth"] = "api_key"
 
 
+class SandboxEnvironment(BaseSettings):
+    """The `LEXFLOW_SANDBOX_*` variables, as given (exact case, no `.env`, read when a config is built). Each is
+    validated against the `SandboxConfig` field it fills, so an error names the variable and the field."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, populate_by_name=True)
+
+    webhook_time_scale: str | None = Field(default=None, validation_alias="LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE")
+    oauth_expires_in: str | None = Field(default=None, validation_alias="LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN")
+    callback_tls_check: str | None = Field(default=None, validation_alias="LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK")
+    oauth_client_id: str = Field(default="", validation_alias="LEXFLOW_SANDBOX_OAUTH_CLIENT_ID")
+    oauth_client_secret: str = Field(default="", validation_alias="LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET")
+
+
 ENVIRONMENT: dict[str, str] = {
-    "webhook_time_scale": "LEXFLOW_SANDBOX_WEBHOOK_TIME_SCALE",
-    "oauth_expires_in": "LEXFLOW_SANDBOX_OAUTH_EXPIRES_IN",
-    "callback_tls_check": "LEXFLOW_SANDBOX_CALLBACK_TLS_CHECK",
+    name: str(SandboxEnvironment.model_fields[name].validation_alias)
+    for name in ("webhook_time_scale", "oauth_expires_in", "callback_tls_check")
 }
 """Config fields a `LEXFLOW_SANDBOX_*` variable fills when the caller leaves them out (explicit values win).
 `oauth_clients` comes from the pair LEXFLOW_SANDBOX_OAUTH_CLIENT_ID / LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET."""
@@ -85,9 +97,10 @@ ENVIRONMENT: dict[str, str] = {
 
 def _from_environment(fields: dict[str, Any]) -> dict[str, Any]:
     """The environment's values for the fields not given, each checked on its own so an error names the variable."""
+    env = SandboxEnvironment()
     found: dict[str, Any] = {}
     for name, variable in ENVIRONMENT.items():
-        raw = os.environ.get(variable)
+        raw = getattr(env, name)
         if name in fields or raw is None or not raw.strip():
             continue
         info = SandboxConfig.model_fields[name]
@@ -96,8 +109,8 @@ def _from_environment(fields: dict[str, Any]) -> dict[str, Any]:
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"]
             raise ValueError(f"{variable}={raw!r} is not valid for {name} ({reason}); fix or unset it") from None
-    client_id = os.environ.get("LEXFLOW_SANDBOX_OAUTH_CLIENT_ID", "").strip()
-    client_secret = os.environ.get("LEXFLOW_SANDBOX_OAUTH_CLIENT_SECRET", "")
+    client_id = env.oauth_client_id.strip()
+    client_secret = env.oauth_client_secret
     if "oauth_clients" not in fields and (client_id or client_secret):
         found["oauth_clients"] = {client_id or DEFAULT_CLIENT_ID: client_secret or DEFAULT_CLIENT_SECRET}
     return found

@@ -10,12 +10,13 @@ quick run of `log-expense/on-upload`). Never against a real account: it refuses 
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from lexflow.settings import runtime_settings
 
 CRM_EXPORT = Path("exports/crm-leads.csv")
 RECEIPT = Path(".lexflow/inbox/beleg.pdf")
@@ -63,7 +64,7 @@ def sample_receipt(
 
 
 def statement_dir() -> Path:
-    return Path(os.environ.get("LEXFLOW_STATEMENT_DIR", ".lexflow/statements"))
+    return Path(runtime_settings().statement_dir)
 
 
 def seed_for_deployments(
