@@ -33,10 +33,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 from prefect import flow
 
 from lexflow.approvals import DecisionRequest, Summary, Totals, request_approval
-from lexflow.approvals.fake_slack import FakeSlack
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.approvals.store import ApprovalStore
-from lexflow.approvals.testing import click
+from lexflow.testing.fake_slack import FakeSlack
+from lexflow.testing.slack_clicks import click
 
 SECRET = "bench-signing-secret"
 APPROVER = "U0BENCH"

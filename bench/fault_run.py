@@ -146,8 +146,8 @@ def fault_run(
     from flows.log_expense import Receipt, log_expense
     from lexflow.models import carries_reference
     from lexflow.operations import OperationRow, Operations
-    from lexflow.sandbox.control_client import SandboxControl
     from lexflow.sandbox.starter import sample_receipt
+    from lexflow.testing.sandbox_control import SandboxControl
 
     started = time.monotonic()
     rng = random.Random(seed)
@@ -295,10 +295,10 @@ def main() -> None:  # pragma: no cover - manual use
     from prefect.testing.utilities import prefect_test_harness
 
     from lexflow.client import LexwareClient, RetryPolicy
-    from lexflow.mail import MailCatcher
     from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
+    from lexflow.testing import MailCatcher
+    from lexflow.testing.served import serve_in_thread
     from tasks.common import use_client
 
     with tempfile.TemporaryDirectory() as tmpdir, prefect_test_harness(server_startup_timeout=120):

@@ -80,7 +80,7 @@ def sandbox_figures(vouchers: int, seed: int) -> dict[str, object]:
     from lexflow.client import LexwareClient
     from lexflow.client._bridge import SyncASGITransport
     from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     app = create_app(SandboxConfig(rate_limit=0))
     control = SandboxControl(

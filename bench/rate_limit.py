@@ -139,8 +139,8 @@ class ServedProcess:
 
     def __init__(self, rate: float) -> None:
         from lexflow.sandbox import DEFAULT_API_KEY
-        from lexflow.sandbox.control_client import SandboxControl
-        from lexflow.sandbox.serving import free_port
+        from lexflow.sandbox.plumbing import free_port
+        from lexflow.testing.sandbox_control import SandboxControl
 
         port = free_port()
         self.url, self.api_key = f"http://127.0.0.1:{port}", DEFAULT_API_KEY

@@ -153,9 +153,9 @@ def main() -> None:
     from lexflow.client import LexwareClient
     from lexflow.prefect.setup import ensure_rate_limit
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
     from lexflow.settings import get_settings
     from lexflow.sync import SyncStore
+    from lexflow.testing.served import serve_in_thread
     from tasks.common import use_client
 
     sandbox = serve_in_thread(SandboxConfig(rate_limit=0, ocr_delay_seconds=None))

@@ -49,11 +49,11 @@ class DevStack:
         import contextlib
         import os
 
-        from lexflow.approvals.fake_slack import FakeSlack
         from lexflow.approvals.receiver import create_receiver_app
         from lexflow.approvals.serving import ThreadedServer
         from lexflow.approvals.settings import SlackApprovalSettings
-        from lexflow.mail import MailCatcher
+        from lexflow.testing import MailCatcher
+        from lexflow.testing.fake_slack import FakeSlack
 
         smtp_port, slack_port, receiver_port = self.ports
         self._stack = contextlib.ExitStack()
@@ -78,7 +78,7 @@ class DevStack:
 
     def answer(self, choice: str) -> str:
         """Click Approve (`approve`) or Reject (`reject`, with a reason) on the oldest unanswered request."""
-        from lexflow.approvals.testing import click, reject
+        from lexflow.testing.slack_clicks import click, reject
 
         waiting = self.pending()
         if not waiting:

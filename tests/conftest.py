@@ -111,7 +111,7 @@ def sandbox_client(sandbox_app):
 def served_sandbox():
     """uvicorn on 127.0.0.1 (free port), rate limit off, http callbacks allowed. Tests call `.reset()` first."""
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
+    from lexflow.testing.served import serve_in_thread
 
     served = serve_in_thread(SandboxConfig(rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None))
     yield served

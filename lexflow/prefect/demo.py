@@ -71,7 +71,7 @@ def prefect_server(home: Path) -> Iterator[str]:
     """`prefect server start` on a free loopback port; yields the API URL, stops the process afterwards."""
     import httpx
 
-    from lexflow.sandbox.serving import free_port
+    from lexflow.sandbox.plumbing import free_port
 
     port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -134,10 +134,10 @@ def _sandbox(stack: contextlib.ExitStack, vouchers: int) -> tuple[str, str]:
 
 def _slack(stack: contextlib.ExitStack) -> tuple[Any, str]:
     """Fake Slack + the real approvals receiver, configured through the environment the flow reads."""
-    from lexflow.approvals.fake_slack import FakeSlack
     from lexflow.approvals.receiver import create_receiver_app
     from lexflow.approvals.serving import ThreadedServer
     from lexflow.approvals.settings import SlackApprovalSettings
+    from lexflow.testing.fake_slack import FakeSlack
 
     fake = stack.enter_context(FakeSlack(token="xoxb-demo-token"))
     os.environ.update(
@@ -156,8 +156,8 @@ def _slack(stack: contextlib.ExitStack) -> tuple[Any, str]:
 
 def _approve(slack: tuple[Any, str], flow_name: str) -> str:
     """Answer the pending approval the way a person would: a signed Slack click once the run has paused."""
-    from lexflow.approvals.testing import click
     from lexflow.prefect.pausing import wait_for_paused_run
+    from lexflow.testing.slack_clicks import click
 
     wait_for_paused_run(flow_name, timeout=60)
     fake, receiver_url = slack
@@ -204,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(t0, f"Prefect server up: {ui_url}")
 
         from lexflow.client import LexwareClient
-        from lexflow.mail import MailCatcher
         from lexflow.settings import get_settings
+        from lexflow.testing import MailCatcher
 
         get_settings.cache_clear()
         with heartbeat(t0, f"seeding the sandbox with {args.vouchers} vouchers"):
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         # 5. bank statement → payment matching (the sandbox writes a statement paying some open invoices)
         from flows.dunning_run import dunning_run
         from flows.reconcile_payments import reconcile_payments
-        from lexflow.sandbox.control_client import SandboxControl
+        from lexflow.testing.sandbox_control import SandboxControl
 
         inbox = run_dir / "statements"
         inbox.mkdir()

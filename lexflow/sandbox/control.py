@@ -3,7 +3,7 @@
 Reset, seed, the clock, the UI-only actions (assign a payment, void, accept/reject a quotation, delete a draft,
 finish OCR, revoke a key), bank statement export, fault injection and webhook helpers. Same Bearer key as `/v1`,
 acting on that key's organisation; never rate limited; errors are `{"message", "details"}` with the field to fix.
-`SandboxControl` (in `lexflow.sandbox.control_client`) wraps every endpoint for Python callers.
+`SandboxControl` (in `lexflow.testing.sandbox_control`) wraps every endpoint for Python callers.
 """
 
 from __future__ import annotations

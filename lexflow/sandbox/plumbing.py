@@ -7,6 +7,7 @@ OAuth connection a token belongs to, which subscriptions an API key or connectio
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ __all__ = [
     "connection_of_token",
     "control_route",
     "delete_owned_by",
+    "free_port",
     "generation",
     "key_of",
     "org_of",
@@ -162,3 +164,11 @@ def delete_owned_by(state: SandboxState, owner: str) -> int:
                 state.store.delete(org, SUBSCRIPTIONS, sub["id"])
                 gone += 1
     return gone
+
+
+# --------------------------------------------------------------------------------------------------- serving
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on yet (for a sandbox served on loopback)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])

@@ -75,8 +75,8 @@ def seed_for_deployments(
 
     from lexflow.client import SANDBOX_BASE_URL, _sandbox_app
     from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox.control_client import SandboxControl
     from lexflow.settings import get_settings
+    from lexflow.testing.sandbox_control import SandboxControl
 
     settings = get_settings()
     if not settings.uses_sandbox:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lexflow.approvals.fake_slack import FakeSlack
 from lexflow.approvals.settings import SlackApprovalSettings
+from lexflow.testing.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 ALICE, CAROL, MALLORY = "U0ALICE", "U0CAROL", "U0MALLORY"

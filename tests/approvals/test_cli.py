@@ -11,9 +11,9 @@ import time
 import httpx
 from typer.testing import CliRunner
 
-from lexflow.approvals.fake_slack import FakeSlack
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.cli import app
+from lexflow.testing.fake_slack import FakeSlack
 
 from .conftest import SIGNING_SECRET
 

@@ -7,7 +7,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from lexflow.approvals.fake_slack import FakeSlack
+from lexflow.testing.fake_slack import FakeSlack
 
 
 def test_real_web_client_against_the_fake(fake_slack: FakeSlack):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lexflow.approvals.settings import SlackApprovalSettings
-from lexflow.approvals.testing import click, reject
+from lexflow.testing.slack_clicks import click, reject
 
 from .conftest import ALICE, SIGNING_SECRET
 from .helpers import updates_for, wait_until
@@ -30,8 +30,8 @@ def invoice_env(
         pytest.skip("lexflow.client.LexwareClient not available yet")
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
-    from lexflow.mail import MailCatcher
     from lexflow.prefect.setup import ensure_rate_limit
+    from lexflow.testing import MailCatcher
     from tasks.common import use_client
 
     assert slack_settings.bot_token is not None

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from lexflow.approvals import DecisionRequest
-from lexflow.approvals.fake_slack import FakeSlack
 from lexflow.approvals.service import APPROVAL, Decider
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.approvals.store import utcnow
+from lexflow.testing.fake_slack import FakeSlack
 
 KEY = "lexflow-invoice-order-4711"
 A, B = "a" * 64, "b" * 64

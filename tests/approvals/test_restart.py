@@ -7,7 +7,7 @@ import pytest
 
 from lexflow.approvals.receiver import create_receiver_app
 from lexflow.approvals.serving import ThreadedServer
-from lexflow.approvals.testing import click
+from lexflow.testing.slack_clicks import click
 
 from .conftest import ALICE, SIGNING_SECRET
 from .helpers import SETTINGS, start_flow, updates_for, wait_posted, wait_until

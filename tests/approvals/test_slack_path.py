@@ -10,8 +10,8 @@ import pytest
 
 from lexflow.approvals.settings import SlackApprovalSettings
 from lexflow.approvals.store import ApprovalStore
-from lexflow.approvals.testing import button_payload, click, post_payload, reject
 from lexflow.audit import AuditTrail
+from lexflow.testing.slack_clicks import button_payload, click, post_payload, reject
 
 from .conftest import ALICE, CAROL, MALLORY, SIGNING_SECRET
 from .helpers import CREATED, SETTINGS, ephemerals_for, result_of, start_flow, updates_for, wait_posted, wait_until
@@ -91,7 +91,7 @@ def test_non_approver_is_refused_and_group_member_may_decide(receiver_url, fake_
 
 
 def test_forged_signature_and_stale_timestamp_get_401(receiver_url, fake_slack):
-    from lexflow.approvals.fake_slack import PostedRequest
+    from lexflow.testing.fake_slack import PostedRequest
 
     posted = PostedRequest(channel="C0INVOICES", ts="1.000001", request_id="no-such", choices=("approve",), text="x")
     payload = button_payload(posted, choice="approve", user=ALICE)

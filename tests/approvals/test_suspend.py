@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lexflow.approvals.testing import click
+from lexflow.testing.slack_clicks import click
 
 from .conftest import ALICE, SIGNING_SECRET
 from .helpers import updates_for, wait_until

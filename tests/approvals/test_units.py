@@ -107,7 +107,7 @@ def test_choose_mode():
 
 def test_plain_parts_do_not_import_prefect():
     code = (
-        "import sys, lexflow.approvals, lexflow.approvals.store, lexflow.approvals.fake_slack, "
+        "import sys, lexflow.approvals, lexflow.approvals.store, lexflow.testing.fake_slack, "
         "lexflow.approvals.service; print('prefect' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

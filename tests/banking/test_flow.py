@@ -125,13 +125,13 @@ def test_flagged_match_is_confirmed_in_slack(
     import time
 
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.approvals.fake_slack import FakeSlack
     from lexflow.approvals.receiver import create_receiver_app
     from lexflow.approvals.serving import ThreadedServer
     from lexflow.approvals.settings import SlackApprovalSettings
-    from lexflow.approvals.testing import click
     from lexflow.banking import read_statement
     from lexflow.client import LexwareClient
+    from lexflow.testing.fake_slack import FakeSlack
+    from lexflow.testing.slack_clicks import click
     from tasks.common import use_client
 
     served_sandbox.reset()

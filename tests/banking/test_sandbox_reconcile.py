@@ -138,7 +138,7 @@ def test_partner_hint_is_sent_once(tmp_path: Path) -> None:
     from lexflow.client import LexwareClient
     from lexflow.client._bridge import SyncASGITransport
     from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     app = create_app(SandboxConfig(rate_limit=0))
     http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")
@@ -206,7 +206,7 @@ def test_an_unverified_statement_sends_no_hint_and_puts_exact_matches_to_a_perso
     from lexflow.client import LexwareClient
     from lexflow.client._bridge import SyncASGITransport
     from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     app = create_app(SandboxConfig(rate_limit=0))
     http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lexflow.sandbox import SandboxConfig
-from lexflow.sandbox.control_client import SandboxControl
-from lexflow.sandbox.serving import serve_in_thread
+from lexflow.testing.sandbox_control import SandboxControl
+from lexflow.testing.served import serve_in_thread
 from tests.boundaries.fuzzing import NASTY, base_input, candidate_paths, names_field, with_value
 
 pytestmark = pytest.mark.timeout(180)

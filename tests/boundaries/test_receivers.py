@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from lexflow.approvals.fake_slack import FakeSlack, PostedRequest
 from lexflow.approvals.settings import SlackApprovalSettings
-from lexflow.approvals.testing import button_payload, signed_headers
+from lexflow.testing.fake_slack import FakeSlack, PostedRequest
+from lexflow.testing.slack_clicks import button_payload, signed_headers
 
 SECRET = "boundary-signing-secret-0123456789"
 

@@ -27,7 +27,7 @@ PER_PROCESS = 10
 @pytest.fixture(scope="module")
 def limited_sandbox():
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
+    from lexflow.testing.served import serve_in_thread
 
     served = serve_in_thread(SandboxConfig(rate_limit=RATE, rate_burst=2, ocr_delay_seconds=None))
     yield served

@@ -207,7 +207,7 @@ def test_a_token_the_server_expired_is_refreshed_on_the_401(
 ) -> None:
     """The server decides when a token dies (here after 1 s): the 401 triggers one refresh and the retry."""
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
+    from lexflow.testing.served import serve_in_thread
 
     short = serve_in_thread(SandboxConfig(rate_limit=0, oauth_expires_in=1))
     try:

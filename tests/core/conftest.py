@@ -26,7 +26,7 @@ def _lexware(request: pytest.FixtureRequest) -> Iterator[World]:
 
     from lexflow.lexware.adapter import LexwareAdapter
     from lexflow.sandbox import DEFAULT_API_KEY
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     sandbox_app, sandbox_client = request.getfixturevalue("sandbox_app"), request.getfixturevalue("sandbox_client")
     with TestClient(sandbox_app, base_url="http://sandbox.test") as http:

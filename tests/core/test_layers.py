@@ -104,3 +104,25 @@ def test_no_module_import_cycles():
 
     graph = grimp.build_graph("lexflow", "tasks", "flows", cache_dir=None, exclude_type_checking_imports=True)
     assert _cycles(graph) == []
+
+
+SPANS_LAYERS = {
+    "lexflow.prefect": "the Prefect edge: its flow decorator, artifacts and pausing sit below the flows and the "
+    "approvals/webhook waits, its demo and serving run the flows above; to be split into the two halves",
+}
+
+
+def test_every_top_level_module_has_its_place_in_the_layers():
+    """A new package or module of lexflow must be placed in the layer contract (and in the picture) on arrival."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    placed = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    library = CORE.parent
+    modules = {f"lexflow.{p.stem}" for p in library.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"lexflow.{p.parent.name}" for p in library.glob("*/__init__.py")}
+    missing = sorted(modules - placed - set(SPANS_LAYERS))
+    assert missing == [], (
+        f"place {missing} in a layer of [tool.importlinter] in pyproject.toml and docs/architecture.md"
+    )

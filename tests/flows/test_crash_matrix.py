@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 
 from lexflow.approvals.store import ApprovalStore
-from lexflow.mail import MailCatcher
 from lexflow.operations import CRASH_ENV, OutcomeUnknown
 from lexflow.prefect.pausing import wait_for_paused_run
+from lexflow.testing import MailCatcher
 from tests.approvals import conftest as approvals_conftest
 from tests.approvals.helpers import wait_until
 from tests.flows import test_exactly_once, test_flows_e2e
@@ -215,7 +215,7 @@ def test_invoice_flow_killed_while_waiting_for_slack_then_rerun_asks_once(
     from prefect import get_client
 
     from flows.create_approve_send_invoice import create_approve_send_invoice
-    from lexflow.approvals.testing import click as press
+    from lexflow.testing.slack_clicks import click as press
 
     env = {"LEXFLOW_SLACK_BOT_TOKEN": fake_slack.token, "LEXFLOW_SLACK_CHANNEL": "C0INVOICES",
            "LEXFLOW_SLACK_APPROVERS": approvals_conftest.ALICE, "LEXFLOW_SLACK_BASE_URL": fake_slack.api_url,

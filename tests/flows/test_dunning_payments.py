@@ -78,7 +78,7 @@ def test_slack_down_after_the_drafts_is_a_warning_not_a_failed_run(
     from prefect.artifacts import Artifact
 
     import lexflow.prefect.notify
-    from lexflow.sandbox.serving import free_port
+    from lexflow.sandbox.plumbing import free_port
 
     monkeypatch.setattr(lexflow.prefect.notify, "NOTIFY_RETRY_DELAYS", [0.0, 0.0])
     for name, value in {

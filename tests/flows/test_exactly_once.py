@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lexflow.mail import MailCatcher
 from lexflow.operations import KeyReused
+from lexflow.testing import MailCatcher
 from tests.flows import test_flows_e2e as e2e
 from tests.flows.test_flows_e2e import _customer, _invoices, _request, _run_paused
 

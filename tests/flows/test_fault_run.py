@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.fault_run import fault_run
-from lexflow.mail import MailCatcher
+from lexflow.testing import MailCatcher
 from tests.flows import test_flows_e2e
 
 pytestmark = pytest.mark.prefect

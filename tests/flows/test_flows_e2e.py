@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from lexflow.client import LexwareClient, RetryPolicy
-from lexflow.mail import MailCatcher
 from lexflow.prefect.pausing import wait_for_paused_run
-from lexflow.sandbox.control_client import SandboxControl
+from lexflow.testing import MailCatcher
+from lexflow.testing.sandbox_control import SandboxControl
 from tasks.common import use_client
 
 pytestmark = pytest.mark.prefect
@@ -165,11 +165,11 @@ def test_crash_after_creation_then_rerun_sends_once_without_duplicate(
     lexware: Any, catcher: MailCatcher, database_url: str
 ) -> None:
     from flows.create_approve_send_invoice import create_approve_send_invoice
-    from lexflow.mail.catcher import _free_port
+    from lexflow.testing import free_port
 
     _customer()
     req = _request()
-    dead_smtp = f"smtp://127.0.0.1:{_free_port()}"  # nothing listens: the flow dies after the invoice exists
+    dead_smtp = f"smtp://127.0.0.1:{free_port()}"  # nothing listens: the flow dies after the invoice exists
     state = _run_paused(
         create_approve_send_invoice, {"approved": True, "approver": "U0APPROVER"}, "create-approve-send-invoice",
         request=req, smtp_url=dead_smtp, approval_poll_interval=0.2, database_url=database_url,
@@ -352,7 +352,7 @@ def test_dunning_run_once_per_invoice_and_day(
     run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref=ref, client=get_client())
     _control(served_sandbox).clock_advance(days=30)
     as_of = date.today() + timedelta(days=30)
-    from lexflow.approvals.fake_slack import FakeSlack
+    from lexflow.testing.fake_slack import FakeSlack
 
     with FakeSlack(token="xoxb-dunning") as fake:
         for name, value in {"BOT_TOKEN": "xoxb-dunning", "CHANNEL": "C0FINANCE", "BASE_URL": fake.api_url}.items():

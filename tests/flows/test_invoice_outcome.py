@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lexflow.mail import MailCatcher
+from lexflow.testing import MailCatcher
 from tests.flows.test_flows_e2e import _customer, _request, _run_paused, catcher, lexware  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.prefect

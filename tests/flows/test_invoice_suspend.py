@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from lexflow.approvals.fake_slack import FakeSlack
 from lexflow.approvals.settings import SlackApprovalSettings
-from lexflow.approvals.testing import click
-from lexflow.mail import MailCatcher
+from lexflow.testing import MailCatcher
+from lexflow.testing.fake_slack import FakeSlack
+from lexflow.testing.slack_clicks import click
 from tests.approvals.helpers import updates_for, wait_until
 
 from .serve_invoice import DEPLOYMENT
@@ -127,9 +127,9 @@ def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
 
     from lexflow.actions import run
     from lexflow.approvals.store import ApprovalStore
-    from lexflow.approvals.testing import reject
     from lexflow.audit import AuditTrail
     from lexflow.client import LexwareClient
+    from lexflow.testing.slack_clicks import reject
     from tasks.common import FLOW_PROFILE
 
     served_sandbox.reset()

@@ -37,8 +37,8 @@ def _hits(root: Path) -> list[str]:
 @pytest.fixture
 def planted(monkeypatch, tmp_path, prefect_flows):
     from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.serving import serve_in_thread
     from lexflow.settings import get_settings
+    from lexflow.testing.served import serve_in_thread
 
     served = serve_in_thread(SandboxConfig(rate_limit=0, api_key=API_KEY, ocr_delay_seconds=None))
     monkeypatch.setenv("LEXWARE_API_KEY", API_KEY)
@@ -62,8 +62,8 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
     from flows.reconcile_payments import reconcile_payments
     from lexflow.cli import app
     from lexflow.client import LexwareClient
-    from lexflow.sandbox.control_client import SandboxControl
     from lexflow.settings import get_settings
+    from lexflow.testing.sandbox_control import SandboxControl
     from tasks.common import use_client
 
     db = f"sqlite:///{tmp_path / 'lexflow.db'}"

@@ -25,7 +25,7 @@ def lexware(sandbox_app, tmp_path) -> Iterator[tuple[Any, Any]]:
     from lexflow.client import LexwareClient, RetryPolicy
     from lexflow.client._bridge import SyncASGITransport
     from lexflow.sandbox import DEFAULT_API_KEY
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     transport = SyncASGITransport(sandbox_app)
     fast = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05)

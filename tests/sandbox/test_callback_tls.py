@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-from lexflow.sandbox.serving import free_port
+from lexflow.sandbox.plumbing import free_port
 from lexflow.sandbox.webhooks import dispatcher
 
 from .helpers import company_contact

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-from lexflow.sandbox.control_client import SandboxControl, SandboxControlError
+from lexflow.testing.sandbox_control import SandboxControl, SandboxControlError
 
 from .helpers import create, invoice_body
 

@@ -79,7 +79,7 @@ def test_latency(served: Any) -> None:
 
 
 def test_rules_are_validated(served: Any) -> None:
-    from lexflow.sandbox.control_client import SandboxControlError
+    from lexflow.testing.sandbox_control import SandboxControlError
 
     with pytest.raises(SandboxControlError) as err:
         served.control.faults(route="POST /_sandbox/reset", kind="500")

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app, sandbox_state
 from lexflow.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from lexflow.sandbox.control_client import SandboxControl
 from lexflow.sandbox.webhooks import dispatcher
+from lexflow.testing.sandbox_control import SandboxControl
 
 from .helpers import company_contact
 from .test_webhooks import Receiver

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from prefect import flow
 
-from lexflow.mail import MailCatcher
+from lexflow.testing import MailCatcher
 from tasks.mail import send_document_mail
 
 pytestmark = pytest.mark.prefect

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lexflow.mail import MailCatcher, MailError, SmtpSettings, send_document
+from lexflow.mail import MailError, SmtpSettings, send_document
+from lexflow.testing import MailCatcher
 
 
 def test_pdf_arrives_with_message_id_and_attachment() -> None:
@@ -33,9 +34,9 @@ def test_url_parsing_keeps_password_secret() -> None:
 
 
 def test_unreachable_server_names_it_without_password() -> None:
-    from lexflow.mail.catcher import _free_port
+    from lexflow.testing import free_port
 
-    url = f"smtp://u:topsecret@127.0.0.1:{_free_port()}"
+    url = f"smtp://u:topsecret@127.0.0.1:{free_port()}"
     with pytest.raises(MailError) as err:
         send_document(url, to="a@b.de", subject="x", body="y")
     assert "127.0.0.1" in str(err.value) and "topsecret" not in str(err.value)

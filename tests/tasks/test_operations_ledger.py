@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from prefect import flow
 
-from lexflow.mail import MailCatcher
 from lexflow.operations import ConcurrentAttempt, KeyReused, Operations, OutcomeUnknown, request_digest
+from lexflow.testing import MailCatcher
 from tasks.common import business_key
 from tasks.mail import MAIL, send_document_mail
 
@@ -122,10 +122,10 @@ def _message(state: object) -> str:
 
 
 def test_mail_refused_before_the_hand_over_is_simply_sent_by_the_rerun(prefect_flows: Path, tmp_path: Path) -> None:
-    from lexflow.mail.catcher import _free_port
+    from lexflow.testing import free_port
 
     db, doc = f"sqlite:///{tmp_path}/mail.db", f"doc-{uuid.uuid4().hex[:8]}"
-    assert _mail(f"smtp://127.0.0.1:{_free_port()}", doc, db, return_state=True).is_failed()  # nothing listens
+    assert _mail(f"smtp://127.0.0.1:{free_port()}", doc, db, return_state=True).is_failed()  # nothing listens
     with MailCatcher() as catcher:
         mid = _mail(catcher.url, doc, db)
         assert [m.message_id for m in catcher.wait_for(1)] == [mid]

@@ -32,7 +32,7 @@ def audit_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def sandbox(served_sandbox: Any) -> Iterator[tuple[Any, Any, list[Any]]]:
     """(client with a request log of its own, sandbox control, the request log)."""
     from lexflow.client import LexwareClient, RetryPolicy
-    from lexflow.sandbox.control_client import SandboxControl
+    from lexflow.testing.sandbox_control import SandboxControl
 
     served_sandbox.reset()
     requests: list[Any] = []

@@ -41,7 +41,7 @@ def sandbox() -> Iterator[Any]:
     """A served sandbox for the webhooks tests, with a second key of the same organisation (to revoke)."""
     from lexflow.sandbox import SandboxConfig
     from lexflow.sandbox.config import ApiKeySpec
-    from lexflow.sandbox.serving import serve_in_thread
+    from lexflow.testing.served import serve_in_thread
 
     config = SandboxConfig(
         rate_limit=0,

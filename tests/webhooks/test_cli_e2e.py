@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from lexflow.cli import app
 from lexflow.client import LexwareClient
-from lexflow.sandbox.serving import ServedSandbox, free_port
+from lexflow.sandbox.plumbing import free_port
 from lexflow.settings import get_settings
+from lexflow.testing.served import ServedSandbox
 from lexflow.webhooks.config import SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox
 from lexflow.webhooks.subscriptions import sync_subscriptions

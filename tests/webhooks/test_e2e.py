@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from lexflow.client import LexwareClient
-from lexflow.sandbox.serving import ServedSandbox
 from lexflow.sandbox.webhooks import sign, signing_key
+from lexflow.testing.served import ServedSandbox
 from lexflow.webhooks.config import CallableAction, SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox
 from lexflow.webhooks.receiver import SIGNATURE_HEADER

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from lexflow.approvals.fake_slack import FakeSlack
+from lexflow.testing.fake_slack import FakeSlack
 from lexflow.webhooks.config import CallableAction, WebhookConfig
 from lexflow.webhooks.effects import EffectLog
 from lexflow.webhooks.events import WebhookEvent

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from lexflow.cli import app
 from lexflow.client import LexwareClient
-from lexflow.sandbox.serving import ServedSandbox, free_port, serve_in_thread
+from lexflow.sandbox.plumbing import free_port
 from lexflow.settings import get_settings
+from lexflow.testing.served import ServedSandbox, serve_in_thread
 from lexflow.webhooks.config import SubscriptionSet
 from lexflow.webhooks.subscriptions import Subscription, list_subscriptions, sync_subscriptions
 
