@@ -32,7 +32,7 @@ from lexflow.client import errors  # noqa: E402
 from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox  # noqa: E402
 from lexflow.quickbooks.models import CustomerInput, InvoiceInput, SalesLine  # noqa: E402
 from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig  # noqa: E402
-from lexflow.sandbox.serving import free_port  # noqa: E402
+from lexflow.sandbox.plumbing import free_port  # noqa: E402
 
 LIMIT = 500
 
