@@ -6,9 +6,11 @@ module and calls `init_db(engine)`; nothing else creates engines by hand.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError
@@ -38,12 +40,27 @@ def get_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            _wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
     return engine
+
+
+def _wal(cur: Any) -> None:
+    """Switch the file to WAL once. Two processes (or MCP calls) opening a new database at the same moment both try;
+    the switch needs the file to themselves and SQLite answers "database is locked" at once instead of waiting, so
+    the loser retries briefly (the winner has switched it by then)."""
+    for attempt in range(50):
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.02 * (1 + attempt % 5))
 
 
 def init_db(engine: Engine) -> None:
@@ -63,8 +80,9 @@ def init_db(engine: Engine) -> None:
 
 
 def _created_meanwhile(exc: DatabaseError) -> bool:
+    """Another process created the same table meanwhile, or (SQLite) holds the file while it does."""
     text = str(exc.orig).lower()
-    return "already exists" in text or "duplicate key" in text
+    return "already exists" in text or "duplicate key" in text or "database is locked" in text
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

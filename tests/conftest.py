@@ -33,7 +33,24 @@ def postgres_url() -> str:
         if os.environ.get("CI"):
             pytest.fail("CI must provide LEXFLOW_TEST_POSTGRES_URL (.ci/postgres.sh)")
         pytest.skip("no PostgreSQL: run through .ci/run or set LEXFLOW_TEST_POSTGRES_URL")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _database_of_worker(url, worker) if worker else url
+
+
+def _database_of_worker(url: str, worker: str) -> str:
+    """`make test` runs on two pytest-xdist workers: each gets a fresh database of its own on the same server, so
+    tests that drop or count a table's rows never see the other worker's."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -64,3 +64,39 @@ def test_tables_created_by_many_at_once_on_postgres(postgres_url):
     with get_engine(url).connect() as conn:
         names = set(conn.execute(text("select tablename from pg_tables where schemaname = 'race'")).scalars())
     assert set(Base.metadata.tables) <= names
+
+
+def test_many_openers_of_a_new_sqlite_file_at_once_never_see_database_is_locked(tmp_path) -> None:
+    """Concurrent MCP calls and processes open a fresh database together: the WAL switch and the table creation
+    must wait for each other, not fail with "database is locked"."""
+    import threading
+
+    from sqlalchemy import text
+
+    import lexflow.audit.store  # noqa: F401  (registers audit_records)
+    from lexflow.db import get_engine, init_db
+
+    for round_ in range(5):
+        url = f"sqlite:///{tmp_path}/fresh-{round_}.db"
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def open_and_write(
+            url: str = url, start: threading.Barrier = start, errors: list[BaseException] = errors
+        ) -> None:
+            try:
+                engine = get_engine.__wrapped__(url)  # an engine of its own, as another process has
+                start.wait()
+                init_db(engine)
+                with engine.begin() as conn:
+                    conn.execute(text("SELECT count(*) FROM audit_records"))
+                engine.dispose()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_and_write) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors[0]
