@@ -72,7 +72,12 @@ def serve(
         ),
     ] = None,
     provider: Annotated[
-        str, typer.Option("--provider", help="lexware, or sevdesk for the sevDesk sandbox (docs/sevdesk.md).")
+        str,
+        typer.Option(
+            "--provider",
+            help="lexware, sevdesk, xero or quickbooks: which system's sandbox (docs/sevdesk.md, docs/xero.md, "
+            "docs/quickbooks.md); xero and quickbooks take --port, --db and --host (xero: loopback only).",
+        ),
     ] = "lexware",
 ) -> None:
     """Serve the sandbox API with uvicorn and print its URL and API key."""
@@ -84,8 +89,15 @@ def serve(
         except ValueError as exc:  # a token that is not 32 hex characters
             raise typer.BadParameter(str(exc).splitlines()[-1], param_hint="--api-key") from None
         return
+    if provider.lower() in ("xero", "quickbooks"):
+        import importlib
+
+        entry = importlib.import_module(f"lexflow.{provider.lower()}.sandbox.__main__")
+        argv = ["--port", str(port), *(["--db", str(db)] if db else [])]
+        entry.main([*argv, "--host", host] if provider.lower() == "quickbooks" else argv)
+        return
     if provider.lower() != "lexware":
-        raise typer.BadParameter("choose lexware or sevdesk", param_hint="--provider")
+        raise typer.BadParameter("choose lexware, sevdesk, xero or quickbooks", param_hint="--provider")
     import uvicorn
     from pydantic import ValidationError
 
