@@ -7,6 +7,7 @@ entry names where the command lives and its one-line help (a test keeps that lin
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
 
@@ -74,9 +75,22 @@ class LazyGroup(TyperGroup):
 app = typer.Typer(cls=LazyGroup, help="lexflow: Lexware Office bookkeeping automation.", no_args_is_help=True)
 
 
+PROVIDERS = ("lexware", "sevdesk", "xero", "quickbooks")
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    provider: str | None = typer.Option(
+        None,
+        "--provider",
+        help="The accounting system for this command (default: LEXFLOW_PROVIDER, else lexware; docs/providers.md).",
+    ),
+) -> None:
     """lexflow: Lexware Office bookkeeping automation."""
+    if provider and provider.lower() not in PROVIDERS:
+        raise typer.BadParameter(f"choose {', '.join(PROVIDERS)}", param_hint="--provider")
+    if provider:  # one place every settings model reads, so the choice reaches the whole command
+        os.environ["LEXFLOW_PROVIDER"] = provider.lower()
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ ALLOWED = {
     "no model can list them",
     "actions/policy.py": "a profile's api_key_env names the variable holding its key; the name is data from the "
     "profiles file, not a setting",
+    "cli.py": "`--provider` writes LEXFLOW_PROVIDER once at start, so every settings model of the command sees the "
+    "choice; it reads none",
     "dev.py": "writes the dev services' variables for the receiver it starts; it reads none",
     "prefect/demo.py": "`make demo` configures the Prefect server and flows it starts through their environment: it "
     "writes variables, hands its environment to the server subprocess, and echoes back what it set",
