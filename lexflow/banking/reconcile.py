@@ -272,8 +272,12 @@ def reconcile(
         if claim is not None:  # a run was killed between claim and finish: finish what it claimed, once
             planned = _planned_of(claim.planned, planned)
         review.action = planned
-        if dry_run:
+        if dry_run:  # counted as they would be, so "N would be put up / flagged" tells the truth
             review.status = "dry-run"
+            if planned == "flagged":
+                report.flagged += 1
+            else:
+                report.review_items += 1
             report.items.append(review)
             continue
         if claim is not None:

@@ -45,6 +45,10 @@ def test_reconcile_dry_run_then_for_real(env: Any, tmp_path: Path) -> None:
     report = json.loads(real.output[real.output.index("{") :])
     acted = report["review_items"] + report["flagged"]
     assert acted > 0 and report["skipped_already_done"] == 0
+    # the dry run counted what the real run then did (it used to say "0 would be put up, 0 flagged")
+    flat = " ".join(dry.output.split())
+    assert f"{report['review_items']} exact matches would be put up" in flat
+    assert f"{report['flagged']} would be flagged for a person" in flat
     assert all("DE" not in i["counterparty_iban"][4:] for i in report["items"])  # masked
 
     again = runner.invoke(app, ["bank", "reconcile", str(statement), "--show", "none"])
