@@ -7,11 +7,15 @@ can do, and a caller that checked `capabilities` first never meets the error.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from typing import ClassVar
 
 from lexflow.core.capabilities import Capabilities
+from lexflow.core.errors import RecordNotFound
 from lexflow.core.models import (
     BankTransaction,
     Customer,
@@ -41,10 +45,26 @@ class Provider(ABC):
 
     capabilities: Capabilities
     tax: TaxMapping
+    #: What an id of this system looks like: anything else cannot exist, and must not reach a URL.
+    id_format: ClassVar[re.Pattern[str]] = re.compile(r".+")
 
     @property
     def name(self) -> str:
         return self.capabilities.provider
+
+    def not_found_errors(self) -> tuple[type[Exception], ...]:
+        """The client's "no such record" errors (a method, so the client's errors load only when used)."""
+        return ()
+
+    @contextmanager
+    def _found(self, kind: str, id: str) -> Iterator[None]:
+        """A malformed id, or the API's "not found", as the neutral `RecordNotFound`."""
+        if not self.id_format.match(id):
+            raise RecordNotFound(self.capabilities.display_name, kind, id)
+        try:
+            yield
+        except self.not_found_errors():
+            raise RecordNotFound(self.capabilities.display_name, kind, id) from None
 
     # customers -------------------------------------------------------------------------------------------------
     @abstractmethod

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
     Customer,
@@ -102,6 +101,8 @@ def _reference_of(remark: str | None) -> str | None:
 class LexwareAdapter(Provider):
     """One Lexware Office account. The client brings the rate limit, retries and settling of unknown outcomes."""
 
+    id_format = UUID  # Lexware ids are UUIDs
+
     capabilities = CAPABILITIES
     tax = TAX
 
@@ -112,16 +113,10 @@ class LexwareAdapter(Provider):
         """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
         self.client.add_call_listener(listener)
 
-    @contextmanager
-    def _found(self, kind: str, id: str) -> Iterator[None]:
+    def not_found_errors(self) -> tuple[type[Exception], ...]:
         from lexflow.client.errors import NotFound
 
-        if not UUID.match(id):  # Lexware ids are UUIDs: anything else cannot exist (and must not reach a URL)
-            raise RecordNotFound(self.capabilities.display_name, kind, id)
-        try:
-            yield
-        except NotFound:
-            raise RecordNotFound(self.capabilities.display_name, kind, id) from None
+        return (NotFound,)
 
     # customers -------------------------------------------------------------------------------------------------
     def create_customer(self, draft: CustomerDraft) -> Customer:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lexflow.core.capabilities import Capabilities
-from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
     Customer,
@@ -86,6 +85,8 @@ def _tax_total(entity: Any) -> Decimal | None:
 class QuickBooksAdapter(Provider):
     """One QuickBooks company (realm). The client brings pacing, retries, `requestid`s and token refresh."""
 
+    id_format = ID  # QuickBooks ids are digits
+
     capabilities: Capabilities = CAPABILITIES
     tax: TaxMapping = TAX
 
@@ -94,16 +95,10 @@ class QuickBooksAdapter(Provider):
         if tax is not None:
             self.tax = tax
 
-    @contextmanager
-    def _found(self, kind: str, id: str) -> Iterator[None]:
+    def not_found_errors(self) -> tuple[type[Exception], ...]:
         from lexflow.client.errors import NotFound
 
-        if not ID.match(id):  # QuickBooks ids are digits: anything else cannot exist (and must not reach a URL)
-            raise RecordNotFound(self.capabilities.display_name, kind, id)
-        try:
-            yield
-        except NotFound:
-            raise RecordNotFound(self.capabilities.display_name, kind, id) from None
+        return (NotFound,)
 
     # customers -------------------------------------------------------------------------------------------------
     def create_customer(self, draft: CustomerDraft) -> Customer:

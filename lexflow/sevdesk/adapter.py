@@ -109,7 +109,8 @@ class SevdeskAdapter(Provider):
         self.client.close()
 
     @contextmanager
-    def _found(self, kind: str, id: str) -> Iterator[int]:
+    def _found_number(self, kind: str, id: str) -> Iterator[int]:
+        """`Provider._found` for sevDesk's numeric ids, yielding the number; also its 400 "not found"."""
         from lexflow.client.errors import NotFound, ValidationFailed
 
         number = _id(kind, id)
@@ -170,7 +171,7 @@ class SevdeskAdapter(Provider):
             self.client.add_phone(contact_id, phone)
 
     def get_customer(self, id: str) -> Customer:
-        with self._found("customer", id) as number:
+        with self._found_number("customer", id) as number:
             return self._customer(self.client.get_contact(number))
 
     def search_customers(self, *, name: str | None = None, email: str | None = None) -> list[Customer]:
@@ -254,7 +255,7 @@ class SevdeskAdapter(Provider):
 
     def finalize_invoice(self, id: str) -> Invoice:
         """Finalize a draft later by marking it sent (sevDesk numbers it and it becomes open); idempotent."""
-        with self._found("invoice", id) as number:
+        with self._found_number("invoice", id) as number:
             invoice = self.client.get_invoice(number)
         if invoice.status == 100:
             self.client.send_invoice_by(number, "VPDF")
@@ -272,7 +273,7 @@ class SevdeskAdapter(Provider):
         return None
 
     def get_invoice(self, id: str) -> Invoice:
-        with self._found("invoice", id) as number:
+        with self._found_number("invoice", id) as number:
             invoice = self.client.get_invoice(number)
         summary = self._summary(invoice)
         currency = summary.currency
@@ -352,7 +353,7 @@ class SevdeskAdapter(Provider):
 
     def update_invoice(self, id: str, draft: InvoiceDraft) -> Invoice:
         """Replace a draft's customer, lines and terms; it keeps its business key. Only drafts can change."""
-        with self._found("invoice", id) as number:
+        with self._found_number("invoice", id) as number:
             current = self.client.get_invoice(number)
         if current.status != 100:
             raise InvalidRecord(
@@ -372,7 +373,7 @@ class SevdeskAdapter(Provider):
         part payment (status 750). A named bank transaction is linked, and one that is booked already is refused, so
         a rerun of a reconciliation books nothing twice; an unknown outcome is settled by the invoice's paid amount
         (the client)."""
-        with self._found("invoice", payment.invoice_id) as number:
+        with self._found_number("invoice", payment.invoice_id) as number:
             invoice = self.client.get_invoice(number)
         currency = (invoice.currency or "EUR").upper()
         if payment.currency != currency:
@@ -389,7 +390,7 @@ class SevdeskAdapter(Provider):
             )
         transaction = None
         if payment.bank_transaction_id:
-            with self._found("bank transaction", payment.bank_transaction_id) as tx_id:
+            with self._found_number("bank transaction", payment.bank_transaction_id) as tx_id:
                 transaction = self.client.get_transaction(tx_id)
             if transaction.status != 100:
                 raise InvalidRecord(
@@ -455,7 +456,7 @@ class SevdeskAdapter(Provider):
             )
         supplier_id = None
         if draft.supplier_id is not None:
-            with self._found("supplier", draft.supplier_id) as supplier_id:
+            with self._found_number("supplier", draft.supplier_id) as supplier_id:
                 self.client.get_contact(supplier_id)
         voucher = sd.NewVoucher(
             description=draft.number,
@@ -541,7 +542,7 @@ class SevdeskAdapter(Provider):
 
     # bank ------------------------------------------------------------------------------------------------------
     def get_bank_transaction(self, id: str) -> BankTransaction:
-        with self._found("bank transaction", id) as number:
+        with self._found_number("bank transaction", id) as number:
             return self._transaction(self.client.get_transaction(number))
 
     def list_bank_transactions(

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
     BankTransaction,
@@ -97,6 +96,8 @@ def _money(amount: Decimal | None, currency: str | None) -> Money | None:
 class XeroAdapter(Provider):
     """One Xero organisation. The client brings OAuth, limits, retries and exactly-once creates."""
 
+    id_format = GUID  # Xero ids are GUIDs
+
     capabilities = CAPABILITIES
 
     def __init__(
@@ -138,14 +139,8 @@ class XeroAdapter(Provider):
     def tax(self, mapping: TaxMapping) -> None:
         self._given_tax = mapping
 
-    @contextmanager
-    def _found(self, kind: str, id: str) -> Iterator[None]:
-        if not GUID.match(id):  # Xero ids are GUIDs: anything else cannot exist (and must not reach a URL)
-            raise RecordNotFound(self.capabilities.display_name, kind, id)
-        try:
-            yield
-        except XeroNotFound:
-            raise RecordNotFound(self.capabilities.display_name, kind, id) from None
+    def not_found_errors(self) -> tuple[type[Exception], ...]:
+        return (XeroNotFound,)
 
     # customers -------------------------------------------------------------------------------------------------
     def create_customer(self, draft: CustomerDraft) -> Customer:
