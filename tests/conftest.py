@@ -156,3 +156,13 @@ def sevdesk_client(sevdesk_served):
         sevdesk_served.token, sevdesk_served.url, rate_limit=0, settle_delay=0, retry=retry, timeout=5
     ) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """`get_settings()` is cached per process; a test that changed the environment (monkeypatch) must not leave its
+    settings to the next test on the same worker (the next one then read, e.g., another LEXFLOW_DATABASE_URL)."""
+    yield
+    from lexflow.settings import get_settings
+
+    get_settings.cache_clear()
