@@ -25,6 +25,10 @@ def env(served_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("LEXWARE_RATE_LIMIT", "0")
     monkeypatch.setenv("LEXFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'lexflow.db'}")
     monkeypatch.setenv("COLUMNS", "200")
+    # the module's console took its width when first imported (maybe by an earlier test on this worker): widen it too
+    from lexflow.banking import cli as banking_cli
+
+    monkeypatch.setattr(banking_cli.console, "width", 200)
     get_settings.cache_clear()
     yield served_sandbox
     get_settings.cache_clear()
