@@ -247,8 +247,8 @@ def create_approve_send_invoice(
                 request, name, recipient, preview, key, approvers or [], timedelta(minutes=expires_in_minutes)
             )
             # Bind the approval to exactly the call below: any other action or argument is refused by create_invoice.
-            bound = approval_digest("create_invoice", finalized_invoice_input(draft, gross))
-            ask = ask.model_copy(update={"action": "create_invoice", "args_digest": bound})
+            bound = approval_digest("lexware_create_invoice", finalized_invoice_input(draft, gross))
+            ask = ask.model_copy(update={"action": "lexware_create_invoice", "args_digest": bound})
             # Keyed by the request: a rerun after a run that died while waiting reuses that request, no new message.
             decision = request_approval(ask, poll_interval=approval_poll_interval, business_key=key)
             if not decision.approved:

@@ -42,7 +42,16 @@ _accounts: dict[tuple[str, str | None], Any] = {}  # (API key, base URL) of a pr
 
 
 def _default_client() -> Any:
-    """`connect()` (settings: real API or embedded sandbox); every request takes a slot of the Prefect limit."""
+    """The configured provider's connection (`LEXFLOW_PROVIDER`, settings: real API or its embedded sandbox).
+
+    Lexware: `connect()` with every request taking a slot of the Prefect limit (and the token-store key from a
+    Prefect block); the others: their adapter over their own default connection, so the neutral actions work on
+    all of them with no credentials."""
+    from lexflow.providers import get_provider, provider_name
+
+    name = provider_name()
+    if name != "lexware":
+        return get_provider(None, name)
     from lexflow.client import connect
     from lexflow.prefect.limiter import prefect_limiter
 
@@ -88,7 +97,8 @@ def token_key_from_block() -> str | None:
 
 
 def get_client() -> Any:
-    """The process-wide client (long-lived, so connections and the limiter are shared by all tasks)."""
+    """The process-wide connection (long-lived, so connections and the limiter are shared by all tasks): a
+    `LexwareClient` on Lexware, the provider's `Provider` adapter on the others (`provider_of()` adapts either)."""
     global _client
     with _lock:
         if _client is None:
@@ -110,12 +120,14 @@ def client_for_profile(profile: Profile) -> Any:
 
 @contextmanager
 def use_client(factory: Callable[[], Any] | Any) -> Iterator[None]:
-    """Run flows against a given client (tests, the demo, a served sandbox) instead of the settings' backend.
-    Profiles with their own API key still get their own clients; those made inside are closed at the end."""
+    """Run flows against a given client (tests, the demo, a served sandbox) instead of the settings' backend: any
+    provider's client or `Provider` adapter, or a factory of one. Neutral actions adapt a client to the provider
+    `LEXFLOW_PROVIDER` names. Profiles with their own API key still get their own clients; those made inside are
+    closed at the end."""
     global _client, _factory, _accounts
     with _lock:
         old = (_client, _factory, _accounts)
-        _factory = factory if callable(factory) and not hasattr(factory, "contacts") else (lambda: factory)
+        _factory = factory if _is_factory(factory) else (lambda: factory)
         _client, _accounts = None, {}
     try:
         yield
@@ -125,6 +137,15 @@ def use_client(factory: Callable[[], Any] | Any) -> Iterator[None]:
             _client, _factory, _accounts = old
         for client in made:
             client.close()
+
+
+def _is_factory(given: Any) -> bool:
+    """A function or class making a client, not a client or adapter itself (which may happen to be callable)."""
+    from lexflow.core.provider import Provider
+
+    if isinstance(given, type):
+        return True
+    return callable(given) and not isinstance(given, Provider) and not hasattr(given, "close")
 
 
 def flow_actor() -> Actor:

@@ -68,7 +68,7 @@ def create_invoice(
         return op.result
     crash_point("invoice:intent")
     data = finalized_invoice_input(draft, expected_total_gross)
-    out = run_action("create_invoice", data, profile=profile, approval_ref=approval_ref).model_dump(mode="json")
+    out = run_action("lexware_create_invoice", data, profile=profile, approval_ref=approval_ref).model_dump(mode="json")
     crash_point("invoice:answer")
     ops.finish(INVOICE, request_key, out)
     crash_point("invoice:recorded")

@@ -80,7 +80,7 @@ def book_expense(
     if op.done:
         return op.result
     crash_point("expense:intent")
-    out = run_action("create_expense", expense, profile=profile).model_dump(mode="json")
+    out = run_action("lexware_create_expense", expense, profile=profile).model_dump(mode="json")
     crash_point("expense:answer")
     ops.finish(EXPENSE, key, out)
     crash_point("expense:recorded")

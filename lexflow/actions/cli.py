@@ -70,7 +70,9 @@ def _err(message: str) -> None:
 @app.command("list")
 def list_(
     read_only: Annotated[bool, typer.Option("--read-only", help="Only actions that change nothing.")] = False,
-    group: Annotated[str | None, typer.Option(help="'business', 'neutral', 'operations' or 'partner'.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="'neutral' (every provider), 'lexware' (Lexware Office's own) or 'partner'.")
+    ] = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Also actions that are switched off here (partner-only), with the reason.")
     ] = False,

@@ -493,7 +493,7 @@ def register_operations(reg: Registry) -> None:
                 handler=handler,
                 examples=(example,),
                 idempotent=idem,
-                group="operations",
+                group="lexware",
                 input_effect=input_effect,
             )
         )

@@ -2,7 +2,7 @@
 
     LexflowProfile(scopes=["*:read", "invoices:write"], api_key="...").save("prod")
     profile = LexflowProfile.load("prod").to_profile("prod")
-    lexflow.actions.run("create_invoice", data, actor=Actor.flow(run_id), profile=profile, approval_ref=ref)
+    lexflow.actions.run("lexware_create_invoice", data, actor=Actor.flow(run_id), profile=profile, approval_ref=ref)
 
 `SecretStr` fields are stored Fernet-encrypted by the Prefect server and shown as ******** in the UI. The block
 type slugs are what saved documents are found by: they never change.

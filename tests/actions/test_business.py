@@ -125,7 +125,7 @@ def test_preview_matches_what_the_sandbox_creates(act, sandbox_client):
     assert preview.totals.total_tax == Decimal("3.13")  # 2.546 -> 2.55 and 0.5824 -> 0.58 (docs/lexware.md#totals)
     assert preview.totals.total_gross == Decimal("24.85")
     created = act(
-        "create_invoice", {**DRAFT, "finalize": True, "expected_total_gross": str(preview.totals.total_gross)}
+        "lexware_create_invoice", {**DRAFT, "finalize": True, "expected_total_gross": str(preview.totals.total_gross)}
     )
     assert created.voucher_status == "open" and created.voucher_number
     assert Decimal(str(created.total_gross)) == preview.totals.total_gross
@@ -135,12 +135,12 @@ def test_create_invoice_refuses_a_changed_total(act, trail):
     from lexflow.actions import InvalidInput
 
     with pytest.raises(InvalidInput, match="differs"):
-        act("create_invoice", {**DRAFT, "finalize": True, "expected_total_gross": "20.00"})
+        act("lexware_create_invoice", {**DRAFT, "finalize": True, "expected_total_gross": "20.00"})
     assert trail.list()[-1].outcome == "invalid_input"
 
 
 def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
-    created = act("create_invoice", {**DRAFT, "finalize": True})
+    created = act("lexware_create_invoice", {**DRAFT, "finalize": True})
     out = act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "Doppelt berechnet"})
     assert out.credit_note_status == "paidoff"
     status = act("payment_status", {"voucher_id": created.invoice_id})
@@ -152,7 +152,7 @@ def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
 
 
 def test_invoice_document_open_items_and_dunning(act, folders):
-    created = act("create_invoice", {**DRAFT, "finalize": True})
+    created = act("lexware_create_invoice", {**DRAFT, "finalize": True})
     doc = act("invoice_document", {"invoice_id": created.invoice_id, "save_to": str(folders[1])})
     assert doc.media_type.startswith("application/pdf") and doc.size > 100
     assert Path(doc.saved_to).read_bytes()[:4] == b"%PDF"
@@ -166,7 +166,7 @@ def test_invoice_document_open_items_and_dunning(act, folders):
 def test_create_expense(act):
     pdf = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
     out = act(
-        "create_expense",
+        "lexware_create_expense",
         {
             "receipt": {"filename": "beleg.pdf", "content_base64": pdf},
             "voucher_number": "LIEF-2026-7",
@@ -185,12 +185,14 @@ def test_create_invoice_with_reference_survives_a_504_and_a_retry(act, sandbox_c
     )
     assert r.status_code < 300, r.text
     data = {**DRAFT, "finalize": True, "reference": "ORDER-4711"}
-    first = act("create_invoice", data)
-    retry = act("create_invoice", data)
+    first = act("lexware_create_invoice", data)
+    retry = act("lexware_create_invoice", data)
     assert retry.invoice_id == first.invoice_id and retry.already_existed and not first.already_existed
     rows = list(sandbox_client.voucherlist.iter(voucher_type="invoice", voucher_status="any"))
     assert len(rows) == 1
-    posts = [c.status for rec in trail.list(action="create_invoice") for c in rec.http_calls if c.method == "POST"]
+    posts = [
+        c.status for rec in trail.list(action="lexware_create_invoice") for c in rec.http_calls if c.method == "POST"
+    ]
     assert posts == [504]
 
 
@@ -206,9 +208,9 @@ def test_create_expense_completes_an_uploaded_voucher_without_a_second_upload(ac
         "file_id": up["id"],
         "voucher_id": up["voucherId"],
     }
-    out = act("create_expense", data)
+    out = act("lexware_create_expense", data)
     assert (out.voucher_id, out.file_id, out.total_gross) == (up["voucherId"], up["id"], Decimal("59.50"))
-    (rec,) = trail.list(action="create_expense")
+    (rec,) = trail.list(action="lexware_create_expense")
     assert not [c for c in rec.http_calls if c.method == "POST" and "/files" in c.path]
     with pytest.raises(Exception, match="file_id and voucher_id together"):
-        act("create_expense", {**data, "file_id": None})
+        act("lexware_create_expense", {**data, "file_id": None})

@@ -43,7 +43,7 @@ def act(sandbox_client, trail, folders):
 
 @pytest.fixture
 def invoice_id(act) -> str:
-    return act("create_invoice", DRAFT).invoice_id
+    return act("lexware_create_invoice", DRAFT).invoice_id
 
 
 @pytest.fixture

@@ -39,12 +39,12 @@ def _params(env, tmp_path, only: str) -> StdioServerParameters:
 
 
 async def test_stdio_tools_annotations_preview_and_refusals(server_env, tmp_path):
-    only = "profile_get,upsert_customer,contacts_list,preview_invoice,create_invoice"
+    only = "profile_get,upsert_customer,contacts_list,preview_invoice,lexware_create_invoice"
     async with Client(_params(server_env, tmp_path, only), read_timeout_seconds=60) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == set(only.split(","))
         assert tools["profile_get"].annotations.read_only_hint is True
-        assert tools["create_invoice"].annotations.destructive_hint is True
+        assert tools["lexware_create_invoice"].annotations.destructive_hint is True
         assert tools["upsert_customer"].annotations.idempotent_hint is True
         assert tools["preview_invoice"].output_schema["properties"]["totals"]
 
@@ -56,7 +56,7 @@ async def test_stdio_tools_annotations_preview_and_refusals(server_env, tmp_path
         assert not preview.is_error, preview.content
         assert preview.structured_content["totals"]["total_gross"] == "238.00"
         assert json.loads(preview.content[0].text) == preview.structured_content
-        refused = await client.call_tool("create_invoice", {**draft, "finalize": True})
+        refused = await client.call_tool("lexware_create_invoice", {**draft, "finalize": True})
         assert refused.is_error and "approval" in refused.content[0].text
         bad = await client.call_tool("preview_invoice", {"line_items": []})
         assert bad.is_error and "line_items" in bad.content[0].text
@@ -65,7 +65,7 @@ async def test_stdio_tools_annotations_preview_and_refusals(server_env, tmp_path
     records = trail.list()
     assert [(r.action, r.outcome) for r in records] == [
         ("preview_invoice", "ok"),
-        ("create_invoice", "approval_required"),
+        ("lexware_create_invoice", "approval_required"),
         ("preview_invoice", "invalid_input"),
     ]
     assert {r.actor.name for r in records} == {"stdio-test"} and {r.profile for r in records} == {"agent"}

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 
 from lexflow.actions import InvalidInput, Profile, registry, run
-from lexflow.actions.neutral._catalogue import INTERIM_NAMES
 from lexflow.audit import Actor, AuditTrail
 from lexflow.core import AdapterNotBuilt, CapabilityMissing
 from lexflow.core.provider import Provider
@@ -54,24 +53,24 @@ def act(backend, trail):
 
     def _act(name: str, data: dict, **kw):
         kw.setdefault("profile", ALL)
-        return run(INTERIM_NAMES.get(name, name), data, actor=Actor.agent("pytest"), client=client, trail=trail, **kw)
+        return run(name, data, actor=Actor.agent("pytest"), client=client, trail=trail, **kw)
 
     return _act
 
 
 def test_the_twelve_are_registered():
     for name in TWELVE:
-        action = registry.get(INTERIM_NAMES.get(name, name))
+        action = registry.get(name)
         assert action.group == "neutral", name
         assert action.examples, name
         for example in action.examples:
             action.input_model.model_validate(example)
 
 
-def test_interim_names_only_while_the_lexware_action_holds_the_name():
-    """When the Lexware actions move to their own group, this fails: then drop INTERIM_NAMES."""
-    for final in INTERIM_NAMES:
-        assert registry.get(final).group == "business"
+def test_the_plain_names_are_the_neutral_ones_and_lexwares_own_are_prefixed():
+    for name in ("create_invoice", "create_expense"):
+        assert registry.get(name).group == "neutral"
+        assert registry.get(f"lexware_{name}").group == "lexware"
 
 
 def test_customer_created_once_per_email(act, trail, backend):

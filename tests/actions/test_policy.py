@@ -52,10 +52,10 @@ def test_denial_is_an_error_and_an_audit_record(trail):
 
 
 def test_irreversible_needs_approval_ref(trail, tmp_path):
-    action = registry.get("create_invoice")
+    action = registry.get("lexware_create_invoice")
     writer = Profile(name="prod", scopes=["invoices:write"], api_key=API_KEY)
     with pytest.raises(ApprovalRequired, match="approval_ref"):
-        run("create_invoice", action.examples[0], profile=writer, trail=trail)
+        run("lexware_create_invoice", action.examples[0], profile=writer, trail=trail)
     (rec,) = trail.list()
     assert rec.outcome == "approval_required" and rec.approval_ref is None
     assert API_KEY not in rec.model_dump_json()

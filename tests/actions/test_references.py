@@ -50,10 +50,11 @@ def test_create_invoice_for_auftrag_1_is_not_answered_with_auftrag_10(act: Any, 
     cid = customer(sandbox_client)
     draft = {"contact_id": cid, "voucher_date": date.today().isoformat(), "finalize": True,
              "line_items": [{"name": "Beratung", "unit_price": "100.00"}]}  # fmt: skip
-    ten = act("create_invoice", {**draft, "reference": "AUFTRAG-10"})
-    one = act("create_invoice", {**draft, "reference": "AUFTRAG-1"})  # same customer, same total: only the ref differs
+    ten = act("lexware_create_invoice", {**draft, "reference": "AUFTRAG-10"})
+    # same customer, same total: only the ref differs
+    one = act("lexware_create_invoice", {**draft, "reference": "AUFTRAG-1"})
     assert not one.already_existed and one.invoice_id != ten.invoice_id
-    again = act("create_invoice", {**draft, "reference": "AUFTRAG-1"})
+    again = act("lexware_create_invoice", {**draft, "reference": "AUFTRAG-1"})
     assert again.already_existed and again.invoice_id == one.invoice_id
     assert len(list(sandbox_client.voucherlist.iter(voucher_type="invoice", voucher_status="any"))) == 2
 

@@ -12,12 +12,12 @@ BUSINESS = {
     "upsert_customer",
     "find_duplicate_contacts",
     "preview_invoice",
-    "create_invoice",
+    "lexware_create_invoice",
     "cancel_invoice",
     "invoice_document",
     "open_items",
     "payment_status",
-    "create_expense",
+    "lexware_create_expense",
     "create_dunning",
 }
 
@@ -28,6 +28,7 @@ def test_catalogue_has_every_operation_and_business_action():
     assert set(registry.names()) >= BUSINESS
     assert [a.name for a in registry if a.group == "partner"] == ["transaction_assignment_hints_create"]
     assert len([a for a in registry if a.group == "neutral"]) == 12  # the provider-neutral ones (test_neutral.py)
+    assert len([a for a in registry if a.group == "lexware"]) == 55 + len(BUSINESS)  # Lexware Office's own
     assert len(registry) == 55 + len(BUSINESS) + 1 + 12  # + the partner-only, opt-in assignment hint
 
 
@@ -51,7 +52,7 @@ def test_schemas_are_valid_and_examples_round_trip(action):
 
 def test_effects_and_annotations():
     assert registry.get("contacts_get").annotations()["readOnlyHint"] is True
-    create = registry.get("create_invoice")
+    create = registry.get("lexware_create_invoice")
     assert create.annotations()["destructiveHint"] is True and create.annotations()["idempotentHint"] is False
     assert registry.get("upsert_customer").annotations()["idempotentHint"] is True
     draft = create.input_model.model_validate({**create.examples[0], "finalize": False})

@@ -57,7 +57,7 @@ def test_unreadable_input_files_are_usage_errors(cli_env):
 
 
 def test_nasty_values_through_the_cli_are_refused_naming_the_field(cli_env):
-    names = ["upsert_customer", "preview_invoice", "create_expense", "open_items"]
+    names = ["upsert_customer", "preview_invoice", "lexware_create_expense", "open_items"]
     for i, name in enumerate(names):
         paths = candidate_paths(name)
         for j, value in enumerate(NASTY[::4]):

@@ -42,11 +42,11 @@ def act(sandbox_client, tmp_path):
         ("contacts_get", {"id": "a\ud800b"}, "id", "unpaired surrogate"),
         ("upsert_customer", {"name": "x" * 300_000}, "name", "longer than the limit"),
         ("upsert_customer", {"name": "A\x00B"}, "name", "NUL"),
-        ("create_expense", _expense(amount="1e999"), "items.0.amount", "too large"),
-        ("create_expense", _expense(amount=10**400), "items.0.amount", "too large"),
-        ("create_expense", _expense(tax_rate=-100), "items.0.tax_rate", "greater than or equal to 0"),
-        ("create_expense", _expense(amount="-100"), "items.0.amount", "greater than 0"),
-        ("create_expense", _expense(amount="NaN"), "items.0.amount", "finite"),
+        ("lexware_create_expense", _expense(amount="1e999"), "items.0.amount", "too large"),
+        ("lexware_create_expense", _expense(amount=10**400), "items.0.amount", "too large"),
+        ("lexware_create_expense", _expense(tax_rate=-100), "items.0.tax_rate", "greater than or equal to 0"),
+        ("lexware_create_expense", _expense(amount="-100"), "items.0.amount", "greater than 0"),
+        ("lexware_create_expense", _expense(amount="NaN"), "items.0.amount", "finite"),
         ("files_upload", {"filename": "a.pdf", "content_base64": "not base64!"}, "content_base64", "base64"),
         ("preview_invoice", {"line_items": DEEP}, "line_items", "nested"),
     ],
@@ -60,7 +60,7 @@ def test_refusal_names_the_field(act, name, data, field, says):
 
 
 def test_a_purchase_credit_note_is_the_explicit_way_to_book_money_back(act):
-    out = act("create_expense", _expense() | {"type": "purchasecreditnote"})
+    out = act("lexware_create_expense", _expense() | {"type": "purchasecreditnote"})
     assert out.total_gross > 0
 
 

@@ -133,7 +133,7 @@ def test_tools_list_answers_promptly_while_a_long_call_runs(mcp_env, tmp_path, s
         control.close()
 
 
-NAMES = ["upsert_customer", "preview_invoice", "create_expense", "contacts_get", "open_items", "files_upload"]
+NAMES = ["upsert_customer", "preview_invoice", "lexware_create_expense", "contacts_get", "open_items", "files_upload"]
 
 
 def test_nasty_arguments_over_mcp_end_in_answers_naming_the_field(mcp_env, tmp_path):

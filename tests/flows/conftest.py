@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from lexflow.core.capabilities import Capabilities
+from lexflow.core.provider import Provider
+from lexflow.providers import built
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +50,85 @@ def prefect_flows(prefect_harness: None, tmp_path_factory: pytest.TempPathFactor
 def database_url(tmp_path: Path) -> str:
     """A fresh lexflow database (ledger, audit, sync store) per test."""
     return f"sqlite:///{tmp_path}/lexflow.db"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `flow_provider`: the flows against each built provider's served sandbox (real HTTP), the way a worker with
+# `LEXFLOW_PROVIDER=<name>` and no credentials runs them. Flow tests that take it run once per provider.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FlowProvider:
+    """What a flow test needs of one provider: its name, the `Provider` adapter to assert end state with, and the
+    connection the flows were given (`use_client`: a LexwareClient on Lexware, the adapter elsewhere)."""
+
+    name: str
+    provider: Provider
+    client: Any
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.provider.capabilities
+
+
+@contextmanager
+def _lexware_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+    from lexflow.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.adapter import LexwareAdapter
+
+    served = request.getfixturevalue("served_sandbox")
+    served.reset()
+    fast = RetryPolicy(max_attempts=3, backoff_base=0.01)
+    with LexwareClient(api_key=served.api_key, base_url=served.url, rate_limit=0, retry=fast) as client:
+        yield LexwareAdapter(client), client
+
+
+@contextmanager
+def _sevdesk_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+    from lexflow.sevdesk.adapter import SevdeskAdapter
+
+    adapter = SevdeskAdapter(request.getfixturevalue("sevdesk_client"))  # reset, served over real HTTP
+    yield adapter, adapter
+
+
+@contextmanager
+def _xero_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+    from tests.xero.support import sandbox_adapter
+
+    adapter = sandbox_adapter()  # the process's served Xero sandbox, reset
+    try:
+        yield adapter, adapter
+    finally:
+        adapter.close()
+
+
+@contextmanager
+def _quickbooks_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+    from lexflow.quickbooks.adapter import QuickBooksAdapter
+
+    adapter = QuickBooksAdapter(request.getfixturevalue("quickbooks_client"))  # reset, served over real HTTP
+    yield adapter, adapter
+
+
+CONNECTIONS: dict[str, Callable[[pytest.FixtureRequest], AbstractContextManager[tuple[Provider, Any]]]] = {
+    "lexware": _lexware_connection,
+    "sevdesk": _sevdesk_connection,
+    "xero": _xero_connection,
+    "quickbooks": _quickbooks_connection,
+}
+
+
+@pytest.fixture(params=built())
+def flow_provider(
+    request: pytest.FixtureRequest, prefect_flows: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FlowProvider]:
+    """Flows run against this provider's freshly reset served sandbox: `LEXFLOW_PROVIDER` names it for the test and
+    `use_client` hands the flows its connection."""
+    from lexflow.settings import get_settings
+    from tasks.common import use_client
+
+    monkeypatch.setenv("LEXFLOW_PROVIDER", request.param)
+    get_settings.cache_clear()
+    with CONNECTIONS[request.param](request) as (provider, client), use_client(client):
+        yield FlowProvider(request.param, provider, client)

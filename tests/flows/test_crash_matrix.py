@@ -291,7 +291,7 @@ def test_dunning_run_killed_then_rerun(
 
     draft = {"contact_id": _customer(), "line_items": [{"name": "Wartung", "unit_price": "50"}],
              "payment_term_days": 7, "finalize": True}  # fmt: skip
-    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref=grant("create_invoice", draft, approver="t"),
+    run("lexware_create_invoice", draft, profile=FLOW_PROFILE, approval_ref=grant("lexware_create_invoice", draft, approver="t"),
         client=get_client())  # fmt: skip
     test_flows_e2e._control(served_sandbox).clock_advance(days=30)
     as_of = (date.today() + timedelta(days=30)).isoformat()

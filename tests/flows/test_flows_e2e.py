@@ -145,7 +145,7 @@ def test_invoice_approved_is_finalized_mailed_and_audited(
     from prefect.artifacts import Artifact
 
     table = Artifact.get("audit-create-approve-send-invoice")
-    assert table is not None and "create_invoice" in str(table.data) and "flow.invoice_sent" in str(table.data)
+    assert table is not None and "lexware_create_invoice" in str(table.data) and "flow.invoice_sent" in str(table.data)
 
 
 def test_rejected_invoice_creates_nothing(lexware: Any, catcher: MailCatcher, database_url: str) -> None:
@@ -252,7 +252,7 @@ def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path
     assert vouchers[0].voucher_status in ("open", "overdue")  # booked; the list derives overdue from the due date
     from lexflow.audit import shared_trail
 
-    (booked,) = shared_trail().list(action="create_expense", resource_id=str(vouchers[0].id))
+    (booked,) = shared_trail().list(action="lexware_create_expense", resource_id=str(vouchers[0].id))
     assert booked.outcome == "ok"
     assert [c.path for c in booked.http_calls if "/files" in c.path] == []  # sent once, by upload-receipt
 
@@ -348,8 +348,8 @@ def test_dunning_run_once_per_invoice_and_day(
              "finalize": True}  # fmt: skip
     from lexflow.actions.approvals import grant
 
-    ref = grant("create_invoice", draft, approver="test")
-    run("create_invoice", draft, profile=FLOW_PROFILE, approval_ref=ref, client=get_client())
+    ref = grant("lexware_create_invoice", draft, approver="test")
+    run("lexware_create_invoice", draft, profile=FLOW_PROFILE, approval_ref=ref, client=get_client())
     _control(served_sandbox).clock_advance(days=30)
     as_of = date.today() + timedelta(days=30)
     from lexflow.testing.fake_slack import FakeSlack

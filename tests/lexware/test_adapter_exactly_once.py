@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from lexflow.actions import Profile, run
-from lexflow.actions.neutral._catalogue import INTERIM_NAMES
 from lexflow.audit import Actor, AuditTrail
 
 ALL = Profile(name="dev", scopes=["*"], approval_for=[])
@@ -43,7 +42,6 @@ def lexware(sandbox_app, tmp_path) -> Iterator[tuple[Any, Any]]:
         trail = AuditTrail(f"sqlite:///{tmp_path}/audit.db")
 
         def act(name: str, data: dict) -> Any:
-            name = INTERIM_NAMES.get(name, name)
             return run(name, data, actor=Actor.agent("pytest"), profile=ALL, client=client, trail=trail)
 
         control = SandboxControl(http, DEFAULT_API_KEY)

@@ -45,7 +45,7 @@ def business_action(
                 handler=fn,
                 examples=examples,
                 idempotent=idempotent,
-                group="business",
+                group="lexware",
                 input_effect=input_effect,
                 uses_client=uses_client,
             )

@@ -140,7 +140,7 @@ def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str])
 
 
 @business_action(
-    "create_expense",
+    "lexware_create_expense",
     description=(
         "Book a supplier invoice or receipt: upload the file, then complete the bookkeeping voucher with number, "
         "date and items and book it (open). Totals are computed from the items so they match exactly. Already "

@@ -233,7 +233,7 @@ class CreateInvoiceOutput(Output):
 
 
 @business_action(
-    "create_invoice",
+    "lexware_create_invoice",
     description=(
         "Create an invoice, as a draft or (finalize=true) open and numbered. A finalized invoice can never be "
         "edited, deleted or voided through the API: preview and approve first. Does not send e-mail (the API "

@@ -18,13 +18,6 @@ from lexflow.actions.registry import Action, Effect
 from lexflow.core.errors import InvalidRecord
 from lexflow.core.provider import Provider
 
-INTERIM_NAMES: dict[str, str] = {
-    "create_invoice": "neutral_create_invoice",
-    "create_expense": "neutral_create_expense",
-}
-"""Neutral actions whose name the Lexware business action of the same name still holds (its input schema is used by
-flows). They are registered under the interim name until the Lexware ones move to their own group."""
-
 ACTIONS: list[Action] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +56,7 @@ def neutral_action(
 
         ACTIONS.append(
             Action(
-                name=INTERIM_NAMES.get(name, name),
+                name=name,
                 description=description,
                 input_model=input_model,
                 output_model=output_model,
