@@ -74,3 +74,16 @@ class UnknownTaxCode(InvalidRecord):
     def __init__(self, provider: str, given: str, choices: list[str]) -> None:
         self.provider, self.given = provider, given
         super().__init__("tax", f"{given!r} is not a tax code {provider} knows. Use one of: {', '.join(choices)}.")
+
+
+class TenantNotConnected(CoreError, LookupError):
+    """An event (or a request) names an organisation this connection does not reach."""
+
+    code = "tenant_not_connected"
+
+    def __init__(self, provider: str, tenant: str, connected: str) -> None:
+        self.provider, self.tenant, self.connected = provider, tenant, connected
+        super().__init__(
+            f"{provider}: the event is for organisation {tenant!r}, but this connection is to {connected!r}. "
+            "Connect that organisation too (its own credentials), or ignore its events."
+        )

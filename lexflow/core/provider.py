@@ -127,3 +127,10 @@ class Provider(ABC):
     ) -> Iterator[BankTransaction]:
         self.capabilities.require("read_bank_transactions")
         raise NotImplementedError(f"{type(self).__name__} declares read_bank_transactions but does not implement it")
+
+    # webhooks (the receiver's re-fetch) ------------------------------------------------------------------------
+    def for_tenant(self, tenant: str) -> Provider:
+        """The adapter for the organisation a webhook event names. A connection that reaches one organisation only
+        (Lexware, sevDesk, a QuickBooks realm) is itself; adapters of multi-tenant or single-realm connections
+        override this to switch, or to raise `TenantNotConnected` rather than read another company's record."""
+        return self

@@ -100,6 +100,15 @@ class QuickBooksAdapter(Provider):
 
         return (NotFound,)
 
+    # webhooks (the receiver's re-fetch) ------------------------------------------------------------------------
+    def for_tenant(self, tenant: str) -> QuickBooksAdapter:
+        """A connection is one company: another realm's event must not be read from this one (ids are per realm)."""
+        from lexflow.core.errors import TenantNotConnected
+
+        if tenant != self.client.realm_id:
+            raise TenantNotConnected(self.capabilities.display_name, tenant, self.client.realm_id)
+        return self
+
     # customers -------------------------------------------------------------------------------------------------
     def create_customer(self, draft: CustomerDraft) -> Customer:
         """The e-mail is the business key: a customer with it (inactive ones too) is returned, not created again."""

@@ -10,6 +10,8 @@ routes:
   payment.changed:
     callable: lexflow.banking.ledger:check_payment  # or a plain Python function "module:function"
     parameters: {voucher_id: "{resourceId}", client: "{client}"}
+resources:                                          # every provider's events by resource type (below)
+  contact: {callable: lexflow.webhooks.changes:contact_changed}
 subscriptions:
   callback_url: https://hooks.example.org/webhooks/lexware
   events: [invoice.status.changed, payment.changed]
@@ -34,6 +36,9 @@ OFFICIAL_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public
 DEFAULT_PATH = "/webhooks/lexware"
 
 _EVENT_VARS = (
+    "provider",
+    "tenant",
+    "resourceType",
     "organizationId",
     "eventType",
     "resourceId",
@@ -51,7 +56,7 @@ class _Action(BaseModel):
 
     parameters: dict[str, Any] = Field(
         default_factory=dict,
-        description="Template: strings may use {resourceId}, {eventType}, {eventDate}, {organizationId}, {eventKey}, "
+        description="Template: strings may use {provider}, {tenant}, {resourceType}, {resourceId}, {eventType}, {eventDate}, {organizationId}, {eventKey}, "
         "{inboxId}, {event}, {resource} and {resource[field]}; a value that is exactly one placeholder keeps its type.",
     )
     refetch: bool = Field(default=True, description="GET the resource first (the payload carries only its id).")
@@ -129,6 +134,11 @@ class WebhookConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     routes: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    resources: dict[str, Action] = Field(
+        default_factory=lambda: dict(DEFAULT_RESOURCE_ROUTES),
+        description="Resource type (invoice, contact, credit-note, payment, …) → action, for every event without "
+        "a route of its own type; the resource is re-fetched through the provider's adapter (a neutral record).",
+    )
     subscriptions: SubscriptionSet = Field(default_factory=SubscriptionSet)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
@@ -137,8 +147,16 @@ class WebhookConfig(BaseModel):
     def _valid_routes(cls, value: dict[str, Any]) -> dict[str, Any]:
         return {normalise_event_type(k): v for k, v in value.items()}
 
+    @field_validator("resources")
+    @classmethod
+    def _valid_resources(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {k.strip().lower(): v for k, v in value.items()}
+
     def route_for(self, event_type: str) -> DeploymentAction | CallableAction | None:
         return self.routes.get(event_type.lower())
+
+    def resource_route_for(self, resource_type: str | None) -> DeploymentAction | CallableAction | None:
+        return self.resources.get((resource_type or "").lower())
 
 
 DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
@@ -153,6 +171,13 @@ DEFAULT_ROUTES: dict[str, DeploymentAction | CallableAction] = {
     "contact.changed": CallableAction(callable="lexflow.webhooks.crm:sync_contact_to_crm_mapping"),
 }
 """The issue's default mapping; any config file replaces it as a whole (`routes: {}` switches all off)."""
+
+DEFAULT_RESOURCE_ROUTES: dict[str, DeploymentAction | CallableAction] = {
+    "invoice": CallableAction(callable="lexflow.webhooks.changes:invoice_changed"),
+    "contact": CallableAction(callable="lexflow.webhooks.changes:contact_changed"),
+}
+"""By resource type, for any provider: an invoice change resumes the runs waiting for it, a contact change updates
+the CRM mapping (what Lexware's `voucher.created` and `contact.changed` routes do). `resources: {}` switches off."""
 
 
 def load_config(path: Path | None) -> WebhookConfig:
@@ -188,6 +213,15 @@ class WebhookSettings(BaseSettings):
     organization_id: str | None = Field(
         default=None,
         description="Accept only this organisation's events (default: the configured account's, from /v1/profile).",
+    )
+    xero_webhook_key: SecretStr | None = Field(
+        default=None,
+        description="Xero's webhook signing key (developer portal → your app → Webhooks); enables /webhooks/xero.",
+    )
+    quickbooks_verifier_token: SecretStr | None = Field(
+        default=None,
+        description="Intuit's webhook verifier token (developer portal → your app → Webhooks); enables "
+        "/webhooks/quickbooks.",
     )
     max_event_age_hours: float | None = Field(
         default=48.0,

@@ -15,7 +15,7 @@ from typing import Any
 
 from lexflow.webhooks.config import CallableAction, DeploymentAction
 from lexflow.webhooks.errors import PermanentFailure
-from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.events import ProviderEvent, WebhookEvent
 from lexflow.webhooks.templates import render
 
 
@@ -23,7 +23,7 @@ from lexflow.webhooks.templates import render
 class EventContext:
     """Everything an action may use: the event, the re-fetched resource, and where it sits in the inbox."""
 
-    event: WebhookEvent
+    event: WebhookEvent | ProviderEvent
     resource: dict[str, Any] | None
     inbox_id: int
     generation: int = 0
@@ -38,6 +38,9 @@ class EventContext:
     def variables(self, *, json_safe: bool) -> dict[str, Any]:
         event: Any = self.event.model_dump(mode="json", by_alias=True) if json_safe else self.event
         return {
+            "provider": self.event.provider,
+            "tenant": self.event.tenant,
+            "resourceType": self.event.resource_type,
             "organizationId": self.event.organization_id,
             "eventType": self.event.event_type,
             "resourceId": self.event.resource_id,

@@ -1,5 +1,9 @@
 """The durable inbox: every verified event is stored before the receiver answers, then drained by a worker.
 
+One inbox for every provider: Lexware's own payloads and the neutral `ProviderEvent`s of Xero, QuickBooks and
+pollers (`Inbox.store(event, body)`; a poller passes `event.model_dump_json().encode()` as the body, see
+docs/webhooks.md#feeding-the-inbox-from-a-poller).
+
 Why a table and not a queue: the receiver must answer Lexware within 5 s, an accepted event must survive a crash,
 and redeliveries (same organisation, type, resource and date) must be recognised. One unique key and a lease per
 claimed row give all three on SQLite and PostgreSQL alike.
@@ -13,12 +17,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Integer, LargeBinary, String, Text, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.db import Base, open_database
-from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.events import ProviderEvent, WebhookEvent, parse_stored
 
 
 class EventStatus(enum.StrEnum):
@@ -40,7 +58,9 @@ class InboxEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_key: Mapped[str] = mapped_column(String(400), unique=True, index=True)
-    organization_id: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32), default="lexware", server_default="lexware")
+    resource_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    organization_id: Mapped[str] = mapped_column(String(64))  # the tenant: Lexware organisation, Xero tenant, realm
     event_type: Mapped[str] = mapped_column(String(64), index=True)
     resource_id: Mapped[str] = mapped_column(String(64))
     event_date: Mapped[str] = mapped_column(String(64))
@@ -57,8 +77,8 @@ class InboxEvent(Base):
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    def to_event(self) -> WebhookEvent:
-        return WebhookEvent.model_validate_json(self.body)
+    def to_event(self) -> WebhookEvent | ProviderEvent:
+        return parse_stored(self.body)
 
 
 @dataclass(frozen=True)
@@ -86,14 +106,24 @@ class Inbox:
         self, database_url: str | None = None, *, lease: float = 120.0, retry: RetryPolicy | None = None
     ) -> None:
         self.database_url, self.engine, self._sessions = open_database(database_url)
+        _add_provider_columns(self.engine)
         self.lease = timedelta(seconds=lease)
         self.retry = retry or RetryPolicy()
 
-    def store(self, event: WebhookEvent, body: bytes) -> StoreResult:
-        """Insert the event, or count a redelivery of one already stored. Raises only if the database fails."""
+    def store(self, event: WebhookEvent | ProviderEvent, body: bytes | None = None) -> StoreResult:
+        """Insert the event, or count a redelivery of one already stored. Raises only if the database fails.
+
+        `body`: what the worker reads back: Lexware's raw payload; for a `ProviderEvent` its own JSON (the default).
+        """
+        if body is None:
+            if not isinstance(event, ProviderEvent):
+                raise TypeError("a Lexware event is stored with the raw body it was signed over")
+            body = event.model_dump_json().encode()
         now = utcnow()
         row = InboxEvent(
             event_key=event.key,
+            provider=event.provider,
+            resource_type=event.resource_type,
             organization_id=event.organization_id,
             event_type=event.event_type,
             resource_id=event.resource_id,
@@ -237,3 +267,21 @@ class Inbox:
     def _set(self, event_id: int, **values: object) -> None:
         with self._sessions.begin() as session:
             session.execute(update(InboxEvent).where(InboxEvent.id == event_id).values(**values))
+
+
+def _add_provider_columns(engine: Engine) -> None:
+    """Inboxes created before the other providers came lack `provider` and `resource_type`: add them (old rows are
+    Lexware's; their resource type is read from the event type when needed)."""
+    present = {c["name"] for c in inspect(engine).get_columns(InboxEvent.__tablename__)}
+    missing = [
+        (name, ddl)
+        for name, ddl in (("provider", "VARCHAR(32) NOT NULL DEFAULT 'lexware'"), ("resource_type", "VARCHAR(32)"))
+        if name not in present
+    ]
+    for name, ddl in missing:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {InboxEvent.__tablename__} ADD COLUMN {name} {ddl}"))
+        except DatabaseError as exc:  # another process added it at the same moment
+            if "duplicate" not in str(exc.orig).lower() and "already exists" not in str(exc.orig).lower():
+                raise

@@ -1,6 +1,9 @@
-"""The HTTP receiver: verify `X-Lxo-Signature` over the raw bytes, store, answer; never process inline.
+"""The HTTP receiver: one app, one path per provider; verify each signature over the raw bytes, store, answer; never
+process inline.
 
-Status codes are chosen for Lexware's retry rules (docs/lexware.md#webhook-delivery-and-retries): 401 for a missing or wrong signature (Lexware retries
+Lexware (`X-Lxo-Signature`, RSA) on its path as before; Xero and QuickBooks (HMAC-SHA256, `lexflow.webhooks.sources`)
+on theirs, normalised into the same inbox. Their answers follow their own retry rules (docs/webhooks.md#xero,
+#quickbooks-online). For Lexware, status codes are chosen for Lexware's retry rules (docs/lexware.md#webhook-delivery-and-retries): 401 for a missing or wrong signature (Lexware retries
 401, so a misconfigured key loses nothing while someone fixes it), 400 for a signed but malformed body (retrying
 cannot help), 503 only when the event could not be stored (retried), 200 once it is durable (also for a
 redelivery, which is recognised and not processed again).
@@ -9,9 +12,10 @@ redelivery, which is recognised and not processed again).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 from pydantic import ValidationError
@@ -24,9 +28,10 @@ from starlette.routing import Route
 from lexflow.client.signature import SIGNATURE_HEADER
 from lexflow.receiving import BodyTooLarge, bounded_body
 from lexflow.webhooks.config import DEFAULT_PATH
-from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.events import ProviderEvent, WebhookEvent
 from lexflow.webhooks.inbox import Inbox
 from lexflow.webhooks.keys import WebhookPublicKey
+from lexflow.webhooks.sources import NotAnEventBody, SignedSource
 from lexflow.webhooks.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,8 @@ STORE_DEADLINE = 4.0
 """Seconds we allow the database before answering 503: Lexware stops reading after 5 s."""
 MAX_BODY = 64 * 1024
 """An event is four short fields; anything much larger is not Lexware's and is refused before it is read whole."""
+MAX_SIGNED_BODY = 1024 * 1024
+"""Xero and QuickBooks batch events (per tenant / per realm); a megabyte holds thousands of them."""
 
 
 def create_receiver_app(
@@ -47,6 +54,7 @@ def create_receiver_app(
     path: str = DEFAULT_PATH,
     organization_id: str | None = None,
     max_event_age: timedelta | None = None,
+    sources: Sequence[SignedSource] = (),
 ) -> Starlette:
     """An ASGI app; with a `worker`, the app starts and stops it with its own lifespan.
 
@@ -101,6 +109,40 @@ def create_receiver_app(
             worker.wake()
         return JSONResponse({"id": stored.id, "duplicate": stored.duplicate})
 
+    def signed_receiver(source: SignedSource) -> Any:
+        def answer(status: int, detail: str) -> Response:
+            if source.empty_answers:  # Xero: 200/401 with an empty body, or the intent-to-receive check fails
+                return Response(status_code=status)
+            return JSONResponse({"detail": detail}, status_code=status)
+
+        async def receive_signed(request: Request) -> Response:
+            try:
+                body = await bounded_body(request, MAX_SIGNED_BODY)
+            except BodyTooLarge:
+                return answer(413, "body too large")
+            if not source.verify(body, request.headers.get(source.header)):
+                log.warning("rejected a %s webhook with a missing or invalid %s", source.provider, source.header)
+                return answer(401, f"missing or invalid {source.header}")
+            try:
+                events = source.parse(body)
+            except NotAnEventBody as exc:
+                # Signed by the provider, yet not its format: retrying cannot help; 400 shows in its delivery log.
+                log.warning("a signed %s webhook is not an event batch: %s", source.provider, exc)
+                return answer(400, str(exc))
+            if not events:  # Xero's intent-to-receive check: a correctly signed, empty batch
+                return answer(200, "no events")
+            try:
+                with anyio.fail_after(source.answer_within - 1.0):
+                    stored = await anyio.to_thread.run_sync(_store_all, inbox, events, abandon_on_cancel=True)
+            except Exception as exc:
+                log.error("could not store %s webhook events: %s", source.provider, type(exc).__name__)
+                return answer(503, "events not stored; please retry")  # every provider retries a 5xx
+            if worker is not None and stored:
+                worker.wake()
+            return answer(200, f"{stored} new of {len(events)}")
+
+        return receive_signed
+
     async def head(request: Request) -> Response:
         # Lexware sends HEAD to the callback URL before subscribing (its SSL check).
         return Response(status_code=200)
@@ -119,11 +161,20 @@ def create_receiver_app(
             if worker is not None:
                 await run_in_threadpool(worker.stop)
 
-    return Starlette(
-        routes=[
-            Route(path, receive, methods=["POST"]),
-            Route(path, head, methods=["HEAD"]),
-            Route("/healthz", health, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    taken = {path, "/healthz"}
+    routes = [
+        Route(path, receive, methods=["POST"]),
+        Route(path, head, methods=["HEAD"]),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+    for source in sources:
+        if source.path in taken:
+            raise ValueError(f"two webhook sources on {source.path}; give {source.provider} its own path")
+        taken.add(source.path)
+        routes.append(Route(source.path, signed_receiver(source), methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _store_all(inbox: Inbox, events: Sequence[ProviderEvent]) -> int:
+    """Store a batch; a redelivered event only counts a delivery. Returns how many were new."""
+    return sum(not inbox.store(event).duplicate for event in events)

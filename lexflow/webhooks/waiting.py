@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from lexflow.db import Base, open_database
 from lexflow.prefect.pausing import RunNotPaused, RunNotPausedYet, resume_run, wait_for_input
-from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.events import ProviderEvent, WebhookEvent
 from lexflow.webhooks.inbox import InboxEvent, utcnow
 
 
@@ -99,7 +99,26 @@ def wait_for_event(
     )
 
 
-def continue_waiting_runs(event: WebhookEvent, resource: dict[str, Any] | None, database_url: str | None = None) -> str:
+def has_waiters(event_type: str, resource_id: str, database_url: str | None = None) -> bool:
+    """Whether a run waits for this event (checked before Prefect is imported at all)."""
+    with _sessions(database_url)() as session:
+        return (
+            session.execute(
+                select(EventWaiter.id)
+                .where(
+                    EventWaiter.event_type == event_type.lower(),
+                    EventWaiter.resource_id == resource_id,
+                    EventWaiter.resolved_at.is_(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+
+def continue_waiting_runs(
+    event: WebhookEvent | ProviderEvent, resource: dict[str, Any] | None, database_url: str | None = None
+) -> str:
     """Webhook action: resume every run waiting for this event. Idempotent: resolved waiters are skipped."""
     from prefect.exceptions import FlowPauseTimeout
 

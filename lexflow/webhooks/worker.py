@@ -1,5 +1,10 @@
 """The worker that drains the inbox: claim due events, re-fetch, dispatch, record; retry with backoff; park poison.
 
+Which action: a Lexware payload with a route of its own event type (`routes`) runs that, with the resource as the
+API's JSON; every other event (any provider's) runs the route of its resource type (`resources`), with the record
+re-fetched through the provider's adapter (`lexflow.providers.get_provider`) as a neutral model. No branch on a
+provider's name: the provider is data of the event.
+
 It runs as a thread beside the receiver (`lexflow webhooks serve`) or alone (`lexflow webhooks work`). Several
 workers may share one database: claims are leases, so a worker that dies leaves its events to the others.
 """
@@ -17,8 +22,9 @@ from typing import Any, Literal
 from lexflow.webhooks.config import CallableAction, DeploymentAction, WebhookConfig
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure
+from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import EventStatus, Inbox, InboxEvent, utcnow
-from lexflow.webhooks.resources import fetch_resource
+from lexflow.webhooks.resources import AdapterFactory, default_adapter, fetch_record, fetch_resource
 from lexflow.webhooks.templates import placeholders
 
 log = logging.getLogger(__name__)
@@ -34,12 +40,18 @@ class InboxWorker:
         *,
         client_factory: Callable[[], Any] | None = None,
         dispatcher: Dispatcher | None = None,
+        adapters: AdapterFactory | None = None,
     ) -> None:
+        """`adapters(provider, tenant)` gives the adapter a resource route re-fetches through (default: that
+        provider's configured connection, `get_provider(name=provider).for_tenant(tenant)`)."""
         self.inbox = inbox
         self.config = config
         self.dispatcher = dispatcher or Dispatcher()
         self._client_factory = client_factory
         self._client: Any = None
+        self._adapter_factory = adapters or default_adapter
+        self._adapters: dict[tuple[str, str], Any] = {}
+        self._adapters_lock = threading.Lock()
         self._owns_client = False  # a client handed in through client_factory is closed by whoever made it
         self._trail: Any = None
         self._wake = threading.Event()
@@ -57,6 +69,14 @@ class InboxWorker:
                 self._owns_client = True
             self._client = self._client_factory()
         return self._client
+
+    def adapter(self, provider: str, tenant: str) -> Any:
+        """The adapter of this provider and tenant, made once per worker (one connection, shared limits)."""
+        with self._adapters_lock:
+            key = (provider, tenant)
+            if key not in self._adapters:
+                self._adapters[key] = self._adapter_factory(provider, tenant)
+            return self._adapters[key]
 
     def process(self, row: InboxEvent) -> EventStatus:
         """Run one claimed event to its next state. Never raises for the event's own failures."""
@@ -89,11 +109,20 @@ class InboxWorker:
         action: DeploymentAction | CallableAction | None = None
         try:
             event = row.to_event()
-            action = self.config.route_for(event.event_type)
+            # Lexware's own event-type routes get Lexware's JSON; resource routes get the neutral record, any provider
+            action = self.config.route_for(event.event_type) if isinstance(event, WebhookEvent) else None
+            by_resource = action is None
+            if action is None:
+                action = self.config.resource_route_for(event.resource_type)
             if action is None:
                 self.inbox.complete(row.id, f"no route for {event.event_type}; nothing to do")
                 return EventStatus.DONE
-            resource = fetch_resource(self.client, event) if action.refetch else None
+            resource: dict[str, Any] | None = None
+            if action.refetch:
+                if by_resource:
+                    resource = fetch_record(self.adapter(event.provider, event.tenant), event)
+                else:
+                    resource = fetch_resource(self.client, event)
             wants_client = isinstance(action, CallableAction) and "client" in placeholders(action.parameters)
             context = EventContext(
                 event=event,

@@ -121,6 +121,19 @@ class XeroAdapter(Provider):
         """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
         self.client.add_call_listener(listener)
 
+    # webhooks (the receiver's re-fetch) ------------------------------------------------------------------------
+    def for_tenant(self, tenant: str) -> XeroAdapter:
+        """One connection reaches every organisation that consented: a webhook's tenant gets its own client (its
+        own limits, never mixed with this one's)."""
+        if tenant.lower() == self.client.tenant_id.lower():
+            return self
+        return XeroAdapter(
+            self.client.for_tenant(tenant),
+            sales_account=self.sales_account,
+            bank_account=self.bank_account,
+            tax=self._given_tax,
+        )
+
     @property
     def _rates(self) -> list[xm.TaxRate]:
         """The organisation's tax rates, read once on first use (not when the adapter is built)."""
