@@ -64,12 +64,19 @@ neutral read: their route gets `resource: None` and the event's ids."""
 
 def default_adapter(provider: str, tenant: str) -> Any:
     """The provider's configured connection, switched to the event's tenant (one connection may serve several)."""
-    from lexflow.core.errors import TenantNotConnected, UnknownProvider
     from lexflow.providers import get_provider
 
+    return get_provider(name=provider).for_tenant(tenant)
+
+
+def adapter_for(factory: AdapterFactory, provider: str, tenant: str) -> Any:
+    """`factory(provider, tenant)`; an organisation this installation does not reach is a configuration matter that
+    retrying cannot fix, so the event is parked with the reason at once."""
+    from lexflow.core.errors import AdapterNotBuilt, TenantNotConnected, UnknownProvider
+
     try:
-        return get_provider(name=provider).for_tenant(tenant)
-    except (TenantNotConnected, UnknownProvider) as exc:
+        return factory(provider, tenant)
+    except (TenantNotConnected, UnknownProvider, AdapterNotBuilt) as exc:
         raise PermanentFailure(str(exc)) from None
 
 

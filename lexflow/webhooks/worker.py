@@ -24,7 +24,7 @@ from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure
 from lexflow.webhooks.events import WebhookEvent
 from lexflow.webhooks.inbox import EventStatus, Inbox, InboxEvent, utcnow
-from lexflow.webhooks.resources import AdapterFactory, default_adapter, fetch_record, fetch_resource
+from lexflow.webhooks.resources import AdapterFactory, adapter_for, default_adapter, fetch_record, fetch_resource
 from lexflow.webhooks.templates import placeholders
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class InboxWorker:
         with self._adapters_lock:
             key = (provider, tenant)
             if key not in self._adapters:
-                self._adapters[key] = self._adapter_factory(provider, tenant)
+                self._adapters[key] = adapter_for(self._adapter_factory, provider, tenant)
             return self._adapters[key]
 
     def process(self, row: InboxEvent) -> EventStatus:
