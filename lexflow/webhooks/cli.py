@@ -1,4 +1,5 @@
-"""`lexflow webhooks ...`: serve the receiver, run the worker, look into the inbox, manage subscriptions."""
+"""`lexflow webhooks ...`: serve the receiver (Lexware, Xero, QuickBooks), run the worker, look into the inbox,
+manage Lexware's subscriptions."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from lexflow.webhooks.config import DEFAULT_PATH, OFFICIAL_PUBLIC_KEY_URL, Webho
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 from lexflow.webhooks.subscriptions import SyncReport
 
-app = typer.Typer(help="Lexware Office webhooks: verified events → durable inbox → flow runs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Webhooks of Lexware Office, Xero and QuickBooks: verified events → durable inbox → flow runs.",
+    no_args_is_help=True,
+)
 
 
 def _console() -> Console:
@@ -72,6 +76,25 @@ def _public_key(option: str | None, settings: WebhookSettings) -> Any:
     return WebhookPublicKey(OFFICIAL_PUBLIC_KEY_URL)
 
 
+def _sources(settings: WebhookSettings) -> list[Any]:
+    """The HMAC-signed providers whose secret is configured; without its secret a provider's path is not served."""
+    from lexflow.webhooks.sources import quickbooks_source, xero_source
+
+    sources = []
+    if settings.xero_webhook_key is not None:
+        sources.append(xero_source(settings.xero_webhook_key))
+    if settings.quickbooks_verifier_token is not None:
+        sources.append(quickbooks_source(settings.quickbooks_verifier_token))
+    return sources
+
+
+def _adapters(connections: dict[str, Any]) -> Any:
+    """The worker's re-fetch: through a connection this command already holds, else the provider's configured one."""
+    from lexflow.providers import get_provider
+
+    return lambda provider, tenant: get_provider(connections.get(provider), name=provider).for_tenant(tenant)
+
+
 def _embedded_sandbox_key() -> Any:
     """The embedded sandbox keeps its signing key in its database, so every process using it signs alike."""
     from lexflow.sandbox import SandboxConfig, create_app
@@ -118,14 +141,26 @@ def serve(
     with api_client() as client:
         organization = settings.organization_id or _organization_of(client)
         age = timedelta(hours=settings.max_event_age_hours) if settings.max_event_age_hours else None
-        runner = InboxWorker(inbox, config, client_factory=lambda: client) if worker else None
+        adapters = _adapters({"lexware": client})
+        runner = InboxWorker(inbox, config, client_factory=lambda: client, adapters=adapters) if worker else None
         _warn_without_prefect_server(config)
+        sources = _sources(settings)
         _console().print(
             f"receiving on http://{host}:{port}{path} (key: {key.description}; "
-            f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes)",
+            f"worker: {'on' if runner else 'off'}; {len(config.routes)} routes, {len(config.resources)} resource routes)",
             highlight=False,
         )
-        app = create_receiver_app(inbox, key, worker=runner, path=path, organization_id=organization, max_event_age=age)
+        for source in sources:
+            _console().print(f"receiving {source.provider} on http://{host}:{port}{source.path}", highlight=False)
+        app = create_receiver_app(
+            inbox,
+            key,
+            worker=runner,
+            path=path,
+            organization_id=organization,
+            max_event_age=age,
+            sources=sources,
+        )
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -173,7 +208,7 @@ def work(
     inbox = _inbox(database_url, config)
     with api_client() as client:
         _warn_without_prefect_server(config)
-        runner = InboxWorker(inbox, config, client_factory=lambda: client)
+        runner = InboxWorker(inbox, config, client_factory=lambda: client, adapters=_adapters({"lexware": client}))
         if once:
             _console().print(f"processed {runner.drain()} event(s)")
             return
@@ -199,6 +234,7 @@ def inbox(
     _console().print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
     table = Table(
         "id",
+        "provider",
         "event",
         Column("resource", overflow="fold"),  # ids are copied into other commands: never cut them
         "event date",
@@ -211,6 +247,7 @@ def inbox(
         reason = row.parked_reason or row.last_error or row.result or ""
         table.add_row(
             str(row.id),
+            row.provider,
             row.event_type,
             row.resource_id,
             row.event_date,
@@ -247,9 +284,48 @@ def routes(config_file: ConfigOption = None) -> None:
         problem = check_route(action)
         problems += problem is not None
         table.add_row(event_type, action.target, str(action.parameters or ""), str(action.refetch), problem or "ok")
+    for resource_type, action in sorted(config.resources.items()):
+        problem = check_route(action)
+        problems += problem is not None
+        label = f"any {resource_type} event (any provider)"
+        table.add_row(label, action.target, str(action.parameters or ""), str(action.refetch), problem or "ok")
     _console().print(table)
     if problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def paths(
+    path: Annotated[str, typer.Option(help="Lexware's callback path (as `serve --path`)")] = DEFAULT_PATH,
+) -> None:
+    """Where each provider delivers, how it signs, and whether its secret is configured (never the secret itself)."""
+    from lexflow.webhooks.sources import QUICKBOOKS_PATH, XERO_PATH
+
+    settings = WebhookSettings()
+    table = Table("provider", "path", "signature", "secret", "answers")
+    table.add_row(
+        "lexware",
+        path,
+        "X-Lxo-Signature (RSA SHA-512)",
+        "public key: " + ("configured" if settings.public_key or settings.public_key_pem else "default"),
+        "200 stored · 401 bad signature · 400 not an event · 403 other organisation · 503 retry",
+    )
+    table.add_row(
+        "xero",
+        XERO_PATH,
+        "x-xero-signature (HMAC-SHA256)",
+        "LEXFLOW_WEBHOOKS_XERO_WEBHOOK_KEY " + ("set" if settings.xero_webhook_key else "NOT SET: path not served"),
+        "200 / 401 with an empty body · 503 retry",
+    )
+    table.add_row(
+        "quickbooks",
+        QUICKBOOKS_PATH,
+        "intuit-signature (HMAC-SHA256)",
+        "LEXFLOW_WEBHOOKS_QUICKBOOKS_VERIFIER_TOKEN "
+        + ("set" if settings.quickbooks_verifier_token else "NOT SET: path not served"),
+        "200 stored · 401 bad signature · 400 not an event · 503 retry",
+    )
+    _console().print(table)
 
 
 @app.command()

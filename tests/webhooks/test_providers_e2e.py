@@ -306,3 +306,38 @@ def test_a_signed_body_that_is_not_an_event_batch_is_400(qbo_receiver: Receiver,
     )
     assert answer.status_code == 400 and "eventNotifications" in answer.json()["detail"]
     assert qbo_receiver.rows() == []
+
+
+# -- configuration --------------------------------------------------------------------------------------------------
+def test_paths_come_from_settings_and_never_show_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lexflow.cli import app
+    from lexflow.webhooks.cli import _sources
+    from lexflow.webhooks.config import WebhookSettings
+
+    monkeypatch.setenv("LEXFLOW_WEBHOOKS_XERO_WEBHOOK_KEY", "xero-secret-4711")
+    monkeypatch.delenv("LEXFLOW_WEBHOOKS_QUICKBOOKS_VERIFIER_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["webhooks", "paths"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "/webhooks/xero" in result.output and "/webhooks/quickbooks" in result.output
+    assert "NOT SET" in result.output and "xero-secret-4711" not in result.output
+    sources = _sources(WebhookSettings())
+    assert [s.provider for s in sources] == ["xero"]  # no verifier token: QuickBooks' path is not served
+    assert "xero-secret-4711" not in repr(sources) + str(sources)
+
+
+def test_a_refused_delivery_logs_neither_the_key_nor_the_signature(
+    xero_receiver: Receiver, xero_sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = xero_sandbox.config.webhook_key.get_secret_value()
+    body = b'{"events":[]}'
+    forged = sign(body, "guess")
+    with caplog.at_level("DEBUG"):
+        assert (
+            httpx.post(xero_receiver.url + XERO_PATH, content=body, headers={"x-xero-signature": forged}).status_code
+            == 401
+        )
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "rejected a xero webhook" in text
+    assert key not in text and forged not in text
