@@ -110,19 +110,20 @@ class InboxWorker:
         try:
             event = row.to_event()
             # Lexware's own event-type routes get Lexware's JSON; resource routes get the neutral record, any provider
-            action = self.config.route_for(event.event_type) if isinstance(event, WebhookEvent) else None
-            by_resource = action is None
+            lexware_payload = event if isinstance(event, WebhookEvent) else None
+            action = self.config.route_for(event.event_type) if lexware_payload else None
             if action is None:
+                lexware_payload = None
                 action = self.config.resource_route_for(event.resource_type)
             if action is None:
                 self.inbox.complete(row.id, f"no route for {event.event_type}; nothing to do")
                 return EventStatus.DONE
             resource: dict[str, Any] | None = None
             if action.refetch:
-                if by_resource:
-                    resource = fetch_record(self.adapter(event.provider, event.tenant), event)
+                if lexware_payload is not None:
+                    resource = fetch_resource(self.client, lexware_payload)
                 else:
-                    resource = fetch_resource(self.client, event)
+                    resource = fetch_record(self.adapter(event.provider, event.tenant), event)
             wants_client = isinstance(action, CallableAction) and "client" in placeholders(action.parameters)
             context = EventContext(
                 event=event,

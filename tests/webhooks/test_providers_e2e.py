@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from lexflow.core.models import CustomerDraft, InvoiceDraft, InvoiceLineDraft
 from lexflow.ledger import Ledger
-from lexflow.webhooks.config import WebhookConfig
+from lexflow.webhooks.config import WebhookConfig, WorkerSettings
 from lexflow.webhooks.inbox import EventStatus, Inbox
 from lexflow.webhooks.keys import WebhookPublicKey
 from lexflow.webhooks.receiver import create_receiver_app
@@ -72,12 +72,15 @@ def serve(tmp_path: Path) -> Any:
     """`serve(xero_key, qbo_token, adapters)` → a running Receiver; stopped at the end of the test."""
     stack: list[Any] = []
 
-    def start(xero_key: str, qbo_token: str, adapters: dict[str, Any]) -> Receiver:
+    def start(xero_key: str, qbo_token: str, adapters: dict[str, Any], *, running: bool = False) -> Receiver:
+        """`running`: the worker runs beside the receiver (woken by each stored event) instead of being drained."""
         inbox = Inbox(f"sqlite:///{tmp_path / f'inbox{len(stack)}.db'}")
-        worker = InboxWorker(inbox, WebhookConfig(), adapters=lambda p, t: adapters[p].for_tenant(t))
+        config = WebhookConfig(worker=WorkerSettings(poll_interval=30))
+        worker = InboxWorker(inbox, config, adapters=lambda p, t: adapters[p].for_tenant(t))
         app = create_receiver_app(
             inbox,
             UNUSED_LEXWARE_KEY,
+            worker=worker if running else None,
             sources=[xero_source(SecretStr(xero_key)), quickbooks_source(SecretStr(qbo_token))],
         )
         served = helpers.serve(app)
@@ -341,3 +344,46 @@ def test_a_refused_delivery_logs_neither_the_key_nor_the_signature(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "rejected a xero webhook" in text
     assert key not in text and forged not in text
+
+
+def test_a_lexware_event_without_a_route_of_its_type_takes_the_same_resource_route(client: Any, db_url: str) -> None:
+    """No provider branch: Lexware's `contact.created` (no event-type route) runs the contact resource route, with
+    the contact re-read through the Lexware adapter, exactly like a Xero or QuickBooks contact event."""
+    from lexflow.lexware.adapter import LexwareAdapter
+    from lexflow.webhooks.events import WebhookEvent
+
+    created = client.contacts.create(
+        {
+            "version": 0,
+            "roles": {"customer": {}},
+            "company": {"name": "Lexware Kunde GmbH"},
+            "emailAddresses": {"business": ["neu@kunde.example"]},
+        }
+    )
+    inbox = Inbox(db_url)
+    Ledger(db_url).link_contact("hubspot", "crm-9", created.id, "linked", "alt@kunde.example")
+    body = helpers.event_body(event_type="contact.created", resource_id=created.id)
+    inbox.store(WebhookEvent.model_validate_json(body), body)
+    worker = InboxWorker(inbox, WebhookConfig(routes={}), adapters=lambda p, t: {"lexware": LexwareAdapter(client)}[p])
+    assert worker.drain() == 1
+    row = inbox.list()[0]
+    assert row.status == EventStatus.DONE.value and row.provider == "lexware" and row.resource_type == "contact"
+    assert "hubspot:crm-9" in (row.result or "")
+    assert Ledger(db_url).links_for_contact(created.id)[0].email == "neu@kunde.example"
+
+
+def test_the_worker_beside_the_receiver_processes_a_delivery_at_once(
+    serve: Any, quickbooks_served: Any, qbo_adapter: Any
+) -> None:
+    """The receiver wakes its worker after storing (the worker's own poll is 30 s away)."""
+    receiver = serve("xero-unused", quickbooks_served.config.verifier_token, {"quickbooks": qbo_adapter}, running=True)
+    try:
+        quickbooks_served.control("webhooks", url=receiver.url + QUICKBOOKS_PATH, format="cloudevents")
+        customer = qbo_adapter.create_customer(CustomerDraft(name="Sofort Kunde", email="sofort@kunde.example"))
+        assert quickbooks_served.control("webhooks-flush")["delivered"] == 1
+        row = helpers.wait_for(
+            lambda: next((r for r in receiver.rows() if r.status == EventStatus.DONE.value), None), timeout=10
+        )
+        assert row.resource_id == customer.id and "no CRM record is linked" in (row.result or "")
+    finally:
+        quickbooks_served.control("webhooks", url=None)
