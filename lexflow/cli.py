@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("lexflow.audit.cli:app", "Read and verify the hash-chained audit trail."),
     "approvals": ("lexflow.approvals.cli:app", "Slack approvals: buttons that resume paused flow runs."),
     "bank": ("lexflow.banking.cli:app", "Bank statements and payment reconciliation (the Lexware API cannot read bank data)."),
-    "webhooks": ("lexflow.webhooks.cli:app", "Lexware Office webhooks: verified events → durable inbox → flow runs."),
+    "webhooks": ("lexflow.webhooks.cli:app", "Webhooks of Lexware Office, Xero and QuickBooks: verified events → durable inbox → flow runs."),
     "prefect": ("lexflow.prefect.cli:prefect_app", "Prepare a Prefect server for lexflow."),
     "serve": ("lexflow.prefect.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),
     "auth": ("lexflow.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
