@@ -177,4 +177,4 @@ def create_receiver_app(
 
 def _store_all(inbox: Inbox, events: Sequence[ProviderEvent]) -> int:
     """Store a batch; a redelivered event only counts a delivery. Returns how many were new."""
-    return sum(not inbox.store(event).duplicate for event in events)
+    return sum(not result.duplicate for result in inbox.store_batch(events))
