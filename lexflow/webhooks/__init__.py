@@ -1,6 +1,7 @@
-"""Lexware Office webhooks → verified, stored, de-duplicated events → Prefect flow runs or Python callables.
+"""Webhooks of Lexware Office, Xero and QuickBooks → verified, stored, de-duplicated events → Prefect flow runs or
+Python callables.
 
-Receiver (`receiver.create_receiver_app`) → durable inbox (`inbox.Inbox`) → worker (`worker.InboxWorker`) →
+Receiver (`receiver.create_receiver_app`, one path per provider; `sources` for the HMAC-signed ones) → durable inbox (`inbox.Inbox`) → worker (`worker.InboxWorker`) →
 dispatcher (`dispatch.Dispatcher`, the only Prefect-facing module, imported lazily). See docs/webhooks.md.
 """
 
@@ -15,7 +16,7 @@ from lexflow.webhooks.config import (
 )
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure, PublicKeyError, WebhookError
-from lexflow.webhooks.events import EVENT_TYPES, WebhookEvent
+from lexflow.webhooks.events import EVENT_TYPES, ProviderEvent, WebhookEvent
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 from lexflow.webhooks.keys import WebhookPublicKey
 from lexflow.webhooks.receiver import create_receiver_app
@@ -34,6 +35,7 @@ __all__ = [
     "Inbox",
     "InboxWorker",
     "PermanentFailure",
+    "ProviderEvent",
     "PublicKeyError",
     "RetryPolicy",
     "SubscriptionSet",

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import orjson
 from pydantic import SecretStr, ValidationError
 
+from lexflow.webhooks.errors import WebhookError
 from lexflow.webhooks.events import ProviderEvent, neutral_event_type
 
 
-class NotAnEventBody(ValueError):
+class NotAnEventBody(WebhookError, ValueError):
     """A correctly signed body that is not the provider's event format (the message names the field)."""
 
 
