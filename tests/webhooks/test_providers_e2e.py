@@ -72,11 +72,13 @@ def serve(tmp_path: Path) -> Any:
     """`serve(xero_key, qbo_token, adapters)` → a running Receiver; stopped at the end of the test."""
     stack: list[Any] = []
 
-    def start(xero_key: str, qbo_token: str, adapters: dict[str, Any], *, running: bool = False) -> Receiver:
-        """`running`: the worker runs beside the receiver (woken by each stored event) instead of being drained."""
+    def start(xero_key: str, qbo_token: str, adapters: dict[str, Any] | None, *, running: bool = False) -> Receiver:
+        """`running`: the worker runs beside the receiver (woken by each stored event) instead of being drained.
+        `adapters` None: the worker's own default, `get_provider(name=provider).for_tenant(tenant)`."""
         inbox = Inbox(f"sqlite:///{tmp_path / f'inbox{len(stack)}.db'}")
         config = WebhookConfig(worker=WorkerSettings(poll_interval=30))
-        worker = InboxWorker(inbox, config, adapters=lambda p, t: adapters[p].for_tenant(t))
+        factory = None if adapters is None else (lambda p, t: adapters[p].for_tenant(t))
+        worker = InboxWorker(inbox, config, adapters=factory)
         app = create_receiver_app(
             inbox,
             UNUSED_LEXWARE_KEY,
@@ -132,8 +134,12 @@ def test_xero_answers_are_empty_200_or_401(xero_receiver: Receiver, xero_sandbox
 
 
 def test_xero_events_are_stored_once_and_the_worker_refetches_them(
-    xero_receiver: Receiver, xero_sandbox: Any, xero_adapter: Any
+    serve: Any, xero_sandbox: Any, xero_adapter: Any
 ) -> None:
+    """The worker's default re-fetch: `get_provider(name="xero")` (no credentials: the embedded sandbox) switched to
+    the tenant the event names, which is not the connection's first one."""
+    assert xero_adapter.client.tenant_id != xero_sandbox.config.tenants[0].tenant_id
+    xero_receiver = serve(xero_sandbox.config.webhook_key.get_secret_value(), "qbo-unused", None)
     assert httpx.post(f"{xero_sandbox.url}/_sandbox/webhooks", json={"url": xero_receiver.url + XERO_PATH}).is_success
     customer = xero_adapter.create_customer(CustomerDraft(name="Webhook Kunde GmbH", email="alt@kunde.example"))
     invoice = xero_adapter.create_invoice(_invoice_draft(customer.id))
@@ -180,6 +186,12 @@ def test_xero_redelivery_is_stored_once_and_a_forgery_not_at_all(xero_receiver: 
         assert httpx.post(url, content=body, headers={"x-xero-signature": sign(body, key)}).status_code == 200
     rows = xero_receiver.rows()
     assert len(rows) == 1 and rows[0].deliveries == 2
+    assert xero_receiver.worker.drain() == 1
+    # a redelivery after it was processed: counted, not processed again
+    assert httpx.post(url, content=body, headers={"x-xero-signature": sign(body, key)}).status_code == 200
+    assert xero_receiver.worker.drain() == 0
+    (row,) = xero_receiver.rows()
+    assert row.deliveries == 3 and row.status == EventStatus.DONE.value and row.attempts == 1
 
 
 def test_xero_event_of_an_invoice_gone_since_is_done_without_a_record(
@@ -410,3 +422,51 @@ def test_a_batch_is_stored_in_one_go_with_repeats_counted(db_url: str) -> None:
     rows = {row.resource_id: row for row in inbox.list()}
     assert {rid: row.deliveries for rid, row in rows.items()} == {"a": 2, "b": 2, "c": 1}
     assert rows["b"].to_event() == event("b")
+
+
+@pytest.mark.prefect
+def test_a_quickbooks_invoice_update_resumes_the_flow_run_waiting_for_it(
+    prefect_harness: None, serve: Any, quickbooks_served: Any, qbo_adapter: Any
+) -> None:
+    """The same effect as Lexware's `voucher.created` route: a run paused in `wait_for_event` continues, with the
+    invoice re-read through the QuickBooks adapter as its input."""
+    import threading
+
+    from lexflow.webhooks.waiting import EventWaiter, _sessions
+
+    receiver = serve("xero-unused", quickbooks_served.config.verifier_token, {"quickbooks": qbo_adapter}, running=True)
+    db_url = receiver.inbox.database_url
+    customer = qbo_adapter.create_customer(CustomerDraft(name="Wartet GmbH", email="wartet@kunde.example"))
+    invoice = qbo_adapter.create_invoice(_invoice_draft(customer.id))
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.update(_waits_for_invoice_update(invoice.id, db_url)))
+    thread.start()
+    try:
+
+        def waiting() -> bool:
+            with _sessions(db_url)() as session:
+                return session.query(EventWaiter).count() == 1
+
+        helpers.wait_for(waiting, timeout=90)
+        quickbooks_served.control("webhooks", url=receiver.url + QUICKBOOKS_PATH, format="legacy")
+        qbo_adapter.update_invoice(invoice.id, _invoice_draft(customer.id).model_copy(update={"note": "changed"}))
+        assert quickbooks_served.control("webhooks-flush")["delivered"] == 1
+        thread.join(90)
+        assert not thread.is_alive(), "the waiting run was not resumed"
+    finally:
+        quickbooks_served.control("webhooks", url=None)
+    assert result["event_type"] == "invoice.updated" and result["resource_id"] == invoice.id
+    assert result["resource"]["provider"] == "quickbooks" and result["resource"]["id"] == invoice.id
+
+
+def _waits_for_invoice_update(invoice_id: str, database_url: str) -> dict[str, Any]:
+    from prefect import flow
+
+    from lexflow.webhooks.waiting import wait_for_event
+
+    @flow(name="webhook-test-waits-for-invoice-update")
+    def waits(invoice_id: str, database_url: str) -> dict[str, Any]:
+        arrived = wait_for_event("invoice.updated", invoice_id, timeout=120, poll_interval=1, database_url=database_url)
+        return arrived.model_dump()
+
+    return waits(invoice_id, database_url)  # type: ignore[no-any-return]
