@@ -62,6 +62,9 @@ def create_receiver_app(
     signature proves neither whose event it is nor that it is fresh: with `organization_id` (the configured
     account's) other organisations' events get 403, and with `max_event_age` events whose `eventDate` is older
     get 400 (a replay of a captured event; Lexware itself retries for about 40 hours).
+
+    `sources`: the HMAC-signed providers (`lexflow.webhooks.sources.xero_source`, `quickbooks_source`), each served
+    on its own path; their events are stored in the same inbox, a delivery's batch in one transaction.
     """
 
     async def receive(request: Request) -> Response:

@@ -174,6 +174,7 @@ class InboxWorker:
                     action=f"webhook.{row.event_type}",
                     input={
                         "inbox_id": row.id,
+                        "provider": row.provider,
                         "event_date": row.event_date,
                         "organization_id": row.organization_id,
                         "route": action.target if action else None,
