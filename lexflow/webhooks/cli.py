@@ -287,7 +287,7 @@ def routes(config_file: ConfigOption = None) -> None:
     for resource_type, action in sorted(config.resources.items()):
         problem = check_route(action)
         problems += problem is not None
-        label = f"any {resource_type} event (any provider)"
+        label = f"{resource_type} (any provider; no route of its own type)"
         table.add_row(label, action.target, str(action.parameters or ""), str(action.refetch), problem or "ok")
     _console().print(table)
     if problems:
