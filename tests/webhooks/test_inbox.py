@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from lexflow.webhooks.events import WebhookEvent
+from lexflow.webhooks.events import ProviderEvent, WebhookEvent
 from lexflow.webhooks.inbox import EventStatus, Inbox, RetryPolicy
 from tests.webhooks.helpers import event_body
 
@@ -75,3 +75,42 @@ def test_permanent_failure_parks_at_once(url: str) -> None:
     assert inbox.get(event_id).parked_reason == "no such deployment"
     with pytest.raises(KeyError, match="no webhook event with id 999"):
         inbox.replay(999)
+
+
+def _provider_event(resource_id: str) -> ProviderEvent:
+    return ProviderEvent(
+        provider="xero",
+        tenant="t-1",
+        resource_type="invoice",
+        resource_id=resource_id,
+        event_type="invoice.updated",
+        occurred_at="2026-03-10T09:12:44.123",
+    )
+
+
+def test_a_batch_is_stored_in_one_transaction_with_repeats_counted(url: str) -> None:
+    inbox = Inbox(url)
+    assert not inbox.store(_provider_event("a")).duplicate
+    results = inbox.store_batch([_provider_event(r) for r in ("a", "b", "b", "c")])
+    assert [r.duplicate for r in results] == [True, False, True, False]
+    assert results[1].id == results[2].id
+    rows = {row.resource_id: row for row in inbox.list()}
+    assert {rid: row.deliveries for rid, row in rows.items()} == {"a": 2, "b": 2, "c": 1}
+    assert {row.provider for row in rows.values()} == {"xero"}
+    assert rows["b"].to_event() == _provider_event("b")
+
+
+def test_an_inbox_from_before_the_other_providers_gets_their_columns(url: str) -> None:
+    from sqlalchemy import text
+
+    from lexflow.db import get_engine
+
+    old_id = _store(Inbox(url))
+    with get_engine(url).begin() as conn:  # the table as the Lexware-only versions created it
+        conn.execute(text("ALTER TABLE webhook_inbox DROP COLUMN provider"))
+        conn.execute(text("ALTER TABLE webhook_inbox DROP COLUMN resource_type"))
+    inbox = Inbox(url)
+    old = inbox.get(old_id)
+    assert old.provider == "lexware" and isinstance(old.to_event(), WebhookEvent)
+    new = inbox.store(_provider_event("x"))
+    assert inbox.get(new.id).provider == "xero" and inbox.get(new.id).resource_type == "invoice"

@@ -401,29 +401,6 @@ def test_the_worker_beside_the_receiver_processes_a_delivery_at_once(
         quickbooks_served.control("webhooks", url=None)
 
 
-def test_a_batch_is_stored_in_one_go_with_repeats_counted(db_url: str) -> None:
-    from lexflow.webhooks.events import ProviderEvent
-
-    def event(rid: str) -> ProviderEvent:
-        return ProviderEvent(
-            provider="xero",
-            tenant="t-1",
-            resource_type="invoice",
-            resource_id=rid,
-            event_type="invoice.updated",
-            occurred_at="2026-03-10T09:12:44.123",
-        )
-
-    inbox = Inbox(db_url)
-    assert not inbox.store(event("a")).duplicate
-    results = inbox.store_batch([event("a"), event("b"), event("b"), event("c")])
-    assert [r.duplicate for r in results] == [True, False, True, False]
-    assert results[1].id == results[2].id
-    rows = {row.resource_id: row for row in inbox.list()}
-    assert {rid: row.deliveries for rid, row in rows.items()} == {"a": 2, "b": 2, "c": 1}
-    assert rows["b"].to_event() == event("b")
-
-
 @pytest.mark.prefect
 def test_a_quickbooks_invoice_update_resumes_the_flow_run_waiting_for_it(
     prefect_harness: None, serve: Any, quickbooks_served: Any, qbo_adapter: Any
