@@ -50,6 +50,7 @@ class InboxWorker:
         self._client_factory = client_factory
         self._client: Any = None
         self._adapter_factory = adapters or default_adapter
+        self._owns_adapters = adapters is None  # the default opens connections; an injected factory's are its maker's
         self._adapters: dict[tuple[str, str], Any] = {}
         self._adapters_lock = threading.Lock()
         self._owns_client = False  # a client handed in through client_factory is closed by whoever made it
@@ -234,6 +235,13 @@ class InboxWorker:
         if self._owns_client and self._client is not None:
             self._client.close()
             self._client = None
+        with self._adapters_lock:
+            adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters if self._owns_adapters else ():
+            close = getattr(adapter, "close", None) or getattr(getattr(adapter, "client", None), "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):  # shutting down: a failing close must not stop the others
+                    close()
 
 
 def _draft_again(row: InboxEvent, exc: Exception) -> bool:
