@@ -38,7 +38,7 @@ KEEP = timedelta(days=365)
 _lock = threading.Lock()
 _client: Any = None
 _factory: Callable[[], Any] | None = None
-_accounts: dict[tuple[str, str | None], Any] = {}  # (API key, base URL) of a profile → its long-lived client
+_accounts: dict[tuple[str, str], Any] = {}  # (provider, account key) of a profile → its long-lived client
 
 
 def _default_client() -> Any:
@@ -56,24 +56,6 @@ def _default_client() -> Any:
     from lexflow.prefect.limiter import prefect_limiter
 
     return connect(limiter=prefect_limiter(RATE_LIMIT_NAME), token_key=token_key_from_block())
-
-
-def _account_client(profile: Profile) -> Any:
-    """A client on the profile's own API key (and URL), taking slots of the same Prefect limit as the shared one:
-    conservative (two accounts share one budget) but never over either account's limit."""
-    from lexflow.client import LexwareClient
-    from lexflow.prefect.limiter import prefect_limiter
-    from lexflow.settings import get_settings
-
-    assert profile.api_key is not None
-    s = get_settings()
-    return LexwareClient(
-        api_key=profile.api_key.get_secret_value(),
-        base_url=profile.base_url or s.base_url,
-        rate_limit=0,
-        limiter=prefect_limiter(RATE_LIMIT_NAME),
-        allow_partner_endpoints=s.allow_partner_endpoints,
-    )
 
 
 def token_key_from_block() -> str | None:
@@ -107,14 +89,18 @@ def get_client() -> Any:
 
 
 def client_for_profile(profile: Profile) -> Any:
-    """The client of the profile's account: one per profile API key (kept for the process, like the shared
-    client), else the shared one. A `LexflowProfile` block with its own key thus works on the flow path."""
-    if profile.api_key is None:
+    """The client of the profile's provider and account (its credentials block, `lexflow.prefect.credentials`):
+    one per account, kept for the process like the shared client; the shared one for a profile without
+    credentials on the process's provider. Two profiles on two accounts never share a client."""
+    from lexflow.prefect.credentials import account_for, client_for
+    from lexflow.prefect.limiter import prefect_limiter
+
+    account = account_for(profile)
+    if account is None:
         return get_client()
-    account = (profile.api_key.get_secret_value(), profile.base_url)
     with _lock:
         if account not in _accounts:
-            _accounts[account] = _account_client(profile)
+            _accounts[account] = client_for(profile, limiter=prefect_limiter(RATE_LIMIT_NAME))
         return _accounts[account]
 
 

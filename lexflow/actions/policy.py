@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from lexflow.actions.approvals import ApprovalVerifier, StoreApprovals
 from lexflow.actions.errors import ApprovalRefused, ApprovalRequired, PolicyDenied
@@ -29,7 +29,11 @@ LOCAL_FILES_WRITE = "local_files:write"
 
 
 class Profile(BaseModel):
-    """A named credential profile. `api_key` unset: the process settings (or the embedded sandbox) are used."""
+    """A named credential profile: what it may do, and on which accounting system and account.
+
+    `provider` unset: the process's (`LEXFLOW_PROVIDER`, default lexware). `credentials` names a Prefect credentials
+    block of that provider (`lexflow.prefect.credentials`; the flow path loads it); `api_key`/`base_url` are the
+    older inline Lexware key. Neither: the process's settings for that provider, else its embedded sandbox."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -39,10 +43,30 @@ class Profile(BaseModel):
         default_factory=lambda: list[Effect](["irreversible"]),
         description="Effects that need an approval reference: [] for none, ['irreversible'] (default), or also 'write'.",
     )
+    provider: str | None = Field(default=None, description="lexware, sevdesk, xero or quickbooks; unset: LEXFLOW_PROVIDER.")
+    credentials: str | None = Field(default=None, description="Name of the provider's credentials block (flows).")
     api_key: SecretStr | None = None
     base_url: str | None = None
     rate_limit: float | None = None
     description: str = ""
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, provider: str | None) -> str | None:
+        if provider is None or not provider.strip():
+            return None
+        from lexflow.providers import provider_name
+
+        return provider_name(provider)  # UnknownProvider is a ValueError naming the known ones
+
+    @model_validator(mode="after")
+    def _key_is_lexware(self) -> Profile:
+        if self.api_key is not None and self.provider not in (None, "lexware"):
+            raise ValueError(
+                f"api_key is a Lexware key, but the profile's provider is {self.provider}: put that provider's "
+                "secrets in its credentials block and name it in `credentials`"
+            )
+        return self
 
     @field_validator("scopes")
     @classmethod

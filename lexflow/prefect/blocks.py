@@ -1,6 +1,7 @@
 """lexflow's Prefect Blocks: credentials and settings a flow loads by name, secrets stored encrypted by Prefect.
 
-    LexflowProfile(scopes=["*:read", "invoices:write"], api_key="...").save("prod")
+    LexwareCredentials(api_key="...").save("prod-lexware")         # lexflow.prefect.credentials, one per provider
+    LexflowProfile(scopes=["*:read", "invoices:write"], credentials="prod-lexware").save("prod")
     profile = LexflowProfile.load("prod").to_profile("prod")
     lexflow.actions.run("lexware_create_invoice", data, actor=Actor.flow(run_id), profile=profile, approval_ref=ref)
 
@@ -10,18 +11,22 @@ type slugs are what saved documents are found by: they never change.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
 from lexflow.actions.policy import READ_ONLY, Profile
 from lexflow.actions.registry import Effect
 from lexflow.approvals.settings import DEFAULT_SLACK_BASE_URL, SlackApprovalSettings
+from lexflow.prefect.credentials import CREDENTIALS
 
 __all__ = ["BLOCK_TYPES", "LexflowProfile", "SlackApprovalBlock"]
 
 
 class LexflowProfile(Block):
-    """A lexflow credential profile: allowed scopes, which effects need approval, and optionally its own API key."""
+    """A lexflow profile: allowed scopes, which effects need approval, and the accounting system and account it acts
+    on (`provider` and the name of that provider's credentials block; `api_key` is the older inline Lexware key)."""
 
     _block_type_name = "Lexflow Profile"
     _block_type_slug = "lexflow-profile"
@@ -30,7 +35,15 @@ class LexflowProfile(Block):
     approval_for: list[Effect] = Field(
         default_factory=lambda: list[Effect](["irreversible"]), description="Effects that need an approval reference."
     )
-    api_key: SecretStr | None = Field(default=None, description="Lexware API key; empty: the process settings.")
+    provider: Literal["lexware", "sevdesk", "xero", "quickbooks"] | None = Field(
+        default=None, description="The accounting system; empty: the worker's LEXFLOW_PROVIDER (default lexware)."
+    )
+    credentials: str | None = Field(
+        default=None,
+        description="Name of the provider's credentials block (e.g. a 'Lexware Credentials' document); empty: the "
+        "worker's settings for that provider, else its embedded sandbox.",
+    )
+    api_key: SecretStr | None = Field(default=None, description="Lexware API key (older; prefer `credentials`).")
     base_url: str | None = None
     rate_limit: float | None = None
     description: str = ""
@@ -42,6 +55,8 @@ class LexflowProfile(Block):
             name=doc_name,
             scopes=list(self.scopes),
             approval_for=list(self.approval_for),
+            provider=self.provider,
+            credentials=self.credentials,
             api_key=self.api_key,
             base_url=self.base_url,
             rate_limit=self.rate_limit,
@@ -76,4 +91,4 @@ class SlackApprovalBlock(Block):
 
 
 #: What `lexflow prefect setup` registers on a server, so the UI offers them before a document exists.
-BLOCK_TYPES: tuple[type[Block], ...] = (LexflowProfile, SlackApprovalBlock)
+BLOCK_TYPES: tuple[type[Block], ...] = (LexflowProfile, SlackApprovalBlock, *CREDENTIALS.values())

@@ -95,6 +95,10 @@ class QuickBooksAdapter(Provider):
         if tax is not None:
             self.tax = tax
 
+    def close(self) -> None:
+        """Close the client's connections (a flow's per-profile clients are closed when the run's clients are)."""
+        self.client.close()
+
     def not_found_errors(self) -> tuple[type[Exception], ...]:
         from lexflow.client.errors import NotFound
 

@@ -79,14 +79,19 @@ class SevdeskSettings(BaseSettings):
     @field_validator("api_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        token = value.get_secret_value().strip()
-        if token.lower().startswith("bearer "):
-            raise ValueError("SEVDESK_API_TOKEN: give the raw token without 'Bearer ' (sevDesk sends it bare)")
-        if len(token) != 32 or any(c not in "0123456789abcdefABCDEF" for c in token):
-            raise ValueError("SEVDESK_API_TOKEN must be the 32 hexadecimal characters from sevDesk's user settings")
-        return SecretStr(token)
+        return checked_token(value, "SEVDESK_API_TOKEN")
+
+
+def checked_token(value: SecretStr | None, name: str = "api_token") -> SecretStr | None:
+    """The token stripped (None when empty), or a `ValueError` naming `name` when it is not sevDesk's 32 hex."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    token = value.get_secret_value().strip()
+    if token.lower().startswith("bearer "):
+        raise ValueError(f"{name}: give the raw token without 'Bearer ' (sevDesk sends it bare)")
+    if len(token) != 32 or any(c not in "0123456789abcdefABCDEF" for c in token):
+        raise ValueError(f"{name} must be the 32 hexadecimal characters from sevDesk's user settings")
+    return SecretStr(token)
 
 
 class TokenAuth(httpx.Auth):
