@@ -43,7 +43,9 @@ class Profile(BaseModel):
         default_factory=lambda: list[Effect](["irreversible"]),
         description="Effects that need an approval reference: [] for none, ['irreversible'] (default), or also 'write'.",
     )
-    provider: str | None = Field(default=None, description="lexware, sevdesk, xero or quickbooks; unset: LEXFLOW_PROVIDER.")
+    provider: str | None = Field(
+        default=None, description="lexware, sevdesk, xero or quickbooks; unset: LEXFLOW_PROVIDER."
+    )
     credentials: str | None = Field(default=None, description="Name of the provider's credentials block (flows).")
     api_key: SecretStr | None = None
     base_url: str | None = None
@@ -55,9 +57,12 @@ class Profile(BaseModel):
     def _known_provider(cls, provider: str | None) -> str | None:
         if provider is None or not provider.strip():
             return None
-        from lexflow.providers import provider_name
+        from lexflow.providers import PROVIDERS
 
-        return provider_name(provider)  # UnknownProvider is a ValueError naming the known ones
+        key = provider.strip().lower()
+        if key not in PROVIDERS:
+            raise ValueError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+        return key
 
     @model_validator(mode="after")
     def _key_is_lexware(self) -> Profile:

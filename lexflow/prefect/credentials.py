@@ -218,8 +218,7 @@ class QuickBooksCredentials(ProviderCredentials):
 
 #: The credentials block of each provider, by provider name (`lexflow.providers`).
 CREDENTIALS: dict[str, type[ProviderCredentials]] = {
-    block.provider: block
-    for block in (LexwareCredentials, SevdeskCredentials, XeroCredentials, QuickBooksCredentials)
+    block.provider: block for block in (LexwareCredentials, SevdeskCredentials, XeroCredentials, QuickBooksCredentials)
 }
 
 
