@@ -3,6 +3,7 @@ parameter types that keep secrets and IBANs out of Prefect's database, and where
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -56,15 +57,33 @@ CrmRecord = dict[str, CrmText | int | float | bool | None]
 
 
 class LexflowFlow(Flow[Any, Any]):
-    """A Prefect flow whose parameters are stored with secrets and IBANs redacted.
+    """A Prefect flow whose parameters and return value are stored with secrets and IBANs redacted.
 
     Prefect stores a direct call's parameters *before* validating them (a deployment run's are checked against
     the parameter schema first, which refuses `SmtpUrl`/`CrmText` violations). The function itself still gets the
-    values it was called with; only the stored copy is redacted.
+    values it was called with; only the stored copy is redacted. Its return value is persisted unencrypted in
+    result storage (docs/prefect.md#results-and-caching), so the flow returns it redacted: a CRM name or a
+    statement line with an IBAN in it comes back as `[iban ...32]`, to the caller and to the store alike.
     """
+
+    def __init__(self, fn: Callable[..., Any], **options: Any) -> None:
+        super().__init__(fn=fn, **options)  # version, entry point and parameter schema from the function itself
+        self.fn = _returning_redacted(fn)
 
     def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         return redact_secrets(super().serialize_parameters(parameters))  # type: ignore[no-any-return]
+
+
+def _returning_redacted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(fn, "_lexflow_redacts", False):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return redact_secrets(fn(*args, **kwargs))
+
+    run._lexflow_redacts = True  # type: ignore[attr-defined]
+    return run
 
 
 def lexflow_flow(**options: Any) -> Callable[[F], F]:
