@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import types
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -75,13 +76,20 @@ class LexflowFlow(Flow[Any, Any]):
 
 
 def _returning_redacted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` with its return value redacted. The wrapper gets `fn`'s module globals, because Prefect validates
+    parameters against the wrapper's annotations, resolved in its globals (`date` of the flow's module)."""
     if getattr(fn, "_lexflow_redacts", False):
         return fn
 
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        return redact_secrets(fn(*args, **kwargs))
+    def closure(fn: Callable[..., Any] = fn, redact: Callable[[Any], Any] = redact_secrets) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return redact(fn(*args, **kwargs))
 
+        return run
+
+    inner = closure()
+    run = types.FunctionType(inner.__code__, fn.__globals__, fn.__name__, None, inner.__closure__)
+    functools.update_wrapper(run, fn)
     run._lexflow_redacts = True  # type: ignore[attr-defined]
     return run
 
