@@ -58,13 +58,25 @@ def fingerprint(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.strip().lower().encode("utf-8", "backslashreplace")).hexdigest()[:12]
 
 
+_remembered: dict[str, None] = {}
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Secrets that are in no environment variable (a Prefect credentials block's key or token): from now on this
+    process redacts them by value too."""
+    for value in values:
+        if value and len(value) >= MIN_KNOWN_SECRET:
+            _remembered[value] = None
+
+
 def known_secrets() -> tuple[str, ...]:
     """Configured secret values, removed by value wherever they appear (an API key pasted into a note, say).
 
     Read from the environment (`LEXWARE_*`/`LEXFLOW_*`/`SLACK_*` variables named like a key, token, secret or
-    password, and the password of `LEXFLOW_SMTP_URL`) and from lexflow's settings (which may come from `.env`).
+    password, and the password of `LEXFLOW_SMTP_URL`), from lexflow's settings (which may come from `.env`) and
+    from the credentials blocks this process loaded (`remember_secrets`).
     """
-    found: dict[str, None] = {}
+    found: dict[str, None] = dict(_remembered)
     for name, value in os.environ.items():
         if not name.startswith(("LEXWARE_", "LEXFLOW_", "SLACK_")):
             continue

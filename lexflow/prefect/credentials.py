@@ -23,6 +23,7 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr, field_validator
 
 from lexflow.actions.policy import Profile
+from lexflow.audit.redact import remember_secrets
 
 __all__ = [
     "CREDENTIALS",
@@ -237,7 +238,9 @@ def credentials_for(profile: Profile) -> ProviderCredentials | None:
     if profile.credentials:
         from prefect.runtime import flow_run
 
-        return _load(str(flow_run.id) if flow_run.id else None, provider, profile.credentials)
+        block = _load(str(flow_run.id) if flow_run.id else None, provider, profile.credentials)
+        remember_secrets(block.secrets())  # a key pasted into a record is redacted like an environment's
+        return block
     if profile.api_key is not None:
         return LexwareCredentials(
             api_key=profile.api_key,

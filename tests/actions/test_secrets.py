@@ -63,3 +63,24 @@ def test_secret_named_fields_are_dropped_from_invalid_input_records(tmp_path, fi
     with pytest.raises(ActionError):
         run("profile_get", {field: SIGNING_SECRET}, trail=trail, profile=Profile(name="ro"))
     assert SIGNING_SECRET not in trail.list()[0].model_dump_json()
+
+
+def test_a_credentials_blocks_secrets_are_redacted_by_value_once_loaded(monkeypatch):
+    """A key that lives only in a Prefect credentials block (no environment variable) is redacted by value in free
+    text once a profile loaded its block, like a configured one (issue 17)."""
+    import importlib
+
+    from lexflow.audit import redact_secrets
+    from lexflow.prefect import credentials
+
+    redact_module = importlib.import_module("lexflow.audit.redact")
+
+    block_token = "0123456789abcdef0123456789abcdef"
+    block = credentials.SevdeskCredentials(api_token=block_token)
+    monkeypatch.setattr(credentials, "_load", lambda _run, _provider, _name: block)
+    monkeypatch.setattr(redact_module, "_remembered", dict(redact_module._remembered))  # forgotten afterwards
+    text = f"Firma {block_token} GmbH"
+    assert redact_secrets(text) == text  # unknown before
+    credentials.credentials_for(Profile(name="shop", provider="sevdesk", credentials="shop-sevdesk"))
+    assert redact_secrets(text) == "Firma [redacted] GmbH"
+    assert redact_secrets({"rows": [{"name": text}]}) == {"rows": [{"name": "Firma [redacted] GmbH"}]}

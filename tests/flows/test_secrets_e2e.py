@@ -1,12 +1,16 @@
-"""Planted secrets and IBANs never reach a stored place (issue 13, item 3): run the main flows and commands with a
-recognisable API key, Slack token, signing secret, OAuth secret, SMTP password and IBANs configured or pasted into
-free text, then grep Prefect's database (parameters, logs, artifacts), lexflow's database (audit, ledgers), result
-storage and everything printed: 0 hits."""
+"""Planted secrets and IBANs never reach a stored place (issue 13, item 3): run every flow and the main commands
+with a recognisable API key, Slack token, signing secret, OAuth secret, SMTP password, a credentials block's key
+and IBANs configured or pasted into free text, then grep Prefect's database (parameters, logs, artifacts, block
+documents), lexflow's database (audit, ledgers), result storage (decoded) and everything printed: 0 hits."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,14 +24,35 @@ OAUTH_SECRET = "PLANTEDoauthclientsecret012345"
 SMTP_PASSWORD = "PLANTEDsmtpPW99"
 IBAN = "DE89370400440532013000"
 IBAN_GROUPS = "DE89 3704 0044 0532 0130 00"
-NEEDLES = [API_KEY, SLACK_TOKEN, SIGNING_SECRET, OAUTH_SECRET, SMTP_PASSWORD, IBAN, "3704 0044 0532", "PLANTED"]
+BLOCK_KEY = "LXPLANTEDblockkey0123456789abcdef"  # only in a Prefect credentials block, in no environment variable
+BLOCK_ORG = "0b7c6d5e-4f3a-4b2c-8d1e-9f8a7b6c5d4f"
+NEEDLES = [
+    API_KEY,
+    SLACK_TOKEN,
+    SIGNING_SECRET,
+    OAUTH_SECRET,
+    SMTP_PASSWORD,
+    BLOCK_KEY,
+    IBAN,
+    "3704 0044 0532",
+    "PLANTED",
+]
+
+
+def _readable(data: bytes) -> bytes:
+    """The bytes, plus their base64 decoding when they are base64 (Prefect stores results as base64 pickles, where
+    a plain grep would never find anything)."""
+    try:
+        return data + base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError):
+        return data
 
 
 def _hits(root: Path) -> list[str]:
     found = []
     for path in [root] if root.is_file() else root.rglob("*"):
         if path.is_file():
-            data = path.read_bytes()
+            data = _readable(path.read_bytes())
             for needle in NEEDLES:
                 if needle.encode() in data:
                     found.append(f"{path.name}: {needle}")
@@ -40,7 +65,12 @@ def planted(monkeypatch, tmp_path, prefect_flows):
     from lexflow.settings import get_settings
     from lexflow.testing.served import serve_in_thread
 
-    served = serve_in_thread(SandboxConfig(rate_limit=0, api_key=API_KEY, ocr_delay_seconds=None))
+    from lexflow.sandbox.config import ApiKeySpec
+
+    block_account = ApiKeySpec(key=BLOCK_KEY, organization_id=BLOCK_ORG)
+    served = serve_in_thread(
+        SandboxConfig(rate_limit=0, api_key=API_KEY, api_keys=[block_account], ocr_delay_seconds=None)
+    )
     monkeypatch.setenv("LEXWARE_API_KEY", API_KEY)
     monkeypatch.setenv("LEXWARE_BASE_URL", served.url)
     monkeypatch.setenv("LEXFLOW_SLACK_SIGNING_SECRET", SIGNING_SECRET)
@@ -59,9 +89,13 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
 
     from flows.create_approve_send_invoice import create_approve_send_invoice
     from flows.crm_lead_to_customer import crm_lead_to_customer
+    from flows.dunning_run import dunning_run
+    from flows.log_expense import log_expense
     from flows.reconcile_payments import reconcile_payments
+    from flows.sync_history import sync_history
     from lexflow.cli import app
     from lexflow.client import LexwareClient
+    from lexflow.sandbox.starter import sample_receipt
     from lexflow.settings import get_settings
     from lexflow.testing.sandbox_control import SandboxControl
     from tasks.common import use_client
@@ -96,7 +130,31 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
         statement = re.sub(r"<Ustrd>([^<]*)</Ustrd>", rf"<Ustrd>\1 IBAN {IBAN_GROUPS}</Ustrd>", export["statement"])
         (inbox / "konto.xml").write_text(statement)
         reconcile_payments(str(inbox), database_url=db, ask="never")
-    # 4. commands: an action with secrets in free text, the audit export, the ledger notes
+        # 4. a profile whose account comes from a credentials block, and a CRM export pasting its key and an IBAN
+        from lexflow.prefect.blocks import LexflowProfile
+        from lexflow.prefect.credentials import LexwareCredentials
+
+        LexwareCredentials(api_key=BLOCK_KEY, base_url=planted.url).save("planted-lexware", overwrite=True)
+        LexflowProfile(scopes=["*"], approval_for=[], credentials="planted-lexware").save("planted", overwrite=True)
+        crm_file = tmp_path / "crm.json"
+        crm_file.write_text(json.dumps([{"id": "B1", "company": f"Block {BLOCK_KEY} {IBAN_GROUPS} GmbH"}]))
+        state = crm_lead_to_customer(str(crm_file), crm_source="block", profile="planted", return_state=True)
+        assert state.is_completed(), state
+        # 5. the other flows through their public entry points, with the planted values in what they read
+        state = log_expense(
+            receipts=[{"path": str(sample_receipt(tmp_path / "beleg.pdf", number="PL-1", gross="11.90")),
+                       "voucher_number": "PL-1", "total_gross": "11.90", "remark": free_text, "category": "Bürobedarf",
+                       "voucher_date": (date.today() - timedelta(days=1)).isoformat()}],
+            ocr_timeout_seconds=20, poll_interval_seconds=0.3, database_url=db, return_state=True,
+        )  # fmt: skip
+        assert state.is_completed(), state
+        control.clock_advance(days=30)
+        state = dunning_run(as_of=date.today() + timedelta(days=30), database_url=db, return_state=True)
+        assert state.is_completed(), state
+        # (the history mirror is a copy of the books, whose own texts it keeps: it is not scanned, its run is)
+        state = sync_history(database_url=f"sqlite:///{tmp_path / 'mirror.db'}", return_state=True)
+        assert state.is_completed(), state
+    # 6. commands: an action with secrets in free text, the audit export, the ledger notes
     runner = CliRunner(env={"COLUMNS": "250", "LEXFLOW_DATABASE_URL": db})
     profiles = tmp_path / "profiles.toml"
     profiles.write_text('[profiles.dev]\nscopes = ["*"]\napproval_for = []\n')
@@ -111,7 +169,7 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
         out = runner.invoke(app, args, env={"LEXFLOW_PROFILES_FILE": str(profiles)})
         get_settings.cache_clear()
         outputs.append(out.output)
-    # 5. a deployment run with a password in its parameters is refused before Prefect stores it
+    # 7. a deployment run with a password in its parameters is refused before Prefect stores it
     from lexflow.prefect.serving import load_flow
 
     fl = load_flow("flows/create_approve_send_invoice.py:create_approve_send_invoice")
