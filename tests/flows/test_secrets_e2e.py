@@ -62,10 +62,9 @@ def _hits(root: Path) -> list[str]:
 @pytest.fixture
 def planted(monkeypatch, tmp_path, prefect_flows):
     from lexflow.sandbox import SandboxConfig
+    from lexflow.sandbox.config import ApiKeySpec
     from lexflow.settings import get_settings
     from lexflow.testing.served import serve_in_thread
-
-    from lexflow.sandbox.config import ApiKeySpec
 
     block_account = ApiKeySpec(key=BLOCK_KEY, organization_id=BLOCK_ORG)
     served = serve_in_thread(
