@@ -129,3 +129,25 @@ def test_profiles_file_names_provider_and_credentials(tmp_path: Path, monkeypatc
     path.write_text('[profiles.mixed]\nprovider = "xero"\napi_key = "lexware-key-0123"\n')
     with pytest.raises(ValueError, match="api_key is a Lexware key, but the profile's provider is xero"):
         load_profiles(path)
+
+
+def test_a_lexware_profile_on_a_sevdesk_worker_writes_to_lexware(
+    accounts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LEXFLOW_PROVIDER=sevdesk on the worker: a profile naming Lexware credentials still gets Lexware's adapter."""
+    from lexflow.settings import get_settings
+
+    monkeypatch.setenv("LEXFLOW_PROVIDER", "sevdesk")
+    get_settings.cache_clear()
+
+    @flow
+    def one_lexware_customer() -> str:
+        data = {"name": "Nur Lexware GmbH", "email": "lexware-only@example.com"}
+        return str(run_action("create_customer", data, profile=PROFILES[0]).customer.id)
+
+    try:
+        created = one_lexware_customer()
+    finally:
+        get_settings.cache_clear()
+    with LexwareClient(api_key=KEY_ONE, base_url=accounts["one"].url, rate_limit=0) as one:
+        assert str(one.contacts.get(created).id) == created

@@ -24,12 +24,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def provider_of(client: Any) -> Provider:
-    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter."""
+    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter;
+    a `LexwareClient` always Lexware's (a profile's Lexware account on a worker whose LEXFLOW_PROVIDER is another)."""
     if isinstance(client, Provider):
         return client
+    from lexflow.client import LexwareClient
     from lexflow.providers import get_provider
 
-    return get_provider(client)
+    return get_provider(client, "lexware" if isinstance(client, LexwareClient) else None)
 
 
 def neutral_action(
