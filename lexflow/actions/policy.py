@@ -66,6 +66,8 @@ class Profile(BaseModel):
 
     @model_validator(mode="after")
     def _key_is_lexware(self) -> Profile:
+        if self.api_key is not None and self.credentials:
+            raise ValueError("give either credentials (a credentials block's name) or api_key, not both")
         if self.api_key is not None and self.provider not in (None, "lexware"):
             raise ValueError(
                 f"api_key is a Lexware key, but the profile's provider is {self.provider}: put that provider's "

@@ -129,6 +129,9 @@ def test_profiles_file_names_provider_and_credentials(tmp_path: Path, monkeypatc
     path.write_text('[profiles.mixed]\nprovider = "xero"\napi_key = "lexware-key-0123"\n')
     with pytest.raises(ValueError, match="api_key is a Lexware key, but the profile's provider is xero"):
         load_profiles(path)
+    path.write_text('[profiles.both]\napi_key = "lexware-key-0123"\ncredentials = "acme-lexware"\n')
+    with pytest.raises(ValueError, match=r"either credentials .* or api_key, not both"):
+        load_profiles(path)
 
 
 def test_a_lexware_profile_on_a_sevdesk_worker_writes_to_lexware(
