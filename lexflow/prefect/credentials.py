@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -175,7 +176,10 @@ class XeroCredentials(ProviderCredentials):
 
 class QuickBooksCredentials(ProviderCredentials):
     """A QuickBooks Online company: the Intuit app's client id and secret, the company (realm) id, a refresh token
-    from connecting it, and Intuit's environment (`sandbox` for development keys, `production`)."""
+    from connecting it, and Intuit's environment (`sandbox` for development keys, `production`).
+
+    Intuit may replace the refresh token on a refresh (the old one dies once the new one is used): with
+    `token_file`, every new one is written there (0600) and wins over the block's on the next `get_client()`."""
 
     _block_type_name = "QuickBooks Credentials"
     _block_type_slug = "lexflow-quickbooks-credentials"
@@ -186,6 +190,7 @@ class QuickBooksCredentials(ProviderCredentials):
     realm_id: str | None = Field(default=None, description="The company id (realmId of the connect callback).")
     refresh_token: SecretStr | None = None
     environment: Literal["production", "sandbox"] = "sandbox"
+    token_file: str | None = Field(default=None, description="Where rotated tokens are kept (recommended).")
     base_url: str | None = Field(default=None, description="Another API and token host (a served sandbox in tests).")
 
     def get_client(self) -> Any:
@@ -207,14 +212,32 @@ class QuickBooksCredentials(ProviderCredentials):
         if self.base_url:
             root = self.base_url.rstrip("/")
             api, token_url, revoke_url = root, f"{root}/oauth2/v1/tokens/bearer", f"{root}/v2/oauth2/tokens/revoke"
+        path = Path(self.token_file).expanduser() if self.token_file else None
+        refresh = self.refresh_token
+        if path is not None and path.exists():
+            refresh = SecretStr(json.loads(path.read_text())["refresh_token"])
         http = httpx.Client(timeout=settings.timeout_seconds)
-        tokens = qb.Tokens(
-            access_token=SecretStr(""), refresh_token=self.refresh_token, expires_at=0, realm_id=self.realm_id
-        )
+        tokens = qb.Tokens(access_token=SecretStr(""), refresh_token=refresh, expires_at=0, realm_id=self.realm_id)
         session = qb.OAuthSession(
-            http, token_url, revoke_url, self.client_id, self.client_secret.get_secret_value(), tokens
+            http,
+            token_url,
+            revoke_url,
+            self.client_id,
+            self.client_secret.get_secret_value(),
+            tokens,
+            (lambda new: _keep_refresh_token(path, new.refresh_token)) if path is not None else None,
         )
         return qb.QuickBooksClient(api, session, settings=settings, http=http)
+
+
+def _keep_refresh_token(path: Path, token: SecretStr) -> None:
+    """Write the newest refresh token atomically, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"refresh_token": token.get_secret_value()}, f)
+    os.replace(tmp, path)
 
 
 #: The credentials block of each provider, by provider name (`lexflow.providers`).

@@ -3,6 +3,7 @@ never from the worker's environment, and falls back to that provider's embedded 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -130,24 +131,31 @@ def test_xero_block_refreshes_from_its_token_and_keeps_rotations(tmp_path: Any, 
         assert first.refresh_token.get_secret_value() not in (tmp_path / "xero-tokens.json").read_text()
 
 
-def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, foreign_env: None) -> None:
+def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, tmp_path: Any, foreign_env: None) -> None:
     from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox
 
     quickbooks_served.state.reset()
     with connect_sandbox(quickbooks_served, QuickBooksSettings(requests_per_minute=0)) as connected:
         tokens = connected.session.tokens
     cfg = quickbooks_served.config
+    kept = tmp_path / "qb-tokens.json"
     block = QuickBooksCredentials(
         client_id=cfg.client_id,
         client_secret=SecretStr(cfg.client_secret),
         realm_id=tokens.realm_id,
         refresh_token=tokens.refresh_token,
+        token_file=str(kept),
         base_url=quickbooks_served.url,
     )
     with block.get_client() as client:
         assert client.realm_id == tokens.realm_id
         client.query("SELECT * FROM Customer")  # refreshes with the block's token, then reads
     assert tokens.refresh_token.get_secret_value() not in repr(block)
+    assert kept.stat().st_mode & 0o777 == 0o600
+    rotated = json.loads(kept.read_text())["refresh_token"]
+    with block.get_client() as again:  # starts from the kept token, not the block's (maybe spent) one
+        assert again.session.tokens.refresh_token.get_secret_value() == rotated
+        again.query("SELECT * FROM Customer")
 
 
 def test_half_filled_oauth_blocks_say_what_is_missing() -> None:
