@@ -25,6 +25,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from lexflow.actions.policy import Profile
 from lexflow.audit.redact import remember_secrets
+from lexflow.settings import DEFAULT_BASE_URL
 
 __all__ = [
     "CREDENTIALS",
@@ -72,7 +73,7 @@ class LexwareCredentials(ProviderCredentials):
     provider: ClassVar[str] = "lexware"
 
     api_key: SecretStr | None = Field(default=None, description="Lexware Office public API key; empty: the sandbox.")
-    base_url: str = Field(default="https://api.lexware.io", description="API gateway (a served sandbox in tests).")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="API gateway (a served sandbox in tests).")
     rate_limit: float = Field(default=2.0, ge=0, description="Requests per second for the account (0: off).")
 
     def get_client(self, limiter: Any = None) -> Any:
@@ -264,11 +265,14 @@ def credentials_for(profile: Profile) -> ProviderCredentials | None:
         block = _load(str(flow_run.id) if flow_run.id else None, provider, profile.credentials)
         remember_secrets(block.secrets())  # a key pasted into a record is redacted like an environment's
         return block
-    if profile.api_key is not None:
+    if profile.api_key is not None:  # the older inline key: as before, the worker's URL unless the profile has one
+        from lexflow.settings import get_settings
+
+        s = get_settings()
         return LexwareCredentials(
             api_key=profile.api_key,
-            base_url=profile.base_url or LexwareCredentials.model_fields["base_url"].default,
-            rate_limit=profile.rate_limit if profile.rate_limit is not None else 2.0,
+            base_url=profile.base_url or s.base_url,
+            rate_limit=profile.rate_limit if profile.rate_limit is not None else s.rate_limit,
         )
     return None
 
