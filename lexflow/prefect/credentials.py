@@ -262,7 +262,8 @@ def credentials_for(profile: Profile) -> ProviderCredentials | None:
     if profile.credentials:
         from prefect.runtime import flow_run
 
-        block = _load(str(flow_run.id) if flow_run.id else None, provider, profile.credentials)
+        load = _load if flow_run.id else _load.__wrapped__  # outside a run: nothing to scope a cache to
+        block = load(str(flow_run.id) if flow_run.id else None, provider, profile.credentials)
         remember_secrets(block.secrets())  # a key pasted into a record is redacted like an environment's
         return block
     if profile.api_key is not None:  # the older inline key: as before, the worker's URL unless the profile has one

@@ -77,7 +77,7 @@ def test_a_credentials_blocks_secrets_are_redacted_by_value_once_loaded(monkeypa
 
     block_token = "0123456789abcdef0123456789abcdef"
     block = credentials.SevdeskCredentials(api_token=block_token)
-    monkeypatch.setattr(credentials, "_load", lambda _run, _provider, _name: block)
+    monkeypatch.setattr(credentials.SevdeskCredentials, "load", classmethod(lambda cls, name, **kw: block))
     monkeypatch.setattr(redact_module, "_remembered", dict(redact_module._remembered))  # forgotten afterwards
     text = f"Firma {block_token} GmbH"
     assert redact_secrets(text) == text  # unknown before
