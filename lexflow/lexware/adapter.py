@@ -109,6 +109,10 @@ class LexwareAdapter(Provider):
     def __init__(self, client: LexwareClient) -> None:
         self.client = client
 
+    def close(self) -> None:
+        """Close the client's connections (a flow's per-profile clients are closed when the run's clients are)."""
+        self.client.close()
+
     def add_call_listener(self, listener: Any) -> None:
         """The audit trail collects the HTTP calls of whatever `run()` was given, adapter or client."""
         self.client.add_call_listener(listener)

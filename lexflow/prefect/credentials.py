@@ -309,19 +309,24 @@ def account_for(profile: Profile) -> tuple[str, str] | None:
 
 def client_for(profile: Profile, limiter: Any = None) -> Any:
     """A new connection for the profile's account, in the shape flows use: a `LexwareClient` for Lexware, that
-    provider's `Provider` adapter for the others. `limiter` paces a Lexware account (the Prefect-wide limit).
+    provider's `Provider` adapter for the others (and for Lexware on a worker whose LEXFLOW_PROVIDER is another,
+    where only the neutral actions can run). `limiter` paces a Lexware account (the Prefect-wide limit).
 
     A profile without credentials on another provider than the process's gets that provider's default
     connection (its `SEVDESK_*`/`XERO_*`/`QUICKBOOKS_*` settings, else its embedded sandbox)."""
-    from lexflow.providers import get_provider
+    from lexflow.providers import get_provider, provider_name
 
     provider = _provider(profile)
     creds = credentials_for(profile)
-    if provider == "lexware":
-        if creds is None:
-            from lexflow.client import connect
+    if provider != "lexware":
+        return get_provider(creds.get_client() if creds is not None else None, name=provider)
+    if creds is None:
+        from lexflow.client import connect
 
-            return connect(limiter=limiter)
+        client = connect(limiter=limiter)
+    else:
         assert isinstance(creds, LexwareCredentials)
-        return creds.get_client(limiter=limiter)
-    return get_provider(creds.get_client() if creds is not None else None, name=provider)
+        client = creds.get_client(limiter=limiter)
+    if provider_name() != "lexware":  # a bare client would be adapted to LEXFLOW_PROVIDER's provider: adapt it here
+        return get_provider(client, name="lexware")
+    return client

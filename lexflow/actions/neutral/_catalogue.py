@@ -24,14 +24,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def provider_of(client: Any) -> Provider:
-    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter;
-    a `LexwareClient` always Lexware's (a profile's Lexware account on a worker whose LEXFLOW_PROVIDER is another)."""
+    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter."""
     if isinstance(client, Provider):
         return client
-    from lexflow.client import LexwareClient
     from lexflow.providers import get_provider
 
-    return get_provider(client, "lexware" if isinstance(client, LexwareClient) else None)
+    return get_provider(client)
 
 
 def neutral_action(
