@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,7 @@ from pydantic import SecretStr
 
 from lexflow.client import _resources as r
 from lexflow.client.auth import ApiKeyAuth
-from lexflow.client.limits import Limiter, in_flight_gate
+from lexflow.client.limits import Limiter
 from lexflow.client.retry import RetryPolicy
 from lexflow.client.transport import Acquire, BaseClient, Item, Op, Send, Sleep, Step
 
@@ -125,19 +124,14 @@ class LexwareClient(_Client):
     def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:
         self._http = httpx.Client(transport=transport, timeout=timeout, auth=auth)
         self._closers: list[Any] = []
-        self._gate = (
-            in_flight_gate(self.base_url, self._account_source, self.max_in_flight)
-            if self.max_in_flight
-            else contextlib.nullcontext()
-        )
 
     # -- I/O edges
     def _perform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            with self._gate:
+            with self.limits.in_flight():
                 return self._http.send(step.request)
         if isinstance(step, Acquire):
-            self.limiter.acquire()
+            self.limits.acquire()
         elif isinstance(step, Sleep):
             time.sleep(step.seconds)
         return None
@@ -210,18 +204,13 @@ class AsyncLexwareClient(_Client):
     def _open(self, transport: Any, timeout: httpx.Timeout, auth: httpx.Auth) -> None:
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, auth=auth)
         self._closers: list[Any] = []
-        self._gate: asyncio.Semaphore | None = None  # per client: an asyncio semaphore belongs to one event loop
 
     async def _aperform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            if not self.max_in_flight:
-                return await self._http.send(step.request)
-            if self._gate is None:
-                self._gate = asyncio.Semaphore(self.max_in_flight)
-            async with self._gate:
+            async with self.limits.ain_flight():
                 return await self._http.send(step.request)
         if isinstance(step, Acquire):
-            await self.limiter.aacquire()
+            await self.limits.aacquire()
         elif isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
         return None

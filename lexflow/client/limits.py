@@ -1,39 +1,63 @@
-"""Client-side rate limiting: one token bucket per Lexware account, shared by every client on the machine.
+"""The transport's one limiter: per provider and account (tenant, realm), a pace, a cap on calls in flight and a
+daily budget, honoured together by every client of the machine (docs/client.md#limits).
 
-The API allows 2 requests/second per account over all endpoints (docs/lexware.md#rate-limits) and answers 429 beyond it. A
-bucket per *client object* would let two clients of the same account double the rate, and a bucket per *process*
-lets the CLI, a cron job and `lexflow serve` on one machine do the same. So, unless a limiter is given, a client
-takes its tokens from a `MachineBucket`: a file per account (named by a digest of base URL + key, never the key)
-under an OS file lock, shared by every process of the machine. `TokenBucket` is the same bucket for one process;
-the Prefect global concurrency limit in `lexflow/prefect/limiter.py` (shared by all workers of a deployment) implements the
-same `Limiter` protocol.
+Every provider client asks one `AccountLimiter` (built by `account_limiter`) before it sends: `acquire()` spends one
+call of the daily budget (or raises `DailyBudgetExhausted` naming the limit and when it frees calls, before anything
+is sent) and then waits for the pace; `in_flight()` holds one of the account's concurrent slots while the request is
+on the wire. The three parts are shared by every process on the machine through files under
+`LEXFLOW_RATE_LIMIT_DIR` (named by a digest of provider + base URL + account, never the credential):
+
+- the pace is a `MachineBucket` (one number under an OS file lock); a `TokenBucket` is the same for one process, and
+  the Prefect lease limiter in `lexflow/prefect/limiter.py` replaces it across machines (same `Limiter` protocol);
+- the cap is a `MachineGate`: N lock files, each held by one caller at a time (a semaphore of files; the OS drops
+  the lock of a process that dies, so a crash never leaks a slot);
+- the budget is a `DailyBudget`: calls counted per UTC hour in a file, summed over the UTC day or over the last
+  24 hours (Xero counts a rolling 24 h).
+
+The API allows Lexware 2 requests/second per account (docs/lexware.md#rate-limits). A bucket per *client object*
+would let two clients of the same account double the rate, and a bucket per *process* lets the CLI, a cron job and
+`lexflow serve` on one machine do the same: hence the files.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
+import json
 import logging
 import os
+import random
 import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from filelock import FileLock
 
+from lexflow.errors import LexflowError
 from lexflow.settings import runtime_settings
 
 __all__ = [
     "RATE_LIMIT_DIR_ENV",
     "SAFETY_MARGIN",
+    "AccountLimiter",
+    "DailyBudget",
+    "DailyBudgetExhausted",
     "Limiter",
+    "Limits",
     "MachineBucket",
+    "MachineGate",
     "NoLimit",
+    "ProcessGate",
     "TokenBucket",
     "account_key",
+    "account_limiter",
     "default_limiter",
-    "in_flight_gate",
     "machine_bucket",
     "shared_bucket",
 ]
@@ -252,19 +276,374 @@ def default_limiter(base_url: str, api_key: str | None, rate: float) -> Limiter:
         return shared_bucket(base_url, api_key, rate)
 
 
-_gates: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+# ------------------------------------------------------------------------------------------------ in flight
+class ProcessGate:
+    """At most `size` calls in flight in this process (the fallback when the machine's files cannot be used)."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("a gate needs at least one slot")
+        self.size = size
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._semaphore:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def aslot(self) -> AsyncIterator[None]:
+        while not self._semaphore.acquire(blocking=False):  # a thread semaphore cannot be awaited: poll
+            await asyncio.sleep(0.002)
+        try:
+            yield
+        finally:
+            self._semaphore.release()
 
 
-def in_flight_gate(base_url: str, api_key: str | None, limit: int) -> threading.BoundedSemaphore:
-    """Process-wide cap on requests in flight for one account (sync clients).
+class MachineGate:
+    """At most `size` calls in flight on the whole machine: `size` lock files, each held by one caller at a time.
 
-    Evenly paced requests still reach the server bunched when it stalls (every waiting request is then handled back
-    to back). Capping the requests in flight at the server's burst keeps such a bunch within what its bucket takes
-    without a 429.
-    """
-    key = (account_key(base_url, api_key), limit)
-    with _registry_lock:
-        gate = _gates.get(key)
-        if gate is None:
-            gate = _gates[key] = threading.BoundedSemaphore(limit)
-        return gate
+    A caller takes the first free file (a thread lock guards it inside the process, an `flock` against the other
+    processes, both without blocking) and waits a few milliseconds when all are held. The OS drops the `flock` of a
+    process that dies, so a crash in flight never leaks a slot. Slots are tried from a random start, so one busy
+    file does not make everyone queue behind it."""
+
+    POLL = (0.001, 0.02)
+    """Seconds between tries while every slot is held: starts at the first, doubles up to the second."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int) -> None:
+        if size < 1:
+            raise ValueError("a gate needs at least one slot")
+        self.size = size
+        base = Path(path)
+        base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.paths = [base.with_name(f"{base.name}.{i}") for i in range(size)]
+        self._fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in self.paths]
+        self._held = [threading.Lock() for _ in range(size)]
+
+    def _try(self) -> int | None:
+        start = random.randrange(self.size)
+        for n in range(self.size):
+            i = (start + n) % self.size
+            if not self._held[i].acquire(blocking=False):
+                continue
+            try:
+                fcntl.flock(self._fds[i], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return i
+            except BlockingIOError:
+                self._held[i].release()
+        return None
+
+    def _release(self, i: int) -> None:
+        fcntl.flock(self._fds[i], fcntl.LOCK_UN)
+        self._held[i].release()
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        pause = self.POLL[0]
+        while (i := self._try()) is None:
+            time.sleep(pause)
+            pause = min(pause * 2, self.POLL[1])
+        try:
+            yield
+        finally:
+            self._release(i)
+
+    @contextlib.asynccontextmanager
+    async def aslot(self) -> AsyncIterator[None]:
+        pause = self.POLL[0]
+        while (i := self._try()) is None:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.POLL[1])
+        try:
+            yield
+        finally:
+            self._release(i)
+
+    def close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+
+
+Gate = ProcessGate | MachineGate
+
+
+# ------------------------------------------------------------------------------------------------ daily budget
+Window = Literal["utc-day", "rolling-24h"]
+HOUR = 3600
+
+
+class DailyBudgetExhausted(LexflowError):
+    """The account's daily call budget is used up: raised before the request is sent, so nothing was sent.
+
+    `limit` is the budget, `window` how it is counted, `resets_at` (UTC) when calls are free again."""
+
+    def __init__(self, *, provider: str, account: str, limit: int, window: Window, resets_at: datetime) -> None:
+        self.provider, self.account, self.limit, self.window, self.resets_at = (
+            provider,
+            account,
+            limit,
+            window,
+            resets_at,
+        )
+        counted = "per UTC day" if window == "utc-day" else "per rolling 24 hours"
+        super().__init__(
+            f"{provider}: the daily budget of {limit:,} calls {counted} for {account} is used up; nothing was sent. "
+            f"Calls are free again from {resets_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DailyBudget:
+    """A persisted count of one account's calls per UTC hour, under an OS file lock (shared by the machine's
+    processes), checked against `limit` before every call.
+
+    `window="utc-day"` sums the hours of the current UTC day (free again at UTC midnight). `"rolling-24h"` sums the
+    last 25 hour buckets, so a call is counted for at least 24 hours whatever minute of its hour it came in (never
+    less than the vendor's rolling window; free again when the oldest counted hour drops out). `path=None` keeps the
+    count in memory (one process). `clock` returns the time as an aware datetime (tests inject one)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        limit: int,
+        window: Window = "rolling-24h",
+        *,
+        provider: str = "",
+        account: str = "",
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("a daily budget needs at least one call")
+        self.limit, self.window, self.provider, self.account, self.clock = limit, window, provider, account, clock
+        self.path = Path(path) if path is not None else None
+        self._memory: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._file_lock: FileLock | None = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._file_lock = FileLock(f"{self.path}.lock", thread_local=False, poll_interval=0.001)
+
+    # -- state
+    def _read(self) -> dict[str, object]:
+        if self.path is None:
+            return dict(self._memory)
+        try:
+            state = json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def _write(self, state: dict[str, object]) -> None:
+        if self.path is None:
+            self._memory = state
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, self.path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[tuple[dict[str, int], float, int]]:
+        """(hour buckets in the window, blocked-until epoch, the current hour) under both locks; changes are saved."""
+        with self._lock, self._file_lock or contextlib.nullcontext():
+            now = self.clock().timestamp()
+            hour = int(now // HOUR)
+            state = self._read()
+            raw = state.get("hours")
+            hours = {k: int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+            first = hour - hour % 24 if self.window == "utc-day" else hour - 24
+            hours = {k: v for k, v in hours.items() if k.lstrip("-").isdigit() and first <= int(k) <= hour}
+            blocked = state.get("blocked_until")
+            blocked_until = float(blocked) if isinstance(blocked, int | float) and blocked > now else 0.0
+            yield hours, blocked_until, hour
+            self._write({"hours": hours, "blocked_until": blocked_until})
+
+    def _resets_at(self, hours: dict[str, int], hour: int, blocked_until: float) -> datetime:
+        if self.window == "utc-day":
+            at = (hour - hour % 24 + 24) * HOUR
+        else:
+            oldest = min((int(k) for k, v in hours.items() if v > 0), default=hour)
+            at = (oldest + 25) * HOUR
+        return datetime.fromtimestamp(max(at, blocked_until), UTC)
+
+    # -- use
+    def spend(self) -> None:
+        """Count one call, or raise `DailyBudgetExhausted` (counting nothing) when the budget is used up."""
+        with self._locked() as (hours, blocked_until, hour):
+            used = sum(hours.values())
+            if used >= self.limit or blocked_until:
+                raise DailyBudgetExhausted(
+                    provider=self.provider,
+                    account=self.account,
+                    limit=self.limit,
+                    window=self.window,
+                    resets_at=self._resets_at(hours, hour, blocked_until),
+                )
+            hours[str(hour)] = hours.get(str(hour), 0) + 1
+
+    def used(self) -> int:
+        with self._locked() as (hours, _, _):
+            return sum(hours.values())
+
+    def sync(self, remaining: int) -> None:
+        """The server said `remaining` calls are left: count at least `limit - remaining` as used (calls made by
+        another machine or app show up here)."""
+        with self._locked() as (hours, _, hour):
+            missing = self.limit - remaining - sum(hours.values())
+            if missing > 0:
+                hours[str(hour)] = hours.get(str(hour), 0) + missing
+
+    def block_for(self, seconds: float) -> None:
+        """The server refused for its daily limit and said when to come back: refuse here until then."""
+        with self._lock, self._file_lock or contextlib.nullcontext():
+            state = self._read()
+            until = self.clock().timestamp() + max(0.0, seconds)
+            previous = state.get("blocked_until")
+            if isinstance(previous, int | float):
+                until = max(until, float(previous))
+            state["blocked_until"] = until
+            self._write(state)
+
+
+# ------------------------------------------------------------------------------------------------ the limiter
+@dataclass(frozen=True)
+class Limits:
+    """An account's limits as the client keeps them. `rate`: requests/second (0: not paced); `concurrent`: calls in
+    flight at once (None: no cap); `daily`: calls per `window` (None: no budget)."""
+
+    rate: float
+    concurrent: int | None = None
+    daily: int | None = None
+    window: Window = "rolling-24h"
+    margin: float = SAFETY_MARGIN
+
+
+class AccountLimiter:
+    """One account's limits, honoured at once: the daily budget, the pace, the cap on calls in flight.
+
+    Clients call `acquire()` (or `aacquire()`) before each attempt and hold `in_flight()` (or `ain_flight()`) while
+    the request is on the wire; `slot()` does both. An `AccountLimiter` is also a `Limiter` (its `acquire`)."""
+
+    def __init__(
+        self,
+        name: str,
+        pace: Limiter | None = None,
+        gate: Gate | None = None,
+        budget: DailyBudget | None = None,
+    ) -> None:
+        self.name = name
+        self.pace: Limiter = pace if pace is not None else NoLimit()
+        self.gate = gate
+        self.budget = budget
+
+    def acquire(self) -> None:
+        if self.budget is not None:
+            self.budget.spend()
+        self.pace.acquire()
+
+    async def aacquire(self) -> None:
+        if self.budget is not None:
+            await asyncio.to_thread(self.budget.spend)  # the file lock may be held by another process for a moment
+        await self.pace.aacquire()
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        if self.gate is None:
+            yield
+            return
+        with self.gate.slot():
+            yield
+
+    @contextlib.asynccontextmanager
+    async def ain_flight(self) -> AsyncIterator[None]:
+        if self.gate is None:
+            yield
+            return
+        async with self.gate.aslot():
+            yield
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Spend, wait for the pace, and hold a slot in flight: around one request."""
+        self.acquire()
+        with self.in_flight():
+            yield
+
+    def penalize(self, seconds: float) -> None:
+        """The server's bucket is empty (a 429): every sharer of the pace skips `seconds`."""
+        if isinstance(self.pace, TokenBucket | MachineBucket):
+            self.pace.penalize(seconds)
+
+    @property
+    def rate(self) -> float:
+        return float(getattr(self.pace, "rate", 0.0))
+
+    def __repr__(self) -> str:
+        return f"AccountLimiter({self.name!r}, pace={self.pace!r}, gate={self.gate!r}, budget={self.budget!r})"
+
+
+_accounts: dict[tuple[str, Limits, int, str], AccountLimiter] = {}
+_accounts_lock = threading.Lock()
+if hasattr(os, "register_at_fork"):  # a forked worker opens its own files (inherited ones would share the locks)
+    os.register_at_fork(after_in_child=_accounts.clear)
+
+
+def account_limiter(
+    provider: str,
+    base_url: str,
+    account: str | None,
+    limits: Limits,
+    *,
+    pace: Limiter | None = None,
+    label: str | None = None,
+    directory: str | os.PathLike[str] | None = None,
+) -> AccountLimiter:
+    """The limiter of one account (`account`: the tenant or realm id, or a digest of the credential; only a digest
+    of it is used in file names), shared by every client of the process and, through its files, of the machine.
+
+    `pace` replaces the machine-wide bucket (e.g. the Prefect lease limiter, shared across machines). When the
+    directory cannot be written, the limits are kept per process, with a warning saying so. `label` names the
+    account in errors (never a credential)."""
+    key = account_key(f"{provider}:{base_url}", account)
+    where = Path(directory) if directory is not None else rate_limit_dir()
+    registry_key = (key, limits, id(pace), str(where))
+    with _accounts_lock:
+        found = _accounts.get(registry_key)
+        if found is not None and (pace is None or found.pace is pace):
+            return found
+        stem = where / hashlib.sha256(key.encode()).hexdigest()[:32]
+        name = label or provider
+        rate = limits.rate * (1.0 - limits.margin)
+        try:
+            if pace is None:
+                pace = MachineBucket(f"{stem}.bucket", rate) if rate > 0 else NoLimit()
+            gate: Gate | None = MachineGate(f"{stem}.slot", limits.concurrent) if limits.concurrent else None
+            budget = (
+                DailyBudget(f"{stem}.day", limits.daily, limits.window, provider=provider, account=name)
+                if limits.daily
+                else None
+            )
+        except OSError as exc:
+            log.warning(
+                "%s limits kept by this process only: cannot use %s (%s); set %s to a writable directory",
+                provider,
+                where,
+                exc.strerror or type(exc).__name__,
+                RATE_LIMIT_DIR_ENV,
+            )
+            if pace is None or isinstance(pace, MachineBucket):
+                pace = TokenBucket(rate) if rate > 0 else NoLimit()
+            gate = ProcessGate(limits.concurrent) if limits.concurrent else None
+            budget = (
+                DailyBudget(None, limits.daily, limits.window, provider=provider, account=name)
+                if limits.daily
+                else None
+            )
+        limiter = _accounts[registry_key] = AccountLimiter(name, pace, gate, budget)
+        return limiter

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from lexflow.client import errors
-from lexflow.client.limits import Limiter, MachineBucket, TokenBucket, default_limiter
+from lexflow.client.limits import AccountLimiter, Limiter, Limits, account_limiter
 from lexflow.client.retry import RETRYABLE_STATUS, RetryPolicy, is_idempotent, sent_for_sure_not
 from lexflow.models import FileDownload
 
@@ -164,13 +164,20 @@ class BaseClient:
         allow_partner_endpoints: bool,
         backend_description: str,
         max_in_flight: int | None = 2,
+        provider: str = "lexware",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_in_flight = max_in_flight if (rate_limit > 0 or limiter is not None) else None
         self._account_source = api_key_digest_source
-        self.limiter: Limiter = (
-            limiter if limiter is not None else default_limiter(self.base_url, api_key_digest_source, rate_limit)
+        self.limits: AccountLimiter = account_limiter(
+            provider,
+            self.base_url,
+            api_key_digest_source,
+            Limits(rate=rate_limit if limiter is None else 0.0, concurrent=self.max_in_flight),
+            pace=limiter,
         )
+        """The account's limits (docs/client.md#limits): pace, calls in flight, shared by the machine's clients."""
+        self.limiter: Limiter = self.limits.pace
         self.retry_policy = retry or RetryPolicy()
         self.settle_delay = settle_delay
         self.allow_partner_endpoints = allow_partner_endpoints
@@ -243,9 +250,9 @@ class BaseClient:
                     assert isinstance(err, errors.RateLimited)
                     raise err
                 delay = policy.delay_for_429(response, attempt)
-                if isinstance(self.limiter, TokenBucket | MachineBucket):
+                if self.limits.rate > 0:
                     # the server's bucket is empty: every sharer skips one slot; only this call waits Retry-After
-                    self.limiter.penalize(1.0 / self.limiter.rate)
+                    self.limits.penalize(1.0 / self.limits.rate)
                 yield Sleep(delay)
                 continue
             unknown_outcome = (failure is not None and not sent_for_sure_not(failure)) or (

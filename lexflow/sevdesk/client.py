@@ -10,7 +10,6 @@ idempotent (twice = paid twice), so it is settled like a POST. With no token con
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import time
@@ -25,7 +24,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client import errors
-from lexflow.client.limits import Limiter, in_flight_gate
+from lexflow.client.limits import Limiter
 from lexflow.client.retry import RetryPolicy
 from lexflow.client.transport import Acquire, BaseClient, Call, Item, Op, Send, Sleep, Step
 from lexflow.sevdesk.capabilities import CAPABILITIES
@@ -192,14 +191,10 @@ class SevdeskClient(BaseClient):
             allow_partner_endpoints=False,
             backend_description=backend_description or f"sevDesk API at {base_url.rstrip('/')}",
             max_in_flight=max_in_flight,
+            provider="sevdesk",
         )
         self._http = httpx.Client(
             transport=transport, timeout=httpx.Timeout(timeout, connect=connect_timeout), auth=TokenAuth(secret)
-        )
-        self._gate: Any = (
-            in_flight_gate(self.base_url, digest, self.max_in_flight)
-            if self.max_in_flight
-            else contextlib.nullcontext()
         )
         self._closers: list[Callable[[], None]] = []
         self._user_id: int | None = None
@@ -218,10 +213,10 @@ class SevdeskClient(BaseClient):
 
     def _perform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            with self._gate:
+            with self.limits.in_flight():
                 return self._http.send(step.request)
         if isinstance(step, Acquire):
-            self.limiter.acquire()
+            self.limits.acquire()
         elif isinstance(step, Sleep):
             time.sleep(step.seconds)
         return None
