@@ -29,7 +29,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lexflow.client.limits import TokenBucket
+from lexflow.client.limits import AccountLimiter, Limits, account_limiter
 from lexflow.client.retry import RetryPolicy, parse_retry_after, sent_for_sure_not
 from lexflow.client.transport import CallRecord
 from lexflow.xero.errors import (
@@ -81,7 +81,11 @@ class XeroSettings(BaseSettings):
     login_url: str = "https://login.xero.com"
     token_file: Path | None = None
     minute_limit: int = 60
+    """Calls per tenant per minute lexflow paces to (Xero: 60); 0 switches pacing off."""
     concurrent_limit: int = 5
+    """Calls per tenant in flight at once (Xero: 5); 0 switches the cap off."""
+    daily_limit: int = 5000
+    """Calls per tenant per rolling 24 hours (Xero: 5,000; 1,000 on the Starter tier); 0 switches the budget off."""
     timeout: float = 30.0
 
 
@@ -310,53 +314,33 @@ def authorise_programmatically(oauth: XeroOAuth, tenant_ids: list[str] | None = 
 
 
 # ------------------------------------------------------------------------------------------------ limits
-class TenantLimiter:
-    """Xero's per-tenant limits on this side: an evenly paced minute rate, at most N calls in flight, and the
-    daily budget: once Xero reports it used up (`X-DayLimit-Remaining: 0`, or a 429 naming `day`), calls are refused
-    here without being sent, until the `Retry-After` Xero gave (or a minute later, to look again)."""
-
-    def __init__(self, per_minute: int, concurrent: int) -> None:
-        self.bucket = TokenBucket(per_minute / 60.0 * 0.97) if per_minute > 0 else None
-        self.gate = threading.BoundedSemaphore(concurrent) if concurrent > 0 else None
-        self.blocked_until = 0.0
-
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        wait = self.blocked_until - time.monotonic()
-        if wait > 0:
-            raise XeroRateLimited(
-                "the daily call budget of this organisation is used up",
-                retry_after=wait,
-                problem="day",
-                hint="Wait until the rolling 24 hours free calls again",
-            )
-        if self.bucket is not None:
-            self.bucket.acquire()
-        if self.gate is None:
-            yield
-            return
-        with self.gate:
-            yield
-
-    def observe(self, response: httpx.Response) -> None:
-        if response.status_code == 429 and (response.headers.get("X-Rate-Limit-Problem") or "").lower() == "day":
-            after = parse_retry_after(response.headers.get("Retry-After")) or 60.0
-            self.blocked_until = time.monotonic() + after
-        elif response.headers.get("X-DayLimit-Remaining") == "0":
-            self.blocked_until = time.monotonic() + 60.0
+def xero_limiter(
+    settings: XeroSettings, tenant_id: str, *, paced: bool = True, directory: str | os.PathLike[str] | None = None
+) -> AccountLimiter:
+    """The transport's limiter of one tenant (docs/xero.md#limits): the minute rate, the calls in flight and the daily
+    budget, shared by every process of the machine. `paced=False` keeps the cap and the budget but not the pace
+    (tests against a sandbox)."""
+    limits = Limits(
+        rate=settings.minute_limit / 60.0 if paced else 0.0,
+        concurrent=settings.concurrent_limit or None,
+        daily=settings.daily_limit or None,
+        window="rolling-24h",
+    )
+    tenant = tenant_id.lower()
+    return account_limiter("xero", settings.api_url, tenant, limits, label=f"tenant {tenant}", directory=directory)
 
 
-_limiters: dict[tuple[str, str, int, int], TenantLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def tenant_limiter(api_url: str, tenant_id: str, per_minute: int, concurrent: int) -> TenantLimiter:
-    """One limiter per tenant per process, shared by every client of that tenant."""
-    key = (api_url, tenant_id.lower(), per_minute, concurrent)
-    with _limiters_lock:
-        if key not in _limiters:
-            _limiters[key] = TenantLimiter(per_minute, concurrent)
-        return _limiters[key]
+def _observe(limiter: AccountLimiter, answer: httpx.Response) -> None:
+    """What Xero's answer says about the limits: a day-limit 429 blocks the budget for its `Retry-After`, a minute one
+    pushes the pace back for everyone, and `X-DayLimit-Remaining` brings the budget's count up to Xero's."""
+    problem = (answer.headers.get("X-Rate-Limit-Problem") or "").lower()
+    if answer.status_code == 429 and problem == "day" and limiter.budget is not None:
+        limiter.budget.block_for(parse_retry_after(answer.headers.get("Retry-After")) or 60.0)
+    elif answer.status_code == 429 and problem == "minute" and limiter.rate > 0:
+        limiter.penalize(1.0 / limiter.rate)
+    remaining = answer.headers.get("X-DayLimit-Remaining")
+    if remaining is not None and remaining.isdigit() and limiter.budget is not None:
+        limiter.budget.sync(int(remaining))
 
 
 # ------------------------------------------------------------------------------------------------ the client
@@ -369,7 +353,7 @@ class XeroClient:
         tenant_id: str,
         *,
         retry: RetryPolicy | None = None,
-        limiter: TenantLimiter | None = None,
+        limiter: AccountLimiter | None = None,
         settle_delay: float = 0.0,
     ) -> None:
         self.oauth = oauth
@@ -378,7 +362,7 @@ class XeroClient:
         self.base = oauth.settings.api_url.rstrip("/") + API
         self.retry = retry or RetryPolicy(max_attempts=4, backoff_base=0.2, backoff_cap=5.0)
         s = oauth.settings
-        self.limiter = limiter or tenant_limiter(s.api_url, tenant_id, s.minute_limit, s.concurrent_limit)
+        self.limiter = limiter or xero_limiter(s, tenant_id)
         self.settle_delay = settle_delay
         self.calls = 0
         self._listeners: list[Callable[[CallRecord], None]] = []
@@ -430,8 +414,8 @@ class XeroClient:
     def for_tenant(self, tenant_id: str) -> XeroClient:
         """A client for another organisation on the same connection (its own limits, never mixed)."""
         limiter = None
-        if self.limiter.bucket is None:  # same pacing policy as this client, but the other tenant's own budget
-            limiter = TenantLimiter(0, self.oauth.settings.concurrent_limit)
+        if self.limiter.rate == 0:  # same pacing policy as this client, but the other tenant's own limits
+            limiter = xero_limiter(self.oauth.settings, tenant_id, paced=False)
         return XeroClient(self.oauth, tenant_id, retry=self.retry, settle_delay=self.settle_delay, limiter=limiter)
 
     # -- transport ------------------------------------------------------------------------------------------------
@@ -474,7 +458,7 @@ class XeroClient:
                 method, API + path, answer.status_code, round((time.monotonic() - started) * 1000, 1), self.calls
             )
         )
-        self.limiter.observe(answer)
+        _observe(self.limiter, answer)
         return answer
 
     def request(

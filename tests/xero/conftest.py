@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -10,8 +11,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from lexflow.client.limits import rate_limit_dir
 from lexflow.client.retry import RetryPolicy
-from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings
+from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings, xero_limiter
 from lexflow.xero.sandbox import ServedXeroSandbox, serve_xero_in_thread
 from lexflow.xero.sandbox.config import DEFAULT_TENANTS, XeroSandboxConfig
 
@@ -133,7 +135,9 @@ def api(xero: ServedXeroSandbox) -> Iterator[Api]:
 def make_client(sandbox: ServedXeroSandbox, tenant: str = TENANT_A, timeout: float = 10, **settings: Any) -> XeroClient:
     oauth = XeroOAuth(sandbox_settings(sandbox.url, minute_limit=0, **settings), httpx.Client(timeout=timeout))
     authorise_programmatically(oauth)
-    return XeroClient(oauth, tenant, retry=FAST, limiter=TenantLimiter(0, 5))
+    # a budget of its own per client (a fresh directory): the sandbox's counters are reset between tests too
+    limiter = xero_limiter(oauth.settings, tenant, paced=False, directory=tempfile.mkdtemp(dir=rate_limit_dir()))
+    return XeroClient(oauth, tenant, retry=FAST, limiter=limiter)
 
 
 @pytest.fixture

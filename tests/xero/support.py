@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import httpx
 
+from lexflow.client.limits import rate_limit_dir
 from lexflow.client.retry import RetryPolicy
 from lexflow.xero.adapter import XeroAdapter
-from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically, embedded_sandbox
+from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, embedded_sandbox, xero_limiter
 from lexflow.xero.client import sandbox_settings as xero_settings
 from lexflow.xero.sandbox.config import DEFAULT_TENANTS
 
@@ -17,7 +20,7 @@ def sandbox_adapter() -> XeroAdapter:
     sandbox.reset()
     oauth = XeroOAuth(xero_settings(sandbox.url), httpx.Client(timeout=10))
     authorise_programmatically(oauth)
-    client = XeroClient(
-        oauth, DEFAULT_TENANTS[1].tenant_id, retry=RetryPolicy(backoff_base=0.01), limiter=TenantLimiter(0, 5)
-    )
+    tenant = DEFAULT_TENANTS[1].tenant_id
+    limiter = xero_limiter(oauth.settings, tenant, paced=False, directory=tempfile.mkdtemp(dir=rate_limit_dir()))
+    client = XeroClient(oauth, tenant, retry=RetryPolicy(backoff_base=0.01), limiter=limiter)
     return XeroAdapter(client)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
-from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, idempotency_key, sandbox_settings
+from lexflow.client.limits import DailyBudgetExhausted, rate_limit_dir
+from lexflow.xero.client import (
+    XeroClient,
+    XeroOAuth,
+    authorise_programmatically,
+    idempotency_key,
+    sandbox_settings,
+    xero_limiter,
+)
 from lexflow.xero.errors import (
     XeroAmbiguousWrite,
     XeroAuthError,
@@ -187,11 +197,40 @@ def test_minute_429_is_waited_out_and_day_429_is_raised(xero: ServedXeroSandbox,
 def test_daily_budget_reported_as_used_up_is_not_spent(xero: ServedXeroSandbox, client: XeroClient) -> None:
     _control(xero, "/limits", {"dailyLimit": 2})
     client.find_contacts(search="x")
-    client.find_contacts(search="x")
+    client.find_contacts(search="x")  # X-DayLimit-Remaining: 0
     calls = client.calls
-    with pytest.raises(XeroRateLimited, match="daily call budget"):
+    with pytest.raises(DailyBudgetExhausted, match="daily budget of 5,000 calls per rolling 24 hours") as caught:
         client.find_contacts(search="x")
     assert client.calls == calls  # refused before sending
+    assert caught.value.provider == "xero" and caught.value.resets_at > datetime.now(UTC)
+
+
+def test_after_a_day_429_calls_are_refused_here(xero: ServedXeroSandbox, client: XeroClient) -> None:
+    client.find_contacts(search="x")
+    _control(xero, "/limits", {"dailyLimit": 1})
+    with pytest.raises(XeroRateLimited):
+        client.find_contacts(search="x")
+    _control(xero, "/limits", {"dailyLimit": 0})  # the server would answer now, but it said when to come back
+    calls = client.calls
+    with pytest.raises(DailyBudgetExhausted) as caught:
+        client.find_contacts(search="x")
+    assert client.calls == calls and caught.value.resets_at > datetime.now(UTC) + timedelta(hours=23)
+
+
+def test_small_configured_daily_budget_refuses_client_side(xero: ServedXeroSandbox, client: XeroClient) -> None:
+    limiter = xero_limiter(
+        client.oauth.settings.model_copy(update={"daily_limit": 3}),
+        client.tenant_id,
+        paced=False,
+        directory=tempfile.mkdtemp(dir=rate_limit_dir()),
+    )
+    small = XeroClient(client.oauth, client.tenant_id, limiter=limiter)
+    for _ in range(3):
+        small.find_contacts(search="x")
+    with pytest.raises(DailyBudgetExhausted, match="3 calls"):
+        small.find_contacts(search="x")
+    assert small.calls == 3
+    assert client.find_contacts(search="x") == []  # the same tenant with another budget (its own directory) still runs
 
 
 def test_payment_marks_paid_once_per_business_key(xero: ServedXeroSandbox, client: XeroClient) -> None:

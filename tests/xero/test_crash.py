@@ -20,11 +20,11 @@ SCRIPT = """
 import sys
 from decimal import Decimal
 import httpx
-from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings
+from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings, xero_limiter
 from lexflow.xero.models import ContactRef, Invoice, LineItem
 oauth = XeroOAuth(sandbox_settings(sys.argv[1], minute_limit=0), httpx.Client(timeout=60))
 authorise_programmatically(oauth)
-client = XeroClient(oauth, sys.argv[2], limiter=TenantLimiter(0, 5))
+client = XeroClient(oauth, sys.argv[2], limiter=xero_limiter(oauth.settings, sys.argv[2], paced=False))
 client.create_invoice(Invoice(type="ACCREC", contact=ContactRef(contact_id=sys.argv[3]), due_date="2026-03-16",
     status="AUTHORISED", line_items=[LineItem(description="Work", unit_amount=Decimal("100"), account_code="200",
     tax_type="OUTPUT2")]), business_key="lexflow:CRASH-1")
