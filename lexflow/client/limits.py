@@ -57,8 +57,6 @@ __all__ = [
     "TokenBucket",
     "account_key",
     "account_limiter",
-    "default_limiter",
-    "machine_bucket",
     "shared_bucket",
 ]
 
@@ -233,47 +231,6 @@ def rate_limit_dir() -> Path:
         return Path(env.rate_limit_dir).expanduser()
     cache = env.cache_home or Path.home() / ".cache"
     return Path(cache) / "lexflow" / "rate-limits"
-
-
-_machine: dict[tuple[Path, float, float], MachineBucket] = {}
-if hasattr(os, "register_at_fork"):  # a forked worker opens its own (a lock copied while held would never open)
-    os.register_at_fork(after_in_child=_machine.clear)
-
-
-def machine_bucket(
-    base_url: str,
-    api_key: str | None,
-    rate: float,
-    capacity: float = 1.0,
-    margin: float = SAFETY_MARGIN,
-    directory: str | os.PathLike[str] | None = None,
-) -> Limiter:
-    """The machine-wide bucket of this account (one object per process); `NoLimit` when rate is 0."""
-    if rate <= 0:
-        return NoLimit()
-    name = hashlib.sha256(account_key(base_url, api_key).encode()).hexdigest()[:32]
-    path = Path(directory or rate_limit_dir()) / f"{name}.bucket"
-    key = (path, float(rate), float(capacity))
-    with _registry_lock:
-        bucket = _machine.get(key)
-        if bucket is None:
-            bucket = _machine[key] = MachineBucket(path, rate * (1.0 - margin), capacity)
-        return bucket
-
-
-def default_limiter(base_url: str, api_key: str | None, rate: float) -> Limiter:
-    """What a client uses when given no limiter: the machine-wide bucket of the account, or the process-wide one
-    when its directory cannot be written (a read-only home, say), with a warning saying so."""
-    try:
-        return machine_bucket(base_url, api_key, rate)
-    except OSError as exc:
-        log.warning(
-            "rate limit shared by this process only: cannot use %s (%s); set %s to a writable directory",
-            rate_limit_dir(),
-            exc.strerror or type(exc).__name__,
-            RATE_LIMIT_DIR_ENV,
-        )
-        return shared_bucket(base_url, api_key, rate)
 
 
 # ------------------------------------------------------------------------------------------------ in flight

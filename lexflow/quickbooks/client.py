@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client import errors
-from lexflow.client.limits import in_flight_gate, shared_bucket
+from lexflow.client.limits import AccountLimiter, Limits, account_limiter
 from lexflow.quickbooks.models import (
     Attachable,
     Bill,
@@ -312,6 +312,13 @@ class OAuthSession:
 
 
 # ------------------------------------------------------------------------------------------------ client
+def quickbooks_limiter(api_base: str, realm_id: str, settings: QuickBooksSettings) -> AccountLimiter:
+    """The transport's limiter of one company: evenly spaced below 500/minute (which also keeps under 10/second) and
+    at most 10 requests in flight, shared by every process of the machine. QuickBooks has no daily budget."""
+    limits = Limits(rate=settings.requests_per_minute / 60.0, concurrent=settings.concurrent_requests)
+    return account_limiter("quickbooks", api_base, realm_id, limits, label=f"realm {realm_id}")
+
+
 class QuickBooksClient:
     """One company (realm). Build it with `connect()` (credentials or the embedded sandbox) or directly."""
 
@@ -330,11 +337,8 @@ class QuickBooksClient:
         self._base = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}"
         self._http = http or httpx.Client(timeout=self.settings.timeout_seconds)
         self._sleep = sleep
-        # One pace and one in-flight cap per company and process, shared by every client of it (threads, workers):
-        # evenly spaced below 500/minute (which also keeps under 10/second), at most 10 requests in flight.
-        account = f"quickbooks:{self.realm_id}"
-        self._bucket = shared_bucket(api_base, account, self.settings.requests_per_minute / 60)
-        self._gate = in_flight_gate(api_base, account, self.settings.concurrent_requests)
+        self.limiter: AccountLimiter = quickbooks_limiter(api_base, self.realm_id, self.settings)
+        """The company's limits, shared by every client and process of the machine (docs/quickbooks.md#limits)."""
         self.sandbox: Any = None
         """The embedded sandbox this client runs against (None with real credentials)."""
 
@@ -358,9 +362,9 @@ class QuickBooksClient:
         attempt = 0
         while True:
             token = self.session.access_token()
-            self._bucket.acquire()
+            self.limiter.acquire()
             try:
-                with self._gate:
+                with self.limiter.in_flight():
                     response = self._http.request(
                         method,
                         f"{self._base}/{path}",
@@ -389,6 +393,8 @@ class QuickBooksClient:
                 refreshed = True
                 self.session.access_token(force_refresh=True, seen=token)
                 continue
+            if response.status_code == 429 and self.limiter.rate > 0:
+                self.limiter.penalize(1.0 / self.limiter.rate)  # every sharer of the company's pace skips a slot
             retryable = response.status_code == 429 or (response.status_code >= 500 and safe_to_retry)
             if retryable and attempt < self.settings.max_retries:
                 attempt += 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lexflow.client import LexwareClient
-from lexflow.client.limits import MachineBucket, default_limiter, machine_bucket, shared_bucket
+from lexflow.client.limits import Limits, MachineBucket, ProcessGate, TokenBucket, account_limiter
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 10.0
@@ -145,7 +145,8 @@ def test_clients_choose_the_machine_bucket_by_themselves(tmp_path, monkeypatch) 
     with LexwareClient(api_key="secret-key-xyz", base_url="https://api.example", rate_limit=2) as c:
         assert isinstance(c.limiter, MachineBucket)
         assert c.limiter.path.parent == tmp_path and "secret-key-xyz" not in c.limiter.path.name
-        assert machine_bucket("https://api.example/", "secret-key-xyz", 2, directory=tmp_path) is not None
+        with LexwareClient(api_key="secret-key-xyz", base_url="https://api.example/", rate_limit=2) as same:
+            assert same.limits is c.limits  # one limiter per account, whatever the client
     with LexwareClient(api_key="k", base_url="https://api.example", rate_limit=0) as c:
         assert not isinstance(c.limiter, MachineBucket)  # limiting off
 
@@ -154,6 +155,7 @@ def test_unwritable_directory_falls_back_to_the_process_bucket(tmp_path, monkeyp
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("LEXFLOW_RATE_LIMIT_DIR", str(blocker / "sub"))
-    limiter = default_limiter("https://api.example", "k2", 2)
-    assert limiter is shared_bucket("https://api.example", "k2", 2)
+    limiter = account_limiter("lexware", "https://api.example", "k2", Limits(rate=2, concurrent=2, daily=10))
+    assert isinstance(limiter.pace, TokenBucket) and isinstance(limiter.gate, ProcessGate)
+    assert limiter.budget is not None and limiter.budget.path is None  # counted in memory
     assert "LEXFLOW_RATE_LIMIT_DIR" in caplog.text
