@@ -48,6 +48,7 @@ __all__ = [
     "AccountLimiter",
     "DailyBudget",
     "DailyBudgetExhausted",
+    "Gate",
     "Limiter",
     "Limits",
     "MachineBucket",
@@ -234,6 +235,15 @@ def rate_limit_dir() -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ in flight
+@runtime_checkable
+class Gate(Protocol):
+    """Holds one of an account's slots for calls in flight while the context is open."""
+
+    def slot(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def aslot(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
 class ProcessGate:
     """At most `size` calls in flight in this process (the fallback when the machine's files cannot be used)."""
 
@@ -321,9 +331,6 @@ class MachineGate:
     def close(self) -> None:
         for fd in self._fds:
             os.close(fd)
-
-
-Gate = ProcessGate | MachineGate
 
 
 # ------------------------------------------------------------------------------------------------ daily budget
@@ -545,7 +552,7 @@ class AccountLimiter:
         return f"AccountLimiter({self.name!r}, pace={self.pace!r}, gate={self.gate!r}, budget={self.budget!r})"
 
 
-_accounts: dict[tuple[str, Limits, int, str], AccountLimiter] = {}
+_accounts: dict[tuple[str, Limits, int, int, str], AccountLimiter] = {}
 _accounts_lock = threading.Lock()
 if hasattr(os, "register_at_fork"):  # a forked worker opens its own files (inherited ones would share the locks)
     os.register_at_fork(after_in_child=_accounts.clear)
@@ -558,21 +565,23 @@ def account_limiter(
     limits: Limits,
     *,
     pace: Limiter | None = None,
+    gate: Gate | None = None,
     label: str | None = None,
     directory: str | os.PathLike[str] | None = None,
 ) -> AccountLimiter:
     """The limiter of one account (`account`: the tenant or realm id, or a digest of the credential; only a digest
     of it is used in file names), shared by every client of the process and, through its files, of the machine.
 
-    `pace` replaces the machine-wide bucket (e.g. the Prefect lease limiter, shared across machines). When the
+    `pace` replaces the machine-wide bucket and `gate` the machine-wide cap (the Prefect edge's, shared across
+    machines: `lexflow.prefect.limiter.prefect_account_limiter`). When the
     directory cannot be written, the limits are kept per process, with a warning saying so. `label` names the
     account in errors (never a credential)."""
     key = account_key(f"{provider}:{base_url}", account)
     where = Path(directory) if directory is not None else rate_limit_dir()
-    registry_key = (key, limits, id(pace), str(where))
+    registry_key = (key, limits, id(pace), id(gate), str(where))
     with _accounts_lock:
         found = _accounts.get(registry_key)
-        if found is not None and (pace is None or found.pace is pace):
+        if found is not None and (pace is None or found.pace is pace) and (gate is None or found.gate is gate):
             return found
         stem = where / hashlib.sha256(key.encode()).hexdigest()[:32]
         name = label or provider
@@ -580,7 +589,8 @@ def account_limiter(
         try:
             if pace is None:
                 pace = MachineBucket(f"{stem}.bucket", rate) if rate > 0 else NoLimit()
-            gate: Gate | None = MachineGate(f"{stem}.slot", limits.concurrent) if limits.concurrent else None
+            if gate is None and limits.concurrent:
+                gate = MachineGate(f"{stem}.slot", limits.concurrent)
             budget = (
                 DailyBudget(f"{stem}.day", limits.daily, limits.window, provider=provider, account=name)
                 if limits.daily
@@ -596,7 +606,8 @@ def account_limiter(
             )
             if pace is None or isinstance(pace, MachineBucket):
                 pace = TokenBucket(rate) if rate > 0 else NoLimit()
-            gate = ProcessGate(limits.concurrent) if limits.concurrent else None
+            if (gate is None or isinstance(gate, MachineGate)) and limits.concurrent:
+                gate = ProcessGate(limits.concurrent)
             budget = (
                 DailyBudget(None, limits.daily, limits.window, provider=provider, account=name)
                 if limits.daily

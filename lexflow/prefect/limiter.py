@@ -13,6 +13,10 @@ a refused attempt, never an extra request to Lexware.
 
 The lease logic is written once, as a generator of I/O steps (like the client's transport); the sync and async
 limiters differ only in how they perform a step.
+
+The cap on calls in flight crosses machines the same way: `PrefectGate` holds one slot of a global concurrency limit
+(no decay) per call, under a Prefect lease, so a worker that dies mid-call gives its slot back when the lease ends.
+`prefect_account_limiter` puts both into the transport's `AccountLimiter` (docs/client.md#limits).
 """
 
 from __future__ import annotations
@@ -23,15 +27,24 @@ import math
 import random
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lexflow.client.limits import SAFETY_MARGIN
+from lexflow.client.limits import SAFETY_MARGIN, AccountLimiter, Limits, account_limiter
 from lexflow.errors import LexflowError
 
-__all__ = ["LeaseLimitMissing", "PrefectLimiter", "ensure_rate_limit", "lease_slots_for", "prefect_limiter"]
+__all__ = [
+    "LeaseLimitMissing",
+    "PrefectGate",
+    "PrefectLimiter",
+    "ensure_in_flight_limit",
+    "ensure_rate_limit",
+    "lease_slots_for",
+    "prefect_account_limiter",
+    "prefect_limiter",
+]
 
 DEFAULT_NAME = "lexware-api"
 DEFAULT_LEASE_SECONDS = 1.0
@@ -481,3 +494,131 @@ def prefect_limiter(name: str = DEFAULT_NAME, timeout_seconds: float | None = No
         if limiter is None or limiter.timeout_seconds != timeout_seconds:
             limiter = _limiters[key] = PrefectLimiter(name, timeout_seconds)
         return limiter
+
+
+# ------------------------------------------------------------------------------------------------ calls in flight
+IN_FLIGHT_LEASE_SECONDS = 60.0
+"""How long a slot in flight is leased (Prefect's minimum): longer than any request's timeout, and the time after
+which the slot of a worker that died mid-call is free again."""
+
+
+def ensure_in_flight_limit(name: str, size: int) -> Any:
+    """Create (or update) the global concurrency limit `name` with `size` slots and no decay; returns the limit."""
+    from prefect.client.orchestration import get_client
+
+    if size < 1:
+        raise ValueError("a cap on calls in flight needs at least one slot")
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, size)
+        return client.read_global_concurrency_limit_by_name(name)
+
+
+class PrefectGate:
+    """The transport's `Gate` over a Prefect global concurrency limit: each call holds one slot, leased.
+
+    A take refused because every slot is held (423) is tried again after the server's `Retry-After`, at most
+    `MAX_POLL` seconds and jittered; the release is best effort (the lease ends by itself)."""
+
+    MAX_POLL = 0.25
+
+    def __init__(self, name: str, lease_seconds: float = IN_FLIGHT_LEASE_SECONDS) -> None:
+        self.name = name
+        self.lease_seconds = lease_seconds
+
+    def _granted(self, exc: Exception | None, response: Any) -> tuple[Any, float]:
+        """(the lease id, or None; seconds to wait before the next try)."""
+        if exc is None:
+            body = response.json()
+            if not body.get("limits"):
+                raise LeaseLimitMissing(
+                    f"The Prefect global concurrency limit {self.name!r} does not exist, so calls in flight would not "
+                    "be capped. Create it with `lexflow.prefect.limiter.ensure_in_flight_limit`."
+                )
+            return body["lease_id"], 0.0
+        result = _settled(exc)
+        if result is None:
+            raise LeaseLimitMissing(f"The Prefect global concurrency limit {self.name!r} does not exist") from exc
+        after = 0.02
+        if result is False:
+            import httpx
+
+            assert isinstance(exc, httpx.HTTPStatusError)
+            with contextlib.suppress(ValueError):
+                after = float(exc.response.headers.get("Retry-After") or after)
+        return None, min(max(after, 0.005), self.MAX_POLL) * random.uniform(0.5, 1.0)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        from prefect.client.orchestration import get_client
+
+        with _no_client_retries(), get_client(sync_client=True) as client:
+            lease = None
+            while lease is None:
+                try:
+                    response = client.increment_concurrency_slots_with_lease(
+                        [self.name], 1, "concurrency", self.lease_seconds
+                    )
+                    lease, wait = self._granted(None, response)
+                except LeaseLimitMissing:
+                    raise
+                except Exception as exc:
+                    lease, wait = self._granted(exc, None)
+                if lease is None:
+                    time.sleep(wait)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    client.release_concurrency_slots_with_lease(lease)
+
+    @contextlib.asynccontextmanager
+    async def aslot(self) -> AsyncIterator[None]:
+        from prefect.client.orchestration import get_client
+
+        with _no_client_retries():
+            async with get_client() as client:
+                lease = None
+                while lease is None:
+                    try:
+                        response = await client.increment_concurrency_slots_with_lease(
+                            [self.name], 1, "concurrency", self.lease_seconds
+                        )
+                        lease, wait = self._granted(None, response)
+                    except LeaseLimitMissing:
+                        raise
+                    except Exception as exc:
+                        lease, wait = self._granted(exc, None)
+                    if lease is None:
+                        await asyncio.sleep(wait)
+                try:
+                    yield
+                finally:
+                    with contextlib.suppress(Exception):
+                        await client.release_concurrency_slots_with_lease(lease)
+
+    def __repr__(self) -> str:
+        return f"PrefectGate({self.name!r})"
+
+
+_gates: dict[str, PrefectGate] = {}
+
+
+def prefect_account_limiter(
+    provider: str,
+    base_url: str,
+    account: str | None,
+    limits: Limits,
+    *,
+    rate_name: str | None,
+    in_flight_name: str | None = None,
+    label: str | None = None,
+) -> AccountLimiter:
+    """The transport's limiter of one account with its pace (`rate_name`: a lease limiter) and its cap on calls in
+    flight (`in_flight_name`: a `PrefectGate`) shared by every worker of every machine through the Prefect server; the
+    daily budget stays the machine's file (docs/client.md#limits). A name left out keeps the machine-wide part."""
+    pace = prefect_limiter(rate_name) if rate_name else None
+    gate = None
+    if in_flight_name and limits.concurrent:
+        with _limiters_lock:
+            gate = _gates.setdefault(in_flight_name, PrefectGate(in_flight_name))
+    return account_limiter(provider, base_url, account, limits, pace=pace, gate=gate, label=label)

@@ -181,3 +181,70 @@ def test_quiet_settings_follow_the_current_settings() -> None:
             assert PREFECT_API_URL.value() == url
             assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
     assert PREFECT_CLIENT_MAX_RETRIES.value() != 0
+
+
+# ------------------------------------------------------------------------------------------- calls in flight
+def test_prefect_gate_caps_calls_in_flight_across_workers(prefect_harness) -> None:
+    """Two gates on one limit stand for two machines: while one holds the only slot, the other is refused and waits;
+    it gets the slot once the first gives it back, and every lease is released."""
+    from prefect.client.orchestration import get_client
+
+    from lexflow.prefect.limiter import PrefectGate, ensure_in_flight_limit
+
+    ensure_in_flight_limit("xero-in-flight-test", 1)
+    refused = threading.Event()
+    entered = threading.Event()
+
+    class Watched(PrefectGate):
+        def _granted(self, exc, response):  # type: ignore[no-untyped-def]
+            lease, wait = super()._granted(exc, response)
+            if lease is None:
+                refused.set()
+            return lease, wait
+
+    first, second = PrefectGate("xero-in-flight-test"), Watched("xero-in-flight-test")
+
+    def other_machine() -> None:
+        with second.slot():
+            entered.set()
+
+    with first.slot():
+        worker = threading.Thread(target=other_machine)
+        worker.start()
+        assert refused.wait(30)
+        assert not entered.is_set()
+    worker.join(30)
+    assert entered.is_set()
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name("xero-in-flight-test").active_slots == 0
+
+
+async def test_prefect_gate_async_and_the_account_limiter(prefect_harness) -> None:
+    from lexflow.client.limits import Limits
+    from lexflow.prefect.limiter import (
+        LeaseLimitMissing,
+        PrefectGate,
+        PrefectLimiter,
+        ensure_in_flight_limit,
+        ensure_rate_limit,
+        prefect_account_limiter,
+    )
+
+    ensure_rate_limit("xero-rate-test", rps=20)
+    ensure_in_flight_limit("xero-in-flight-test-async", 5)
+    limiter = prefect_account_limiter(
+        "xero",
+        "https://api.xero.com",
+        "tenant-a",
+        Limits(rate=1, concurrent=5, daily=5000),
+        rate_name="xero-rate-test",
+        in_flight_name="xero-in-flight-test-async",
+    )
+    assert isinstance(limiter.pace, PrefectLimiter) and isinstance(limiter.gate, PrefectGate)
+    assert limiter.budget is not None  # the daily budget stays the machine's file
+    await limiter.aacquire()
+    async with limiter.ain_flight():
+        pass
+    with pytest.raises(LeaseLimitMissing, match="does not exist"):
+        with PrefectGate("no-such-in-flight-limit").slot():
+            pass
