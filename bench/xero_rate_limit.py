@@ -11,6 +11,8 @@ process): the transport's machine-wide limiter (`LEXFLOW_RATE_LIMIT_DIR`, a fres
 keeps them together. Each write is `create_invoice` with its own business key; every 10th key is written twice, as
 a rerun would (its `Idempotency-Key` must return the first invoice). `--daily N` sets the client's daily budget
 (XERO_DAILY_LIMIT) below the sandbox's, to show the refusal happens client-side before anything is sent.
+`--isolated` is the control run: each process gets a limit directory of its own (limits per process, as before the
+transport's machine-wide limiter), so the two together go over Xero's limits.
 Figures: calls/minute over the run / 60 (goal >= 0.95), 429s (goal 0 after the first minute), failed writes and
 duplicated invoices (goal 0), calls the sandbox counted against the daily budget.
 """
@@ -56,8 +58,10 @@ def connect(root: str, daily: int) -> XeroClient:
 
 
 def worker_process(
-    root: str, contact_id: str, seconds: float, proc: int, threads: int, daily: int, queue: object
+    root: str, contact_id: str, seconds: float, proc: int, threads: int, daily: int, isolated: bool, queue: object
 ) -> None:
+    if isolated:
+        os.environ["LEXFLOW_RATE_LIMIT_DIR"] = tempfile.mkdtemp(prefix=f"lexflow-bench-xero-{proc}-")
     client = connect(root, daily)
     lock = threading.Lock()
     start = time.monotonic()
@@ -115,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=150.0)
     parser.add_argument("--daily", type=int, default=5000, help="the client's daily budget (XERO_DAILY_LIMIT)")
+    parser.add_argument("--isolated", action="store_true", help="control: limits per process, not per machine")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/xero_rate_limit.json")
     args = parser.parse_args()
     os.environ["LEXFLOW_RATE_LIMIT_DIR"] = tempfile.mkdtemp(prefix="lexflow-bench-xero-")  # inherited by workers
@@ -141,7 +146,10 @@ def main() -> None:
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
         procs = [
-            ctx.Process(target=worker_process, args=(root, contact.contact_id, args.seconds, p, 2, args.daily, queue))
+            ctx.Process(
+                target=worker_process,
+                args=(root, contact.contact_id, args.seconds, p, 2, args.daily, args.isolated, queue),
+            )
             for p in range(2)
         ]
         started = time.monotonic()
@@ -176,6 +184,7 @@ def main() -> None:
     result = {
         "seconds": args.seconds,
         "workers": "2 processes x 2 threads, one tenant",
+        "limits_shared_by": "each process alone (control)" if args.isolated else "the machine",
         "limit_per_minute": LIMIT,
         "client_daily_budget": args.daily,
         "calls": len(calls),
