@@ -38,6 +38,14 @@ class Webhooks(Support):
     subscribed_via: Literal["api", "developer portal"] | None = None
 
 
+class BankReading(Support):
+    """`statement_lines`: the API's bank transactions are the bank's own statement lines (what reconciliation
+    matches), not records a person made in the accounting system; only then does reconciliation read them instead
+    of a statement file."""
+
+    statement_lines: bool = False
+
+
 class Idempotency(Support):
     mechanism: str | None = Field(default=None, description="How a key is passed, e.g. an `Idempotency-Key` header.")
 
@@ -82,6 +90,7 @@ Capability = Literal[
     "send_email",
     "record_payment",
     "read_bank_transactions",
+    "read_receipts",
     "webhooks",
     "idempotency",
     "optimistic_lock",
@@ -96,6 +105,7 @@ TITLES: dict[str, str] = {
     "send_email": "Send an invoice by e-mail",
     "record_payment": "Record a payment (mark paid)",
     "read_bank_transactions": "Read bank transactions",
+    "read_receipts": "Read a receipt's values (OCR)",
     "webhooks": "Webhooks",
     "idempotency": "Idempotency keys",
     "optimistic_lock": "Optimistic-lock token",
@@ -114,7 +124,8 @@ class Capabilities(_Frozen):
     update_invoice: Support
     send_email: Support
     record_payment: Support
-    read_bank_transactions: Support
+    read_bank_transactions: BankReading
+    read_receipts: Support
     webhooks: Webhooks
     idempotency: Idempotency
     optimistic_lock: OptimisticLock

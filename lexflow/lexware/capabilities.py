@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lexflow.core.capabilities import (
+    BankReading,
     Capabilities,
     Currencies,
     Idempotency,
@@ -46,10 +47,15 @@ CAPABILITIES = Capabilities(
         "assigns it in Lexware (with a partner app, a transaction assignment hint lets Lexware assign it itself); "
         "cancel_invoice settles an invoice with a linked credit note.",
     ),
-    read_bank_transactions=Support(
+    read_bank_transactions=BankReading(
         available=False,
         detail="the public API exposes no bank accounts or bank transactions, only a voucher's payment state.",
         instead="reconciliation reads the bank statement files you export from your bank (CAMT.053, MT940, CSV).",
+    ),
+    read_receipts=Support(
+        available=True,
+        detail="`POST /v1/files` (type voucher) makes a voucher and reads the receipt's values into it (OCR); "
+        "the `voucher.created` webhook says when",
     ),
     webhooks=Webhooks(
         available=True,

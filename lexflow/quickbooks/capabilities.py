@@ -4,6 +4,7 @@ what lexflow's adapter (lexflow/quickbooks/adapter.py) does about it."""
 from __future__ import annotations
 
 from lexflow.core.capabilities import (
+    BankReading,
     Capabilities,
     Currencies,
     Idempotency,
@@ -25,10 +26,16 @@ CAPABILITIES = Capabilities(
     update_invoice=Support(available=True, detail="`POST /invoice` with the current `SyncToken` (sparse update)"),
     send_email=Support(available=True, detail="`POST /invoice/{id}/send`"),
     record_payment=Support(available=True, detail="`POST /payment` with the invoice as linked transaction"),
-    read_bank_transactions=Support(
+    read_bank_transactions=BankReading(
         available=False,
         detail="the bank feed is not exposed; only Deposit, Purchase and Transfer records are.",
         instead="reconciliation reads the bank statement files you export from your bank (CAMT.053, MT940, CSV).",
+    ),
+    read_receipts=Support(
+        available=False,
+        detail="a bill is created with its values given; the API does not read them from an attachment.",
+        instead="log_expense books a receipt from the values given with it (number, date, amount, category) and "
+        'reports "needs data" naming what is missing.',
     ),
     webhooks=Webhooks(
         available=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lexflow.core.capabilities import (
+    BankReading,
     Capabilities,
     Currencies,
     Idempotency,
@@ -15,6 +16,11 @@ from lexflow.core.capabilities import (
 )
 from lexflow.core.models import TaxRef
 from lexflow.core.tax import TaxMapping
+
+_GIVE_VALUES = (
+    "log_expense books a receipt from the values given with it (number, date, amount, category) and reports "
+    "\"needs data\" naming what is missing."
+)
 
 CAPABILITIES = Capabilities(
     provider="sevdesk",
@@ -28,7 +34,16 @@ CAPABILITIES = Capabilities(
     ),
     send_email=Support(available=True, detail="`POST /Invoice/{id}/sendViaEmail` (subject and text required)"),
     record_payment=Support(available=True, detail="`PUT /Invoice/{id}/bookAmount`, partial payments too (status 750)"),
-    read_bank_transactions=Support(available=True, detail="`GET /CheckAccountTransaction` (the real bank lines)"),
+    read_bank_transactions=BankReading(
+        available=True,
+        detail="`GET /CheckAccountTransaction`: the bank's own lines (bank sync or imported statement)",
+        statement_lines=True,
+    ),
+    read_receipts=Support(
+        available=False,
+        detail="a voucher is saved with its values given; the API does not read them from the file.",
+        instead=_GIVE_VALUES,
+    ),
     webhooks=Webhooks(
         available=False,
         detail="sevDesk has no webhooks.",

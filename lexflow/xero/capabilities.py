@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lexflow.core.capabilities import (
+    BankReading,
     Capabilities,
     Currencies,
     Idempotency,
@@ -23,10 +24,17 @@ CAPABILITIES = Capabilities(
     ),
     send_email=Support(available=True, detail="`POST /Invoices/{id}/Email` (1,000 a day; not from the demo company)"),
     record_payment=Support(available=True, detail="`PUT /Payments` against the invoice and a bank account"),
-    read_bank_transactions=Support(
+    read_bank_transactions=BankReading(
         available=True,
         detail="`GET /BankTransactions`: Xero's spend and receive records, not the bank feed's statement lines "
-        "(those need the restricted Finance API)",
+        "(those need the restricted Finance API); reconciliation reads statement files",
+        statement_lines=False,
+    ),
+    read_receipts=Support(
+        available=False,
+        detail="a bill is created with its values given; the API does not read them from an attachment.",
+        instead="log_expense books a receipt from the values given with it (number, date, amount, category) and "
+        'reports "needs data" naming what is missing.',
     ),
     webhooks=Webhooks(
         available=True,
