@@ -37,6 +37,7 @@ OPTIONAL: dict[str, str] = {
     "record_payment": "record_payment",
     "get_bank_transaction": "read_bank_transactions",
     "list_bank_transactions": "read_bank_transactions",
+    "find_payment": "record_payment",
 }
 
 
@@ -134,3 +135,12 @@ class Provider(ABC):
         (Lexware, sevDesk, a QuickBooks realm) is itself; adapters of multi-tenant or single-realm connections
         override this to switch, or to raise `TenantNotConnected` rather than read another company's record."""
         return self
+
+    # reconciliation (recording payments exactly once) ---------------------------------------------------------
+    def find_payment(self, reference: str, invoice_id: str) -> Payment | None:
+        """The payment recorded on this invoice under this business key (`PaymentDraft.reference`), or None.
+
+        Reconciliation asks before it records, so a rerun or a run after a crash never books a bank line twice,
+        even after the API's own idempotency window has passed."""
+        self.capabilities.require("record_payment")
+        raise NotImplementedError(f"{type(self).__name__} declares record_payment but does not implement find_payment")

@@ -7,6 +7,7 @@ Business keys become `requestid`s (exactly once) and are kept in `PrivateNote` s
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -75,6 +76,13 @@ def _reference_of(note: str | None) -> str | None:
         if line.startswith(REFERENCE):
             return line[len(REFERENCE) :].strip() or None
     return None
+
+
+def payment_ref_num(reference: str) -> str:
+    """The business key as `PaymentRefNum` (at most 21 characters): longer keys become a stable digest."""
+    if len(reference) <= 21:
+        return reference
+    return "lf-" + hashlib.sha256(reference.encode()).hexdigest()[:18]
 
 
 def _tax_total(entity: Any) -> Decimal | None:
@@ -339,6 +347,10 @@ class QuickBooksAdapter(Provider):
         """A QuickBooks Payment linked to the invoice; the bank line (or reference) is the business key."""
         self.capabilities.require_currency(payment.currency)
         key = payment.reference or payment.bank_transaction_id
+        if key:
+            found = self.find_payment(key, payment.invoice_id)
+            if found is not None:
+                return found
         business_key = f"payment:{key}" if key else f"payment:{payment.invoice_id}:{uuid.uuid4()}"
         with self._found("invoice", payment.invoice_id):
             made = self.client.mark_paid(
@@ -346,17 +358,38 @@ class QuickBooksAdapter(Provider):
                 business_key=business_key,
                 amount=payment.amount,
                 on=payment.paid_on,
-                reference=(payment.bank_transaction_id or "")[:21] or None,
+                reference=payment_ref_num(key) if key else None,
                 deposit_to=payment.account_ref,
             )
+        return self._payment(made, payment.invoice_id, payment.currency, payment.bank_transaction_id)
+
+    def find_payment(self, reference: str, invoice_id: str) -> Payment | None:
+        """The customer's payment linked to the invoice whose `PaymentRefNum` carries the business key (the field
+        cannot be queried: the customer's payments are read and compared)."""
+        from lexflow.quickbooks.client import Select
+        from lexflow.quickbooks.models import Payment as QboPayment
+
+        with self._found("invoice", invoice_id):
+            invoice = self.client.get_invoice(invoice_id)
+        wanted = payment_ref_num(reference)
+        rows = self.client.query(Select("Payment").where("CustomerRef", "=", invoice.CustomerRef.value))
+        for row in rows:
+            made = QboPayment.model_validate(row)
+            linked = any(t.TxnId == invoice_id for line in made.Line for t in line.LinkedTxn)
+            if linked and (made.model_extra or {}).get("PaymentRefNum") == wanted:
+                currency = ((made.model_extra or {}).get("CurrencyRef") or {}).get("value") or "EUR"
+                return self._payment(made, invoice_id, currency, None)
+        return None
+
+    def _payment(self, made: qm.Payment, invoice_id: str, currency: str, bank_line: str | None) -> Payment:
         return Payment(
             provider=self.name,
             id=made.Id,
-            invoice_id=payment.invoice_id,
-            amount=Money(amount=made.TotalAmt, currency=payment.currency),
+            invoice_id=invoice_id,
+            amount=Money(amount=made.TotalAmt, currency=currency),
             paid_on=made.TxnDate,
             kind="Payment",
-            bank_transaction_id=payment.bank_transaction_id,
+            bank_transaction_id=bank_line,
         )
 
     # expenses --------------------------------------------------------------------------------------------------

@@ -373,6 +373,10 @@ class SevdeskAdapter(Provider):
         part payment (status 750). A named bank transaction is linked, and one that is booked already is refused, so
         a rerun of a reconciliation books nothing twice; an unknown outcome is settled by the invoice's paid amount
         (the client)."""
+        if payment.reference or payment.bank_transaction_id:
+            found = self.find_payment(payment.bank_transaction_id or str(payment.reference), payment.invoice_id)
+            if found is not None:
+                return found
         with self._found_number("invoice", payment.invoice_id) as number:
             invoice = self.client.get_invoice(number)
         currency = (invoice.currency or "EUR").upper()
@@ -414,6 +418,33 @@ class SevdeskAdapter(Provider):
             paid_on=payment.paid_on,
             kind="bank" if transaction else "manual",
             bank_transaction_id=str(transaction.id) if transaction else None,
+        )
+
+    def find_payment(self, reference: str, invoice_id: str) -> Payment | None:
+        """sevDesk keeps no reference on a payment; what it keeps is the bank transaction a payment was booked
+        from. So the business key is the transaction's id (reconciliation reads the lines from the API): a
+        transaction that is linked or booked already has been used, by lexflow or by a person, and is never booked
+        again. Any other reference cannot be looked up (None)."""
+        if not reference.isdigit() or int(reference) <= 0:
+            return None
+        _id("invoice", invoice_id)
+        try:
+            with self._found_number("bank transaction", reference) as number:
+                transaction = self.client.get_transaction(number)
+        except RecordNotFound:
+            return None
+        if transaction.status == 100:  # unbooked: no payment was booked from it
+            return None
+        account = self._check_accounts().get(transaction.check_account.id)
+        currency = (account.currency if account and account.currency else "EUR").upper()
+        booked = transaction.entry_date or transaction.value_date
+        return Payment(
+            provider=self.name,
+            invoice_id=invoice_id,
+            amount=Money(amount=abs(transaction.amount), currency=currency),
+            paid_on=booked.date() if booked else None,
+            kind="bank",
+            bank_transaction_id=str(transaction.id),
         )
 
     def _payment_account(self, payment: PaymentDraft, transaction: sd.CheckAccountTransaction | None) -> int:

@@ -368,6 +368,10 @@ class XeroAdapter(Provider):
             raise InvalidRecord(
                 "currency", f"the invoice is in {invoice.currency_code}, the payment in {payment.currency}"
             )
+        if payment.reference:
+            found = self.find_payment(payment.reference, payment.invoice_id)
+            if found is not None:
+                return found
         key = payment.reference or payment.bank_transaction_id or f"lexflow-{uuid.uuid4()}"
         try:
             made = self.client.create_payment(
@@ -389,6 +393,21 @@ class XeroAdapter(Provider):
             paid_on=made.date,
             kind=made.payment_type,
             bank_transaction_id=payment.bank_transaction_id,
+        )
+
+    def find_payment(self, reference: str, invoice_id: str) -> Payment | None:
+        """The payment whose `Reference` is the business key (the create writes it there), on this invoice."""
+        with self._found("invoice", invoice_id):
+            made = self.client.find_payment(reference)
+        if made is None or made.invoice.invoice_id != invoice_id:
+            return None
+        return Payment(
+            provider=self.name,
+            id=made.payment_id,
+            invoice_id=invoice_id,
+            amount=Money(amount=made.amount, currency=made.invoice.currency_code or "EUR"),
+            paid_on=made.date,
+            kind=made.payment_type,
         )
 
     # expenses --------------------------------------------------------------------------------------------------

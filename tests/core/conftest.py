@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,26 @@ class World:
     provider: Provider
     pay: Callable[[str, Decimal], None]
     """Money received for an invoice, however this provider learns of it."""
+    bank_line: Callable[[Decimal, str, str], str] | None = None
+    """(amount, purpose, payer) → the id of a new line on the bank, where the API reads the bank's own lines."""
+
+
+def sevdesk_bank_line(served: Any, amount: Decimal, purpose: str, payer: str = "Kunde") -> str:
+    """A line imported into the sevDesk sandbox's file-import account (created as its seed does; the API cannot)."""
+    import httpx
+
+    if not any(a["type"] == "online" for a in served.state.all("CheckAccount")):
+        served.state.create(
+            "CheckAccount",
+            {"name": "Geschäftskonto", "type": "online", "importType": "CSV", "currency": "EUR", "defaultAccount": "0",
+             "status": "100", "iban": "DE89370400440532013000", "bic": None, "bankServer": None,
+             "autoMapTransactions": "0", "lastSync": None, "accountingNumber": "1810"},
+        )  # fmt: skip
+    line = {"amount": str(amount), "paymtPurpose": purpose, "payeePayerName": payer}
+    with httpx.Client(base_url=served.root + "/_sandbox", headers={"Authorization": served.token}) as control:
+        response = control.post("/bank-import", json={"lines": [line]})
+    assert response.status_code == 201, response.text
+    return str(response.json()["transactions"][0]["transaction"])
 
 
 def _lexware(request: pytest.FixtureRequest) -> Iterator[World]:
@@ -46,7 +67,10 @@ def _sevdesk(request: pytest.FixtureRequest) -> Iterator[World]:
     def pay(invoice_id: str, amount: Decimal) -> None:
         provider.record_payment(PaymentDraft(invoice_id=invoice_id, amount=amount, paid_on=date.today()))
 
-    yield World(provider=provider, pay=pay)
+    served = request.getfixturevalue("sevdesk_served")
+    yield World(
+        provider=provider, pay=pay, bank_line=lambda a, purpose, payer: sevdesk_bank_line(served, a, purpose, payer)
+    )
 
 
 def _xero(request: pytest.FixtureRequest) -> Iterator[World]:

@@ -163,6 +163,7 @@ def test_optional_operations_work_or_raise_the_typed_error(world):
         ),
         "get_bank_transaction": lambda: p.get_bank_transaction("4711"),
         "list_bank_transactions": lambda: list(p.list_bank_transactions()),
+        "find_payment": lambda: p.find_payment("bank-line-4711", inv.id),
     }
     assert set(calls) == set(OPTIONAL)
     for method, capability in OPTIONAL.items():
@@ -180,3 +181,28 @@ def test_declared_capabilities_are_implemented(name):
     for method, capability in OPTIONAL.items():
         overridden = inspect.getattr_static(cls, method) is not inspect.getattr_static(Provider, method)
         assert overridden == cls.capabilities.supports(capability), (name, method)  # type: ignore[arg-type]
+
+
+def test_a_payment_is_recorded_once_per_business_key(world):
+    """Reconciliation's business key (the bank line) finds the payment it recorded: recording again returns it."""
+    p = world.provider
+    inv = p.create_invoice(_draft(_customer(p)))
+    if not p.capabilities.supports("record_payment"):
+        with pytest.raises(CapabilityMissing) as exc:
+            p.find_payment("bank-line-4711", inv.id)
+        _missing(exc, p, "record_payment")
+        return
+    line = world.bank_line(Decimal("100.00"), "Zahlung", "Muster Test GmbH") if world.bank_line else None
+    reference = line or "bank-line-4711"
+    assert p.find_payment(reference, inv.id) is None
+    draft = PaymentDraft(invoice_id=inv.id, amount=Decimal("100.00"), paid_on=date.today(), reference=reference)
+    if line:  # the provider's own bank line: the payment is booked from it
+        draft = draft.model_copy(update={"bank_transaction_id": reference})
+    first = p.record_payment(draft)
+    found = p.find_payment(reference, inv.id)
+    assert found is not None and found.amount.amount == Decimal("100.00")
+    again = p.record_payment(draft)
+    assert again.amount == first.amount
+    after = p.get_invoice(inv.id)
+    assert after.status == "partially_paid" and after.open_amount is not None
+    assert after.open_amount.amount == Decimal("146.90")  # once, not twice
