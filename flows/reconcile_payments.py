@@ -1,4 +1,11 @@
-"""Bank statement → payment matching → hints, review items and questions for a person (daily deployment).
+"""Bank lines → payment matching → payments recorded once approved, or hints, review items and questions for a
+person (daily deployment). What happens depends on the accounting system's capabilities (docs/reconciliation.md):
+
+- `record_payment` (sevDesk, Xero, QuickBooks Online): open invoices from the neutral `list_invoices`; every match
+  waits for a person's approval (asked as flagged ones are), and an approved one is recorded with the neutral
+  `record_payment`, once (`lexflow.banking.recording`). Where `read_bank_transactions` reads the bank's own lines
+  (sevDesk), they come from the API instead of a statement file.
+- no `record_payment` (Lexware Office): as below.
 
 The Lexware Office API cannot read bank transactions or mark invoices paid (docs/lexware.md#what-the-api-cannot-do): the statement comes
 from the bank (a file or a folder of files), exact matches get a transaction-assignment-hint (partner OAuth only)
@@ -27,7 +34,7 @@ from lexflow.banking.transactions import BankTransaction
 from lexflow.prefect.artifacts import bar_chart, markdown_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
 from lexflow.settings import runtime_settings
-from tasks.common import flow_actor, get_client, run_logger
+from tasks.common import flow_actor, get_client, run_action, run_logger
 
 STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", ".zip"}
 
@@ -82,6 +89,61 @@ def reconcile_task(
     )
 
 
+@task(name="read-bank-lines", cache_policy=NO_CACHE, persist_result=False)  # counterparties never go to storage
+def read_bank_lines_task(days: int) -> list[BankTransaction]:
+    """The bank's lines of the last `days` days from the accounting system's API (neutral list_bank_transactions)."""
+    from lexflow.banking.recording import line_from_provider, since
+
+    out = run_action("list_bank_transactions", {"booked_from": since(days).isoformat(), "limit": 1000})
+    if out.truncated:
+        run_logger().warning("more than 1000 bank lines in %s days: the newest 1000 are reconciled", days)
+    return [line_from_provider(line) for line in out.items]
+
+
+@task(name="reconcile-for-approval", cache_policy=NO_CACHE, persist_result=False)
+def reconcile_recording_task(
+    transactions: list[BankTransaction], statement: str, dry_run: bool, database_url: str | None
+) -> ReconcileReport:
+    """Match against the open invoices (neutral list_invoices); matches wait for a person's approval."""
+    from prefect.runtime import flow_run
+
+    from lexflow.banking.ledger import MatchLedger
+    from lexflow.banking.recording import open_items_from, reconcile_recording
+
+    invoices = run_action("list_invoices", {"status": ["open", "partially_paid"], "limit": 1000})
+    if invoices.truncated:
+        run_logger().warning("more than 1000 open invoices: the newest 1000 are matched")
+    return reconcile_recording(
+        transactions,
+        _provider(),
+        ledger=MatchLedger(database_url),
+        statement=statement,
+        dry_run=dry_run,
+        open_items=open_items_from(invoices.items),
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+    )
+
+
+@task(name="record-approved-payments", cache_policy=NO_CACHE, persist_result=False)
+def record_payments_task(transactions: list[BankTransaction], database_url: str | None) -> list[dict[str, Any]]:
+    """Record the payment of every approved match among these lines, once (neutral record_payment)."""
+    from lexflow.banking.ledger import MatchLedger
+    from lexflow.banking.recording import record_approved
+
+    def record(draft: Any) -> Any:
+        return run_action("record_payment", draft.model_dump(mode="json", exclude_none=True))
+
+    done = record_approved(transactions, _provider(), ledger=MatchLedger(database_url), record=record)
+    return [r.model_dump() for r in done]
+
+
+def _provider() -> Any:
+    """The configured accounting system as a neutral `Provider` (its capabilities decide the path)."""
+    from lexflow.actions.neutral._catalogue import provider_of
+
+    return provider_of(get_client())
+
+
 def _slack_configured() -> bool:
     try:
         from lexflow.approvals.settings import SlackApprovalSettings
@@ -101,8 +163,12 @@ def reconcile_payments(
     database_url: str | None = None,
     csv_mapping: str | None = None,
     accept_unbalanced: bool = False,
+    bank_days: int = 60,
 ) -> dict[str, Any]:
     """Match each statement against the open invoices and act once per transaction.
+
+    Where the accounting system reads the bank's own lines (capability read_bank_transactions with statement
+    lines) and no `statement_path` is given, the lines of the last `bank_days` days come from its API.
 
     `ask`: put flagged proposals to a person one after another (auto = only when Slack is configured);
     answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint).
@@ -127,23 +193,40 @@ def reconcile_payments(
         "recovery_notices": [],
         "by_kind": {},
         "decisions": [],
+        "payments_recorded": 0,
+        "recorded": [],
     }
     flagged: list[Any] = []
     rows: list[dict[str, str]] = []
     shown: list[str] = []
-    files = statement_files(statement_path)
-    if not files:
+    caps = _provider().capabilities
+    records = caps.supports("record_payment")
+    bank = caps.read_bank_transactions
+    from_api = statement_path is None and bank.available and bank.statement_lines
+    files = [] if from_api else statement_files(statement_path)
+    if not files and not from_api:
         log.warning("no statement files in %s", statement_path or runtime_settings().statement_dir)
     unreadable: list[dict[str, str]] = []
-    for path in files:
+    sources: list[tuple[str, Any]] = [(f"{caps.display_name} bank lines", None)] if from_api else []
+    sources += [(path.name, path) for path in files]
+    read: list[list[BankTransaction]] = []
+    for name, path in sources:
         try:
-            transactions = read_statement_task(str(path), csv_preset, accept_unbalanced)
+            transactions = (
+                read_statement_task(str(path), csv_preset, accept_unbalanced)
+                if path is not None
+                else read_bank_lines_task(bank_days)
+            )
         except (BankingError, OSError, ValueError) as exc:  # one bad file never sinks the batch
-            log.warning("%s is not reconciled: %s", path.name, exc)
-            unreadable.append({"file": path.name, "why": str(exc)})
+            log.warning("%s is not reconciled: %s", name, exc)
+            unreadable.append({"file": name, "why": str(exc)})
             continue
-        report = reconcile_task(transactions, path.name, dry_run, database_url, shown)
-        log.info("%s: %s transactions, %s", path.name, report.transactions, report.by_kind)
+        read.append(transactions)
+        if records:
+            report = reconcile_recording_task(transactions, name, dry_run, database_url)
+        else:
+            report = reconcile_task(transactions, name, dry_run, database_url, shown)
+        log.info("%s: %s transactions, %s", name, report.transactions, report.by_kind)
         totals["statements"] += 1
         totals["transactions"] += report.transactions
         for key in ("hints_sent", "review_items", "flagged", "skipped_already_done"):
@@ -161,7 +244,7 @@ def reconcile_payments(
                 totals["payment_notices"].append(notice)
         for kind, n in report.by_kind.items():
             totals["by_kind"][kind] = totals["by_kind"].get(kind, 0) + n
-        rows += [{**r, "statement": path.name} for r in summary_rows(report, only_person=True)]
+        rows += [{**r, "statement": name} for r in summary_rows(report, only_person=True)]
         shown += [i.transaction_id for i in report.needs_person]
         flagged += [i for i in report.items if i.action == "flagged" and i.status == "needs_decision"]
     totals["unreadable_files"] = unreadable
@@ -171,11 +254,17 @@ def reconcile_payments(
             [{"action": "fix or re-export the file, then rerun", **u} for u in unreadable],
             f"{len(unreadable)} statement file(s) could not be read and were not reconciled; the others were",
         )
+    what = (
+        f"{totals['flagged']} matches waiting for a person's approval (approved ones are recorded in "
+        f"{caps.display_name})"
+        if records
+        else f"{totals['review_items']} exact matches to assign in {caps.display_name}, {totals['flagged']} flagged "
+        f"for a person, {totals['hints_sent']} hints sent"
+    )
     table_artifact(
         "reconcile-payments",
         rows,
-        f"{'DRY RUN: ' if dry_run else ''}{totals['review_items']} exact matches "
-        f"to assign in Lexware Office, {totals['flagged']} flagged for a person, {totals['hints_sent']} hints sent, "
+        f"{'DRY RUN: ' if dry_run else ''}{what}, "
         f"{len(totals['payment_notices'])} payment notices"
         + (f", {len(unreadable)} unreadable statement file(s) not reconciled" if unreadable else "")
         + (f", {totals['republished']} from interrupted runs" if totals["republished"] else ""),
@@ -210,7 +299,7 @@ def reconcile_payments(
         ledger = MatchLedger(database_url)
         ranked = sorted(flagged, key=lambda i: (-i.confidence, i.booking_date, i.transaction_id))[:max_questions]
         for item in ranked:
-            decision = request_approval(decision_request(item))
+            decision = request_approval(decision_request(item, records_in=caps.display_name if records else None))
             if decision.expired:
                 totals["decisions"].append({"transaction": item.transaction_id, "decision": "expired"})
                 continue
@@ -218,4 +307,23 @@ def reconcile_payments(
             totals["decisions"].append(
                 {"transaction": item.transaction_id, "decision": "confirmed" if decision.approved else "dismissed"}
             )
+    if records and not dry_run:  # approved now, by `lexflow bank decide`, or interrupted while recording
+        for transactions in read:
+            for done in record_payments_task(transactions, database_url):
+                totals["recorded"].append(done)
+                if done["outcome"] == "recorded":
+                    totals["payments_recorded"] += 1
+                elif done["outcome"] in ("to_person", "unknown"):
+                    log.warning("payment: %s", done["detail"])
+                    totals["payment_notices"].append(done["detail"])
+        if totals["recorded"]:
+            table_artifact(
+                "reconcile-payments-recorded",
+                [
+                    {"transaction": r["transaction_id"], "outcome": r["outcome"], "invoices": ", ".join(r["invoices"]),
+                     "detail": r["detail"][:200]}
+                    for r in totals["recorded"]
+                ],
+                f"Approved matches: {totals['payments_recorded']} payments recorded in {caps.display_name}",
+            )  # fmt: skip
     return totals

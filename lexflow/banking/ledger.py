@@ -43,11 +43,19 @@ MatchStatus = Literal[
     "voucher_draft",  # the voucher is a draft again (/v1/payments: 406): a person finalizes it in Lexware Office
     "voucher_gone",  # the voucher no longer exists (/v1/payments: 404): a person assigns the payment elsewhere
     "no_action",  # unrelated or unmatched: recorded, re-evaluated on the next run
+    "recording",  # approved; lexflow records the payment in the accounting system (a crash leaves it here)
+    "payment_recorded",  # the accounting system holds the payment (capability record_payment)
 ]
 OPEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed", "voucher_draft")
 NOTICE_MARK = "Lexware Office: "
 """First words of the paragraph `check_payment` puts at the top of a match's note (removed when it no longer holds)."""
-PAYMENT_SEEN_STATUSES: tuple[str, ...] = ("hint_sent", "awaiting_assignment", "needs_decision", "confirmed")
+PAYMENT_SEEN_STATUSES: tuple[str, ...] = (
+    "hint_sent",
+    "awaiting_assignment",
+    "needs_decision",
+    "confirmed",
+    "recording",
+)
 """Open matches that mean "money arrived for this voucher" until Lexware shows it assigned (dunning skips them)."""
 ASSIGNED_ITEM_TYPES = frozenset(
     {"partPaymentFinancialTransaction", "manualPayment", "cashDiscount", "partPaymentCashBox"}
@@ -377,6 +385,51 @@ class MatchLedger:
     def known_iban_fingerprints(self) -> dict[str, str]:
         with self._sessions() as s:
             return dict(s.execute(select(KnownIban.fingerprint, KnownIban.contact_id)).all())  # type: ignore[arg-type]
+
+    # --------------------------------------------------------------- recording payments (record_payment)
+    def start_recording(self, transaction_id: str, *, stale_after: float = STALE_CLAIM_SECONDS) -> str | None:
+        """Take an approved match for recording its payment (compare and set, so two runs never both record):
+        `confirmed` → `recording`, or a `recording` left by a run that was killed (its process is gone or the
+        claim is stale). Returns the status it was taken from (`recording`: an interrupted recording, whose
+        payment may exist already), or None when it is not this process's to record."""
+        with self._sessions() as s:
+            row = s.get(BankMatch, transaction_id)
+            if row is None or row.status not in ("confirmed", "recording"):
+                return None
+            was = row.status
+            progress = s.get(MatchProgress, transaction_id)
+            if was == "recording":
+                since = progress.claimed_at if progress is not None else row.updated_at
+                by = progress.claimed_by if progress is not None else ""
+                if not (_gone(by) or since.timestamp() < _now().timestamp() - stale_after):
+                    return None
+            result = s.execute(
+                update(BankMatch)
+                .where(BankMatch.transaction_id == transaction_id, BankMatch.status == was)
+                .where(BankMatch.updated_at == row.updated_at)
+                .values(status="recording", updated_at=_now())
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                s.rollback()
+                return None
+            if progress is None:
+                s.add(MatchProgress(transaction_id=transaction_id, planned="record", claimed_by=claimant()))
+            else:
+                progress.planned, progress.claimed_by, progress.claimed_at = "record", claimant(), _now()
+            s.commit()
+        return was
+
+    def approved(self, transaction_ids: list[str]) -> list[str]:
+        """Of these transactions, those approved for recording or whose recording was interrupted."""
+        out: list[str] = []
+        with self._sessions() as s:
+            for chunk in _chunks(transaction_ids, 500):
+                out += s.scalars(
+                    select(BankMatch.transaction_id)
+                    .where(BankMatch.transaction_id.in_(chunk), BankMatch.status.in_(("confirmed", "recording")))
+                    .order_by(BankMatch.booking_date, BankMatch.transaction_id)
+                ).all()
+        return out
 
     # ------------------------------------------------------------------------------------------ closing
     def open_allocations(self) -> dict[str, Decimal | None]:

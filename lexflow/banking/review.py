@@ -20,8 +20,13 @@ _TITLE = {
 }
 
 
-def decision_request(item: ReviewItem, *, expires_in: timedelta = timedelta(hours=20)) -> Any:
-    """A Confirm/Dismiss request for one flagged transaction (IBAN masked, deeplinks to the invoices)."""
+def decision_request(
+    item: ReviewItem, *, expires_in: timedelta = timedelta(hours=20), records_in: str | None = None
+) -> Any:
+    """A Confirm/Dismiss request for one flagged transaction (IBAN masked, deeplinks to the invoices).
+
+    `records_in`: the accounting system that records the payment once confirmed (capability record_payment);
+    None where a person assigns it there (Lexware Office)."""
     from lexflow.approvals.models import CONFIRM, DISMISS, DecisionRequest, Link, Summary, SummaryField, SummaryLine
 
     lines = [
@@ -45,9 +50,10 @@ def decision_request(item: ReviewItem, *, expires_in: timedelta = timedelta(hour
         Link(label=f"Open {v} in Lexware Office"[:75], url=url)
         for v, url in zip(item.vouchers, item.links, strict=False)
     ][:5]
-    subject = (
-        f"{_TITLE.get(item.kind, 'Bank transaction')}: {item.amount:,.2f} EUR from {item.counterparty or 'unknown'}"
-    )
+    title = _TITLE.get(item.kind, "Bank transaction")
+    if records_in and item.allocations:
+        title = f"Record payment in {records_in}"
+    subject = f"{title}: {item.amount:,.2f} EUR from {item.counterparty or 'unknown'}"
     key = "bank-" + re.sub(r"[^a-z0-9]+", "-", item.transaction_id.lower())[-32:].strip("-")
     return DecisionRequest(
         subject=subject[:150],

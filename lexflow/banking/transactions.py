@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-StatementFormat = Literal["camt053", "mt940", "csv", "fints", "generated"]
+StatementFormat = Literal["camt053", "mt940", "csv", "fints", "generated", "api"]
+"""`api`: read from the accounting system's API (lexflow.banking.recording), not from a statement file."""
 
 _IBAN_RE = re.compile(r"[^A-Z0-9]")
 
