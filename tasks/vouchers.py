@@ -85,3 +85,38 @@ def book_expense(
     ops.finish(EXPENSE, key, out)
     crash_point("expense:recorded")
     return dict(out)
+
+
+@task(
+    name="create-expense",
+    persist_result=True,
+    cache_key_fn=key_from("create-expense", "sha256", "voucher_number"),
+    cache_expiration=KEEP,
+)
+def create_expense(
+    expense: dict[str, Any],
+    filename: str,
+    content: bytes,
+    sha256: str,
+    voucher_number: str,
+    profile: str | None = None,
+    *,
+    request_digest: str,
+    database_url: str | None = None,
+) -> dict[str, Any]:
+    """The neutral `create_expense` with the receipt file, on any accounting system: the supplier's number is its
+    business key (the system's expense with it is returned, never a second one booked), recorded in the operations
+    ledger (intent before, outcome after), so a rerun or a run after a crash books it once."""
+    ops = Operations(database_url)
+    key = business_key(EXPENSE, sha256, voucher_number)
+    op = ops.begin(EXPENSE, key, request_digest, target="create_expense", request={"number": voucher_number},
+                   what=f"voucher number {voucher_number!r}")  # fmt: skip
+    if op.done:
+        return op.result
+    crash_point("expense:intent")
+    receipt = {"filename": filename, "content_base64": base64.b64encode(content).decode()}
+    out = run_action("create_expense", {**expense, "receipt": receipt}, profile=profile).model_dump(mode="json")
+    crash_point("expense:answer")
+    ops.finish(EXPENSE, key, out)
+    crash_point("expense:recorded")
+    return dict(out)
