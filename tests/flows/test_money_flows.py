@@ -8,12 +8,9 @@ the bank's own lines (sevDesk), from a statement file elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,64 +18,9 @@ from lexflow.banking.ledger import MatchLedger
 from lexflow.core import CapabilityMissing
 from lexflow.core.models import CustomerDraft, Invoice, InvoiceDraft, InvoiceLineDraft
 from lexflow.core.provider import Provider
-from lexflow.providers import built
+from tests.flows.conftest import FlowProvider
 
 pytestmark = pytest.mark.prefect
-
-
-@dataclass
-class Books:
-    """One provider's books for a flow: the neutral view (for assertions) and what the flows run on."""
-
-    provider: Provider
-    connection: Any
-    """What `get_client()` returns for this provider (Lexware: its client; the others: their adapter)."""
-    bank_line: Callable[[Decimal, str, str], str] | None = None
-
-
-def _lexware(request: pytest.FixtureRequest) -> Iterator[Books]:
-    from lexflow.client import LexwareClient
-    from lexflow.lexware.adapter import LexwareAdapter
-
-    served = request.getfixturevalue("served_sandbox")
-    served.reset()
-    with LexwareClient(api_key=served.api_key, base_url=served.url, rate_limit=0) as client:
-        yield Books(LexwareAdapter(client), client)
-
-
-def _sevdesk(request: pytest.FixtureRequest) -> Iterator[Books]:
-    from lexflow.sevdesk.adapter import SevdeskAdapter
-    from tests.core.conftest import sevdesk_bank_line
-
-    served = request.getfixturevalue("sevdesk_served")
-    adapter = SevdeskAdapter(request.getfixturevalue("sevdesk_client"))
-    yield Books(adapter, adapter, lambda amount, purpose, payer: sevdesk_bank_line(served, amount, purpose, payer))
-
-
-def _xero(request: pytest.FixtureRequest) -> Iterator[Books]:
-    from tests.xero.support import sandbox_adapter
-
-    adapter = sandbox_adapter()
-    yield Books(adapter, adapter)
-
-
-def _quickbooks(request: pytest.FixtureRequest) -> Iterator[Books]:
-    from lexflow.quickbooks.adapter import QuickBooksAdapter
-
-    adapter = QuickBooksAdapter(request.getfixturevalue("quickbooks_client"))
-    yield Books(adapter, adapter)
-
-
-BOOKS = {"lexware": _lexware, "sevdesk": _sevdesk, "xero": _xero, "quickbooks": _quickbooks}
-
-
-@pytest.fixture(params=built())
-def books(request: pytest.FixtureRequest, prefect_flows: Path) -> Iterator[Books]:
-    from tasks.common import use_client
-
-    for b in BOOKS[request.param](request):
-        with use_client(b.connection):
-            yield b
 
 
 PAYER = "Hoffmann Bau GmbH"
@@ -111,13 +53,17 @@ def _statement(tmp_path: Path, lines: list[tuple[Decimal, str]]) -> Path:
     return inbox
 
 
-def _bank(books: Books, tmp_path: Path, lines: list[tuple[Decimal, str]]) -> str | None:
-    """The lines on the bank: in the system where its API reads them (statement_path None), else in a file."""
-    bank = books.provider.capabilities.read_bank_transactions
-    if bank.available and bank.statement_lines:
-        assert books.bank_line is not None
+def _bank(
+    flow_provider: FlowProvider, request: pytest.FixtureRequest, tmp_path: Path, lines: list[tuple[Decimal, str]]
+) -> str | None:
+    """The lines on the bank: in the system where its API reads them (then statement_path None), else in a file."""
+    bank = flow_provider.capabilities.read_bank_transactions
+    if bank.available and bank.statement_lines:  # sevDesk: lines imported into its sandbox's bank account
+        from tests.core.conftest import sevdesk_bank_line
+
+        served = request.getfixturevalue(f"{flow_provider.name}_served")
         for amount, purpose in lines:
-            books.bank_line(amount, purpose, PAYER)
+            sevdesk_bank_line(served, amount, purpose, PAYER)
         return None
     return str(_statement(tmp_path, lines))
 
@@ -128,15 +74,19 @@ def _open(p: Provider, invoice_id: str) -> Decimal:
     return inv.open_amount.amount
 
 
-def test_reconcile_records_an_approved_match_once(books: Books, tmp_path: Path) -> None:
+def test_reconcile_records_an_approved_match_once(
+    flow_provider: FlowProvider, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     from flows.reconcile_payments import reconcile_payments
 
-    p = books.provider
+    p = flow_provider.provider
     customer = p.create_customer(CustomerDraft(name=PAYER, email="buchhaltung@hoffmann-bau.example")).id
     full = _invoice(p, customer, "1000.00", "ORDER-F2A-1")  # 1190.00 gross
     part = _invoice(p, customer, "500.00", "ORDER-F2A-2")  # 595.00 gross, 200.00 paid now
     assert full.total_gross is not None and full.number and part.number
-    statement = _bank(books, tmp_path, [(full.total_gross.amount, full.number), (Decimal("200.00"), part.number)])
+    statement = _bank(
+        flow_provider, request, tmp_path, [(full.total_gross.amount, full.number), (Decimal("200.00"), part.number)]
+    )
     db = f"sqlite:///{tmp_path / 'lexflow.db'}"
     ledger = MatchLedger(db)
 
@@ -166,3 +116,35 @@ def test_reconcile_records_an_approved_match_once(books: Books, tmp_path: Path) 
     assert _open(p, full.id) == 0 and p.get_invoice(full.id).status == "paid"
     assert _open(p, part.id) == Decimal("395.00") and p.get_invoice(part.id).status == "partially_paid"
     assert {r.status for r in ledger.rows(limit=100) if r.kind in ("exact", "partial")} == {"payment_recorded"}
+
+
+def test_log_expense_books_a_receipt_once(flow_provider: FlowProvider, tmp_path: Path) -> None:
+    """Every provider books the receipt under the supplier's number, once: a rerun finds it. Where the system does
+    not read receipts (no OCR), a value not given is 'needs data' naming it, never a guess."""
+    from datetime import timedelta
+
+    from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
+
+    p = flow_provider.provider
+    number = "BB-2026-F2A"
+    issued = date.today() - timedelta(days=2)
+    known = {"supplier_name": "Bürobedarf AG", "category": "Bürobedarf", "voucher_date": issued}
+    good = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="23.80")
+    unsure = sample_receipt(tmp_path / "quittung.pdf", number="BB-2026-F2B", gross="11.90")
+    receipts = [
+        Receipt(path=str(good), voucher_number=number, total_gross=Decimal("23.80"), **known),
+        Receipt(path=str(unsure), voucher_number="BB-2026-F2B", **known),  # no amount given
+    ]
+    db = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    first = log_expense(receipts, ocr_timeout_seconds=20, poll_interval_seconds=0.3, database_url=db)
+    again = log_expense(receipts[:1], ocr_timeout_seconds=20, poll_interval_seconds=0.3, database_url=db)
+    assert first[0]["outcome"] == again[0]["outcome"] == "booked", first
+    assert first[0]["voucher"] == again[0]["voucher"] and "23.80" in first[0]["detail"]
+    booked = [e for e in p.list_expenses(issued_from=issued - timedelta(days=1)) if e.number == number]
+    assert len(booked) == 1 and booked[0].total_gross is not None
+    assert booked[0].total_gross.amount == Decimal("23.80")
+    if not p.capabilities.supports("read_receipts"):
+        assert first[1]["outcome"] == "needs data" and "total_gross" in first[1]["detail"], first[1]
+        assert "does not read receipts" in first[1]["detail"]
+        assert [e for e in p.list_expenses() if e.number == "BB-2026-F2B"] == []
