@@ -171,7 +171,7 @@ def _book_given(
         log.warning("%s: %s", filename, data)
         return {"file": filename, "outcome": "needs data", "voucher": "", "detail": data}
     wanted = request_digest(data)
-    key = business_key(EXPENSE, sha, data["number"])
+    key = business_key(EXPENSE, provider.name, sha, data["number"])
     try:
         ops.check(
             EXPENSE, key, wanted, what=f"{filename} with voucher number {data['number']!r}",
@@ -183,7 +183,7 @@ def _book_given(
         return {"file": filename, "outcome": "refused", "voucher": "", "detail": str(exc)}
     try:
         booked = create_expense(
-            data, filename, content, sha256=sha, voucher_number=data["number"], profile=profile,
+            data, filename, content, sha256=sha, voucher_number=data["number"], provider=provider.name, profile=profile,
             request_digest=wanted, database_url=database_url,
         )  # fmt: skip
     except (InvalidInput, CoreError) as exc:  # refused before anything was sent: the field and the fix

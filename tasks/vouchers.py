@@ -90,7 +90,7 @@ def book_expense(
 @task(
     name="create-expense",
     persist_result=True,
-    cache_key_fn=key_from("create-expense", "sha256", "voucher_number"),
+    cache_key_fn=key_from("create-expense", "provider", "sha256", "voucher_number"),
     cache_expiration=KEEP,
 )
 def create_expense(
@@ -99,6 +99,7 @@ def create_expense(
     content: bytes,
     sha256: str,
     voucher_number: str,
+    provider: str,
     profile: str | None = None,
     *,
     request_digest: str,
@@ -106,9 +107,10 @@ def create_expense(
 ) -> dict[str, Any]:
     """The neutral `create_expense` with the receipt file, on any accounting system: the supplier's number is its
     business key (the system's expense with it is returned, never a second one booked), recorded in the operations
-    ledger (intent before, outcome after), so a rerun or a run after a crash books it once."""
+    ledger (intent before, outcome after), so a rerun or a run after a crash books it once. The cache key names
+    the provider: the same receipt booked in another system is another expense."""
     ops = Operations(database_url)
-    key = business_key(EXPENSE, sha256, voucher_number)
+    key = business_key(EXPENSE, provider, sha256, voucher_number)
     op = ops.begin(EXPENSE, key, request_digest, target="create_expense", request={"number": voucher_number},
                    what=f"voucher number {voucher_number!r}")  # fmt: skip
     if op.done:
