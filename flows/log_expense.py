@@ -1,4 +1,4 @@
-"""Receipts → booked expenses, on whatever accounting system is configured (docs/flows.md#log_expense).
+"""Receipts → booked expenses, on whatever accounting system is configured (docs/flows.md#log-expense-on-every-provider).
 
 Where the system reads a receipt's values itself (capability `read_receipts`: Lexware Office's OCR): upload, wait
 for OCR (polling, or the `voucher.created` webhook), complete and book. Whatever the caller knows (vendor, number,
