@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,3 +149,38 @@ def test_log_expense_books_a_receipt_once(flow_provider: FlowProvider, tmp_path:
         assert first[1]["outcome"] == "needs data" and "total_gross" in first[1]["detail"], first[1]
         assert "does not read receipts" in first[1]["detail"]
         assert [e for e in p.list_expenses() if e.number == "BB-2026-F2B"] == []
+
+
+def test_a_match_approved_when_asked_is_recorded_in_the_same_run(
+    flow_provider: FlowProvider, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flow asks as it does today (one Confirm/Dismiss request per match, here answered by a person who
+    confirms everything); where the system records payments the approved match is recorded before the run ends."""
+    import lexflow.approvals
+    from flows.reconcile_payments import reconcile_payments
+    from lexflow.approvals.decision import ApprovalDecision
+
+    asked: list[str] = []
+
+    def person(req: Any, **_: Any) -> ApprovalDecision:
+        asked.append(req.subject)
+        return ApprovalDecision(approved=True, approver="U0ANNA")
+
+    monkeypatch.setattr(lexflow.approvals, "request_approval", person)
+    p = flow_provider.provider
+    customer = p.create_customer(CustomerDraft(name=PAYER, email="buchhaltung@hoffmann-bau.example")).id
+    inv = _invoice(p, customer, "1000.00", "ORDER-F2A-3")
+    assert inv.total_gross is not None and inv.number
+    statement = _bank(flow_provider, request, tmp_path, [(inv.total_gross.amount, inv.number)])
+    db = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    totals = reconcile_payments(statement, database_url=db, ask="always")
+    again = reconcile_payments(statement, database_url=db, ask="always")
+    if p.capabilities.supports("record_payment"):
+        name = p.capabilities.display_name
+        assert asked == [f"Record payment in {name}: 1,190.00 EUR from {PAYER}"]
+        assert [d["decision"] for d in totals["decisions"]] == ["confirmed"]
+        assert totals["payments_recorded"] == 1 and again["payments_recorded"] == 0 and len(asked) == 1
+        assert p.get_invoice(inv.id).status == "paid"
+    else:  # the exact match is put up for the person to assign in the system; nothing is asked or recorded
+        assert asked == [] and totals["review_items"] == 1 and totals["payments_recorded"] == 0
+        assert p.get_invoice(inv.id).status == "open"
