@@ -373,8 +373,8 @@ class SevdeskAdapter(Provider):
         part payment (status 750). A named bank transaction is linked, and one that is booked already is refused, so
         a rerun of a reconciliation books nothing twice; an unknown outcome is settled by the invoice's paid amount
         (the client)."""
-        if payment.reference or payment.bank_transaction_id:
-            found = self.find_payment(payment.bank_transaction_id or str(payment.reference), payment.invoice_id)
+        if payment.reference:  # a business key: the payment booked under it is the answer, not a second one
+            found = self.find_payment(payment.bank_transaction_id or payment.reference, payment.invoice_id)
             if found is not None:
                 return found
         with self._found_number("invoice", payment.invoice_id) as number:
