@@ -19,7 +19,7 @@ from lexflow.core.tax import TaxMapping
 
 _GIVE_VALUES = (
     "log_expense books a receipt from the values given with it (number, date, amount, category) and reports "
-    "\"needs data\" naming what is missing."
+    '"needs data" naming what is missing.'
 )
 
 CAPABILITIES = Capabilities(
