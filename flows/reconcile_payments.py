@@ -102,7 +102,11 @@ def read_bank_lines_task(days: int) -> list[BankTransaction]:
 
 @task(name="reconcile-for-approval", cache_policy=NO_CACHE, persist_result=False)
 def reconcile_recording_task(
-    transactions: list[BankTransaction], statement: str, dry_run: bool, database_url: str | None
+    transactions: list[BankTransaction],
+    statement: str,
+    dry_run: bool,
+    database_url: str | None,
+    already_listed: list[str] | None = None,
 ) -> ReconcileReport:
     """Match against the open invoices (neutral list_invoices); matches wait for a person's approval."""
     from prefect.runtime import flow_run
@@ -121,6 +125,7 @@ def reconcile_recording_task(
         dry_run=dry_run,
         open_items=open_items_from(invoices.items),
         flow_run_id=str(flow_run.id) if flow_run.id else None,
+        already_listed=frozenset(already_listed or ()),
     )
 
 
@@ -223,7 +228,7 @@ def reconcile_payments(
             continue
         read.append(transactions)
         if records:
-            report = reconcile_recording_task(transactions, name, dry_run, database_url)
+            report = reconcile_recording_task(transactions, name, dry_run, database_url, shown)
         else:
             report = reconcile_task(transactions, name, dry_run, database_url, shown)
         log.info("%s: %s transactions, %s", name, report.transactions, report.by_kind)

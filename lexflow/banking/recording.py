@@ -26,7 +26,7 @@ from lexflow.actions.errors import ActionError
 from lexflow.banking.ledger import MatchLedger
 from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import OpenItem
-from lexflow.banking.reconcile import AuditFn, ReconcileReport, ReviewItem, draft_note
+from lexflow.banking.reconcile import AuditFn, ReconcileReport, ReviewItem, _republish, draft_note
 from lexflow.banking.transactions import BankTransaction, mask_iban
 from lexflow.client.errors import ValidationFailed
 from lexflow.core.errors import CoreError
@@ -96,9 +96,11 @@ def reconcile_recording(
     dry_run: bool = False,
     open_items: Sequence[OpenItem] | None = None,
     flow_run_id: str | None = None,
+    already_listed: frozenset[str] = frozenset(),
 ) -> ReconcileReport:
     """Match the lines against the open invoices; every match with money to record waits for a person's approval
-    (`needs_decision`). Nothing is written to the accounting system here: `record_approved` does that."""
+    (`needs_decision`). Nothing is written to the accounting system here: `record_approved` does that. A claim a
+    killed run left is finished, and matches nobody was shown are listed again (as `reconcile` does)."""
     items = list(open_items) if open_items is not None else open_items_of(provider)
     by_id = {i.voucher_id: i for i in items}
     started = time.perf_counter()
@@ -114,10 +116,17 @@ def reconcile_recording(
     )
     tx_by_id = {t.transaction_id: t for t in transactions}
     done = ledger.settled([p.transaction_id for p in proposals])
+    stuck = ledger.stuck_claims() if not dry_run else {}
     for proposal in proposals:
         tx = tx_by_id[proposal.transaction_id]
         review = _review_item(tx, proposal, by_id, provider)
-        if proposal.transaction_id in done:
+        claim = stuck.pop(proposal.transaction_id, None)
+        if claim is not None and ledger.take_over(claim):  # killed between claim and finish: nothing was sent
+            ledger.finish(tx.transaction_id, status="needs_decision", action="flagged", note=review.note)
+            review.action, review.status = "flagged", "needs_decision"
+            report.recovered.append(tx.transaction_id)
+            report.flagged += 1
+        elif proposal.transaction_id in done:
             review.action, review.status = "skipped", done[proposal.transaction_id]
             report.skipped_already_done += 1
         elif proposal.kind in ("unrelated", "unmatched"):
@@ -136,6 +145,8 @@ def reconcile_recording(
             review.action, review.status = "skipped", "claimed by another run"
             report.skipped_already_done += 1
         report.items.append(review)
+    if not dry_run:  # matches a killed run finished but never showed to a person are asked again
+        _republish(report, ledger, stuck, already_listed)
     return report
 
 

@@ -89,3 +89,37 @@ def test_killed_recording_never_books_twice(
     else:  # no exact lookup: a person checks, nothing is booked a second time
         assert (done.outcome, status, paid) == ("to_person", "awaiting_assignment", gross if written else 0)
         assert "interrupted" in done.detail and invoice.number in done.detail
+
+
+def test_a_claim_left_by_a_killed_run_is_finished_and_the_unshown_match_asked_again(
+    sevdesk_served: Any, sevdesk_client: Any, tmp_path: Path
+) -> None:
+    """Killed between claim and finish (nothing was sent anywhere): the next run finishes the claim once and lists
+    the match again, since no person saw it; once shown, it is not listed again."""
+    from sqlalchemy import update
+
+    from lexflow.banking.ledger import MatchProgress, claimant
+
+    provider = SevdeskAdapter(sevdesk_client)
+    customer = provider.create_customer(CustomerDraft(name=PAYER, email="buchhaltung@hoffmann-bau.example")).id
+    line = InvoiceLineDraft(name="Beratung", unit_price=Decimal("1000.00"), tax="standard")
+    invoice = provider.create_invoice(InvoiceDraft(customer_id=customer, lines=[line], finalize=True))
+    assert invoice.number and invoice.total_gross is not None
+    sevdesk_bank_line(sevdesk_served, invoice.total_gross.amount, invoice.number, PAYER)
+    lines = [line_from_provider(t) for t in provider.list_bank_transactions()]
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'lexflow.db'}")
+    first = reconcile_recording(lines, provider, ledger=ledger)
+    [exact] = [i for i in first.items if i.kind == "exact"]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{claimant().rpartition(':')[0]}:{gone.stdout.strip()}"  # a process of this host that has ended
+    with ledger._sessions.begin() as s:  # as a run killed right after its claim leaves it
+        s.execute(update(MatchProgress).values(claimed_by=dead))
+    ledger.finish(exact.transaction_id, status="acting", action="none")
+
+    second = reconcile_recording(lines, provider, ledger=ledger)
+    [again] = [i for i in second.items if i.transaction_id == exact.transaction_id]
+    assert second.recovered == [exact.transaction_id] and (again.action, again.status) == ("flagged", "needs_decision")
+    ledger.mark_shown([exact.transaction_id])
+    third = reconcile_recording(lines, provider, ledger=ledger)
+    [skipped] = [i for i in third.items if i.transaction_id == exact.transaction_id]
+    assert third.recovered == [] and third.republished == 0 and skipped.action == "skipped"
