@@ -19,15 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lexflow.actions.errors import InvalidInput
-from lexflow.core.errors import CoreError
 from lexflow.formatting import eur
 from lexflow.operations import KeyReused, Operations, request_digest
 from lexflow.prefect.artifacts import audit_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
 from tasks.audit import audit
 from tasks.common import business_key, get_client, run_logger
-from tasks.vouchers import EXPENSE, book_expense, create_expense, get_voucher, poll_ocr, upload_receipt
+from tasks.vouchers import EXPENSE, REFUSED, book_expense, create_expense, get_voucher, poll_ocr, upload_receipt
 
 ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
 MAX_BYTES = 5 * 1024 * 1024  # docs/lexware.md#uploads: exactly 5 MiB is accepted, one byte more is refused
@@ -186,7 +184,7 @@ def _book_given(
             data, filename, content, sha256=sha, voucher_number=data["number"], provider=provider.name, profile=profile,
             request_digest=wanted, database_url=database_url,
         )  # fmt: skip
-    except (InvalidInput, CoreError) as exc:  # refused before anything was sent: the field and the fix
+    except REFUSED as exc:  # refused before anything was sent: the field and the fix
         log.error("%s is not booked: %s", filename, exc)
         return {"file": filename, "outcome": "refused", "voucher": "", "detail": str(exc)}
     gross = booked.get("total_gross") or {}
@@ -271,10 +269,15 @@ def log_expense(
             rows.append({"file": filename, "outcome": "refused", "voucher": voucher_id, "detail": str(exc)})
             continue
         data.update(file_id=up["file_id"], voucher_id=voucher_id)  # complete the uploaded voucher, no second upload
-        booked = book_expense(
-            data, sha256=sha, voucher_number=data["voucher_number"], profile=profile, request_digest=wanted,
-            database_url=database_url,
-        )  # fmt: skip
+        try:
+            booked = book_expense(
+                data, sha256=sha, voucher_number=data["voucher_number"], profile=profile, request_digest=wanted,
+                database_url=database_url,
+            )  # fmt: skip
+        except REFUSED as exc:  # the field and the fix; the other receipts are still booked
+            log.error("%s is not booked: %s", filename, exc)
+            rows.append({"file": filename, "outcome": "refused", "voucher": voucher_id, "detail": str(exc)})
+            continue
         audit(
             "flow.expense_booked",
             f"{sha[:16]}-{data['voucher_number']}",

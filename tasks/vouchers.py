@@ -9,11 +9,16 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from lexflow.actions.errors import InvalidInput
+from lexflow.core.errors import CoreError
 from lexflow.operations import Operations, crash_point
 from tasks.common import KEEP, business_key, key_from, run_action, run_logger
 
 #: The operations-ledger kind of a booked expense (keyed by file hash + supplier invoice number).
 EXPENSE = "expense"
+
+#: Refusals of the neutral create_expense that certainly booked nothing (the input, or a capability it lacks).
+REFUSED: tuple[type[Exception], ...] = (InvalidInput, CoreError)
 
 #: Status of an uploaded receipt before OCR finished (blank, then unchecked: docs/lexware.md#uploads).
 OCR_PENDING = {"blank"}
@@ -80,7 +85,11 @@ def book_expense(
     if op.done:
         return op.result
     crash_point("expense:intent")
-    out = run_action("lexware_create_expense", expense, profile=profile).model_dump(mode="json")
+    try:
+        out = run_action("lexware_create_expense", expense, profile=profile).model_dump(mode="json")
+    except REFUSED as exc:  # refused before anything was booked: the corrected receipt may use the same key
+        ops.fail(EXPENSE, key, str(exc))
+        raise
     crash_point("expense:answer")
     ops.finish(EXPENSE, key, out)
     crash_point("expense:recorded")
@@ -117,7 +126,11 @@ def create_expense(
         return op.result
     crash_point("expense:intent")
     receipt = {"filename": filename, "content_base64": base64.b64encode(content).decode()}
-    out = run_action("create_expense", {**expense, "receipt": receipt}, profile=profile).model_dump(mode="json")
+    try:
+        out = run_action("create_expense", {**expense, "receipt": receipt}, profile=profile).model_dump(mode="json")
+    except REFUSED as exc:  # refused before anything was booked: the corrected receipt may use the same key
+        ops.fail(EXPENSE, key, str(exc))
+        raise
     crash_point("expense:answer")
     ops.finish(EXPENSE, key, out)
     crash_point("expense:recorded")

@@ -184,3 +184,23 @@ def test_a_match_approved_when_asked_is_recorded_in_the_same_run(
     else:  # the exact match is put up for the person to assign in the system; nothing is asked or recorded
         assert asked == [] and totals["review_items"] == 1 and totals["payments_recorded"] == 0
         assert p.get_invoice(inv.id).status == "open"
+
+
+def test_a_refused_receipt_can_be_corrected_and_booked(flow_provider: FlowProvider, tmp_path: Path) -> None:
+    """A category the system does not know is refused before anything is booked, naming the field; the corrected
+    receipt (same file and number) is then booked, once."""
+    from datetime import timedelta
+
+    from flows.log_expense import Receipt, log_expense
+    from lexflow.sandbox.starter import sample_receipt
+
+    number = "BB-2026-F2C"
+    path = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="59.50")
+    given = {"path": str(path), "supplier_name": "Bürobedarf AG", "voucher_number": number,
+             "voucher_date": date.today() - timedelta(days=1), "total_gross": Decimal("59.50")}  # fmt: skip
+    db = f"sqlite:///{tmp_path / 'lexflow.db'}"
+    wrong = log_expense([Receipt(**given, category="Gibt es nicht")], poll_interval_seconds=0.3, database_url=db)
+    assert wrong[0]["outcome"] == "refused" and "category" in wrong[0]["detail"], wrong
+    right = log_expense([Receipt(**given, category="Bürobedarf")], poll_interval_seconds=0.3, database_url=db)
+    assert right[0]["outcome"] == "booked", right
+    assert len([e for e in flow_provider.provider.list_expenses() if e.number == number]) == 1
