@@ -204,3 +204,58 @@ def test_a_refused_receipt_can_be_corrected_and_booked(flow_provider: FlowProvid
     right = log_expense([Receipt(**given, category="Bürobedarf")], poll_interval_seconds=0.3, database_url=db)
     assert right[0]["outcome"] == "booked", right
     assert len([e for e in flow_provider.provider.list_expenses() if e.number == number]) == 1
+
+
+def test_a_recording_interrupted_after_the_write_is_settled_by_the_lookup(
+    flow_provider: FlowProvider, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run dies between the payment and the ledger (as kill -9 would; the SIGKILL itself is
+    tests/banking/test_recording_crash.py): the next run finds the payment by its business key on every system that
+    records payments, and records nothing a second time."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from lexflow.banking.ledger import MatchProgress, claimant
+    from lexflow.banking.readers import read_statement
+    from lexflow.banking.recording import line_from_provider, reconcile_recording, record_approved
+
+    p = flow_provider.provider
+    ledger = MatchLedger(f"sqlite:///{tmp_path / 'lexflow.db'}")
+    if not p.capabilities.supports("record_payment"):
+        with pytest.raises(CapabilityMissing) as exc:
+            record_approved([], p, ledger=ledger)
+        assert exc.value.capability == "record_payment"
+        return
+    customer = p.create_customer(CustomerDraft(name=PAYER, email="buchhaltung@hoffmann-bau.example")).id
+    inv = _invoice(p, customer, "1000.00", "ORDER-F2A-4")
+    assert inv.total_gross is not None and inv.number
+    statement = _bank(flow_provider, request, tmp_path, [(inv.total_gross.amount, inv.number)])
+    if statement is None:
+        lines = [line_from_provider(t) for t in p.list_bank_transactions()]
+    else:
+        lines = read_statement(str(Path(statement) / "konto.xml"))
+    [exact] = [i for i in reconcile_recording(lines, p, ledger=ledger).items if i.kind == "exact"]
+    ledger.decide(exact.transaction_id, confirmed=True, by="anna")
+
+    finish = MatchLedger.finish
+
+    def killed(self: MatchLedger, transaction_id: str, **kw: Any) -> None:
+        if kw.get("status") == "payment_recorded":
+            raise SystemExit("killed after the write, before the ledger")
+        finish(self, transaction_id, **kw)
+
+    monkeypatch.setattr(MatchLedger, "finish", killed)
+    with pytest.raises(SystemExit):
+        record_approved(lines, p, ledger=ledger)
+    monkeypatch.undo()
+    assert _open(p, inv.id) == 0
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{claimant().rpartition(':')[0]}:{gone.stdout.strip()}"
+    with ledger._sessions.begin() as s:  # the killed process no longer runs
+        s.execute(update(MatchProgress).values(claimed_by=dead))
+    [done] = record_approved(lines, p, ledger=ledger)
+    assert done.outcome == "found", done
+    assert {r.transaction_id: r.status for r in ledger.rows()}[exact.transaction_id] == "payment_recorded"
+    assert _open(p, inv.id) == 0 and p.get_invoice(inv.id).status == "paid"
