@@ -215,6 +215,17 @@ class RuntimeSettings(BaseSettings):
         validation_alias=AliasChoices("PREFECT_UI_URL"),
         description="Prefect's UI, for the link to a flow run in the audit trail (Prefect's own variable).",
     )
+    agent_model: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_AGENT_MODEL"),
+        description="The model `lexflow ask` uses, as a pydantic-ai model string (e.g. 'anthropic:claude-sonnet-4-5', "
+        "'openai:gpt-4.1'; any OpenAI-compatible server through OPENAI_BASE_URL). docs/agent.md.",
+    )
+    agent_profile: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LEXFLOW_AGENT_PROFILE"),
+        description="The profile `lexflow ask` runs under when none is given (unset or empty: `agent`).",
+    )
 
 
 def runtime_settings() -> RuntimeSettings:
