@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "webhooks": ("lexflow.webhooks.cli:app", "Webhooks of Lexware Office, Xero and QuickBooks: verified events → durable inbox → flow runs."),
     "prefect": ("lexflow.prefect.cli:prefect_app", "Prepare a Prefect server for lexflow."),
     "serve": ("lexflow.prefect.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),
+    "ask": ("lexflow.prefect.asking:ask_command", "Describe the outcome: an agent picks the calls, asks when unclear, and checks the result."),
     "auth": ("lexflow.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
 }  # fmt: skip
 

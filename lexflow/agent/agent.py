@@ -281,19 +281,11 @@ class Callbacks:
 
 
 def audit_answer(question: Question, answer: str, by: str, flow_run_id: str | None = None) -> None:
-    """A question and its answer in the audit trail (`clarification.answered`), like an approval's decision."""
-    from lexflow.audit import AuditRecord, redact, shared_trail
+    """A question and its answer in the audit trail, as the approvals channel records them."""
+    from lexflow.approvals.service import audit_clarification
 
-    shared_trail().record(
-        AuditRecord(
-            actor=Actor.user(by),
-            action="clarification.answered",
-            input=redact({"question": question.text, "options": question.options, "answer": answer,
-                          "source": question.source}),  # fmt: skip
-            resource_ids=[flow_run_id] if flow_run_id else [],
-            outcome="ok",
-        )
-    )
+    audit_clarification("answered", question.text, question.options, by=by, flow_run_id=flow_run_id, answer=answer,
+                        source=question.source)  # fmt: skip
 
 
 def solve(

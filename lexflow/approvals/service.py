@@ -376,6 +376,25 @@ class Decider:
         )
 
 
+def audit_clarification(
+    what: str, question: str, options: list[str], *, by: Any, flow_run_id: str | None = None, url: str | None = None,
+    **data: Any,
+) -> None:
+    """A question to a person (`approval.clarification.requested`) or its answer (`.answered`) in the audit trail.
+    `by`: an `Actor`, or the name of the person who answered."""
+    from lexflow.audit import Actor, AuditRecord, redact, shared_trail
+
+    actor = by if isinstance(by, Actor) else Actor.user(str(by))
+    shared_trail(url).record(
+        AuditRecord(
+            actor=actor,
+            action=f"approval.clarification.{what}",
+            input=redact({"question": question, "options": options, **data}),
+            resource_ids=[flow_run_id] if flow_run_id else [],
+        )
+    )
+
+
 def request_record(request: DecisionRequest, flow_run_id: str | None) -> dict[str, Any]:
     """What the audit keeps of a request (no secrets: the request carries none)."""
     return {

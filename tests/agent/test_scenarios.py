@@ -93,7 +93,7 @@ def test_ambiguous_customer_turns_into_a_question_before_any_write(books):
     assert len(result.questions) == 1 and second in result.questions[0].answer
     (inv,) = books.invoices()
     assert inv["contactId"] == second and result.checks_ok
-    clar = [r for r in books.audit() if r.action in ("upsert_customer", "clarification.answered")]
+    clar = [r for r in books.audit() if r.action in ("upsert_customer", "approval.clarification.answered")]
     assert [r.outcome for r in clar] == ["clarification", "ok"]
 
 
