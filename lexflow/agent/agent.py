@@ -69,8 +69,8 @@ def model_from_settings(model: Any = None) -> Any:
     if not model:
         raise AgentNotConfigured(
             f"{MODEL_VARIABLE} is not set: set it to a pydantic-ai model string, e.g. "
-            "'anthropic:claude-sonnet-4-5' (with ANTHROPIC_API_KEY) or 'openai:gpt-4.1' (with OPENAI_API_KEY; "
-            "OPENAI_BASE_URL for any OpenAI-compatible server). docs/agent.md"
+            "'anthropic:claude-sonnet-4-5' (with ANTHROPIC_API_KEY), 'openai:gpt-4.1' (with OPENAI_API_KEY), or "
+            "'openai-chat:<model>' with OPENAI_BASE_URL for any OpenAI-compatible server (docs/agent.md)"
         )
     if isinstance(model, str):
         from pydantic_ai.models import infer_model
