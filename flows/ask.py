@@ -19,7 +19,9 @@ from lexflow.prefect.flow import lexflow_flow
 @lexflow_flow(name="lexflow-ask", log_prints=False)
 def ask(
     request: str = Field(min_length=1, max_length=4000, description="What you want done, in your own words."),
-    profile: str | None = Field(default=None, description="Profile to act under (default: LEXFLOW_AGENT_PROFILE, else agent)."),
+    profile: str | None = Field(
+        default=None, description="Profile to act under (default: LEXFLOW_AGENT_PROFILE, else agent)."
+    ),
     model: str | None = Field(default=None, description="pydantic-ai model string (default: LEXFLOW_AGENT_MODEL)."),
     max_requests: int = Field(default=20, ge=1, le=200, description="Model requests at most."),
 ) -> dict[str, Any]:

@@ -112,9 +112,9 @@ def _default_profile() -> str:
     return runtime_settings().agent_profile or DEFAULT_PROFILE
 
 
-def build_agent(model: Any, session: Session, *, capabilities: Sequence[Any] = (), name: str = "lexflow-ask") -> Agent[
-    None, str | DeferredToolRequests
-]:
+def build_agent(
+    model: Any, session: Session, *, capabilities: Sequence[Any] = (), name: str = "lexflow-ask"
+) -> Agent[None, str | DeferredToolRequests]:
     """The agent for one run: the session's tools, lexflow's instructions, text or waiting as its output."""
     return Agent(
         model,
@@ -217,7 +217,9 @@ def collect_actions(history: list[ModelMessage], executed: dict[str, dict[str, A
                 if part.tool_name in registry:
                     calls[part.tool_call_id] = part
             elif isinstance(part, ToolReturnPart) and part.tool_call_id in calls:
-                done[part.tool_call_id] = _outcome(calls[part.tool_call_id], part, (executed or {}).get(part.tool_call_id))
+                done[part.tool_call_id] = _outcome(
+                    calls[part.tool_call_id], part, (executed or {}).get(part.tool_call_id)
+                )
     return [done[i] for i in calls if i in done]
 
 

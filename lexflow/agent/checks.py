@@ -1,4 +1,4 @@
-""""Checks the result": after the run, re-read every resource the run wrote and compare it with the intent.
+""" "Checks the result": after the run, re-read every resource the run wrote and compare it with the intent.
 
 Deterministic post-conditions, no model involved: an invoice's customer, status and totals equal the approved call and
 lexflow's preview; a reference names one invoice, not two; a customer exists once for its e-mail. Every re-read goes

@@ -66,7 +66,9 @@ def provider_groups(provider: str) -> tuple[str, ...]:
     return ("neutral", provider)
 
 
-def select_actions(profile: Profile, provider: str, groups: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> list[Action]:
+def select_actions(
+    profile: Profile, provider: str, groups: tuple[str, ...] = (), only: tuple[str, ...] = ()
+) -> list[Action]:
     """The actions the agent may see: in the provider's groups, granted by the profile, usable now.
 
     A provider's own action that repeats a neutral one (`lexware_create_invoice` beside `create_invoice`) is left
@@ -127,7 +129,9 @@ def _invoice_preview(data: Any, provider: str) -> Preview:
         amount = _money(line.quantity * line.unit_price)
         rate = tax.resolve(line.tax).rate
         by_rate[rate] = by_rate.get(rate, Decimal(0)) + amount
-        lines.append(f"{line.quantity} {line.unit} {line.name} à {line.unit_price} {data.currency} = {amount} ({line.tax})")
+        lines.append(
+            f"{line.quantity} {line.unit} {line.name} à {line.unit_price} {data.currency} = {amount} ({line.tax})"
+        )
     fields = {"customer_id": data.customer_id, "finalize": str(data.finalize).lower(), "currency": data.currency}
     if data.payment_term_days is not None:
         fields["payment_term_days"] = str(data.payment_term_days)
@@ -206,7 +210,9 @@ def _tool(session: Session, action: Action) -> Tool[Any]:
         except InvalidInput as exc:
             raise ModelRetry(f"invalid_input: {exc}") from None
         except PolicyDenied as exc:
-            raise ToolFailed(f"denied: {exc} Do not try another way to reach the same result; tell the person.") from None
+            raise ToolFailed(
+                f"denied: {exc} Do not try another way to reach the same result; tell the person."
+            ) from None
         except (ApprovalRefused, ActionNeedsApproval) as exc:
             raise ToolFailed(f"{exc.code}: {exc} Nothing was done.") from None
         except CapabilityMissing as exc:

@@ -377,7 +377,13 @@ class Decider:
 
 
 def audit_clarification(
-    what: str, question: str, options: list[str], *, by: Any, flow_run_id: str | None = None, url: str | None = None,
+    what: str,
+    question: str,
+    options: list[str],
+    *,
+    by: Any,
+    flow_run_id: str | None = None,
+    url: str | None = None,
     **data: Any,
 ) -> None:
     """A question to a person (`approval.clarification.requested`) or its answer (`.answered`) in the audit trail.

@@ -70,8 +70,9 @@ def decision_request(ask: ApprovalAsk, key: str, wait: timedelta = WAIT) -> Any:
         fields.append(SummaryField(label="Total", value=f"{p.gross} {p.currency}"))
     return DecisionRequest(
         subject=f"lexflow ask wants to run {ask.action}"[:150],
-        summary=Summary(fields=fields, lines=[SummaryLine(description=line[:300]) for line in p.lines[:50]],
-                        totals=totals),  # fmt: skip
+        summary=Summary(
+            fields=fields, lines=[SummaryLine(description=line[:300]) for line in p.lines[:50]], totals=totals
+        ),
         kind="agent",
         key=slug(f"ask-{key}"),
         action=ask.action,
@@ -131,7 +132,9 @@ def result_artifact(request: str, result: AskResult) -> None:
 
 def ask_command(
     request: str = typer.Argument(..., help='What you want done, e.g. "invoice ACME for 3 days at 950 EUR net".'),
-    profile: str | None = typer.Option(None, "--profile", help="Profile to act under (default LEXFLOW_AGENT_PROFILE, else agent)."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="Profile to act under (default LEXFLOW_AGENT_PROFILE, else agent)."
+    ),
     model: str | None = typer.Option(None, "--model", help="pydantic-ai model string (default LEXFLOW_AGENT_MODEL)."),
     max_requests: int = typer.Option(20, "--max-requests", min=1, max=200, help="Model requests at most."),
 ) -> None:

@@ -15,6 +15,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from lexflow.actions import Profile, registry, run
 from lexflow.audit import Actor, AuditTrail
+from tests.flows.conftest import prefect_flows  # noqa: F401  (the session Prefect harness + result storage)
 
 models.ALLOW_MODEL_REQUESTS = False  # no test here may reach a real model
 
@@ -71,8 +72,14 @@ def books(sandbox_app, tmp_path, monkeypatch) -> Iterator[Books]:
     fast = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05)
     with (
         TestClient(sandbox_app, base_url="http://sandbox.test") as http,
-        LexwareClient(api_key=DEFAULT_API_KEY, base_url="http://sandbox.test", rate_limit=0, transport=transport,
-                      retry=fast, settle_delay=0) as client,  # fmt: skip
+        LexwareClient(
+            api_key=DEFAULT_API_KEY,
+            base_url="http://sandbox.test",
+            rate_limit=0,
+            transport=transport,
+            retry=fast,
+            settle_delay=0,
+        ) as client,  # fmt: skip
     ):
         yield Books(client, SandboxControl(http, DEFAULT_API_KEY), url)
     transport.close()

@@ -17,7 +17,6 @@ import pytest
 from lexflow.approvals.store import ApprovalStore
 from lexflow.audit import AuditTrail
 from lexflow.prefect.pausing import resume_run, wait_for_paused_run
-from tests.flows.conftest import prefect_flows  # noqa: F401  (the session harness + result storage)
 
 pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,5 +106,5 @@ def test_a_run_killed_while_waiting_for_approval_is_taken_over_without_a_second_
     store = ApprovalStore(url)
     assert [p.id for p in store.list()] == [asked.id], "the rerun waited for the request already asked"
     assert store.get(asked.id).state == "used"
-    (inv,) = _invoices(client)
+    assert len(_invoices(client)) == 1
     assert out["approvals"][0]["approval_ref"] == asked.id and all(c["ok"] for c in out["checks"])

@@ -148,7 +148,10 @@ def test_invalid_input_is_corrected_and_only_the_corrected_call_writes(books):
                    decide=approve_all, answer=no_questions, client_factory=lambda: books.client)  # fmt: skip
     outcomes = [r.outcome for r in books.audit() if r.action == INVOICE]
     assert outcomes == ["invalid_input", "ok"]
-    assert [(a.ok, a.error_kind) for a in result.actions if a.name == INVOICE] == [(False, "invalid_input"), (True, None)]
+    assert [(a.ok, a.error_kind) for a in result.actions if a.name == INVOICE] == [
+        (False, "invalid_input"),
+        (True, None),
+    ]
     assert len(books.invoices()) == 1 and result.checks_ok
 
 
