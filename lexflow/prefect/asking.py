@@ -1,10 +1,11 @@
 """`lexflow ask` on Prefect: the agent made durable, its approvals and questions through Slack / the Prefect UI.
 
 `PrefectDurability` (pydantic-ai's Prefect integration) records each model request and each tool call as a Prefect
-task, so a run resumed after a restart replays them from the recorded results instead of asking the model again
-or repeating a write (tool tasks never retry). Approvals are `lexflow.approvals.request_approval` bound to the exact
-arguments (the request is the approval `run()` verifies); questions are `request_clarification`. The flow itself
-is `flows/ask.py`; `ask_command` is `lexflow ask`.
+task (model requests retry, tool calls never: a write is settled by its business key, not repeated blind).
+Approvals are `lexflow.approvals.request_approval` bound to the exact arguments (the request is the approval `run()`
+verifies) under the business key `ask:<digest>`, so the rerun of a run killed while it waited takes over the request
+already asked; questions are `request_clarification`. The flow itself is `flows/ask.py`; `ask_command` is
+`lexflow ask` (`--terminal`: the same agent in this process, asking in the terminal, without Prefect).
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class FlowPeople:
         from lexflow.approvals import request_approval
 
         decision = request_approval(
-            decision_request(ask, key, self.wait), poll_interval=self.poll_interval, business_key=f"ask:{ask.digest}"
+            decision_request(ask, key, self.wait),
+            poll_interval=self.poll_interval,
+            business_key=f"ask:{ask.digest}",
+            mode="pause",  # the run keeps its process while it waits (suspend + durable replay is not tested yet)
         )
         return Approval(ask=ask, approved=decision.approved, approval_ref=decision.approval_ref,
                         approver=decision.approver)  # fmt: skip
@@ -137,6 +141,9 @@ def ask_command(
     ),
     model: str | None = typer.Option(None, "--model", help="pydantic-ai model string (default LEXFLOW_AGENT_MODEL)."),
     max_requests: int = typer.Option(20, "--max-requests", min=1, max=200, help="Model requests at most."),
+    terminal: bool = typer.Option(
+        False, "--terminal", help="Run here without Prefect: approvals and questions are asked in this terminal."
+    ),
 ) -> None:
     """Describe the outcome: an agent picks the calls, asks when unclear, and checks the result."""
     from importlib import import_module
@@ -147,14 +154,50 @@ def ask_command(
 
     console = Console()
     try:
-        model_from_settings(model)  # before Prefect starts: an unset model is a one-line error
+        resolved = model_from_settings(model)  # before Prefect starts: an unset model is a one-line error
     except AgentNotConfigured as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    flow = import_module("flows.ask").ask  # the flow lives above this edge; loaded by name like `lexflow serve`
-    outcome = AskResult.model_validate(flow(request=request, profile=profile, model=model, max_requests=max_requests))
+    if terminal:
+        outcome = _in_terminal(request, resolved, profile, max_requests, console)
+    else:
+        flow = import_module("flows.ask").ask  # the flow lives above this edge; loaded by name like `lexflow serve`
+        raw = flow(request=request, profile=profile, model=model, max_requests=max_requests)
+        outcome = AskResult.model_validate(raw)
     console.print(outcome.summary)
     for c in outcome.checks:
         console.print(f"  {'ok ' if c.ok else 'FAILED'} {c.name}: {c.detail}")
     if not outcome.checks_ok:
         raise typer.Exit(1)
+
+
+def _in_terminal(request: str, model: Any, profile: str | None, max_requests: int, console: Any) -> AskResult:
+    """`lexflow ask --terminal`: the person at the keyboard approves and answers (approvals are still recorded in
+    the approvals store and verified by `run()`)."""
+    from lexflow.actions.policy import resolve_profile
+    from lexflow.agent import solve
+    from lexflow.agent.agent import DEFAULT_PROFILE
+    from lexflow.settings import runtime_settings
+
+    def decide(ask: ApprovalAsk) -> bool:
+        p = ask.preview
+        console.print(f"\n[bold]Approve {ask.action}?[/bold]")
+        for key, value in p.fields.items():
+            console.print(f"  {key}: {value}")
+        for line in p.lines:
+            console.print(f"  - {line}")
+        if p.gross is not None:
+            console.print(f"  net {p.net} · tax {p.tax} · [bold]gross {p.gross} {p.currency}[/bold]")
+        return typer.confirm("Approve exactly this?", default=False)
+
+    def answer(question: Question) -> str:
+        console.print(f"\n[bold]{question.text}[/bold]")
+        for i, option in enumerate(question.options, 1):
+            console.print(f"  {i}. {option}")
+        raw = str(typer.prompt("Answer (a number or your own words)")).strip()
+        if raw.isdigit() and 1 <= int(raw) <= len(question.options):
+            return question.options[int(raw) - 1]
+        return raw
+
+    chosen = resolve_profile(profile or runtime_settings().agent_profile or DEFAULT_PROFILE)
+    return solve(request, model=model, profile=chosen, decide=decide, answer=answer, max_requests=max_requests)
