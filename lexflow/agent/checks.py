@@ -141,5 +141,4 @@ _CHECKS: dict[str, Callable[[ActionCall, list[Approval], Session], list[Check]]]
     "neutral:create_customer": _customer,
     "neutral:create_expense": _expense,
     "lexware:upsert_customer": _customer,
-    "business:upsert_customer": _customer,  # the group's name until the Lexware actions move to `lexware`
 }

@@ -59,30 +59,34 @@ class Session:
     only: tuple[str, ...] = field(default=())
 
 
-def provider_groups(provider: str) -> tuple[str, ...]:
-    """The action groups an agent on `provider` uses: the neutral actions and that provider's own ones."""
-    if provider == "lexware":  # Lexware's own actions are still in the group `business` until they move to `lexware`
-        return ("neutral", "lexware", "business")
-    return ("neutral", provider)
+def default_actions(provider: str) -> list[Action]:
+    """The agent's tools before the profile filters them: the neutral actions and the provider's own business actions
+    (Lexware: upsert_customer, preview_invoice, open_items, ...), not its raw API operations (too many, too low-level;
+    opt in with `groups`). A provider action that repeats a neutral one (`lexware_create_invoice`) is left out, so the
+    model has one obvious tool per job."""
+    from lexflow.actions.business._catalogue import ACTIONS as LEXWARE_BUSINESS
+
+    own = {a.name for a in LEXWARE_BUSINESS} if provider == "lexware" else set()
+    neutral = {a.name for a in registry if a.group == "neutral"}
+    return [
+        a
+        for a in registry.select()
+        if a.group == "neutral" or (a.name in own and a.name.removeprefix(f"{a.group}_") not in neutral)
+    ]
 
 
 def select_actions(
     profile: Profile, provider: str, groups: tuple[str, ...] = (), only: tuple[str, ...] = ()
 ) -> list[Action]:
-    """The actions the agent may see: in the provider's groups, granted by the profile, usable now.
-
-    A provider's own action that repeats a neutral one (`lexware_create_invoice` beside `create_invoice`) is left
-    out, so the model has one obvious tool per job."""
-    wanted = set(groups or provider_groups(provider))
-    neutral = {a.name for a in registry if a.group == "neutral"}
-    chosen = []
-    for action in registry.select(list(only) or None):
-        if action.group not in wanted or not profile.grants(action.scope):
-            continue
-        if action.group != "neutral" and action.name.removeprefix(f"{action.group}_") in neutral:
-            continue
-        chosen.append(action)
-    return chosen
+    """The actions the agent may see: the defaults (or exactly `only`, or also every action of `groups`), each granted
+    by the profile and usable now. The model never sees a tool it may not use."""
+    if only:
+        chosen = registry.select(list(only))
+    else:
+        chosen = default_actions(provider)
+        names = {a.name for a in chosen}
+        chosen += [a for a in registry.select() if a.group in groups and a.name not in names]
+    return [a for a in chosen if profile.grants(a.scope)]
 
 
 def instruction_like(text: str) -> bool:
@@ -104,7 +108,7 @@ def _money(value: Decimal) -> Decimal:
 def preview(action: Action, data: BaseModel, provider: str) -> Preview:
     """What lexflow itself reads from the call's arguments, for the person who approves it."""
     dumped = data.model_dump(mode="json", exclude_none=True)
-    if action.group == "neutral" and action.name.removeprefix("neutral_") == "create_invoice":
+    if action.group == "neutral" and action.name == "create_invoice":
         return _invoice_preview(data, provider)
     if "preview_invoice" in registry and action.name.endswith("create_invoice"):
         lexware = registry.get("preview_invoice")

@@ -28,12 +28,31 @@ def invoice_model() -> Any:
     return script(find, invoice, lambda h: "Invoice created.")
 
 
+def asking_model() -> Any:
+    """Two customers match: ask which one, then invoice the one the person named."""
+
+    def find(h: History) -> list:
+        return [("search_customers", {"name": "ACME"})]
+
+    def ask(h: History) -> list:
+        options = [c["name"] for c in h.last("search_customers")["items"]]
+        return [("ask_user", {"question": "Which ACME do you mean?", "options": options})]
+
+    def invoice(h: History) -> list:
+        (c,) = [c for c in h.results("search_customers")[-1]["items"] if c["name"] == h.last("ask_user")["answer"]]
+        return [(INVOICE, {"customer_id": c["id"], "reference": "ASK-ACME-0002",
+                           "lines": [{"name": "Consulting", "unit_price": "100", "tax": "standard"}]})]  # fmt: skip
+
+    return script(find, ask, invoice, lambda h: "Draft created.")
+
+
 @flow(name="lexflow-ask")
-def ask_scripted(url: str, api_key: str, prompt: str = PROMPT) -> dict[str, Any]:
+def ask_scripted(url: str, api_key: str, prompt: str = PROMPT, asking: bool = False) -> dict[str, Any]:
     from lexflow.client import LexwareClient
 
+    model = asking_model() if asking else invoice_model()
     with LexwareClient(api_key=api_key, base_url=url, rate_limit=0) as client:
-        result = run_ask(prompt, model=invoice_model(), profile=AGENT, client_factory=lambda: client,
+        result = run_ask(prompt, model=model, profile=AGENT, client_factory=lambda: client,
                          people=FlowPeople(poll_interval=0.2))  # fmt: skip
     return result.model_dump(mode="json")
 

@@ -19,8 +19,7 @@ from tests.flows.conftest import prefect_flows  # noqa: F401  (the session Prefe
 
 models.ALLOW_MODEL_REQUESTS = False  # no test here may reach a real model
 
-#: The neutral invoice action (its interim name until the Lexware one moves to `lexware_create_invoice`).
-INVOICE = "create_invoice" if registry.get("create_invoice").group == "neutral" else "neutral_create_invoice"
+INVOICE = "create_invoice"
 AGENT = Profile(name="agent", scopes=["*:read", "contacts:write", "invoices:write"], approval_for=["irreversible"])
 
 

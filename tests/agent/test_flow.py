@@ -108,3 +108,32 @@ def test_a_run_killed_while_waiting_for_approval_is_taken_over_without_a_second_
     assert store.get(asked.id).state == "used"
     assert len(_invoices(client)) == 1
     assert out["approvals"][0]["approval_ref"] == asked.id and all(c["ok"] for c in out["checks"])
+
+
+def test_a_question_pauses_the_run_until_the_form_is_answered_and_nothing_is_written_before(world, served_sandbox):
+    from lexflow.client import LexwareClient
+    from tests.agent.ask_child import ask_scripted
+
+    client, url = world
+    with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as other:
+        other.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "ACME Inc."}})
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    running = pool.submit(ask_scripted, served_sandbox.url, served_sandbox.api_key, "Invoice ACME 100 EUR", True)
+    run_id = wait_for_paused_run("lexflow-ask", timeout=60)
+    assert _invoices(client) == []
+    asked = [r for r in AuditTrail(url).list(limit=100) if r.action == "approval.clarification.requested"]
+    assert len(asked) == 1 and asked[0].input["options"] == ["ACME GmbH", "ACME Inc."]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            resume_run(run_id, {"answer": "ACME Inc.", "answered_by": "Dana"})
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    out = running.result(timeout=60)
+    (inv,) = _invoices(client)
+    assert inv.contact_name == "ACME Inc." and out["questions"][0]["answer"] == "ACME Inc."
+    answered = [r for r in AuditTrail(url).list(limit=100) if r.action == "approval.clarification.answered"]
+    assert answered[0].actor.name == "Dana" and answered[0].input["answer"] == "ACME Inc."
