@@ -277,6 +277,10 @@ class Callbacks:
         return Approval(ask=ask, approved=True, approval_ref=ref, approver=self.approver)
 
     def answer(self, question: Question, key: str) -> str:
+        from lexflow.approvals.service import audit_clarification
+
+        audit_clarification("requested", question.text, question.options, by=Actor.agent("lexflow-ask"),
+                            source=question.source)  # fmt: skip
         answer = str(self._answer(question))
         audit_answer(question, answer, self.approver)
         return answer

@@ -93,8 +93,13 @@ def test_ambiguous_customer_turns_into_a_question_before_any_write(books):
     assert len(result.questions) == 1 and second in result.questions[0].answer
     (inv,) = books.invoices()
     assert inv["contactId"] == second and result.checks_ok
-    clar = [r for r in books.audit() if r.action in ("upsert_customer", "approval.clarification.answered")]
-    assert [r.outcome for r in clar] == ["clarification", "ok"]
+    clar = [
+        r.action
+        for r in books.audit()
+        if r.action.startswith("approval.clarification.") or r.action == "upsert_customer"
+    ]
+    assert clar == ["upsert_customer", "approval.clarification.requested", "approval.clarification.answered"]
+    assert [r.outcome for r in books.audit() if r.action == "upsert_customer"] == ["clarification"]
 
 
 def test_the_agent_asks_when_the_customer_is_unclear_and_continues_with_the_answer(books):
@@ -268,6 +273,27 @@ def test_instructions_hidden_in_a_customer_name_write_nothing(books):
     assert sorted(a.action for a in asks) == sorted(["create_customer", INVOICE]), "every write went to a person"
     assert books.invoices() == [] and [w for w in books.writes() if w.actor.kind == "agent"] == []
     assert result.writes == []
+
+
+def test_what_the_api_cannot_do_is_answered_honestly_with_no_write(books):
+    """'Mark it paid' on Lexware: the API has no way to record a payment. The tool says what it cannot do and what
+    lexflow does instead; nothing is written and the answer passes it on."""
+    cid = books.customer("ACME GmbH", "billing@acme.example")
+    seen: list[str] = []
+
+    def pay(h: History) -> list:
+        return [("record_payment", {"invoice_id": cid, "amount": "119.00", "paid_on": "2026-12-01"})]
+
+    def tell(h: History) -> str:
+        seen.append(str(h.last("record_payment")))
+        return "Lexware cannot record payments through its API; reconciliation can match it for you to assign."
+
+    payer = Profile(name="agent", scopes=["*:read", "payments:write"])
+    result = solve("Mark ACME's invoice as paid", model=script(pay, tell), profile=payer, decide=approve_all,
+                   answer=no_questions, client_factory=lambda: books.client)  # fmt: skip
+    assert "capability_missing" in seen[0] and "What lexflow can do instead" in seen[0] and "reconciliation" in seen[0]
+    assert [r.outcome for r in books.audit() if r.action == "record_payment"] == ["capability_missing"]
+    assert result.actions[0].error_kind == "capability_missing" and result.writes == [] and result.checks == []
 
 
 def test_unset_model_names_the_variable(monkeypatch):
