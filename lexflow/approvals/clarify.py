@@ -1,6 +1,7 @@
 """Questions for a person, through the approvals channel: `request_clarification` pauses the flow run until the
-Prefect UI form (choices listed, free text allowed) answers; with Slack configured the question is also posted there
-with the options and the link to that form. Audited as `approval.clarification.requested` / `.answered`.
+answer comes, from the Prefect UI form (options listed, free text) or, with Slack configured, from the message's
+buttons (one per option, "Other answer…" opens a text field, "Don't know"), decided through the same receiver and
+store as approvals (`kind="clarification"`). Audited as `approval.clarification.requested` / `.answered`.
 
 Prefect-facing like `lexflow.approvals.flow`: the plain request (`ClarificationRequest`) has no Prefect.
 """
@@ -14,7 +15,8 @@ from typing import Any
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lexflow.approvals.models import slug
+from lexflow.approvals.models import Choice, DecisionRequest, Summary, SummaryField, slug
+from lexflow.approvals.service import CLARIFICATION
 
 log = logging.getLogger("lexflow.approvals")
 
@@ -54,34 +56,39 @@ def _markdown(request: ClarificationRequest) -> str:
     return "\n".join(lines)
 
 
-def _post_to_slack(request: ClarificationRequest, ui_url: str | None, settings: Any) -> None:
-    """The question in the approvals channel, with the options and where to answer."""
-    if not settings.slack_configured:
-        return
-    from lexflow.approvals.messages import esc
+#: Option buttons in a Slack message (besides "Other answer…" and "Don't know": Slack's limit of five choices).
+SLACK_OPTIONS = 3
+OTHER = Choice(id="other", label="Other answer…", approves=True, asks_reason=True)
+DONT_KNOW = Choice(id="dont-know", label="Don't know", approves=False)
 
-    options = "\n".join(f"• {esc(o)}" for o in request.options)
-    where = f"<{ui_url}|Answer in the Prefect UI>" if ui_url else "Answer in the Prefect UI (flow run paused)."
-    text = f"*Question from lexflow ask:* {esc(request.question)}" + (f"\n{options}" if options else "")
-    try:
-        settings.web_client().chat_postMessage(
-            channel=settings.channel,
-            text=f"Question: {request.question}"[:300],
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"{text}\n{where}"[:3000]}}],
-        )
-    except Exception as exc:  # the Prefect UI form still answers
-        log.warning("could not post the question to Slack: %s", type(exc).__name__)
+
+def slack_request(request: ClarificationRequest, approvers: list[str]) -> DecisionRequest:
+    """The question as a decision request of kind `clarification`: one button per option (the first three), "Other
+    answer…" opening a text field, "Don't know"; every option listed in full."""
+    buttons = [Choice(id=f"opt-{i}", label=o[:75], approves=True) for i, o in enumerate(request.options, 1)]
+    return DecisionRequest(
+        subject=f"Question: {request.question}"[:150],
+        summary=Summary(
+            fields=[SummaryField(label=f"Option {i}", value=o[:500]) for i, o in enumerate(request.options, 1)]
+            + ([SummaryField(label="About", value=request.context)] if request.context else [])
+        ),
+        choices=[*buttons[:SLACK_OPTIONS], OTHER, DONT_KNOW],
+        approvers=approvers,
+        kind=CLARIFICATION,
+        key=request.key,
+        expires_in=request.expires_in,
+    )
 
 
 def request_clarification(
-    request: ClarificationRequest, *, settings: Any = None, poll_interval: float | None = None
+    request: ClarificationRequest, *, settings: Any = None, poll_interval: float | None = None, slack: Any = None
 ) -> ClarificationAnswer:
-    """Ask and wait, inside a flow run. Returns the answer; raises `prefect.exceptions.FlowPauseTimeout` when
-    nobody answered within `expires_in` (the run then fails, having written nothing after the question)."""
+    """Ask and wait, inside a flow run. Returns the answer. Nobody answered within `expires_in`: the answer is
+    "(no answer)" by the expiry (with a receiver running) or `prefect.exceptions.FlowPauseTimeout` ends the run."""
     from prefect import runtime
 
     from lexflow.approvals.flow import _settings
-    from lexflow.approvals.service import audit_clarification
+    from lexflow.approvals.service import Decider, audit_clarification
     from lexflow.audit import Actor
     from lexflow.prefect.pausing import wait_for_input
 
@@ -89,12 +96,22 @@ def request_clarification(
     flow_run_id = runtime.flow_run.id
     if flow_run_id is None:
         raise RuntimeError("request_clarification must be called inside a Prefect flow run (it pauses that run)")
-    ui_url = runtime.flow_run.ui_url
-    run_id = str(flow_run_id)
+    run_id, ui_url = str(flow_run_id), runtime.flow_run.ui_url
+    decider = Decider(cfg, slack=slack)
+    p = decider.store.find(run_id, request.key)  # a resumed run asked already
+    if p is None and decider.slack is not None:
+        if not cfg.approvers:
+            log.warning("Slack is configured but LEXFLOW_SLACK_APPROVERS is empty: answer the question in the UI")
+        else:
+            p = decider.store.add(slack_request(request, cfg.approvers), flow_run_id=run_id, approvers=cfg.approvers,
+                                  ui_url=ui_url)  # fmt: skip
+            try:
+                p = decider.post(p)
+            except Exception as exc:  # the Prefect UI form still answers
+                log.warning("could not post the question to Slack: %s", type(exc).__name__)
     flow = Actor.flow(run_id, name=runtime.flow_run.flow_name or "flow", ui_url=ui_url)
     audit_clarification("requested", request.question, request.options, by=flow, flow_run_id=run_id,
-                        url=cfg.database_url, pause_key=request.key)  # fmt: skip
-    _post_to_slack(request, ui_url, cfg)
+                        url=cfg.database_url, pause_key=request.key, slack=p is not None)  # fmt: skip
     answer = wait_for_input(
         ClarificationAnswer,
         key=request.key,
@@ -102,6 +119,9 @@ def request_clarification(
         poll_interval=poll_interval or cfg.poll_interval,
         description=_markdown(request),
     )
+    if p is not None and decider.store.claim(p.id):  # answered in the Prefect UI: the Slack message says so
+        done = decider.store.finish(p.id, "approved", decided_by=answer.answered_by, reason=answer.answer[:2000])
+        decider._update(done, f"Answered by {answer.answered_by} in the Prefect UI", answer.answer)
     audit_clarification("answered", request.question, request.options, by=answer.answered_by, flow_run_id=run_id,
                         url=cfg.database_url, pause_key=request.key, answer=answer.answer)  # fmt: skip
     return answer

@@ -25,6 +25,8 @@ log = logging.getLogger("lexflow.approvals")
 EXPIRED_BY = "lexflow-expiry"  # `approver` of a decision made by expiry; decision.py (Prefect-facing) imports it
 #: Operations-ledger kind of a decision request asked under a business key (`Decider.earlier`).
 APPROVAL = "approval"
+#: `DecisionRequest.kind` of a question (lexflow.approvals.clarify): its buttons are answers, not a yes or no.
+CLARIFICATION = "clarification"
 
 Status = Literal["decided", "modal", "not_approver", "already_decided", "expired", "not_found", "error"]
 
@@ -242,8 +244,7 @@ class Decider:
             return Outcome("error", "Please give a reason.", p)
         if not self.store.claim(p.id):
             return self._already(self.store.get(p.id) or p)
-        run_input = {"approved": choice.approves, "approver": user, "reason": reason.strip()}
-        problem = self._resume(p, run_input)
+        problem = self._resume(p, resume_input(p, user, reason.strip(), choice=choice))
         if problem is not None:
             return problem
         state: State = "approved" if choice.approves else "rejected"
@@ -308,7 +309,7 @@ class Decider:
         if not self.store.claim(p.id):
             return self._already(self.store.get(p.id) or p)
         reason = f"expired: no decision by {_fmt(p.expires_at)}"
-        problem = self._resume(p, {"approved": False, "approver": EXPIRED_BY, "reason": reason})
+        problem = self._resume(p, resume_input(p, EXPIRED_BY, reason))
         if problem is not None and problem.status != "expired":
             return problem
         return self._expired(p, resumed=problem is None)
@@ -374,6 +375,17 @@ class Decider:
             via="prefect-ui",
             latency_s=round(latency, 3),
         )
+
+
+def resume_input(p: PendingApproval, user: str, reason: str, *, choice: Any = None) -> dict[str, Any]:
+    """What the waiting run is resumed with: a decision (`ApprovalDecision`), or for a question
+    (`kind="clarification"`) the answer (`ClarificationAnswer`): the chosen option's full text, else the words typed.
+    No choice: the request expired."""
+    if p.kind == CLARIFICATION:
+        options = {f.label: f.value for f in p.request.summary.fields}
+        picked = options.get(f"Option {choice.id.removeprefix('opt-')}") if choice is not None else None
+        return {"answer": reason or picked or "(no answer)", "answered_by": user}
+    return {"approved": bool(choice is not None and choice.approves), "approver": user, "reason": reason}
 
 
 def audit_clarification(

@@ -15,6 +15,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from lexflow.actions import Profile, registry, run
 from lexflow.audit import Actor, AuditTrail
+from tests.approvals.conftest import approvals_db, fake_slack, receiver_url, slack_settings  # noqa: F401  (Slack)
 from tests.flows.conftest import prefect_flows  # noqa: F401  (the session Prefect harness + result storage)
 
 models.ALLOW_MODEL_REQUESTS = False  # no test here may reach a real model

@@ -137,3 +137,36 @@ def test_a_question_pauses_the_run_until_the_form_is_answered_and_nothing_is_wri
     assert inv.contact_name == "ACME Inc." and out["questions"][0]["answer"] == "ACME Inc."
     answered = [r for r in AuditTrail(url).list(limit=100) if r.action == "approval.clarification.answered"]
     assert answered[0].actor.name == "Dana" and answered[0].input["answer"] == "ACME Inc."
+
+
+@pytest.mark.parametrize("how", ["option button", "other answer"])
+def test_a_question_in_slack_is_answered_with_a_button_or_in_words(
+    how, world, served_sandbox, fake_slack, slack_settings, receiver_url, monkeypatch
+):
+    from lexflow.client import LexwareClient
+    from lexflow.testing.slack_clicks import click, reject
+    from tests.agent.ask_child import ask_scripted
+    from tests.approvals.conftest import ALICE, SIGNING_SECRET
+
+    client, _url = world
+    for name, value in {"LEXFLOW_SLACK_BOT_TOKEN": fake_slack.token, "LEXFLOW_SLACK_CHANNEL": "C0INVOICES",
+                        "LEXFLOW_SLACK_APPROVERS": ALICE, "LEXFLOW_SLACK_BASE_URL": fake_slack.api_url,
+                        "LEXFLOW_SLACK_DATABASE_URL": slack_settings.resolved_database_url()}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as other:
+        other.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "ACME Inc."}})
+    seen = len(fake_slack.posted_requests())
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    running = pool.submit(ask_scripted, served_sandbox.url, served_sandbox.api_key, "Invoice ACME 100 EUR", True)
+    posted = fake_slack.wait_for_request(seen + 1, timeout=60)
+    assert posted.choices == ("opt-1", "opt-2", "other", "dont-know") and "Which ACME" in posted.text
+    wait_for_paused_run("lexflow-ask", timeout=60)
+    if how == "option button":
+        assert click(receiver_url, SIGNING_SECRET, posted, choice="opt-2", user=ALICE).is_success
+    else:
+        assert reject(receiver_url, SIGNING_SECRET, fake_slack, posted, user=ALICE, reason="ACME Inc.",
+                      choice="other").is_success  # fmt: skip
+    out = running.result(timeout=60)
+    (inv,) = _invoices(client)
+    assert inv.contact_name == "ACME Inc." and out["questions"][0]["answer"] == "ACME Inc."
+    assert ApprovalStore(slack_settings.resolved_database_url()).get(posted.request_id).decided_by == ALICE
