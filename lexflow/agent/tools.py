@@ -188,14 +188,18 @@ def _tool(session: Session, action: Action) -> Tool[Any]:
     name = action.name
 
     def call(ctx: RunContext[Any], **args: Any) -> Any:
+        profile = session.profile
         try:
             data = parse_input(action, args)
         except InvalidInput:
             data = None  # run() refuses it below, audited, with the field errors
         if data is not None:
             effect: Effect = action.effect_for(data)
-            gated = session.profile.needs_approval(effect) or (effect == "write" and _tainted(ctx))
-            if gated and not ctx.tool_call_approved:
+            if effect == "write" and not profile.needs_approval(effect) and _tainted(ctx):
+                # after instruction-like text from the books every write needs a person, verified by run() like
+                # any approval (this call's profile asks for it)
+                profile = profile.model_copy(update={"approval_for": [*profile.approval_for, "write"]})
+            if profile.needs_approval(effect) and not ctx.tool_call_approved:
                 canonical = data.model_dump(mode="json", by_alias=True, exclude_none=True)
                 ask = ApprovalAsk(
                     action=name,
@@ -208,7 +212,7 @@ def _tool(session: Session, action: Action) -> Tool[Any]:
         ref = metadata.get("approval_ref") if ctx.tool_call_approved else None
         try:
             output = run(
-                name, args, actor=session.actor, profile=session.profile, client_factory=session.client_factory,
+                name, args, actor=session.actor, profile=profile, client_factory=session.client_factory,
                 approval_ref=ref,
             )  # fmt: skip
         except InvalidInput as exc:
