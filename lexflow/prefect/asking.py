@@ -150,16 +150,20 @@ def ask_command(
 
     from rich.console import Console
 
+    from lexflow.actions.policy import resolve_profile
     from lexflow.agent import AgentNotConfigured, model_from_settings
+    from lexflow.agent.agent import DEFAULT_PROFILE
+    from lexflow.settings import runtime_settings
 
     console = Console()
-    try:
-        resolved = model_from_settings(model)  # before Prefect starts: an unset model is a one-line error
-    except AgentNotConfigured as exc:
+    try:  # before Prefect starts: an unset model or an unknown profile is a one-line error
+        resolved = model_from_settings(model)
+        chosen = resolve_profile(profile or runtime_settings().agent_profile or DEFAULT_PROFILE)
+    except (AgentNotConfigured, ValueError, FileNotFoundError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     if terminal:
-        outcome = _in_terminal(request, resolved, profile, max_requests, console)
+        outcome = _in_terminal(request, resolved, chosen, max_requests, console)
     else:
         flow = import_module("flows.ask").ask  # the flow lives above this edge; loaded by name like `lexflow serve`
         raw = flow(request=request, profile=profile, model=model, max_requests=max_requests)
@@ -171,13 +175,10 @@ def ask_command(
         raise typer.Exit(1)
 
 
-def _in_terminal(request: str, model: Any, profile: str | None, max_requests: int, console: Any) -> AskResult:
+def _in_terminal(request: str, model: Any, profile: Any, max_requests: int, console: Any) -> AskResult:
     """`lexflow ask --terminal`: the person at the keyboard approves and answers (approvals are still recorded in
     the approvals store and verified by `run()`)."""
-    from lexflow.actions.policy import resolve_profile
     from lexflow.agent import solve
-    from lexflow.agent.agent import DEFAULT_PROFILE
-    from lexflow.settings import runtime_settings
 
     def decide(ask: ApprovalAsk) -> bool:
         p = ask.preview
@@ -199,5 +200,4 @@ def _in_terminal(request: str, model: Any, profile: str | None, max_requests: in
             return question.options[int(raw) - 1]
         return raw
 
-    chosen = resolve_profile(profile or runtime_settings().agent_profile or DEFAULT_PROFILE)
-    return solve(request, model=model, profile=chosen, decide=decide, answer=answer, max_requests=max_requests)
+    return solve(request, model=model, profile=profile, decide=decide, answer=answer, max_requests=max_requests)

@@ -17,6 +17,14 @@ def test_without_a_model_it_names_the_variable(monkeypatch):
     assert out.exit_code == 2 and "LEXFLOW_AGENT_MODEL is not set" in out.output and "Traceback" not in out.output
 
 
+def test_an_unknown_profile_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("LEXFLOW_AGENT_MODEL", "test")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("LEXFLOW_PROFILES_FILE", raising=False)
+    out = CliRunner().invoke(app, ["ask", "--terminal", "invoice ACME"])
+    assert out.exit_code == 2 and "unknown profile 'agent'" in out.output and "Traceback" not in out.output
+
+
 def test_in_the_terminal_the_person_answers_and_declines(books, monkeypatch, tmp_path):
     import lexflow.agent.agent as agent_module
 
