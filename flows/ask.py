@@ -17,7 +17,7 @@ from lexflow.prefect.flow import lexflow_flow
 
 
 @lexflow_flow(name="lexflow-ask", log_prints=False)
-def ask(
+def lexflow_ask(
     request: str = Field(min_length=1, max_length=4000, description="What you want done, in your own words."),
     profile: str | None = Field(
         default=None, description="Profile to act under (default: LEXFLOW_AGENT_PROFILE, else agent)."

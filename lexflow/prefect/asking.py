@@ -165,7 +165,9 @@ def ask_command(
     if terminal:
         outcome = _in_terminal(request, resolved, chosen, max_requests, console)
     else:
-        flow = import_module("flows.ask").ask  # the flow lives above this edge; loaded by name like `lexflow serve`
+        flow = import_module(
+            "flows.ask"
+        ).lexflow_ask  # the flow lives above this edge; loaded by name like `lexflow serve`
         raw = flow(request=request, profile=profile, model=model, max_requests=max_requests)
         outcome = AskResult.model_validate(raw)
     console.print(outcome.summary)
