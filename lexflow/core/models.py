@@ -269,3 +269,46 @@ class BankTransaction(Record):
     remittance: str = Field(default="", description="Remittance information (Verwendungszweck).")
     end_to_end_id: str | None = None
     status: str | None = Field(default=None, description="The provider's own state (e.g. booked, linked).")
+
+
+# ---------------------------------------------------------------------------- customers + invoice flows (upsert, preview)
+class CustomerUpdate(Record):
+    """What `upsert_customer` changes on an existing customer; a field left None stays as it is."""
+
+    email: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        max_length=254,
+        description="Added to the customer's e-mails (the ones it has stay).",
+    )
+    phone: str | None = Field(default=None, max_length=64)
+    address: Address | None = Field(default=None, description="Replaces the billing address.")
+    vat_id: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, max_length=1000)
+
+    def changed_fields(self) -> list[str]:
+        return sorted(k for k, v in self if v is not None)
+
+
+class TaxTotal(Record):
+    """One tax of an invoice: the lines' net amount with this tax, and the tax on it."""
+
+    tax: TaxRef
+    net: Decimal
+    amount: Decimal
+
+
+class InvoicePreview(Record):
+    """An invoice's totals as the provider will compute them, before anything is created: what an approver sees."""
+
+    currency: CurrencyCode = "EUR"
+    line_amounts: list[Decimal] = Field(
+        description="Each line's amount (net, or gross when prices_include_tax), rounded to cents."
+    )
+    taxes: list[TaxTotal]
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+    warnings: list[str] = Field(
+        default_factory=list, description="Why the provider would refuse the invoice (e.g. a rate not valid then)."
+    )

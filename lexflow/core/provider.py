@@ -20,16 +20,19 @@ from lexflow.core.models import (
     BankTransaction,
     Customer,
     CustomerDraft,
+    CustomerUpdate,
     Expense,
     ExpenseDraft,
     Invoice,
     InvoiceDraft,
+    InvoicePreview,
     InvoiceSummary,
     Payment,
     PaymentDraft,
     StatusFilter,
 )
 from lexflow.core.tax import TaxMapping
+from lexflow.core.totals import Rounding, invoice_preview
 
 #: Provider methods that only work where the named capability is available.
 OPTIONAL: dict[str, str] = {
@@ -144,3 +147,23 @@ class Provider(ABC):
         even after the API's own idempotency window has passed."""
         self.capabilities.require("record_payment")
         raise NotImplementedError(f"{type(self).__name__} declares record_payment but does not implement find_payment")
+
+    # customers + invoice flows (upsert, duplicate report, preview, PDF) -----------------------------------------
+    #: How the provider rounds an invoice's tax: per line, or once per tax rate (lexflow.core.totals).
+    invoice_rounding: ClassVar[Rounding] = "line"
+
+    @abstractmethod
+    def list_customers(self) -> Iterator[Customer]:
+        """Every active customer, in the API's order (the duplicate report reads them all)."""
+
+    @abstractmethod
+    def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
+        """Apply the given fields (an e-mail is added, the others replaced); fields left None stay untouched."""
+
+    def preview_invoice(self, draft: InvoiceDraft) -> InvoicePreview:
+        """The totals the provider will compute for `draft`, computed locally; nothing is sent."""
+        return invoice_preview(draft, self.tax, self.invoice_rounding)
+
+    @abstractmethod
+    def invoice_pdf(self, id: str) -> bytes:
+        """The invoice's PDF as the provider renders it (a final invoice; some providers refuse drafts)."""

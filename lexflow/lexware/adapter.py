@@ -18,6 +18,7 @@ from lexflow.core.models import (
     Address,
     Customer,
     CustomerDraft,
+    CustomerUpdate,
     DocumentStatus,
     Expense,
     ExpenseDraft,
@@ -25,20 +26,25 @@ from lexflow.core.models import (
     Invoice,
     InvoiceDraft,
     InvoiceLine,
+    InvoicePreview,
     InvoiceSummary,
     Money,
     StatusFilter,
     TaxRef,
+    TaxTotal,
 )
 from lexflow.core.provider import Provider
 from lexflow.lexware.capabilities import CAPABILITIES, TAX
 
 if TYPE_CHECKING:
+    from lexflow import models as lx
     from lexflow.client import LexwareClient
     from lexflow.models import Contact, VoucherListItem
 
 CENT = Decimal("0.01")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+REFERENCE_LOOKBACK_DAYS = 7
+"""How far back `find_invoice` looks for an invoice carrying a reference (the voucher list's created-date filter)."""
 REFERENCE = "Referenz: "
 """How an invoice carries its business key: a line in its remark (the same convention as the Lexware action)."""
 
@@ -102,6 +108,7 @@ class LexwareAdapter(Provider):
     """One Lexware Office account. The client brings the rate limit, retries and settling of unknown outcomes."""
 
     id_format = UUID  # Lexware ids are UUIDs
+    invoice_rounding = "tax_rate"  # tax per rate over the summed lines (docs/lexware.md#totals)
 
     capabilities = CAPABILITIES
     tax = TAX
@@ -212,12 +219,11 @@ class LexwareAdapter(Provider):
         )
 
     # invoices --------------------------------------------------------------------------------------------------
-    def create_invoice(self, draft: InvoiceDraft) -> Invoice:
+    def _invoice_body(self, draft: InvoiceDraft) -> lx.Invoice:
+        """The POST /v1/invoices body, from the client's typed models."""
         from lexflow import models as lx
 
         self.capabilities.require_currency(draft.currency)
-        if not draft.finalize:
-            self.capabilities.require("drafts")
         if not UUID.match(draft.customer_id):
             raise InvalidRecord("customer_id", f"{draft.customer_id!r} is not a Lexware contact id (a UUID).")
         price_key = "gross_amount" if draft.prices_include_tax else "net_amount"
@@ -237,7 +243,7 @@ class LexwareAdapter(Provider):
                 )
             )
         remark = "\n".join(x for x in (draft.note, f"{REFERENCE}{draft.reference}" if draft.reference else None) if x)
-        body = lx.Invoice(
+        return lx.Invoice(
             voucher_date=draft.issue_date or date.today(),
             address=lx.Address(contact_id=draft.customer_id),
             line_items=lines,
@@ -253,12 +259,17 @@ class LexwareAdapter(Provider):
             title=draft.title,
             remark=remark or None,
         )
+
+    def create_invoice(self, draft: InvoiceDraft) -> Invoice:
+        if not draft.finalize:
+            self.capabilities.require("drafts")
+        body = self._invoice_body(draft)
         # With a reference the client settles an unknown outcome by finding the invoice; without one it raises.
         result = self.client.invoices.create(body, finalize=draft.finalize, correlation_ref=draft.reference)
         return self.get_invoice(str(result.id))
 
     def find_invoice(self, reference: str, customer_id: str | None = None) -> Invoice | None:
-        since = date.today() - timedelta(days=7)
+        since = date.today() - timedelta(days=REFERENCE_LOOKBACK_DAYS)
         filters: dict[str, Any] = {"created_date_from": since}
         if customer_id:
             filters["contact_id"] = customer_id
@@ -503,6 +514,79 @@ class LexwareAdapter(Provider):
                 status=normalise_status(row.voucher_status, row.total_amount, row.open_amount),
                 provider_status=row.voucher_status or "",
             )
+
+    # customers + invoice flows ---------------------------------------------------------------------------------
+    def list_customers(self) -> Iterator[Customer]:
+        for contact in self.client.contacts.list(customer=True):
+            yield self._customer(contact)
+
+    def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
+        """GET, change, PUT with the current version (the client retries once on a version conflict)."""
+        from lexflow import models as lx
+
+        def change(c: lx.Contact) -> lx.Contact:
+            if update.email and update.email.casefold() not in (e.casefold() for e in self._customer(c).emails):
+                emails = c.email_addresses or lx.EmailAddresses()
+                # a write takes one address per list (docs/lexware.md#contacts): the first free list gets it
+                free = next((k for k in ("business", "other", "office", "private") if not getattr(emails, k)), None)
+                setattr(emails, free or "business", [update.email])
+                c.email_addresses = emails
+            if update.phone:
+                phones = c.phone_numbers or lx.PhoneNumbers()
+                if update.phone not in [p for v in phones.model_dump().values() for p in (v or [])]:
+                    phones.business = [update.phone]
+                    c.phone_numbers = phones
+            if update.address:
+                a = update.address
+                billing = lx.ContactAddress(street=a.street, zip=a.zip, city=a.city, country_code=a.country_code)
+                shipping = c.addresses.shipping if c.addresses else None
+                c.addresses = lx.ContactAddresses(billing=[billing], shipping=shipping)
+            if update.vat_id and c.company is not None:
+                c.company.vat_registration_id = update.vat_id
+            if update.note:
+                c.note = update.note
+            return c
+
+        with self._found("customer", id):
+            self.client.contacts.update(id, change)
+        return self.get_customer(id)
+
+    def preview_invoice(self, draft: InvoiceDraft) -> InvoicePreview:
+        """Lexware's own totals rules (`lexflow.models.totals`, the sandbox computes with the same module), and the
+        tax rates it would refuse on the invoice's date."""
+        import lexflow.models.totals as tmod
+
+        body = self._invoice_body(draft)
+        tax_type = body.tax_conditions.tax_type if body.tax_conditions else "net"
+        result = tmod.compute_document_totals(body.to_api()["lineItems"], tax_type or "net")
+        on = draft.issue_date or date.today()
+        valid = tmod.valid_tax_rates(on)
+        warnings = [
+            f"lines[{i}] {line.name!r}: tax rate {rate}% is not valid on {on} (valid: "
+            f"{', '.join(str(v) for v in sorted(valid))}); Lexware Office would refuse the invoice."
+            for i, line in enumerate(draft.lines)
+            if (rate := self.tax.resolve(line.tax).rate or Decimal(0)) not in valid
+        ]
+        return InvoicePreview(
+            currency=draft.currency,
+            line_amounts=list(result.line_amounts),
+            taxes=[
+                TaxTotal(
+                    tax=self._tax_of(Decimal(str(t["taxRatePercentage"]))),
+                    net=Decimal(str(t["netAmount"])),
+                    amount=Decimal(str(t["taxAmount"])),
+                )
+                for t in result.tax_amounts
+            ],
+            total_net=Decimal(str(result.total_net)),
+            total_tax=Decimal(str(result.total_tax)),
+            total_gross=Decimal(str(result.total_gross)),
+            warnings=warnings,
+        )
+
+    def invoice_pdf(self, id: str) -> bytes:
+        with self._found("invoice", id):
+            return bytes(self.client.invoices.file(id, accept="application/pdf").content)
 
 
 def _attr(obj: Any, key: str) -> Any:

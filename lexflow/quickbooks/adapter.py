@@ -21,6 +21,7 @@ from lexflow.core.models import (
     Address,
     Customer,
     CustomerDraft,
+    CustomerUpdate,
     DocumentStatus,
     Expense,
     ExpenseDraft,
@@ -97,6 +98,7 @@ class QuickBooksAdapter(Provider):
 
     capabilities: Capabilities = CAPABILITIES
     tax: TaxMapping = TAX
+    invoice_rounding = "tax_rate"  # the lines of one tax code summed, then taxed (docs/quickbooks.md)
 
     def __init__(self, client: QuickBooksClient, tax: TaxMapping | None = None) -> None:
         self.client = client
@@ -495,3 +497,38 @@ class QuickBooksAdapter(Provider):
     ) -> Iterator[Expense]:
         for bill in self.client.find_bills(vendor_id=supplier_id, txn_from=issued_from, txn_to=issued_to):
             yield self._expense(bill)
+
+    # customers + invoice flows ---------------------------------------------------------------------------------
+    def list_customers(self) -> Iterator[Customer]:
+        from lexflow.quickbooks.client import Select
+        from lexflow.quickbooks.models import Customer as QCustomer
+
+        for row in self.client.query_all(Select("Customer")):
+            yield self._customer(QCustomer.model_validate(row))
+
+    def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
+        """A sparse update (only the given fields; QuickBooks keeps one primary e-mail, so a new one replaces it),
+        with the current SyncToken; the change itself is the `requestid`'s business key."""
+        import hashlib
+
+        from lexflow.quickbooks.models import CustomerInput
+
+        a = update.address
+        changes = CustomerInput.model_validate(
+            {
+                "PrimaryEmailAddr": {"Address": update.email} if update.email else None,
+                "PrimaryPhone": {"FreeFormNumber": update.phone} if update.phone else None,
+                "BillAddr": {"Line1": a.street, "City": a.city, "PostalCode": a.zip, "Country": a.country_code}
+                if a
+                else None,
+                "Notes": update.note,
+                "PrimaryTaxIdentifier": update.vat_id,
+            }
+        )
+        digest = hashlib.sha256(update.model_dump_json().encode()).hexdigest()[:16]
+        with self._found("customer", id):
+            return self._customer(self.client.update_customer(id, changes, business_key=f"customer:{id}:{digest}"))
+
+    def invoice_pdf(self, id: str) -> bytes:
+        with self._found("invoice", id):
+            return self.client.invoice_pdf(id)

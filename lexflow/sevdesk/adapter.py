@@ -20,6 +20,7 @@ from lexflow.core.models import (
     BankTransaction,
     Customer,
     CustomerDraft,
+    CustomerUpdate,
     DocumentStatus,
     Expense,
     ExpenseDraft,
@@ -92,6 +93,7 @@ class SevdeskAdapter(Provider):
 
     capabilities = CAPABILITIES
     tax = TAX
+    invoice_rounding = "line"  # each position's tax rounded, then summed (docs/sevdesk.md)
 
     def __init__(self, client: SevdeskClient) -> None:
         self.client = client
@@ -608,6 +610,45 @@ class SevdeskAdapter(Provider):
             remittance=tx.paymt_purpose or "",
             status=TRANSACTION_STATUS.get(tx.status, str(tx.status)),
         )
+
+    # customers + invoice flows ---------------------------------------------------------------------------------
+    def list_customers(self) -> Iterator[Customer]:
+        """Every customer; each costs two more requests (its e-mails/phones and its addresses are separate)."""
+        for contact in self.client.iter_contacts(category=CUSTOMER_CATEGORY):
+            yield self._customer(contact)
+
+    def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
+        """E-mail and phone are added as communication ways, the first address is replaced (or added), the VAT id
+        written on the contact. Each call is idempotent on its own, so a repeat after a crash completes the rest."""
+        with self._found_number("customer", id) as number:
+            contact = self.client.get_contact(number)
+        a = update.address
+        country = next((k for k, v in COUNTRIES.items() if a is not None and v == a.country_code), None)
+        if a is not None and country is None:
+            raise InvalidRecord(
+                "address.country_code",
+                f"{a.country_code!r}: lexflow knows sevDesk's country id for {', '.join(COUNTRIES.values())} only.",
+            )
+        if update.email:
+            emails = self.client.communication_ways(number, "EMAIL")
+            if not any(w.value.casefold() == update.email.casefold() for w in emails):
+                self.client.add_email(number, update.email, main=not emails)
+        if update.phone:
+            self._add_phone(number, update.phone)
+        if a is not None and a.street and a.zip and a.city and country is not None:
+            current = self.client.addresses(number)
+            if not current:
+                self.client.add_address(number, street=a.street, zip=a.zip, city=a.city, country_id=country)
+            elif (current[0].street, current[0].zip, current[0].city) != (a.street, a.zip, a.city):
+                self.client.update_address(current[0].id, street=a.street, zip=a.zip, city=a.city, country_id=country)
+        if update.vat_id and update.vat_id != contact.vat_number:
+            contact = self.client.update_contact(number, {"vatNumber": update.vat_id})
+        return self._customer(self.client.get_contact(number))
+
+    def invoice_pdf(self, id: str) -> bytes:
+        """`getPdf` with `preventSendBy`: fetching the PDF must not mark the invoice sent."""
+        with self._found_number("invoice", id) as number:
+            return self.client.invoice_pdf(number).data
 
 
 def connect(client: SevdeskClient | None = None) -> SevdeskAdapter:

@@ -441,6 +441,20 @@ class SevdeskClient(BaseClient):
         )
         return _model(self._run(self._objects(call)), ContactAddress)
 
+    def update_address(
+        self, address_id: int, *, street: str, zip: str, city: str, country_id: int = 1
+    ) -> ContactAddress:
+        """Replace an address's lines (PUT is partial and idempotent, so a repeat after a lost answer is harmless)."""
+        body = {
+            "street": street,
+            "zip": zip,
+            "city": city,
+            "country": {"id": country_id, "objectName": "StaticCountry"},
+        }
+        return _model(
+            self._run(self._objects(Call("PUT", f"/ContactAddress/{int(address_id)}", json=body))), ContactAddress
+        )
+
     def addresses(self, contact_id: int) -> list[ContactAddress]:
         params = {"contact[id]": int(contact_id), "contact[objectName]": "Contact"}
         return list(self._iter(self._pages("/ContactAddress", params, ContactAddress)))

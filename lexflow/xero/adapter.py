@@ -21,6 +21,7 @@ from lexflow.core.models import (
     BankTransaction,
     Customer,
     CustomerDraft,
+    CustomerUpdate,
     DocumentStatus,
     Expense,
     ExpenseDraft,
@@ -99,6 +100,7 @@ class XeroAdapter(Provider):
     id_format = GUID  # Xero ids are GUIDs
 
     capabilities = CAPABILITIES
+    invoice_rounding = "line"  # each line's tax rounded, then summed (docs/xero.md)
 
     def __init__(
         self,
@@ -567,6 +569,39 @@ class XeroAdapter(Provider):
             remittance=p.reference or "",
             status=f"payment {p.status or ''}".strip(),
         )
+
+    # customers + invoice flows ---------------------------------------------------------------------------------
+    def list_customers(self) -> Iterator[Customer]:
+        """Every active contact (Xero marks a contact a customer only once it has a sales document)."""
+        for contact in self.client.find_contacts():
+            yield self._customer(contact)
+
+    def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
+        """Xero keeps one e-mail per contact: a new one replaces it. Last writer wins (no version token)."""
+        with self._found("customer", id):
+            current = self.client.get_contact(id)
+        a = update.address
+        change = xm.Contact(
+            name=current.name,
+            email_address=update.email,
+            tax_number=update.vat_id,
+            phones=[xm.Phone(phone_number=update.phone)] if update.phone else None,
+            addresses=[
+                xm.ContactAddress(address_line1=a.street, city=a.city, postal_code=a.zip, country=a.country_code)
+            ]
+            if a
+            else None,
+        ).to_body()
+        if len(change) == 1:  # only the name: nothing to change
+            return self._customer(current)
+        try:
+            return self._customer(self.client.update_contact(id, **change))
+        except XeroValidationError as exc:
+            raise InvalidRecord("customer", "; ".join(exc.messages) or str(exc)) from None
+
+    def invoice_pdf(self, id: str) -> bytes:
+        with self._found("invoice", id):
+            return self.client.invoice_pdf(id)
 
 
 def adapter_over(client: Any = None) -> XeroAdapter:

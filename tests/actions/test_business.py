@@ -32,12 +32,12 @@ def act(sandbox_client, trail):
 
 
 def test_upsert_customer_creates_then_matches_email_in_other_case(act, trail):
-    first = act("upsert_customer", {"name": "Muster GmbH", "email": "Info@Muster.de"})
+    first = act("lexware_upsert_customer", {"name": "Muster GmbH", "email": "Info@Muster.de"})
     assert first.status == "created" and first.contact_id
-    again = act("upsert_customer", {"name": "Muster GmbH", "email": "info@MUSTER.de"})
+    again = act("lexware_upsert_customer", {"name": "Muster GmbH", "email": "info@MUSTER.de"})
     assert again.status == "unchanged" and again.contact_id == first.contact_id and again.matched_by == "email"
     moved = act(
-        "upsert_customer",
+        "lexware_upsert_customer",
         {
             "name": "Muster GmbH",
             "email": "INFO@muster.de",
@@ -45,7 +45,7 @@ def test_upsert_customer_creates_then_matches_email_in_other_case(act, trail):
         },
     )
     assert moved.status == "updated" and "addresses" in moved.changed_fields
-    records = trail.list(action="upsert_customer")
+    records = trail.list(action="lexware_upsert_customer")
     assert [r.outcome for r in records] == ["ok", "ok", "ok"]
     assert first.contact_id in records[0].resource_ids
     assert any(c.method == "POST" and c.path == "/v1/contacts" for c in records[0].http_calls)
@@ -54,8 +54,8 @@ def test_upsert_customer_creates_then_matches_email_in_other_case(act, trail):
 
 
 def test_upsert_customer_name_only_match(act):
-    created = act("upsert_customer", {"name": "Beispiel Handel AG"})
-    found = act("upsert_customer", {"name": "beispiel  handel ag", "email": "kontakt@beispiel.de"})
+    created = act("lexware_upsert_customer", {"name": "Beispiel Handel AG"})
+    found = act("lexware_upsert_customer", {"name": "beispiel  handel ag", "email": "kontakt@beispiel.de"})
     assert found.status == "updated" and found.matched_by == "name" and found.contact_id == created.contact_id
     assert "emailAddresses" in found.changed_fields
 
@@ -64,13 +64,13 @@ def test_upsert_customer_two_candidates_ask_for_clarification(act, sandbox_clien
     for _ in range(2):
         sandbox_client.contacts.create({"version": 0, "roles": {"customer": {}}, "company": {"name": "Doppel GmbH"}})
     before = len(list(sandbox_client.contacts.list(name="Doppel GmbH")))
-    out = act("upsert_customer", {"name": "Doppel GmbH", "email": "neu@doppel.de"})
+    out = act("lexware_upsert_customer", {"name": "Doppel GmbH", "email": "neu@doppel.de"})
     assert out.status == "clarification" and out.contact_id is None
     assert len(out.candidates) == 2 and {c.name for c in out.candidates} == {"Doppel GmbH"}
     assert len(list(sandbox_client.contacts.list(name="Doppel GmbH"))) == before
-    assert trail.list(action="upsert_customer")[-1].outcome == "clarification"
+    assert trail.list(action="lexware_upsert_customer")[-1].outcome == "clarification"
     chosen = act(
-        "upsert_customer", {"name": "Doppel GmbH", "email": "neu@doppel.de", "contact_id": out.candidates[1].id}
+        "lexware_upsert_customer", {"name": "Doppel GmbH", "email": "neu@doppel.de", "contact_id": out.candidates[1].id}
     )
     assert chosen.status == "updated" and chosen.contact_id == out.candidates[1].id
 
@@ -82,31 +82,15 @@ def test_upsert_customer_after_ambiguous_write_does_not_duplicate(act, sandbox_c
     assert r.status_code < 300, r.text
     data = {"name": "Zeitüberschreitung KG", "email": "ops@timeout.example"}
     try:
-        out = act("upsert_customer", data)
+        out = act("lexware_upsert_customer", data)
     except Exception as exc:  # the action may also surface the ambiguity; the retry below must not duplicate
         assert type(exc).__name__ == "AmbiguousWrite"
-        out = act("upsert_customer", data)
-    retry = act("upsert_customer", data)
+        out = act("lexware_upsert_customer", data)
+    retry = act("lexware_upsert_customer", data)
     assert retry.contact_id == out.contact_id and retry.status in ("unchanged", "updated")
     assert len(list(sandbox_client.contacts.list(email="ops@timeout.example"))) == 1
-    calls = [c for r in trail.list(action="upsert_customer") for c in r.http_calls]
+    calls = [c for r in trail.list(action="lexware_upsert_customer") for c in r.http_calls]
     assert [c.status for c in calls if c.method == "POST"] == [504]  # the fault fired, and only one POST was made
-
-
-def test_find_duplicate_contacts(act, sandbox_client):
-    for name, email in (("Alpha GmbH", "a@alpha.de"), ("Alpha", "A@ALPHA.DE"), ("Gamma AG", "g@gamma.de")):
-        sandbox_client.contacts.create(
-            {
-                "version": 0,
-                "roles": {"customer": {}},
-                "company": {"name": name},
-                "emailAddresses": {"business": [email]},
-            }
-        )
-    out = act("find_duplicate_contacts", {})
-    assert out.scanned == 3
-    assert len(out.groups) == 1 and out.groups[0].reason == "same_email"
-    assert {c.name for c in out.groups[0].contacts} == {"Alpha GmbH", "Alpha"}
 
 
 DRAFT = {
@@ -120,7 +104,7 @@ DRAFT = {
 
 
 def test_preview_matches_what_the_sandbox_creates(act, sandbox_client):
-    preview = act("preview_invoice", DRAFT)
+    preview = act("lexware_preview_invoice", DRAFT)
     assert preview.totals.total_net == Decimal("21.72")
     assert preview.totals.total_tax == Decimal("3.13")  # 2.546 -> 2.55 and 0.5824 -> 0.58 (docs/lexware.md#totals)
     assert preview.totals.total_gross == Decimal("24.85")
@@ -153,7 +137,7 @@ def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
 
 def test_invoice_document_open_items_and_dunning(act, folders):
     created = act("lexware_create_invoice", {**DRAFT, "finalize": True})
-    doc = act("invoice_document", {"invoice_id": created.invoice_id, "save_to": str(folders[1])})
+    doc = act("lexware_invoice_document", {"invoice_id": created.invoice_id, "save_to": str(folders[1])})
     assert doc.media_type.startswith("application/pdf") and doc.size > 100
     assert Path(doc.saved_to).read_bytes()[:4] == b"%PDF"
     items = act("open_items", {})

@@ -144,6 +144,6 @@ def test_cli_run_against_the_embedded_sandbox(audit_env, tmp_path, monkeypatch):
     again = json.loads(
         runner.invoke(app, ["actions", "run", "upsert_customer", "-p", "dev", "-i", '{"name": "cli gmbh"}']).stdout
     )
-    assert again["contact_id"] == created["contact_id"] and again["status"] == "unchanged"
+    assert again["customer"]["id"] == created["customer"]["id"] and again["status"] == "unchanged"
     (first, second) = AuditTrail(audit_env).list()
     assert first.profile == "dev" and first.http_calls and second.outcome == "ok"

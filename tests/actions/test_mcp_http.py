@@ -38,11 +38,15 @@ async def test_streamable_http_read_only(mcp_url):
     url, audit_url = mcp_url
     async with Client(url) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert "preview_invoice" in tools and "lexware_create_invoice" not in tools and "upsert_customer" not in tools
+        assert (
+            "lexware_preview_invoice" in tools
+            and "lexware_create_invoice" not in tools
+            and "upsert_customer" not in tools
+        )
         draft = {"recipient_name": "HTTP Kunde", "line_items": [{"name": "A", "unit_price": "8.32", "tax_rate": "7"}]}
-        result = await client.call_tool("preview_invoice", draft)
+        result = await client.call_tool("lexware_preview_invoice", draft)
         assert not result.is_error and result.structured_content["totals"]["total_gross"] == "8.90"
         hidden = await client.call_tool("lexware_create_invoice", {**draft, "finalize": True})
         assert hidden.is_error and "Unknown tool" in hidden.content[0].text
     (rec,) = AuditTrail(audit_url).list()
-    assert rec.action == "preview_invoice" and rec.actor.name == "http-agent"
+    assert rec.action == "lexware_preview_invoice" and rec.actor.name == "http-agent"

@@ -39,34 +39,34 @@ def _params(env, tmp_path, only: str) -> StdioServerParameters:
 
 
 async def test_stdio_tools_annotations_preview_and_refusals(server_env, tmp_path):
-    only = "profile_get,upsert_customer,contacts_list,preview_invoice,lexware_create_invoice"
+    only = "profile_get,upsert_customer,contacts_list,lexware_preview_invoice,lexware_create_invoice"
     async with Client(_params(server_env, tmp_path, only), read_timeout_seconds=60) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == set(only.split(","))
         assert tools["profile_get"].annotations.read_only_hint is True
         assert tools["lexware_create_invoice"].annotations.destructive_hint is True
         assert tools["upsert_customer"].annotations.idempotent_hint is True
-        assert tools["preview_invoice"].output_schema["properties"]["totals"]
+        assert tools["lexware_preview_invoice"].output_schema["properties"]["totals"]
 
         draft = {
             "recipient_name": "Agent Kunde",
             "line_items": [{"name": "Beratung", "quantity": "2", "unit_price": "100", "tax_rate": "19"}],
         }
-        preview = await client.call_tool("preview_invoice", draft)
+        preview = await client.call_tool("lexware_preview_invoice", draft)
         assert not preview.is_error, preview.content
         assert preview.structured_content["totals"]["total_gross"] == "238.00"
         assert json.loads(preview.content[0].text) == preview.structured_content
         refused = await client.call_tool("lexware_create_invoice", {**draft, "finalize": True})
         assert refused.is_error and "approval" in refused.content[0].text
-        bad = await client.call_tool("preview_invoice", {"line_items": []})
+        bad = await client.call_tool("lexware_preview_invoice", {"line_items": []})
         assert bad.is_error and "line_items" in bad.content[0].text
 
     trail = AuditTrail(server_env["LEXFLOW_DATABASE_URL"])
     records = trail.list()
     assert [(r.action, r.outcome) for r in records] == [
-        ("preview_invoice", "ok"),
+        ("lexware_preview_invoice", "ok"),
         ("lexware_create_invoice", "approval_required"),
-        ("preview_invoice", "invalid_input"),
+        ("lexware_preview_invoice", "invalid_input"),
     ]
     assert {r.actor.name for r in records} == {"stdio-test"} and {r.profile for r in records} == {"agent"}
     assert trail.verify().ok
@@ -85,10 +85,11 @@ async def test_stdio_calls_against_the_embedded_sandbox(server_env, tmp_path):
         assert not created.is_error, created.content
         assert created.structured_content["status"] == "created"
         again = await client.call_tool("upsert_customer", {"name": "Stdio GmbH", "email": "MCP@stdio.example"})
-        assert again.structured_content["contact_id"] == created.structured_content["contact_id"]
+        cid = created.structured_content["customer"]["id"]
+        assert again.structured_content["customer"]["id"] == cid
         listed = await client.call_tool("contacts_list", {"name": "Stdio GmbH"})
         page = listed.structured_content["result"]
-        assert [c["id"] for c in page["content"]] == [created.structured_content["contact_id"]]
+        assert [c["id"] for c in page["content"]] == [cid]
 
     records = AuditTrail(server_env["LEXFLOW_DATABASE_URL"]).list()
     assert [r.action for r in records] == ["profile_get", "upsert_customer", "upsert_customer", "contacts_list"]

@@ -72,7 +72,7 @@ def test_irreversible_needs_approval_ref(trail, tmp_path):
 
 def test_invalid_input_names_the_field_and_is_audited(trail):
     with pytest.raises(InvalidInput, match=r"line_items"):
-        run("preview_invoice", {"contact_id": "5f1e3a7c-2b4d-4c6e-8f90-1a2b3c4d5e6f"}, trail=trail)
+        run("lexware_preview_invoice", {"contact_id": "5f1e3a7c-2b4d-4c6e-8f90-1a2b3c4d5e6f"}, trail=trail)
     assert trail.list()[0].outcome == "invalid_input"
 
 

@@ -13,7 +13,7 @@ from lexflow.audit import AuditTrail
 @pytest.fixture
 def preview(tmp_path):
     trail = AuditTrail(f"sqlite:///{tmp_path}/audit.db")
-    return lambda data: run("preview_invoice", data, client=object(), trail=trail)
+    return lambda data: run("lexware_preview_invoice", data, client=object(), trail=trail)
 
 
 def test_net_sample_from_the_reference(preview):

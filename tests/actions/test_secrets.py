@@ -37,9 +37,9 @@ def test_nothing_secret_reaches_records_logs_or_artifacts(sandbox_client, tmp_pa
         "upsert_customer",
         {"name": "Geheim GmbH", "iban": IBAN, "signing_secret": SIGNING_SECRET, "api_key": PROFILE_KEY},
     )
-    act("contacts_get", {"id": out.contact_id})
+    act("contacts_get", {"id": out.customer.id})
     act("contacts_list", {"email": "geheim@example.org"})
-    act("contacts_update", {"id": out.contact_id, "changes": {"note": f"IBAN {IBAN}"}})
+    act("contacts_update", {"id": out.customer.id, "changes": {"note": f"IBAN {IBAN}"}})
 
     records = trail.list()
     assert len(records) == 5

@@ -49,28 +49,28 @@ NFD = unicodedata.normalize("NFD", "Müller & Söhne GmbH")
     ],
 )
 def test_same_customer_written_differently_is_not_created_twice(act, sandbox_client, stored, again) -> None:
-    first = act("upsert_customer", {"name": stored})
+    first = act("lexware_upsert_customer", {"name": stored})
     assert first.status == "created"
     before = _count(sandbox_client)
-    second = act("upsert_customer", {"name": again, "email": "buchhaltung@example.org"})
+    second = act("lexware_upsert_customer", {"name": again, "email": "buchhaltung@example.org"})
     assert second.contact_id == first.contact_id and second.matched_by == "name"
     assert second.status == "updated" and second.changed_fields == ["emailAddresses"]
     assert _count(sandbox_client) == before
 
 
 def test_another_legal_form_is_another_company(act, sandbox_client) -> None:
-    gmbh = act("upsert_customer", {"name": "Müller & Söhne GmbH"})
-    ag = act("upsert_customer", {"name": "Müller & Söhne AG"})
+    gmbh = act("lexware_upsert_customer", {"name": "Müller & Söhne GmbH"})
+    ag = act("lexware_upsert_customer", {"name": "Müller & Söhne AG"})
     assert ag.status == "created" and ag.contact_id != gmbh.contact_id
 
 
 def test_two_letter_name_without_email_is_found_by_reading_the_list(act, sandbox_client) -> None:
     """`XY` is too short for the API's name search (3 characters): the contact list is read instead."""
     for n in range(3):
-        act("upsert_customer", {"name": f"Filler {n} GmbH"})
-    first = act("upsert_customer", {"name": "XY"})
+        act("lexware_upsert_customer", {"name": f"Filler {n} GmbH"})
+    first = act("lexware_upsert_customer", {"name": "XY"})
     before = _count(sandbox_client)
-    again = act("upsert_customer", {"name": " xy "})
+    again = act("lexware_upsert_customer", {"name": " xy "})
     assert again.status == "unchanged" and again.contact_id == first.contact_id
     assert _count(sandbox_client) == before
 
@@ -79,10 +79,10 @@ def test_short_name_beyond_the_scan_limit_asks_instead_of_creating(act, sandbox_
     from lexflow.actions.business import contacts
 
     for n in range(4):
-        act("upsert_customer", {"name": f"Filler {n} GmbH"})
+        act("lexware_upsert_customer", {"name": f"Filler {n} GmbH"})
     monkeypatch.setattr(contacts, "SCAN_LIMIT", 3)
     before = _count(sandbox_client)
-    out = act("upsert_customer", {"name": "XY"})
+    out = act("lexware_upsert_customer", {"name": "XY"})
     assert out.status == "clarification" and out.contact_id is None and "e-mail" in out.message
     assert _count(sandbox_client) == before
 

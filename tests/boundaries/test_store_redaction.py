@@ -59,7 +59,7 @@ def test_an_api_key_pasted_into_free_text_leaves_audit_input_and_export(sandbox_
         "line_items": [{"name": "Beratung", "unit_price": "100", "description": f"key {PLANTED_KEY} sorry"}],
         "remark": f"pay to {IBAN_GROUPS}",
     }
-    run("preview_invoice", draft, profile=profile, client=sandbox_client, trail=trail)
+    run("lexware_preview_invoice", draft, profile=profile, client=sandbox_client, trail=trail)
     stored = str(trail.list()[-1].input)
     exported = export_json(trail.list())
     for text in (stored, exported):

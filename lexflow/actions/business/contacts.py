@@ -1,4 +1,6 @@
-"""Customers: upsert without duplicates, and a duplicate report (the API has no idempotency key, no merge)."""
+"""Lexware customers: upsert without duplicates with Lexware's own fields (person names, tax number, the name
+search's wildcards); the provider-neutral `upsert_customer` and `find_duplicate_contacts` live in
+`lexflow.actions.neutral.customers`."""
 
 from __future__ import annotations
 
@@ -211,7 +213,7 @@ def _changes(current: dict[str, Any], data: UpsertCustomerInput) -> dict[str, An
 
 
 @business_action(
-    "upsert_customer",
+    "lexware_upsert_customer",
     description=(
         "Make sure a customer exists with this data, without ever creating a duplicate. Searches by e-mail "
         "(any letter case) first, then by exact name; updates the one match, creates when there is none. "
@@ -285,70 +287,3 @@ def _upsert_out(
         message=msg,
         view_url=_view_url(client, "contacts", cid),
     )
-
-
-class FindDuplicatesInput(Input):
-    threshold: int = Field(default=90, ge=50, le=100, description="Name similarity 0..100 (rapidfuzz token ratio).")
-    customers_only: bool = False
-
-
-class DuplicateGroup(Output):
-    reason: Literal["same_email", "similar_name"]
-    score: float
-    contacts: list[Candidate]
-
-
-class FindDuplicatesOutput(Output):
-    scanned: int
-    groups: list[DuplicateGroup]
-
-
-def _name_key(name: str) -> str:
-    return name_key(name, keep_legal_form=False)
-
-
-@business_action(
-    "find_duplicate_contacts",
-    description=(
-        "Scan all contacts for likely duplicates: the same e-mail address (any case) or very similar names "
-        "(legal forms like GmbH ignored). Read-only: it reports groups, it never merges (the API cannot delete "
-        "contacts)."
-    ),
-    scope="contacts:read",
-    effect="read",
-    idempotent=True,
-    examples=({"threshold": 90},),
-)
-def find_duplicate_contacts(client: Any, data: FindDuplicatesInput) -> FindDuplicatesOutput:
-    from rapidfuzz import fuzz
-
-    contacts = [_dump(c) for c in client.contacts.list(**({"customer": True} if data.customers_only else {}))]
-    groups: list[DuplicateGroup] = []
-    by_email: dict[str, list[dict[str, Any]]] = {}
-    for c in contacts:
-        for e in {_norm(x) for x in _contact_emails(c)}:
-            by_email.setdefault(e, []).append(c)
-    paired: set[frozenset[str]] = set()
-    for members in by_email.values():
-        if len(members) > 1:
-            ids = frozenset(str(m["id"]) for m in members)
-            if ids not in paired:
-                paired.add(ids)
-                groups.append(
-                    DuplicateGroup(reason="same_email", score=100, contacts=[_candidate(m, "email") for m in members])
-                )
-    keys = [(_name_key(_contact_name(c)), c) for c in contacts]
-    for i, (ka, a) in enumerate(keys):
-        for kb, b in keys[i + 1 :]:
-            if not ka or not kb:
-                continue
-            score = fuzz.token_sort_ratio(ka, kb)
-            pair = frozenset({str(a["id"]), str(b["id"])})
-            if score >= data.threshold and not any(pair <= p for p in paired):
-                paired.add(pair)
-                groups.append(
-                    DuplicateGroup(
-                        reason="similar_name", score=score, contacts=[_candidate(a, "name"), _candidate(b, "name")]
-                    )
-                )
-    return FindDuplicatesOutput(scanned=len(contacts), groups=groups)

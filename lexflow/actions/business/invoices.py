@@ -196,7 +196,7 @@ def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
 
 
 @business_action(
-    "preview_invoice",
+    "lexware_preview_invoice",
     description=(
         "Compute an invoice's exact totals locally with the server's rounding rules and show the request body, "
         "without creating anything. Use it before create_invoice so an approver sees the final numbers; pass "
@@ -399,7 +399,7 @@ class InvoiceDocumentInput(SavesFile):
 
 
 @business_action(
-    "invoice_document",
+    "lexware_invoice_document",
     description=(
         "Download a finalized invoice as PDF or as XRechnung XML (XRechnung needs a net invoice for a contact "
         "with a Leitweg-ID). Drafts have no document (409). Returns metadata; bytes only with include_content."

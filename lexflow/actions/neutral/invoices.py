@@ -1,23 +1,55 @@
-"""Invoices: create, get, list (by normalised status, `overdue` included), update."""
+"""Invoices: preview, create, get, list (by normalised status, `overdue` included), update, download the PDF."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from pydantic import Field
 
-from lexflow.actions.io import EXAMPLE_ID, Input, Output
+from lexflow.actions.errors import InvalidInput
+from lexflow.actions.io import EXAMPLE_ID, FileOutput, Input, Output, SavesFile
 from lexflow.actions.neutral._catalogue import neutral_action
 from lexflow.actions.neutral._io import ById, Limited, Listed
 from lexflow.actions.registry import Effect
-from lexflow.core.models import Invoice, InvoiceDraft, InvoiceSummary, StatusFilter
+from lexflow.core.models import Invoice, InvoiceDraft, InvoicePreview, InvoiceSummary, StatusFilter
 from lexflow.core.provider import Provider
+
+_DRAFT_EXAMPLE: dict[str, Any] = {
+    "customer_id": EXAMPLE_ID,
+    "payment_term_days": 14,
+    "reference": "ORDER-2026-117",
+    "lines": [{"name": "Beratung", "quantity": "2", "unit": "Stunde", "unit_price": "100.00", "tax": "standard"}],
+}
+
+
+class PreviewInvoiceInput(InvoiceDraft, Input):
+    pass
+
+
+@neutral_action(
+    "preview_invoice",
+    description="Compute an invoice's exact totals locally, rounded and taxed the way the configured accounting "
+    "system will, without creating anything, plus warnings for what the system would refuse. Use it before "
+    "create_invoice so an approver sees the final numbers; pass its total_gross as expected_total_gross.",
+    scope="invoices:read",
+    effect="read",
+    idempotent=True,
+    examples=(_DRAFT_EXAMPLE,),
+)
+def preview_invoice(provider: Provider, data: PreviewInvoiceInput) -> InvoicePreview:
+    return provider.preview_invoice(InvoiceDraft.model_validate(data.model_dump()))
 
 
 class CreateInvoiceInput(InvoiceDraft, Input):
-    pass
+    expected_total_gross: Decimal | None = Field(
+        default=None,
+        max_digits=16,
+        decimal_places=2,
+        description="The gross total the approver saw in preview_invoice; creation refuses if it differs.",
+    )
 
 
 class CreateInvoiceOutput(Output):
@@ -38,23 +70,23 @@ def _finalize_effect(data: Any) -> Effect:
     scope="invoices:write",
     effect="irreversible",
     input_effect=_finalize_effect,
-    examples=(
-        {
-            "customer_id": EXAMPLE_ID,
-            "payment_term_days": 14,
-            "reference": "ORDER-2026-117",
-            "lines": [
-                {"name": "Beratung", "quantity": "2", "unit": "Stunde", "unit_price": "100.00", "tax": "standard"}
-            ],
-        },
-    ),
+    examples=(_DRAFT_EXAMPLE, {**_DRAFT_EXAMPLE, "finalize": True, "expected_total_gross": "238.00"}),
 )
 def create_invoice(provider: Provider, data: CreateInvoiceInput) -> CreateInvoiceOutput:
+    draft = InvoiceDraft.model_validate(data.model_dump(exclude={"expected_total_gross"}))
+    if data.expected_total_gross is not None:
+        preview = provider.preview_invoice(draft)
+        if preview.total_gross != data.expected_total_gross:
+            raise InvalidInput(
+                f"expected_total_gross {data.expected_total_gross} differs from the computed {preview.total_gross}; "
+                "nothing was created. Run preview_invoice again and have the new total approved."
+            )
+        if preview.warnings:
+            raise InvalidInput("; ".join(preview.warnings))
     if data.reference:
         existing = provider.find_invoice(data.reference, data.customer_id)
         if existing is not None:
             return CreateInvoiceOutput(invoice=existing, already_existed=True)
-    draft = InvoiceDraft.model_validate(data.model_dump())
     return CreateInvoiceOutput(invoice=provider.create_invoice(draft))
 
 
@@ -123,3 +155,30 @@ class UpdateInvoiceInput(InvoiceDraft, Input):
 )
 def update_invoice(provider: Provider, data: UpdateInvoiceInput) -> Invoice:
     return provider.update_invoice(data.id, InvoiceDraft.model_validate(data.model_dump(exclude={"id"})))
+
+
+class InvoiceDocumentInput(SavesFile):
+    invoice_id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$", description="The provider's id.")
+
+
+class _Pdf:
+    """`FileOutput.from_download`'s view of downloaded bytes."""
+
+    media_type = "application/pdf"
+
+    def __init__(self, content: bytes, filename: str) -> None:
+        self.content, self.filename = content, filename
+
+
+@neutral_action(
+    "invoice_document",
+    description="Download an invoice as PDF, as the accounting system renders it (some systems render final "
+    "invoices only). Returns metadata; the bytes only with include_content, or written to save_to.",
+    scope="invoices:read",
+    effect="read",
+    idempotent=True,
+    examples=({"invoice_id": EXAMPLE_ID},),
+)
+def invoice_document(provider: Provider, data: InvoiceDocumentInput) -> FileOutput:
+    content = provider.invoice_pdf(data.invoice_id)
+    return FileOutput.from_download(_Pdf(content, f"invoice-{data.invoice_id}.pdf"), data)
