@@ -1,4 +1,5 @@
-"""CRM leads → Lexware customers: validate, upsert without duplicates, remember CRM id ↔ contact id.
+"""CRM leads → customers in the accounting system (any provider, `LEXFLOW_PROVIDER`): validate, upsert without
+duplicates (the neutral `upsert_customer`), remember CRM id ↔ customer id.
 
 Input is a CRM export (CSV or JSON file) or a list of records; `FieldMapping` says which column holds what.
 Each lead ends as created, updated, unchanged or needs review (invalid data, several matching contacts, or
@@ -15,10 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lexflow.actions.neutral._catalogue import provider_of
+from lexflow.actions.neutral.customers import UpsertCustomerInput
+from lexflow.core.models import Address
 from lexflow.ledger import Ledger
 from lexflow.prefect.artifacts import audit_artifact, table_artifact
 from lexflow.prefect.flow import CrmRecord, lexflow_flow
-from tasks.common import run_logger
+from tasks.common import get_client, run_logger
 from tasks.contacts import upsert_customer
 
 
@@ -41,7 +45,7 @@ class FieldMapping(BaseModel):
 
 
 class Lead(BaseModel):
-    """A lead after mapping, validated before anything reaches Lexware."""
+    """A lead after mapping, validated before anything reaches the accounting system."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -57,20 +61,17 @@ class Lead(BaseModel):
     last_name: str | None = None
     kind: str = Field(default="company", pattern="^(company|person)$")
 
-    def customer(self) -> dict[str, Any]:
-        """The `upsert_customer` input for this lead."""
-        out: dict[str, Any] = {"name": self.name, "kind": self.kind}
-        for k in ("email", "phone", "first_name", "last_name"):
-            if getattr(self, k):
-                out[k] = getattr(self, k)
+    def customer(self, customer_id: str | None = None) -> UpsertCustomerInput:
+        """The `upsert_customer` input for this lead (a person's first and last name make its name)."""
+        name = self.name
+        if self.kind == "person" and (self.first_name or self.last_name):
+            name = " ".join(x for x in (self.first_name, self.last_name) if x)
+        address = None
         if self.street or self.zip or self.city:
-            out["address"] = {
-                "street": self.street,
-                "zip": self.zip,
-                "city": self.city,
-                "country_code": self.country_code,
-            }
-        return out
+            address = Address(street=self.street, zip=self.zip, city=self.city, country_code=self.country_code)
+        return UpsertCustomerInput(
+            name=name, kind=self.kind, email=self.email, phone=self.phone, address=address, customer_id=customer_id
+        )
 
 
 def load_records(source: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -125,6 +126,7 @@ def crm_lead_to_customer(
         table_artifact("crm-lead-to-customer", [], hint)
         return []
     ledger = Ledger(database_url)
+    provider = provider_of(get_client())
     records = load_records(source)
     rows: list[dict[str, Any]] = []
     # Which CRM record owns each contact (a record marked for review owns nothing).
@@ -137,6 +139,9 @@ def crm_lead_to_customer(
         crm_id = str(record.get(mapping.crm_id) or f"row-{i + 1}")
         try:
             lead = map_record(record, mapping)
+            known = ledger.contact_for(lead.crm_id, crm_source)
+            # linked before: update exactly that customer (the e-mail may have changed)
+            customer = lead.customer(known if known and owner.get(known) == lead.crm_id else None)
         except ValidationError as exc:
             msg = f"invalid lead: {_problem(exc)}"
             ledger.link_contact(crm_source, crm_id, None, "needs_review", record.get(mapping.email or ""), msg)
@@ -150,19 +155,16 @@ def crm_lead_to_customer(
                 }
             )
             continue
-        customer = lead.customer()
-        known = ledger.contact_for(lead.crm_id, crm_source)
-        if known and owner.get(known) == lead.crm_id:  # linked before: update exactly it (the e-mail may have changed)
-            customer["contact_id"] = known
         out = upsert_customer(customer, crm_source=crm_source, crm_id=lead.crm_id, profile=profile)
-        status, cid = out["status"], out.get("contact_id")
-        detail = out.get("message", "")
+        status: str = out.status
+        cid = out.customer.id if out.customer else None
+        detail = out.message
         if status == "clarification":
-            names = ", ".join(f"{c['name']} ({c['id']})" for c in out.get("candidates", []))
-            status, detail = "needs_review", f"several contacts match: {names}; pick one and rerun with its contact id"
+            names = ", ".join(f"{c.name} ({c.id})" for c in out.candidates)
+            status, detail = "needs_review", f"several customers match: {names}; pick one and rerun with its id"
         elif cid and owner.get(cid) not in (None, lead.crm_id):
             status = "needs_review"
-            detail = f"duplicate in the CRM: same Lexware contact as CRM record {owner[cid]} (matched by {out.get('matched_by')})"
+            detail = f"duplicate in the CRM: same customer as CRM record {owner[cid]} (matched by {out.matched_by})"
         if cid and status != "needs_review":
             owner[cid] = lead.crm_id
         ledger.link_contact(crm_source, lead.crm_id, cid, status, lead.email, detail)
@@ -170,7 +172,7 @@ def crm_lead_to_customer(
             {
                 "outcome": status.replace("_", " "),
                 "detail": detail,
-                "contact": out.get("view_url") or cid or "",
+                "contact": (provider.view_url("customer", cid) if cid else None) or cid or "",
                 "crm_id": lead.crm_id,
                 "name": lead.name,
             }

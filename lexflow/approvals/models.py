@@ -51,7 +51,7 @@ class Totals(BaseModel):
     net: Decimal
     tax: Decimal
     gross: Decimal
-    currency: Literal["EUR"] = Field(default="EUR", description="The Lexware Office API only knows EUR.")
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217, as the invoice has it.")
 
 
 class Summary(BaseModel):

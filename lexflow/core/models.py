@@ -99,6 +99,11 @@ class InvoiceDraft(Record):
 
     customer_id: str = Field(min_length=1, max_length=64)
     issue_date: date | None = Field(default=None, description="Defaults to today.")
+    service_date: date | None = Field(
+        default=None,
+        description="When the service was delivered (Leistungsdatum), where the provider prints one; "
+        "not after the issue date.",
+    )
     payment_term_days: int | None = Field(default=None, ge=0, le=365, description="Due date = issue date + days.")
     currency: CurrencyCode = "EUR"
     prices_include_tax: bool = False
@@ -109,6 +114,12 @@ class InvoiceDraft(Record):
     finalize: bool = Field(
         default=False, description="Create it final (numbered, open). Where the provider has no drafts it always is."
     )
+
+    @model_validator(mode="after")
+    def _service_before_issue(self) -> InvoiceDraft:
+        if self.service_date and self.service_date > (self.issue_date or date.today()):
+            raise ValueError("service_date must not be after the issue date")
+        return self
 
 
 class InvoiceLine(Record):

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from lexflow.core.capabilities import Capabilities
 from lexflow.core.errors import RecordNotFound
@@ -163,6 +163,11 @@ class Provider(ABC):
     def preview_invoice(self, draft: InvoiceDraft) -> InvoicePreview:
         """The totals the provider will compute for `draft`, computed locally; nothing is sent."""
         return invoice_preview(draft, self.tax, self.invoice_rounding)
+
+    def view_url(self, kind: Literal["customer", "invoice"], id: str) -> str | None:
+        """Where a person opens the record in the provider's web app; None where lexflow knows no such link (or the
+        account is a sandbox without a web app)."""
+        return None
 
     @abstractmethod
     def invoice_pdf(self, id: str) -> bytes:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
@@ -249,7 +249,9 @@ class LexwareAdapter(Provider):
             line_items=lines,
             total_price=lx.TotalPrice(currency=draft.currency),
             tax_conditions=lx.TaxConditions(tax_type="gross" if draft.prices_include_tax else "net"),
-            shipping_conditions=lx.ShippingConditions(shipping_type="none"),
+            shipping_conditions=lx.ShippingConditions(shipping_type="service", shipping_date=draft.service_date)
+            if draft.service_date
+            else lx.ShippingConditions(shipping_type="none"),
             payment_conditions=lx.PaymentConditions(
                 payment_term_label=f"Zahlbar innerhalb von {draft.payment_term_days} Tagen",
                 payment_term_duration=draft.payment_term_days,
@@ -559,7 +561,9 @@ class LexwareAdapter(Provider):
         body = self._invoice_body(draft)
         tax_type = body.tax_conditions.tax_type if body.tax_conditions else "net"
         result = tmod.compute_document_totals(body.to_api()["lineItems"], tax_type or "net")
-        on = draft.issue_date or date.today()
+        on = (
+            draft.service_date or draft.issue_date or date.today()
+        )  # the tax date (docs/lexware.md#shipping-conditions)
         valid = tmod.valid_tax_rates(on)
         warnings = [
             f"lines[{i}] {line.name!r}: tax rate {rate}% is not valid on {on} (valid: "
@@ -583,6 +587,12 @@ class LexwareAdapter(Provider):
             total_gross=Decimal(str(result.total_gross)),
             warnings=warnings,
         )
+
+    def view_url(self, kind: Literal["customer", "invoice"], id: str) -> str | None:
+        """The record in Lexware Office's web app (docs/lexware.md#deeplinks); None on the sandbox."""
+        from lexflow.client.deeplinks import link_for
+
+        return link_for(self.client, "contacts" if kind == "customer" else "invoices", id)
 
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):

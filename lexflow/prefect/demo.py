@@ -248,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
             crm_id="CRM-101",
             crm_source="demo-crm",
             lines=[
-                {"name": "Webdesign Workshop", "quantity": "2", "unit_name": "Tag", "unit_price": "950.00"},
-                {"name": "Fachbuch Typografie", "quantity": "1", "unit_price": "39.90", "tax_rate": "7"},
+                {
+                    "name": "Webdesign Workshop",
+                    "quantity": "2",
+                    "unit": "Tag",
+                    "unit_price": "950.00",
+                    "tax": "standard",
+                },
+                {"name": "Fachbuch Typografie", "quantity": "1", "unit_price": "39.90", "tax": "reduced"},
             ],
             service_date=date.today() - timedelta(days=3),
         )

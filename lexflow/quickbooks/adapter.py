@@ -217,6 +217,7 @@ class QuickBooksAdapter(Provider):
                 "CustomerRef": {"value": draft.customer_id},
                 "Line": lines,
                 "TxnDate": issued,
+                "ShipDate": draft.service_date,
                 "DueDate": issued + timedelta(days=draft.payment_term_days)
                 if draft.payment_term_days is not None
                 else None,

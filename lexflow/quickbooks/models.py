@@ -152,6 +152,7 @@ class InvoiceInput(_Input):
     Line: list[SalesLine] | None = None
     TxnDate: date | None = None
     DueDate: date | None = None
+    ShipDate: date | None = None
     DocNumber: str | None = Field(default=None, max_length=21)
     BillEmail: EmailAddress | None = None
     CustomerMemo: dict[str, str] | None = None

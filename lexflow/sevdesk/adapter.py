@@ -237,6 +237,7 @@ class SevdeskAdapter(Provider):
             business_key=business_key,
             contact_id=contact_id,
             invoice_date=draft.issue_date or dt.date.today(),
+            delivery_date=draft.service_date,
             currency=draft.currency,
             tax_rule=INVOICE_RULE,
             show_net=not draft.prices_include_tax,

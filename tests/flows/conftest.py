@@ -66,6 +66,8 @@ class FlowProvider:
     name: str
     provider: Provider
     client: Any
+    served: Any = None
+    """The served sandbox (url and key/token) where another process can reach it; None for Xero's in-process one."""
 
     @property
     def capabilities(self) -> Capabilities:
@@ -73,7 +75,7 @@ class FlowProvider:
 
 
 @contextmanager
-def _lexware_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+def _lexware_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any, Any]]:
     from lexflow.client import LexwareClient, RetryPolicy
     from lexflow.lexware.adapter import LexwareAdapter
 
@@ -81,37 +83,37 @@ def _lexware_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provid
     served.reset()
     fast = RetryPolicy(max_attempts=3, backoff_base=0.01)
     with LexwareClient(api_key=served.api_key, base_url=served.url, rate_limit=0, retry=fast) as client:
-        yield LexwareAdapter(client), client
+        yield LexwareAdapter(client), client, served
 
 
 @contextmanager
-def _sevdesk_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+def _sevdesk_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any, Any]]:
     from lexflow.sevdesk.adapter import SevdeskAdapter
 
     adapter = SevdeskAdapter(request.getfixturevalue("sevdesk_client"))  # reset, served over real HTTP
-    yield adapter, adapter
+    yield adapter, adapter, request.getfixturevalue("sevdesk_served")
 
 
 @contextmanager
-def _xero_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+def _xero_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any, Any]]:
     from tests.xero.support import sandbox_adapter
 
     adapter = sandbox_adapter()  # the process's served Xero sandbox, reset
     try:
-        yield adapter, adapter
+        yield adapter, adapter, None
     finally:
         adapter.close()
 
 
 @contextmanager
-def _quickbooks_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any]]:
+def _quickbooks_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any, Any]]:
     from lexflow.quickbooks.adapter import QuickBooksAdapter
 
     adapter = QuickBooksAdapter(request.getfixturevalue("quickbooks_client"))  # reset, served over real HTTP
-    yield adapter, adapter
+    yield adapter, adapter, request.getfixturevalue("quickbooks_served")
 
 
-CONNECTIONS: dict[str, Callable[[pytest.FixtureRequest], AbstractContextManager[tuple[Provider, Any]]]] = {
+CONNECTIONS: dict[str, Callable[[pytest.FixtureRequest], AbstractContextManager[tuple[Provider, Any, Any]]]] = {
     "lexware": _lexware_connection,
     "sevdesk": _sevdesk_connection,
     "xero": _xero_connection,
@@ -121,14 +123,26 @@ CONNECTIONS: dict[str, Callable[[pytest.FixtureRequest], AbstractContextManager[
 
 @pytest.fixture(params=built())
 def flow_provider(
-    request: pytest.FixtureRequest, prefect_flows: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    prefect_flows: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FlowProvider]:
     """Flows run against this provider's freshly reset served sandbox: `LEXFLOW_PROVIDER` names it for the test and
     `use_client` hands the flows its connection."""
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+
     from lexflow.settings import get_settings
     from tasks.common import use_client
 
     monkeypatch.setenv("LEXFLOW_PROVIDER", request.param)
     get_settings.cache_clear()
-    with CONNECTIONS[request.param](request) as (provider, client), use_client(client):
-        yield FlowProvider(request.param, provider, client)
+    # The sandboxes are reset for every test and hand out the same ids again (sevDesk's 1, 2, ...): a result cached
+    # under such an id by an earlier test would answer for another record, so each test keeps its own results.
+    results = tmp_path_factory.mktemp(f"results-{request.param}")
+    with (
+        temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: results}),
+        CONNECTIONS[request.param](request) as (provider, client, served),
+        use_client(client),
+    ):
+        yield FlowProvider(request.param, provider, client, served)

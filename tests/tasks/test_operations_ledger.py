@@ -146,6 +146,6 @@ def test_an_unknown_invoice_outcome_older_than_the_lookup_window_is_shown_not_se
     Operations(db).begin(INVOICE, key, "d", target="POST /v1/invoices", request=intent)
     with get_engine(db).begin() as conn:
         conn.execute(update(OperationRow).values(started_at=datetime(2026, 1, 2) - timedelta(days=30)))
-    with pytest.raises(OutcomeUnknown, match=r"'ORDER-4711' was possibly created on 2025-12-03 .* Check the voucher"):
+    with pytest.raises(OutcomeUnknown, match=r"'ORDER-4711' was possibly created on 2025-12-03 .* Check the invoice"):
         settle_invoice.fn(key, database_url=db)  # raises before any request: no client is needed
     assert Operations(db).get(INVOICE, key).pending  # type: ignore[union-attr]
