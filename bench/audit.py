@@ -69,7 +69,7 @@ def main() -> None:
     laps = []
     for _ in range(200):
         t0 = time.perf_counter()
-        run("preview_invoice", draft, client=object(), trail=trail, profile=profile)
+        run("lexware_preview_invoice", draft, client=object(), trail=trail, profile=profile)
         laps.append((time.perf_counter() - t0) * 1000)
 
     figures = {

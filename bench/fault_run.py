@@ -162,7 +162,9 @@ def fault_run(
             {
                 "request_id": f"FR-{tag}-{i}",
                 "email": lead["email"],
-                "lines": [{"name": "Beratung", "quantity": str(rng.randint(1, 8)), "unit_price": "95.00"}],
+                "lines": [
+                    {"name": "Beratung", "quantity": str(rng.randint(1, 8)), "unit_price": "95.00", "tax": "standard"}
+                ],
             }
         )
         for i, lead in enumerate(leads)

@@ -148,9 +148,10 @@ def create_server(
         "lexflow",
         version="0.1.0",
         instructions=(
-            "Lexware Office bookkeeping actions. Prefer the business actions (upsert_customer, preview_invoice, "
-            "create_invoice, open_items, ...) over raw <resource>_<operation> tools. Irreversible tools may need an "
-            "approval_ref. The API cannot mark invoices paid, void or delete documents, or send e-mail."
+            "Bookkeeping actions on the configured accounting system (Lexware Office, sevDesk, Xero or QuickBooks). "
+            "Prefer the provider-neutral business actions (upsert_customer, preview_invoice, create_invoice, "
+            "list_invoices, ...) over Lexware's raw <resource>_<operation> tools. Irreversible tools may need an "
+            "approval_ref. What a system's API cannot do fails with capability_missing, saying what to do instead."
         ),
         on_list_tools=list_tools,
         on_call_tool=call_tool,

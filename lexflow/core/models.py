@@ -149,6 +149,14 @@ class InvoiceSummary(Record):
     provider_status: str = Field(description="The provider's own status, unchanged.")
     version: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_is_not_input(cls, data: object) -> object:
+        """`overdue` is computed: a record read back from its JSON (a ledger row, a stored result) drops it."""
+        if isinstance(data, dict) and "overdue" in data:
+            data = {k: v for k, v in data.items() if k != "overdue"}
+        return data
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def overdue(self) -> bool:

@@ -68,8 +68,8 @@ def _run(env: dict[str, Any], email: str) -> tuple[concurrent.futures.Future[Any
         {
             "request_id": f"order-{uuid.uuid4().hex[:8]}",
             "email": email,
-            "lines": [{"name": "Beratung", "quantity": "2", "unit_name": "Stunde", "unit_price": "100.00",
-                       "tax_rate": "19"}],
+            "lines": [{"name": "Beratung", "quantity": "2", "unit": "Stunde", "unit_price": "100.00",
+                       "tax": "standard"}],
             "service_date": date.today().isoformat(),
         }
     )  # fmt: skip

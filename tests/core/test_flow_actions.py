@@ -10,7 +10,7 @@ import pytest
 
 from lexflow.actions import InvalidInput, Profile, run
 from lexflow.audit import Actor, AuditTrail
-from lexflow.core.models import CustomerUpdate
+from lexflow.core.models import CustomerDraft, CustomerUpdate, InvoiceDraft
 
 ALL = Profile(name="dev", scopes=["*"], approval_for=[])
 
@@ -104,3 +104,13 @@ def test_invoice_pdf_of_a_final_invoice(act, world):
     doc = act("invoice_document", {"invoice_id": inv.id, "include_content": True})
     pdf = base64.b64decode(doc.content_base64 or "")
     assert doc.media_type == "application/pdf" and pdf.startswith(b"%PDF") and doc.size == len(pdf)
+
+
+def test_an_invoice_read_back_from_its_json_drops_the_derived_overdue(world):
+    """The operations ledger stores a created invoice as JSON; reading it back must not refuse `overdue`."""
+    from lexflow.actions.neutral.invoices import CreateInvoiceOutput
+
+    cid = world.provider.create_customer(CustomerDraft(name="Json GmbH")).id
+    draft = InvoiceDraft(customer_id=cid, finalize=True, lines=[{"name": "A", "unit_price": "10", "tax": "standard"}])
+    out = CreateInvoiceOutput(invoice=world.provider.create_invoice(draft))
+    assert CreateInvoiceOutput.model_validate(out.model_dump(mode="json")) == out

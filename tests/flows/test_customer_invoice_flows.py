@@ -141,7 +141,9 @@ def test_invoice_approved_is_created_mailed_and_audited(
     assert (inv.status, inv.customer_id, inv.reference) == ("open", cid, req.request_id)
     assert inv.number == out["voucher_number"] and inv.total_gross is not None
     assert f"{inv.total_gross.amount:.2f}" == out["total_gross"]  # the approved preview is what was created
-    assert [li.tax.code for li in inv.lines] == [flow_provider.provider.tax.resolve(t).code for t in ("standard", "reduced")]
+    assert [li.tax.code for li in inv.lines] == [
+        flow_provider.provider.tax.resolve(t).code for t in ("standard", "reduced")
+    ]
     (mail,) = catcher.wait_for(1)
     assert mail.message_id == out["message_id"] and mail.rcpt_to == ["einkauf@kunde.de"]
     name, media, pdf = mail.attachments()[0]

@@ -77,6 +77,16 @@ def _run_paused(fn: Any, decide: dict[str, Any], flow_name: str, **kwargs: Any) 
 
 
 # CRM, invoices and the duplicate report: tests/flows/test_customer_invoice_flows.py (on every provider)
+def _request(**over: Any) -> Any:
+    from flows.create_approve_send_invoice import InvoiceRequest
+
+    data = {
+        "request_id": f"order-{uuid.uuid4().hex[:8]}",
+        "email": "einkauf@kunde.de",
+        "lines": [{"name": "Beratung", "quantity": "2", "unit": "Stunde", "unit_price": "100.00", "tax": "standard"}],
+        "service_date": date.today().isoformat(),
+    }
+    return InvoiceRequest.model_validate({**data, **over})
 
 
 # ------------------------------------------------------------------------------------------------ expenses

@@ -114,7 +114,9 @@ def _request(hours: int) -> dict[str, Any]:
     return {
         "request_id": f"order-{uuid.uuid4().hex[:8]}",
         "email": "einkauf@kunde.de",
-        "lines": [{"name": "Beratung", "quantity": str(hours), "unit_name": "Stunde", "unit_price": "100.00"}],
+        "lines": [
+            {"name": "Beratung", "quantity": str(hours), "unit": "Stunde", "unit_price": "100.00", "tax": "standard"}
+        ],
         "service_date": date.today().isoformat(),
     }
 
@@ -201,11 +203,9 @@ def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
         rejected = ApprovalStore(settings.resolved_database_url()).get(posted["357.00"].request_id)
         assert rejected is not None and rejected.state == "rejected"
         trail = AuditTrail()
-        created = [
-            r for r in trail.list(action="lexware_create_invoice", flow_run_id=ids["238.00"]) if r.outcome == "ok"
-        ]
+        created = [r for r in trail.list(action="create_invoice", flow_run_id=ids["238.00"]) if r.outcome == "ok"]
         assert len(created) == 1 and created[0].approval_ref == posted["238.00"].request_id
         used = ApprovalStore(settings.resolved_database_url()).get(posted["238.00"].request_id)
-        assert used is not None and used.state == "used" and used.request.action == "lexware_create_invoice"
+        assert used is not None and used.state == "used" and used.request.action == "create_invoice"
         assert len(trail.list(action="flow.invoice_sent", flow_run_id=ids["238.00"])) == 1
-        assert trail.list(action="lexware_create_invoice", flow_run_id=ids["357.00"]) == []
+        assert trail.list(action="create_invoice", flow_run_id=ids["357.00"]) == []

@@ -159,7 +159,7 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
     profiles.write_text('[profiles.dev]\nscopes = ["*"]\napproval_for = []\n')
     outputs = []
     for args in (
-        ["actions", "run", "preview_invoice", "-p", "dev", "-i",
+        ["actions", "run", "lexware_preview_invoice", "-p", "dev", "-i",
          f'{{"recipient_name": "K", "line_items": [{{"name": "x", "unit_price": "1", "description": "{free_text}"}}]}}'],
         ["audit", "export", "--json"],
         ["bank", "ledger", "--notes", "--limit", "500"],
@@ -184,7 +184,7 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
     printed = capfd.readouterr()
     # (the action's own answer on stdout echoes what the user sent: that is the reply, not a stored place)
     assert "preview" in outputs[0] or "total" in outputs[0], outputs[0][-500:]
-    assert '"action": "preview_invoice"' in outputs[1] and "[iban ...00]" in outputs[2]
+    assert '"action": "lexware_preview_invoice"' in outputs[1] and "[iban ...00]" in outputs[2]
     named = {"audit export": outputs[1], "ledger": outputs[2], "logs (stdout)": printed.out, "logs": printed.err}
     hits = [f"{k}: {n}" for n in NEEDLES for k, text in named.items() if n in text]
     prefect_db = Path(get_current_settings().server.database.connection_url.get_secret_value().split("///")[-1])
