@@ -329,8 +329,8 @@ def _signed(m: CsvMapping, index: dict[str, int], row: list[str], line_no: int, 
         if not debit and not credit:
             raise StatementError(source, f"line {line_no}", f"neither {m.debit!r} nor {m.credit!r} holds an amount")
         value = _amount(credit, m, line_no, source) if credit else -abs(_amount(debit, m, line_no, source))
-    if m.fee and cell(m.fee):
-        value -= _amount(cell(m.fee), m, line_no, source)
+    if m.fee and cell(m.fee):  # a charge whichever sign the bank prints it with
+        value -= abs(_amount(cell(m.fee), m, line_no, source))
     return -value if m.sign == "inverted" else value
 
 
@@ -352,6 +352,8 @@ def _row(
     remittance = " ".join(" ".join(v.split()) for v in (cell(c) for c in m.remittance) if v)
     end_to_end = cell(m.end_to_end_id)
     iban, bic = cell(m.counterparty_iban), cell(m.counterparty_bic)
+    if amount < 0:
+        iban, bic = iban or cell(m.payee_iban), bic or cell(m.payee_bic)
     name = cell(m.counterparty_name) or cell(m.payer_name if amount > 0 else m.payee_name)
     if m.text_labels:
         labelled = _labelled(remittance, m.text_labels)

@@ -618,6 +618,152 @@ _WISE = CsvMapping(
     ),
 )
 
+# Consorsbank Girokonto export (current, with the bank's categories): `IBAN / Konto-Nr.` and `BIC / BLZ` hold an
+# IBAN/BIC for SEPA payments, a national account number/bank code otherwise (never read as IBAN/BIC).
+_CONSORSBANK = CsvMapping(
+    name="consorsbank",
+    bank="Consorsbank (Girokonto, export with categories)",
+    encoding="utf-8",
+    booking_date="Buchung",
+    value_date="Valuta",
+    amount="Betrag in EUR",
+    counterparty_name="Sender / Empfänger",
+    counterparty_iban="IBAN / Konto-Nr.",
+    counterparty_bic="BIC / BLZ",
+    remittance=("Verwendungszweck",),
+    date_formats=("%d.%m.%Y", "%d.%m.%y"),
+    columns=(
+        "Buchung",
+        "Valuta",
+        "Sender / Empfänger",
+        "IBAN / Konto-Nr.",
+        "BIC / BLZ",
+        "Buchungstext",
+        "Verwendungszweck",
+        "Kategorie",
+        "Stichwörter",
+        "Umsatz geteilt",
+        "Betrag in EUR",
+    ),
+)
+
+# The older Consorsbank export: a currency column, plain `IBAN`/`BIC`; the bank writes a `Kontoumsätze` line above it.
+_CONSORSBANK_LEGACY = CsvMapping(
+    name="consorsbank_legacy",
+    bank="Consorsbank (Girokonto, older export)",
+    encoding="utf-8",
+    booking_date="Buchung",
+    value_date="Valuta",
+    amount="Betrag",
+    currency="Währung",
+    counterparty_name="Sender / Empfänger",
+    counterparty_iban="IBAN",
+    counterparty_bic="BIC",
+    remittance=("Verwendungszweck",),
+    date_formats=("%d.%m.%Y", "%d.%m.%y"),
+    columns=(
+        "Buchung",
+        "Valuta",
+        "Sender / Empfänger",
+        "IBAN",
+        "BIC",
+        "Buchungstext",
+        "Verwendungszweck",
+        "Betrag",
+        "Währung",
+    ),
+    preamble=("Kontoumsätze",),
+)
+
+# Revolut Business transaction statement (CSV, times in UTC). `Payer` names who paid a credit; the `Beneficiary …`
+# columns describe the receiver of a debit only (on a credit that is the holder). A card payment has no
+# beneficiary: its `Description` is the merchant. The fee is charged on top of `Amount`. PENDING rows are not
+# booked; DECLINED/REVERTED/FAILED ones never moved money.
+_REVOLUT_BUSINESS = CsvMapping(
+    name="revolut_business",
+    bank="Revolut Business (transaction statement)",
+    delimiter=",",
+    encoding="utf-8",
+    booking_date="Date completed (UTC)",
+    value_date="Date started (UTC)",
+    amount="Amount",
+    fee="Fee",
+    currency="Payment currency",
+    payer_name="Payer",
+    payee_name="Description",
+    payee_iban="Beneficiary IBAN",
+    payee_bic="Beneficiary BIC",
+    remittance=("Reference", "Description"),
+    bank_reference="ID",
+    status="State",
+    pending=("PENDING",),
+    ignore={"State": ("DECLINED", "REVERTED", "FAILED")},
+    decimal_comma=False,
+    date_formats=("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"),
+    columns=(
+        "Date started (UTC)",
+        "Date completed (UTC)",
+        "ID",
+        "Type",
+        "State",
+        "Description",
+        "Reference",
+        "Payer",
+        "Card number",
+        "Card label",
+        "Card state",
+        "Orig currency",
+        "Orig amount",
+        "Payment currency",
+        "Amount",
+        "Total amount",
+        "Exchange rate",
+        "Fee",
+        "Fee currency",
+        "Balance",
+        "Account",
+        "Beneficiary account number",
+        "Beneficiary sort code or routing number",
+        "Beneficiary IBAN",
+        "Beneficiary BIC",
+        "MCC",
+        "Related transaction id",
+        "Spend program",
+    ),
+)
+
+# The older Revolut Business statement has no `State`: a row not completed yet has an empty completion date.
+_REVOLUT_BUSINESS_LEGACY = _REVOLUT_BUSINESS.model_copy(
+    update={
+        "name": "revolut_business_legacy",
+        "bank": "Revolut Business (older transaction statement, no State column)",
+        "status": None,
+        "pending": (),
+        "ignore": {"Date completed (UTC)": ("",)},
+        "columns": (
+            "Date started (UTC)",
+            "Date completed (UTC)",
+            "ID",
+            "Type",
+            "Description",
+            "Reference",
+            "Payer",
+            "Card number",
+            "Orig currency",
+            "Orig amount",
+            "Payment currency",
+            "Amount",
+            "Fee",
+            "Balance",
+            "Account",
+            "Beneficiary account number",
+            "Beneficiary sort code or routing number",
+            "Beneficiary IBAN",
+            "Beneficiary BIC",
+        ),
+    }
+)
+
 PRESETS: dict[str, CsvMapping] = {
     m.name: m
     for m in (
@@ -641,5 +787,9 @@ PRESETS: dict[str, CsvMapping] = {
         _PAYPAL,
         _REVOLUT,
         _WISE,
+        _CONSORSBANK,
+        _CONSORSBANK_LEGACY,
+        _REVOLUT_BUSINESS,
+        _REVOLUT_BUSINESS_LEGACY,
     )
 }

@@ -43,6 +43,12 @@ class CsvMapping(BaseModel):
     payee_name: str | None = Field(default=None, description="Counterparty of a debit, when split by direction.")
     counterparty_iban: str | None = None
     counterparty_bic: str | None = None
+    payee_iban: str | None = Field(
+        default=None,
+        description="IBAN of a debit's beneficiary only (Revolut Business `Beneficiary IBAN`); on a credit the "
+        "beneficiary is the account holder, whose IBAN must never be learnt as a payer's.",
+    )
+    payee_bic: str | None = Field(default=None, description="BIC of a debit's beneficiary only, as `payee_iban`.")
     remittance: tuple[str, ...] = ()
     sepa_tags: bool = Field(default=False, description="The remittance holds EREF+/MREF+/SVWZ+ tags to split.")
     text_labels: dict[str, Literal["counterparty_name", "counterparty_iban", "counterparty_bic", "remittance"]] = Field(
@@ -97,6 +103,8 @@ class CsvMapping(BaseModel):
             self.payee_name,
             self.counterparty_iban,
             self.counterparty_bic,
+            self.payee_iban,
+            self.payee_bic,
             *self.remittance,
             self.end_to_end_id,
             self.bank_reference,
@@ -138,6 +146,8 @@ class CsvMapping(BaseModel):
             (name_col, t.counterparty_name),
             (self.counterparty_iban, t.counterparty_iban),
             (self.counterparty_bic, t.counterparty_bic),
+            (self.payee_iban if t.amount < 0 else None, t.counterparty_iban),
+            (self.payee_bic if t.amount < 0 else None, t.counterparty_bic),
             (self.end_to_end_id, t.end_to_end_id),
             (self.account_iban, account_iban),
         ):
