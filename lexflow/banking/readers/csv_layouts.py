@@ -384,6 +384,54 @@ _POSTBANK_LEGACY = CsvMapping(
     ),
 )
 
+# Postbank since its move onto Deutsche Bank's platform (exports from December 2022): Deutsche Bank's columns, but
+# `IBAN / Kontonummer`, dates without leading zeros (`5.11.2026`), an account block above the header, a
+# `Kontostand` line after the rows; pending (vorgemerkte) payments are not in the export at all.
+_POSTBANK_2023 = CsvMapping(
+    name="postbank_2023",
+    bank="Postbank (export since December 2022)",
+    encoding="utf-8",
+    booking_date="Buchungstag",
+    value_date="Wert",
+    amount="Betrag",
+    currency="Währung",
+    counterparty_name="Begünstigter / Auftraggeber",
+    counterparty_iban="IBAN / Kontonummer",
+    counterparty_bic="BIC",
+    remittance=("Verwendungszweck",),
+    end_to_end_id="Kundenreferenz",
+    date_formats=("%d.%m.%Y",),
+    columns=(
+        "Buchungstag",
+        "Wert",
+        "Umsatzart",
+        "Begünstigter / Auftraggeber",
+        "Verwendungszweck",
+        "IBAN / Kontonummer",
+        "BIC",
+        "Kundenreferenz",
+        "Mandatsreferenz",
+        "Gläubiger ID",
+        "Fremde Gebühren",
+        "Betrag",
+        "Abweichender Empfänger",
+        "Anzahl der Aufträge",
+        "Anzahl der Schecks",
+        "Soll",
+        "Haben",
+        "Währung",
+    ),
+    preamble=(
+        "Umsätze",
+        "Konto;Filial-/Kontonummer;IBAN;Währung",
+        "Postbank Giro plus;123 4567890 00;DE02100100100006820101;EUR",
+        "",
+        "1.11.2026 - 30.11.2026",
+        "Letzter Kontostand;;;;1.000,00;EUR",
+        "Vorgemerkte und noch nicht gebuchte Umsätze sind nicht Bestandteil dieser Übersicht.",
+    ),
+)
+
 _COMDIRECT = CsvMapping(
     name="comdirect",
     bank="comdirect (Girokonto)",
@@ -780,6 +828,7 @@ PRESETS: dict[str, CsvMapping] = {
         _VOLKSBANK_LEGACY,
         _VOLKSBANK_LEGACY_SH,
         _POSTBANK_LEGACY,
+        _POSTBANK_2023,
         _COMDIRECT,
         _N26,
         _N26_LEGACY_DE,

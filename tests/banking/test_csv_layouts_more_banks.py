@@ -1,5 +1,5 @@
-"""Consorsbank and Revolut Business CSV layouts, from the project's own fixtures written after the published headers
-(sources in docs/reconciliation.md): detection, sign, dates, counterparty, remittance, rows that are no money."""
+"""Consorsbank, Revolut Business and Postbank (since 2023) CSV layouts, from the project's own fixtures written after
+the published headers (sources in docs/reconciliation.md): detection, sign, dates, counterparty, remittance, skipped rows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lexflow.banking import read_statement
 from lexflow.banking.readers.csv import detect_preset
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NEW = {"consorsbank", "consorsbank_legacy", "revolut_business", "revolut_business_legacy"}
+NEW = {"consorsbank", "consorsbank_legacy", "revolut_business", "revolut_business_legacy", "postbank_2023"}
 
 
 def read(name: str) -> list:  # type: ignore[type-arg]
@@ -100,3 +100,23 @@ def test_revolut_business_older_statement_skips_rows_not_completed() -> None:
         date(2026, 11, 2),
     )
     assert stadtwerke.amount == Decimal("-80.30") and stadtwerke.counterparty_iban == "DE44500105175407324931"
+
+
+def test_postbank_export_since_2023_below_its_account_block() -> None:
+    found = detect_preset((FIXTURES / "postbank_2023.csv").read_text(encoding="utf-8"))
+    assert found is not None and found[0].name == "postbank_2023"  # not Deutsche Bank's look-alike
+    card, stadtwerke, mueller = read("postbank_2023.csv")  # the closing `Kontostand` line is no transaction
+    assert [t.amount for t in (card, stadtwerke, mueller)] == [
+        Decimal("-12.50"),
+        Decimal("-80.00"),
+        Decimal("11904.00"),
+    ]
+    assert (mueller.booking_date, mueller.value_date) == (date(2026, 11, 5), date(2026, 11, 6))  # no leading zeros
+    assert (mueller.counterparty_name, mueller.counterparty_iban, mueller.counterparty_bic) == (
+        "Müller & Söhne GmbH",
+        "DE02120300000000202051",
+        "BYLADEM1001",
+    )
+    assert mueller.end_to_end_id == "E2E-1501" and mueller.remittance == "RE-2026-1501 und RE-2026-1502"
+    assert stadtwerke.end_to_end_id is None  # NOTPROVIDED is SEPA's filler, not a reference
+    assert card.counterparty_name == "Bäckerei Groß" and card.counterparty_iban is None
