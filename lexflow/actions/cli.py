@@ -241,6 +241,55 @@ def export(
     typer.echo(json.dumps({"tools": tools} if format == "mcp" else tools, indent=2, ensure_ascii=False))
 
 
+@app.command()
+def stats(
+    since: Annotated[
+        str | None, typer.Option(help="Only calls since: a duration (30d, 12h, 2w) or a date/time (UTC).")
+    ] = None,
+    actor_kind: Annotated[str | None, typer.Option(help="Only calls by 'agent', 'user' or 'flow'.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Database URL (default: LEXFLOW_DATABASE_URL).")] = None,
+    hints: Annotated[
+        bool, typer.Option("--hints", help="Also show the frequent-mistake hints these calls would give.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Success and error rates per action and per error kind, from the audit trail."""
+    from lexflow.actions.hints import propose
+    from lexflow.actions.stats import parse_since, report
+    from lexflow.audit import AuditTrail
+
+    if actor_kind is not None and actor_kind not in ("agent", "user", "flow"):
+        raise typer.BadParameter("use agent, user or flow", param_hint="--actor-kind")
+    try:
+        start = parse_since(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    result = report(AuditTrail(url), since=start, actor_kind=actor_kind, action=action)
+    proposed = propose(result.actions) if hints else None
+    if as_json:
+        doc = result.model_dump(mode="json") | ({"hints": proposed} if proposed is not None else {})
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    window = f" since {start:%Y-%m-%d %H:%M} UTC" if start else ""
+    table = Table("action", "calls", "success", "errors", "top error kinds", title=f"{result.records} calls{window}")
+    for row in result.actions:
+        kinds = "; ".join(f"{k.kind} ×{k.count}" for k in row.error_kinds[:3])
+        table.add_row(row.action, str(row.calls), f"{row.success_rate:.0%}", f"{row.error_rate:.0%}", kinds or "-")
+    console = Console()
+    console.print(table)
+    if proposed is not None:
+        console.print("hints (python -m bench.agent.tune keeps them only if the task suite does not score lower):")
+        for name, lines in sorted(proposed.items()):
+            for line in lines:
+                console.print(f"  {name}: {line}", highlight=False)
+        if not proposed:
+            console.print("  none: no refused input field is frequent enough")
+
+
 def mcp_command(
     transport: Annotated[str, typer.Option(help="stdio or http (streamable HTTP).")] = "stdio",
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",

@@ -24,9 +24,14 @@ def tool_input_schema(action: Action) -> dict[str, Any]:
 
 
 def tool_description(action: Action) -> str:
+    """The registry's description, scope and effect, and the frequent mistakes callers made (`hints.json`)."""
+    from lexflow.actions.hints import hints_for
+
     reason = action.unavailable_reason()
     off = f"; unavailable: {reason}" if reason else ""
-    return f"{action.description} [scope: {action.scope}; effect: {action.effect}{off}]"
+    hints = hints_for(action.name)
+    mistakes = f" Frequent mistakes: {'; '.join(hints)}." if hints else ""
+    return f"{action.description} [scope: {action.scope}; effect: {action.effect}{off}]{mistakes}"
 
 
 def export_tool(action: Action, fmt: Format) -> dict[str, Any]:
