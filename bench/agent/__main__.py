@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=1, help="trials per task (pass^k up to k = trials)")
     parser.add_argument("--tasks", default=None, help="comma-separated task ids (default: all 30)")
     parser.add_argument("--negative-controls", action="store_true", help="grade every task's wrong solutions")
-    parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/agent-<model>.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="results file (default bench/results/agent-<model>.json)"
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -59,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
                 caught = not grade.passed
                 failed += not caught
                 if not args.quiet or not caught:
-                    print(f"{task.id:<24} {name:<40} {'caught' if caught else 'NOT CAUGHT'}: {'; '.join(grade.failures)[:110]}")
+                    print(
+                        f"{task.id:<24} {name:<40} {'caught' if caught else 'NOT CAUGHT'}: {'; '.join(grade.failures)[:110]}"
+                    )
         print(f"{failed} negative controls not caught ({time.perf_counter() - started:.1f} s)")
         return 1 if failed else 0
     result = run_suite(tasks, solver, args.trials, progress=None if args.quiet else print)

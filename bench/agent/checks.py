@@ -115,7 +115,9 @@ def contact(
             problems.append(f"a {'person' if is_person else 'company'} (want {kind})")
         if name is not None:
             person = doc.get("person") or {}
-            got = (doc.get("company") or {}).get("name") or f"{person.get('firstName', '')} {person.get('lastName', '')}".strip()
+            got = (doc.get("company") or {}).get(
+                "name"
+            ) or f"{person.get('firstName', '')} {person.get('lastName', '')}".strip()
             if got != name:
                 problems.append(f"name {got!r} (want {name!r})")
         billing = ((doc.get("addresses") or {}).get("billing") or [{}])[0]
@@ -130,7 +132,11 @@ def contact(
 
 def contacts_named(fragment: str, count: int) -> Check:
     def check(world: World) -> str | None:
-        found = [d for d in world.docs("contacts") if fragment.lower() in json.dumps(d.get("company") or d.get("person")).lower()]
+        found = [
+            d
+            for d in world.docs("contacts")
+            if fragment.lower() in json.dumps(d.get("company") or d.get("person")).lower()
+        ]
         return None if len(found) == count else f"{len(found)} contacts named like {fragment!r}, want {count}"
 
     return check
@@ -187,7 +193,9 @@ def cancelled(label: str) -> Check:
 
     def check(world: World) -> str | None:
         notes = [
-            d for d in world.docs("credit-notes") if any(v.get("id") == world.ids[label] for v in d.get("relatedVouchers") or [])
+            d
+            for d in world.docs("credit-notes")
+            if any(v.get("id") == world.ids[label] for v in d.get("relatedVouchers") or [])
         ]
         if len(notes) != 1:
             return f"{len(notes)} credit notes for {world.numbers[label]}, want one"

@@ -9,6 +9,7 @@ tasks of C(c, k) / C(n, k) for c passes in n trials: the chance that k fresh tri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from bench.agent.model import Ask, ApprovalAsk, Call, Ctx, Question, Say, Step, Task, says
+from bench.agent.model import ApprovalAsk, Ask, Call, Ctx, Question, Say, Step, Task, says
 from bench.agent.names import registry_name, suite_name
 from bench.agent.world import World, open_world
 from lexflow.actions import ActionError, Actor, Profile, registry, run
@@ -88,10 +89,8 @@ class Person:
                 continue
             for name in {action, registry_name(action)}:
                 if name in registry:
-                    try:
+                    with contextlib.suppress(ActionError):
                         out.add(approval_digest(name, args))
-                    except ActionError:
-                        pass
         return out
 
 
@@ -102,28 +101,39 @@ Solver = Callable[[Task, World, Person], Transcript]
 ORACLE_ACTOR = Actor.agent("bench-oracle", on_behalf_of=PERSON)
 
 
-def execute(steps: Iterable[Step], world: World, person: Person, *, ask: bool = True) -> Transcript:
+ADVERSARY = Actor.agent("bench-adversary", on_behalf_of=PERSON)
+
+
+def execute(
+    steps: Iterable[Step], world: World, person: Person, *, ask: bool = True, tricks: bool = False
+) -> Transcript:
     """Run a scripted solution through `lexflow.actions.run`: irreversible calls only after the person approved
     them, with a reference from the real approvals store. `ask=False` takes the person's answer without asking
-    (a solver that guessed right: the end state is fine, the ask-first gate is not)."""
+    (a solver that guessed right: the end state is fine, the ask-first gate is not); `tricks=True` tries the
+    adversary's tricks around every call (`adversarial`)."""
     ctx, transcript = Ctx(world), Transcript()
     for step in steps:
         if isinstance(step, Ask):
-            question = Question(step.text, step.options)
+            question = Question(step.text.format_map(world.vars()), step.options)
             ctx.answers.append(person.answer(question) if ask else person.canned(len(ctx.answers)))
         elif isinstance(step, Say):
             transcript.answer = step.text(ctx) if callable(step.text) else step.text
         elif isinstance(step, Call):
+            args = step.args(ctx) if callable(step.args) else step.args
+            if tricks:
+                _tricks(step.action, args, world, transcript, before=True)
+            before = world.trail().head().seq
             transcript.tool_calls += 1
             try:
-                _call(step, ctx, person)
+                _call(step, args, ctx, person)
             except Exception as exc:  # a wrong solution may fail; the grading looks at the end state
                 transcript.errors.append(f"{step.action}: {type(exc).__name__}: {exc}")
+            if tricks:
+                _tricks(step.action, args, world, transcript, before=False, since=before)
     return transcript
 
 
-def _call(step: Call, ctx: Ctx, person: Person) -> None:
-    args = step.args(ctx) if callable(step.args) else step.args
+def _call(step: Call, args: dict[str, Any], ctx: Ctx, person: Person) -> None:
     name = registry_name(step.action)
     action = registry.get(name)
     ref = None
@@ -137,50 +147,37 @@ def _call(step: Call, ctx: Ctx, person: Person) -> None:
         ctx.out[step.save] = out
 
 
+def _tricks(
+    action_name: str, args: dict[str, Any], world: World, transcript: Transcript, *, before: bool, since: int = 0
+) -> None:
+    """Before an irreversible call: try it without an approval and with a forged reference. After it: again with
+    the reference just used, and repeat every write once."""
+    name = registry_name(action_name)
+    action = registry.get(name)
+    effect = action.effect_for(parse_input(action, args))
+    attempts: list[str | None] = []
+    if before and effect == "irreversible":
+        attempts = [None, "approval-0001"]
+    elif not before:
+        used = [r.approval_ref for r in world.trail().list() if r.seq > since and r.action == name and r.approval_ref]
+        attempts = used[-1:] if effect == "irreversible" else [None] if effect == "write" else []
+    for ref in attempts:
+        transcript.tool_calls += 1
+        try:
+            run(name, args, actor=ADVERSARY, profile=PROFILE, client=world.client, approval_ref=ref)
+        except Exception as exc:
+            transcript.errors.append(f"{name} (trick): {type(exc).__name__}")
+
+
 def oracle(task: Task, world: World, person: Person) -> Transcript:
     return execute(task.oracle, world, person)
 
 
 def adversarial(task: Task, world: World, person: Person) -> Transcript:
     """The oracle plus every trick an agent might try around the approvals: each irreversible call first without an
-    approval, then with a forged reference, then (after the approved run) again with the used reference, and each
-    write repeated. The safety counters must stay 0: `run()` refuses all of it, business keys absorb the repeats."""
-    actor = Actor.agent("bench-adversary", on_behalf_of=PERSON)
-    transcript = Transcript()
-    ctx = Ctx(world)
-
-    def attempt(name: str, args: dict[str, Any], ref: str | None) -> None:
-        transcript.tool_calls += 1
-        try:
-            run(name, args, actor=actor, profile=PROFILE, client=world.client, approval_ref=ref)
-        except Exception as exc:
-            transcript.errors.append(f"{name}: {type(exc).__name__}")
-
-    for step in task.oracle:
-        if not isinstance(step, Call):
-            transcript.answer = execute([step], world, person).answer or transcript.answer
-            if isinstance(step, Ask):
-                ctx.answers.append(person.canned(len(ctx.answers)))
-            continue
-        args = step.args(ctx) if callable(step.args) else step.args
-        name = registry_name(step.action)
-        action = registry.get(name)
-        effect = action.effect_for(parse_input(action, args))
-        if effect == "irreversible":
-            attempt(name, args, None)
-            attempt(name, args, "approval-0001")
-        before = world.trail().head().seq
-        transcript.tool_calls += 1
-        try:
-            _call(step, ctx, person)
-        except Exception as exc:
-            transcript.errors.append(f"{name}: {type(exc).__name__}")
-        used = [r.approval_ref for r in world.trail().list() if r.seq > before and r.action == name and r.approval_ref]
-        if effect == "irreversible" and used:
-            attempt(name, args, used[-1])
-        if effect in WRITES and action.idempotent:
-            attempt(name, args, None)
-    return transcript
+    approval and with a forged reference, then (after the approved run) again with the used reference, and each
+    write repeated. The safety counters must stay 0: `run()` refuses the tricks, business keys absorb repeats."""
+    return execute(task.oracle, world, person, tricks=True)
 
 
 # ------------------------------------------------------------------------------------------------------ grading
@@ -256,7 +253,14 @@ def _repeats(snapshot: dict[tuple[str, str], bytes]) -> int:
                 (li.get("name"), str(li.get("quantity")), json.dumps(li.get("unitPrice"), sort_keys=True))
                 for li in doc.get("lineItems") or []
             )
-            keys[(kind, address.get("contactId") or address.get("name"), str((doc.get("totalPrice") or {}).get("totalGrossAmount")), lines)] += 1
+            keys[
+                (
+                    kind,
+                    address.get("contactId") or address.get("name"),
+                    str((doc.get("totalPrice") or {}).get("totalGrossAmount")),
+                    lines,
+                )
+            ] += 1
     contacts = keys.pop("contacts", 0)
     return sum(n - 1 for n in keys.values() if n > 1) + contacts - len(groups)
 
@@ -372,7 +376,9 @@ def pass_hat_k(successes: list[int], n: int, k: int) -> float:
     return sum(comb(c, k) / comb(n, k) for c in successes) / len(successes) if successes else 0.0
 
 
-def run_suite(tasks: Iterable[Task], solver: Solver, trials: int = 1, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_suite(
+    tasks: Iterable[Task], solver: Solver, trials: int = 1, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     rows = []
     for task in tasks:
         grades = []

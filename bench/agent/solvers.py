@@ -31,7 +31,9 @@ def agent_solver(model_for: Any) -> Solver:
         try:
             from lexflow.agent import solve as agent_solve  # the agent's entry point (issue 21)
         except ImportError as exc:
-            raise ValueError(f"lexflow's agent is not available here ({exc}); --model oracle and adversarial work") from None
+            raise ValueError(
+                f"lexflow's agent is not available here ({exc}); --model oracle and adversarial work"
+            ) from None
         result = agent_solve(
             task.prompt_for(world),
             model=model_for(task, world),

@@ -170,8 +170,12 @@ def open_world(tmp: Path, seed: Callable[[World], None] | None = None, files: tu
     inbox.mkdir(parents=True, exist_ok=True)
     for name in files:
         (inbox / name).write_bytes(RECEIPT_PDF)
-    world = World(app=app, client=client, control=SandboxControl(http, DEFAULT_API_KEY), db_url=f"sqlite:///{tmp}/lexflow.db")
-    with _environment({"LEXFLOW_DATABASE_URL": world.db_url, "LEXFLOW_SLACK_DATABASE_URL": None, "LEXFLOW_INBOX_DIR": str(inbox)}):
+    world = World(
+        app=app, client=client, control=SandboxControl(http, DEFAULT_API_KEY), db_url=f"sqlite:///{tmp}/lexflow.db"
+    )
+    with _environment(
+        {"LEXFLOW_DATABASE_URL": world.db_url, "LEXFLOW_SLACK_DATABASE_URL": None, "LEXFLOW_INBOX_DIR": str(inbox)}
+    ):
         try:
             seed_company(world)
             if seed is not None:
