@@ -16,10 +16,10 @@ def solver_for(model: str) -> Solver:
         return oracle
     if model == "adversarial":
         return adversarial
-    if model == "scripted":
-        from bench.agent.scripted import scripted_model
+    if model in ("scripted", "scripted-adversary"):
+        from bench.agent import scripted
 
-        return agent_solver(scripted_model)
+        return agent_solver(scripted.scripted_model if model == "scripted" else scripted.adversary_model)
     return agent_solver(lambda task, world: model)
 
 
