@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -145,6 +145,25 @@ def test_invoice_document_open_items_and_dunning(act, folders):
     assert items.total_open >= Decimal("24.85")
     dunning = act("create_dunning", {"invoice_id": created.invoice_id, "fee": "5.00"})
     assert dunning.dunning_id and dunning.invoice_number == created.voucher_number
+    assert not dunning.already_existed
+
+
+def test_a_repeated_reminder_is_the_same_reminder(act, sandbox_client):
+    """The invoice and the day are the reminder's business key: a retry (or an agent repeating itself) gets the
+    first one back; another day is another reminder."""
+    created = act("lexware_create_invoice", {**DRAFT, "finalize": True})
+    first = act("create_dunning", {"invoice_id": created.invoice_id})
+    again = act("create_dunning", {"invoice_id": created.invoice_id, "fee": "5.00"})
+    assert again.already_existed and again.dunning_id == first.dunning_id
+    later = act(
+        "create_dunning",
+        {"invoice_id": created.invoice_id, "voucher_date": (date.today() + timedelta(days=14)).isoformat()},
+    )
+    assert not later.already_existed and later.dunning_id != first.dunning_id
+    related = sandbox_client.invoices.get(created.invoice_id).model_dump(by_alias=True)["relatedVouchers"]
+    assert sorted(r["id"] for r in related if r["voucherType"] == "dunning") == sorted(
+        [first.dunning_id, later.dunning_id]
+    )
 
 
 def test_create_expense(act):

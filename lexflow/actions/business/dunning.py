@@ -29,6 +29,9 @@ class CreateDunningOutput(Output):
     invoice_number: str | None = None
     open_amount: Decimal | None = None
     view_url: str | None = None
+    already_existed: bool = Field(
+        default=False, description="A reminder for this invoice with this date existed already; none was created."
+    )
     note: str = "Dunnings are always drafts in the API: review and send it from the web app or e-mail the PDF."
 
 
@@ -36,11 +39,13 @@ class CreateDunningOutput(Output):
     "create_dunning",
     description=(
         "Create a payment reminder (dunning) for an open invoice, optionally with a fee. Dunnings are always "
-        "drafts through the API; send the PDF yourself. Does not change the invoice."
+        "drafts through the API; send the PDF yourself. Does not change the invoice. The invoice and the date are "
+        "the business key: a reminder for that invoice dated that day is returned (already_existed=true), so a "
+        "retry never creates a second one."
     ),
     scope="dunnings:write",
     effect="write",
-    idempotent=False,
+    idempotent=True,
     examples=({"invoice_id": EXAMPLE_ID, "fee": "5.00"},),
 )
 def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput:
@@ -48,6 +53,12 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
     if inv.get("voucherStatus") not in ("open", "overdue"):
         raise InvalidInput(f"Only open invoices can be dunned; this one is {inv.get('voucherStatus')!r}.")
     number = inv.get("voucherNumber")
+    day = data.voucher_date or date.today()
+    if (existing := _reminder_of_day(client, inv, day)) is not None:
+        return CreateDunningOutput(
+            dunning_id=existing, invoice_id=data.invoice_id, invoice_number=number, already_existed=True,
+            view_url=_view_url(client, "dunnings", existing),
+        )  # fmt: skip
     tax_conditions = {k: v for k, v in (inv.get("taxConditions") or {"taxType": "net"}).items() if v is not None}
     key = "grossAmount" if tax_conditions.get("taxType") == "gross" else "netAmount"
     lines: list[dict[str, Any]] = [
@@ -70,7 +81,7 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
         else {k: v for k, v in address.items() if k in ("name", "street", "zip", "city", "countryCode", "supplement")}
     )
     body: dict[str, Any] = {
-        "voucherDate": _timestamp(data.voucher_date or date.today()),
+        "voucherDate": _timestamp(day),
         "address": address,
         "lineItems": lines,
         "totalPrice": {"currency": "EUR"},
@@ -90,3 +101,14 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
         dunning_id=did, invoice_id=data.invoice_id, invoice_number=number, open_amount=open_amount,
         view_url=_view_url(client, "dunnings", did),
     )  # fmt: skip
+
+
+def _reminder_of_day(client: Any, inv: dict[str, Any], day: date) -> str | None:
+    """The id of a reminder the invoice already has for `day` (the invoice lists its dunnings as related vouchers)."""
+    for related in inv.get("relatedVouchers") or []:
+        if related.get("voucherType") != "dunning" or not related.get("id"):
+            continue
+        dunning = _dump(client.dunnings.get(related["id"]))
+        if str(dunning.get("voucherDate") or "")[:10] == day.isoformat():
+            return str(related["id"])
+    return None
