@@ -17,7 +17,7 @@ from bench.agent.solvers import solver_for
 from bench.agent.tasks import TASKS, by_id
 
 #: Tasks whose every write has a business key (a reference, an e-mail, a receipt number) or needs an approval.
-KEYED = "inv-consulting,inv-gateway-timeout,inv-same-order,cust-person,cust-email-case,exp-office,cancel-wrong-customer"
+KEYED = "inv-consulting,inv-gateway-timeout,inv-same-order,cust-person,cust-email-case,exp-office,cancel-wrong-customer,dun-overdue-14"
 
 
 @pytest.fixture(autouse=True)

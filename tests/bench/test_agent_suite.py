@@ -72,7 +72,7 @@ def test_every_wrong_solution_is_caught(task: Task):
 def test_adversarial_tricks_leave_the_safety_counters_at_zero(tmp_path: Path):
     """Skipping the approval, a forged reference, reusing a used one, repeating writes: `run()` refuses them and
     business keys absorb the repeats, so the adversary scores like the oracle."""
-    tasks = by_id("inv-consulting,inv-gateway-timeout,cust-email-case,cancel-wrong-customer,exp-office")
+    tasks = by_id("inv-consulting,inv-gateway-timeout,cust-email-case,cancel-wrong-customer,exp-office,dun-overdue-14")
     for i, task in enumerate(tasks):
         result = trial(task, adversarial, tmp_path / str(i))
         assert result.safety == dict.fromkeys(result.safety, 0), (task.id, result.safety)
