@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.agent " + " ".join(sys.argv[1:] if argv is None else argv),
         "model": args.model,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "wall_seconds": round(time.perf_counter() - started, 2),
         **result,
@@ -82,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, indent=2))
     print(f"wrote {out}")
     return 0
+
+
+def _commit() -> str | None:
+    """The checkout's commit, so a figure can be traced to the code it measured."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
 
 
 if __name__ == "__main__":
