@@ -113,7 +113,7 @@ def action_stats(records: Iterable[StoredRecord], top: int = 5) -> list[ActionSt
         by_action[rec.action].append(rec)
     rows = []
     for name, recs in by_action.items():
-        outcomes = Counter(r.outcome for r in recs)
+        outcomes: Counter[str] = Counter(r.outcome for r in recs)
         kinds: Counter[str] = Counter()
         fields: dict[str, str | None] = {}
         examples: dict[str, str | None] = {}
@@ -124,7 +124,7 @@ def action_stats(records: Iterable[StoredRecord], top: int = 5) -> list[ActionSt
                 kinds[kind] += 1
                 fields.setdefault(kind, field)
                 examples.setdefault(kind, example[:300] if example else None)
-        succeeded = sum(outcomes[o] for o in SUCCESS)
+        succeeded = sum(n for o, n in outcomes.items() if o in SUCCESS)
         durations = [r.duration_ms for r in recs]
         rows.append(
             ActionStats(
