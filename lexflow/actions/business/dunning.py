@@ -104,7 +104,8 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
 
 
 def _reminder_of_day(client: Any, inv: dict[str, Any], day: date) -> str | None:
-    """The id of a reminder the invoice already has for `day` (the invoice lists its dunnings as related vouchers)."""
+    """The id of a reminder the invoice already has for `day`, among the invoice's `relatedVouchers`
+    (docs/lexware.md#dunnings: confirmed in the sandbox, not for live accounts, where nothing is then found)."""
     for related in inv.get("relatedVouchers") or []:
         if related.get("voucherType") != "dunning" or not related.get("id"):
             continue
