@@ -130,18 +130,6 @@ def contact(
     return check
 
 
-def contacts_named(fragment: str, count: int) -> Check:
-    def check(world: World) -> str | None:
-        found = [
-            d
-            for d in world.docs("contacts")
-            if fragment.lower() in json.dumps(d.get("company") or d.get("person")).lower()
-        ]
-        return None if len(found) == count else f"{len(found)} contacts named like {fragment!r}, want {count}"
-
-    return check
-
-
 @cache
 def _category_names() -> dict[str, str]:
     data = resources.files("lexflow.sandbox.data").joinpath("posting_categories.json").read_text(encoding="utf-8")

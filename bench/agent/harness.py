@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from math import comb
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import orjson
 
 from bench.agent.model import ApprovalAsk, Ask, Call, Ctx, Question, Say, Step, Task, says
-from bench.agent.names import registry_name, suite_name
+from bench.agent.names import registry_name
 from bench.agent.world import World, open_world
 from lexflow.actions import ActionError, Actor, Profile, registry, run
 from lexflow.actions.approvals import approval_digest, grant
@@ -426,9 +425,5 @@ def summarize(rows: list[dict[str, Any]], trials: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def money(value: Any) -> Decimal:
-    return Decimal(str(getattr(value, "amount", value))).quantize(Decimal("0.01"))
-
-
 __all__ = ["PROFILE", "Grade", "Person", "Transcript", "adversarial", "execute", "grade", "negative_controls",
-           "oracle", "pass_hat_k", "run_suite", "suite_name", "trial"]  # fmt: skip
+           "oracle", "pass_hat_k", "run_suite", "trial"]  # fmt: skip

@@ -14,8 +14,3 @@ REGISTRY_NAMES: dict[str, str] = {}
 def registry_name(name: str) -> str:
     """The registry's name for a suite action name."""
     return REGISTRY_NAMES.get(name, name)
-
-
-def suite_name(name: str) -> str:
-    """The suite's name for a registry name (results and reports speak the suite's names)."""
-    return {v: k for k, v in REGISTRY_NAMES.items()}.get(name, name)

@@ -8,7 +8,6 @@ an invoice "overdue 36 days" is overdue 36 days whenever the suite runs.
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,11 +33,6 @@ from lexflow.testing.sandbox_control import SandboxControl
 BASE_URL = "http://sandbox.test"
 KINDS = ("contacts", *TYPES, VOUCHER_KIND)
 RECEIPT_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def receipt_file(name: str) -> dict[str, str]:
-    """A receipt as the actions take it (the person "attached" it to the request)."""
-    return {"filename": name, "content_base64": base64.b64encode(RECEIPT_PDF).decode()}
 
 
 @dataclass
