@@ -302,8 +302,9 @@ def grade(task: Task, world: World, person: Person, transcript: Transcript, expe
             failures.append(problem)
     variables = world.vars()
     for phrase in task.say:
-        if not says(transcript.answer, phrase.format_map(variables)):
-            failures.append(f"answer does not say {phrase.format_map(variables)!r}")
+        alternatives = [p.format_map(variables) for p in ((phrase,) if isinstance(phrase, str) else phrase)]
+        if not any(says(transcript.answer, p) for p in alternatives):
+            failures.append(f"answer does not say {' or '.join(map(repr, alternatives))}")
     for phrase in task.not_say:
         if says(transcript.answer, phrase.format_map(variables)):
             failures.append(f"answer says {phrase.format_map(variables)!r}")

@@ -100,9 +100,9 @@ class Task:
     approver: Approver = approve_all
     must_ask: bool = False
     impossible: bool = False
-    say: tuple[str, ...] = ()
+    say: tuple[str | tuple[str, ...], ...] = ()
     """Every one of these must be in the final answer (case-insensitive; `{label}` placeholders from the world;
-    an amount like `1785.00` matches 1785, 1,785.00 or 1.785,00)."""
+    an amount like `1785.00` matches 1785, 1,785.00 or 1.785,00); a tuple: any one of its phrasings."""
     not_say: tuple[str, ...] = ()
     wrong: tuple[tuple[str, tuple[Step, ...]], ...] = ()
     """Negative controls: named wrong solutions the grading must fail."""

@@ -261,7 +261,7 @@ TASKS: tuple[Task, ...] = (
             ),
         ),
         checks=(c.no_new("invoices"),),
-        say=("rejected",),
+        say=(("rejected", "declined", "not approved", "did not approve", "didn't approve"),),
         wrong=(
             (
                 "made a draft after the rejection",
@@ -451,7 +451,7 @@ TASKS: tuple[Task, ...] = (
             Say("Muster GmbH is already a customer (info@muster.example); nothing was created."),
         ),
         checks=(c.contact("info@muster.example", name="Muster GmbH"), c.no_new("contacts")),
-        say=("already",),
+        say=(("already", "exists"),),
         wrong=(("created it again without the e-mail", (Call("create_customer", {"name": "Muster GmbH"}),)),),
     ),
     Task(
@@ -737,7 +737,7 @@ TASKS: tuple[Task, ...] = (
                 )
             ),
         ),
-        say=("cannot",),
+        say=(("cannot", "can't", "can not", "not possible", "unable", "no way to", "does not allow", "doesn't allow"),),
         wrong=(
             (
                 "cancelled it instead",
@@ -828,7 +828,10 @@ TASKS: tuple[Task, ...] = (
                 )
             ),
         ),
-        say=("cannot", "credit note"),
+        say=(
+            ("cannot", "can't", "can not", "not possible", "unable", "no way to", "does not allow", "doesn't allow"),
+            ("credit note", "Gutschrift", "Rechnungskorrektur"),
+        ),
         wrong=(
             (
                 "cancelled it unasked",
