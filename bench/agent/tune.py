@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.agent.solvers import solver_for
     from bench.agent.tasks import by_id
     from lexflow.actions.hints import load_hints, propose, write_hints
-    from lexflow.actions.stats import parse_since, report
     from lexflow.audit import AuditTrail
+    from lexflow.audit.stats import parse_since, report
 
     try:
         since = parse_since(args.since)

@@ -256,8 +256,8 @@ def stats(
 ) -> None:
     """Success and error rates per action and per error kind, from the audit trail."""
     from lexflow.actions.hints import propose
-    from lexflow.actions.stats import parse_since, report
     from lexflow.audit import AuditTrail
+    from lexflow.audit.stats import parse_since, report
 
     if actor_kind is not None and actor_kind not in ("agent", "user", "flow"):
         raise typer.BadParameter("use agent, user or flow", param_hint="--actor-kind")

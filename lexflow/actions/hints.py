@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from lexflow.actions.stats import ActionStats
+from lexflow.audit.stats import ActionStats
 
 HINTS_FILE = Path(__file__).with_name("hints.json")
 MAX_HINTS = 3

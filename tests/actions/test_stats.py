@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from lexflow.actions import InvalidInput, Profile, registry, run
 from lexflow.actions.export import export_tool, tool_description
 from lexflow.actions.hints import HintsFile, load_hints, override, propose, write_hints
-from lexflow.actions.stats import action_stats, field_problems, parse_since, report
 from lexflow.audit import Actor, AuditTrail
+from lexflow.audit.stats import action_stats, field_problems, parse_since, report
 from lexflow.cli import app
 
 OPS = Profile(name="ops", scopes=["*"])

@@ -1,4 +1,4 @@
-"""Success and error rates per action and per error kind, read from the audit trail.
+"""Success and error rates per action and per error kind, read from the audit trail (`lexflow actions stats`).
 
 Every `run()` leaves exactly one audit record with its outcome and (redacted) error text, so the trail already says
 which actions fail, how, and how often. `action_stats` folds the records into one row per action; the error kinds
@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from lexflow.audit import AuditTrail, StoredRecord
+from lexflow.audit.records import StoredRecord
+from lexflow.audit.store import AuditTrail
 
 #: Outcomes that mean the call did what it was asked (a clarification is an answer: "which of these?").
 SUCCESS = frozenset({"ok", "clarification"})
