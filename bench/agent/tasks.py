@@ -421,7 +421,7 @@ TASKS: tuple[Task, ...] = (
             Call(
                 "upsert_customer",
                 lambda x: {
-                    "contact_id": x.id("acme"),
+                    "customer_id": x.id("acme"),
                     "name": "ACME GmbH",
                     "email": "billing@acme.example",
                     "address": {"street": "Hauptstraße 5", "zip": "10115", "city": "Berlin"},
@@ -464,7 +464,7 @@ TASKS: tuple[Task, ...] = (
             Say(
                 lambda x: (
                     "Likely duplicates: "
-                    + "; ".join(" / ".join(m.name for m in g.contacts) + f" ({g.reason})" for g in x.out["dups"].groups)
+                    + "; ".join(" / ".join(m.name for m in g.customers) + f" ({g.reason})" for g in x.out["dups"].groups)
                     + ". I changed nothing."
                 )
             ),
