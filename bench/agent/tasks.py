@@ -464,7 +464,9 @@ TASKS: tuple[Task, ...] = (
             Say(
                 lambda x: (
                     "Likely duplicates: "
-                    + "; ".join(" / ".join(m.name for m in g.customers) + f" ({g.reason})" for g in x.out["dups"].groups)
+                    + "; ".join(
+                        " / ".join(m.name for m in g.customers) + f" ({g.reason})" for g in x.out["dups"].groups
+                    )
                     + ". I changed nothing."
                 )
             ),
