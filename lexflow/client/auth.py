@@ -1,35 +1,26 @@
 """Authentication: the API key (Bearer) and the partner OAuth2 authorization-code flow (docs/lexware.md#partner-oauth).
 
 OAuth endpoints are not in the official docs; the defaults follow the production partner plugins and are
-configurable (`OAuth2Config`, or the LEXWARE_OAUTH_* settings through `oauth_from_settings`). Tokens are kept by a
-`TokenStore` encrypted at rest (Fernet, key from `LEXFLOW_TOKEN_KEY`); refreshing takes a file lock and re-reads the
-store first, so two workers refreshing at once use one refresh (important: refresh tokens rotate, the loser's token
-would be dead). Getting the first tokens interactively: `lexflow.client.login` and `lexflow auth login`.
+configurable (`OAuth2Config`, or the LEXWARE_OAUTH_* settings through `oauth_from_settings`). Tokens are kept by the
+`TokenStore` every provider shares (lexflow.client.oauth_store: encrypted, refreshed once across processes). Getting the first tokens interactively: `lexflow.client.login` and `lexflow auth login`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import fcntl
 import hashlib
-import json
-import os
 import secrets
-import threading
-import time
-from collections.abc import AsyncGenerator, Generator, Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from lexflow.client import errors
-from lexflow.settings import runtime_settings
+from lexflow.client.oauth_store import AuthorizationRequest, Refresher, TokenSet, TokenStore
 
 if TYPE_CHECKING:
     from lexflow.settings import LexflowSettings
@@ -49,8 +40,6 @@ __all__ = [
 DEFAULT_APP_URL = "https://app.lexware.de"
 REFRESH_MARGIN = 300.0
 """Refresh this many seconds before the access token expires (the token lifetime is not documented)."""
-PENDING_TTL = 600.0
-"""How long a started authorization (state + PKCE verifier) waits for its code (authorization codes are short-lived)."""
 LOGIN_HINT = "Re-authorize the app: run `lexflow auth login`"
 
 
@@ -90,151 +79,6 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(64)[:96]
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
-
-
-@dataclass(frozen=True)
-class AuthorizationRequest:
-    """Where to send the user, plus what to keep until the callback: `state` (CSRF) and the PKCE verifier."""
-
-    url: str
-    state: str
-    code_verifier: str
-    created_at: float = field(default_factory=time.time)
-
-    def expired(self) -> bool:
-        return time.time() - self.created_at > PENDING_TTL
-
-
-class TokenSet(BaseModel):
-    access_token: SecretStr
-    refresh_token: SecretStr | None = None
-    expires_at: float
-    scope: str | None = None
-
-    def expires_within(self, seconds: float) -> bool:
-        return time.time() + seconds >= self.expires_at
-
-    @classmethod
-    def from_response(cls, data: dict[str, Any], previous: TokenSet | None = None) -> TokenSet:
-        refresh = data.get("refresh_token") or (
-            previous.refresh_token.get_secret_value() if previous and previous.refresh_token else None
-        )
-        return cls(
-            access_token=SecretStr(str(data["access_token"])),
-            refresh_token=SecretStr(refresh) if refresh else None,
-            expires_at=time.time() + float(data.get("expires_in") or 3600),
-            scope=data.get("scope"),
-        )
-
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "access_token": self.access_token.get_secret_value(),
-                "refresh_token": self.refresh_token.get_secret_value() if self.refresh_token else None,
-                "expires_at": self.expires_at,
-                "scope": self.scope,
-            }
-        ).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> TokenSet:
-        return cls.model_validate(json.loads(raw))
-
-
-_NEW_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
-
-
-class TokenStore:
-    """Tokens in one Fernet-encrypted file; `lock()` is an inter-process (fcntl) and inter-thread lock.
-
-    Beside the tokens it keeps a started authorization (`<path>.pending`, encrypted too) so a login can be finished
-    by a second command (paste mode on a machine without a browser).
-    """
-
-    def __init__(self, path: str | Path, key: str | bytes | SecretStr | None = None) -> None:
-        from cryptography.fernet import Fernet
-
-        if isinstance(key, SecretStr):
-            key = key.get_secret_value()
-        if not key and (configured := runtime_settings().token_key) is not None:
-            key = configured.get_secret_value()
-        if not key:
-            raise errors.LexwareError(
-                "no encryption key for the OAuth token store",
-                hint=f"Set LEXFLOW_TOKEN_KEY to a Fernet key (create one with {_NEW_KEY}) and keep it: the tokens "
-                "stored with it cannot be read with another",
-            )
-        self.path = Path(path)
-        try:
-            self._fernet = Fernet(key if isinstance(key, bytes) else key.encode())
-        except (ValueError, TypeError):
-            raise errors.LexwareError(
-                "the token-store key (LEXFLOW_TOKEN_KEY, or the key passed to TokenStore) is not a Fernet key",
-                hint=f"A Fernet key is 32 url-safe base64-encoded bytes; create one with {_NEW_KEY}",
-            ) from None
-        self._thread_lock = threading.RLock()
-
-    def load(self) -> TokenSet | None:
-        from cryptography.fernet import InvalidToken
-
-        if not self.path.exists():
-            return None
-        try:
-            return TokenSet.from_json(self._fernet.decrypt(self.path.read_bytes()))
-        except InvalidToken:
-            raise errors.LexwareError(
-                f"the token store {self.path} cannot be decrypted",
-                hint="LEXFLOW_TOKEN_KEY differs from the key it was written with; restore that key, or delete the "
-                "file and run `lexflow auth login` again",
-            ) from None
-
-    def save(self, tokens: TokenSet) -> None:
-        self._write(self.path, tokens.to_json())
-
-    def _write(self, path: Path, raw: bytes) -> None:
-        """Atomically, readable by the owner only."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(self._fernet.encrypt(raw))
-        os.chmod(tmp, 0o600)  # also when the file existed with wider permissions
-        os.replace(tmp, path)
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.clear_pending()
-
-    @property
-    def pending_path(self) -> Path:
-        return self.path.with_suffix(self.path.suffix + ".pending")
-
-    def save_pending(self, request: AuthorizationRequest) -> None:
-        self._write(self.pending_path, json.dumps(asdict(request)).encode())
-
-    def load_pending(self) -> AuthorizationRequest | None:
-        """The started authorization, or None (none, expired, or written with another key)."""
-        from cryptography.fernet import InvalidToken
-
-        try:
-            raw = self._fernet.decrypt(self.pending_path.read_bytes())
-        except (FileNotFoundError, InvalidToken):
-            return None
-        request = AuthorizationRequest(**json.loads(raw))
-        return None if request.expired() else request
-
-    def clear_pending(self) -> None:
-        self.pending_path.unlink(missing_ok=True)
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self.path.with_suffix(self.path.suffix + ".lock"), "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 class OAuth2Client:
@@ -316,38 +160,27 @@ class OAuth2Client:
             self.store.save(tokens)
         return tokens
 
-    def valid_tokens(self, margin: float = REFRESH_MARGIN) -> TokenSet:
-        """Current tokens, refreshed first if they expire within `margin` seconds.
-
-        Under the store lock the store is re-read: if another worker refreshed meanwhile, its (rotated) tokens are
-        used instead of spending the now-dead refresh token again.
-        """
-        tokens = self.store.load()
-        if tokens is not None and not tokens.expires_within(margin):
-            return tokens
-        with self.store.lock():
-            tokens = self.store.load()
-            if tokens is None:
-                raise errors.Unauthorized(f"no OAuth tokens in {self.store.path}", hint=LOGIN_HINT)
-            if not tokens.expires_within(margin):
-                return tokens
-            return self._refresh_locked(tokens)
-
-    def refresh(self) -> TokenSet:
-        with self.store.lock():
-            tokens = self.store.load()
-            if tokens is None:
-                raise errors.Unauthorized(f"no OAuth tokens in {self.store.path}", hint=LOGIN_HINT)
-            return self._refresh_locked(tokens)
-
-    def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
-        if tokens.refresh_token is None:
-            raise errors.Unauthorized("the access token expired and there is no refresh token", hint=LOGIN_HINT)
-        new = self._token_call(
+    def _grant(self, tokens: TokenSet) -> TokenSet:
+        assert tokens.refresh_token is not None
+        return self._token_call(
             {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token.get_secret_value()}, tokens
         )
-        self.store.save(new)
-        return new
+
+    def _not_connected(self) -> errors.LexwareError:
+        return errors.Unauthorized(f"no OAuth tokens (or no refresh token) in {self.store.path}", hint=LOGIN_HINT)
+
+    def refresher(self, margin: float = REFRESH_MARGIN) -> Refresher:
+        return Refresher(self.store, self._grant, margin=margin, not_connected=self._not_connected)
+
+    def valid_tokens(self, margin: float = REFRESH_MARGIN) -> TokenSet:
+        """Current tokens, refreshed first (once across every process sharing the store) if they expire within
+        `margin` seconds."""
+        return self.refresher(margin).valid()
+
+    def refresh(self, stale_access_token: str | None = None) -> TokenSet:
+        """New tokens; with `stale_access_token` (refused by a 401) a refresh another process did meanwhile counts."""
+        refresher = self.refresher()
+        return refresher.force() if stale_access_token is None else refresher.refresh(stale_access_token)
 
     def revoke(self) -> None:
         """Revoke the refresh token (this also deletes the connection's event subscriptions) and clear the store."""
@@ -379,7 +212,7 @@ class OAuth2Auth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
         response = yield request
         if response.status_code == 401:
-            tokens = self.oauth.refresh()
+            tokens = self.oauth.refresh(tokens.access_token.get_secret_value())
             request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
             yield request
 
@@ -388,7 +221,7 @@ class OAuth2Auth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
         response = yield request
         if response.status_code == 401:
-            tokens = await asyncio.to_thread(self.oauth.refresh)
+            tokens = await asyncio.to_thread(self.oauth.refresh, tokens.access_token.get_secret_value())
             request.headers["Authorization"] = f"Bearer {tokens.access_token.get_secret_value()}"
             yield request
 

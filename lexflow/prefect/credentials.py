@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from prefect.blocks.abstract import CredentialsBlock
@@ -123,7 +121,8 @@ class XeroCredentials(ProviderCredentials):
     """A Xero organisation: the app's client id and secret, a refresh token from connecting it, and the tenant id.
 
     Xero rotates refresh tokens: each refresh returns a new one and the old one dies. With `token_file`, the
-    current tokens are kept there (0600, shared by the worker's processes) and win over the block's once it exists;
+    current tokens are kept there (encrypted with LEXFLOW_TOKEN_KEY, shared by the worker's processes, refreshed
+    once across them: docs/client.md#oauth) and win over the block's once it exists;
     without it, each process starts from the block's refresh token, which works for one process only."""
 
     _block_type_name = "Xero Credentials"
@@ -135,6 +134,7 @@ class XeroCredentials(ProviderCredentials):
     refresh_token: SecretStr | None = Field(default=None, description="From connecting the app (offline_access).")
     tenant_id: str | None = Field(default=None, description="The organisation; empty: the first connected one.")
     token_file: str | None = Field(default=None, description="Where rotated tokens are kept (recommended).")
+    token_key: SecretStr | None = Field(default=None, description="Fernet key of token_file; empty: LEXFLOW_TOKEN_KEY.")
     api_url: str = "https://api.xero.com"
     identity_url: str = "https://identity.xero.com"
 
@@ -142,9 +142,9 @@ class XeroCredentials(ProviderCredentials):
         """A `XeroClient` for the tenant, refreshing from the block's token, else the embedded Xero sandbox."""
         import httpx
 
-        from lexflow.xero.client import USER_AGENT, TokenStore, XeroClient, XeroOAuth, XeroSettings
+        from lexflow.client.oauth_store import TokenSet, TokenStore
+        from lexflow.xero.client import USER_AGENT, XeroClient, XeroOAuth, XeroSettings
         from lexflow.xero.errors import XeroAuthError
-        from lexflow.xero.models import TokenSet
 
         if not self.client_id:
             return XeroClient.connect(XeroSettings.model_construct(tenant_id=self.tenant_id))
@@ -160,9 +160,14 @@ class XeroCredentials(ProviderCredentials):
             api_url=self.api_url,
             identity_url=self.identity_url,
         )
-        store = TokenStore(path=Path(self.token_file).expanduser() if self.token_file else None)
-        if store.get() is None:  # expired at once: the first request refreshes with the block's token
-            store.save(TokenSet(access_token=SecretStr(""), refresh_token=self.refresh_token, expires_at=0))
+        # expired at once: the first request refreshes with the block's token, unless the file holds newer ones
+        store = TokenStore(
+            self.token_file,
+            self.token_key,
+            provider="xero",
+            connection=self.client_id,
+            tokens=TokenSet(access_token=SecretStr(""), refresh_token=self.refresh_token, expires_at=0),
+        )
         oauth = XeroOAuth(settings, httpx.Client(timeout=settings.timeout, headers={"User-Agent": USER_AGENT}), store)
         tenant = self.tenant_id
         if tenant is None:
@@ -180,7 +185,8 @@ class QuickBooksCredentials(ProviderCredentials):
     from connecting it, and Intuit's environment (`sandbox` for development keys, `production`).
 
     Intuit may replace the refresh token on a refresh (the old one dies once the new one is used): with
-    `token_file`, every new one is written there (0600) and wins over the block's on the next `get_client()`."""
+    `token_file`, the current tokens are kept there (encrypted with LEXFLOW_TOKEN_KEY, refreshed once across the
+    worker's processes, docs/client.md#oauth) and win over the block's once it exists."""
 
     _block_type_name = "QuickBooks Credentials"
     _block_type_slug = "lexflow-quickbooks-credentials"
@@ -192,6 +198,7 @@ class QuickBooksCredentials(ProviderCredentials):
     refresh_token: SecretStr | None = None
     environment: Literal["production", "sandbox"] = "sandbox"
     token_file: str | None = Field(default=None, description="Where rotated tokens are kept (recommended).")
+    token_key: SecretStr | None = Field(default=None, description="Fernet key of token_file; empty: LEXFLOW_TOKEN_KEY.")
     base_url: str | None = Field(default=None, description="Another API and token host (a served sandbox in tests).")
 
     def get_client(self) -> Any:
@@ -199,6 +206,7 @@ class QuickBooksCredentials(ProviderCredentials):
         import httpx
 
         from lexflow.client import errors
+        from lexflow.client.oauth_store import TokenSet, TokenStore
         from lexflow.quickbooks import client as qb
 
         settings = qb.QuickBooksSettings.model_construct()
@@ -213,32 +221,16 @@ class QuickBooksCredentials(ProviderCredentials):
         if self.base_url:
             root = self.base_url.rstrip("/")
             api, token_url, revoke_url = root, f"{root}/oauth2/v1/tokens/bearer", f"{root}/v2/oauth2/tokens/revoke"
-        path = Path(self.token_file).expanduser() if self.token_file else None
-        refresh = self.refresh_token
-        if path is not None and path.exists():
-            refresh = SecretStr(json.loads(path.read_text())["refresh_token"])
+        # expired at once: the first request refreshes with the block's token, unless the file holds newer ones
+        seed = TokenSet(access_token=SecretStr(""), refresh_token=self.refresh_token, expires_at=0)
+        store = TokenStore(
+            self.token_file, self.token_key, provider="quickbooks", connection=self.realm_id, tokens=seed
+        )
         http = httpx.Client(timeout=settings.timeout_seconds)
-        tokens = qb.Tokens(access_token=SecretStr(""), refresh_token=refresh, expires_at=0, realm_id=self.realm_id)
         session = qb.OAuthSession(
-            http,
-            token_url,
-            revoke_url,
-            self.client_id,
-            self.client_secret.get_secret_value(),
-            tokens,
-            (lambda new: _keep_refresh_token(path, new.refresh_token)) if path is not None else None,
+            http, token_url, revoke_url, self.client_id, self.client_secret.get_secret_value(), self.realm_id, store
         )
         return qb.QuickBooksClient(api, session, settings=settings, http=http)
-
-
-def _keep_refresh_token(path: Path, token: SecretStr) -> None:
-    """Write the newest refresh token atomically, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"refresh_token": token.get_secret_value()}, f)
-    os.replace(tmp, path)
 
 
 #: The credentials block of each provider, by provider name (`lexflow.providers`).

@@ -21,15 +21,17 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client import errors
 from lexflow.client.limits import AccountLimiter, Limits, account_limiter
+from lexflow.client.oauth_store import Refresher, TokenSet, TokenStore
 from lexflow.quickbooks.models import (
     Attachable,
     Bill,
@@ -73,6 +75,9 @@ class QuickBooksSettings(BaseSettings):
     client_secret: SecretStr = SecretStr("")
     realm_id: str = ""
     refresh_token: SecretStr = SecretStr("")
+    """From connecting the app; with `token_file` only the first start uses it (the file keeps the rotated ones)."""
+    token_file: Path | None = None
+    """Where the company's tokens are kept, encrypted (LEXFLOW_TOKEN_KEY) and shared by the worker's processes."""
     environment: Literal["production", "sandbox"] = "sandbox"
     """Intuit's sandbox companies (development keys) or production."""
     minor_version: int = Field(default=MINOR_VERSION, ge=MINOR_VERSION)
@@ -219,16 +224,22 @@ def error_from_response(response: httpx.Response) -> errors.LexwareError:
 
 
 # ------------------------------------------------------------------------------------------------ auth
-class Tokens(BaseModel):
-    access_token: SecretStr
-    refresh_token: SecretStr
-    expires_at: float
-    realm_id: str
+REFRESH_EARLY = 60.0
+"""Refresh an access token this many seconds before it expires (clock skew, slow requests)."""
+
+
+def quickbooks_token_store(
+    realm_id: str, path: str | Path | None = None, key: str | bytes | SecretStr | None = None
+) -> TokenStore:
+    """The store of one company's connection (tokens are per realm): encrypted in `path` (shared by the worker's
+    processes), else in memory (one process)."""
+    return TokenStore(path, key, provider="quickbooks", connection=realm_id)
 
 
 class OAuthSession:
-    """Access and refresh tokens of one company. Refreshes before expiry or on a 401 and hands every new refresh
-    token to `on_tokens` (Intuit rotates them; the old one dies once the new one is used)."""
+    """Access and refresh tokens of one company (realm), kept in the shared `TokenStore`. Refreshes before expiry or
+    on a 401, once across every process sharing the store (Intuit rotates refresh tokens: the old one dies once the
+    new one is used), and hands every new token set to `on_tokens`."""
 
     def __init__(
         self,
@@ -237,13 +248,33 @@ class OAuthSession:
         revoke_url: str,
         client_id: str,
         client_secret: str,
-        tokens: Tokens,
-        on_tokens: Callable[[Tokens], None] | None = None,
+        realm_id: str,
+        store: TokenStore,
+        on_tokens: Callable[[TokenSet], None] | None = None,
     ) -> None:
         self._http, self._token_url, self._revoke_url = http, token_url, revoke_url
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-        self.tokens, self._on_tokens = tokens, on_tokens
-        self._lock = threading.Lock()
+        self.realm_id = realm_id
+        self.store = store
+        self.refresher = Refresher(
+            store,
+            self._grant,
+            margin=REFRESH_EARLY,
+            not_connected=lambda: errors.Unauthorized(
+                f"lexflow is not connected to QuickBooks company {realm_id}",
+                hint="Connect the app to the company (docs/quickbooks.md#connecting)",
+            ),
+            on_tokens=on_tokens,
+        )
+
+    @property
+    def tokens(self) -> TokenSet:
+        return self.refresher.current()
+
+    @tokens.setter
+    def tokens(self, tokens: TokenSet) -> None:
+        with self.store.lock():
+            self.store.save(tokens)
 
     @classmethod
     def exchange(
@@ -256,7 +287,8 @@ class OAuthSession:
         code: str,
         redirect_uri: str,
         realm_id: str,
-        on_tokens: Callable[[Tokens], None] | None = None,
+        on_tokens: Callable[[TokenSet], None] | None = None,
+        store: TokenStore | None = None,
     ) -> OAuthSession:
         """Finish the authorization-code flow: `code` and `realmId` come from the callback URL."""
         session = cls(
@@ -265,50 +297,68 @@ class OAuthSession:
             revoke_url,
             client_id,
             client_secret,
-            Tokens(access_token=SecretStr(""), refresh_token=SecretStr(""), expires_at=0, realm_id=realm_id),
+            realm_id,
+            store or quickbooks_token_store(realm_id),
             on_tokens,
         )
-        session._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        tokens = session._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        session.tokens = tokens
+        if on_tokens is not None:
+            on_tokens(tokens)
         return session
 
-    def _grant(self, form: dict[str, str]) -> None:
-        response = self._http.post(
-            self._token_url, data=form, headers={"Authorization": self._basic, "Accept": "application/json"}
-        )
-        if response.status_code != 200:
-            raise errors.Unauthorized(
-                f"token request refused: {response.text[:200]}",
-                status=response.status_code,
-                hint="Connect the app to the company again (the refresh token expired or was revoked)",
+    def _token_call(self, form: dict[str, str], previous: TokenSet | None = None) -> TokenSet:
+        try:
+            response = self._http.post(
+                self._token_url, data=form, headers={"Authorization": self._basic, "Accept": "application/json"}
             )
-        body = response.json()
-        self.tokens = Tokens(
-            access_token=SecretStr(body["access_token"]),
-            refresh_token=SecretStr(body["refresh_token"]),
-            expires_at=time.time() + float(body["expires_in"]) - 60,
-            realm_id=self.tokens.realm_id,
+        except httpx.TransportError as exc:
+            raise errors.Unauthorized(
+                f"the token endpoint did not answer ({type(exc).__name__})",
+                hint="Check the network; the stored tokens were kept (if the refresh reached Intuit, connect again)",
+            ) from None
+        if response.status_code != 200:
+            error = _json_error(response)
+            raise errors.Unauthorized(
+                f"token request refused ({error})",
+                status=response.status_code,
+                hint="Connect the app to the company again (the refresh token expired, was revoked or rotated)",
+            )
+        return TokenSet.from_response(response.json(), previous)
+
+    def _grant(self, current: TokenSet) -> TokenSet:
+        assert current.refresh_token is not None
+        return self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": current.refresh_token.get_secret_value()}, current
         )
-        if self._on_tokens:
-            self._on_tokens(self.tokens)
 
     def access_token(self, force_refresh: bool = False, seen: str | None = None) -> str:
-        with self._lock:
-            current = self.tokens.access_token.get_secret_value()
-            if force_refresh and seen is not None and seen != current:
-                return current  # another thread refreshed meanwhile
-            if force_refresh or not current or time.time() >= self.tokens.expires_at:
-                self._grant(
-                    {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token.get_secret_value()}
-                )
-            return self.tokens.access_token.get_secret_value()
+        """A valid access token; `force_refresh` after a 401 on `seen` (a refresh elsewhere meanwhile counts)."""
+        if force_refresh:
+            tokens = self.refresher.refresh(seen) if seen is not None else self.refresher.force()
+        else:
+            tokens = self.refresher.valid()
+        return tokens.access_token.get_secret_value()
 
     def revoke(self) -> None:
         """Disconnect the app from the company."""
+        refresh = self.tokens.refresh_token
+        if refresh is None:
+            return
         self._http.post(
             self._revoke_url,
-            json={"token": self.tokens.refresh_token.get_secret_value()},
+            json={"token": refresh.get_secret_value()},
             headers={"Authorization": self._basic, "Accept": "application/json"},
         )
+
+
+def _json_error(response: httpx.Response) -> str:
+    """The OAuth `error` code of a refused token request (never the body: it could echo a secret)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    return str(body.get("error", f"HTTP {response.status_code}")) if isinstance(body, dict) else "?"
 
 
 # ------------------------------------------------------------------------------------------------ client
@@ -333,7 +383,7 @@ class QuickBooksClient:
     ) -> None:
         self.settings = settings or QuickBooksSettings()
         self.session = session
-        self.realm_id = session.tokens.realm_id
+        self.realm_id = session.realm_id
         self._base = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}"
         self._http = http or httpx.Client(timeout=self.settings.timeout_seconds)
         self._sleep = sleep
@@ -707,7 +757,7 @@ def connect_sandbox(
     served: Any,
     settings: QuickBooksSettings | None = None,
     realm: str | None = None,
-    on_tokens: Callable[[Tokens], None] | None = None,
+    on_tokens: Callable[[TokenSet], None] | None = None,
 ) -> QuickBooksClient:
     """Connect to a served sandbox the way a user connects to Intuit: authorize, follow the callback, exchange."""
     cfg = served.config
@@ -736,6 +786,7 @@ def connect_sandbox(
         redirect,
         callback["realmId"][0],
         on_tokens,
+        quickbooks_token_store(callback["realmId"][0], (settings or QuickBooksSettings()).token_file),
     )
     client = QuickBooksClient(served.url, session, settings=settings, http=http)
     client.sandbox = served
@@ -743,23 +794,31 @@ def connect_sandbox(
 
 
 def connect(
-    settings: QuickBooksSettings | None = None, on_tokens: Callable[[Tokens], None] | None = None
+    settings: QuickBooksSettings | None = None, on_tokens: Callable[[TokenSet], None] | None = None
 ) -> QuickBooksClient:
     """A client for the configured company, or for the embedded sandbox when no credentials are set."""
     settings = settings or QuickBooksSettings()
     if not settings.has_credentials:
         return connect_sandbox(embedded_sandbox(), settings, on_tokens=on_tokens)
-    if not settings.realm_id or not settings.refresh_token.get_secret_value():
+    if not settings.realm_id or not (settings.refresh_token.get_secret_value() or settings.token_file):
         raise errors.Unauthorized(
-            "QUICKBOOKS_REALM_ID and QUICKBOOKS_REFRESH_TOKEN are needed with a client id",
+            "QUICKBOOKS_REALM_ID and QUICKBOOKS_REFRESH_TOKEN (or QUICKBOOKS_TOKEN_FILE) are needed with a client id",
             hint="Connect the app once (docs/quickbooks.md#connecting) and store both",
         )
     http = httpx.Client(timeout=settings.timeout_seconds)
-    tokens = Tokens(
-        access_token=SecretStr(""), refresh_token=settings.refresh_token, expires_at=0, realm_id=settings.realm_id
-    )
+    seed = None
+    if settings.refresh_token.get_secret_value():  # expired at once: the first request refreshes with it
+        seed = TokenSet(access_token=SecretStr(""), refresh_token=settings.refresh_token, expires_at=0)
+    store = TokenStore(settings.token_file, provider="quickbooks", connection=settings.realm_id, tokens=seed)
     session = OAuthSession(
-        http, TOKEN_URL, REVOKE_URL, settings.client_id, settings.client_secret.get_secret_value(), tokens, on_tokens
+        http,
+        TOKEN_URL,
+        REVOKE_URL,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        settings.realm_id,
+        store,
+        on_tokens,
     )
     return QuickBooksClient(HOSTS[settings.environment], session, settings=settings, http=http)
 

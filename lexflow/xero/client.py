@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lexflow.client.limits import AccountLimiter, Limits, account_limiter
+from lexflow.client.oauth_store import Refresher, TokenSet, TokenStore
 from lexflow.client.retry import RetryPolicy, parse_retry_after, sent_for_sure_not
 from lexflow.client.transport import CallRecord
 from lexflow.xero.errors import (
@@ -52,7 +52,6 @@ from lexflow.xero.models import (
     Invoice,
     Payment,
     TaxRate,
-    TokenSet,
 )
 
 M = TypeVar("M")
@@ -89,6 +88,12 @@ class XeroSettings(BaseSettings):
     timeout: float = 30.0
 
 
+def xero_token_store(settings: XeroSettings, key: str | bytes | SecretStr | None = None) -> TokenStore:
+    """The store of the app's connection (its tokens reach every tenant the user connected; the tenant is a header):
+    encrypted in `XERO_TOKEN_FILE` (shared by the worker's processes), else in memory (one process)."""
+    return TokenStore(settings.token_file, key, provider="xero", connection=settings.client_id or "")
+
+
 def idempotency_key(tenant_id: str, kind: str, business_key: str) -> str:
     """The same business key always gives the same `Idempotency-Key` (≤ 128 characters), in every process."""
     digest = hashlib.sha256(f"{tenant_id.lower()}|{kind}|{business_key}".encode()).hexdigest()
@@ -96,59 +101,6 @@ def idempotency_key(tenant_id: str, kind: str, business_key: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ OAuth
-class TokenStore:
-    """The current token set, in memory and (with `path`) in a 0600 JSON file shared by processes.
-
-    Refresh tokens rotate: each refresh returns a new one. `refresh()` runs under a thread lock and an `flock` on the
-    file, and first re-reads the file: if another thread or process already refreshed, its tokens are used instead
-    of spending the (now old) refresh token again.
-    """
-
-    def __init__(self, tokens: TokenSet | None = None, path: Path | None = None) -> None:
-        self.path = path
-        self._tokens = tokens
-        self._lock = threading.Lock()
-        if tokens is None and path is not None and path.exists():
-            self._tokens = self._read()
-
-    def _read(self) -> TokenSet | None:
-        assert self.path is not None
-        try:
-            return TokenSet.model_validate(json.loads(self.path.read_text()))
-        except (OSError, ValueError):
-            return None
-
-    def get(self) -> TokenSet | None:
-        return self._tokens
-
-    def save(self, tokens: TokenSet) -> None:
-        self._tokens = tokens
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(tokens.to_file(), f)
-            os.replace(tmp, self.path)
-
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._lock:
-            if self.path is None:
-                yield
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path.with_suffix(".lock"), "a") as lock_file:
-                fcntl.flock(lock_file, fcntl.LOCK_EX)
-                try:
-                    on_disk = self._read() if self.path.exists() else None
-                    if on_disk is not None:
-                        self._tokens = on_disk
-                    yield
-                finally:
-                    fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
 class XeroOAuth:
     """The authorization-code flow, refresh with rotation, revocation and the tenant list (`/connections`)."""
 
@@ -160,8 +112,21 @@ class XeroOAuth:
             )
         self.settings = settings
         self.http = http
-        self.store = store or TokenStore(path=settings.token_file)
-        self.refreshes = 0
+        self.store = store or xero_token_store(settings)
+        self.tokens = Refresher(
+            self.store,
+            self._grant,
+            margin=REFRESH_EARLY,
+            not_connected=lambda: XeroAuthError(
+                "lexflow is not connected to Xero (no tokens, or no refresh token: was offline_access granted?)",
+                hint="Run the authorisation (authorization_url, then exchange_code) first",
+            ),
+        )
+
+    @property
+    def refreshes(self) -> int:
+        """Refreshes this client sent to Xero's token endpoint."""
+        return self.tokens.refreshes
 
     def authorization_url(self, state: str) -> str:
         query = urlencode(
@@ -180,7 +145,7 @@ class XeroOAuth:
         raw = f"{self.settings.client_id}:{self.settings.client_secret.get_secret_value()}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
-    def _token_call(self, form: dict[str, str]) -> TokenSet:
+    def _token_call(self, form: dict[str, str], previous: TokenSet | None = None) -> TokenSet:
         url = f"{self.settings.identity_url.rstrip('/')}/connect/token"
         try:
             answer = self.http.post(url, data=form, headers=self._basic())
@@ -196,51 +161,30 @@ class XeroOAuth:
                 status=answer.status_code,
                 hint="Connect lexflow to Xero again (the refresh token expired, was revoked or was already rotated)",
             )
-        body = answer.json()
-        return TokenSet(
-            access_token=SecretStr(body["access_token"]),
-            refresh_token=SecretStr(body["refresh_token"]) if body.get("refresh_token") else None,
-            expires_at=time.time() + float(body.get("expires_in", 1800)),
-            scope=body.get("scope", ""),
+        return TokenSet.from_response(answer.json(), previous, default_lifetime=1800.0)
+
+    def _grant(self, current: TokenSet) -> TokenSet:
+        assert current.refresh_token is not None
+        return self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": current.refresh_token.get_secret_value()}, current
         )
 
     def exchange_code(self, code: str) -> TokenSet:
         tokens = self._token_call(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": self.settings.redirect_uri}
         )
-        with self.store.exclusive():
+        with self.store.lock():
             self.store.save(tokens)
         return tokens
 
     def access_token(self) -> str:
-        tokens = self.store.get()
-        if tokens is None:
-            raise XeroAuthError(
-                "lexflow is not connected to Xero",
-                hint="Run the authorisation (authorization_url, then exchange_code) first",
-            )
-        if tokens.expires_at - REFRESH_EARLY < time.time():
-            return self.refresh(tokens.access_token.get_secret_value())
-        return tokens.access_token.get_secret_value()
+        return self.tokens.valid().access_token.get_secret_value()
 
     def refresh(self, stale_access_token: str | None = None) -> str:
         """A fresh access token. With `stale_access_token`, a refresh another thread/process did meanwhile counts."""
-        with self.store.exclusive():
-            current = self.store.get()
-            if current is None or current.refresh_token is None:
-                raise XeroAuthError("no refresh token (was offline_access granted?)", hint="Connect again")
-            if (
-                stale_access_token is not None
-                and current.access_token.get_secret_value() != stale_access_token
-                and current.expires_at - REFRESH_EARLY > time.time()
-            ):
-                return current.access_token.get_secret_value()
-            tokens = self._token_call(
-                {"grant_type": "refresh_token", "refresh_token": current.refresh_token.get_secret_value()}
-            )
-            self.store.save(tokens)
-            self.refreshes += 1
-            return tokens.access_token.get_secret_value()
+        if stale_access_token is None:
+            return self.tokens.force().access_token.get_secret_value()
+        return self.tokens.refresh(stale_access_token).access_token.get_secret_value()
 
     def connections(self) -> list[Connection]:
         url = f"{self.settings.api_url.rstrip('/')}/connections"
@@ -256,7 +200,7 @@ class XeroOAuth:
         return [Connection.model_validate(c) for c in answer.json()]
 
     def revoke(self) -> None:
-        tokens = self.store.get()
+        tokens = self.store.load()
         if tokens is None or tokens.refresh_token is None:
             return
         url = f"{self.settings.identity_url.rstrip('/')}/connect/revocation"

@@ -251,20 +251,3 @@ class Connection(XeroModel):
     tenant_id: str = Field(alias="tenantId")
     tenant_type: str = Field(alias="tenantType")
     tenant_name: str | None = Field(default=None, alias="tenantName")
-
-
-class TokenSet(BaseModel):
-    """What the token endpoint returned, with the expiry as a timestamp. Secrets never show in reprs or logs."""
-
-    access_token: SecretStr
-    refresh_token: SecretStr | None = None
-    expires_at: float
-    scope: str = ""
-
-    def to_file(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token.get_secret_value(),
-            "refresh_token": self.refresh_token.get_secret_value() if self.refresh_token else None,
-            "expires_at": self.expires_at,
-            "scope": self.scope,
-        }

@@ -3,13 +3,14 @@ never from the worker's environment, and falls back to that provider's embedded 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError
 
+from lexflow.client.oauth_store import TokenStore
 from lexflow.prefect.credentials import (
     CREDENTIALS,
     LexwareCredentials,
@@ -112,6 +113,7 @@ def test_xero_block_refreshes_from_its_token_and_keeps_rotations(tmp_path: Any, 
             refresh_token=first.refresh_token,
             tenant_id=tenant,
             token_file=str(tmp_path / "xero-tokens.json"),
+            token_key=Fernet.generate_key().decode(),
             api_url=served.url,
             identity_url=served.url,
         )
@@ -128,7 +130,7 @@ def test_xero_block_refreshes_from_its_token_and_keeps_rotations(tmp_path: Any, 
             again.request("GET", "/Organisation")
         finally:
             again.close()
-        assert first.refresh_token.get_secret_value() not in (tmp_path / "xero-tokens.json").read_text()
+        assert first.refresh_token.get_secret_value().encode() not in (tmp_path / "xero-tokens.json").read_bytes()
 
 
 def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, tmp_path: Any, foreign_env: None) -> None:
@@ -136,25 +138,29 @@ def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, tmp_pa
 
     quickbooks_served.state.reset()
     with connect_sandbox(quickbooks_served, QuickBooksSettings(requests_per_minute=0)) as connected:
-        tokens = connected.session.tokens
+        tokens, realm = connected.session.tokens, connected.realm_id
+    assert tokens.refresh_token is not None
     cfg = quickbooks_served.config
-    kept = tmp_path / "qb-tokens.json"
+    kept, key = tmp_path / "qb-tokens.json", Fernet.generate_key().decode()
     block = QuickBooksCredentials(
         client_id=cfg.client_id,
         client_secret=SecretStr(cfg.client_secret),
-        realm_id=tokens.realm_id,
+        realm_id=realm,
         refresh_token=tokens.refresh_token,
         token_file=str(kept),
+        token_key=key,
         base_url=quickbooks_served.url,
     )
     with block.get_client() as client:
-        assert client.realm_id == tokens.realm_id
+        assert client.realm_id == realm
         client.query("SELECT * FROM Customer")  # refreshes with the block's token, then reads
     assert tokens.refresh_token.get_secret_value() not in repr(block)
     assert kept.stat().st_mode & 0o777 == 0o600
-    rotated = json.loads(kept.read_text())["refresh_token"]
+    rotated = TokenStore(kept, key, provider="quickbooks", connection=realm).load()
+    assert rotated is not None and rotated.refresh_token is not None
+    assert rotated.refresh_token.get_secret_value().encode() not in kept.read_bytes()  # encrypted at rest
     with block.get_client() as again:  # starts from the kept token, not the block's (maybe spent) one
-        assert again.session.tokens.refresh_token.get_secret_value() == rotated
+        assert again.session.tokens.refresh_token == rotated.refresh_token
         again.query("SELECT * FROM Customer")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from lexflow.client.limits import DailyBudgetExhausted, rate_limit_dir
 from lexflow.xero.client import (
@@ -135,12 +136,12 @@ def test_two_tenants_on_one_connection_are_never_mixed(client: XeroClient) -> No
 
 
 def test_expired_access_token_is_refreshed_with_rotation(xero: ServedXeroSandbox, client: XeroClient) -> None:
-    before = client.oauth.store.get()
+    before = client.oauth.store.load()
     assert before is not None and before.refresh_token is not None
     client.get_invoice  # noqa: B018
     _control(xero, "/clock", {"advanceSeconds": 1801})
     assert client.find_contacts(search="nobody") == []
-    after = client.oauth.store.get()
+    after = client.oauth.store.load()
     assert after is not None and after.refresh_token is not None
     assert after.refresh_token.get_secret_value() != before.refresh_token.get_secret_value()
     assert client.oauth.refreshes == 1
@@ -165,7 +166,10 @@ def test_concurrent_refreshers_spend_the_refresh_token_once(xero: ServedXeroSand
     assert errors == [] and client.oauth.refreshes == 1
 
 
-def test_processes_sharing_a_token_file_follow_each_others_rotation(xero: ServedXeroSandbox, tmp_path: Path) -> None:
+def test_processes_sharing_a_token_file_follow_each_others_rotation(
+    xero: ServedXeroSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEXFLOW_TOKEN_KEY", Fernet.generate_key().decode())
     settings = sandbox_settings(xero.url, minute_limit=0, token_file=tmp_path / "xero-tokens.json")
     first = XeroOAuth(settings, httpx.Client(timeout=5))
     authorise_programmatically(first)
