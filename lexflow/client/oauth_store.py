@@ -140,7 +140,7 @@ class TokenStore:
         self.provider = provider
         self.connection = connection
         self._memory = tokens
-        self._fernet = _fernet(key) if self.path is not None else None
+        self._fernet: Any = _fernet(key) if self.path is not None else None
         self._thread_lock = threading.RLock()
         self._file_lock = (
             FileLock(f"{self.path}.lock", thread_local=False, mode=0o600) if self.path is not None else None
