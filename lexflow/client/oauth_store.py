@@ -102,8 +102,8 @@ def _fernet(key: str | bytes | SecretStr | None) -> Any:
     if not key:
         raise errors.LexwareError(
             "no encryption key for the OAuth token store",
-            hint=f"Set LEXFLOW_TOKEN_KEY to a Fernet key (create one with {NEW_KEY_COMMAND}) and keep it: the tokens "
-            "stored with it cannot be read with another",
+            hint=f"Set LEXFLOW_TOKEN_KEY (or a credentials block's token_key) to a Fernet key (create one with "
+            f"{NEW_KEY_COMMAND}) and keep it: the tokens stored with it cannot be read with another",
         )
     try:
         return Fernet(key if isinstance(key, bytes) else key.encode())

@@ -164,6 +164,21 @@ def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, tmp_pa
         again.query("SELECT * FROM Customer")
 
 
+def test_a_token_file_without_a_key_is_refused_naming_the_fix(
+    tmp_path: Any, foreign_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lexflow.client.errors import LexwareError
+
+    monkeypatch.delenv("LEXFLOW_TOKEN_KEY", raising=False)
+    block = XeroCredentials(
+        client_id="app", client_secret="s", refresh_token="rt-0123456789", token_file=str(tmp_path / "x.tokens")
+    )
+    with pytest.raises(LexwareError, match="no encryption key") as refused:
+        block.get_client()
+    assert refused.value.hint is not None and "token_key" in refused.value.hint
+    assert not (tmp_path / "x.tokens").exists()  # never written unencrypted
+
+
 def test_half_filled_oauth_blocks_say_what_is_missing() -> None:
     from lexflow.client.errors import Unauthorized
     from lexflow.xero.errors import XeroAuthError
