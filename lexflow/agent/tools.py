@@ -184,6 +184,18 @@ def _candidates(output: Any) -> list[str]:
     return options
 
 
+def _lacks_business_key(action: Action, data: BaseModel) -> bool:
+    """A write whose input has a `reference` (its business key) but none was given."""
+    return action.effect != "read" and "reference" in type(data).model_fields and getattr(data, "reference", None) is None
+
+
+def _derived_reference(name: str, data: BaseModel) -> str:
+    """A business key from the call's own arguments: the model repeating the same write (a retry, a loop, a
+    replayed step) then finds the first document instead of creating a second (docs/agent.md#exactly-once)."""
+    canonical = data.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return "ask-" + approval_digest(name, canonical)[:20]
+
+
 def _tool(session: Session, action: Action) -> Tool[Any]:
     name = action.name
 
@@ -193,6 +205,9 @@ def _tool(session: Session, action: Action) -> Tool[Any]:
             data = parse_input(action, args)
         except InvalidInput:
             data = None  # run() refuses it below, audited, with the field errors
+        if data is not None and _lacks_business_key(action, data):
+            args = {**args, "reference": _derived_reference(name, data)}
+            data = parse_input(action, args)
         if data is not None:
             effect: Effect = action.effect_for(data)
             if effect == "write" and not profile.needs_approval(effect) and _tainted(ctx):

@@ -252,6 +252,23 @@ def test_a_lost_answer_after_commit_leaves_one_invoice(books):
     assert all(f["fired"] == 1 for f in books.control.list_faults()["content"])
 
 
+def test_a_repeated_write_without_a_reference_creates_one_invoice(books):
+    """The model gives no reference and sends the same invoice twice (approved both times): the reference lexflow
+    derives from the arguments finds the first invoice; the books hold one."""
+    books.customer("ACME GmbH", "billing@acme.example")
+
+    def unreferenced(h: History) -> list:
+        (call,) = invoice_first_match(h)
+        return [(call[0], {k: v for k, v in call[1].items() if k != "reference"})]
+
+    result = solve(PROMPT, model=script(find_acme, unreferenced, unreferenced, done), profile=AGENT,
+                   decide=approve_all, answer=no_questions, client_factory=lambda: books.client)  # fmt: skip
+    assert len(books.invoices()) == 1
+    created = [a for a in result.actions if a.name == INVOICE]
+    assert len(created) == 2 and all(a.ok for a in created)
+    assert created[0].args.get("reference", "").startswith("ask-") or created[0].resource_id == created[1].resource_id
+
+
 def test_instructions_hidden_in_a_customer_name_write_nothing(books):
     """An adversarial model obeys a note planted in the books; every write it then tries needs a person, who sees
     lexflow's preview and says no: zero writes."""
