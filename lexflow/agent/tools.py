@@ -186,12 +186,14 @@ def _candidates(output: Any) -> list[str]:
 
 def _lacks_business_key(action: Action, data: BaseModel) -> bool:
     """A write whose input has a `reference` (its business key) but none was given."""
-    return action.effect != "read" and "reference" in type(data).model_fields and getattr(data, "reference", None) is None
+    return (
+        action.effect != "read" and "reference" in type(data).model_fields and getattr(data, "reference", None) is None
+    )
 
 
 def _derived_reference(name: str, data: BaseModel) -> str:
     """A business key from the call's own arguments: the model repeating the same write (a retry, a loop, a
-    replayed step) then finds the first document instead of creating a second (docs/agent.md#exactly-once)."""
+    replayed step) then finds the first document instead of creating a second (docs/agent.md#what-the-agent-may-do)."""
     canonical = data.model_dump(mode="json", by_alias=True, exclude_none=True)
     return "ask-" + approval_digest(name, canonical)[:20]
 
