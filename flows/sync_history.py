@@ -1,9 +1,11 @@
-"""History sync as a flow: contacts, voucher list, then document details in batches, with a progress artifact.
+"""History sync as a flow: what changed since the last run (contacts and documents, by the provider's own change
+mechanism), then the details the lists do not carry, in batches, with a progress artifact.
 
-Each step is a task over `lexflow.sync.HistorySync` (plain Python). The store itself is the checkpoint: a
-crashed run leaves the stored batches in place, and the rerun fetches only what is still pending; the
-`updatedDateFrom` checkpoint moves only after a run finished completely. The reads are audited as this flow run,
-one record per page or batch (`lexflow.sync.audit`), in the same trail as the other flows' actions.
+Each step is a task over `lexflow.sync.HistorySync` (plain Python) and runs unchanged on every provider: how a
+provider lists changes is its `changes_since` (docs/flows.md#sync-history). The store itself is the checkpoint: a
+crashed run leaves the stored pages and batches in place, and the rerun fetches only the details still pending;
+the cursor moves only after a run finished completely. The reads are audited as this flow run, one record per page
+or batch (`lexflow.sync.audit`), in the same trail as the other flows' actions.
 """
 
 from __future__ import annotations
@@ -26,16 +28,11 @@ def _engine(database_url: str | None) -> HistorySync:
     return HistorySync(get_client(), SyncStore(database_url), audit=audit)
 
 
-@task(name="sync-contacts", cache_policy=NO_CACHE)
-def sync_contacts(report: SyncReport, database_url: str | None) -> int:
-    return _engine(database_url).sync_contacts(report)
-
-
-@task(name="sync-voucherlist", cache_policy=NO_CACHE)
-def sync_voucherlist(report: SyncReport, database_url: str | None) -> tuple[int, str | None]:
+@task(name="sync-changes", cache_policy=NO_CACHE)
+def sync_changes(report: SyncReport, database_url: str | None) -> tuple[SyncReport, str | None]:
     eng = _engine(database_url)
-    n = eng.sync_voucherlist(report)
-    return n, eng.newest
+    eng.sync_changes(report)
+    return report, eng.newest
 
 
 @task(name="sync-details", cache_policy=NO_CACHE)
@@ -60,11 +57,9 @@ def sync_history(
     store = SyncStore(database_url)
     eng = _engine(database_url)
     report = eng.plan(full)
-    log.info("sync mode %s (updatedDateFrom %s)", report.mode, report.updated_from)
+    log.info("sync mode %s (%s since %s)", report.mode, eng.provider.capabilities.display_name, report.updated_from)
     progress = cast(UUID, create_progress_artifact(0.0, key="sync-history-progress", description="Sync progress"))
-    report.contacts = sync_contacts(report, database_url)
-    update_progress_artifact(progress, 10.0)
-    report.vouchers_listed, newest = sync_voucherlist(report, database_url)
+    report, newest = sync_changes(report, database_url)
     update_progress_artifact(progress, 20.0)
     pending = store.pending_documents()
     for i in range(0, len(pending), batch_size):
@@ -79,8 +74,8 @@ def sync_history(
     table_artifact(
         "sync-history",
         report.summary_rows(time.monotonic() - started),
-        f"{report.mode.capitalize()} sync done: {report.contacts:,} contacts, {report.vouchers_listed:,} vouchers, "
-        f"{report.details_fetched:,} documents fetched.",
+        f"{report.mode.capitalize()} sync of {eng.provider.capabilities.display_name} done: {report.contacts:,} "
+        f"contacts, {report.vouchers_listed:,} documents listed, {report.details_fetched:,} details fetched.",
     )
     log.info("sync done: %s", {k: v for k, v in out.items() if k != "details_missing"})
     return out

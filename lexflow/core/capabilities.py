@@ -95,6 +95,9 @@ Capability = Literal[
     "idempotency",
     "optimistic_lock",
     "currencies",
+    # history sync and dunning (F2b)
+    "change_feed",
+    "dunning",
 ]
 CAPABILITIES: tuple[Capability, ...] = Capability.__args__  # type: ignore[attr-defined]
 
@@ -110,6 +113,9 @@ TITLES: dict[str, str] = {
     "idempotency": "Idempotency keys",
     "optimistic_lock": "Optimistic-lock token",
     "currencies": "More than one currency",
+    # history sync and dunning (F2b)
+    "change_feed": "List changes (incremental sync)",
+    "dunning": "Dunning document (payment reminder)",
 }
 
 
@@ -131,6 +137,9 @@ class Capabilities(_Frozen):
     optimistic_lock: OptimisticLock
     currencies: Currencies
     rate_limit: RateLimit
+    # history sync and dunning (F2b)
+    change_feed: Support = Field(description="How the API lists what changed since the last sync.")
+    dunning: Support = Field(description="A dunning (payment reminder) document the API keeps with the invoice.")
 
     def supports(self, capability: Capability) -> bool:
         return self.support(capability).available

@@ -331,3 +331,23 @@ class InvoicePreview(Record):
     warnings: list[str] = Field(
         default_factory=list, description="Why the provider would refuse the invoice (e.g. a rate not valid then)."
     )
+
+# ------------------------------------------------------------------------------------ dunning (F2b: dunning_run)
+class DunningDraft(Record):
+    """A payment reminder for one open invoice. The business key is the invoice and the day: at most one a day."""
+
+    invoice_id: str = Field(min_length=1, max_length=64)
+    as_of: date
+    fee: Decimal = Field(default=Decimal("0"), ge=0, max_digits=10, decimal_places=2)
+    introduction: str | None = Field(default=None, max_length=2000, description="The reminder's opening text.")
+
+
+class Dunning(Record):
+    """A dunning document the provider keeps with the invoice (always a draft there)."""
+
+    provider: str
+    id: str
+    invoice_id: str
+    invoice_number: str | None = None
+    open_amount: Money | None = None
+    view_url: str | None = None

@@ -15,6 +15,7 @@ from datetime import date
 from typing import ClassVar, Literal
 
 from lexflow.core.capabilities import Capabilities
+from lexflow.core.changes import ChangePage, DocumentDetail, DocumentRow
 from lexflow.core.errors import RecordNotFound
 from lexflow.core.models import (
     BankTransaction,
@@ -31,6 +32,7 @@ from lexflow.core.models import (
     PaymentDraft,
     StatusFilter,
 )
+from lexflow.core.models import Dunning, DunningDraft
 from lexflow.core.tax import TaxMapping
 from lexflow.core.totals import Rounding, invoice_preview
 
@@ -172,3 +174,19 @@ class Provider(ABC):
     @abstractmethod
     def invoice_pdf(self, id: str) -> bytes:
         """The invoice's PDF as the provider renders it (a final invoice; some providers refuse drafts)."""
+
+    # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    @abstractmethod
+    def changes_since(self, cursor: str | None) -> Iterator[ChangePage]:
+        """Every contact and document changed after `cursor` (None: all of them), page by page, by the API's own
+        change mechanism (`capabilities.change_feed`). The last page carries the cursor of the next run."""
+
+    def document_detail(self, row: DocumentRow) -> DocumentDetail:
+        """The whole document of a listed row that was not `complete` (adapters whose rows are all complete never
+        get asked)."""
+        raise NotImplementedError(f"{type(self).__name__} lists incomplete rows but reads no details")
+
+    def create_dunning(self, draft: DunningDraft) -> Dunning:
+        """The API's own dunning (payment reminder) document for an open invoice, as a draft."""
+        self.capabilities.require("dunning")
+        raise NotImplementedError(f"{type(self).__name__} declares dunning but does not implement it")

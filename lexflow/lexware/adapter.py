@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from lexflow.core.changes import ChangePage, ContactRow, DocumentDetail, DocumentRow
 from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
@@ -20,6 +21,8 @@ from lexflow.core.models import (
     CustomerDraft,
     CustomerUpdate,
     DocumentStatus,
+    Dunning,
+    DunningDraft,
     Expense,
     ExpenseDraft,
     ExpenseItem,
@@ -597,6 +600,170 @@ class LexwareAdapter(Provider):
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):
             return bytes(self.client.invoices.file(id, accept="application/pdf").content)
+
+    # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    def changes_since(self, cursor: str | None, page_size: int = 250) -> Iterator[ChangePage]:
+        """Contacts in full (the API has no change filter for them), then the voucher list (every type and status)
+        from the cursor's day on, in pages of `page_size` rows; the cursor is the newest `updatedDate` day seen.
+        Whole days: the cursor's day is listed again, and the unchanged `updatedDate` keeps that from costing a
+        detail read."""
+        page = 0
+        while True:
+            p = self.client.contacts.page(page=page, size=page_size)
+            content = [_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
+            yield ChangePage(kind="contacts", contacts=[contact_row(c) for c in content])
+            last = getattr(p, "last", None)
+            if last is None:
+                last = p.get("last", True) if isinstance(p, dict) else True
+            if last or not content:
+                break
+            page += 1
+        filters: dict[str, Any] = {"updated_date_from": date.fromisoformat(cursor)} if cursor else {}
+        newest, rows = cursor, []
+        for item in self.client.voucherlist.iter(voucher_type="any", voucher_status="any", **filters):
+            row = voucher_row(_json(item))
+            day = (row.updated or "")[:10] or None
+            if day and (newest is None or day > newest):
+                newest = day
+            rows.append(row)
+            if len(rows) >= page_size:
+                yield ChangePage(kind="documents", documents=rows, cursor=newest)
+                rows = []
+        yield ChangePage(kind="documents", documents=rows, cursor=newest)
+
+    def document_detail(self, row: DocumentRow) -> DocumentDetail:
+        """The document from its own endpoint (docs/lexware.md#voucher-list names which); one deleted since it was
+        listed (404) is `missing`, a type without a detail endpoint `unsupported` (no request)."""
+        resource = DETAIL_RESOURCE.get(row.type)
+        if resource is None:
+            return DocumentDetail(
+                data={"unsupported": f"no detail endpoint for voucherType {row.type}"}, operation="", unsupported=True
+            )
+        try:
+            return DocumentDetail(data=_json(getattr(self.client, resource).get(row.id)), operation=f"{resource}_get")
+        except Exception as exc:  # NotFound (404): deleted since it was listed; anything else propagates
+            if getattr(exc, "status", None) != 404:
+                raise
+            return DocumentDetail(data={"missing": True}, operation=f"{resource}_get", missing=True)
+
+    def create_dunning(self, draft: DunningDraft) -> Dunning:
+        """A dunning draft following the invoice (`precedingSalesVoucherId`), with the fee as a line of its own."""
+        from lexflow import models as lx
+
+        with self._found("invoice", draft.invoice_id):
+            invoice = self.client.invoices.get(draft.invoice_id)
+        if invoice.voucher_status not in ("open", "overdue"):
+            raise InvalidRecord(
+                "invoice_id", f"only open invoices can be dunned; this one is {invoice.voucher_status!r}."
+            )
+        gross = bool(invoice.tax_conditions and invoice.tax_conditions.tax_type == "gross")
+        lines = [
+            lx.LineItem(
+                type="text",
+                name=f"Rechnung {invoice.voucher_number}",
+                description="Bitte begleichen Sie den offenen Betrag.",
+            )
+        ]
+        if draft.fee > 0:
+            price = {"gross_amount" if gross else "net_amount": draft.fee}
+            lines.append(
+                lx.LineItem(
+                    type="custom",
+                    name="Mahngebühr",
+                    quantity=Decimal(1),
+                    unit_name="pauschal",
+                    unit_price=lx.UnitPrice(currency="EUR", tax_rate_percentage=Decimal(0), **price),
+                )
+            )
+        contact_id = invoice.address.contact_id if invoice.address else None
+        address = lx.Address(contact_id=contact_id) if contact_id else invoice.address
+        body = lx.Dunning(
+            voucher_date=draft.as_of,
+            address=address,
+            line_items=lines,
+            total_price=lx.TotalPrice(currency="EUR"),
+            tax_conditions=lx.TaxConditions(tax_type="gross" if gross else "net"),
+            shipping_conditions=lx.ShippingConditions(shipping_type="none"),
+            title="Zahlungserinnerung",
+            introduction=draft.introduction,
+        )
+        made = self.client.dunnings.create(body, preceding_sales_voucher_id=draft.invoice_id)
+        open_amount = self.client.payments.get(draft.invoice_id).open_amount
+        from lexflow.client.deeplinks import link_for
+
+        try:
+            view_url = link_for(self.client, "dunnings", str(made.id))
+        except Exception:  # the sandbox's ids open nothing in the real web app
+            view_url = None
+        return Dunning(
+            provider=self.name,
+            id=str(made.id),
+            invoice_id=draft.invoice_id,
+            invoice_number=invoice.voucher_number,
+            open_amount=_money(open_amount),
+            view_url=view_url,
+        )
+
+
+#: voucherType → client attribute holding its details (docs/lexware.md#voucher-list).
+DETAIL_RESOURCE = {
+    "invoice": "invoices",
+    "creditnote": "credit_notes",
+    "orderconfirmation": "order_confirmations",
+    "quotation": "quotations",
+    "deliverynote": "delivery_notes",
+    "downpaymentinvoice": "down_payment_invoices",
+    "salesinvoice": "vouchers",
+    "salescreditnote": "vouchers",
+    "purchaseinvoice": "vouchers",
+    "purchasecreditnote": "vouchers",
+}
+
+
+def _json(obj: Any) -> dict[str, Any]:
+    """API JSON (camelCase) of a client model or a dict."""
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dict(obj)
+
+
+def contact_row(c: dict[str, Any]) -> ContactRow:
+    """A contact's API JSON as the sync store's row."""
+    roles = c.get("roles") or {}
+    company, person = c.get("company") or {}, c.get("person") or {}
+    name = company.get("name") or " ".join(x for x in (person.get("firstName"), person.get("lastName")) if x)
+    emails = c.get("emailAddresses") or {}
+    first = next((v[0] for v in emails.values() if v), None) if isinstance(emails, dict) else None
+    return ContactRow(
+        id=str(c["id"]),
+        version=c.get("version"),
+        name=name or "",
+        email=first,
+        customer_number=(roles.get("customer") or {}).get("number"),
+        vendor_number=(roles.get("vendor") or {}).get("number"),
+        archived=c.get("archived"),
+        data=c,
+    )
+
+
+def voucher_row(v: dict[str, Any]) -> DocumentRow:
+    """A voucher-list row's API JSON as the sync store's row (the details come from the document's endpoint)."""
+    return DocumentRow(
+        id=str(v["id"]),
+        type=v.get("voucherType") or "",
+        status=v.get("voucherStatus"),
+        number=v.get("voucherNumber"),
+        date=v.get("voucherDate"),
+        due_date=v.get("dueDate"),
+        updated=v.get("updatedDate"),
+        contact_id=v.get("contactId"),
+        contact_name=v.get("contactName"),
+        total=v.get("totalAmount"),
+        open_amount=v.get("openAmount"),
+        data=v,
+    )
 
 
 def _attr(obj: Any, key: str) -> Any:

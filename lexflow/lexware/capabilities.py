@@ -80,6 +80,13 @@ CAPABILITIES = Capabilities(
         codes=("EUR",),
     ),
     rate_limit=RateLimit(requests=2, per_seconds=1, note="one bucket for all endpoints; a 429 was not executed"),
+    # history sync and dunning (F2b)
+    change_feed=Support(
+        available=True,
+        detail="voucher list `updatedDateFrom` (whole days), then one detail read per changed document; contacts "
+        "have no change filter and are listed in full",
+    ),
+    dunning=Support(available=True, detail="`POST /v1/dunnings?precedingSalesVoucherId=` (always a draft)"),
 )
 
 _PERCENT = {str(p): TaxRef(code=str(p), rate=Decimal(p), label=f"{p} %") for p in (0, 5, 7, 16, 19)}

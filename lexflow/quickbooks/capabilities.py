@@ -50,4 +50,15 @@ CAPABILITIES = Capabilities(
     optimistic_lock=OptimisticLock(available=True, detail="`SyncToken` (stale: 400, code 5010)", token="SyncToken"),
     currencies=Currencies(available=True, detail="several currencies once enabled (it cannot be switched off)"),
     rate_limit=RateLimit(requests=500, per_seconds=60, concurrent=10, note="per company; also 10 per second"),
+    # history sync and dunning (F2b)
+    change_feed=Support(
+        available=True,
+        detail="change data capture `GET /cdc`: every entity in one request, at most 30 days back and 1,000 per "
+        "entity (older or fuller: a query per entity instead)",
+    ),
+    dunning=Support(
+        available=False,
+        detail="QuickBooks has no dunning or reminder document; reminders are a web-app feature.",
+        instead="lexflow e-mails its own payment reminder with the invoice PDF (SMTP), once per invoice and day, and keeps the record in its ledger.",
+    ),
 )

@@ -68,6 +68,16 @@ CAPABILITIES = Capabilities(
         published=False,
         note="no published limit; many failing requests can get the token blocked",
     ),
+    # history sync and dunning (F2b)
+    change_feed=Support(
+        available=True,
+        detail="`updateAfter` (Unix seconds) on contacts, invoices, credit notes and vouchers; an invoice's "
+        "positions are read once per changed invoice",
+    ),
+    dunning=Support(
+        available=True,
+        detail="`POST /Invoice/Factory/createInvoiceReminder`: a reminder invoice (type MA) as draft",
+    ),
 )
 
 TAX = TaxMapping(

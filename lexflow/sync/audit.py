@@ -40,11 +40,14 @@ class ReadBatch:
         self._started = time.perf_counter()
         self.recorded = 0
 
-    def record(self, ids: Iterable[str], **details: Any) -> None:
-        """One record for the calls made since the last one and the `ids` they read (nothing read: no record)."""
+    def record(self, ids: Iterable[str], action: str | None = None, **details: Any) -> None:
+        """One record for the calls made since the last one and the `ids` they read (nothing read: no record).
+        `action`: what was read, when it is known only once the page arrived."""
         ids = [str(i) for i in ids]
         if not ids and not self._calls:
             return
+        if action is not None:
+            self.action = action
         self._write("ok", ids, details)
 
     def fail(self, exc: BaseException, secrets: Iterable[str]) -> None:

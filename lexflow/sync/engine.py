@@ -1,57 +1,39 @@
-"""The history sync itself, as plain Python over a `LexwareClient` (the Prefect flow and the CLI both drive it).
+"""The history sync itself, as plain Python over a `Provider` (the Prefect flow and the CLI both drive it).
 
-Phases: contacts (the list returns full contacts, no detail calls), the voucher list (all types and statuses;
-the client splits the date range past the 10,000-entry window), then the details of every voucher whose stored
-detail is missing or older than its list row. A full run lists everything; an incremental run lists only rows
-with `updatedDateFrom >= checkpoint` (whole days, so the checkpoint day is listed again: the updatedDate
-comparison keeps that overlap from costing detail calls).
+Phases: the provider's changes since the checkpoint (`Provider.changes_since`: contacts and documents, page by
+page, by the API's own change mechanism, docs/flows.md#sync-history), then the details of every document whose
+stored detail is missing or older than its list row (where the list does not carry the whole document). A full run
+lists everything; an incremental run lists what changed since the cursor of the last complete run. The cursor
+moves only after a complete run, and every store is an upsert by id: a crashed run is rerun from the same cursor
+and never loses or doubles a record; stored details are not fetched again.
 
 Every read leaves an audit record in the configured trail, one per page or batch (`lexflow.sync.audit`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
+from lexflow.core.changes import DocumentRow
+from lexflow.core.provider import Provider
+from lexflow.errors import LexflowError
 from lexflow.operations import crash_point
 from lexflow.sync.audit import CONTACTS_PAGE, DETAILS_BATCH, VOUCHERLIST_BATCH, SyncAudit
 from lexflow.sync.store import SyncStore
 
-#: voucherType → client attribute holding its details (docs/lexware.md#voucher-list).
-DETAIL_RESOURCE = {
-    "invoice": "invoices",
-    "creditnote": "credit_notes",
-    "orderconfirmation": "order_confirmations",
-    "quotation": "quotations",
-    "deliverynote": "delivery_notes",
-    "downpaymentinvoice": "down_payment_invoices",
-    "salesinvoice": "vouchers",
-    "salescreditnote": "vouchers",
-    "purchaseinvoice": "vouchers",
-    "purchasecreditnote": "vouchers",
-}
 STREAM = "history"
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total or None)
 
 
-def as_json(obj: Any) -> dict[str, Any]:
-    """API JSON (camelCase) of a client model or a dict."""
-    if isinstance(obj, BaseModel):
-        return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dict(obj)
+class MixedHistories(LexflowError, ValueError):
+    """Another provider's history is in this database: ids of two systems could overwrite each other."""
 
 
-def _day(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    return str(value)[:10]
+def stream_of(provider: Provider) -> str:
+    """The checkpoint of this provider's history (one database holds one provider's history)."""
+    return f"{STREAM}:{provider.name}"
 
 
 @dataclass
@@ -93,98 +75,72 @@ class HistorySync:
     def __init__(
         self, client: Any, store: SyncStore, progress: Progress | None = None, audit: SyncAudit | None = None
     ) -> None:
-        """`audit`: as whom and where the reads are audited; default the configured trail, as the current user."""
+        """`client`: a `Provider`, or a client the configured provider's adapter wraps. `audit`: as whom and where
+        the reads are audited; default the configured trail, as the current user."""
+        from lexflow.actions.neutral._catalogue import provider_of
+
         self.client = client
+        self.provider = provider_of(client)
         self.store = store
         self.progress = progress or (lambda phase, done, total: None)
         self.audit = audit or SyncAudit()
-        self.newest: str | None = None  # newest updatedDate (day) listed: the next checkpoint
+        self.stream = stream_of(self.provider)
+        self.newest: str | None = None  # the cursor the provider gave with its last page: the next checkpoint
 
     def plan(self, full: bool = False) -> SyncReport:
-        cp = self.store.checkpoint(STREAM)
+        others = self.store.other_histories(self.stream)
+        if others:
+            names = ", ".join(o.split(":", 1)[1] for o in others)
+            raise MixedHistories(
+                f"this database holds the history of {names}; {self.provider.capabilities.display_name}'s ids could "
+                "overwrite those records. Sync each accounting system into its own database (--database-url)."
+            )
+        cp = self.store.checkpoint(self.stream)
         since = None if full or cp is None else cp.updated_from
         return SyncReport(mode="incremental" if since else "full", updated_from=since)
 
-    def sync_contacts(self, report: SyncReport, page_size: int = 250) -> int:
-        page, done = 0, 0
+    def sync_changes(self, report: SyncReport) -> tuple[int, int]:
+        """Store every changed contact and document the provider lists (one audit record per page); returns
+        (contacts, documents) and keeps the provider's cursor for `finish`."""
+        counts = {"contacts": 0, "documents": 0}
+        pages = self.provider.changes_since(report.updated_from)
         while True:
-            with self.audit.reading(
-                self.client, CONTACTS_PAGE, operation="contacts_list", page=page, size=page_size
-            ) as read:
-                p = self.client.contacts.page(page=page, size=page_size)
-                content = [as_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
-                done += self.store.save_contacts(content)
-                crash_point("sync:contacts")
-                read.record((c["id"] for c in content if c.get("id")), contacts=len(content))
-            report.audit_records += read.recorded
-            total = getattr(p, "total_elements", None)
-            self.progress("contacts", done, total)
-            last = getattr(p, "last", None)
-            if last is None:
-                last = p.get("last", True) if isinstance(p, dict) else True
-            if last or not content:
-                break
-            page += 1
-        report.contacts = done
-        return done
-
-    def _list_rows(self, since: str | None) -> Iterator[dict[str, Any]]:
-        filters: dict[str, Any] = {}
-        if since:
-            filters["updated_date_from"] = date.fromisoformat(since)
-        for item in self.client.voucherlist.iter(voucher_type="any", voucher_status="any", **filters):
-            yield as_json(item)
-
-    def sync_voucherlist(self, report: SyncReport, batch: int = 250) -> int:
-        """Store the list rows and return how many; the newest updatedDate seen is the next checkpoint."""
-        buf: list[dict[str, Any]] = []
-        done = 0
-        newest: str | None = report.updated_from
-        query = {"operation": "voucherlist_list", "voucher_type": "any", "voucher_status": "any",
-                 "updated_date_from": report.updated_from}  # fmt: skip
-        with self.audit.reading(self.client, VOUCHERLIST_BATCH, **query) as read:
-            for row in self._list_rows(report.updated_from):
-                buf.append(row)
-                day = _day(row.get("updatedDate"))
-                if day and (newest is None or day > newest):
-                    newest = day
-                if len(buf) >= batch:
-                    done += self.store.save_vouchers(buf)
+            with self.audit.reading(self.client, VOUCHERLIST_BATCH, updated_from=report.updated_from) as read:
+                page = next(pages, None)
+                if page is None:
+                    break
+                if page.kind == "contacts":
+                    counts["contacts"] += self.store.save_contacts(page.contacts)
+                    crash_point("sync:contacts")
+                    read.record(page.ids, action=CONTACTS_PAGE, contacts=len(page.contacts))
+                else:
+                    counts["documents"] += self.store.save_vouchers(page.documents)
                     crash_point("sync:voucherlist")
-                    read.record((str(r["id"]) for r in buf), rows=len(buf))
-                    buf.clear()
-                    self.progress("voucherlist", done, None)
-            done += self.store.save_vouchers(buf)
-            crash_point("sync:voucherlist")
-            read.record((str(r["id"]) for r in buf), rows=len(buf))
-        report.audit_records += read.recorded
-        self.progress("voucherlist", done, done)
-        report.vouchers_listed = done
-        self.newest = newest
-        return done
+                    read.record(page.ids, rows=len(page.documents))
+            report.audit_records += read.recorded
+            if page.cursor is not None:
+                self.newest = page.cursor
+            self.progress(page.kind, counts[page.kind], None)
+        report.contacts, report.vouchers_listed = counts["contacts"], counts["documents"]
+        self.progress("documents", counts["documents"], counts["documents"])
+        return report.contacts, report.vouchers_listed
 
     def fetch_details(self, ids: list[tuple[str, str, str | None]], report: SyncReport) -> int:
-        """Fetch and store the details of these pending vouchers (one batch: stored together at the end, and one
+        """Fetch and store the details of these pending documents (one batch: stored together at the end, and one
         audit record for the batch)."""
         docs = []
         operations: dict[str, int] = {}
         missing: list[str] = []
         with self.audit.reading(self.client, DETAILS_BATCH, vouchers=len(ids)) as read:
             for vid, vtype, updated in ids:
-                resource = DETAIL_RESOURCE.get(vtype)
-                if resource is None:
+                detail = self.provider.document_detail(DocumentRow(id=vid, type=vtype, updated=updated, data={}))
+                if detail.unsupported:
                     report.details_skipped_unsupported += 1
-                    docs.append((vid, vtype, updated, {"unsupported": f"no detail endpoint for voucherType {vtype}"}))
-                    continue
-                operations[f"{resource}_get"] = operations.get(f"{resource}_get", 0) + 1
-                try:
-                    detail = as_json(getattr(self.client, resource).get(vid))
-                except Exception as exc:  # NotFound (404): deleted since it was listed; anything else propagates
-                    if getattr(exc, "status", None) != 404:
-                        raise
+                else:
+                    operations[detail.operation] = operations.get(detail.operation, 0) + 1
+                if detail.missing:
                     missing.append(vid)
-                    detail = {"missing": True}
-                docs.append((vid, vtype, updated, detail))
+                docs.append((vid, vtype, updated, detail.data))
             n = self.store.save_documents(docs)
             crash_point("sync:details")
             read.record((d[0] for d in docs if "unsupported" not in d[3]), operations=operations, missing=missing)
@@ -198,13 +154,12 @@ class HistorySync:
         if report.pending_after == 0:
             newest = self.newest or report.updated_from
             crash_point("sync:checkpoint")
-            self.store.complete(STREAM, newest)
+            self.store.complete(self.stream, newest)
 
     def run(self, full: bool = False, batch: int = 100) -> SyncReport:
         """The whole sync in one call (the CLI and the benchmark; the flow runs the same steps as tasks)."""
         report = self.plan(full)
-        self.sync_contacts(report)
-        self.sync_voucherlist(report)
+        self.sync_changes(report)
         pending = self.store.pending_documents()
         total, done = len(pending), 0
         self.progress("details", 0, total)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lexflow.core.changes import ContactRow, DocumentRow
 from lexflow.db import Base, open_database
 
 
@@ -102,50 +103,34 @@ class SyncStore:
         with self._sessions.begin() as s:
             s.execute(stmt)
 
-    def save_contacts(self, contacts: Iterable[dict[str, Any]]) -> int:
-        rows = []
-        for c in contacts:
-            roles = c.get("roles") or {}
-            company, person = c.get("company") or {}, c.get("person") or {}
-            name = company.get("name") or " ".join(x for x in (person.get("firstName"), person.get("lastName")) if x)
-            emails = c.get("emailAddresses") or {}
-            first = next((v[0] for v in emails.values() if v), None) if isinstance(emails, dict) else None
-            rows.append(
-                {
-                    "id": str(c["id"]),
-                    "version": c.get("version"),
-                    "name": name or "",
-                    "email": first,
-                    "customer_number": (roles.get("customer") or {}).get("number"),
-                    "vendor_number": (roles.get("vendor") or {}).get("number"),
-                    "archived": c.get("archived"),
-                    "data": c,
-                    "synced_at": _now(),
-                }
-            )
+    def save_contacts(self, contacts: Iterable[ContactRow]) -> int:
+        rows = [{**c.model_dump(), "synced_at": _now()} for c in contacts]
         self._upsert(SyncedContact, rows)
         return len(rows)
 
-    def save_vouchers(self, items: Iterable[dict[str, Any]]) -> int:
+    def save_vouchers(self, items: Iterable[DocumentRow]) -> int:
+        """List rows; a `complete` row (its data is the whole document) is stored as its own current detail too."""
+        items = list(items)
         rows = [
             {
-                "id": str(v["id"]),
-                "voucher_type": v.get("voucherType") or "",
-                "voucher_status": v.get("voucherStatus"),
-                "voucher_number": v.get("voucherNumber"),
-                "voucher_date": v.get("voucherDate"),
-                "due_date": v.get("dueDate"),
-                "updated_date": v.get("updatedDate"),
-                "contact_id": v.get("contactId"),
-                "contact_name": v.get("contactName"),
-                "total_amount": v.get("totalAmount"),
-                "open_amount": v.get("openAmount"),
-                "data": v,
+                "id": v.id,
+                "voucher_type": v.type,
+                "voucher_status": "deleted" if v.deleted else v.status,
+                "voucher_number": v.number,
+                "voucher_date": v.date,
+                "due_date": v.due_date,
+                "updated_date": v.updated,
+                "contact_id": v.contact_id,
+                "contact_name": v.contact_name,
+                "total_amount": v.total,
+                "open_amount": v.open_amount,
+                "data": v.data,
                 "synced_at": _now(),
             }
             for v in items
         ]
         self._upsert(SyncedVoucher, rows)
+        self.save_documents((v.id, v.type, v.updated, v.data) for v in items if v.complete)
         return len(rows)
 
     def save_documents(self, docs: Iterable[tuple[str, str, str | None, dict[str, Any]]]) -> int:
@@ -178,6 +163,12 @@ class SyncStore:
     def checkpoint(self, stream: str) -> SyncCheckpoint | None:
         with self._sessions() as s:
             return s.get(SyncCheckpoint, stream)
+
+    def other_histories(self, stream: str) -> list[str]:
+        """Streams of other providers' histories in this database (their ids could collide with this one's)."""
+        with self._sessions() as s:
+            names = s.execute(select(SyncCheckpoint.stream).where(SyncCheckpoint.stream.like("history:%"))).scalars()
+            return sorted(n for n in names if n != stream)
 
     def complete(self, stream: str, updated_from: str | None) -> None:
         """Move the checkpoint: only called after every page and every pending detail is stored."""

@@ -53,4 +53,15 @@ CAPABILITIES = Capabilities(
     ),
     currencies=Currencies(available=True, detail="several currencies on plans that include it"),
     rate_limit=RateLimit(requests=60, per_seconds=60, concurrent=5, daily=5000, note="per tenant"),
+    # history sync and dunning (F2b)
+    change_feed=Support(
+        available=True,
+        detail="`If-Modified-Since` on Contacts and Invoices (paged, lines included); a change that does not touch "
+        "the record itself (some allocations) is not listed",
+    ),
+    dunning=Support(
+        available=False,
+        detail="invoice reminders are a setting of the web app; the API has no reminder document.",
+        instead="lexflow e-mails its own payment reminder with the invoice PDF (SMTP), once per invoice and day, and keeps the record in its ledger.",
+    ),
 )

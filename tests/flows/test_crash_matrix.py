@@ -320,9 +320,9 @@ def test_sync_history_killed_then_rerun(
     worker.start("sync", served_sandbox, {"database_url": database_url, "batch_size": 50}, point)
     worker.killed()
     store = SyncStore(database_url)
-    assert store.checkpoint("history") is None  # a killed run never moves the checkpoint
+    assert store.checkpoint("history:lexware") is None  # a killed run never moves the checkpoint
     out = sync_history(database_url=database_url, batch_size=50)
-    assert out["pending_after"] == 0 and store.checkpoint("history") is not None
+    assert out["pending_after"] == 0 and store.checkpoint("history:lexware") is not None
     # nothing lost, nothing doubled: exactly the sandbox's rows, once each
     assert store.count("vouchers") == store.count("documents") == len(listed)
     assert store.count("contacts") == len(contacts)

@@ -161,7 +161,7 @@ def test_sync_crash_then_rerun_then_incremental(
     state = sync_history(database_url=database_url, batch_size=50, return_state=True)
     assert state.is_failed()
     store = SyncStore(database_url)
-    assert store.checkpoint("history") is None and 0 < len(store.pending_documents()) < len(listed)
+    assert store.checkpoint("history:lexware") is None and 0 < len(store.pending_documents()) < len(listed)
     rerun = sync_history(
         database_url=database_url, batch_size=50, export_dir=str(tmp_path / "export"), return_state=True
     )

@@ -88,7 +88,7 @@ def test_full_then_incremental_fetches_only_changed(store_url: str) -> None:
     api = _Reads(contacts=30, vouchers=40)
     first = HistorySync(api, store).run(batch=7)
     assert (first.mode, first.contacts, first.vouchers_listed, first.details_fetched) == ("full", 30, 40, 40)
-    assert store.checkpoint("history").updated_from == "2026-11-01"
+    assert store.checkpoint("history:lexware").updated_from == "2026-11-01"
     changed = list(api.rows)[:5]
     for vid in changed:
         api.rows[vid] = {**api.rows[vid], "voucherStatus": "paid", "updatedDate": "2026-11-03T09:00:00.000+01:00"}
@@ -96,7 +96,7 @@ def test_full_then_incremental_fetches_only_changed(store_url: str) -> None:
     second = HistorySync(api, store).run()
     assert second.mode == "incremental" and second.details_fetched == 5
     assert api.calls == 1 + 5  # one contacts page + the five changed details
-    assert store.checkpoint("history").updated_from == "2026-11-03"
+    assert store.checkpoint("history:lexware").updated_from == "2026-11-03"
 
 
 def test_crash_mid_details_resumes_without_gaps(store_url: str) -> None:
@@ -105,7 +105,7 @@ def test_crash_mid_details_resumes_without_gaps(store_url: str) -> None:
     api.crash_on = sorted(api.rows)[12]
     with pytest.raises(RuntimeError):
         HistorySync(api, store).run(batch=5)
-    assert store.checkpoint("history") is None  # not moved by an incomplete run
+    assert store.checkpoint("history:lexware") is None  # not moved by an incomplete run
     assert len(store.pending_documents()) == 25 - 10  # two batches of five were stored before the crash
     api.crash_on = None
     again = HistorySync(api, store).run(batch=5)
@@ -142,7 +142,7 @@ def test_lexflow_sync_command_names_backend_and_exports(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("backend: embedded sandbox")
-    assert (tmp_path / "out" / "vouchers.parquet").exists() and SyncStore(db).checkpoint("history") is not None
+    assert (tmp_path / "out" / "vouchers.parquet").exists() and SyncStore(db).checkpoint("history:lexware") is not None
     from lexflow.audit import AuditTrail
 
     trail = AuditTrail(audit_url)
