@@ -332,6 +332,7 @@ class InvoicePreview(Record):
         default_factory=list, description="Why the provider would refuse the invoice (e.g. a rate not valid then)."
     )
 
+
 # ------------------------------------------------------------------------------------ dunning (F2b: dunning_run)
 class DunningDraft(Record):
     """A payment reminder for one open invoice. The business key is the invoice and the day: at most one a day."""

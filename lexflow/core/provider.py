@@ -22,6 +22,8 @@ from lexflow.core.models import (
     Customer,
     CustomerDraft,
     CustomerUpdate,
+    Dunning,
+    DunningDraft,
     Expense,
     ExpenseDraft,
     Invoice,
@@ -32,7 +34,6 @@ from lexflow.core.models import (
     PaymentDraft,
     StatusFilter,
 )
-from lexflow.core.models import Dunning, DunningDraft
 from lexflow.core.tax import TaxMapping
 from lexflow.core.totals import Rounding, invoice_preview
 
@@ -176,6 +177,10 @@ class Provider(ABC):
         """The invoice's PDF as the provider renders it (a final invoice; some providers refuse drafts)."""
 
     # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    cursor_margin: int = 60
+    """Seconds a timestamp cursor lies before the run's start: changes made while a sync reads, and a clock that
+    is a little off, are listed again by the next run (stored once: rows are upserted) instead of lost."""
+
     @abstractmethod
     def changes_since(self, cursor: str | None) -> Iterator[ChangePage]:
         """Every contact and document changed after `cursor` (None: all of them), page by page, by the API's own

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lexflow.core.capabilities import Capabilities
+from lexflow.core.changes import ChangePage, ContactRow, DocumentRow
 from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
@@ -530,6 +532,86 @@ class QuickBooksAdapter(Provider):
         with self._found("customer", id):
             return self._customer(self.client.update_customer(id, changes, business_key=f"customer:{id}:{digest}"))
 
+    # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    def changes_since(self, cursor: str | None) -> Iterator[ChangePage]:
+        """Change data capture: one `GET /cdc` for customers, invoices, credit memos and bills changed since the
+        cursor (Unix seconds). CDC reaches 30 days back and returns at most 1,000 records per entity, so a first
+        run, an older cursor or a full entity is listed with the query endpoint instead (1,000 a page). The next
+        cursor is this run's start less a minute (changes made meanwhile come again next time, stored once)."""
+        from datetime import UTC, datetime
+
+        next_cursor = str(int(time.time()) - self.cursor_margin)
+        since = datetime.fromtimestamp(int(cursor), UTC) if cursor else None
+        fresh = since is not None and datetime.now(UTC) - since < timedelta(days=CDC_DAYS)
+        changed = self.client.changes(list(SYNCED), since) if fresh and since is not None else {}
+        for entity, kind in SYNCED.items():
+            rows = changed.get(entity)
+            if rows is not None and len(rows) < CDC_MAX:
+                pages: Iterator[list[dict[str, Any]]] = iter([rows])
+            else:  # no cursor, too old for CDC, or CDC's cap reached: query what changed (everything without one)
+                pages = self._query_pages(entity, since)
+            for page in pages:
+                if kind == "contacts":
+                    yield ChangePage(kind="contacts", contacts=[_contact_row(r) for r in page])
+                else:
+                    yield ChangePage(kind="documents", documents=[_document_row(kind, r) for r in page])
+        yield ChangePage(kind="documents", cursor=next_cursor)
+
+    def _query_pages(self, entity: str, since: Any) -> Iterator[list[dict[str, Any]]]:
+        from lexflow.quickbooks.client import Select
+
+        s = Select(entity)
+        if since is not None:
+            s.where("MetaData.LastUpdatedTime", ">=", since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        start = 1
+        while True:
+            rows = self.client.query(s, start, CDC_MAX)
+            yield rows
+            if len(rows) < CDC_MAX:
+                return
+            start += CDC_MAX
+
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):
             return self.client.invoice_pdf(id)
+
+
+CDC_DAYS, CDC_MAX = 30, 1000
+"""Change data capture reaches 30 days back and returns at most 1,000 records per entity (docs/quickbooks.md)."""
+SYNCED = {"Customer": "contacts", "Invoice": "invoice", "CreditMemo": "creditnote", "Bill": "purchaseinvoice"}
+"""The entities the history sync keeps, and their row type."""
+
+
+def _contact_row(c: dict[str, Any]) -> ContactRow:
+    deleted = c.get("status") == "Deleted"
+    return ContactRow(
+        id=str(c["Id"]),
+        name=c.get("DisplayName") or "",
+        email=(c.get("PrimaryEmailAddr") or {}).get("Address"),
+        version=int(c["SyncToken"]) if str(c.get("SyncToken", "")).isdigit() else None,
+        archived=deleted or (c.get("Active") is False),
+        data=c,
+    )
+
+
+def _document_row(kind: str, d: dict[str, Any]) -> DocumentRow:
+    """An invoice, credit memo or bill as CDC or a query returns it (whole); a deleted one is its id only."""
+    ref = d.get("CustomerRef") or d.get("VendorRef") or {}
+    total, balance = d.get("TotalAmt"), d.get("Balance")
+    meta = d.get("MetaData") or {}
+    return DocumentRow(
+        id=str(d["Id"]),
+        type=kind,
+        status=d.get("status"),
+        number=d.get("DocNumber"),
+        date=d.get("TxnDate"),
+        due_date=d.get("DueDate"),
+        updated=meta.get("LastUpdatedTime") or d.get("SyncToken"),
+        contact_id=ref.get("value"),
+        contact_name=ref.get("name"),
+        total=Decimal(str(total)) if total is not None else None,
+        open_amount=Decimal(str(balance)) if balance is not None else None,
+        deleted=d.get("status") == "Deleted",
+        complete=True,
+        data=d,
+    )

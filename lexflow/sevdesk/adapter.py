@@ -8,12 +8,14 @@ an exact lookup by the client, never repeated blind. Facts: docs/sevdesk.md.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from lexflow.core.changes import ChangePage, ContactRow, DocumentDetail, DocumentRow
 from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
 from lexflow.core.models import (
     Address,
@@ -650,6 +652,75 @@ class SevdeskAdapter(Provider):
         """`getPdf` with `preventSendBy`: fetching the PDF must not mark the invoice sent."""
         with self._found_number("invoice", id) as number:
             return self.client.invoice_pdf(number).data
+
+    # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    def changes_since(self, cursor: str | None) -> Iterator[ChangePage]:
+        """Contacts, invoices, credit notes and vouchers with `updateAfter` = the cursor (Unix seconds), 1,000 a
+        page. The next cursor is this run's start less a minute: what changes while the run reads is listed again
+        next time (stored once: rows are upserted), and a clock a minute off loses nothing."""
+        next_cursor = str(int(time.time()) - self.cursor_margin)
+        after = int(cursor) if cursor else None
+        for rows in self.client.changed("Contact", after):
+            yield ChangePage(kind="contacts", contacts=[_contact_row(r) for r in rows])
+        for resource, kind in (("Invoice", "invoice"), ("CreditNote", "creditnote"), ("Voucher", "voucher")):
+            for rows in self.client.changed(resource, after):
+                yield ChangePage(kind="documents", documents=[_document_row(kind, r) for r in rows])
+        yield ChangePage(kind="documents", cursor=next_cursor)
+
+    def document_detail(self, row: DocumentRow) -> DocumentDetail:
+        """An invoice's or voucher's positions (the lists carry the header only), stored with the header."""
+        kind = "Invoice" if row.type in ("invoice", "reminder", "cancellation") else "Voucher"
+        try:
+            positions = self.client.raw_positions(kind, _id(kind.lower(), row.id))
+        except RecordNotFound:
+            return DocumentDetail(data={"missing": True}, operation=f"{kind}_positions", missing=True)
+        except Exception as exc:  # deleted since it was listed (404, or sevDesk's 400 "not found")
+            if getattr(exc, "status", None) not in (400, 404) or "not found" not in str(exc).lower():
+                raise
+            return DocumentDetail(data={"missing": True}, operation=f"{kind}_positions", missing=True)
+        return DocumentDetail(data={**row.data, "positions": positions}, operation=f"{kind}_positions")
+
+
+_INVOICE_TYPES = {"RE": "invoice", "SR": "cancellation", "MA": "reminder"}
+
+
+def _contact_row(c: dict[str, Any]) -> ContactRow:
+    name = c.get("name") or " ".join(x for x in (c.get("surename"), c.get("familyname")) if x)
+    number = str(c.get("customerNumber") or "")
+    return ContactRow(
+        id=str(c["id"]),
+        name=name or "",
+        customer_number=int(number) if number.isdigit() else None,
+        archived=str(c.get("status")) == "1000" if c.get("status") is not None else None,
+        data=c,
+    )
+
+
+def _document_row(kind: str, d: dict[str, Any]) -> DocumentRow:
+    """A listed invoice, credit note or voucher. Invoices and vouchers need their positions (`complete=False`);
+    credit notes are stored as listed (lexflow reads no credit-note positions)."""
+    contact = d.get("contact") or d.get("supplier") or {}
+    if kind == "invoice":
+        kind = _INVOICE_TYPES.get(str(d.get("invoiceType") or "RE"), "invoice")
+    elif kind == "voucher":
+        kind = "purchaseinvoice" if d.get("creditDebit") == "C" else "salesinvoice"
+    gross = d.get("sumGross")
+    paid = d.get("paidAmount") or 0
+    return DocumentRow(
+        id=str(d["id"]),
+        type=kind,
+        status=str(d.get("status")) if d.get("status") is not None else None,
+        number=d.get("invoiceNumber") or d.get("creditNoteNumber") or d.get("description"),
+        date=d.get("invoiceDate") or d.get("creditNoteDate") or d.get("voucherDate"),
+        due_date=d.get("paymentDeadline"),
+        updated=d.get("update"),
+        contact_id=str(contact["id"]) if contact.get("id") is not None else None,
+        contact_name=d.get("supplierName"),
+        total=Decimal(str(gross)) if gross is not None else None,
+        open_amount=Decimal(str(gross)) - Decimal(str(paid)) if gross is not None else None,
+        complete=kind == "creditnote",
+        data=d,
+    )
 
 
 def connect(client: SevdeskClient | None = None) -> SevdeskAdapter:

@@ -728,6 +728,28 @@ class SevdeskClient(BaseClient):
         params = {"status": status, "creditDebit": credit_debit, "updateAfter": updated_after}
         return self._iter(self._pages("/Voucher", params, Voucher))  # type: ignore[no-any-return]
 
+    # -- history sync (F2b) ---------------------------------------------------------------------------------------
+    def changed(
+        self, resource: str, updated_after: int | None, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Raw objects of `resource` (Contact, Invoice, CreditNote, Voucher) changed after `updated_after` (Unix
+        seconds; None: all), one list per page of `page_size` (sevDesk allows up to 1,000): the history sync."""
+        offset = 0
+        while True:
+            params = {"updateAfter": updated_after, "limit": page_size, "offset": offset}
+            rows = self._run(self._get(f"/{resource}", params)) or []
+            yield list(rows)
+            if len(rows) < page_size:
+                return
+            offset += page_size
+
+    def raw_positions(self, kind: str, id: int) -> list[dict[str, Any]]:
+        """An invoice's or voucher's positions as the API returns them (the history sync's detail read)."""
+        if kind == "Invoice":
+            return list(self._run(self._get(f"/Invoice/{int(id)}/getPositions", {"limit": 1000})) or [])
+        params = {"voucher[id]": int(id), "voucher[objectName]": "Voucher", "limit": 1000}
+        return list(self._run(self._get("/VoucherPos", params)) or [])
+
 
 @dataclass(frozen=True)
 class _Settled:

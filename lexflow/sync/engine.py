@@ -131,9 +131,11 @@ class HistorySync:
         docs = []
         operations: dict[str, int] = {}
         missing: list[str] = []
+        listed = self.store.listed([i[0] for i in ids])
         with self.audit.reading(self.client, DETAILS_BATCH, vouchers=len(ids)) as read:
             for vid, vtype, updated in ids:
-                detail = self.provider.document_detail(DocumentRow(id=vid, type=vtype, updated=updated, data={}))
+                row = DocumentRow(id=vid, type=vtype, updated=updated, data=listed.get(vid) or {})
+                detail = self.provider.document_detail(row)
                 if detail.unsupported:
                     report.details_skipped_unsupported += 1
                 else:

@@ -156,6 +156,12 @@ class SyncStore:
                 q = q.limit(limit)
             return [(r[0], r[1], r[2]) for r in s.execute(q)]
 
+    def listed(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The list rows' JSON of these documents (what a detail read adds to)."""
+        with self._sessions() as s:
+            rows = s.execute(select(SyncedVoucher.id, SyncedVoucher.data).where(SyncedVoucher.id.in_(list(ids))))
+            return {r[0]: r[1] for r in rows}
+
     def count(self, stream: str) -> int:
         with self._sessions() as s:
             return int(s.execute(select(func.count()).select_from(TABLES[stream])).scalar_one())

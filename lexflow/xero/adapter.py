@@ -9,12 +9,14 @@ differ per region and organisation. Facts: docs/xero.md.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from lexflow.core.changes import ChangePage, ContactRow, DocumentRow
 from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
@@ -599,9 +601,60 @@ class XeroAdapter(Provider):
         except XeroValidationError as exc:
             raise InvalidRecord("customer", "; ".join(exc.messages) or str(exc)) from None
 
+    # history sync and dunning (F2b) ----------------------------------------------------------------------------
+    def changes_since(self, cursor: str | None) -> Iterator[ChangePage]:
+        """Contacts, invoices (sales and bills) and credit notes with `If-Modified-Since` = the cursor (Unix
+        seconds), 1,000 a page with their lines, so no detail reads. The next cursor is this run's start less a
+        minute (changes made meanwhile are listed again next time; upserted, so stored once). Xero does not list a
+        change that leaves the record's own `UpdatedDateUTC` alone (docs/xero.md#history-sync)."""
+        next_cursor = str(int(time.time()) - self.cursor_margin)
+        since = datetime.fromtimestamp(int(cursor), UTC) if cursor else None
+        for rows in self.client.changed("Contacts", since):
+            yield ChangePage(kind="contacts", contacts=[_contact_row(r) for r in rows])
+        for resource in ("Invoices", "CreditNotes"):
+            for rows in self.client.changed(resource, since):
+                yield ChangePage(kind="documents", documents=[_document_row(r) for r in rows])
+        yield ChangePage(kind="documents", cursor=next_cursor)
+
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):
             return self.client.invoice_pdf(id)
+
+
+_DOCUMENT_TYPES = {"ACCREC": "invoice", "ACCPAY": "purchaseinvoice", "ACCRECCREDIT": "creditnote",
+                   "ACCPAYCREDIT": "purchasecreditnote"}  # fmt: skip
+
+
+def _contact_row(c: dict[str, Any]) -> ContactRow:
+    return ContactRow(
+        id=str(c["ContactID"]),
+        name=c.get("Name") or "",
+        email=c.get("EmailAddress") or None,
+        archived=c.get("ContactStatus") == "ARCHIVED",
+        data=c,
+    )
+
+
+def _document_row(d: dict[str, Any]) -> DocumentRow:
+    """An invoice, bill or credit note as Xero lists it (whole, lines included)."""
+    contact = d.get("Contact") or {}
+    total, due = d.get("Total"), d.get("AmountDue", d.get("RemainingCredit"))
+    return DocumentRow(
+        id=str(d.get("InvoiceID") or d.get("CreditNoteID")),
+        type=_DOCUMENT_TYPES.get(str(d.get("Type")), str(d.get("Type") or "").lower()),
+        status=d.get("Status"),
+        number=d.get("InvoiceNumber") or d.get("CreditNoteNumber"),
+        date=d.get("DateString"),
+        due_date=d.get("DueDateString"),
+        updated=d.get("UpdatedDateUTC"),
+        contact_id=contact.get("ContactID"),
+        contact_name=contact.get("Name"),
+        total=Decimal(str(total)) if total is not None else None,
+        open_amount=Decimal(str(due)) if due is not None else None,
+        deleted=d.get("Status") == "DELETED",
+        complete=True,
+        data=d,
+    )
 
 
 def adapter_over(client: Any = None) -> XeroAdapter:

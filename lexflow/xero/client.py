@@ -717,6 +717,25 @@ class XeroClient:
         answer = self.request("POST", f"/Payments/{_seg(payment_id)}", body={"Payments": [{"Status": "DELETED"}]})
         return Payment.model_validate(answer["Payments"][0])
 
+    # -- history sync (F2b) ---------------------------------------------------------------------------------------
+    def changed(
+        self, resource: str, modified_since: datetime | None, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Raw records of `resource` (Contacts, Invoices, CreditNotes) created or changed after `modified_since`
+        (`If-Modified-Since`; None: all), archived and deleted ones included, one list per page of up to 1,000
+        (paged lists carry the line items): the history sync."""
+        headers = None
+        if modified_since is not None:
+            headers = {"If-Modified-Since": modified_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")}
+        page = 1
+        while True:
+            params = {"page": page, "pageSize": page_size, "includeArchived": "true"}
+            items = list(self.request("GET", f"/{resource}", params=params, extra_headers=headers)[resource])
+            yield items
+            if len(items) < page_size:
+                return
+            page += 1
+
 
 def _p(**params: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
