@@ -95,3 +95,39 @@ def part_payment_introduction(decision: DunningDecision) -> str | None:
 def _de(amount: Decimal) -> str:
     """German number format for the letter to the customer (1.234,56)."""
     return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+BUCKETS = (30, 60, 90)
+"""Upper bounds (days overdue) of the receivables-ageing buckets, after "not due" and before the last one."""
+
+
+def ageing(items: Sequence[Mapping[str, Any]], bounds: Sequence[int] = BUCKETS) -> tuple[Decimal, dict[str, Decimal]]:
+    """Total open and open amount per bucket (not due, 1-30, 31-60, 61-90, >90 by default) of unpaid invoices."""
+    names, low = ["not due"], 1
+    for b in sorted(bounds):
+        names.append(f"{low}-{b}")
+        low = b + 1
+    names.append(f">{sorted(bounds)[-1]}")
+    buckets = {n: Decimal("0.00") for n in names}
+    for item in items:
+        days = int(item["days_overdue"])
+        index = 0 if days <= 0 else next((i + 1 for i, b in enumerate(sorted(bounds)) if days <= b), len(names) - 1)
+        buckets[names[index]] += Decimal(str(item["open_amount"]))
+    return sum(buckets.values(), Decimal("0.00")), buckets
+
+
+def reminder_mail(decision: DunningDecision) -> tuple[str, str]:
+    """Subject and text of lexflow's own reminder e-mail (where the provider keeps no dunning documents)."""
+    number = decision.voucher_number or decision.invoice_id
+    opening = part_payment_introduction(decision) or (
+        f"unsere Rechnung {number} ist seit {decision.days_overdue} Tagen fällig; offen sind "
+        f"{_de(decision.remind_amount)} EUR."
+    )
+    body = (
+        "Guten Tag,\n\n"
+        f"{opening}\n\n"
+        "Bitte überweisen Sie den offenen Betrag in den nächsten Tagen. Die Rechnung liegt dieser E-Mail noch "
+        "einmal bei. Sollte sich Ihre Zahlung mit dieser Erinnerung überschnitten haben, betrachten Sie sie bitte "
+        "als gegenstandslos.\n\nMit freundlichen Grüßen\n"
+    )
+    return f"Zahlungserinnerung: Rechnung {number}", body

@@ -56,7 +56,7 @@ def test_matched_invoices_are_not_reminded_and_part_payments_only_for_the_rest(
         row = by_invoice[number]
         vid = matched[number].voucher_id
         paid = sum((p.amount for p in seen[vid]), Decimal("0"))
-        open_amount = Decimal(row["open in Lexware"].replace(",", "").removesuffix(" EUR"))
+        open_amount = Decimal(row["open amount"].replace(",", "").removesuffix(" EUR"))
         if paid >= open_amount:
             assert row["action"] == "skipped", row
         else:
