@@ -24,6 +24,8 @@ from lexflow.core.models import (
     CustomerDraft,
     CustomerUpdate,
     DocumentStatus,
+    Dunning,
+    DunningDraft,
     Expense,
     ExpenseDraft,
     ExpenseItem,
@@ -347,7 +349,8 @@ class SevdeskAdapter(Provider):
         contact = int(customer_id) if customer_id else None
         today = dt.date.today()
         for code in codes:
-            for invoice in self.client.iter_invoices(status=code, contact_id=contact):
+            # regular invoices only: a sent reminder (MA) or a cancellation (SR) is not another debt (F2b)
+            for invoice in self.client.iter_invoices(status=code, contact_id=contact, invoice_type="RE"):
                 summary = self._summary(invoice)
                 if issued_from and (summary.issue_date is None or summary.issue_date < issued_from):
                     continue
@@ -679,6 +682,30 @@ class SevdeskAdapter(Provider):
                 raise
             return DocumentDetail(data={"missing": True}, operation=f"{kind}_positions", missing=True)
         return DocumentDetail(data={**row.data, "positions": positions}, operation=f"{kind}_positions")
+
+    def create_dunning(self, draft: DunningDraft) -> Dunning:
+        """sevDesk's reminder (`createInvoiceReminder`): a draft invoice of type MA for the open amount, linked to
+        the invoice. The API takes no fee and no text for it: a fee is refused here (add it to the draft in
+        sevDesk), and the introduction is left to sevDesk's reminder template."""
+        if draft.fee > 0:
+            raise InvalidRecord(
+                "fee", "sevDesk's reminder endpoint takes no fee: run with fee=0 and add it to the draft in sevDesk."
+            )
+        with self._found_number("invoice", draft.invoice_id) as number:
+            invoice = self.client.get_invoice(number)
+        if invoice.status not in (200, 750):
+            raise InvalidRecord(
+                "invoice_id", f"only open invoices can be dunned; this one is {normalise_status(invoice.status)}."
+            )
+        reminder = self.client.create_reminder(number)
+        currency = (invoice.currency or "EUR").upper()
+        return Dunning(
+            provider=self.name,
+            id=str(reminder.id),
+            invoice_id=draft.invoice_id,
+            invoice_number=invoice.invoice_number,
+            open_amount=Money(amount=invoice.open_amount, currency=currency),
+        )
 
 
 _INVOICE_TYPES = {"RE": "invoice", "SR": "cancellation", "MA": "reminder"}

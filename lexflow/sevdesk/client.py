@@ -743,12 +743,39 @@ class SevdeskClient(BaseClient):
                 return
             offset += page_size
 
+    def reminders(self, invoice_id: int) -> list[Invoice]:
+        """The payment reminders (invoices of type MA) sevDesk keeps for this invoice."""
+        found = self._iter(self._pages("/Invoice", {"invoiceType": "MA"}, Invoice, page_size=1000))
+        return [i for i in found if i.origin is not None and str(i.origin.id) == str(int(invoice_id))]
+
+    def create_reminder(self, invoice_id: int) -> Invoice:
+        """A payment reminder (a draft invoice of type MA) for the invoice. sevDesk has no idempotency key: an
+        unknown outcome is settled by looking for a reminder of this invoice that was not there before."""
+        before = {r.id for r in self.reminders(invoice_id)}
+
+        def find() -> Op:
+            match = lambda i: _reminds(i, invoice_id) and i.id not in before  # noqa: E731
+            return (yield from self._first("/Invoice", {"invoiceType": "MA"}, Invoice, match))
+
+        call = Call(
+            "POST",
+            "/Invoice/Factory/createInvoiceReminder",
+            params={"invoice[id]": int(invoice_id), "invoice[objectName]": "Invoice"},
+            lookup=find,
+            what_to_check=f"the reminders (invoice type MA) of invoice {invoice_id} in sevDesk",
+        )
+        return _model(self._run(self._objects(call)), Invoice)
+
     def raw_positions(self, kind: str, id: int) -> list[dict[str, Any]]:
         """An invoice's or voucher's positions as the API returns them (the history sync's detail read)."""
         if kind == "Invoice":
             return list(self._run(self._get(f"/Invoice/{int(id)}/getPositions", {"limit": 1000})) or [])
         params = {"voucher[id]": int(id), "voucher[objectName]": "Voucher", "limit": 1000}
         return list(self._run(self._get("/VoucherPos", params)) or [])
+
+
+def _reminds(invoice: Invoice, origin: int) -> bool:
+    return invoice.origin is not None and str(invoice.origin.id) == str(int(origin))
 
 
 @dataclass(frozen=True)

@@ -547,3 +547,66 @@ async def cancel_invoice(request: Request, invoiceId: int) -> Response:
     doc["status"] = CANCELLED
     state.touch("Invoice", doc)
     return objects(storno, 201)
+
+
+@router.post(
+    "/Invoice/Factory/createInvoiceReminder",
+    summary="A payment reminder (invoice type MA, draft) for an open invoice",
+    status_code=201,
+)
+async def create_invoice_reminder(
+    request: Request,
+    invoice_id: int | None = Query(None, alias="invoice[id]"),
+    invoice_object: str | None = Query(None, alias="invoice[objectName]"),
+) -> Response:
+    """The reference names only the endpoint and its `invoice[id]`/`invoice[objectName]` parameters; the sandbox
+    makes a draft reminder invoice (MA) with one position for the open amount, `origin` the invoice, and raises the
+    invoice's `dunningLevel` (docs/sevdesk.md#dunning)."""
+    state = state_of(request)
+    if invoice_id is None:
+        body = await read_body(request)
+        invoice_id = ref_id(body, "invoice", "Invoice") if body.get("invoice") else None
+    elif invoice_object not in (None, "Invoice"):
+        raise bad("invoice[objectName] must be Invoice")
+    if invoice_id is None:
+        raise bad("invoice[id] is required")
+    doc = state.need("Invoice", invoice_id)
+    if doc["invoiceType"] != "RE" or doc["status"] not in (OPEN, PARTIAL):
+        raise bad("Only open (200) or partially paid (750) regular invoices can be reminded")
+    level = int(doc.get("dunningLevel") or 0) + 1
+    fields = {k: v for k, v in doc.items() if k not in ("id", "objectName", "create", "update", "sevClient")}
+    fields.update(
+        invoiceType="MA",
+        status=DRAFT,
+        origin=ref(doc["id"], "Invoice"),
+        header=f"Zahlungserinnerung zu {doc['invoiceNumber']}",
+        invoiceNumber=f"MA-{state.store.next_number('sevdesk', 'invoiceNumber', 1001)}",
+        invoiceDate=iso(day_start(state.now())),
+        paidAmount=0,
+        payDate=None,
+        sendDate=None,
+        sendType=None,
+        enshrined=None,
+        customerInternalNote=None,
+        dunningLevel=str(level),
+        timeToPay="7",
+    )
+    reminder = state.create("Invoice", fields)
+    position = {
+        "invoice": ref(reminder["id"], "Invoice"),
+        "discount": "0",
+        "text": None,
+        "name": f"Offener Betrag aus Rechnung {doc['invoiceNumber']}",
+        "quantity": "1",
+        "price": money(_open_amount(doc)),
+        "taxRate": "0",
+        "unity": ref(1, "Unity"),
+        "positionNumber": "0",
+    }
+    _position_sums(position, reminder["showNet"] == "1")
+    state.create("InvoicePos", position)
+    recompute(state, reminder)
+    state.touch("Invoice", reminder)
+    doc["dunningLevel"] = str(level)
+    state.touch("Invoice", doc)
+    return objects(reminder, 201)
