@@ -1,7 +1,16 @@
-"""Benchmark: `sync_history` over a sandbox seeded with 12,000 vouchers, and Prefect's per-task overhead.
+"""Benchmark: `sync_history` over a sandbox seeded with 12,000 vouchers, and Prefect's per-task overhead; with
+`--provider`, the request count of a full and an incremental sync on that provider's own change mechanism.
 
     .venv/bin/python bench/sync.py            # writes bench/results/sync.json
     .venv/bin/python bench/sync.py --vouchers 2000 --out /tmp/sync.json   # a quicker look
+    .venv/bin/python bench/sync.py --provider sevdesk     # writes bench/results/sync-sevdesk.json (xero, quickbooks)
+
+`--provider` (sevdesk, xero, quickbooks): the sandbox served by uvicorn is seeded with `--customers` customers and
+`--invoices` invoices through its own API (Xero: its control API), the sync engine runs (`HistorySync`, the steps
+the flow runs as tasks; the flow adds no request), then `--changed` invoices get a payment and the sync runs again.
+Every HTTP request of the client is counted by an httpx event hook and compared with the fewest requests any sync
+needs on that API (see `provider_minimum`). For Xero the run is also set against the daily budget (5,000 per
+tenant and day): how many full syncs of this size fit in a day, and that no request was refused (429).
 
 The sync runs as the real Prefect flow (session-style test harness) against the sandbox served by uvicorn on
 127.0.0.1, with the rate limit OFF (client and sandbox), so the run takes minutes, not hours. Every HTTP attempt is
@@ -139,10 +148,21 @@ def prefect_overhead(n: int = 100, rounds: int = 7) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--vouchers", type=int, default=12_000)
+    parser.add_argument("--provider", choices=["lexware", "sevdesk", "xero", "quickbooks"], default="lexware")
+    parser.add_argument("--vouchers", type=int, default=12_000, help="Lexware: vouchers the sandbox is seeded with")
+    parser.add_argument("--customers", type=int, default=100, help="other providers: customers to create")
+    parser.add_argument("--invoices", type=int, default=1_500, help="other providers: invoices to create")
     parser.add_argument("--changed", type=int, default=50)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "sync.json"))
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.provider != "lexware":
+        result = provider_bench(args.provider, args.customers, args.invoices, args.changed)
+        out = Path(args.out or Path(__file__).parent / "results" / f"sync-{args.provider}.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(result, indent=2))
+        return
+    args.out = args.out or str(Path(__file__).parent / "results" / "sync.json")
 
     import httpx
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -248,6 +268,199 @@ def main() -> None:
     result["command"] = "python bench/sync.py" + ("" if args.vouchers == 12_000 else f" --vouchers {args.vouchers}")
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
+
+
+# ------------------------------------------------------------------------------------------------ other providers
+PAGE = {"sevdesk": 1000, "xero": 1000, "quickbooks": 1000}
+"""The largest page each API allows, which the sync asks for."""
+LISTS = {"sevdesk": ("Contact", "Invoice", "CreditNote", "Voucher"), "xero": ("Contacts", "Invoices", "CreditNotes"),
+         "quickbooks": ("Customer", "Invoice", "CreditMemo", "Bill")}  # fmt: skip
+"""What the sync lists on each provider (one list, at least one request, per resource)."""
+
+
+def provider_minimum(name: str, sizes: dict[str, int], details: int, incremental: bool) -> int:
+    """The fewest requests any sync of these records needs on this API.
+
+    Full: every resource's pages at the largest page size (an empty resource still costs its one request), plus
+    the detail reads the lists cannot spare (sevDesk: one positions read per invoice or voucher; Xero and
+    QuickBooks lists carry whole documents). Incremental: sevDesk and Xero one request per resource (the changed
+    records fit one page) plus sevDesk's positions of the changed invoices; QuickBooks one change-data-capture
+    request for every entity."""
+    if incremental and name == "quickbooks":
+        return 1
+    pages = sum(max(1, math.ceil(sizes.get(r, 0) / PAGE[name])) for r in LISTS[name])
+    return pages + details
+
+
+def _served(name: str) -> tuple[Any, Any, Any]:
+    """(sandbox, adapter, the httpx.Client its requests go through) on a fresh served sandbox, pacing off."""
+    if name == "sevdesk":
+        from lexflow.sevdesk.adapter import SevdeskAdapter
+        from lexflow.sevdesk.client import SevdeskClient
+        from lexflow.sevdesk.sandbox import serve_in_thread
+
+        sandbox = serve_in_thread()
+        client = SevdeskClient(sandbox.token, sandbox.url, rate_limit=0, settle_delay=0, timeout=30)
+        return sandbox, SevdeskAdapter(client), client._http
+    if name == "xero":
+        from lexflow.xero.adapter import XeroAdapter
+        from lexflow.xero.client import TenantLimiter, XeroClient, XeroOAuth, authorise_programmatically
+        from lexflow.xero.client import sandbox_settings as xero_settings
+        from lexflow.xero.sandbox import serve_xero_in_thread
+        from lexflow.xero.sandbox.config import DEFAULT_TENANTS
+
+        sandbox = serve_xero_in_thread()
+        http = __import__("httpx").Client(timeout=30)
+        oauth = XeroOAuth(xero_settings(sandbox.url), http)
+        authorise_programmatically(oauth)
+        client = XeroClient(oauth, DEFAULT_TENANTS[0].tenant_id, limiter=TenantLimiter(60, 5))
+        return sandbox, XeroAdapter(client), http
+    from lexflow.quickbooks.adapter import QuickBooksAdapter
+    from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox
+    from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, serve_in_thread
+
+    sandbox = serve_in_thread(QuickBooksSandboxConfig(requests_per_minute=0, requests_per_second=0)).__enter__()
+    client = connect_sandbox(sandbox, QuickBooksSettings(requests_per_minute=0, timeout_seconds=30))
+    return sandbox, QuickBooksAdapter(client), client._http
+
+
+def _seed(name: str, sandbox: Any, provider: Any, customers: int, invoices: int) -> list[str]:
+    """Customers and open invoices (due in 14 days); returns the invoice ids."""
+    from datetime import date
+    from decimal import Decimal
+
+    from lexflow.core.models import CustomerDraft, InvoiceDraft, InvoiceLineDraft
+
+    if name == "xero":  # through the control API: the API's own limit (60 a minute) would take an hour to seed
+        import httpx
+
+        from lexflow.xero.sandbox.config import DEFAULT_TENANTS
+
+        made = httpx.post(f"{sandbox.url}/_sandbox/seed", json={"tenantId": DEFAULT_TENANTS[0].tenant_id,
+                          "contacts": customers, "invoices": invoices}, timeout=600)  # fmt: skip
+        made.raise_for_status()
+        return list(made.json()["invoices"])
+    ids = [
+        provider.create_customer(CustomerDraft(name=f"Bench Kunde {n}", email=f"kunde{n}@bench.test")).id
+        for n in range(customers)
+    ]
+    line = InvoiceLineDraft(name="Wartung", unit_price=Decimal("100.00"), tax="standard")
+    return [
+        provider.create_invoice(
+            InvoiceDraft(
+                customer_id=ids[n % len(ids)],
+                lines=[line],
+                issue_date=date.today(),
+                payment_term_days=14,
+                finalize=True,
+                reference=f"BENCH-{n}",
+            )  # fmt: skip
+        ).id
+        for n in range(invoices)
+    ]
+
+
+def provider_bench(name: str, customers: int, invoices: int, changed: int) -> dict[str, Any]:
+    from datetime import date
+    from decimal import Decimal
+
+    from lexflow.audit import Actor
+    from lexflow.core.models import PaymentDraft
+    from lexflow.settings import get_settings
+    from lexflow.sync import HistorySync, SyncAudit, SyncStore
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"lexflow-bench-{name}-"))
+    os.environ["LEXFLOW_DATABASE_URL"] = f"sqlite:///{tmp / 'audit.db'}"  # never the working directory's trail
+    get_settings.cache_clear()
+    sandbox, provider, http = _served(name)
+    t = time.perf_counter()
+    ids = _seed(name, sandbox, provider, customers, invoices)
+    seed_s = time.perf_counter() - t
+    counts: Counter[str] = Counter()
+    refused: Counter[int] = Counter()
+
+    def on_request(request: Any) -> None:
+        path = request.url.path
+        parts = (p if not (p.isdigit() or len(p) >= 16) else "{id}" for p in path.split("/"))
+        counts[f"{request.method} {'/'.join(parts)}"] += 1
+
+    def on_response(response: Any) -> None:
+        if response.status_code == 429:
+            refused[429] += 1
+
+    http.event_hooks["request"].append(on_request)
+    http.event_hooks["response"].append(on_response)
+    provider.cursor_margin = 1  # one machine, one clock: the incremental run then lists only what changed
+    time.sleep(2.1)
+    store = SyncStore(f"sqlite:///{tmp / 'sync.db'}")
+    audit = SyncAudit(Actor.agent("bench"))
+    counts.clear()
+    t = time.perf_counter()
+    full = HistorySync(provider, store, audit=audit).run(batch=250)
+    full_s, full_counts = time.perf_counter() - t, dict(counts)
+    sizes = _sizes(name, store)
+    full_min = provider_minimum(name, sizes, full.details_fetched, incremental=False)
+
+    for invoice_id in ids[:changed]:
+        currency = provider.get_invoice(invoice_id).currency  # Xero's seeded organisation books in GBP
+        provider.record_payment(
+            PaymentDraft(invoice_id=invoice_id, amount=Decimal("1.00"), currency=currency, paid_on=date.today())
+        )
+    counts.clear()
+    t = time.perf_counter()
+    inc = HistorySync(provider, store, audit=audit).run(batch=250)
+    inc_s, inc_counts = time.perf_counter() - t, dict(counts)
+    inc_min = provider_minimum(name, {}, inc.details_fetched, incremental=True)
+    full_n, inc_n = sum(full_counts.values()), sum(inc_counts.values())
+    result: dict[str, Any] = {
+        "provider": name,
+        "command": f"python bench/sync.py --provider {name} --customers {customers} --invoices {invoices} "
+        f"--changed {changed}",
+        "seeded": {"customers": customers, "invoices": invoices, "seconds": round(seed_s, 1)},
+        "stored": sizes,
+        "full": {
+            "requests": full_n,
+            "minimum_requests": full_min,
+            "overhead_requests": full_n - full_min,
+            "requests_by_kind": full_counts,
+            "details_fetched": full.details_fetched,
+            "wall_seconds": round(full_s, 2),
+        },  # fmt: skip
+        "incremental": {
+            "changed_invoices": changed,
+            "requests": inc_n,
+            "minimum_requests": inc_min,
+            "overhead_requests": inc_n - inc_min,
+            "requests_by_kind": inc_counts,
+            "documents_listed": inc.vouchers_listed,
+            "details_fetched": inc.details_fetched,
+            "wall_seconds": round(inc_s, 2),
+        },  # fmt: skip
+        "refused_429": sum(refused.values()),
+    }
+    if name == "xero":
+        from lexflow.xero.capabilities import CAPABILITIES
+
+        daily = CAPABILITIES.rate_limit.daily or 0
+        result["daily_budget"] = {"per_day": daily, "full_sync_share": round(full_n / daily, 4),
+                                  "full_syncs_per_day": daily // max(full_n, 1),
+                                  "incremental_syncs_per_day": daily // max(inc_n, 1)}  # fmt: skip
+    return result
+
+
+def _sizes(name: str, store: Any) -> dict[str, int]:
+    """Records per listed resource, from what the full sync stored."""
+    rows = store.rows("vouchers")
+    types = Counter(r["voucher_type"] for r in rows)
+    contacts = store.count("contacts")
+    if name == "sevdesk":
+        return {"Contact": contacts, "Invoice": types["invoice"] + types["reminder"] + types["cancellation"],
+                "CreditNote": types["creditnote"], "Voucher": types["purchaseinvoice"] + types["salesinvoice"]}  # fmt: skip
+    if name == "xero":
+        return {"Contacts": contacts, "Invoices": types["invoice"] + types["purchaseinvoice"],
+                "CreditNotes": types["creditnote"] + types["purchasecreditnote"]}  # fmt: skip
+    return {"Customer": contacts, "Invoice": types["invoice"], "CreditMemo": types["creditnote"],
+            "Bill": types["purchaseinvoice"]}  # fmt: skip
 
 
 if __name__ == "__main__":
