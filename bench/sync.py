@@ -354,7 +354,7 @@ def _seed(name: str, sandbox: Any, provider: Any, customers: int, invoices: int)
                 payment_term_days=14,
                 finalize=True,
                 reference=f"BENCH-{n}",
-            )  # fmt: skip
+            )
         ).id
         for n in range(invoices)
     ]
@@ -425,7 +425,7 @@ def provider_bench(name: str, customers: int, invoices: int, changed: int) -> di
             "requests_by_kind": full_counts,
             "details_fetched": full.details_fetched,
             "wall_seconds": round(full_s, 2),
-        },  # fmt: skip
+        },
         "incremental": {
             "changed_invoices": changed,
             "requests": inc_n,
@@ -435,7 +435,7 @@ def provider_bench(name: str, customers: int, invoices: int, changed: int) -> di
             "documents_listed": inc.vouchers_listed,
             "details_fetched": inc.details_fetched,
             "wall_seconds": round(inc_s, 2),
-        },  # fmt: skip
+        },
         "refused_429": sum(refused.values()),
     }
     if name == "xero":
