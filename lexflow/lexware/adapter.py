@@ -609,7 +609,7 @@ class LexwareAdapter(Provider):
         detail read."""
         page = 0
         while True:
-            p = self.client.contacts.page(page=page, size=page_size)
+            p: Any = self.client.contacts.page(page=page, size=page_size)  # a Page (or a dict in test fakes)
             content = [_json(c) for c in (p.content if hasattr(p, "content") else p["content"])]
             yield ChangePage(kind="contacts", contacts=[contact_row(c) for c in content])
             last = getattr(p, "last", None)
