@@ -31,8 +31,9 @@ from lexflow.prefect.flow import smtp_url as smtp_url_for
 from lexflow.prefect.notify import notify_slack
 from tasks.audit import audit
 from tasks.common import business_key, run_logger
-from tasks.dunning import create_dunning, provider_for, reminder_content, unpaid_invoices
+from tasks.dunning import create_dunning, reminder_content, unpaid_invoices
 from tasks.mail import send_document_mail
+from tasks.providers import provider_for
 
 
 @task(name="payments-seen", cache_policy=NO_CACHE, persist_result=False)

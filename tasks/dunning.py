@@ -8,52 +8,23 @@ shown to a person ("possibly created"/"possibly sent") instead of repeated.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lexflow.actions.errors import ActionError
-from lexflow.audit import AuditRecord, collect_calls, redact, redact_text, shared_trail
 from lexflow.client.errors import AmbiguousWrite, LexwareError, ServerError
 from lexflow.core.errors import CoreError
 from lexflow.core.models import DunningDraft
-from lexflow.core.provider import Provider
 from lexflow.operations import Operations, OutcomeUnknown, crash_point, request_digest
-from tasks.common import KEEP, business_key, client_for_profile, flow_actor, flow_profile, key_from
+from tasks.common import KEEP, business_key, key_from
+from tasks.providers import audited, provider_for
 
 #: The operations-ledger kind of a dunning document (keyed by invoice id and dunning day).
 DUNNING = "dunning"
-T = TypeVar("T")
-
-
-def provider_for(profile: str | None = None) -> Provider:
-    """The configured provider's adapter over the profile's connection (the flows' shared one by default)."""
-    from lexflow.actions.neutral._catalogue import provider_of
-
-    return provider_of(client_for_profile(flow_profile(profile)))
-
-
-def audited(provider: Provider, action: str, data: dict[str, Any], ids: list[str], call: Callable[[], T]) -> T:
-    """Run `call` as one record in the audit trail (its HTTP calls, outcome and error), like an action run."""
-    record = AuditRecord(
-        actor=flow_actor(), profile=flow_profile().name, action=action, input=redact(data), resource_ids=ids
-    )
-    started = time.perf_counter()
-    with collect_calls(provider) as calls:
-        try:
-            return call()
-        except Exception as exc:
-            record.outcome, record.error = "error", redact_text(f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            record.http_calls = list(calls)
-            record.duration_ms = (time.perf_counter() - started) * 1000
-            shared_trail().record(record)
 
 
 @task(name="unpaid-invoices", cache_policy=NO_CACHE)

@@ -156,3 +156,14 @@ def test_sync_crash_then_rerun_then_incremental(flow_provider: Any, sandbox: San
     again = sync_history(database_url=database_url)  # nothing changed since the rerun began
     assert again["mode"] == "incremental" and again["vouchers_listed"] == again["contacts"] == 0
     assert store.count("vouchers") == before
+
+
+def test_a_provider_with_webhooks_is_not_polled(flow_provider: Any, database_url: str) -> None:
+    """`poll-changes` polls only where the provider sends no webhooks (branching on capabilities data)."""
+    from flows.poll_changes import poll_changes as flow
+
+    out = flow(database_url=database_url)
+    if flow_provider.capabilities.supports("webhooks"):
+        assert out["events"] == 0 and "webhooks" in out["skipped"]
+    else:
+        assert out["events"] == 0 and "skipped" not in out  # the first poll takes the cursor
