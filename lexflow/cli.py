@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("lexflow.sandbox.cli:app", "Run and drive the embedded Lexware Office sandbox."),
     "dev": ("lexflow.dev:dev_command", "Start the local pieces to try lexflow: sandbox, mail catcher, fake Slack, approvals receiver."),
-    "sync": ("lexflow.sync.cli:sync_command", "Sync contacts, the voucher list and document details into the local store (no Prefect server needed)."),
+    "sync": ("lexflow.sync.cli:sync_command", "Sync contacts and documents of the accounting system (--provider / LEXFLOW_PROVIDER) into the local store, by its own change mechanism (no Prefect server needed)."),
     "reconcile": ("lexflow.banking.cli:reconcile_command", "Match a bank statement against open invoices and show the proposals with their reasons."),
     "profile": ("lexflow.client.cli:profile_command", "Show the account profile (company, tax type, features)."),
     "contacts": ("lexflow.client.cli:contacts_app", "Contacts (customers and vendors)."),
