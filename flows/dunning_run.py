@@ -11,9 +11,10 @@ accounting system does not show yet (matched, hinted, waiting for a person) mean
 reminder for the rest (`lexflow.banking.dunning`). The table says for each invoice what was done and why.
 Each reminder is keyed by invoice and day in the operations ledger (docs/reliability.md): a rerun never reminds
 twice, and one whose outcome is unknown is shown as "possibly created"/"possibly sent" instead of repeated.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: `serve()` ships the flow to its run process with cloudpickle, and a
+parameter annotation left as a string (`SmtpUrl`) could not be resolved there.
+"""
 
 from datetime import date
 from decimal import Decimal
