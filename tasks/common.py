@@ -27,6 +27,8 @@ from lexflow.prefect.limiter import DEFAULT_NAME
 
 #: The Prefect global concurrency limit (rate limit) shared by every worker that talks to one Lexware account.
 RATE_LIMIT_NAME = DEFAULT_NAME
+#: Its cap on Lexware calls in flight, created on first use (other accounts' limits are named by the account).
+IN_FLIGHT_NAME = f"{DEFAULT_NAME}-in-flight"
 #: The built-in profile flows use when none is named: flows are trusted automation, but irreversible actions
 #: still need an approval reference (which `create_approve_send_invoice` gets from the approver).
 FLOW_PROFILE = Profile(
@@ -42,20 +44,21 @@ _accounts: dict[tuple[str, str], Any] = {}  # (provider, account key) of a profi
 
 
 def _default_client() -> Any:
-    """The configured provider's connection (`LEXFLOW_PROVIDER`, settings: real API or its embedded sandbox).
+    """The configured provider's connection (`LEXFLOW_PROVIDER`, settings: real API or its embedded sandbox), its
+    pace and calls in flight kept by Prefect for every worker (`lexflow.prefect.limiter.on_prefect`).
 
-    Lexware: `connect()` with every request taking a slot of the Prefect limit (and the token-store key from a
-    Prefect block); the others: their adapter over their own default connection, so the neutral actions work on
-    all of them with no credentials."""
+    Lexware: `connect()` on the limit `lexware-api` that `lexflow prefect setup` makes (and the token-store key from
+    a Prefect block); the others: their adapter over their own default connection, on limits named by their account,
+    so the neutral actions work on all of them with no credentials."""
+    from lexflow.prefect.limiter import on_prefect
     from lexflow.providers import get_provider, provider_name
 
     name = provider_name()
     if name != "lexware":
-        return get_provider(None, name)
+        return on_prefect(get_provider(None, name))
     from lexflow.client import connect
-    from lexflow.prefect.limiter import prefect_limiter
 
-    return connect(limiter=prefect_limiter(RATE_LIMIT_NAME), token_key=token_key_from_block())
+    return on_prefect(connect(token_key=token_key_from_block()), rate_name=RATE_LIMIT_NAME, in_flight_name=IN_FLIGHT_NAME)
 
 
 def token_key_from_block() -> str | None:
@@ -90,17 +93,18 @@ def get_client() -> Any:
 
 def client_for_profile(profile: Profile) -> Any:
     """The client of the profile's provider and account (its credentials block, `lexflow.prefect.credentials`):
-    one per account, kept for the process like the shared client; the shared one for a profile without
-    credentials on the process's provider. Two profiles on two accounts never share a client."""
+    one per account, kept for the process like the shared client, on that account's Prefect limits (shared by every
+    worker); the shared one for a profile without credentials on the process's provider. Two profiles on two
+    accounts never share a client."""
     from lexflow.prefect.credentials import account_for, client_for
-    from lexflow.prefect.limiter import prefect_limiter
+    from lexflow.prefect.limiter import on_prefect
 
     account = account_for(profile)
     if account is None:
         return get_client()
     with _lock:
         if account not in _accounts:
-            _accounts[account] = client_for(profile, limiter=prefect_limiter(RATE_LIMIT_NAME))
+            _accounts[account] = on_prefect(client_for(profile))
         return _accounts[account]
 
 

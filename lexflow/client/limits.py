@@ -46,6 +46,7 @@ __all__ = [
     "RATE_LIMIT_DIR_ENV",
     "SAFETY_MARGIN",
     "AccountLimiter",
+    "AccountRef",
     "DailyBudget",
     "DailyBudgetExhausted",
     "Gate",
@@ -488,6 +489,18 @@ class Limits:
     margin: float = SAFETY_MARGIN
 
 
+@dataclass(frozen=True)
+class AccountRef:
+    """One account as its limiter knows it: `key` is a digest of provider, base URL and account (never the
+    credential), `limits` what the provider documents for it, `label` how errors name it."""
+
+    provider: str
+    base_url: str
+    key: str
+    limits: Limits
+    label: str
+
+
 class AccountLimiter:
     """One account's limits, honoured at once: the daily budget, the pace, the cap on calls in flight.
 
@@ -500,11 +513,16 @@ class AccountLimiter:
         pace: Limiter | None = None,
         gate: Gate | None = None,
         budget: DailyBudget | None = None,
+        *,
+        account: AccountRef | None = None,
     ) -> None:
         self.name = name
         self.pace: Limiter = pace if pace is not None else NoLimit()
         self.gate = gate
         self.budget = budget
+        self.account = account
+        """Whose limits these are (set by `account_limiter`): lets the Prefect edge put the same account on limits
+        shared across machines (`lexflow.prefect.limiter.on_prefect`)."""
 
     def acquire(self) -> None:
         if self.budget is not None:
@@ -613,5 +631,6 @@ def account_limiter(
                 if limits.daily
                 else None
             )
-        limiter = _accounts[registry_key] = AccountLimiter(name, pace, gate, budget)
+        ref = AccountRef(provider, base_url, hashlib.sha256(key.encode()).hexdigest()[:12], limits, name)
+        limiter = _accounts[registry_key] = AccountLimiter(name, pace, gate, budget, account=ref)
         return limiter

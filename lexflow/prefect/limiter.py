@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lexflow.client.limits import SAFETY_MARGIN, AccountLimiter, Limits, account_limiter
+from lexflow.client.limits import SAFETY_MARGIN, AccountLimiter, AccountRef, Limits, account_limiter
 from lexflow.errors import LexflowError
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
     "ensure_in_flight_limit",
     "ensure_rate_limit",
     "lease_slots_for",
+    "limit_names",
+    "on_prefect",
     "prefect_account_limiter",
     "prefect_limiter",
 ]
@@ -622,3 +624,90 @@ def prefect_account_limiter(
         with _limiters_lock:
             gate = _gates.setdefault(in_flight_name, PrefectGate(in_flight_name))
     return account_limiter(provider, base_url, account, limits, pace=pace, gate=gate, label=label)
+
+
+# ------------------------------------------------------------------------------------------------ the flow path
+_shared: dict[tuple[AccountRef, str | None, str | None, str], AccountLimiter] = {}
+_ensured: set[tuple[str, str]] = set()
+
+
+def limit_names(account: AccountRef) -> tuple[str, str | None]:
+    """The Prefect limits of one account: (`<provider>-api-<digest>` for the pace, the same + `-in-flight` for the cap
+    on calls in flight, None when the provider has none). The digest names provider, base URL and account (tenant,
+    realm, a digest of the key), never a credential (docs/prefect.md#global-concurrency-limits)."""
+    base = f"{account.provider}-api-{account.key}"
+    return base, (f"{base}-in-flight" if account.limits.concurrent else None)
+
+
+def _ensure_once(name: str, *, rps: float = 0.0, size: int = 0) -> None:
+    """Create the limit with the provider's documented values when it is missing (once per process and server). One
+    that exists is left as it is: an operator's change in the UI or by `lexflow prefect setup` wins."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
+    key = (name, str(PREFECT_API_URL.value() or ""))
+    if key in _ensured:
+        return
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            if rps > 0:
+                ensure_rate_limit(name, rps=rps)
+            else:
+                ensure_in_flight_limit(name, size)
+    _ensured.add(key)
+
+
+def shared_limits(
+    limiter: AccountLimiter, *, rate_name: str | None = None, in_flight_name: str | None = None
+) -> AccountLimiter:
+    """`limiter`'s account with its pace and its cap on calls in flight kept by the Prefect server, so every worker
+    of every machine shares one budget; the daily budget stays the machine's (the same file as `limiter`'s).
+
+    The limits are named by `limit_names` unless given, and created on first use with the provider's documented
+    values; a named `rate_name` must exist already (Lexware's `lexware-api`, made by `lexflow prefect setup`)."""
+    account = limiter.account
+    if account is None:
+        raise TypeError(f"{limiter!r} was not made by `account_limiter`: its account is unknown")
+    from prefect.settings import PREFECT_API_URL
+
+    own_rate, own_in_flight = limit_names(account)
+    key = (account, rate_name, in_flight_name, str(PREFECT_API_URL.value() or ""))
+    with _limiters_lock:
+        found = _shared.get(key)
+    if found is not None:
+        return found
+    pace: Any = limiter.pace
+    if rate_name is None and account.limits.rate > 0:
+        rate_name = own_rate
+        _ensure_once(rate_name, rps=account.limits.rate)
+    if rate_name is not None:
+        pace = prefect_limiter(rate_name)
+    gate: Any = None
+    if account.limits.concurrent:
+        in_flight_name = in_flight_name or own_in_flight
+        assert in_flight_name is not None
+        _ensure_once(in_flight_name, size=account.limits.concurrent)
+        with _limiters_lock:
+            gate = _gates.setdefault(in_flight_name, PrefectGate(in_flight_name))
+    with _limiters_lock:
+        return _shared.setdefault(key, AccountLimiter(limiter.name, pace, gate, limiter.budget, account=account))
+
+
+def on_prefect(client: Any, *, rate_name: str | None = None, in_flight_name: str | None = None) -> Any:
+    """Put a connection (any provider's client, or a `Provider` adapter over one) on `shared_limits`: the flow path's
+    limits (docs/client.md#limits). Returns the same connection."""
+    from lexflow.core.provider import Provider
+
+    raw = client.client if isinstance(client, Provider) else client
+    for attr in ("limits", "limiter"):  # the shared transport's clients keep `limits`; Xero's and QuickBooks' `limiter`
+        current = getattr(raw, attr, None)
+        if isinstance(current, AccountLimiter):
+            shared = shared_limits(current, rate_name=rate_name, in_flight_name=in_flight_name)
+            setattr(raw, attr, shared)
+            if attr == "limits":
+                raw.limiter = shared.pace
+            return client
+    raise TypeError(f"{type(raw).__name__} keeps no account limiter: it cannot be put on the Prefect limits")
