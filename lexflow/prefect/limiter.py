@@ -526,6 +526,7 @@ class PrefectGate:
     def __init__(self, name: str, lease_seconds: float = IN_FLIGHT_LEASE_SECONDS) -> None:
         self.name = name
         self.lease_seconds = lease_seconds
+        self.taken = 0  # slots granted by the server (benchmarks and tests)
 
     def _granted(self, exc: Exception | None, response: Any) -> tuple[Any, float]:
         """(the lease id, or None; seconds to wait before the next try)."""
@@ -536,6 +537,7 @@ class PrefectGate:
                     f"The Prefect global concurrency limit {self.name!r} does not exist, so calls in flight would not "
                     "be capped. Create it with `lexflow.prefect.limiter.ensure_in_flight_limit`."
                 )
+            self.taken += 1
             return body["lease_id"], 0.0
         result = _settled(exc)
         if result is None:
