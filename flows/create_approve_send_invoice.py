@@ -26,7 +26,6 @@ from prefect.runtime import flow_run
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from lexflow.actions.approvals import StoreApprovals
-from lexflow.actions.neutral._catalogue import provider_of
 from lexflow.actions.neutral.invoices import CreateInvoiceOutput
 from lexflow.approvals.models import DecisionRequest, Summary, SummaryField, SummaryLine, Totals, slug
 from lexflow.core.models import CurrencyCode, Customer, InvoiceDraft, InvoiceLineDraft, InvoicePreview
@@ -36,7 +35,7 @@ from lexflow.prefect.artifacts import audit_artifact, invoice_outcome_artifact
 from lexflow.prefect.flow import SmtpUrl, lexflow_flow
 from lexflow.prefect.flow import smtp_url as smtp_url_for
 from tasks.audit import audit
-from tasks.common import business_key, digest, get_client, run_logger
+from tasks.common import business_key, current_provider, digest, run_logger
 from tasks.contacts import find_customers_by_email, get_customer
 from tasks.invoices import (
     INVOICE,
@@ -197,7 +196,7 @@ def create_approve_send_invoice(
     log = run_logger()
     mail_server = smtp_url_for(smtp_url, smtp_secret)  # fails before anything is asked or created
     ledger = Ledger(database_url)
-    provider = provider_of(get_client())
+    provider = current_provider(profile)
     customer = resolve_customer(request, profile, database_url)
     recipient = request.send_to or next(iter(customer.emails), None)
     if not recipient:
@@ -211,7 +210,9 @@ def create_approve_send_invoice(
     ops = Operations(database_url)
     earlier = ops.get(INVOICE, key)
     if earlier is not None and earlier.pending:  # an earlier run died or lost the answer around the create
-        settle_invoice(key, database_url=database_url)  # the exact lookup by reference: created, or certainly not
+        settle_invoice(
+            key, database_url=database_url, profile=profile
+        )  # the exact lookup by reference: created, or certainly not
     ops.check(
         INVOICE, key, request_hash, what=f"request_id {request.request_id or key!r}",
         hint="An issued invoice cannot be changed: use a new request_id for a new invoice, and cancel it in the "

@@ -16,13 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lexflow.actions.neutral._catalogue import provider_of
 from lexflow.actions.neutral.customers import UpsertCustomerInput
 from lexflow.core.models import Address
 from lexflow.ledger import Ledger
 from lexflow.prefect.artifacts import audit_artifact, table_artifact
 from lexflow.prefect.flow import CrmRecord, lexflow_flow
-from tasks.common import get_client, run_logger
+from tasks.common import current_provider, run_logger
 from tasks.contacts import upsert_customer
 
 
@@ -126,7 +125,7 @@ def crm_lead_to_customer(
         table_artifact("crm-lead-to-customer", [], hint)
         return []
     ledger = Ledger(database_url)
-    provider = provider_of(get_client())
+    provider = current_provider(profile)
     records = load_records(source)
     rows: list[dict[str, Any]] = []
     # Which CRM record owns each contact (a record marked for review owns nothing).

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lexflow.actions.neutral._catalogue import provider_of
 from lexflow.prefect.artifacts import audit_artifact, markdown_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
-from tasks.common import get_client, run_logger
+from tasks.common import current_provider, run_logger
 from tasks.contacts import find_duplicate_contacts
 
 ADVICE = (
@@ -24,7 +23,7 @@ ADVICE = (
 @lexflow_flow(name="duplicate-contacts-report", persist_result=True)
 def duplicate_contacts_report(threshold: int = 90, profile: str | None = None) -> list[dict[str, Any]]:
     """One row per customer in a duplicate group; a markdown artifact explains the manual fix."""
-    provider = provider_of(get_client())
+    provider = current_provider(profile)
     found = find_duplicate_contacts(threshold, profile=profile)
     rows = []
     for n, group in enumerate(found.groups, start=1):

@@ -24,7 +24,7 @@ from lexflow.operations import KeyReused, Operations, request_digest
 from lexflow.prefect.artifacts import audit_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
 from tasks.audit import audit
-from tasks.common import business_key, get_client, run_logger
+from tasks.common import business_key, current_provider, run_logger
 from tasks.vouchers import EXPENSE, REFUSED, book_expense, create_expense, get_voucher, poll_ocr, upload_receipt
 
 ALLOWED = {".pdf", ".jpg", ".jpeg", ".png"}
@@ -143,13 +143,6 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _provider() -> Any:
-    """The configured accounting system as a neutral `Provider` (its capabilities decide how a receipt is booked)."""
-    from lexflow.actions.neutral._catalogue import provider_of
-
-    return provider_of(get_client())
-
-
 def _book_given(
     r: Receipt,
     filename: str,
@@ -219,7 +212,7 @@ def log_expense(
     log = run_logger()
     ops = Operations(database_url)
     rows: list[dict[str, Any]] = []
-    provider = _provider()
+    provider = current_provider(profile)
     reads_receipts = provider.capabilities.supports("read_receipts")
     keys: dict[str, Decimal | None] | None = None
     for r in receipts:

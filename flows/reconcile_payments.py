@@ -34,7 +34,7 @@ from lexflow.banking.transactions import BankTransaction
 from lexflow.prefect.artifacts import bar_chart, markdown_artifact, table_artifact
 from lexflow.prefect.flow import lexflow_flow
 from lexflow.settings import runtime_settings
-from tasks.common import flow_actor, get_client, run_action, run_logger
+from tasks.common import client_for_profile, current_provider, flow_actor, flow_profile, run_action, run_logger
 
 STATEMENT_SUFFIXES = {".xml", ".sta", ".mt940", ".mta", ".txt", ".940", ".csv", ".zip"}
 
@@ -70,6 +70,7 @@ def reconcile_task(
     dry_run: bool,
     database_url: str | None,
     already_listed: list[str] | None = None,
+    profile: str | None = None,
 ) -> ReconcileReport:
     from prefect.runtime import flow_run
 
@@ -79,7 +80,7 @@ def reconcile_task(
     ledger = MatchLedger(database_url)
     return reconcile(
         transactions,
-        get_client(),
+        client_for_profile(flow_profile(profile)),  # the profile's account (Lexware: its client, for the hints)
         ledger=ledger,
         statement=statement,
         dry_run=dry_run,
@@ -90,11 +91,11 @@ def reconcile_task(
 
 
 @task(name="read-bank-lines", cache_policy=NO_CACHE, persist_result=False)  # counterparties never go to storage
-def read_bank_lines_task(days: int) -> list[BankTransaction]:
+def read_bank_lines_task(days: int, profile: str | None = None) -> list[BankTransaction]:
     """The bank's lines of the last `days` days from the accounting system's API (neutral list_bank_transactions)."""
     from lexflow.banking.recording import line_from_provider, since
 
-    out = run_action("list_bank_transactions", {"booked_from": since(days).isoformat(), "limit": 1000})
+    out = run_action("list_bank_transactions", {"booked_from": since(days).isoformat(), "limit": 1000}, profile=profile)
     if out.truncated:
         run_logger().warning("more than 1000 bank lines in %s days: the newest 1000 are reconciled", days)
     return [line_from_provider(line) for line in out.items]
@@ -107,6 +108,7 @@ def reconcile_recording_task(
     dry_run: bool,
     database_url: str | None,
     already_listed: list[str] | None = None,
+    profile: str | None = None,
 ) -> ReconcileReport:
     """Match against the open invoices (neutral list_invoices); matches wait for a person's approval."""
     from prefect.runtime import flow_run
@@ -114,12 +116,12 @@ def reconcile_recording_task(
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.recording import open_items_from, reconcile_recording
 
-    invoices = run_action("list_invoices", {"status": ["open", "partially_paid"], "limit": 1000})
+    invoices = run_action("list_invoices", {"status": ["open", "partially_paid"], "limit": 1000}, profile=profile)
     if invoices.truncated:
         run_logger().warning("more than 1000 open invoices: the newest 1000 are matched")
     return reconcile_recording(
         transactions,
-        _provider(),
+        current_provider(profile),
         ledger=MatchLedger(database_url),
         statement=statement,
         dry_run=dry_run,
@@ -130,23 +132,18 @@ def reconcile_recording_task(
 
 
 @task(name="record-approved-payments", cache_policy=NO_CACHE, persist_result=False)
-def record_payments_task(transactions: list[BankTransaction], database_url: str | None) -> list[dict[str, Any]]:
+def record_payments_task(
+    transactions: list[BankTransaction], database_url: str | None, profile: str | None = None
+) -> list[dict[str, Any]]:
     """Record the payment of every approved match among these lines, once (neutral record_payment)."""
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.recording import record_approved
 
     def record(draft: Any) -> Any:
-        return run_action("record_payment", draft.model_dump(mode="json", exclude_none=True))
+        return run_action("record_payment", draft.model_dump(mode="json", exclude_none=True), profile=profile)
 
-    done = record_approved(transactions, _provider(), ledger=MatchLedger(database_url), record=record)
+    done = record_approved(transactions, current_provider(profile), ledger=MatchLedger(database_url), record=record)
     return [r.model_dump() for r in done]
-
-
-def _provider() -> Any:
-    """The configured accounting system as a neutral `Provider` (its capabilities decide the path)."""
-    from lexflow.actions.neutral._catalogue import provider_of
-
-    return provider_of(get_client())
 
 
 def _slack_configured() -> bool:
@@ -169,6 +166,7 @@ def reconcile_payments(
     csv_mapping: str | None = None,
     accept_unbalanced: bool = False,
     bank_days: int = 60,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Match each statement against the open invoices and act once per transaction.
 
@@ -178,7 +176,8 @@ def reconcile_payments(
     `ask`: put flagged proposals to a person one after another (auto = only when Slack is configured);
     answers go to the ledger (a confirmation also teaches the payer's IBAN, as a fingerprint).
     `csv_mapping`: path of a TOML/YAML column mapping for a CSV layout lexflow does not know (docs/reconciliation.md).
-    `accept_unbalanced`: read statements whose balances do not add up; their exact matches only go to a person."""
+    `accept_unbalanced`: read statements whose balances do not add up; their exact matches only go to a person.
+    `profile`: whose accounting system and account to reconcile (its provider and credentials; docs/providers.md)."""
     csv_preset = csv_mapping or csv_preset
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import summary_rows
@@ -204,7 +203,7 @@ def reconcile_payments(
     flagged: list[Any] = []
     rows: list[dict[str, str]] = []
     shown: list[str] = []
-    caps = _provider().capabilities
+    caps = current_provider(profile).capabilities
     records = caps.supports("record_payment")
     bank = caps.read_bank_transactions
     from_api = statement_path is None and bank.available and bank.statement_lines
@@ -220,7 +219,7 @@ def reconcile_payments(
             transactions = (
                 read_statement_task(str(path), csv_preset, accept_unbalanced)
                 if path is not None
-                else read_bank_lines_task(bank_days)
+                else read_bank_lines_task(bank_days, profile)
             )
         except (BankingError, OSError, ValueError) as exc:  # one bad file never sinks the batch
             log.warning("%s is not reconciled: %s", name, exc)
@@ -228,9 +227,9 @@ def reconcile_payments(
             continue
         read.append(transactions)
         if records:
-            report = reconcile_recording_task(transactions, name, dry_run, database_url, shown)
+            report = reconcile_recording_task(transactions, name, dry_run, database_url, shown, profile)
         else:
-            report = reconcile_task(transactions, name, dry_run, database_url, shown)
+            report = reconcile_task(transactions, name, dry_run, database_url, shown, profile)
         log.info("%s: %s transactions, %s", name, report.transactions, report.by_kind)
         totals["statements"] += 1
         totals["transactions"] += report.transactions
@@ -314,7 +313,7 @@ def reconcile_payments(
             )
     if records and not dry_run:  # approved now, by `lexflow bank decide`, or interrupted while recording
         for transactions in read:
-            for done in record_payments_task(transactions, database_url):
+            for done in record_payments_task(transactions, database_url, profile):
                 totals["recorded"].append(done)
                 if done["outcome"] == "recorded":
                     totals["payments_recorded"] += 1

@@ -99,6 +99,14 @@ def get_provider(client: Any = None, name: str | None = None) -> Provider:
     return entry.adapter(client)
 
 
+def provider_of(client: Any) -> Provider:
+    """A connection as a `Provider`: an adapter as it is, a provider's client under the configured adapter
+    (`LEXFLOW_PROVIDER`). What neutral actions and flows call the accounting system through."""
+    if isinstance(client, Provider):
+        return client
+    return get_provider(client)
+
+
 def capability_matrix() -> str:
     """The matrix in docs/providers.md, rendered from the data above."""
     return matrix_markdown([entry.capabilities for entry in PROVIDERS.values()])

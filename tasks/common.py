@@ -58,7 +58,9 @@ def _default_client() -> Any:
         return on_prefect(get_provider(None, name))
     from lexflow.client import connect
 
-    return on_prefect(connect(token_key=token_key_from_block()), rate_name=RATE_LIMIT_NAME, in_flight_name=IN_FLIGHT_NAME)
+    return on_prefect(
+        connect(token_key=token_key_from_block()), rate_name=RATE_LIMIT_NAME, in_flight_name=IN_FLIGHT_NAME
+    )
 
 
 def token_key_from_block() -> str | None:
@@ -127,6 +129,14 @@ def use_client(factory: Callable[[], Any] | Any) -> Iterator[None]:
             _client, _factory, _accounts = old
         for client in made:
             client.close()
+
+
+def current_provider(profile: str | None = None) -> Any:
+    """The accounting system a flow's profile acts on, as a neutral `Provider` (`lexflow.providers.provider_of`):
+    that profile's provider and account, the shared connection for a profile without credentials."""
+    from lexflow.providers import provider_of
+
+    return provider_of(client_for_profile(flow_profile(profile)))
 
 
 def _is_factory(given: Any) -> bool:

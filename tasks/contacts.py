@@ -15,16 +15,14 @@ from lexflow.actions.neutral.customers import (
 )
 from lexflow.core.models import Customer
 from lexflow.operations import crash_point
-from tasks.common import KEEP, business_key, digest, get_client, run_action
+from tasks.common import KEEP, business_key, current_provider, digest, run_action
 
 
 def _upsert_key(_ctx: Any, p: dict[str, Any]) -> str:
     """Provider + CRM record + its data (not the customer id the ledger adds): unchanged CRM data is not sent again,
     and the same CRM record on another provider is a customer there too."""
-    from lexflow.actions.neutral._catalogue import provider_of
-
     data = p["customer"].model_dump(mode="json", exclude={"customer_id"}, exclude_none=True)
-    provider = provider_of(get_client()).name
+    provider = current_provider(p.get("profile")).name
     return business_key("upsert-customer", provider, p["crm_source"], p["crm_id"], digest(data))
 
 

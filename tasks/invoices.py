@@ -83,13 +83,14 @@ def create_invoice(
 
 
 @task(name="settle-invoice", cache_policy=NO_CACHE)
-def settle_invoice(request_key: str, database_url: str | None = None) -> CreateInvoiceOutput | None:
+def settle_invoice(
+    request_key: str, database_url: str | None = None, profile: str | None = None
+) -> CreateInvoiceOutput | None:
     """Settle an earlier create whose outcome is unknown (its run died or lost the answer) by the exact lookup of
     its reference: found → recorded as done and returned; not found → recorded as not created (None), and the
     approval that attempt consumed is given back (it allowed a call that wrote nothing). Reads only."""
     from lexflow.actions.approvals import StoreApprovals
-    from lexflow.actions.neutral._catalogue import provider_of
-    from tasks.common import get_client
+    from tasks.common import current_provider
 
     ops = Operations(database_url)
     op = ops.get(INVOICE, request_key)
@@ -103,7 +104,7 @@ def settle_invoice(request_key: str, database_url: str | None = None) -> CreateI
             "(that run stopped before recording the outcome), longer ago than lexflow looks back. Check the "
             "invoice list for that reference; record the invoice by hand or use a new request_id.",
         )
-    found = provider_of(get_client()).find_invoice(reference, op.request["draft"].get("customer_id"))
+    found = current_provider(profile).find_invoice(reference, op.request["draft"].get("customer_id"))
     if found is None:
         ops.fail(INVOICE, request_key, f"not created: no invoice carries reference {reference!r}")
         StoreApprovals().release(str(op.request["approval_ref"]))

@@ -93,10 +93,11 @@ def create_server(
     lock = threading.Lock()
 
     def get_client(action: Action) -> Any:
-        """One client per provider: Lexware's for its own actions, `LEXFLOW_PROVIDER`'s for the neutral ones."""
+        """One client per provider: Lexware's for its own actions, the profile's provider's (else `LEXFLOW_PROVIDER`'s)
+        for the neutral ones, on the profile's account (`client_for`)."""
         from lexflow.providers import provider_name
 
-        key = provider_name() if action.group == "neutral" else "lexware"
+        key = provider_name(prof.provider) if action.group == "neutral" else "lexware"
         with lock:
             if state.get(key) is None:
                 state[key] = client_for(prof, action)

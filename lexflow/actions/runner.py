@@ -34,30 +34,48 @@ def default_actor() -> Actor:
 
 
 def client_for(profile: Profile, action: Action | None = None) -> Any:
-    """A client for the profile: its own key and URL if it has one, else `connect()` (settings or the sandbox).
+    """A client for the profile's provider and account, as on the flow path (`lexflow.prefect.credentials`).
 
-    A provider-neutral action on another provider than Lexware (`LEXFLOW_PROVIDER`) gets that provider's adapter
-    over its own settings (its token, else its embedded sandbox): a profile's key is a Lexware key. A provider
-    without an adapter fails inside the action (`AdapterNotBuilt`), so the refusal is audited like any error."""
-    if action is not None and action.group == "neutral":
-        from lexflow.providers import built, get_provider, provider_name
+    A profile naming a credentials block gets a client from it (Prefect loads the block: only then is Prefect
+    needed). Otherwise, on Lexware: the profile's own key and URL if it has one, else `connect()` (settings or the
+    sandbox); on another provider (the profile's `provider`, else `LEXFLOW_PROVIDER`): that provider's adapter over
+    its own settings (its token, else its embedded sandbox), for the provider-neutral actions. A provider without an
+    adapter fails inside the action (`AdapterNotBuilt`), so the refusal is audited like any error."""
+    from lexflow.providers import built, get_provider, provider_name
 
-        name = provider_name()
-        if name != "lexware" and name in built():
-            return get_provider(name=name)
+    name = provider_name(profile.provider)
+    neutral = action is None or action.group == "neutral"
+    if not neutral and profile.provider and name != "lexware":
+        from lexflow.actions.errors import InvalidInput
+
+        raise InvalidInput(
+            f"{action.name} is one of Lexware Office's own actions, and profile {profile.name!r} is on {name}: use "
+            "the provider-neutral actions (`lexflow actions list --group neutral`) or a Lexware profile"
+        )
+    if profile.credentials and (neutral or name == "lexware"):
+        from lexflow.prefect.credentials import client_for as from_block
+
+        client = from_block(profile)
+        return client if neutral else getattr(client, "client", client)  # Lexware's own actions take its client
+    if neutral and name != "lexware" and name in built():
+        return get_provider(name=name)
     from lexflow.client import LexwareClient, connect
 
     if profile.api_key is not None:
         from lexflow.settings import get_settings
 
         s = get_settings()
-        return LexwareClient(
+        client = LexwareClient(
             api_key=profile.api_key.get_secret_value(),
             base_url=profile.base_url or s.base_url,
             rate_limit=profile.rate_limit if profile.rate_limit is not None else s.rate_limit,
             allow_partner_endpoints=s.allow_partner_endpoints,
         )
-    return connect()
+    else:
+        client = connect()
+    if neutral and name == "lexware" and provider_name() != "lexware":  # else adapted to LEXFLOW_PROVIDER's
+        return get_provider(client, name="lexware")
+    return client
 
 
 def resource_ids(*values: Any) -> list[str]:

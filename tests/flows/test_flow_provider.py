@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lexflow.actions.neutral._catalogue import provider_of
+from lexflow.providers import provider_of
 
 pytestmark = pytest.mark.prefect
 

@@ -16,20 +16,10 @@ from pydantic import BaseModel
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.registry import Action, Effect
 from lexflow.core.errors import InvalidRecord
-from lexflow.core.provider import Provider
 
 ACTIONS: list[Action] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def provider_of(client: Any) -> Provider:
-    """The run's client as a `Provider`: an adapter is used as it is, a provider client gets the configured adapter."""
-    if isinstance(client, Provider):
-        return client
-    from lexflow.providers import get_provider
-
-    return get_provider(client)
 
 
 def neutral_action(
@@ -49,6 +39,8 @@ def neutral_action(
 
         @functools.wraps(fn)
         def handler(client: Any, data: Any) -> Any:
+            from lexflow.providers import provider_of
+
             try:
                 return fn(provider_of(client), data)
             except InvalidRecord as exc:  # caught before sending: the caller's input, named by field
