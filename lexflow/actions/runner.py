@@ -45,7 +45,7 @@ def client_for(profile: Profile, action: Action | None = None) -> Any:
 
     name = provider_name(profile.provider)
     neutral = action is None or action.group == "neutral"
-    if not neutral and profile.provider and name != "lexware":
+    if action is not None and not neutral and profile.provider and name != "lexware":
         from lexflow.actions.errors import InvalidInput
 
         raise InvalidInput(

@@ -703,7 +703,7 @@ def on_prefect(client: Any, *, rate_name: str | None = None, in_flight_name: str
     limits (docs/client.md#limits). Returns the same connection."""
     from lexflow.core.provider import Provider
 
-    raw = client.client if isinstance(client, Provider) else client
+    raw: Any = getattr(client, "client", client) if isinstance(client, Provider) else client
     for attr in ("limits", "limiter"):  # the shared transport's clients keep `limits`; Xero's and QuickBooks' `limiter`
         current = getattr(raw, attr, None)
         if isinstance(current, AccountLimiter):
