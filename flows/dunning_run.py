@@ -31,10 +31,9 @@ from lexflow.prefect.flow import SmtpUrl, lexflow_flow
 from lexflow.prefect.flow import smtp_url as smtp_url_for
 from lexflow.prefect.notify import notify_slack
 from tasks.audit import audit
-from tasks.common import business_key, run_logger
+from tasks.common import business_key, current_provider, run_logger
 from tasks.dunning import create_dunning, reminder_content, unpaid_invoices
 from tasks.mail import send_document_mail
-from tasks.providers import provider_for
 
 
 @task(name="payments-seen", cache_policy=NO_CACHE, persist_result=False)
@@ -66,7 +65,7 @@ def dunning_run(
     ones. `fee` is a line of the dunning document where the provider keeps one (a reminder mail carries no fee)."""
     log = run_logger()
     day = (as_of or date.today()).isoformat()
-    provider = provider_for(profile)
+    provider = current_provider(profile)
     where = provider.capabilities.display_name
     documents = provider.capabilities.supports("dunning")
     mail_server = None if documents else smtp_url_for(smtp_url, smtp_secret)  # fails before anything is read

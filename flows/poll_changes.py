@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lexflow.prefect.flow import lexflow_flow
-from tasks.common import run_logger
-from tasks.providers import provider_for
+from tasks.common import current_provider, run_logger
 
 
 @lexflow_flow(name="poll-changes", persist_result=False)
@@ -24,7 +23,7 @@ def poll_changes(database_url: str | None = None, profile: str | None = None) ->
     from lexflow.webhooks.polling import poll_changes as poll
 
     log = run_logger()
-    provider = provider_for(profile)
+    provider = current_provider(profile)
     webhooks = provider.capabilities.webhooks
     if webhooks.available:
         log.info("%s delivers webhooks (%s): nothing to poll", provider.capabilities.display_name, webhooks.detail)

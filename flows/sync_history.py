@@ -20,12 +20,12 @@ from prefect.cache_policies import NO_CACHE
 from lexflow.prefect.artifacts import table_artifact
 from lexflow.prefect.flow import lexflow_flow
 from lexflow.sync import HistorySync, SyncAudit, SyncReport, SyncStore, export_store
-from tasks.common import FLOW_PROFILE, flow_actor, get_client, run_logger
+from tasks.common import FLOW_PROFILE, current_provider, flow_actor, run_logger
 
 
 def _engine(database_url: str | None) -> HistorySync:
     audit = SyncAudit(flow_actor(), profile=FLOW_PROFILE.name)
-    return HistorySync(get_client(), SyncStore(database_url), audit=audit)
+    return HistorySync(current_provider(), SyncStore(database_url), audit=audit)
 
 
 @task(name="sync-changes", cache_policy=NO_CACHE)

@@ -20,8 +20,8 @@ from lexflow.client.errors import AmbiguousWrite, LexwareError, ServerError
 from lexflow.core.errors import CoreError
 from lexflow.core.models import DunningDraft
 from lexflow.operations import Operations, OutcomeUnknown, crash_point, request_digest
-from tasks.common import KEEP, business_key, key_from
-from tasks.providers import audited, provider_for
+from tasks.common import KEEP, business_key, current_provider, key_from
+from tasks.providers import audited
 
 #: The operations-ledger kind of a dunning document (keyed by invoice id and dunning day).
 DUNNING = "dunning"
@@ -31,7 +31,7 @@ DUNNING = "dunning"
 def unpaid_invoices(as_of: str, profile: str | None = None) -> list[dict[str, Any]]:
     """Every unpaid invoice (open or part-paid) with its days overdue as of the run's day (not the API's today, so
     a run for another day sees the invoices that are overdue then), most overdue first. One audited read."""
-    provider = provider_for(profile)
+    provider = current_provider(profile)
     day = date.fromisoformat(as_of)
 
     def read() -> list[dict[str, Any]]:
@@ -79,7 +79,7 @@ def create_dunning(
     Not every API can list dunnings, so an earlier attempt whose answer never got recorded is reported as "possibly
     created" (`OutcomeUnknown`), and created again only with `recreate_unknown=True`, after a person checked the
     invoice's dunnings."""
-    provider = provider_for(profile)
+    provider = current_provider(profile)
     where = provider.capabilities.display_name
     draft = DunningDraft(invoice_id=invoice_id, as_of=date.fromisoformat(as_of), fee=Decimal(fee),
                          introduction=introduction)  # fmt: skip
@@ -119,7 +119,7 @@ def create_dunning(
 @task(name="reminder-mail-content", cache_policy=NO_CACHE, persist_result=False)
 def reminder_content(invoice_id: str, customer_id: str | None, profile: str | None = None) -> dict[str, Any]:
     """What a reminder e-mail needs from the provider: the customer's address and the invoice PDF (two reads)."""
-    provider = provider_for(profile)
+    provider = current_provider(profile)
 
     def read() -> dict[str, Any]:
         customer = provider.get_customer(customer_id) if customer_id else None

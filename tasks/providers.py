@@ -1,4 +1,4 @@
-"""The configured provider for a task, and an audit record for provider calls that are no registered action.
+"""An audit record for provider calls that are no registered action (the provider itself: `tasks.common.current_provider`).
 
 Most tasks go through `run_action` (one audit record per action). A flow step on the neutral `Provider` that has no
 action of its own (the dunning run's reads and its dunning document, the reminder mail's reads) is recorded the same
@@ -13,16 +13,9 @@ from typing import Any, TypeVar
 
 from lexflow.audit import AuditRecord, collect_calls, redact, redact_text, shared_trail
 from lexflow.core.provider import Provider
-from tasks.common import client_for_profile, flow_actor, flow_profile
+from tasks.common import flow_actor, flow_profile
 
 T = TypeVar("T")
-
-
-def provider_for(profile: str | None = None) -> Provider:
-    """The configured provider's adapter over the profile's connection (the flows' shared one by default)."""
-    from lexflow.actions.neutral._catalogue import provider_of
-
-    return provider_of(client_for_profile(flow_profile(profile)))
 
 
 def audited(provider: Provider, action: str, data: dict[str, Any], ids: list[str], call: Callable[[], T]) -> T:

@@ -77,7 +77,7 @@ class HistorySync:
     ) -> None:
         """`client`: a `Provider`, or a client the configured provider's adapter wraps. `audit`: as whom and where
         the reads are audited; default the configured trail, as the current user."""
-        from lexflow.actions.neutral._catalogue import provider_of
+        from lexflow.providers import provider_of
 
         self.client = client
         self.provider = provider_of(client)
