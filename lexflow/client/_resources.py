@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
@@ -103,6 +103,15 @@ def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _filename_from(headers: Mapping[str, str]) -> str | None:
+    disposition = headers.get("Content-Disposition") or ""
+    for part in disposition.split(";"):
+        part = part.strip()
+        if part.lower().startswith("filename="):
+            return part.split("=", 1)[1].strip().strip('"')
+    return None
+
+
 class Resource:
     """Base namespace: knows its client and path."""
 
@@ -121,6 +130,12 @@ class Resource:
         """POST/PUT and parse the answer (an action result unless told otherwise)."""
         data = yield from self._c.json_op(call)
         return model.model_validate(data)
+
+    def _file_op(self, call: Call) -> Op:
+        """GET a file: its bytes, media type and the server's filename (Content-Disposition)."""
+        response = yield from self._c.request(call)
+        media = (response.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
+        return FileDownload(content=response.content, media_type=media, filename=_filename_from(response.headers))
 
     def _get_op(self, model: type[M], id: str, path: str | None = None) -> Op:
         data = yield from self._c.json_op(Call("GET", f"{path or self.path}/{id}"))
@@ -493,7 +508,7 @@ class SalesDocumentResource(Resource):
                 f"{self.path} files are available as {', '.join(self.file_types)} only (asked for {accept})",
                 hint="Ask for application/pdf",
             )
-        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
+        return self._run(self._file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
 
 
 def _carries(document: dict[str, Any], ref: str) -> bool:
@@ -570,7 +585,7 @@ class DownPaymentInvoicesResource(Resource):
         return self._run(self._get_op(DownPaymentInvoice, id))  # type: ignore[no-any-return]
 
     def file(self, id: str, accept: str = "application/pdf") -> FileDownload:
-        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
+        return self._run(self._file_op(Call("GET", f"{self.path}/{id}/file", accept=accept)))  # type: ignore[no-any-return]
 
 
 class RecurringTemplatesResource(Resource):
@@ -781,7 +796,7 @@ class FilesResource(Resource):
         return self._run(self._write_op(call, FileUpload))  # type: ignore[no-any-return]
 
     def download(self, id: str, accept: str = "*/*") -> FileDownload:
-        return self._run(self._c.file_op(Call("GET", f"{self.path}/{id}", accept=accept)))  # type: ignore[no-any-return]
+        return self._run(self._file_op(Call("GET", f"{self.path}/{id}", accept=accept)))  # type: ignore[no-any-return]
 
 
 class PaymentsResource(Resource):

@@ -22,7 +22,6 @@ import httpx
 from lexflow.client import errors
 from lexflow.client.limits import AccountLimiter, Limiter, Limits, account_limiter
 from lexflow.client.retry import RETRYABLE_STATUS, RetryPolicy, is_idempotent, sent_for_sure_not
-from lexflow.models import FileDownload
 
 __all__ = [
     "Acquire",
@@ -137,15 +136,6 @@ def check_search_terms(params: Mapping[str, Any]) -> None:
                 issues=[errors.FieldIssue(key, "too_short", f"at least {minimum} characters")],
                 hint=f"Search with a longer {key}; % and _ are wildcards",
             )
-
-
-def _filename_from(headers: httpx.Headers) -> str | None:
-    disposition = headers.get("Content-Disposition") or ""
-    for part in disposition.split(";"):
-        part = part.strip()
-        if part.lower().startswith("filename="):
-            return part.split("=", 1)[1].strip().strip('"')
-    return None
 
 
 # ------------------------------------------------------------------------------------------------ the core
@@ -327,11 +317,6 @@ class BaseClient:
                 return None
             return response.json()
         return response  # a settled POST already returns the found object
-
-    def file_op(self, call: Call) -> Op:
-        response = yield from self.request(call)
-        media = (response.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
-        return FileDownload(content=response.content, media_type=media, filename=_filename_from(response.headers))
 
     # -- drivers (I/O edges) are in the subclasses
     def _run(self, op: Op) -> Any:  # pragma: no cover - abstract
