@@ -48,6 +48,7 @@ MOVES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("client", "errors"): ("transport", "errors"),
     ("client", "transport"): ("transport", "base"),
     ("client", "_bridge"): ("transport", "bridge"),
+    ("client", "oauth_store"): ("transport", "oauth_store"),
     ("models",): ("lexware", "models"),
     ("sandbox",): ("lexware", "sandbox"),
     ("sandbox", "cli"): ("sandbox", "cli"),
