@@ -144,9 +144,9 @@ def fault_run(
     from flows.crm_lead_to_customer import crm_lead_to_customer
     from flows.dunning_run import dunning_run
     from flows.log_expense import Receipt, log_expense
-    from lexflow.models import carries_reference
+    from lexflow.lexware.models import carries_reference
+    from lexflow.lexware.sandbox.starter import sample_receipt
     from lexflow.operations import OperationRow, Operations
-    from lexflow.sandbox.starter import sample_receipt
     from lexflow.testing.sandbox_control import SandboxControl
 
     started = time.monotonic()
@@ -296,9 +296,9 @@ def main() -> None:  # pragma: no cover - manual use
     ns = parser.parse_args()
     from prefect.testing.utilities import prefect_test_harness
 
-    from lexflow.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.sandbox import SandboxConfig
     from lexflow.prefect.setup import ensure_rate_limit
-    from lexflow.sandbox import SandboxConfig
     from lexflow.testing import MailCatcher
     from lexflow.testing.served import serve_in_thread
     from tasks.common import use_client

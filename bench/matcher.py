@@ -77,10 +77,10 @@ def sandbox_figures(vouchers: int, seed: int) -> dict[str, object]:
 
     from lexflow.banking import parse_statement
     from lexflow.banking.open_items import load_open_items
-    from lexflow.client import LexwareClient
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
     from lexflow.testing.sandbox_control import SandboxControl
+    from lexflow.transport.bridge import SyncASGITransport
 
     app = create_app(SandboxConfig(rate_limit=0))
     control = SandboxControl(

@@ -32,11 +32,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lexflow.client import errors  # noqa: E402
 from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox  # noqa: E402
 from lexflow.quickbooks.models import CustomerInput, InvoiceInput, SalesLine  # noqa: E402
 from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig  # noqa: E402
-from lexflow.sandbox.plumbing import free_port  # noqa: E402
+from lexflow.sandbox.gateway import free_port  # noqa: E402
+from lexflow.transport import errors  # noqa: E402
 
 LIMIT = 500
 

@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lexflow.client import CallRecord, LexwareClient, RetryPolicy  # noqa: E402
+from lexflow.lexware.client import CallRecord, LexwareClient, RetryPolicy  # noqa: E402
 
 LIMIT_NAME = "lexware-api-bench"
 
@@ -138,8 +138,8 @@ class ServedProcess:
     shared with the clients, so what it measures is what the clients send."""
 
     def __init__(self, rate: float) -> None:
-        from lexflow.sandbox import DEFAULT_API_KEY
-        from lexflow.sandbox.plumbing import free_port
+        from lexflow.lexware.sandbox import DEFAULT_API_KEY
+        from lexflow.sandbox.gateway import free_port
         from lexflow.testing.sandbox_control import SandboxControl
 
         port = free_port()
@@ -196,7 +196,7 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.worker and args.plain:  # no Prefect: the client's default limiter, or a bucket of this process only
-        from lexflow.client.limits import TokenBucket
+        from lexflow.transport.limits import TokenBucket
 
         names = _names(args.prefix, args.writes)
         while time.time() < args.start_at:

@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sandbox_throughput.json")
     args = parser.parse_args()
-    from lexflow.sandbox.plumbing import free_port
+    from lexflow.sandbox.gateway import free_port
 
     port = free_port()
     cmd = [sys.executable, "-m", "lexflow.sandbox", "serve", "--port", str(port), "--rate-limit", "0", "--api-key", KEY]

@@ -29,8 +29,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lexflow.client import CallRecord, RetryPolicy  # noqa: E402
-from lexflow.sandbox.plumbing import free_port  # noqa: E402
+from lexflow.lexware.client import CallRecord, RetryPolicy  # noqa: E402
+from lexflow.sandbox.gateway import free_port  # noqa: E402
 from lexflow.sevdesk.client import SevdeskClient  # noqa: E402
 from lexflow.sevdesk.models import InvoiceDraft, InvoiceLine, NewContact  # noqa: E402
 from lexflow.sevdesk.sandbox import DEFAULT_TOKEN  # noqa: E402

@@ -170,9 +170,9 @@ def main() -> None:
 
     from flows.sync_history import sync_history
     from lexflow.audit import AuditTrail, shared_trail
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox import SandboxConfig
     from lexflow.prefect.setup import ensure_rate_limit
-    from lexflow.sandbox import SandboxConfig
     from lexflow.settings import get_settings
     from lexflow.sync import SyncStore
     from lexflow.testing.served import serve_in_thread

@@ -37,10 +37,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lexflow.client.limits import DailyBudgetExhausted  # noqa: E402
-from lexflow.client.retry import RetryPolicy  # noqa: E402
-from lexflow.client.transport import CallRecord  # noqa: E402
-from lexflow.sandbox.plumbing import free_port  # noqa: E402
+from lexflow.sandbox.gateway import free_port  # noqa: E402
+from lexflow.transport.base import CallRecord  # noqa: E402
+from lexflow.transport.limits import DailyBudgetExhausted  # noqa: E402
+from lexflow.transport.retry import RetryPolicy  # noqa: E402
 from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings  # noqa: E402
 from lexflow.xero.errors import XeroError  # noqa: E402
 from lexflow.xero.models import Contact, ContactRef, Invoice, LineItem  # noqa: E402

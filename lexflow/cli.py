@@ -20,9 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("lexflow.dev:dev_command", "Start the local pieces to try lexflow: sandbox, mail catcher, fake Slack, approvals receiver."),
     "sync": ("lexflow.sync.cli:sync_command", "Sync contacts and documents of the accounting system (--provider / LEXFLOW_PROVIDER) into the local store, by its own change mechanism (no Prefect server needed)."),
     "reconcile": ("lexflow.banking.cli:reconcile_command", "Match a bank statement against open invoices and show the proposals with their reasons."),
-    "profile": ("lexflow.client.cli:profile_command", "Show the account profile (company, tax type, features)."),
-    "contacts": ("lexflow.client.cli:contacts_app", "Contacts (customers and vendors)."),
-    "invoices": ("lexflow.client.cli:invoices_app", "Invoices."),
+    "profile": ("lexflow.lexware.client.cli:profile_command", "Show the account profile (company, tax type, features)."),
+    "contacts": ("lexflow.lexware.client.cli:contacts_app", "Contacts (customers and vendors)."),
+    "invoices": ("lexflow.lexware.client.cli:invoices_app", "Invoices."),
     "actions": ("lexflow.actions.cli:app", "The action catalogue: list, inspect, run and export agent tools."),
     "profiles": ("lexflow.actions.cli:profiles_app", "Action profiles (scopes, approvals): write the documented examples."),
     "mcp": ("lexflow.actions.cli:mcp_command", "Serve the action catalogue to agents over MCP (stdio or streamable HTTP)."),
@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prefect": ("lexflow.prefect.cli:prefect_app", "Prepare a Prefect server for lexflow."),
     "serve": ("lexflow.prefect.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),
     "ask": ("lexflow.prefect.asking:ask_command", "Describe the outcome: an agent picks the calls, asks when unclear, and checks the result."),
-    "auth": ("lexflow.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
+    "auth": ("lexflow.lexware.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
 }  # fmt: skip
 
 

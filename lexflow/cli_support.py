@@ -54,7 +54,7 @@ def fail(error: BaseException | str, *, code: int = 1) -> NoReturn:
 @contextmanager
 def reported_errors(*expected: type[BaseException]) -> Iterator[None]:
     """A `LexwareError` (or one of `expected`) raised in the block ends the command through `fail`, exit code 1."""
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     kinds: tuple[type[BaseException], ...] = (LexwareError, *expected)
     try:
@@ -66,10 +66,10 @@ def reported_errors(*expected: type[BaseException]) -> Iterator[None]:
 
 @contextmanager
 def api_client(*, stderr: bool = False) -> Iterator[Any]:
-    """`lexflow.client.connect()` from the settings; the first line printed names the backend that answers (on
+    """`lexflow.lexware.client.connect()` from the settings; the first line printed names the backend that answers (on
     stderr with `stderr=True`, so a JSON stdout stays pure). API errors, also while connecting, end the command
     through `reported_errors`."""
-    from lexflow.client import connect
+    from lexflow.lexware.client import connect
 
     with reported_errors():
         client = connect()

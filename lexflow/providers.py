@@ -23,7 +23,7 @@ def _lexware(client: Any) -> Provider:
     from lexflow.lexware.adapter import LexwareAdapter
 
     if client is None:
-        from lexflow.client import connect
+        from lexflow.lexware.client import connect
 
         client = connect()
     return LexwareAdapter(client)

@@ -56,7 +56,7 @@ def _default_client() -> Any:
     name = provider_name()
     if name != "lexware":
         return on_prefect(get_provider(None, name))
-    from lexflow.client import connect
+    from lexflow.lexware.client import connect
 
     return on_prefect(
         connect(token_key=token_key_from_block()), rate_name=RATE_LIMIT_NAME, in_flight_name=IN_FLIGHT_NAME

@@ -16,10 +16,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lexflow.actions.errors import ActionError
-from lexflow.client.errors import AmbiguousWrite, LexwareError, ServerError
 from lexflow.core.errors import CoreError
 from lexflow.core.models import DunningDraft
 from lexflow.operations import Operations, OutcomeUnknown, crash_point, request_digest
+from lexflow.transport.errors import AmbiguousWrite, LexwareError, ServerError
 from tasks.common import KEEP, business_key, current_provider, key_from
 from tasks.providers import audited
 

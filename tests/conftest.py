@@ -63,8 +63,8 @@ def _database_of_worker(url: str, worker: str) -> str:
 
 @pytest.fixture
 def sandbox_app():
-    from lexflow.sandbox import SandboxConfig, create_app
-    from lexflow.sandbox.webhooks import prewarm_key
+    from lexflow.lexware.sandbox import SandboxConfig, create_app
+    from lexflow.lexware.sandbox.webhooks import prewarm_key
 
     prewarm_key(SandboxConfig.model_fields["webhook_key_bits"].default)  # 4096-bit keygen on the idle core, once
     return create_app(
@@ -76,7 +76,7 @@ def sandbox_app():
 def sandbox_http(sandbox_app):
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
 
     with TestClient(
         sandbox_app,
@@ -109,11 +109,11 @@ def quickbooks_client(quickbooks_served):
 @pytest.fixture
 def sandbox_client(sandbox_app):
     """LexwareClient against the in-process sandbox (the client's own sync ASGI bridge; rate limit off)."""
-    client_mod = pytest.importorskip("lexflow.client")
+    client_mod = pytest.importorskip("lexflow.lexware.client")
     if not hasattr(client_mod, "LexwareClient"):
-        pytest.skip("lexflow.client.LexwareClient not available yet")
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY
+        pytest.skip("lexflow.lexware.client.LexwareClient not available yet")
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
+    from lexflow.transport.bridge import SyncASGITransport
 
     transport = SyncASGITransport(sandbox_app)
     client = client_mod.LexwareClient(
@@ -127,7 +127,7 @@ def sandbox_client(sandbox_app):
 @pytest.fixture(scope="session")
 def served_sandbox():
     """uvicorn on 127.0.0.1 (free port), rate limit off, http callbacks allowed. Tests call `.reset()` first."""
-    from lexflow.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox import SandboxConfig
     from lexflow.testing.served import serve_in_thread
 
     served = serve_in_thread(SandboxConfig(rate_limit=0, allow_http_callbacks=True, ocr_delay_seconds=None))
@@ -147,8 +147,8 @@ def sevdesk_served():
 @pytest.fixture
 def sevdesk_client(sevdesk_served):
     """SevdeskClient on a freshly reset served sandbox: no pacing, no settle delay, quick backoff."""
-    from lexflow.client.retry import RetryPolicy
     from lexflow.sevdesk.client import SevdeskClient
+    from lexflow.transport.retry import RetryPolicy
 
     sevdesk_served.reset()
     retry = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_cap=0.05)

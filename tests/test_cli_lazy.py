@@ -9,7 +9,16 @@ import pytest
 
 from lexflow.cli import COMMANDS, load_command
 
-HEAVY = ("fastapi", "prefect", "sqlalchemy", "httpx", "lexflow.actions", "lexflow.sandbox", "lexflow.client", "flows")
+HEAVY = (
+    "fastapi",
+    "prefect",
+    "sqlalchemy",
+    "httpx",
+    "lexflow.actions",
+    "lexflow.lexware.sandbox",
+    "lexflow.lexware.client",
+    "flows",
+)
 
 
 def test_help_imports_none_of_the_command_groups() -> None:

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from lexflow.cli import app
 from lexflow.cli_support import fail, reported_errors
-from lexflow.client.errors import FieldIssue, ValidationFailed
 from lexflow.settings import get_settings
+from lexflow.transport.errors import FieldIssue, ValidationFailed
 
 runner = CliRunner()
 

@@ -13,8 +13,6 @@ OLD_PATHS = {
     "lexflow.approvals.testing": ("click", "reject"),
     "lexflow.mail.catcher": ("MailCatcher", "CaughtMessage"),
     "lexflow.mail": ("MailCatcher", "CaughtMessage"),
-    "lexflow.sandbox.control_client": ("SandboxControl", "SandboxControlError"),
-    "lexflow.sandbox.serving": ("ServedSandbox", "serve_in_thread", "free_port"),
 }
 
 

@@ -132,7 +132,9 @@ def contact(
 
 @cache
 def _category_names() -> dict[str, str]:
-    data = resources.files("lexflow.sandbox.data").joinpath("posting_categories.json").read_text(encoding="utf-8")
+    data = (
+        resources.files("lexflow.lexware.sandbox.data").joinpath("posting_categories.json").read_text(encoding="utf-8")
+    )
     return {c["id"]: c["name"] for c in json.loads(data)}
 
 

@@ -21,14 +21,14 @@ import httpx
 import orjson
 
 from lexflow.audit import AuditTrail, shared_trail
-from lexflow.client import LexwareClient
-from lexflow.client._bridge import SyncASGITransport
 from lexflow.core.models import Address, CustomerDraft, ExpenseDraft, ExpenseItemDraft, InvoiceDraft, Receipt
 from lexflow.core.provider import Provider
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+from lexflow.lexware.sandbox.documents import TYPES, VOUCHER_KIND
 from lexflow.providers import get_provider
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-from lexflow.sandbox.documents import TYPES, VOUCHER_KIND
 from lexflow.testing.sandbox_control import SandboxControl
+from lexflow.transport.bridge import SyncASGITransport
 
 BASE_URL = "http://sandbox.test"
 KINDS = ("contacts", *TYPES, VOUCHER_KIND)

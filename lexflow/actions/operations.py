@@ -2,7 +2,7 @@
 
 Names are `<resource>_<operation>` (e.g. `contacts_get`, `invoices_file`) so they never collide with the
 business actions (`upsert_customer`, `create_invoice`, ...), which encode the right way to combine them.
-Models come from `lexflow.models` when it has them; otherwise the schema stays an open JSON object.
+Models come from `lexflow.lexware.models` when it has them; otherwise the schema stays an open JSON object.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ JsonObject = dict[str, Any]
 
 
 def _model(name: str) -> Any:
-    """A `lexflow.models` class by name (every operation's model exists: a missing one fails at import)."""
-    import lexflow.models as models
+    """A `lexflow.lexware.models` class by name (every operation's model exists: a missing one fails at import)."""
+    import lexflow.lexware.models as models
 
     found = getattr(models, name)
     assert isinstance(found, type) and issubclass(found, BaseModel), name
@@ -29,7 +29,7 @@ def _model(name: str) -> Any:
 
 
 def _page_of(name: str) -> Any:
-    from lexflow.models import Page
+    from lexflow.lexware.models import Page
 
     return Page[_model(name)]  # type: ignore[misc]  # a model chosen at run time
 
@@ -173,7 +173,7 @@ def _result_output(name: str, model: Any) -> type[Output]:
 class Op:
     resource: str  # client attribute, e.g. "credit_notes"
     op: str  # get | list | page | create | create_doc | update | delete | document | file | ...
-    model: str = ""  # lexflow.models class name
+    model: str = ""  # lexflow.lexware.models class name
 
 
 _DOCS = ("credit_notes", "delivery_notes", "invoices", "order_confirmations", "quotations")

@@ -59,7 +59,7 @@ def client_for(profile: Profile, action: Action | None = None) -> Any:
         return client if neutral else getattr(client, "client", client)  # Lexware's own actions take its client
     if neutral and name != "lexware" and name in built():
         return get_provider(name=name)
-    from lexflow.client import LexwareClient, connect
+    from lexflow.lexware.client import LexwareClient, connect
 
     if profile.api_key is not None:
         from lexflow.settings import get_settings

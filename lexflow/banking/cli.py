@@ -108,7 +108,7 @@ def reconcile_command(
     from lexflow.actions.runner import default_actor
     from lexflow.banking.ledger import MatchLedger
     from lexflow.banking.reconcile import audit_recorder, reconcile, summary_rows
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     txs = _read(statement, csv_preset, csv_mapping, accept_unbalanced)
     with api_client() as client:

@@ -660,7 +660,7 @@ def check_payment(
     - 404 (the draft was deleted) → `voucher_gone`, with a note on assigning the payment to the right invoice.
     Other API errors propagate (a webhook retries them; the sweep records them in its report).
     `database_url`: the ledger's database when no `ledger` is given (the webhook worker passes its inbox's)."""
-    from lexflow.client import errors
+    from lexflow.transport import errors
 
     ledger = ledger or MatchLedger(database_url)
     matched_open = ledger.open_amounts_when_matched(voucher_id)
@@ -753,7 +753,7 @@ def _gone_notice(label: str) -> str:
 def _link(ledger: MatchLedger, voucher_id: str, client: Any) -> str | None:
     """The deeplink a match stored for this voucher (right resource type), else the invoice permalink; None on the
     sandbox (no web app: a permalink with its id would open a stranger's "not found" page, even one stored before)."""
-    from lexflow.client import deeplinks
+    from lexflow.lexware.client import deeplinks
     from lexflow.settings import get_settings
 
     if deeplinks.is_sandbox(client):

@@ -142,7 +142,7 @@ def load_open_items(
     de-duplicated by id. Payment terms come from `terms_cache` or one `GET /v1/invoices/{id}` per new invoice.
     With `on_terms_error(voucher_id, voucher_number, error)`, an API error on that GET is handed to it and the item
     comes without terms (nothing cached, so the next call asks again); without it the error propagates."""
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     rows: dict[str, Any] = {}
     types = ",".join((*INVOICE_TYPES, *CREDIT_NOTE_TYPES))

@@ -61,7 +61,7 @@ def sweep_payments(
     (one request per 250 drafts, only while such matches exist): gone from there and not open means deleted (or
     finalized and settled since), so `/v1/payments` is asked and records it. An API error on one voucher is
     recorded as its outcome (`error`) and the sweep goes on: it is asked again on the next run."""
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     current = {i.voucher_id: i.open_amount for i in open_items}
     drafts = ledger.draft_vouchers()
@@ -151,7 +151,7 @@ def audit_recorder(actor: Any, database_url: str | None = None) -> AuditFn:
 def voucher_link(item: OpenItem, app_url: str | None) -> str | None:
     """The permalink that opens the voucher in Lexware Office (docs/lexware.md#deeplinks), where a payment can be assigned; None without
     a web app (`app_url` None: lexflow's sandbox, whose ids would open a stranger's "not found" page there)."""
-    from lexflow.client import deeplinks
+    from lexflow.lexware.client import deeplinks
 
     if app_url is None:
         return None
@@ -211,7 +211,7 @@ def reconcile(
 
     `use_hints`: None = whatever the client allows (`allow_partner_endpoints`). `audit(action, input,
     resource_ids, outcome, error)` is called for every write attempt."""
-    from lexflow.client.deeplinks import is_sandbox
+    from lexflow.lexware.client.deeplinks import is_sandbox
 
     if is_sandbox(client):
         app_url = None  # its ids exist in no Lexware Office web app
@@ -393,7 +393,7 @@ AuditEntry = tuple[str, dict[str, Any], list[str], str, str | None]
 def _open_items(client: Any, ledger: MatchLedger, terms_missing: dict[str, str]) -> list[OpenItem]:
     """`load_open_items` for a run: a failed payment-terms GET is a notice (that invoice is matched without its
     terms), a failed voucherlist ends the run before any action with what happened and what to do."""
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     def missing(voucher_id: str, number: str | None, exc: Exception) -> None:
         terms_missing[voucher_id] = (
@@ -426,7 +426,7 @@ def _send_hint(
     hint per voucher and answers a second with 406, and it has no way to read hints back: so the hint is sent
     again, and a 406 while no other match of the ledger sent one for this voucher means the killed run's hint
     arrived (it is recorded as sent, not sent twice)."""
-    from lexflow.client.errors import ValidationFailed
+    from lexflow.transport.errors import ValidationFailed
 
     reference = tx.end_to_end_id or tx.transaction_id
     payload = {"voucherId": voucher_id, "externalReference": reference}
@@ -449,7 +449,7 @@ def _review_item(
     links = [link for i in ids if i in items and (link := voucher_link(items[i], app_url))]
     note = draft_note(tx, proposal, items) if proposal.kind not in ("unrelated",) else ""
     if note and ids and app_url is None:
-        from lexflow.client.deeplinks import SANDBOX_NO_LINK
+        from lexflow.lexware.client.deeplinks import SANDBOX_NO_LINK
 
         note += f"\n{SANDBOX_NO_LINK}"
     return ReviewItem(

@@ -28,13 +28,13 @@ from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import OpenItem
 from lexflow.banking.reconcile import AuditFn, ReconcileReport, ReviewItem, _republish, draft_note
 from lexflow.banking.transactions import BankTransaction, mask_iban
-from lexflow.client.errors import ValidationFailed
 from lexflow.core.errors import CoreError
 from lexflow.core.models import BankTransaction as ProviderLine
 from lexflow.core.models import InvoiceSummary, PaymentDraft
 from lexflow.core.provider import Provider
 from lexflow.errors import LexflowError
 from lexflow.operations import crash_point
+from lexflow.transport.errors import ValidationFailed
 
 SOURCE_API = "api"
 REFUSED: tuple[type[Exception], ...] = (CoreError, ActionError, ValidationFailed)

@@ -1,5 +1,5 @@
 """Lexware Office (formerly lexoffice): the adapter onto the neutral core, and what its API can do.
 
-Its client, models and sandbox still live in `lexflow.client`, `lexflow.models` and `lexflow.sandbox`; they move
-here in a later step (docs/architecture.md).
+The same rooms as every provider (docs/architecture.md): `client` (typed client, auth, paging,
+deeplinks), `models`, `sandbox`, `adapter` and `capabilities`.
 """

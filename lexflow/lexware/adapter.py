@@ -1,6 +1,6 @@
-"""Lexware Office behind the neutral `Provider` interface, over `lexflow.client.LexwareClient`.
+"""Lexware Office behind the neutral `Provider` interface, over `lexflow.lexware.client.LexwareClient`.
 
-Request bodies are built from the client's typed models (`lexflow.models`), never as hand-written JSON. What the
+Request bodies are built from the client's typed models (`lexflow.lexware.models`), never as hand-written JSON. What the
 API cannot do (update an invoice, record a payment, read bank transactions) is left to `Provider`'s defaults,
 which raise `CapabilityMissing` with what lexflow does instead. Facts: docs/lexware.md.
 """
@@ -40,9 +40,9 @@ from lexflow.core.provider import Provider
 from lexflow.lexware.capabilities import CAPABILITIES, TAX
 
 if TYPE_CHECKING:
-    from lexflow import models as lx
-    from lexflow.client import LexwareClient
-    from lexflow.models import Contact, VoucherListItem
+    from lexflow.lexware import models as lx
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.models import Contact, VoucherListItem
 
 CENT = Decimal("0.01")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -128,13 +128,13 @@ class LexwareAdapter(Provider):
         self.client.add_call_listener(listener)
 
     def not_found_errors(self) -> tuple[type[Exception], ...]:
-        from lexflow.client.errors import NotFound
+        from lexflow.transport.errors import NotFound
 
         return (NotFound,)
 
     # customers -------------------------------------------------------------------------------------------------
     def create_customer(self, draft: CustomerDraft) -> Customer:
-        from lexflow import models as lx
+        from lexflow.lexware import models as lx
 
         company = person = None
         if draft.kind == "company":
@@ -224,7 +224,7 @@ class LexwareAdapter(Provider):
     # invoices --------------------------------------------------------------------------------------------------
     def _invoice_body(self, draft: InvoiceDraft) -> lx.Invoice:
         """The POST /v1/invoices body, from the client's typed models."""
-        from lexflow import models as lx
+        from lexflow.lexware import models as lx
 
         self.capabilities.require_currency(draft.currency)
         if not UUID.match(draft.customer_id):
@@ -391,7 +391,7 @@ class LexwareAdapter(Provider):
 
         The supplier's invoice number is the business key: a voucher with that number and total is returned as it
         is, so a retry after an unknown outcome books nothing twice."""
-        from lexflow import models as lx
+        from lexflow.lexware import models as lx
 
         self.capabilities.require_currency(draft.currency)
         categories = self._categories([i.category for i in draft.items])
@@ -527,7 +527,7 @@ class LexwareAdapter(Provider):
 
     def update_customer(self, id: str, update: CustomerUpdate) -> Customer:
         """GET, change, PUT with the current version (the client retries once on a version conflict)."""
-        from lexflow import models as lx
+        from lexflow.lexware import models as lx
 
         def change(c: lx.Contact) -> lx.Contact:
             if update.email and update.email.casefold() not in (e.casefold() for e in self._customer(c).emails):
@@ -557,9 +557,9 @@ class LexwareAdapter(Provider):
         return self.get_customer(id)
 
     def preview_invoice(self, draft: InvoiceDraft) -> InvoicePreview:
-        """Lexware's own totals rules (`lexflow.models.totals`, the sandbox computes with the same module), and the
+        """Lexware's own totals rules (`lexflow.lexware.models.totals`, the sandbox computes with the same module), and the
         tax rates it would refuse on the invoice's date."""
-        import lexflow.models.totals as tmod
+        import lexflow.lexware.models.totals as tmod
 
         body = self._invoice_body(draft)
         tax_type = body.tax_conditions.tax_type if body.tax_conditions else "net"
@@ -593,7 +593,7 @@ class LexwareAdapter(Provider):
 
     def view_url(self, kind: Literal["customer", "invoice"], id: str) -> str | None:
         """The record in Lexware Office's web app (docs/lexware.md#deeplinks); None on the sandbox."""
-        from lexflow.client.deeplinks import link_for
+        from lexflow.lexware.client.deeplinks import link_for
 
         return link_for(self.client, "contacts" if kind == "customer" else "invoices", id)
 
@@ -648,7 +648,7 @@ class LexwareAdapter(Provider):
 
     def create_dunning(self, draft: DunningDraft) -> Dunning:
         """A dunning draft following the invoice (`precedingSalesVoucherId`), with the fee as a line of its own."""
-        from lexflow import models as lx
+        from lexflow.lexware import models as lx
 
         with self._found("invoice", draft.invoice_id):
             invoice = self.client.invoices.get(draft.invoice_id)
@@ -689,7 +689,7 @@ class LexwareAdapter(Provider):
         )
         made = self.client.dunnings.create(body, preceding_sales_voucher_id=draft.invoice_id)
         open_amount = self.client.payments.get(draft.invoice_id).open_amount
-        from lexflow.client.deeplinks import link_for
+        from lexflow.lexware.client.deeplinks import link_for
 
         try:
             view_url = link_for(self.client, "dunnings", str(made.id))

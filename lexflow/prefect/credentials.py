@@ -76,7 +76,7 @@ class LexwareCredentials(ProviderCredentials):
 
     def get_client(self, limiter: Any = None) -> Any:
         """A `LexwareClient` on this key (`limiter`: e.g. the Prefect-wide account limit), else the embedded sandbox."""
-        from lexflow.client import LexwareClient, connect
+        from lexflow.lexware.client import LexwareClient, connect
         from lexflow.settings import LexflowSettings
 
         if self.api_key is None or not self.api_key.get_secret_value():
@@ -142,7 +142,7 @@ class XeroCredentials(ProviderCredentials):
         """A `XeroClient` for the tenant, refreshing from the block's token, else the embedded Xero sandbox."""
         import httpx
 
-        from lexflow.client.oauth_store import TokenSet, TokenStore
+        from lexflow.transport.oauth_store import TokenSet, TokenStore
         from lexflow.xero.client import USER_AGENT, XeroClient, XeroOAuth, XeroSettings
         from lexflow.xero.errors import XeroAuthError
 
@@ -205,9 +205,9 @@ class QuickBooksCredentials(ProviderCredentials):
         """A `QuickBooksClient` for the company, else the embedded QuickBooks sandbox."""
         import httpx
 
-        from lexflow.client import errors
-        from lexflow.client.oauth_store import TokenSet, TokenStore
         from lexflow.quickbooks import client as qb
+        from lexflow.transport import errors
+        from lexflow.transport.oauth_store import TokenSet, TokenStore
 
         settings = qb.QuickBooksSettings.model_construct()
         if not self.client_id:
@@ -313,7 +313,7 @@ def client_for(profile: Profile, limiter: Any = None) -> Any:
     if provider != "lexware":
         return get_provider(creds.get_client() if creds is not None else None, name=provider)
     if creds is None:
-        from lexflow.client import connect
+        from lexflow.lexware.client import connect
 
         client = connect(limiter=limiter)
     else:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from lexflow.formatting import eur
-from lexflow.sandbox.starter import SAMPLE_CRM_EXPORT, sample_receipt  # tests import sample_receipt from here
+from lexflow.lexware.sandbox.starter import SAMPLE_CRM_EXPORT, sample_receipt  # tests import sample_receipt from here
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".lexflow"
@@ -71,7 +71,7 @@ def prefect_server(home: Path) -> Iterator[str]:
     """`prefect server start` on a free loopback port; yields the API URL, stops the process afterwards."""
     import httpx
 
-    from lexflow.sandbox.plumbing import free_port
+    from lexflow.sandbox.gateway import free_port
 
     port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -119,7 +119,7 @@ def _sandbox(stack: contextlib.ExitStack, vouchers: int) -> tuple[str, str]:
     import httpx
 
     from lexflow.approvals.serving import ThreadedServer
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=1.0, allow_http_callbacks=True))
     server = stack.enter_context(ThreadedServer(app))
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PREFECT_UI_URL"] = ui_url
         _say(t0, f"Prefect server up: {ui_url}")
 
-        from lexflow.client import LexwareClient
+        from lexflow.lexware.client import LexwareClient
         from lexflow.settings import get_settings
         from lexflow.testing import MailCatcher
 

@@ -25,8 +25,8 @@ def is_expected_failure(exc: BaseException) -> bool:
 
     from lexflow.actions.errors import ActionError
     from lexflow.banking.errors import BankingError
-    from lexflow.client.errors import LexwareError
     from lexflow.mail.sender import MailError
+    from lexflow.transport.errors import LexwareError
 
     if isinstance(exc, ActionError | BankingError | MailError):
         return True

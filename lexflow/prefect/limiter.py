@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lexflow.client.limits import SAFETY_MARGIN, AccountLimiter, AccountRef, Limits, account_limiter
 from lexflow.errors import LexflowError
+from lexflow.transport.limits import SAFETY_MARGIN, AccountLimiter, AccountRef, Limits, account_limiter
 
 __all__ = [
     "LeaseLimitMissing",

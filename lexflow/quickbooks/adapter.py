@@ -112,7 +112,7 @@ class QuickBooksAdapter(Provider):
         self.client.close()
 
     def not_found_errors(self) -> tuple[type[Exception], ...]:
-        from lexflow.client.errors import NotFound
+        from lexflow.transport.errors import NotFound
 
         return (NotFound,)
 

@@ -29,9 +29,6 @@ import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lexflow.client import errors
-from lexflow.client.limits import AccountLimiter, Limits, account_limiter
-from lexflow.client.oauth_store import Refresher, TokenSet, TokenStore
 from lexflow.quickbooks.models import (
     Attachable,
     Bill,
@@ -50,6 +47,9 @@ from lexflow.quickbooks.models import (
     Vendor,
     VendorInput,
 )
+from lexflow.transport import errors
+from lexflow.transport.limits import AccountLimiter, Limits, account_limiter
+from lexflow.transport.oauth_store import Refresher, TokenSet, TokenStore
 
 MINOR_VERSION = 75
 SCOPE = "com.intuit.quickbooks.accounting"

@@ -1,24 +1,6 @@
-"""Embedded Lexware Office sandbox: a stateful local implementation of the public API (issue 2, docs/sandbox.md).
+"""The embedded sandboxes' shared parts and their entry point.
 
-from lexflow.sandbox import create_app, SandboxConfig
-app = create_app(SandboxConfig(rate_limit=0))   # ASGI app; app.state.sandbox is the SandboxState
+Each provider's sandbox lives in its own package (`lexflow.lexware.sandbox`, `lexflow.sevdesk.sandbox`, ...). Here:
+`lexflow sandbox serve --provider NAME` (also `python -m lexflow.sandbox serve`), the document store every sandbox
+keeps its state in (`store`), and the pieces of their HTTP fronts they share (`gateway`). See docs/architecture.md.
 """
-
-from lexflow.sandbox.app import create_app, sandbox_state
-from lexflow.sandbox.config import ALL_SCOPES, DEFAULT_API_KEY, DEFAULT_ORGANIZATION_ID, ApiKeySpec, SandboxConfig
-from lexflow.sandbox.errors import ApiError, Issue
-from lexflow.sandbox.state import SandboxEvent, SandboxState
-
-__all__ = [
-    "ALL_SCOPES",
-    "DEFAULT_API_KEY",
-    "DEFAULT_ORGANIZATION_ID",
-    "ApiError",
-    "ApiKeySpec",
-    "Issue",
-    "SandboxConfig",
-    "SandboxEvent",
-    "SandboxState",
-    "create_app",
-    "sandbox_state",
-]

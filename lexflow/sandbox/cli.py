@@ -101,7 +101,7 @@ def serve(
     import uvicorn
     from pydantic import ValidationError
 
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     key = api_key or DEFAULT_API_KEY
     options: dict[str, Any] = {
@@ -126,7 +126,7 @@ def serve(
         raise typer.BadParameter(problems) from None
     application = create_app(config)
     if seed:
-        from lexflow.sandbox.seed import seed_company
+        from lexflow.lexware.sandbox.seed import seed_company
 
         state = application.state.sandbox
         org = state.keys.lookup(key).organization_id
@@ -148,7 +148,7 @@ def seed(
 ) -> None:
     """Fill the embedded sandbox with a company and write a bank statement and a CRM export for the deployments."""
     from lexflow.cli_support import fail
-    from lexflow.sandbox.starter import seed_for_deployments
+    from lexflow.lexware.sandbox.starter import seed_for_deployments
     from lexflow.settings import get_settings
 
     try:

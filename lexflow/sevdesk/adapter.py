@@ -117,7 +117,7 @@ class SevdeskAdapter(Provider):
     @contextmanager
     def _found_number(self, kind: str, id: str) -> Iterator[int]:
         """`Provider._found` for sevDesk's numeric ids, yielding the number; also its 400 "not found"."""
-        from lexflow.client.errors import NotFound, ValidationFailed
+        from lexflow.transport.errors import NotFound, ValidationFailed
 
         number = _id(kind, id)
         try:

@@ -23,10 +23,6 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lexflow.client import errors
-from lexflow.client.limits import Limiter
-from lexflow.client.retry import RetryPolicy
-from lexflow.client.transport import Acquire, BaseClient, Call, Item, Op, Send, Sleep, Step
 from lexflow.sevdesk.capabilities import CAPABILITIES
 from lexflow.sevdesk.models import (
     BUSINESS_KEY_PREFIX,
@@ -50,6 +46,10 @@ from lexflow.sevdesk.models import (
     Voucher,
     VoucherPos,
 )
+from lexflow.transport import errors
+from lexflow.transport.base import Acquire, BaseClient, Call, Item, Op, Send, Sleep, Step
+from lexflow.transport.limits import Limiter
+from lexflow.transport.retry import RetryPolicy
 
 __all__ = ["DEFAULT_BASE_URL", "SevdeskClient", "SevdeskSettings", "connect_sevdesk"]
 
@@ -800,8 +800,8 @@ def connect_sevdesk(settings: SevdeskSettings | None = None, **overrides: Any) -
     if s.api_token is not None:
         options: dict[str, Any] = {"base_url": s.base_url, "rate_limit": s.rate_limit, "timeout": s.timeout}
         return SevdeskClient(s.api_token, **{**options, **overrides})
-    from lexflow.client._bridge import SyncASGITransport
     from lexflow.sevdesk.sandbox import SevdeskSandboxConfig, create_app
+    from lexflow.transport.bridge import SyncASGITransport
 
     if s.sandbox_db is not None:
         s.sandbox_db.parent.mkdir(parents=True, exist_ok=True)

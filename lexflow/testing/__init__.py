@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lexflow.sandbox.plumbing import free_port
+    from lexflow.sandbox.gateway import free_port
     from lexflow.testing.fake_slack import FakeCall, FakeSlack, PostedRequest
     from lexflow.testing.mail_catcher import CaughtMessage, MailCatcher
     from lexflow.testing.sandbox_control import SandboxControl, SandboxControlError
@@ -36,7 +36,7 @@ _HOMES = {
     "SandboxControlError": "lexflow.testing.sandbox_control",
     "ServedSandbox": "lexflow.testing.served",
     "serve_in_thread": "lexflow.testing.served",
-    "free_port": "lexflow.sandbox.plumbing",
+    "free_port": "lexflow.sandbox.gateway",
 }
 
 __all__ = [

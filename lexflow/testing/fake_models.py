@@ -133,7 +133,7 @@ def serve_fake_models(turns: Sequence[Any], host: str = "127.0.0.1") -> FakeMode
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from lexflow.sandbox.plumbing import free_port
+    from lexflow.sandbox.gateway import free_port
 
     port = free_port(host)
     server = FakeModelServer(url=f"http://{host}:{port}", turns=list(turns))

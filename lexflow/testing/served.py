@@ -7,11 +7,11 @@ import threading
 import time
 from typing import Any
 
-from lexflow.sandbox.app import create_app
-from lexflow.sandbox.config import SandboxConfig
-from lexflow.sandbox.plumbing import free_port
-from lexflow.sandbox.state import SandboxState
-from lexflow.sandbox.webhooks import prewarm_key
+from lexflow.lexware.sandbox.app import create_app
+from lexflow.lexware.sandbox.config import SandboxConfig
+from lexflow.lexware.sandbox.state import SandboxState
+from lexflow.lexware.sandbox.webhooks import prewarm_key
+from lexflow.sandbox.gateway import free_port
 from lexflow.testing.sandbox_control import SandboxControl
 
 __all__ = ["ServedSandbox", "serve_in_thread"]

@@ -97,8 +97,8 @@ def _adapters(connections: dict[str, Any]) -> Any:
 
 def _embedded_sandbox_key() -> Any:
     """The embedded sandbox keeps its signing key in its database, so every process using it signs alike."""
-    from lexflow.sandbox import SandboxConfig, create_app
-    from lexflow.sandbox.webhooks import public_key_pem
+    from lexflow.lexware.sandbox import SandboxConfig, create_app
+    from lexflow.lexware.sandbox.webhooks import public_key_pem
     from lexflow.settings import get_settings
     from lexflow.webhooks.keys import WebhookPublicKey
 

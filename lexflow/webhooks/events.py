@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lexflow.models import EVENT_TYPES, WebhookPayload
+from lexflow.lexware.models import EVENT_TYPES, WebhookPayload
 
 
 def normalise_event_type(value: str) -> str:

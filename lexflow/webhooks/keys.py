@@ -1,6 +1,6 @@
 """Lexware's webhook public key (from a file, a URL or PEM text) and signature checks against it.
 
-The signature itself is checked by the client's helper (`lexflow.client.signature`), the one implementation in
+The signature itself is checked by the client's helper (`lexflow.lexware.client.signature`), the one implementation in
 lexflow: RSA PKCS#1 v1.5 with SHA-512 over the raw body bytes. This module only finds and caches the key, and
 fetches a URL key again (at most every `refresh_after` seconds) when a signature fails, so a key rotation heals
 itself without letting forged requests hammer the key server.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from lexflow.client.signature import verify_webhook_signature
+from lexflow.lexware.client.signature import verify_webhook_signature
 from lexflow.webhooks.errors import PublicKeyError
 
 

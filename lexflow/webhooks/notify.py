@@ -24,7 +24,7 @@ STATUS_WORDS = {
 def invoice_notice(event: WebhookEvent, resource: dict[str, Any] | None, *, on_sandbox: bool | None = None) -> str:
     """The message text (mrkdwn), built from the re-fetched invoice. On the sandbox (`on_sandbox`; default: no
     API key or OAuth app configured) the invoice is named without a link: no web app knows a sandbox id."""
-    from lexflow.client import deeplinks
+    from lexflow.lexware.client import deeplinks
     from lexflow.settings import get_settings
 
     settings = get_settings()

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lexflow.client.signature import SIGNATURE_HEADER
+from lexflow.lexware.client.signature import SIGNATURE_HEADER
 from lexflow.receiving import BodyTooLarge, bounded_body
 from lexflow.webhooks.config import DEFAULT_PATH
 from lexflow.webhooks.events import ProviderEvent, WebhookEvent

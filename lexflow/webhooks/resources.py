@@ -39,7 +39,7 @@ def fetch_resource(client: Any, event: WebhookEvent) -> dict[str, Any] | None:
     accessor = RESOURCE_ACCESSORS.get(event.resource_kind)
     if accessor is None or event.event_type.endswith(".deleted"):
         return None
-    from lexflow.client import errors
+    from lexflow.transport import errors
 
     try:
         resource = getattr(client, accessor).get(event.resource_id)

@@ -112,8 +112,8 @@ def parse_quickbooks(body: bytes) -> list[ProviderEvent]:
     """Both formats (the client's `parse_webhook`): the classic `{"eventNotifications": [...]}` object and the
     CloudEvents array (Intuit's format since November 2025). The same change gives the same event, and so the same
     inbox key, in either."""
-    from lexflow.client.errors import InvalidRequest
     from lexflow.quickbooks.client import parse_webhook
+    from lexflow.transport.errors import InvalidRequest
 
     try:
         changes = parse_webhook(body)

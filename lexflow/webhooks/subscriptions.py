@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from lexflow.client.errors import LexwareError
+from lexflow.transport.errors import LexwareError
 from lexflow.webhooks.config import SubscriptionSet
 
 

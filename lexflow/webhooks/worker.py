@@ -64,7 +64,7 @@ class InboxWorker:
         """The Lexware client, connected on first need (events without a refetch never open one)."""
         if self._client is None:
             if self._client_factory is None:
-                from lexflow.client import connect
+                from lexflow.lexware.client import connect
 
                 self._client_factory = connect
                 self._owns_client = True
@@ -249,7 +249,7 @@ def _draft_again(row: InboxEvent, exc: Exception) -> bool:
 
     That is the documented outcome (docs/lexware.md#event-types), not a failure: retrying would only park the event hours later.
     """
-    from lexflow.client.errors import ValidationFailed
+    from lexflow.transport.errors import ValidationFailed
 
     return (
         row.event_type == "payment.changed"

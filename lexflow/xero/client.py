@@ -28,10 +28,10 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lexflow.client.limits import AccountLimiter, Limits, account_limiter
-from lexflow.client.oauth_store import Refresher, TokenSet, TokenStore
-from lexflow.client.retry import RetryPolicy, parse_retry_after, sent_for_sure_not
-from lexflow.client.transport import CallRecord
+from lexflow.transport.base import CallRecord
+from lexflow.transport.limits import AccountLimiter, Limits, account_limiter
+from lexflow.transport.oauth_store import Refresher, TokenSet, TokenStore
+from lexflow.transport.retry import RetryPolicy, parse_retry_after, sent_for_sure_not
 from lexflow.xero.errors import (
     XeroAmbiguousWrite,
     XeroAuthError,

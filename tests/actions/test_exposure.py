@@ -126,7 +126,7 @@ async def test_every_action_is_reachable_from_mcp(no_scopes, monkeypatch, partne
 
 
 def test_cli_run_against_the_embedded_sandbox(audit_env, tmp_path, monkeypatch):
-    pytest.importorskip("lexflow.client")
+    pytest.importorskip("lexflow.lexware.client")
     for var in ("LEXWARE_API_KEY", "LEXOFFICE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LEXFLOW_SANDBOX_DB", str(tmp_path / "sandbox.db"))

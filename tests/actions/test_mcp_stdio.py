@@ -73,9 +73,9 @@ async def test_stdio_tools_annotations_preview_and_refusals(server_env, tmp_path
 
 
 async def test_stdio_calls_against_the_embedded_sandbox(server_env, tmp_path):
-    client_mod = pytest.importorskip("lexflow.client")
+    client_mod = pytest.importorskip("lexflow.lexware.client")
     if not hasattr(client_mod, "connect"):
-        pytest.skip("lexflow.client.connect not available yet")
+        pytest.skip("lexflow.lexware.client.connect not available yet")
     only = "profile_get,upsert_customer,contacts_list"
     async with Client(_params(server_env, tmp_path, only), read_timeout_seconds=60) as client:
         profile = await client.call_tool("profile_get", {})

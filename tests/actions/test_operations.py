@@ -43,7 +43,7 @@ def _doc(contact_id: str, shipping: bool = True, **extra) -> dict:
 
 
 def test_every_operation_runs_against_the_sandbox(sandbox_client, sandbox_app, tmp_path):
-    from lexflow.sandbox import DEFAULT_ORGANIZATION_ID
+    from lexflow.lexware.sandbox import DEFAULT_ORGANIZATION_ID
 
     trail = AuditTrail(f"sqlite:///{tmp_path}/audit.db")
     done: list[str] = []
@@ -179,7 +179,7 @@ def test_every_operation_runs_against_the_sandbox(sandbox_client, sandbox_app, t
 
 @pytest.mark.parametrize("name", ["contacts_get", "invoices_file"])
 def test_api_errors_are_audited_with_their_status(sandbox_client, tmp_path, name):
-    from lexflow.client.errors import NotFound
+    from lexflow.transport.errors import NotFound
 
     trail = AuditTrail(f"sqlite:///{tmp_path}/audit.db")
     with pytest.raises(NotFound):

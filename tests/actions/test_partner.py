@@ -18,8 +18,9 @@ from lexflow.actions.export import export_tools
 from lexflow.actions.mcp import create_server
 from lexflow.audit import Actor, AuditTrail
 from lexflow.cli import app
-from lexflow.client import connect, errors
+from lexflow.lexware.client import connect
 from lexflow.settings import get_settings
+from lexflow.transport import errors
 from tests.client.partner import HINT_PATH, finalized_invoice, partner_token, stored_hint
 
 NAME = "transaction_assignment_hints_create"

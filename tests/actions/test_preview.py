@@ -1,4 +1,4 @@
-"""preview_invoice needs no backend: the totals come from lexflow.models.totals (the sandbox's own rules)."""
+"""preview_invoice needs no backend: the totals come from lexflow.lexware.models.totals (the sandbox's own rules)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lexflow.lexware.sandbox import SandboxConfig
 from lexflow.prefect.credentials import LexwareCredentials, SevdeskCredentials
-from lexflow.sandbox import SandboxConfig
 from lexflow.testing.served import serve_in_thread
 
 pytestmark = pytest.mark.prefect
@@ -71,7 +71,7 @@ def _run(profile: str, name: str) -> dict[str, Any]:
 
 
 def _lexware_names(sandbox: Any) -> set[str]:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.providers import get_provider
 
     with LexwareClient(api_key=KEY, base_url=sandbox.url, rate_limit=0) as client:

@@ -11,8 +11,9 @@ import pytest
 
 from lexflow.actions import Profile, run
 from lexflow.audit import Actor, AuditTrail
-from lexflow.client import LexwareClient, RetryPolicy, errors
-from lexflow.models import carries_reference
+from lexflow.lexware.client import LexwareClient, RetryPolicy
+from lexflow.lexware.models import carries_reference
+from lexflow.transport import errors
 from tests.client.test_operations import customer, doc
 
 ALL = Profile(name="dev", scopes=["*"], approval_for=[])

@@ -17,7 +17,7 @@ PROFILE_KEY = "lxk_profile_key_NEVER_LOG_ME_42"
 
 
 def test_nothing_secret_reaches_records_logs_or_artifacts(sandbox_client, tmp_path, caplog):
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
 
     trail = AuditTrail(f"sqlite:///{tmp_path}/audit.db")
     profile = Profile(name="dev", scopes=["*"], approval_for=[], api_key=PROFILE_KEY)

@@ -48,7 +48,7 @@ def asking_model() -> Any:
 
 @flow(name="lexflow-ask")
 def ask_scripted(url: str, api_key: str, prompt: str = PROMPT, asking: bool = False) -> dict[str, Any]:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     model = asking_model() if asking else invoice_model()
     with LexwareClient(api_key=api_key, base_url=url, rate_limit=0) as client:

@@ -57,11 +57,11 @@ class Books:
 def books(sandbox_app, tmp_path, monkeypatch) -> Iterator[Books]:
     from starlette.testclient import TestClient
 
-    from lexflow.client import LexwareClient, RetryPolicy
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
     from lexflow.settings import get_settings
     from lexflow.testing.sandbox_control import SandboxControl
+    from lexflow.transport.bridge import SyncASGITransport
 
     url = f"sqlite:///{tmp_path}/lexflow.db"
     monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)

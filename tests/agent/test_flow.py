@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def world(prefect_flows: Path, served_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.settings import get_settings
 
     served_sandbox.reset()
@@ -111,7 +111,7 @@ def test_a_run_killed_while_waiting_for_approval_is_taken_over_without_a_second_
 
 
 def test_a_question_pauses_the_run_until_the_form_is_answered_and_nothing_is_written_before(world, served_sandbox):
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tests.agent.ask_child import ask_scripted
 
     client, url = world
@@ -143,7 +143,7 @@ def test_a_question_pauses_the_run_until_the_form_is_answered_and_nothing_is_wri
 def test_a_question_in_slack_is_answered_with_a_button_or_in_words(
     how, world, served_sandbox, fake_slack, slack_settings, receiver_url, monkeypatch
 ):
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.testing.slack_clicks import click, reject
     from tests.agent.ask_child import ask_scripted
     from tests.approvals.conftest import ALICE, SIGNING_SECRET

@@ -25,9 +25,9 @@ def invoice_env(
     receiver_url: str, slack_settings: SlackApprovalSettings, served_sandbox: Any, tmp_path_factory, monkeypatch
 ) -> Iterator[dict[str, Any]]:
     flows_mod = pytest.importorskip("flows.create_approve_send_invoice")
-    client_mod = pytest.importorskip("lexflow.client")
+    client_mod = pytest.importorskip("lexflow.lexware.client")
     if not hasattr(client_mod, "LexwareClient"):
-        pytest.skip("lexflow.client.LexwareClient not available yet")
+        pytest.skip("lexflow.lexware.client.LexwareClient not available yet")
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
     from lexflow.prefect.setup import ensure_rate_limit

@@ -16,7 +16,7 @@ from pathlib import Path
 from lexflow.banking.ledger import MatchLedger
 from lexflow.banking.readers import read_statement
 from lexflow.banking.reconcile import reconcile
-from lexflow.client import LexwareClient
+from lexflow.lexware.client import LexwareClient
 
 
 def main() -> None:

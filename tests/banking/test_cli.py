@@ -102,7 +102,7 @@ def test_fints_without_the_extra_says_how_to_install(tmp_path: Path) -> None:
 
 def test_confirm_a_draft_says_what_to_do(env: Any) -> None:
     from lexflow.banking import MatchLedger
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tests.banking.helpers import make_invoice, match_invoice
 
     with LexwareClient(api_key=env.api_key, base_url=env.url, rate_limit=0) as client:

@@ -13,7 +13,7 @@ from lexflow.banking.ledger import MatchLedger
 @pytest.mark.prefect
 def test_flow_reconciles_a_folder_once(prefect_harness: None, served_sandbox: Any, tmp_path: Path) -> None:
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     served_sandbox.reset()
@@ -48,8 +48,8 @@ def test_payment_notices_reach_the_result_the_log_and_an_artifact(
     from prefect.artifacts import Artifact
 
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.client import LexwareClient
-    from lexflow.client.retry import RetryPolicy
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.transport.retry import RetryPolicy
     from tasks.common import use_client
     from tests.banking.helpers import make_invoice, match_invoice
 
@@ -129,7 +129,7 @@ def test_flagged_match_is_confirmed_in_slack(
     from lexflow.approvals.serving import ThreadedServer
     from lexflow.approvals.settings import SlackApprovalSettings
     from lexflow.banking import read_statement
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.testing.fake_slack import FakeSlack
     from lexflow.testing.slack_clicks import click
     from tasks.common import use_client

@@ -16,7 +16,7 @@ def test_an_unreadable_statement_is_reported_and_the_rest_reconciled(
     from prefect.artifacts import Artifact
 
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     served_sandbox.reset()

@@ -17,7 +17,7 @@ def test_flow_reads_a_zip_and_a_csv_through_a_mapping_file(
     prefect_harness: None, served_sandbox: Any, tmp_path: Path
 ) -> None:
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     served_sandbox.reset()
@@ -48,7 +48,7 @@ def test_flow_accept_unbalanced_reads_the_statement_and_only_flags(
     prefect_harness: None, served_sandbox: Any, tmp_path: Path
 ) -> None:
     from flows.reconcile_payments import reconcile_payments
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     served_sandbox.reset()

@@ -106,7 +106,7 @@ class _Payments:
 
 class _Client:
     def __init__(self, **payment: Any) -> None:
-        from lexflow.models import Payment
+        from lexflow.lexware.models import Payment
 
         self.payments = _Payments(Payment.model_validate(payment))
 
@@ -150,7 +150,7 @@ class _DraftThenOpen:
     """`/v1/payments` as Lexware answers it for an invoice set back to draft (406), then finalized again."""
 
     def __init__(self) -> None:
-        from lexflow.models import Payment
+        from lexflow.lexware.models import Payment
 
         self.answers: list[Any] = [
             _draft_refusal(),
@@ -166,7 +166,7 @@ class _DraftThenOpen:
 
 
 def _draft_refusal() -> Exception:
-    from lexflow.client.errors import ValidationFailed
+    from lexflow.transport.errors import ValidationFailed
 
     return ValidationFailed("No payment information for a voucher in status draft.", status=406, path="/v1/payments/x")
 

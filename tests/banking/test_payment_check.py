@@ -17,13 +17,13 @@ from lexflow.banking.reconcile import reconcile
 from lexflow.banking.transactions import iban_fingerprint
 from tests.banking.helpers import APP, make_invoice, match_invoice
 
-pytest.importorskip("lexflow.sandbox.serving")
+pytest.importorskip("lexflow.testing.served")
 
 
 @pytest.fixture
 def sandbox(served_sandbox: Any) -> Iterator[tuple[Any, Any, list[str]]]:
     """The served sandbox, reset; a client on it; the paths the client called (`METHOD /path`)."""
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     served_sandbox.reset()
     calls: list[str] = []
@@ -103,8 +103,8 @@ def test_the_daily_run_notices_a_matched_draft_deleted_later(sandbox: Any, tmp_p
 
 
 def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, tmp_path: Path) -> None:
-    from lexflow.client import LexwareClient
-    from lexflow.client.retry import RetryPolicy
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.transport.retry import RetryPolicy
 
     served, client, _ = sandbox
     invoice = make_invoice(client, finalize=True)
@@ -134,8 +134,8 @@ def test_sweep_records_a_failed_payments_call_and_the_run_goes_on(sandbox: Any, 
 def test_a_failing_payment_terms_get_is_a_notice_and_the_rest_is_matched(sandbox: Any, tmp_path: Path) -> None:
     """One `GET /v1/invoices/{id}` fails (fault injection): the run records it and acts on what needs no terms;
     what might need them (a part payment could be a cash discount) is decided on the next run."""
-    from lexflow.client import LexwareClient
-    from lexflow.client.retry import RetryPolicy
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.transport.retry import RetryPolicy
 
     served, client, _ = sandbox
     broken, fine = make_invoice(client, finalize=True), make_invoice(client, finalize=True)
@@ -182,9 +182,9 @@ def test_a_failing_payment_terms_get_is_a_notice_and_the_rest_is_matched(sandbox
 
 
 def test_a_failing_voucherlist_ends_the_run_before_any_action_and_says_why(sandbox: Any, tmp_path: Path) -> None:
-    from lexflow.client import LexwareClient
-    from lexflow.client.errors import LexwareError
-    from lexflow.client.retry import RetryPolicy
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.transport.errors import LexwareError
+    from lexflow.transport.retry import RetryPolicy
 
     served, client, _ = sandbox
     invoice = make_invoice(client, finalize=True)

@@ -20,7 +20,7 @@ import pytest
 from lexflow.banking.ledger import PERSON_STATUSES, MatchLedger
 from lexflow.banking.readers import read_statement
 from lexflow.banking.reconcile import reconcile
-from lexflow.client import LexwareClient
+from lexflow.lexware.client import LexwareClient
 from tests.banking.test_sandbox_reconcile import _partner_token
 
 ROOT = Path(__file__).resolve().parents[2]

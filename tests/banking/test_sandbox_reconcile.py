@@ -14,14 +14,14 @@ from lexflow.banking.ledger import MatchLedger, confirm_payment
 from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import load_open_items
 from lexflow.banking.reconcile import reconcile
-from lexflow.client.deeplinks import SANDBOX_NO_LINK
+from lexflow.lexware.client.deeplinks import SANDBOX_NO_LINK
 
-pytest.importorskip("lexflow.sandbox.serving")
+pytest.importorskip("lexflow.testing.served")
 
 
 @pytest.fixture
 def company(served_sandbox: Any) -> Any:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     served_sandbox.reset()
     served_sandbox.control.seed(vouchers=120, seed=7)
@@ -110,7 +110,7 @@ def test_reconcile_acts_once_and_closes_on_payment(company: Any, tmp_path: Path)
 
 def _partner_token(http: Any) -> str:
     """An OAuth access token with the partner scope, through the sandbox's authorization-code flow (docs/lexware.md#partner-oauth)."""
-    from lexflow.sandbox.config import ALL_SCOPES
+    from lexflow.lexware.sandbox.config import ALL_SCOPES
 
     scopes = " ".join(sorted({*ALL_SCOPES, "transaction-assignment-hint.write"}))
     r = http.get(
@@ -135,10 +135,10 @@ def _partner_token(http: Any) -> str:
 def test_partner_hint_is_sent_once(tmp_path: Path) -> None:
     import httpx
 
-    from lexflow.client import LexwareClient
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
     from lexflow.testing.sandbox_control import SandboxControl
+    from lexflow.transport.bridge import SyncASGITransport
 
     app = create_app(SandboxConfig(rate_limit=0))
     http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")
@@ -203,10 +203,10 @@ def test_an_unverified_statement_sends_no_hint_and_puts_exact_matches_to_a_perso
     import httpx
 
     from lexflow.banking import StatementError
-    from lexflow.client import LexwareClient
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
     from lexflow.testing.sandbox_control import SandboxControl
+    from lexflow.transport.bridge import SyncASGITransport
 
     app = create_app(SandboxConfig(rate_limit=0))
     http = httpx.Client(transport=SyncASGITransport(app), base_url="http://sandbox.test")

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 
 from lexflow.actions import ActionError, InvalidInput, Profile, registry, run
 from lexflow.audit import Actor, AuditTrail
-from lexflow.client.errors import LexwareError
 from lexflow.core.errors import CoreError
+from lexflow.transport.errors import LexwareError
 from tests.boundaries.fuzzing import mutated_inputs, names_field
 
 ALL = Profile(name="fuzz", scopes=["*"], approval_for=[])
@@ -23,9 +23,9 @@ PER_CALL_S = 10.0
 
 @pytest.fixture(scope="module")
 def fuzz_env(tmp_path_factory):
-    from lexflow.client import LexwareClient
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.transport.bridge import SyncASGITransport
 
     app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=None, base_url="http://sandbox.test"))
     transport = SyncASGITransport(app)

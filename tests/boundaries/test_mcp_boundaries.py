@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lexflow.sandbox import SandboxConfig
+from lexflow.lexware.sandbox import SandboxConfig
 from lexflow.testing.sandbox_control import SandboxControl
 from lexflow.testing.served import serve_in_thread
 from tests.boundaries.fuzzing import NASTY, base_input, candidate_paths, names_field, with_value

@@ -124,7 +124,7 @@ def _event(**fields: str) -> bytes:
 
 
 def _post(url: str, keys, body: bytes, **headers: str) -> httpx.Response:
-    from lexflow.client.signature import SIGNATURE_HEADER
+    from lexflow.lexware.client.signature import SIGNATURE_HEADER
 
     return httpx.post(url, content=body, headers={SIGNATURE_HEADER: keys.sign(body), **headers}, timeout=30)
 

@@ -9,8 +9,8 @@ import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from lexflow.client import LexwareClient, OAuth2Client, OAuth2Config, TokenStore
-from lexflow.sandbox import ALL_SCOPES, DEFAULT_ORGANIZATION_ID
+from lexflow.lexware.client import LexwareClient, OAuth2Client, OAuth2Config, TokenStore
+from lexflow.lexware.sandbox import ALL_SCOPES, DEFAULT_ORGANIZATION_ID
 from tests.sandbox.helpers import invoice_body
 
 PARTNER_SCOPE = "transaction-assignment-hint.write"

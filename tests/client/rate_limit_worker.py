@@ -10,8 +10,8 @@ import json
 import sys
 import time
 
-from lexflow.client import CallRecord, LexwareClient, RetryPolicy
-from lexflow.client.limits import TokenBucket
+from lexflow.lexware.client import CallRecord, LexwareClient, RetryPolicy
+from lexflow.transport.limits import TokenBucket
 
 
 def main(url: str, key: str, rate: float, n: int, mode: str) -> None:

@@ -28,7 +28,7 @@ def _wait(ready: Path, go: Path) -> None:
 
 
 def xero(url: str, token_file: str, tenant: str, go: Path, ready: Path) -> dict[str, object]:
-    from lexflow.client.limits import rate_limit_dir
+    from lexflow.transport.limits import rate_limit_dir
     from lexflow.xero.client import XeroClient, XeroOAuth, sandbox_settings, xero_limiter
 
     oauth = XeroOAuth(sandbox_settings(url, minute_limit=0, token_file=Path(token_file)), httpx.Client(timeout=10))

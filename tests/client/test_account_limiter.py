@@ -1,4 +1,4 @@
-"""The transport's one limiter (lexflow/client/limits.py): the cap on calls in flight and the daily budget hold across
+"""The transport's one limiter (lexflow/transport/limits.py): the cap on calls in flight and the daily budget hold across
 processes, the budget is persisted and frees calls when its window says so (injected clock), and two accounts never
 share anything. No timed assertions: speed lives in bench/."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lexflow.client.limits import (
+from lexflow.transport.limits import (
     AccountLimiter,
     DailyBudget,
     DailyBudgetExhausted,
@@ -48,7 +48,7 @@ class Clock:
 # ------------------------------------------------------------------------------------------------ the cap in flight
 TRY_SLOT = """
 import sys
-from lexflow.client.limits import MachineGate
+from lexflow.transport.limits import MachineGate
 gate = MachineGate(sys.argv[1], 2)
 for line in sys.stdin:  # one try per line; answers whether a slot was free (and keeps it)
     got = gate._try()
@@ -83,7 +83,7 @@ def test_a_holder_killed_in_flight_frees_its_slot(tmp_path: Path) -> None:
     holder = _python(
         """
         import sys, time
-        from lexflow.client.limits import MachineGate
+        from lexflow.transport.limits import MachineGate
         gate = MachineGate(sys.argv[1], 1)
         with gate.slot():
             print("holding", flush=True)
@@ -169,7 +169,7 @@ def test_server_counts_and_retry_after_win_over_the_local_count(tmp_path: Path) 
 
 SPEND = """
 import sys
-from lexflow.client.limits import DailyBudget, DailyBudgetExhausted
+from lexflow.transport.limits import DailyBudget, DailyBudgetExhausted
 budget = DailyBudget(sys.argv[1], 40)
 ok = 0
 for _ in range(30):

@@ -14,8 +14,9 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from lexflow.client import LexwareClient, errors
-from lexflow.client.auth import OAuth2Auth, OAuth2Client, OAuth2Config, TokenSet, TokenStore
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.client.auth import OAuth2Auth, OAuth2Client, OAuth2Config, TokenSet, TokenStore
+from lexflow.transport import errors
 
 CLIENT_ID, SECRET = "lexflow-sandbox-client", "lexflow-sandbox-secret"
 

@@ -24,7 +24,7 @@ def sandbox_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_commands_name_the_sandbox_first(sandbox_env) -> None:
-    from lexflow.client import connect
+    from lexflow.lexware.client import connect
 
     with connect(sandbox_env) as c:
         cid = c.contacts.create(

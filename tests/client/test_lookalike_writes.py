@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from lexflow.client import CallRecord, LexwareClient, RetryPolicy, errors
+from lexflow.lexware.client import CallRecord, LexwareClient, RetryPolicy
+from lexflow.transport import errors
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.05, backoff_cap=0.2)
 OUTGO = "8f8664a4-fd86-11e1-a21f-0800200c9a66"  # Bürobedarf
@@ -194,6 +195,6 @@ def test_booking_an_uploaded_receipt_after_a_lost_put_answer(served, client: Lex
     ],
 )
 def test_same_value_compares_as_the_api_stores(stored, sent, same) -> None:
-    from lexflow.client._resources import same_value
+    from lexflow.lexware.client._resources import same_value
 
     assert same_value(stored, sent) is same

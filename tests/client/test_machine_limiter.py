@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lexflow.client import LexwareClient
-from lexflow.client.limits import Limits, MachineBucket, ProcessGate, TokenBucket, account_limiter
+from lexflow.lexware.client import LexwareClient
+from lexflow.transport.limits import Limits, MachineBucket, ProcessGate, TokenBucket, account_limiter
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 10.0
@@ -29,7 +29,7 @@ BURST = 4
 
 @pytest.fixture(scope="module")
 def limited_sandbox():
-    from lexflow.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox import SandboxConfig
     from lexflow.testing.served import serve_in_thread
 
     served = serve_in_thread(SandboxConfig(rate_limit=RATE, rate_burst=BURST, ocr_delay_seconds=None))

@@ -22,11 +22,12 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from lexflow.cli import app
-from lexflow.client import OAuth2Client, connect, connect_async, errors, oauth_from_settings
-from lexflow.client.auth import TokenSet, TokenStore
-from lexflow.client.login import LoopbackReceiver, parse_callback
-from lexflow.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from lexflow.lexware.client import OAuth2Client, connect, connect_async, oauth_from_settings
+from lexflow.lexware.client.auth import TokenSet, TokenStore
+from lexflow.lexware.client.login import LoopbackReceiver, parse_callback
+from lexflow.lexware.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from lexflow.settings import LexflowSettings, get_settings
+from lexflow.transport import errors
 
 runner = CliRunner()
 
@@ -206,7 +207,7 @@ def test_a_token_the_server_expired_is_refreshed_on_the_401(
     tmp_path: Path, browser: list[httpx.Response], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server decides when a token dies (here after 1 s): the 401 triggers one refresh and the retry."""
-    from lexflow.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox import SandboxConfig
     from lexflow.testing.served import serve_in_thread
 
     short = serve_in_thread(SandboxConfig(rate_limit=0, oauth_expires_in=1))

@@ -11,8 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from lexflow.client import errors
-from lexflow.client.oauth_store import Refresher, TokenSet, TokenStore
+from lexflow.transport import errors
+from lexflow.transport.oauth_store import Refresher, TokenSet, TokenStore
 
 SECRET_AT, SECRET_RT = "at-secret-0123456789", "rt-secret-0123456789"
 

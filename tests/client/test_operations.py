@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from lexflow.client import LexwareClient, errors
-from lexflow.models import (
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.models import (
     ActionResult,
     Article,
     Contact,
@@ -21,6 +21,7 @@ from lexflow.models import (
     Voucher,
     VoucherListItem,
 )
+from lexflow.transport import errors
 from tests.sandbox.helpers import invoice_body, line
 
 INCOME_CATEGORY = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
@@ -260,7 +261,7 @@ def test_transaction_assignment_hint_needs_opt_in(client: LexwareClient) -> None
 
 
 def test_recurring_templates_and_down_payment_invoices_after_seed(served_sandbox) -> None:
-    pytest.importorskip("lexflow.sandbox.seed")
+    pytest.importorskip("lexflow.lexware.sandbox.seed")
     served_sandbox.reset()
     served_sandbox.control.seed(vouchers=60, seed=7)
     with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as client:

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from lexflow.client import AsyncLexwareClient, LexwareClient, connect, connect_async, errors
+from lexflow.lexware.client import AsyncLexwareClient, LexwareClient, connect, connect_async
 from lexflow.settings import LexflowSettings
+from lexflow.transport import errors
 
 
 class FakeVoucherlist:
@@ -88,7 +89,7 @@ def test_voucherlist_filters_need_plain_dates() -> None:
 
 
 def test_paging_past_10000_against_the_sandbox(served_sandbox) -> None:
-    pytest.importorskip("lexflow.sandbox.seed")
+    pytest.importorskip("lexflow.lexware.sandbox.seed")
     served_sandbox.control.reset()
     counts = served_sandbox.control.seed(vouchers=10_400, seed=3)
     with LexwareClient(api_key=served_sandbox.api_key, base_url=served_sandbox.url, rate_limit=0) as c:
@@ -100,7 +101,7 @@ def test_paging_past_10000_against_the_sandbox(served_sandbox) -> None:
 
 # ---------------------------------------------------------------------------------------------- async
 async def test_async_client_shares_the_implementation(sandbox_app) -> None:
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
 
     async with AsyncLexwareClient(
         api_key=DEFAULT_API_KEY,

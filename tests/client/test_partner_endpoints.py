@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from lexflow.client import CallRecord, LexwareClient, connect, connect_async, errors
+from lexflow.lexware.client import CallRecord, LexwareClient, connect, connect_async
 from lexflow.settings import LexflowSettings, get_settings
+from lexflow.transport import errors
 from tests.client.partner import HINT_PATH, finalized_invoice, partner_token, stored_hint
 
 REFERENCE = "PAYPAL-9TX12345AB678901C"

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from lexflow.client import LexwareClient, Limiter
+from lexflow.lexware.client import LexwareClient, Limiter
 
 
 def _limit(active: int, limit: int, rate: float, updated_ago: float) -> SimpleNamespace:
@@ -220,7 +220,6 @@ def test_prefect_gate_caps_calls_in_flight_across_workers(prefect_harness) -> No
 
 
 async def test_prefect_gate_async_and_the_account_limiter(prefect_harness) -> None:
-    from lexflow.client.limits import Limits
     from lexflow.prefect.limiter import (
         LeaseLimitMissing,
         PrefectGate,
@@ -229,6 +228,7 @@ async def test_prefect_gate_async_and_the_account_limiter(prefect_harness) -> No
         ensure_rate_limit,
         prefect_account_limiter,
     )
+    from lexflow.transport.limits import Limits
 
     ensure_rate_limit("xero-rate-test", rps=20)
     ensure_in_flight_limit("xero-in-flight-test-async", 5)

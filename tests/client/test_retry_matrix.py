@@ -12,7 +12,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from lexflow.client import CallRecord, LexwareClient, RetryPolicy, errors
+from lexflow.lexware.client import CallRecord, LexwareClient, RetryPolicy
+from lexflow.transport import errors
 from tests.client.test_operations import customer, doc
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.05, backoff_cap=0.2)

@@ -14,14 +14,15 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lexflow.client import deeplinks, errors
-from lexflow.client.limits import TokenBucket, account_key, shared_bucket
-from lexflow.client.paging import split_range
-from lexflow.client.retry import parse_retry_after
-from lexflow.client.signature import verify_webhook_signature
-from lexflow.client.transport import encode_query
-from lexflow.models import Contact, Invoice, Payment, Voucher, format_timestamp
-from lexflow.models.write import check_write, non_eur_fields
+from lexflow.lexware.client import deeplinks
+from lexflow.lexware.client.paging import split_range
+from lexflow.lexware.client.signature import verify_webhook_signature
+from lexflow.lexware.models import Contact, Invoice, Payment, Voucher, format_timestamp
+from lexflow.lexware.models.write import check_write, non_eur_fields
+from lexflow.transport import errors
+from lexflow.transport.base import encode_query
+from lexflow.transport.limits import TokenBucket, account_key, shared_bucket
+from lexflow.transport.retry import parse_retry_after
 from tests.sandbox.helpers import invoice_body
 
 
@@ -281,7 +282,7 @@ def test_signature_sha512_pkcs1v15() -> None:
 def test_update_puts_back_unknown_fields_with_current_version() -> None:
     import json
 
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     record = {
         "id": "v1",
@@ -321,7 +322,7 @@ def test_update_puts_back_unknown_fields_with_current_version() -> None:
 def test_in_flight_gate_caps_concurrent_sends() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}
@@ -350,7 +351,7 @@ def test_links_to_the_web_app_only_for_the_real_api():
     """A sandbox id in a permalink would open a "not found" page in the real web app: no link there."""
     from types import SimpleNamespace
 
-    from lexflow.client.deeplinks import link_for
+    from lexflow.lexware.client.deeplinks import link_for
 
     real = SimpleNamespace(base_url="https://api.lexware.io")
     assert link_for(real, "invoices", "abc") == "https://app.lexware.de/permalink/invoices/view/abc"

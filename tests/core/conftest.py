@@ -46,7 +46,7 @@ def _lexware(request: pytest.FixtureRequest) -> Iterator[World]:
     from starlette.testclient import TestClient
 
     from lexflow.lexware.adapter import LexwareAdapter
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
     from lexflow.testing.sandbox_control import SandboxControl
 
     sandbox_app, sandbox_client = request.getfixturevalue("sandbox_app"), request.getfixturevalue("sandbox_client")

@@ -76,8 +76,8 @@ class FlowProvider:
 
 @contextmanager
 def _lexware_connection(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, Any, Any]]:
-    from lexflow.client import LexwareClient, RetryPolicy
     from lexflow.lexware.adapter import LexwareAdapter
+    from lexflow.lexware.client import LexwareClient, RetryPolicy
 
     served = request.getfixturevalue("served_sandbox")
     served.reset()

@@ -19,7 +19,7 @@ from lexflow.operations import CRASH_ENV
 
 
 def run_flow(flow: str, url: str, api_key: str, params: dict[str, Any]) -> None:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     with LexwareClient(api_key=api_key, base_url=url, rate_limit=0) as client, use_client(client):

@@ -155,7 +155,7 @@ def test_log_expense_killed_then_rerun(
     point: str, worker: Worker, lexware: Any, served_sandbox: Any, database_url: str, tmp_path: Path
 ) -> None:
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
 
     number = f"KM-{uuid.uuid4().hex[:6]}"
     path = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="95.50")

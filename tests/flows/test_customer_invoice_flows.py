@@ -191,7 +191,7 @@ def test_crash_after_creation_then_rerun_sends_once_without_duplicate(
 
 _CONNECT = {
     "lexware": """
-from lexflow.client import LexwareClient
+from lexflow.lexware.client import LexwareClient
 client = LexwareClient(api_key=token, base_url=url, rate_limit=0)
 """,
     "sevdesk": """

@@ -16,7 +16,7 @@ def _reconcile_then_dun(served_sandbox: Any, tmp_path: Path, **dunning_kwargs: A
     from flows.dunning_run import dunning_run
     from flows.reconcile_payments import reconcile_payments
     from lexflow.banking.ledger import MatchLedger
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from tasks.common import use_client
 
     served_sandbox.reset()
@@ -78,7 +78,7 @@ def test_slack_down_after_the_drafts_is_a_warning_not_a_failed_run(
     from prefect.artifacts import Artifact
 
     import lexflow.prefect.notify
-    from lexflow.sandbox.plumbing import free_port
+    from lexflow.sandbox.gateway import free_port
 
     monkeypatch.setattr(lexflow.prefect.notify, "NOTIFY_RETRY_DELAYS", [0.0, 0.0])
     for name, value in {

@@ -123,7 +123,7 @@ def test_log_expense_rerun_with_a_corrected_amount_is_refused_not_reported_booke
     lexware: Any, tmp_path: Path, database_url: str
 ) -> None:
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
 
     path = sample_receipt(tmp_path / "beleg.pdf", number="BB-2026-118", gross="59.50")
 

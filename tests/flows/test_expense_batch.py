@@ -15,8 +15,8 @@ def test_a_missing_receipt_is_reported_and_the_next_one_booked(
     served_sandbox: Any, prefect_flows: Path, tmp_path: Path
 ) -> None:
     from flows.log_expense import Receipt, log_expense
-    from lexflow.client import LexwareClient
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox.starter import sample_receipt
     from tasks.common import use_client
 
     served_sandbox.reset()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lexflow.client import LexwareClient, RetryPolicy
+from lexflow.lexware.client import LexwareClient, RetryPolicy
 from lexflow.prefect.pausing import wait_for_paused_run
 from lexflow.testing import MailCatcher
 from lexflow.testing.sandbox_control import SandboxControl
@@ -92,7 +92,7 @@ def _request(**over: Any) -> Any:
 # ------------------------------------------------------------------------------------------------ expenses
 def test_receipt_is_uploaded_ocr_awaited_and_booked(lexware: Any, tmp_path: Path) -> None:
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
 
     path = sample_receipt(tmp_path / "beleg.pdf", number="BB-2026-117", gross="59.50")
     rows = log_expense(
@@ -116,7 +116,7 @@ def test_receipt_waits_for_the_voucher_created_webhook(lexware: Any, tmp_path: P
     from sqlalchemy import select
 
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
     from lexflow.webhooks.events import WebhookEvent
     from lexflow.webhooks.waiting import EventWaiter, RunNotPausedYet, _sessions, continue_waiting_runs
 

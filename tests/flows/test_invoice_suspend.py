@@ -130,7 +130,7 @@ def test_long_approval_suspends_resumes_in_a_new_process_and_acts_once(
     from lexflow.actions import run
     from lexflow.approvals.store import ApprovalStore
     from lexflow.audit import AuditTrail
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.testing.slack_clicks import reject
     from tasks.common import FLOW_PROFILE
 

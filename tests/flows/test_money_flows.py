@@ -125,7 +125,7 @@ def test_log_expense_books_a_receipt_once(flow_provider: FlowProvider, tmp_path:
     from datetime import timedelta
 
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
 
     p = flow_provider.provider
     number = "BB-2026-F2A"
@@ -192,7 +192,7 @@ def test_a_refused_receipt_can_be_corrected_and_booked(flow_provider: FlowProvid
     from datetime import timedelta
 
     from flows.log_expense import Receipt, log_expense
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.sandbox.starter import sample_receipt
 
     number = "BB-2026-F2C"
     path = sample_receipt(tmp_path / "beleg.pdf", number=number, gross="59.50")

@@ -33,7 +33,7 @@ def test_flow_results_in_storage_have_no_iban_or_secret(
     served_sandbox: Any, prefect_flows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.crm_lead_to_customer import crm_lead_to_customer
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.settings import get_settings
     from tasks.common import use_client
 

@@ -61,8 +61,8 @@ def _hits(root: Path) -> list[str]:
 
 @pytest.fixture
 def planted(monkeypatch, tmp_path, prefect_flows):
-    from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.config import ApiKeySpec
+    from lexflow.lexware.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox.config import ApiKeySpec
     from lexflow.settings import get_settings
     from lexflow.testing.served import serve_in_thread
 
@@ -93,8 +93,8 @@ def test_planted_secrets_reach_no_stored_place(planted, tmp_path, prefect_flows,
     from flows.reconcile_payments import reconcile_payments
     from flows.sync_history import sync_history
     from lexflow.cli import app
-    from lexflow.client import LexwareClient
-    from lexflow.sandbox.starter import sample_receipt
+    from lexflow.lexware.client import LexwareClient
+    from lexflow.lexware.sandbox.starter import sample_receipt
     from lexflow.settings import get_settings
     from lexflow.testing.sandbox_control import SandboxControl
     from tasks.common import use_client

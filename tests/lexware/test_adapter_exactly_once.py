@@ -21,10 +21,10 @@ PDF = "JVBERi0xLjQKJSVFT0YK"  # %PDF-1.4 %%EOF
 def lexware(sandbox_app, tmp_path) -> Iterator[tuple[Any, Any]]:
     from starlette.testclient import TestClient
 
-    from lexflow.client import LexwareClient, RetryPolicy
-    from lexflow.client._bridge import SyncASGITransport
-    from lexflow.sandbox import DEFAULT_API_KEY
+    from lexflow.lexware.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY
     from lexflow.testing.sandbox_control import SandboxControl
+    from lexflow.transport.bridge import SyncASGITransport
 
     transport = SyncASGITransport(sandbox_app)
     fast = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05)

@@ -8,11 +8,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from lexflow.client import errors
 from lexflow.quickbooks import client as qb
 from lexflow.quickbooks.client import DuplicateName, QuickBooksClient, QuickBooksSettings, connect_sandbox
 from lexflow.quickbooks.models import CustomerInput, InvoiceInput, SalesLine
 from lexflow.quickbooks.sandbox import ServedQuickBooks
+from lexflow.transport import errors
 from tests.quickbooks.conftest import unique
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from lexflow.client import errors
 from lexflow.quickbooks.client import QuickBooksClient
 from lexflow.quickbooks.models import BillInput, PurchaseInput, VendorInput
 from lexflow.quickbooks.sandbox import ServedQuickBooks
+from lexflow.transport import errors
 from tests.quickbooks.conftest import Api, fault_code, unique
 
 OFFICE = {"AccountRef": {"value": "13"}}

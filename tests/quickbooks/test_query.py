@@ -109,7 +109,7 @@ def test_select_builder_escapes_values_and_checks_names() -> None:
     )
     backslash = Select("Customer").where("DisplayName", "=", "a\\' b").build()
     assert parse(backslash).where[0].values == ("a\\' b",)
-    from lexflow.client.errors import InvalidRequest
+    from lexflow.transport.errors import InvalidRequest
 
     with pytest.raises(InvalidRequest):
         Select("Customer").where("DisplayName = 'x' OR Id", "=", "1")

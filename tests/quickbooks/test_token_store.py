@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from lexflow.client import errors
 from lexflow.quickbooks.client import QuickBooksSettings, connect_sandbox, quickbooks_token_store
+from lexflow.transport import errors
 from tests.client.refresher_worker import run_workers
 
 

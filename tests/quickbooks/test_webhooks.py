@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lexflow.client.errors import InvalidRequest
 from lexflow.quickbooks.client import parse_webhook, verify_webhook
 from lexflow.quickbooks.sandbox import ServedQuickBooks
+from lexflow.transport.errors import InvalidRequest
 from tests.quickbooks.conftest import Api
 
 

@@ -24,9 +24,9 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-from lexflow.sandbox.plumbing import free_port
-from lexflow.sandbox.webhooks import dispatcher
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+from lexflow.lexware.sandbox.webhooks import dispatcher
+from lexflow.sandbox.gateway import free_port
 
 from .helpers import company_contact
 

@@ -11,7 +11,7 @@ import mt940
 import pytest
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 from lexflow.testing.sandbox_control import SandboxControl, SandboxControlError
 
 from .helpers import create, invoice_body
@@ -147,9 +147,9 @@ def test_mt940_with_noise_parses_and_ground_truth_matches() -> None:
 def test_state_reset_also_clears_faults_webhook_queue_and_oauth_tokens(
     http: TestClient, control: SandboxControl
 ) -> None:
-    from lexflow.sandbox import sandbox_state
-    from lexflow.sandbox.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-    from lexflow.sandbox.webhooks import dispatcher
+    from lexflow.lexware.sandbox import sandbox_state
+    from lexflow.lexware.sandbox.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+    from lexflow.lexware.sandbox.webhooks import dispatcher
 
     state = sandbox_state(http.app)
     dispatcher(state).time_scale = 1.0

@@ -89,7 +89,7 @@ def test_rules_are_validated(served: Any) -> None:
 def test_drop_in_process_raises_what_httpx_raises_for_a_dropped_connection() -> None:
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     app = create_app(SandboxConfig(rate_limit=0))
     with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:

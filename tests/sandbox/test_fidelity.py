@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 from tests.sandbox.helpers import TS, company_contact, create, invoice_body, line
 
 OUTGO = "8f8664a4-fd86-11e1-a21f-0800200c9a66"  # Bürobedarf

@@ -6,7 +6,7 @@ import time
 
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import ApiKeySpec, SandboxConfig, create_app
+from lexflow.lexware.sandbox import ApiKeySpec, SandboxConfig, create_app
 from tests.sandbox.helpers import company_contact, invoice_body
 
 OTHER_ORG = "0b7c6d5e-4f3a-4b2c-8d1e-9f8a7b6c5d4e"

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from lexflow.sandbox.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from lexflow.sandbox.webhooks import dispatcher
+from lexflow.lexware.sandbox.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from lexflow.lexware.sandbox.webhooks import dispatcher
 
 from .test_webhooks import Receiver
 
@@ -131,7 +131,7 @@ def test_lexflow_oauth_client_runs_end_to_end(web: httpx.Client, served: Any, tm
     from cryptography.fernet import Fernet
     from pydantic import SecretStr
 
-    from lexflow.client.auth import OAuth2Client, OAuth2Config, TokenStore
+    from lexflow.lexware.client.auth import OAuth2Client, OAuth2Config, TokenStore
 
     config = OAuth2Config(DEFAULT_CLIENT_ID, SecretStr(DEFAULT_CLIENT_SECRET), REDIRECT, app_url=served.url,
                           scopes=("profile.read", "contacts.read"))  # fmt: skip
@@ -156,7 +156,7 @@ def test_lexflow_oauth_client_runs_end_to_end(web: httpx.Client, served: Any, tm
 def test_oauth_tokens_survive_a_restart_of_a_persisted_sandbox(tmp_path: Any) -> None:
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import SandboxConfig, create_app
+    from lexflow.lexware.sandbox import SandboxConfig, create_app
 
     config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db")
     with TestClient(create_app(config), base_url="http://sandbox.test") as first:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from lexflow.sandbox import DEFAULT_ORGANIZATION_ID
+from lexflow.lexware.sandbox import DEFAULT_ORGANIZATION_ID
 
 
 def test_profile(sandbox_http):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lexflow.sandbox import DEFAULT_ORGANIZATION_ID as ORG
+from lexflow.lexware.sandbox import DEFAULT_ORGANIZATION_ID as ORG
 from tests.sandbox.helpers import company_contact
 
 

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app, sandbox_state
-from lexflow.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from lexflow.sandbox.webhooks import dispatcher
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app, sandbox_state
+from lexflow.lexware.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from lexflow.lexware.sandbox.webhooks import dispatcher
 from lexflow.testing.sandbox_control import SandboxControl
 
 from .helpers import company_contact

@@ -120,7 +120,7 @@ def test_no_put_delete_or_list_on_sales_documents(sandbox_http):
 def test_measured_404_for_put_is_configurable():
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     app = create_app(SandboxConfig(rate_limit=0, unsupported_method_status=404))
     with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:

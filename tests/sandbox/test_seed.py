@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app, sandbox_state
-from lexflow.sandbox.seed import seed_company
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app, sandbox_state
+from lexflow.lexware.sandbox.seed import seed_company
 
 
 def _client() -> TestClient:

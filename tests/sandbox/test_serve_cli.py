@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 from tests.sandbox.helpers import company_contact
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 
 
 @pytest.mark.parametrize(("provider", "path"), [("xero", "/connections"), ("quickbooks", "/v3/company/x/query")])

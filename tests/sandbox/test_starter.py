@@ -28,7 +28,7 @@ def test_seed_fills_the_sandbox_and_writes_the_deployments_inputs(fresh_home: Pa
 
     from flows.crm_lead_to_customer import load_records
     from lexflow.banking import read_statement
-    from lexflow.client import connect
+    from lexflow.lexware.client import connect
 
     result = CliRunner().invoke(app, ["sandbox", "seed", "--vouchers", "30", "--seed", "5"])
     assert result.exit_code == 0, result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from lexflow.models.totals import compute_document_totals, line_amount, other_unit_price, valid_tax_rates
+from lexflow.lexware.models.totals import compute_document_totals, line_amount, other_unit_price, valid_tax_rates
 
 
 def _line(qty, net=None, gross=None, rate=19, discount=None, **extra):

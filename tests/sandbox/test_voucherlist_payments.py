@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from lexflow.sandbox import DEFAULT_ORGANIZATION_ID
+from lexflow.lexware.sandbox import DEFAULT_ORGANIZATION_ID
 from tests.sandbox.helpers import company_contact, create, invoice_body, line
 
 ORG = DEFAULT_ORGANIZATION_ID
@@ -168,7 +168,7 @@ def test_window_caps_total_elements(sandbox_http, sandbox_app):
 def test_dunnings_can_be_listed_when_configured():
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     app = create_app(SandboxConfig(rate_limit=0, list_dunnings=True))
     with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:

@@ -112,7 +112,7 @@ def test_upload_blank_then_unchecked_and_dedup(sandbox_http, sandbox_app):
 def test_automatic_ocr_after_delay():
     from starlette.testclient import TestClient
 
-    from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+    from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
 
     app = create_app(SandboxConfig(rate_limit=0, ocr_delay_seconds=0))
     with TestClient(app, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as http:

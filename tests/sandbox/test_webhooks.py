@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from starlette.testclient import TestClient
 
-from lexflow.sandbox import DEFAULT_API_KEY, ApiKeySpec, SandboxConfig, create_app, sandbox_state
-from lexflow.sandbox.webhooks import EVENT_TYPES, RETRY_DELAYS, dispatcher
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, ApiKeySpec, SandboxConfig, create_app, sandbox_state
+from lexflow.lexware.sandbox.webhooks import EVENT_TYPES, RETRY_DELAYS, dispatcher
 
 from .helpers import company_contact
 
@@ -157,7 +157,7 @@ def test_delivery_is_signed_with_the_served_key(http: TestClient, receiver: Rece
     assert isinstance(key, rsa.RSAPublicKey)
     signature = base64.b64decode(call["headers"]["X-Lxo-Signature"])
     key.verify(signature, body, padding.PKCS1v15(), hashes.SHA512())
-    from lexflow.client.signature import verify_webhook_signature
+    from lexflow.lexware.client.signature import verify_webhook_signature
 
     assert verify_webhook_signature(body, call["headers"]["X-Lxo-Signature"], pem)  # what lexflow's receiver runs
     with pytest.raises(InvalidSignature):
@@ -226,7 +226,7 @@ def test_revoking_a_key_deletes_its_subscriptions(http: TestClient, receiver: Re
 
 
 def test_a_persisted_sandbox_keeps_its_signing_key_and_subscriptions(tmp_path: Any, monkeypatch: Any) -> None:
-    from lexflow.sandbox import webhooks
+    from lexflow.lexware.sandbox import webhooks
 
     config = SandboxConfig(rate_limit=0, db_path=tmp_path / "sandbox.db", callback_tls_check=False)
     auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}

@@ -21,7 +21,7 @@ def test_client_round_trip(sandbox_client):
 
 
 def test_client_maps_validation_errors(sandbox_client):
-    from lexflow.client import errors
+    from lexflow.transport import errors
 
     with pytest.raises(errors.ValidationFailed) as info:
         sandbox_client.invoices.create(invoice_body(voucherDate="2026-08-21"))

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from lexflow.client.retry import RetryPolicy
 from lexflow.sevdesk.client import SevdeskClient
 from lexflow.sevdesk.sandbox import ServedSevdesk
+from lexflow.transport.retry import RetryPolicy
 
 
 @pytest.fixture

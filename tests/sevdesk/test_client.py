@@ -10,10 +10,10 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from lexflow.client import errors
 from lexflow.sevdesk.client import SevdeskClient, SevdeskSettings, connect_sevdesk
 from lexflow.sevdesk.models import InvoiceDraft, InvoiceLine, NewContact, NewVoucher, PaymentBooking, VoucherLine
 from lexflow.sevdesk.sandbox import ServedSevdesk
+from lexflow.transport import errors
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -297,8 +297,8 @@ def test_without_a_token_the_embedded_sandbox_is_used(monkeypatch: pytest.Monkey
 
 
 def test_the_default_rate_is_the_conservative_capability(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lexflow.client.limits import SAFETY_MARGIN
     from lexflow.sevdesk.capabilities import CAPABILITIES
+    from lexflow.transport.limits import SAFETY_MARGIN
 
     monkeypatch.setenv("SEVDESK_API_TOKEN", "cd" * 16)
     monkeypatch.delenv("SEVDESK_RATE_LIMIT", raising=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 from lexflow.sevdesk.sandbox import DEFAULT_TOKEN
 
 

@@ -10,7 +10,6 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError
 
-from lexflow.client.oauth_store import TokenStore
 from lexflow.prefect.credentials import (
     CREDENTIALS,
     LexwareCredentials,
@@ -18,6 +17,7 @@ from lexflow.prefect.credentials import (
     SevdeskCredentials,
     XeroCredentials,
 )
+from lexflow.transport.oauth_store import TokenStore
 
 # What a worker's environment could hold for *another* account: no block may pick any of it up.
 FOREIGN_ENV = {
@@ -167,7 +167,7 @@ def test_quickbooks_block_connects_to_its_company(quickbooks_served: Any, tmp_pa
 def test_a_token_file_without_a_key_is_refused_naming_the_fix(
     tmp_path: Any, foreign_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lexflow.client.errors import LexwareError
+    from lexflow.transport.errors import LexwareError
 
     monkeypatch.delenv("LEXFLOW_TOKEN_KEY", raising=False)
     block = XeroCredentials(
@@ -180,7 +180,7 @@ def test_a_token_file_without_a_key_is_refused_naming_the_fix(
 
 
 def test_half_filled_oauth_blocks_say_what_is_missing() -> None:
-    from lexflow.client.errors import Unauthorized
+    from lexflow.transport.errors import Unauthorized
     from lexflow.xero.errors import XeroAuthError
 
     with pytest.raises(XeroAuthError, match="client_secret and refresh_token"):

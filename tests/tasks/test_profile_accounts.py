@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from prefect import flow
 
-from lexflow.client import LexwareClient
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.sandbox import SandboxConfig
 from lexflow.prefect.blocks import LexflowProfile
 from lexflow.prefect.credentials import LexwareCredentials, SevdeskCredentials
-from lexflow.sandbox import SandboxConfig
 from lexflow.testing.served import serve_in_thread
 from tasks.common import client_for_profile, run_action, use_client
 
@@ -28,7 +28,7 @@ PROFILES = ("acct-lex-one", "acct-lex-two", "acct-sevdesk")
 def accounts(prefect_flows: Path, sevdesk_served: Any) -> Iterator[dict[str, Any]]:
     """Two Lexware sandboxes with their own keys, the sevDesk sandbox, one profile block per account, and a shared
     process client on a third (embedded) Lexware sandbox that none of the profiles may touch."""
-    from lexflow.client import connect
+    from lexflow.lexware.client import connect
     from lexflow.settings import LexflowSettings
 
     sevdesk_served.reset()

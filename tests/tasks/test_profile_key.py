@@ -10,11 +10,11 @@ import pytest
 from prefect import flow
 
 from lexflow.approvals.serving import ThreadedServer
-from lexflow.client import LexwareClient
-from lexflow.client.errors import NotFound
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
+from lexflow.lexware.sandbox.config import ApiKeySpec
 from lexflow.prefect.blocks import LexflowProfile
-from lexflow.sandbox import DEFAULT_API_KEY, SandboxConfig, create_app
-from lexflow.sandbox.config import ApiKeySpec
+from lexflow.transport.errors import NotFound
 from tasks.common import run_action, use_client
 
 pytestmark = pytest.mark.prefect

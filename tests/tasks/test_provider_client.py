@@ -21,7 +21,7 @@ def test_default_client_is_the_providers_adapter_on_its_embedded_sandbox(name, m
 
 
 def test_default_client_on_lexware_is_the_lexware_client(monkeypatch) -> None:
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
     from lexflow.settings import get_settings
 
     monkeypatch.setenv("LEXFLOW_PROVIDER", "lexware")

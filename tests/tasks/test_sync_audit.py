@@ -31,7 +31,7 @@ def audit_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def sandbox(served_sandbox: Any) -> Iterator[tuple[Any, Any, list[Any]]]:
     """(client with a request log of its own, sandbox control, the request log)."""
-    from lexflow.client import LexwareClient, RetryPolicy
+    from lexflow.lexware.client import LexwareClient, RetryPolicy
     from lexflow.testing.sandbox_control import SandboxControl
 
     served_sandbox.reset()

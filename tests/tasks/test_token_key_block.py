@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from lexflow.client.auth import TokenSet, TokenStore
+from lexflow.lexware.client.auth import TokenSet, TokenStore
 from lexflow.settings import get_settings
 
 

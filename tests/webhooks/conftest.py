@@ -39,8 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Any]:
     """A served sandbox for the webhooks tests, with a second key of the same organisation (to revoke)."""
-    from lexflow.sandbox import SandboxConfig
-    from lexflow.sandbox.config import ApiKeySpec
+    from lexflow.lexware.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox.config import ApiKeySpec
     from lexflow.testing.served import serve_in_thread
 
     config = SandboxConfig(
@@ -59,7 +59,7 @@ def sandbox() -> Iterator[Any]:
 @pytest.fixture
 def client(sandbox: Any) -> Iterator[Any]:
     """A LexwareClient on the freshly reset sandbox."""
-    from lexflow.client import LexwareClient
+    from lexflow.lexware.client import LexwareClient
 
     sandbox.reset()
     with LexwareClient(api_key=sandbox.api_key, base_url=sandbox.url, rate_limit=0) as c:

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lexflow.cli import app
-from lexflow.client import LexwareClient
-from lexflow.sandbox.plumbing import free_port
+from lexflow.lexware.client import LexwareClient
+from lexflow.sandbox.gateway import free_port
 from lexflow.settings import get_settings
 from lexflow.testing.served import ServedSandbox
 from lexflow.webhooks.config import SubscriptionSet
@@ -134,8 +134,8 @@ def _up(url: str) -> bool:
 def test_without_an_api_key_serve_verifies_with_the_embedded_sandbox_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lexflow.sandbox import SandboxConfig, create_app
-    from lexflow.sandbox.webhooks import public_key_pem, sign, signing_key
+    from lexflow.lexware.sandbox import SandboxConfig, create_app
+    from lexflow.lexware.sandbox.webhooks import public_key_pem, sign, signing_key
     from lexflow.webhooks.cli import _public_key
     from lexflow.webhooks.config import WebhookSettings
     from tests.webhooks.helpers import event_body

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lexflow.client import LexwareClient
-from lexflow.sandbox.webhooks import sign, signing_key
+from lexflow.lexware.client import LexwareClient
+from lexflow.lexware.sandbox.webhooks import sign, signing_key
 from lexflow.testing.served import ServedSandbox
 from lexflow.webhooks.config import CallableAction, SubscriptionSet
 from lexflow.webhooks.inbox import EventStatus, Inbox

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prefect import flow
 
-from lexflow.sandbox.webhooks import sign, signing_key
+from lexflow.lexware.sandbox.webhooks import sign, signing_key
 from lexflow.webhooks.config import DeploymentAction, SubscriptionSet
 from lexflow.webhooks.dispatch import Dispatcher, EventContext
 from lexflow.webhooks.errors import PermanentFailure

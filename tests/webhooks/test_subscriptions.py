@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lexflow.cli import app
-from lexflow.client import LexwareClient
-from lexflow.sandbox.plumbing import free_port
+from lexflow.lexware.client import LexwareClient
+from lexflow.sandbox.gateway import free_port
 from lexflow.settings import get_settings
 from lexflow.testing.served import ServedSandbox, serve_in_thread
 from lexflow.webhooks.config import SubscriptionSet
@@ -24,7 +24,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def tls_checking() -> Iterator[ServedSandbox]:
     """A sandbox that, like Lexware, sends a HEAD to an https callback before it subscribes (docs/lexware.md#subscribing)."""
-    from lexflow.sandbox import SandboxConfig
+    from lexflow.lexware.sandbox import SandboxConfig
 
     served = serve_in_thread(SandboxConfig(rate_limit=0, callback_tls_check=True, ocr_delay_seconds=None))
     yield served

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from lexflow.client.limits import rate_limit_dir
-from lexflow.client.retry import RetryPolicy
+from lexflow.transport.limits import rate_limit_dir
+from lexflow.transport.retry import RetryPolicy
 from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, sandbox_settings, xero_limiter
 from lexflow.xero.sandbox import ServedXeroSandbox, serve_xero_in_thread
 from lexflow.xero.sandbox.config import DEFAULT_TENANTS, XeroSandboxConfig

@@ -6,8 +6,8 @@ import tempfile
 
 import httpx
 
-from lexflow.client.limits import rate_limit_dir
-from lexflow.client.retry import RetryPolicy
+from lexflow.transport.limits import rate_limit_dir
+from lexflow.transport.retry import RetryPolicy
 from lexflow.xero.adapter import XeroAdapter
 from lexflow.xero.client import XeroClient, XeroOAuth, authorise_programmatically, embedded_sandbox, xero_limiter
 from lexflow.xero.client import sandbox_settings as xero_settings

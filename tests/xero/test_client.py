@@ -12,7 +12,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from lexflow.client.limits import DailyBudgetExhausted, rate_limit_dir
+from lexflow.transport.limits import DailyBudgetExhausted, rate_limit_dir
 from lexflow.xero.client import (
     XeroClient,
     XeroOAuth,

@@ -12,9 +12,9 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from lexflow.client import errors
-from lexflow.client.limits import rate_limit_dir
-from lexflow.client.oauth_store import TokenSet, TokenStore
+from lexflow.transport import errors
+from lexflow.transport.limits import rate_limit_dir
+from lexflow.transport.oauth_store import TokenSet, TokenStore
 from lexflow.xero.client import (
     XeroClient,
     XeroOAuth,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 from lexflow.xero.sandbox import ServedXeroSandbox
 from lexflow.xero.webhooks import WebhookEvent, receiver_app, signature, verify
 from tests.xero.conftest import Api

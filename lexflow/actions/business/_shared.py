@@ -47,7 +47,7 @@ def _timestamp(d: date) -> str:
 def _view_url(client: Any, resource: str, id_: str) -> str | None:
     """The web-app link to show a person; None on the sandbox (its ids open nothing in the real web app)."""
     try:
-        from lexflow.client.deeplinks import link_for
+        from lexflow.lexware.client.deeplinks import link_for
 
         return link_for(client, resource, id_)
     except Exception:

@@ -233,7 +233,7 @@ def _changes(current: dict[str, Any], data: UpsertCustomerInput) -> dict[str, An
     ),
 )
 def upsert_customer(client: Any, data: UpsertCustomerInput) -> UpsertCustomerOutput:
-    from lexflow.client.errors import AmbiguousWrite
+    from lexflow.transport.errors import AmbiguousWrite
 
     try:
         matches, how = _find_matches(client, data)

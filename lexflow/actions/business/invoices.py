@@ -13,7 +13,7 @@ from lexflow.actions.business._shared import TWO, _d, _dump, _get, _timestamp, _
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Effect
-from lexflow.models import carries_reference
+from lexflow.lexware.models import carries_reference
 
 _DRAFT_EXAMPLE: dict[str, Any] = {
     "contact_id": EXAMPLE_ID,
@@ -165,7 +165,7 @@ class PreviewInvoiceOutput(Output):
 
 
 def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
-    import lexflow.models.totals as tmod  # the sandbox computes with the same module
+    import lexflow.lexware.models.totals as tmod  # the sandbox computes with the same module
 
     body = draft.body()
     result = tmod.compute_document_totals(

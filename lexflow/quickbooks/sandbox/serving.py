@@ -10,7 +10,7 @@ import httpx
 
 from lexflow.quickbooks.sandbox.app import QuickBooksSandbox, create_app
 from lexflow.quickbooks.sandbox.config import QuickBooksSandboxConfig
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 
 
 class ServedQuickBooks:

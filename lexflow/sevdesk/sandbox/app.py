@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 from lexflow.sevdesk.sandbox import banking, contacts, control, creditnotes, invoices, vouchers
 from lexflow.sevdesk.sandbox.core import SevdeskError, SevdeskSandboxConfig, SevdeskState
 from lexflow.sevdesk.sandbox.gate import API_PREFIX, Gate

@@ -18,8 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lexflow.sandbox.faults import _drop, _send_json
-from lexflow.sandbox.http import RateLimiter
+from lexflow.sandbox.gateway import RateLimiter, drop_connection, send_json
 from lexflow.sevdesk.sandbox.core import SevdeskError, SevdeskState
 
 API_PREFIX = "/api/v1"
@@ -114,7 +113,7 @@ class Gate:
                 )
                 return
             if kind == "drop":
-                await _drop(receive)
+                await drop_connection(receive)
                 return
             if kind == "latency":
                 await asyncio.sleep(active.rule.latency_ms / 1000)
@@ -125,7 +124,7 @@ class Gate:
 
                 await self.app(scope, receive, swallow)
                 await asyncio.sleep(active.rule.latency_ms / 1000)
-                await _drop(receive)
+                await drop_connection(receive)
                 return
 
         async def counting(message: Message) -> None:
@@ -154,4 +153,4 @@ class Gate:
             state.blocked = True
 
     async def _answer(self, send: Send, error: SevdeskError) -> None:
-        await _send_json(send, error.status, error.body(), error.headers)
+        await send_json(send, error.status, error.body(), error.headers)

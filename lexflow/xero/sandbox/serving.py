@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from lexflow.sandbox.plumbing import free_port
+from lexflow.sandbox.gateway import free_port
 from lexflow.xero.sandbox.app import create_app
 from lexflow.xero.sandbox.config import XeroSandboxConfig
 from lexflow.xero.sandbox.state import XeroState
