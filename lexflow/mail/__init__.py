@@ -7,8 +7,6 @@ message_id = send_document("smtp://127.0.0.1:2525", to="kunde@example.org", subj
 The SMTP catcher for tests and `lexflow dev` is `lexflow.testing.MailCatcher`.
 """
 
-from typing import Any
-
 from lexflow.mail.sender import MailError, SmtpSettings, build_message, new_message_id, send_document
 
 __all__ = [
@@ -18,12 +16,3 @@ __all__ = [
     "new_message_id",
     "send_document",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """`lexflow.mail.MailCatcher` and `CaughtMessage`, the old path of the catcher, kept working."""
-    if name in ("MailCatcher", "CaughtMessage"):
-        from lexflow.testing import mail_catcher
-
-        return getattr(mail_catcher, name)
-    raise AttributeError(f"module 'lexflow.mail' has no attribute {name!r}")
