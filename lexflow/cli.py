@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prefect": ("lexflow.prefect.cli:prefect_app", "Prepare a Prefect server for lexflow."),
     "serve": ("lexflow.prefect.cli:serve_command", "Serve every deployment of deployments/prefect.yaml from this process (needs PREFECT_API_URL)."),
     "ask": ("lexflow.prefect.asking:ask_command", "Describe the outcome: an agent picks the calls, asks when unclear, and checks the result."),
+    "db": ("lexflow.migrations.cli:app", "lexflow's database schema: show its revision, upgrade it, write a migration."),
     "auth": ("lexflow.lexware.client.cli:auth_app", "OAuth2 for a Lexware partner app (LEXWARE_OAUTH_*): log in, show the token status, log out."),
 }  # fmt: skip
 

@@ -1,7 +1,8 @@
 """One place for database access: SQLAlchemy engines for SQLite (default) and PostgreSQL (by URL).
 
 Every subsystem (audit trail, ledgers, sync store, webhook inbox) declares its tables on `Base` in its own
-module and calls `init_db(engine)`; nothing else creates engines by hand.
+module and calls `init_db(engine)`; nothing else creates engines by hand. The schema itself is versioned by the
+migrations in `lexflow/migrations` (docs/database.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -64,25 +64,12 @@ def _wal(cur: Any) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every lexflow table that is not there yet (idempotent).
+    """Bring the database to the newest schema revision: a new one is built, one from before lexflow used Alembic
+    is adopted, an older one is upgraded (lexflow/migrations, docs/database.md). Processes opening the same database
+    at the same moment wait for each other; after the first call per engine and process this costs nothing."""
+    from lexflow.migrations import upgrade
 
-    Another process (a flow run, a webhook worker) may be creating the same tables at the same moment: its table
-    then appears between our check and our CREATE, which SQLite and PostgreSQL refuse ("already exists"). That is
-    success for us, so the check is simply made again."""
-    for attempt in range(5):
-        try:
-            Base.metadata.create_all(engine)
-            return
-        except DatabaseError as exc:
-            if attempt == 4 or not _created_meanwhile(exc):
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
-
-def _created_meanwhile(exc: DatabaseError) -> bool:
-    """Another process created the same table meanwhile, or (SQLite) holds the file while it does."""
-    text = str(exc.orig).lower()
-    return "already exists" in text or "duplicate key" in text or "database is locked" in text
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -90,7 +77,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def open_database(url: str | None = None) -> tuple[str, Engine, sessionmaker[Session]]:
-    """Resolve the URL (default `LEXFLOW_DATABASE_URL`), create missing tables, return URL, engine and sessions.
+    """Resolve the URL (default `LEXFLOW_DATABASE_URL`), bring the schema up to date, return URL, engine and sessions.
 
     The one set-up every store (audit, ledgers, sync, inbox, approvals) shares.
     """

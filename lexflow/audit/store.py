@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, inspect, select, text, update
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy import Float, Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.audit.records import Actor, AuditRecord, HttpCall, StoredRecord
@@ -130,18 +130,6 @@ def _derived_mismatch(row: AuditRow) -> str | None:
     return None
 
 
-def _add_hash_version(engine: Engine) -> None:
-    """Tables created before chain version 2 lack `hash_version`: add it (NULL = version 1 for old records)."""
-    if "hash_version" in {c["name"] for c in inspect(engine).get_columns(AuditRow.__tablename__)}:
-        return
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"ALTER TABLE {AuditRow.__tablename__} ADD COLUMN hash_version INTEGER"))
-    except DatabaseError as exc:  # another process added it at the same moment
-        if "duplicate" not in str(exc.orig).lower() and "already exists" not in str(exc.orig).lower():
-            raise
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """The chain head at one moment, kept outside the database: later the chain must still contain it."""
@@ -197,7 +185,6 @@ class AuditTrail:
     def __init__(self, url: str | None = None, *, extra_secrets: Iterable[str] = ()) -> None:
         self.url, self.engine, self._sessions = open_database(url)
         self._extra_secrets = tuple(extra_secrets)
-        _add_hash_version(self.engine)
         try:
             with self._sessions.begin() as s:
                 if s.get(AuditChainHead, 1) is None:

@@ -20,19 +20,16 @@ from typing import Any
 from sqlalchemy import (
     CursorResult,
     DateTime,
-    Engine,
     Integer,
     LargeBinary,
     String,
     Text,
     func,
-    inspect,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lexflow.db import Base, open_database
@@ -106,7 +103,6 @@ class Inbox:
         self, database_url: str | None = None, *, lease: float = 120.0, retry: RetryPolicy | None = None
     ) -> None:
         self.database_url, self.engine, self._sessions = open_database(database_url)
-        _add_provider_columns(self.engine)
         self.lease = timedelta(seconds=lease)
         self.retry = retry or RetryPolicy()
 
@@ -310,21 +306,3 @@ def _row(event: WebhookEvent | ProviderEvent, body: bytes | None = None) -> Inbo
         generation=0,
         next_attempt_at=now,
     )
-
-
-def _add_provider_columns(engine: Engine) -> None:
-    """Inboxes created before the other providers came lack `provider` and `resource_type`: add them (old rows are
-    Lexware's; their resource type is read from the event type when needed)."""
-    present = {c["name"] for c in inspect(engine).get_columns(InboxEvent.__tablename__)}
-    missing = [
-        (name, ddl)
-        for name, ddl in (("provider", "VARCHAR(32) NOT NULL DEFAULT 'lexware'"), ("resource_type", "VARCHAR(32)"))
-        if name not in present
-    ]
-    for name, ddl in missing:
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {InboxEvent.__tablename__} ADD COLUMN {name} {ddl}"))
-        except DatabaseError as exc:  # another process added it at the same moment
-            if "duplicate" not in str(exc.orig).lower() and "already exists" not in str(exc.orig).lower():
-                raise
