@@ -53,6 +53,23 @@ def _database_of_worker(url: str, worker: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> str:
+    """A fresh, empty schema of its own on the test PostgreSQL (its URL sets the search_path): a new database for
+    one test, without the cost of CREATE DATABASE. lexflow migrates a database once per engine and process, so a
+    test that needs a new database takes a new URL, never a DROP TABLE on a shared one."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from lexflow.db import get_engine
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with get_engine(postgres_url).begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    return postgres_url + ("&" if "?" in postgres_url else "?") + f"options=-csearch_path%3D{schema}"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Sandbox fixtures (owner: sandbox-core). `sandbox_app`: fresh in-process app, rate limit off.
 # `sandbox_http`: Starlette TestClient (an httpx-style sync client over the in-process app; httpx ASGITransport is async-only)

@@ -141,14 +141,7 @@ def test_a_refused_post_is_retried_clean(slack: FakeSlack, db_url: str, monkeypa
 def effects_url(request: pytest.FixtureRequest, db_url: str) -> str:
     if request.param == "sqlite":
         return db_url
-    from sqlalchemy import text
-
-    from lexflow.db import get_engine
-
-    pg = request.getfixturevalue("postgres_url")
-    with get_engine(pg).begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS webhook_effects"))
-    return pg
+    return str(request.getfixturevalue("postgres_schema_url"))
 
 
 def test_effect_log_records_intent_outcome_and_abandon(effects_url: str) -> None:

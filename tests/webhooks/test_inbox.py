@@ -13,14 +13,7 @@ from tests.webhooks.helpers import event_body
 def url(request: pytest.FixtureRequest, db_url: str) -> str:
     if request.param == "sqlite":
         return db_url
-    from sqlalchemy import text
-
-    from lexflow.db import get_engine
-
-    pg = request.getfixturevalue("postgres_url")
-    with get_engine(pg).begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS webhook_inbox"))
-    return pg
+    return str(request.getfixturevalue("postgres_schema_url"))
 
 
 def _store(inbox: Inbox, resource_id: str = "r-1") -> int:
@@ -101,14 +94,23 @@ def test_a_batch_is_stored_in_one_transaction_with_repeats_counted(url: str) -> 
 
 
 def test_an_inbox_from_before_the_other_providers_gets_their_columns(url: str) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
 
-    from lexflow.db import get_engine
+    from lexflow.webhooks.inbox import InboxEvent, _row
 
-    old_id = _store(Inbox(url))
-    with get_engine(url).begin() as conn:  # the table as the Lexware-only versions created it
+    old = create_engine(url)  # the table as the Lexware-only versions created it, before lexflow used Alembic
+    InboxEvent.__table__.create(old)
+    with Session(old) as session:
+        body = event_body(resource_id="r-1")
+        row = _row(WebhookEvent.model_validate_json(body), body)
+        session.add(row)
+        session.commit()
+        old_id = row.id
+    with old.begin() as conn:
         conn.execute(text("ALTER TABLE webhook_inbox DROP COLUMN provider"))
         conn.execute(text("ALTER TABLE webhook_inbox DROP COLUMN resource_type"))
+    old.dispose()
     inbox = Inbox(url)
     old = inbox.get(old_id)
     assert old.provider == "lexware" and isinstance(old.to_event(), WebhookEvent)
