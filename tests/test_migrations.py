@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 import lexflow
 from lexflow.db import get_engine, init_db
-from lexflow.migrations import LEGACY_COLUMNS, current, head
+from lexflow.migrations import LEGACY_COLUMNS, SchemaError, current, head
 from lexflow.migrations.cli import TABLE_MODULES, differences, schema
 
 HOW_TO_MIGRATE = (
@@ -107,6 +108,7 @@ from lexflow.db import get_engine, init_db
 
 url, go, name = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 engine = get_engine(url)
+(go.parent / f"ready-{name}").touch()
 while not go.exists():
     time.sleep(0.005)
 init_db(engine)
@@ -115,35 +117,43 @@ with engine.begin() as conn:
 """
 
 
-def test_processes_opening_one_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
-    """Flow runs, the webhook worker and MCP calls start together on a new database: one builds the schema, the
-    others wait for it, none fails and nothing is built twice."""
-    url, go = f"sqlite:///{tmp_path}/new.db", tmp_path / "go"
+def test_processes_opening_one_new_database_at_once_all_succeed(new_url: str) -> None:
+    """Flow runs, the webhook worker and MCP calls start together on a new database (a SQLite file: `BEGIN
+    IMMEDIATE`; PostgreSQL: the advisory lock): one builds the schema, the others wait for it, none fails and
+    nothing is built twice."""
+    import time
+
+    go = Path(tempfile.mkdtemp(prefix="lexflow-go-")) / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _OPEN_AND_WRITE, url, str(go), f"p{i}"],
+            [sys.executable, "-c", _OPEN_AND_WRITE, new_url, str(go), f"p{i}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for i in range(4)
+        for i in range(3)
     ]
-    import time
-
-    time.sleep(1.5)  # let every process import lexflow and wait at the start line
+    deadline = time.monotonic() + 60
+    while len(list(go.parent.glob("ready-*"))) < len(procs) and time.monotonic() < deadline:
+        time.sleep(0.02)  # every process has imported lexflow and waits at the start line
     go.touch()
     results = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-2000:] for _, err in results]
-    engine = get_engine(url)
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _, err in results]
+    engine = get_engine(new_url)
     assert current(engine) == head()
     with engine.connect() as conn:
-        assert sorted(conn.execute(text("SELECT voucher_id FROM bank_payment_terms")).scalars()) == [
-            "p0",
-            "p1",
-            "p2",
-            "p3",
-        ]
+        written = sorted(conn.execute(text("SELECT voucher_id FROM bank_payment_terms")).scalars())
+        assert written == ["p0", "p1", "p2"]
         assert conn.execute(text("SELECT count(*) FROM lexflow_alembic_version")).scalar() == 1
+
+
+def test_a_database_upgraded_by_a_newer_lexflow_is_refused_with_the_reason(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/newer.db"
+    init_db(get_engine(url))
+    with get_engine(url).begin() as conn:
+        conn.execute(text("UPDATE lexflow_alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match=r"revision 9999, which this lexflow does not know .* upgrade lexflow"):
+        init_db(get_engine.__wrapped__(url))
 
 
 def test_at_head_a_database_is_not_migrated_again(tmp_path: Path) -> None:
@@ -205,7 +215,7 @@ def test_a_new_revision_is_written_from_the_declared_tables_and_upgrades_an_olde
         assert out.exit_code == 0, out.output
         (written,) = [p for p in (copy / "versions").glob("*add_probe_items.py")]
         print("WROTE", written.name)
-        migrations.head.cache_clear()
+        migrations._scripts.cache_clear()
         again = get_engine.__wrapped__("sqlite:///" + str(copy.parent / "old.db"))
         init_db(again)
         print("DIFF", differences(again))

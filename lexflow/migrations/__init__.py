@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 
+from lexflow.errors import LexflowError
+
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 #: Where env.py, the script template and versions/ live (shipped inside the package: no alembic.ini needed).
 SCRIPTS = Path(__file__).parent
@@ -41,6 +44,11 @@ LEGACY_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "webhook_inbox": [("provider", "VARCHAR(32) NOT NULL DEFAULT 'lexware'"), ("resource_type", "VARCHAR(32)")],
 }
 
+
+class SchemaError(LexflowError, RuntimeError):
+    """The database's schema cannot be brought to this lexflow's revision (says why and what to do)."""
+
+
 _upgraded: weakref.WeakSet[Engine] = weakref.WeakSet()
 _one_at_a_time = threading.Lock()
 
@@ -51,9 +59,11 @@ def upgrade(engine: Engine) -> None:
         return
     with _one_at_a_time:
         if engine not in _upgraded:
-            if current(engine) != head():
+            revision = current(engine)
+            if revision != head():
+                _known(revision)
                 with _migrating(engine) as conn:
-                    _run(conn, "upgrade")
+                    _upgrade(conn)
             _upgraded.add(engine)
 
 
@@ -66,14 +76,33 @@ def current(engine: Engine) -> str | None:
 
 
 @cache
-def head() -> str:
-    """The newest revision shipped with this lexflow."""
+def _scripts() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory(str(SCRIPTS)).get_heads()
-    if len(heads) != 1:  # two revisions with the same parent: a merge revision is missing (docs/database.md)
-        raise RuntimeError(f"lexflow's migrations have {len(heads)} heads {heads}: write a merge revision")
+    return ScriptDirectory(str(SCRIPTS))
+
+
+def head() -> str:
+    """The newest revision shipped with this lexflow."""
+    heads = _scripts().get_heads()
+    if len(heads) != 1:  # two branches each added a revision on the same parent (docs/database.md)
+        raise SchemaError(f"lexflow's migrations have {len(heads)} heads {heads}: join them with a merge revision")
     return heads[0]
+
+
+def _known(revision: str | None) -> None:
+    """A database a newer lexflow has upgraded cannot be run by this one: say so before touching it."""
+    from alembic.util import CommandError
+
+    if revision is None:
+        return
+    try:
+        _scripts().get_revision(revision)
+    except CommandError:
+        raise SchemaError(
+            f"the database is at schema revision {revision}, which this lexflow does not know (its newest is "
+            f"{head()}): a newer lexflow has upgraded it; run that version, or upgrade lexflow"
+        ) from None
 
 
 def config(connection: Connection | None = None, target_metadata: MetaData | None = None) -> Config:
@@ -86,13 +115,13 @@ def config(connection: Connection | None = None, target_metadata: MetaData | Non
     return cfg
 
 
-def _run(conn: Connection, what: str) -> None:
+def _upgrade(conn: Connection) -> None:
     """Adopt a pre-Alembic database, then upgrade, all on `conn` (which holds the lock and the transaction)."""
     from alembic import command
 
     if not inspect(conn).has_table(VERSION_TABLE):
         _adopt(conn)
-    getattr(command, what)(config(conn), "head")
+    command.upgrade(config(conn), "head")
 
 
 def _adopt(conn: Connection) -> None:
