@@ -215,6 +215,7 @@ def test_a_new_revision_is_written_from_the_declared_tables_and_upgrades_an_olde
         assert out.exit_code == 0, out.output
         (written,) = [p for p in (copy / "versions").glob("*add_probe_items.py")]
         print("WROTE", written.name)
+        print("TEXT", repr(written.read_text()))
         migrations._scripts.cache_clear()
         again = get_engine.__wrapped__("sqlite:///" + str(copy.parent / "old.db"))
         init_db(again)
@@ -226,3 +227,4 @@ def test_a_new_revision_is_written_from_the_declared_tables_and_upgrades_an_olde
     previous = int(head())
     assert f"WROTE {previous + 1:04d}_add_probe_items.py" in out.stdout
     assert "DIFF []" in out.stdout
+    assert 'op.create_table(\\n        "probe_items"' in out.stdout  # ruff-formatted (double quotes, indented)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,12 +117,19 @@ def revision(
         engine = get_engine(f"sqlite:///{Path(scratch) / 'head.db'}")  # the newest revision, built afresh
         upgrade(engine)
         with engine.begin() as conn:
+            cfg = config(conn, target_metadata=schema())
+            if find_spec("ruff") is not None:  # a maintainer's checkout has it: the new file comes out lint-clean
+                cfg.set_section_option("post_write_hooks", "hooks", "ruff_fix, ruff_format")
+                for hook, options in (("ruff_fix", "check --fix --quiet"), ("ruff_format", "format --quiet")):
+                    cfg.set_section_option("post_write_hooks", f"{hook}.type", "module")
+                    cfg.set_section_option("post_write_hooks", f"{hook}.module", "ruff")
+                    cfg.set_section_option("post_write_hooks", f"{hook}.options", f"{options} REVISION_SCRIPT_FILENAME")
             script = command.revision(
-                config(conn, target_metadata=schema()),
+                cfg,
                 message=message,
                 autogenerate=not empty,
                 rev_id=f"{int(head()) + 1:04d}",
             )
         engine.dispose()
     path = getattr(script, "path", script)
-    Console().print(f"wrote {path}: read it, run `ruff format` on it, and commit it with the tables' change")
+    Console().print(f"wrote {path}: read it, then commit it with the tables' change (docs/database.md)")
