@@ -147,6 +147,45 @@ def test_processes_opening_one_new_database_at_once_all_succeed(new_url: str) ->
         assert conn.execute(text("SELECT count(*) FROM lexflow_alembic_version")).scalar() == 1
 
 
+_KILLED_MID_WAY = """
+import os, shutil, signal, sys
+from pathlib import Path
+import lexflow.migrations as migrations
+from lexflow.db import get_engine, init_db
+
+url, copy = sys.argv[1], Path(sys.argv[2])
+shutil.copytree(migrations.SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+(copy / "versions" / "9999_killed.py").write_text(
+    "import os, signal\\nimport sqlalchemy as sa\\nfrom alembic import op\\n"
+    f"revision = 'killed'\\ndown_revision = {migrations.head()!r}\\nbranch_labels = depends_on = None\\n"
+    "def upgrade():\\n"
+    "    op.create_table('half_done', sa.Column('id', sa.Integer, primary_key=True))\\n"
+    "    os.kill(os.getpid(), signal.SIGKILL)\\n"
+)
+migrations.SCRIPTS = copy
+migrations._scripts.cache_clear()
+init_db(get_engine(url))
+"""
+
+
+def test_a_process_killed_mid_migration_leaves_the_database_as_it_was(new_url: str, tmp_path: Path) -> None:
+    """kill -9 after the baseline's tables and a later revision's first table were created: all of it was one
+    transaction, so the next open finds a new database and builds it whole."""
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_WAY, new_url, str(tmp_path / "migrations")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    engine = get_engine(new_url)
+    assert current(engine) is None
+    assert inspect(engine).get_table_names() == []
+    init_db(engine)
+    assert current(engine) == head() and differences(engine) == []
+    assert "half_done" not in inspect(engine).get_table_names()
+
+
 def test_a_database_upgraded_by_a_newer_lexflow_is_refused_with_the_reason(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/newer.db"
     init_db(get_engine(url))

@@ -30,13 +30,12 @@ if TYPE_CHECKING:
 SCRIPTS = Path(__file__).parent
 #: lexflow's own version table, so a database shared with another Alembic user (Prefect's, say) keeps both apart.
 VERSION_TABLE = "lexflow_alembic_version"
-#: The revision every pre-Alembic lexflow database is brought to before it is stamped.
-BASELINE = "0001"
 #: Any number, the same in every lexflow process: the PostgreSQL advisory lock the migrations run under.
 _PG_LOCK_KEY = 0x6C6578666C6F77  # "lexflow"
 
 #: The columns pre-Alembic lexflow added by hand (ALTER TABLE on first open) to tables it had created earlier:
-#: table → [(column, DDL)]. A pre-Alembic database gets those it lacks before it is stamped at `BASELINE`.
+#: table → [(column, DDL)]. A pre-Alembic database gets those it lacks; the baseline revision then adds the tables
+#: it lacks and records the revision, and the later revisions follow.
 LEGACY_COLUMNS: dict[str, list[tuple[str, str]]] = {
     # audit chain version 2: NULL marks the version-1 records, which keep their old hashes
     "audit_records": [("hash_version", "INTEGER")],
