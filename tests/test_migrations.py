@@ -188,11 +188,19 @@ def test_a_process_killed_mid_migration_leaves_the_database_as_it_was(new_url: s
 
 def test_a_database_upgraded_by_a_newer_lexflow_is_refused_with_the_reason(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/newer.db"
-    init_db(get_engine(url))
-    with get_engine(url).begin() as conn:
+    newer = get_engine.__wrapped__(url)  # another process, with a newer lexflow
+    init_db(newer)
+    with newer.begin() as conn:
         conn.execute(text("UPDATE lexflow_alembic_version SET version_num = '9999'"))
+    newer.dispose()
     with pytest.raises(SchemaError, match=r"revision 9999, which this lexflow does not know .* upgrade lexflow"):
         init_db(get_engine.__wrapped__(url))
+    from typer.testing import CliRunner
+
+    from lexflow.migrations.cli import app
+
+    said = CliRunner().invoke(app, ["upgrade", "--url", url])
+    assert said.exit_code == 1 and "which this lexflow does not know" in said.output and "Traceback" not in said.output
 
 
 def test_at_head_a_database_is_not_migrated_again(tmp_path: Path) -> None:

@@ -67,9 +67,9 @@ def upgrade(url: UrlOpt = None) -> None:
 
     from lexflow.cli_support import reported_errors
     from lexflow.db import get_engine, init_db
-    from lexflow.migrations import current, head
+    from lexflow.migrations import SchemaError, current, head
 
-    with reported_errors(SQLAlchemyError):
+    with reported_errors(SQLAlchemyError, SchemaError):
         engine = get_engine(_url(url))
         before = current(engine)
         init_db(engine)
