@@ -5,9 +5,9 @@ Revises:
 Create Date: 2026-12-07
 
 Databases from before then hold any subset of these tables (each store created its own on first use), so the
-baseline creates only those that are missing and keeps the others with their rows; `lexflow.migrations` first
-adds the columns the old hand migrations added (`LEGACY_COLUMNS`). Frozen here: later changes to the tables are
-later revisions, never edits of this file.
+baseline creates only those that are missing (and their missing indexes) and keeps the others with their rows;
+`lexflow.migrations` first adds the columns the old hand migrations added (`LEGACY_COLUMNS`). Frozen here: later
+changes to the tables are later revisions, never edits of this file.
 """
 
 from __future__ import annotations
@@ -326,7 +326,11 @@ sa.Table(
 
 
 def upgrade() -> None:
-    _tables.create_all(op.get_bind(), checkfirst=True)
+    bind = op.get_bind()
+    _tables.create_all(bind, checkfirst=True)  # the tables an older lexflow never created
+    for table in _tables.tables.values():  # and the indexes of those it created before an index was declared
+        for index in table.indexes:
+            index.create(bind, checkfirst=True)
 
 
 def downgrade() -> None:
