@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from alembic import context
 
-config = context.config
-connection = config.attributes.get("connection")
-if connection is None:
-    raise RuntimeError("lexflow's migrations run through `lexflow db upgrade` (or lexflow.db.init_db), not alembic.ini")
+from lexflow.migrations import SchemaError
 
-context.configure(
-    connection=connection,
-    target_metadata=config.attributes.get("target_metadata"),
-    version_table=config.attributes["version_table"],
-    render_as_batch=True,  # SQLite alters a table by copying it; batch mode writes migrations that do
-    compare_type=True,
-)
-with context.begin_transaction():
-    context.run_migrations()
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise SchemaError(
+            "lexflow's migrations run through `lexflow db upgrade` (or lexflow.db.init_db), not alembic.ini"
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=context.config.attributes.get("target_metadata"),
+        version_table=context.config.attributes["version_table"],
+        render_as_batch=True,  # SQLite alters a table by copying it; batch mode writes migrations that do
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if hasattr(context, "config"):  # Alembic is running this file (a plain import, as a test's module walk does, is not)
+    run()
