@@ -1,7 +1,7 @@
 """The one table between the suite's action names and the registry's.
 
 Tasks name the provider-neutral actions by their plain names (`create_invoice`, `create_expense`, ...) and the
-Lexware business actions the neutral interface has no counterpart for yet (`cancel_invoice`, `create_dunning`,
+Lexware business actions the neutral interface has no counterpart for yet (`create_dunning`,
 `open_items`, ...) by theirs. When an action is renamed in the registry, map the suite's name here; nothing else in
 the suite changes (the tests check that every name a solution calls exists).
 """

@@ -98,6 +98,8 @@ Capability = Literal[
     # history sync and dunning (F2b)
     "change_feed",
     "dunning",
+    # cancellation (C)
+    "cancel_invoice",
 ]
 CAPABILITIES: tuple[Capability, ...] = Capability.__args__  # type: ignore[attr-defined]
 
@@ -116,6 +118,8 @@ TITLES: dict[str, str] = {
     # history sync and dunning (F2b)
     "change_feed": "List changes (incremental sync)",
     "dunning": "Dunning document (payment reminder)",
+    # cancellation (C)
+    "cancel_invoice": "Cancel a final invoice",
 }
 
 
@@ -140,6 +144,8 @@ class Capabilities(_Frozen):
     # history sync and dunning (F2b)
     change_feed: Support = Field(description="How the API lists what changed since the last sync.")
     dunning: Support = Field(description="A dunning (payment reminder) document the API keeps with the invoice.")
+    # cancellation (C)
+    cancel_invoice: Support = Field(description="How a final invoice is cancelled: voided, or a linked credit note.")
 
     def supports(self, capability: Capability) -> bool:
         return self.support(capability).available

@@ -76,6 +76,17 @@ class UnknownTaxCode(InvalidRecord):
         super().__init__("tax", f"{given!r} is not a tax code {provider} knows. Use one of: {', '.join(choices)}.")
 
 
+class NotCancellable(CoreError):
+    """The API refuses to cancel this invoice in its current state (a draft, a paid invoice where only a void
+    exists); says what a person does instead."""
+
+    code = "not_cancellable"
+
+    def __init__(self, provider: str, invoice: str, reason: str, fix: str) -> None:
+        self.provider, self.invoice, self.reason, self.fix = provider, invoice, reason, fix
+        super().__init__(f"{provider} cannot cancel invoice {invoice}: {reason} Instead: {fix}")
+
+
 class TenantNotConnected(CoreError, LookupError):
     """An event (or a request) names an organisation this connection does not reach."""
 

@@ -189,6 +189,18 @@ class CreditNote(Record):
     provider_status: str
 
 
+class Cancellation(Record):
+    """A final invoice cancelled the way its API can: voided in place, or settled by a linked credit note
+    (Lexware's credit note, sevDesk's cancellation invoice). At most one per invoice."""
+
+    provider: str
+    invoice_id: str
+    method: Literal["void", "credit_note"]
+    credit_note_id: str | None = Field(default=None, description="The linked credit note (method credit_note).")
+    credit_note_number: str | None = None
+    invoice_status: DocumentStatus = Field(description="The invoice's status after the cancellation.")
+
+
 # ------------------------------------------------------------------------------------------------------- payments
 class PaymentDraft(Record):
     """A payment received for an invoice: "mark paid" is recording one, never writing a status."""

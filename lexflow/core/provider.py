@@ -19,6 +19,7 @@ from lexflow.core.changes import ChangePage, DocumentDetail, DocumentRow
 from lexflow.core.errors import RecordNotFound
 from lexflow.core.models import (
     BankTransaction,
+    Cancellation,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -44,6 +45,8 @@ OPTIONAL: dict[str, str] = {
     "get_bank_transaction": "read_bank_transactions",
     "list_bank_transactions": "read_bank_transactions",
     "find_payment": "record_payment",
+    "cancel_invoice": "cancel_invoice",
+    "find_cancellation": "cancel_invoice",
 }
 
 
@@ -195,3 +198,16 @@ class Provider(ABC):
         """The API's own dunning (payment reminder) document for an open invoice, as a draft."""
         self.capabilities.require("dunning")
         raise NotImplementedError(f"{type(self).__name__} declares dunning but does not implement it")
+
+    # cancellation (C) --------------------------------------------------------------------------------------------
+    def find_cancellation(self, invoice_id: str) -> Cancellation | None:
+        """The invoice's cancellation if it has one (voided, or a linked credit note), else None: the business key
+        is the invoice itself, so asking first makes a rerun return the one cancellation instead of a second."""
+        self.capabilities.require("cancel_invoice")
+        raise NotImplementedError(f"{type(self).__name__} declares cancel_invoice but does not implement it")
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> Cancellation:
+        """Cancel a final invoice the way the API can (`capabilities.cancel_invoice` says how); a state the API
+        refuses (a draft, a paid invoice where only a void exists) raises `NotCancellable` naming the fix."""
+        self.capabilities.require("cancel_invoice")
+        raise NotImplementedError(f"{type(self).__name__} declares cancel_invoice but does not implement it")

@@ -14,9 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from lexflow.core.changes import ChangePage, ContactRow, DocumentDetail, DocumentRow
-from lexflow.core.errors import InvalidRecord, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, NotCancellable, UnknownTaxCode
 from lexflow.core.models import (
     Address,
+    Cancellation,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -702,6 +703,46 @@ class LexwareAdapter(Provider):
             invoice_number=invoice.voucher_number,
             open_amount=_money(open_amount),
             view_url=view_url,
+        )
+
+    # cancellation (C) --------------------------------------------------------------------------------------------
+    def find_cancellation(self, invoice_id: str) -> Cancellation | None:
+        from lexflow.lexware.cancellation import credit_note_of, invoice_json
+
+        with self._found("invoice", invoice_id):
+            invoice = invoice_json(self.client, invoice_id)
+        credit_note_id = credit_note_of(invoice)
+        return None if credit_note_id is None else self._cancellation(invoice_id, credit_note_id)
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> Cancellation:
+        from lexflow.lexware.cancellation import cancel_by_credit_note, credit_note_of, invoice_json
+
+        with self._found("invoice", invoice_id):
+            invoice = invoice_json(self.client, invoice_id)
+        number = str(invoice.get("voucherNumber") or invoice_id)
+        if invoice.get("voucherStatus") == "draft":
+            raise NotCancellable(
+                self.capabilities.display_name, number, "it is a draft; the API cannot delete or cancel drafts.",
+                "delete the draft in the Lexware web app.",
+            )  # fmt: skip
+        existing = credit_note_of(invoice)
+        if existing is not None:
+            return self._cancellation(invoice_id, existing)
+        if invoice.get("voucherStatus") == "voided":
+            raise NotCancellable(
+                self.capabilities.display_name, number, "it is voided already.", "nothing: it is cancelled."
+            )
+        return self._cancellation(invoice_id, cancel_by_credit_note(self.client, invoice, reason, date.today()))
+
+    def _cancellation(self, invoice_id: str, credit_note_id: str) -> Cancellation:
+        note = self.client.credit_notes.get(credit_note_id)
+        return Cancellation(
+            provider=self.name,
+            invoice_id=invoice_id,
+            method="credit_note",
+            credit_note_id=credit_note_id,
+            credit_note_number=note.voucher_number,
+            invoice_status=self.get_invoice(invoice_id).status,
         )
 
 

@@ -87,6 +87,13 @@ CAPABILITIES = Capabilities(
         "have no change filter and are listed in full",
     ),
     dunning=Support(available=True, detail="`POST /v1/dunnings?precedingSalesVoucherId=` (always a draft)"),
+    # cancellation (C)
+    cancel_invoice=Support(
+        available=True,
+        detail="a finalized credit note for the full amount, pursued from the invoice "
+        "(`POST /v1/credit-notes?finalize=true&precedingSalesVoucherId=`); one per invoice, paid ones too; no void "
+        "or delete exists",
+    ),
 )
 
 _PERCENT = {str(p): TaxRef(code=str(p), rate=Decimal(p), label=f"{p} %") for p in (0, 5, 7, 16, 19)}

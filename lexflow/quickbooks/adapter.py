@@ -21,6 +21,7 @@ from lexflow.core.changes import ChangePage, ContactRow, DocumentRow
 from lexflow.core.errors import InvalidRecord, UnknownTaxCode
 from lexflow.core.models import (
     Address,
+    Cancellation,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -574,6 +575,23 @@ class QuickBooksAdapter(Provider):
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):
             return self.client.invoice_pdf(id)
+
+    # cancellation (C) --------------------------------------------------------------------------------------------
+    def find_cancellation(self, invoice_id: str) -> Cancellation | None:
+        invoice = self.get_invoice(invoice_id)
+        return self._cancellation(invoice) if invoice.status == "void" else None
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> Cancellation:
+        """Void (`operation=void`: amounts zeroed, record and number kept). The request id derives from the invoice,
+        so a retried void is the same request; `reason` is lexflow's only (a void takes no text)."""
+        invoice = self.get_invoice(invoice_id)
+        if invoice.status == "void":
+            return self._cancellation(invoice)
+        self.client.void_invoice(invoice_id, f"cancel-invoice:{invoice_id}")
+        return self._cancellation(self.get_invoice(invoice_id))
+
+    def _cancellation(self, invoice: Invoice) -> Cancellation:
+        return Cancellation(provider=self.name, invoice_id=invoice.id, method="void", invoice_status=invoice.status)
 
 
 CDC_DAYS, CDC_MAX = 30, 1000

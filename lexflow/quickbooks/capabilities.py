@@ -61,4 +61,9 @@ CAPABILITIES = Capabilities(
         detail="QuickBooks has no dunning or reminder document; reminders are a web-app feature.",
         instead="lexflow e-mails its own payment reminder with the invoice PDF (SMTP), once per invoice and day, and keeps the record in its ledger.",
     ),
+    # cancellation (C)
+    cancel_invoice=Support(
+        available=True,
+        detail="`POST /invoice?operation=void`: amounts zeroed, the record and its number kept",
+    ),
 )

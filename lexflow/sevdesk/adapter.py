@@ -16,10 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from lexflow.core.changes import ChangePage, ContactRow, DocumentDetail, DocumentRow
-from lexflow.core.errors import InvalidRecord, RecordNotFound, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, NotCancellable, RecordNotFound, UnknownTaxCode
 from lexflow.core.models import (
     Address,
     BankTransaction,
+    Cancellation,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -323,7 +324,10 @@ class SevdeskAdapter(Provider):
             due_date=due,
             currency=currency,
             total_gross=Money(amount=invoice.sum_gross, currency=currency),
-            open_amount=None if status == "draft" else Money(amount=invoice.open_amount, currency=currency),
+            # a cancelled invoice owes nothing (its cancellation invoice settled it), whatever sumGross says
+            open_amount=None
+            if status == "draft"
+            else Money(amount=Decimal(0) if status == "void" else invoice.open_amount, currency=currency),
             status=status,
             provider_status=str(invoice.status),
         )
@@ -705,6 +709,41 @@ class SevdeskAdapter(Provider):
             invoice_id=draft.invoice_id,
             invoice_number=invoice.invoice_number,
             open_amount=Money(amount=invoice.open_amount, currency=currency),
+        )
+
+    # cancellation (C) --------------------------------------------------------------------------------------------
+    def find_cancellation(self, invoice_id: str) -> Cancellation | None:
+        with self._found_number("invoice", invoice_id) as number:
+            invoice = self.client.get_invoice(number)
+        contact_id = invoice.contact.id if invoice.contact is not None else None
+        for storno in self.client.iter_invoices(invoice_type="SR", contact_id=contact_id):
+            if storno.origin is not None and storno.origin.id == number:
+                return self._cancellation(invoice_id, storno)
+        return None
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> Cancellation:
+        """sevDesk's cancelInvoice: a paid cancellation invoice (SR) from the invoice; `reason` is lexflow's only
+        (the endpoint takes no text)."""
+        with self._found_number("invoice", invoice_id) as number:
+            invoice = self.client.get_invoice(number)
+        if invoice.status == 100:
+            raise NotCancellable(
+                self.capabilities.display_name, invoice.invoice_number or invoice_id,
+                "it is a draft; sevDesk cancels final invoices only.", "delete the draft in sevDesk.",
+            )  # fmt: skip
+        existing = self.find_cancellation(invoice_id)
+        if existing is not None:
+            return existing
+        return self._cancellation(invoice_id, self.client.cancel_invoice(number))
+
+    def _cancellation(self, invoice_id: str, storno: sd.Invoice) -> Cancellation:
+        return Cancellation(
+            provider=self.name,
+            invoice_id=invoice_id,
+            method="credit_note",
+            credit_note_id=str(storno.id),
+            credit_note_number=storno.invoice_number,
+            invoice_status=self.get_invoice(invoice_id).status,
         )
 
 

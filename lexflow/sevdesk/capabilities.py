@@ -78,6 +78,12 @@ CAPABILITIES = Capabilities(
         available=True,
         detail="`POST /Invoice/Factory/createInvoiceReminder`: a reminder invoice (type MA) as draft",
     ),
+    # cancellation (C)
+    cancel_invoice=Support(
+        available=True,
+        detail="`POST /Invoice/{id}/cancelInvoice`: a paid cancellation invoice (type SR) whose origin is the "
+        "invoice; drafts are deleted instead",
+    ),
 )
 
 TAX = TaxMapping(

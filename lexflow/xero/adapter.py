@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from lexflow.core.changes import ChangePage, ContactRow, DocumentRow
-from lexflow.core.errors import InvalidRecord, UnknownTaxCode
+from lexflow.core.errors import InvalidRecord, NotCancellable, UnknownTaxCode
 from lexflow.core.models import (
     Address,
     BankTransaction,
+    Cancellation,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -619,6 +620,46 @@ class XeroAdapter(Provider):
     def invoice_pdf(self, id: str) -> bytes:
         with self._found("invoice", id):
             return self.client.invoice_pdf(id)
+
+    # cancellation (C) --------------------------------------------------------------------------------------------
+    def find_cancellation(self, invoice_id: str) -> Cancellation | None:
+        with self._found("invoice", invoice_id):
+            invoice = self.client.get_invoice(invoice_id)
+        return self._cancellation(invoice) if invoice.status == "VOIDED" else None
+
+    def cancel_invoice(self, invoice_id: str, reason: str) -> Cancellation:
+        """Void (`Status: VOIDED`); Xero refuses it for drafts (deleted instead) and for an invoice with payments
+        or allocated credit notes. `reason` is lexflow's only (a void takes no text)."""
+        with self._found("invoice", invoice_id):
+            invoice = self.client.get_invoice(invoice_id)
+        if invoice.status == "VOIDED":
+            return self._cancellation(invoice)
+        number = invoice.invoice_number or invoice_id
+        if invoice.status in ("DRAFT", "SUBMITTED", "DELETED"):
+            raise NotCancellable(
+                self.capabilities.display_name, number, f"it is {invoice.status}, not approved; Xero voids approved "
+                "invoices only.", "delete the draft in Xero.",
+            )  # fmt: skip
+        if (invoice.amount_paid or 0) > 0 or (invoice.amount_credited or 0) > 0:
+            raise NotCancellable(
+                self.capabilities.display_name, number, "it has payments or credit notes applied, and Xero voids "
+                "only invoices without them.", "remove the payments (or credit note allocations) from the invoice "
+                "in Xero, then cancel it again; or issue a credit note for the paid amount in Xero.",
+            )  # fmt: skip
+        try:
+            return self._cancellation(self.client.void(invoice_id))
+        except XeroValidationError as exc:
+            raise NotCancellable(
+                self.capabilities.display_name, number, "; ".join(exc.messages) or str(exc), "check it in Xero."
+            ) from None
+
+    def _cancellation(self, invoice: xm.Invoice) -> Cancellation:
+        return Cancellation(
+            provider=self.name,
+            invoice_id=invoice.invoice_id or "",
+            method="void",
+            invoice_status=normalise_status(invoice.status, invoice.total, invoice.amount_due),
+        )
 
 
 _DOCUMENT_TYPES = {"ACCREC": "invoice", "ACCPAY": "purchaseinvoice", "ACCRECCREDIT": "creditnote",

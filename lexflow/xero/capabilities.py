@@ -64,4 +64,10 @@ CAPABILITIES = Capabilities(
         detail="invoice reminders are a setting of the web app; the API has no reminder document.",
         instead="lexflow e-mails its own payment reminder with the invoice PDF (SMTP), once per invoice and day, and keeps the record in its ledger.",
     ),
+    # cancellation (C)
+    cancel_invoice=Support(
+        available=True,
+        detail="`Status: VOIDED` on an invoice without payments or allocated credit notes; Xero refuses to void a "
+        "paid one (remove its payments first)",
+    ),
 )

@@ -164,6 +164,8 @@ def test_optional_operations_work_or_raise_the_typed_error(world):
         "get_bank_transaction": lambda: p.get_bank_transaction("4711"),
         "list_bank_transactions": lambda: list(p.list_bank_transactions()),
         "find_payment": lambda: p.find_payment("bank-line-4711", inv.id),
+        "find_cancellation": lambda: p.find_cancellation(inv.id),
+        "cancel_invoice": lambda: p.cancel_invoice(inv.id, "Doppelt berechnet"),
     }
     assert set(calls) == set(OPTIONAL)
     for method, capability in OPTIONAL.items():

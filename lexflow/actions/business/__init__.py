@@ -1,7 +1,7 @@
 """Business actions for Lexware Office: the right way to do common jobs with its API, in one call each.
 
 They encode what the raw operations leave to the caller: search before create (no idempotency key exists),
-compute totals before anything is created, cancel through a linked credit note (no delete or void exists),
+compute totals before anything is created (cancelling is the neutral `cancel_invoice`, a linked credit note here),
 and read payment state without pretending it can be written. One module per domain; each action is registered
 beside its handler (`@business_action`).
 """

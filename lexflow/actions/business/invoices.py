@@ -1,9 +1,9 @@
-"""Invoices: preview totals locally, create (safe to retry with a reference), cancel by credit note, download."""
+"""Invoices: preview totals locally, create (safe to retry with a reference), download (cancel: the neutral action)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -299,98 +299,6 @@ def find_invoice_by_reference(client: Any, reference: str, contact_id: str | Non
         if carries_reference(str(inv.get("remark") or ""), f"Referenz: {reference}"):
             return str(r["id"])
     return None
-
-
-class CancelInvoiceInput(Input):
-    invoice_id: str = Field(pattern=UUID_PATTERN)
-    reason: str = Field(min_length=3, max_length=500, description="Printed in the credit note's introduction.")
-    voucher_date: date | None = None
-
-
-class CancelInvoiceOutput(Output):
-    credit_note_id: str
-    credit_note_number: str | None = None
-    credit_note_status: str | None = None
-    invoice_status: str | None = None
-    view_url: str | None = None
-
-
-@business_action(
-    "cancel_invoice",
-    description=(
-        "Cancel an open or paid invoice with a finalized credit note pursued from it (the API has no delete or "
-        "void, and deleting would break the numbering). The credit note mirrors the invoice's lines, becomes "
-        "paidoff and clears the open amount. Only one credit note per invoice; drafts must be deleted in the "
-        "web app."
-    ),
-    scope="credit_notes:write",
-    effect="irreversible",
-    idempotent=False,
-    examples=({"invoice_id": EXAMPLE_ID, "reason": "Doppelt berechnet"},),
-)
-def cancel_invoice(client: Any, data: CancelInvoiceInput) -> CancelInvoiceOutput:
-    inv = _dump(client.invoices.get(data.invoice_id))
-    status = inv.get("voucherStatus")
-    if status == "draft":
-        raise InvalidInput(
-            "The invoice is a draft: the API cannot delete or cancel drafts. Delete it in the Lexware web app."
-        )
-    if status == "voided":
-        raise InvalidInput("The invoice is already voided.")
-    if any(rv.get("voucherType") == "creditnote" for rv in inv.get("relatedVouchers") or []):
-        raise InvalidInput("The invoice already has a credit note; the API allows only one per invoice.")
-    lines = []
-    gross_doc = _get(inv, "taxConditions", "taxType") == "gross"
-    key = "grossAmount" if gross_doc else "netAmount"
-    for li in inv.get("lineItems") or []:
-        if li.get("type") == "text":
-            lines.append({"type": "text", "name": li.get("name"), "description": li.get("description")})
-            continue
-        unit = dict(li.get("unitPrice") or {})
-        price = _d(unit.get(key))
-        if li.get("discountPercentage"):  # credit notes have no line discounts: fold it into the price
-            price = (price * (1 - _d(li["discountPercentage"]) / 100)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-        lines.append(
-            {
-                "type": "custom",
-                "name": li.get("name"),
-                "quantity": li.get("quantity"),
-                "unitName": li.get("unitName") or "Stück",
-                "unitPrice": {
-                    "currency": "EUR",
-                    key: float(price),
-                    "taxRatePercentage": unit.get("taxRatePercentage", 0),
-                },
-            }
-        )
-    address = dict(inv.get("address") or {})
-    address.pop("contactPerson", None)
-    if address.get("contactId"):
-        address = {"contactId": address["contactId"]}
-    total: dict[str, Any] = {"currency": "EUR"}
-    if _get(inv, "totalPrice", "totalDiscountPercentage"):
-        total["totalDiscountPercentage"] = _get(inv, "totalPrice", "totalDiscountPercentage")
-    number = inv.get("voucherNumber") or data.invoice_id
-    body = {
-        "voucherDate": _timestamp(data.voucher_date or date.today()),
-        "address": address,
-        "lineItems": [{k: v for k, v in li.items() if v is not None} for li in lines],
-        "totalPrice": total,
-        "taxConditions": {k: v for k, v in (inv.get("taxConditions") or {"taxType": "net"}).items() if v is not None},
-        "title": "Rechnungskorrektur",
-        "introduction": f"Stornierung der Rechnung {number}. Grund: {data.reason}",
-    }
-    result = client.credit_notes.create(body, finalize=True, preceding_sales_voucher_id=data.invoice_id)
-    cid = str(_get(result, "id"))
-    cn = _dump(client.credit_notes.get(cid))
-    after = _dump(client.invoices.get(data.invoice_id))
-    return CancelInvoiceOutput(
-        credit_note_id=cid,
-        credit_note_number=cn.get("voucherNumber"),
-        credit_note_status=cn.get("voucherStatus"),
-        invoice_status=after.get("voucherStatus"),
-        view_url=_view_url(client, "credit-notes", cid),
-    )
 
 
 class InvoiceDocumentInput(SavesFile):

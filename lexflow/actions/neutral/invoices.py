@@ -1,4 +1,4 @@
-"""Invoices: preview, create, get, list (by normalised status, `overdue` included), update, download the PDF."""
+"""Invoices: preview, create, get, list (by normalised status, `overdue` included), update, cancel, download the PDF."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lexflow.actions.io import EXAMPLE_ID, FileOutput, Input, Output, SavesFile
 from lexflow.actions.neutral._catalogue import neutral_action
 from lexflow.actions.neutral._io import ById, Limited, Listed
 from lexflow.actions.registry import Effect
-from lexflow.core.models import Invoice, InvoiceDraft, InvoicePreview, InvoiceSummary, StatusFilter
+from lexflow.core.models import Cancellation, Invoice, InvoiceDraft, InvoicePreview, InvoiceSummary, StatusFilter
 from lexflow.core.provider import Provider
 
 _DRAFT_EXAMPLE: dict[str, Any] = {
@@ -182,3 +182,32 @@ class _Pdf:
 def invoice_document(provider: Provider, data: InvoiceDocumentInput) -> FileOutput:
     content = provider.invoice_pdf(data.invoice_id)
     return FileOutput.from_download(_Pdf(content, f"invoice-{data.invoice_id}.pdf"), data)
+
+
+class CancelInvoiceInput(Input):
+    invoice_id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$", description="The provider's id.")
+    reason: str = Field(
+        min_length=3, max_length=500, description="Why; printed on the credit note where the system prints one."
+    )
+
+
+class CancelInvoiceOutput(Output):
+    cancellation: Cancellation
+    already_existed: bool = Field(default=False, description="The invoice was cancelled already; nothing was sent.")
+
+
+@neutral_action(
+    "cancel_invoice",
+    description="Cancel a final invoice the way the accounting system can (its capability cancel_invoice says how): "
+    "a linked credit note for the full amount (Lexware Office, sevDesk's cancellation invoice) or a void (Xero, "
+    "QuickBooks). One cancellation per invoice: a second call returns the first. A state the system refuses (a "
+    "draft; in Xero an invoice with payments) fails with not_cancellable naming what to do instead.",
+    scope="credit_notes:write",  # as before the move: a profile that may write invoices may not cancel them
+    effect="irreversible",
+    examples=({"invoice_id": EXAMPLE_ID, "reason": "Doppelt berechnet"},),
+)
+def cancel_invoice(provider: Provider, data: CancelInvoiceInput) -> CancelInvoiceOutput:
+    existing = provider.find_cancellation(data.invoice_id)
+    if existing is not None:
+        return CancelInvoiceOutput(cancellation=existing, already_existed=True)
+    return CancelInvoiceOutput(cancellation=provider.cancel_invoice(data.invoice_id, data.reason))
