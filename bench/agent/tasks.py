@@ -783,7 +783,7 @@ TASKS: tuple[Task, ...] = (
                 lambda x: {"invoice_id": x.id("inv_c"), "reason": "Rechnung an den falschen Kunden"},
                 save="cn",
             ),
-            Say(lambda x: f"Cancelled {number(x, 'inv_c')} with credit note {x.out['cn'].credit_note_number}."),
+            Say(lambda x: f"Cancelled {number(x, 'inv_c')} with credit note {x.out['cn'].cancellation.credit_note_number}."),
         ),
         checks=(c.cancelled("inv_c"),),
         say=("{inv_c}",),
@@ -806,7 +806,7 @@ TASKS: tuple[Task, ...] = (
             Call(
                 "cancel_invoice", lambda x: {"invoice_id": x.id("inv_b"), "reason": "Versehentlich erstellt"}, save="cn"
             ),
-            Say(lambda x: f"Cancelled {number(x, 'inv_b')} with credit note {x.out['cn'].credit_note_number}."),
+            Say(lambda x: f"Cancelled {number(x, 'inv_b')} with credit note {x.out['cn'].cancellation.credit_note_number}."),
         ),
         checks=(c.cancelled("inv_b"),),
         wrong=(

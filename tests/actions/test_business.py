@@ -124,15 +124,18 @@ def test_create_invoice_refuses_a_changed_total(act, trail):
 
 
 def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
+    """On Lexware the neutral cancel_invoice is the credit note the business action made before: paid off, linked,
+    the invoice settled; a second call returns it instead of failing on Lexware's one-credit-note rule."""
     created = act("lexware_create_invoice", {**DRAFT, "finalize": True})
     out = act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "Doppelt berechnet"})
-    assert out.credit_note_status == "paidoff"
+    assert out.cancellation.method == "credit_note" and not out.already_existed
+    note = sandbox_client.credit_notes.get(out.cancellation.credit_note_id)
+    assert note.voucher_status == "paidoff"
+    assert created.invoice_id in [v.id for v in note.related_vouchers or []]
     status = act("payment_status", {"voucher_id": created.invoice_id})
     assert status.open_amount == 0
-    from lexflow.actions import InvalidInput
-
-    with pytest.raises(InvalidInput, match="only one"):
-        act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "nochmal"})
+    again = act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "nochmal"})
+    assert again.already_existed and again.cancellation == out.cancellation
 
 
 def test_invoice_document_open_items_and_dunning(act, folders):

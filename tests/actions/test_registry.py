@@ -12,7 +12,6 @@ BUSINESS = {
     "lexware_upsert_customer",
     "lexware_preview_invoice",
     "lexware_create_invoice",
-    "cancel_invoice",
     "lexware_invoice_document",
     "open_items",
     "payment_status",
@@ -20,7 +19,7 @@ BUSINESS = {
     "create_dunning",
 }
 
-FLOWS = {"upsert_customer", "find_duplicate_contacts", "preview_invoice", "invoice_document"}
+FLOWS = {"upsert_customer", "find_duplicate_contacts", "preview_invoice", "invoice_document", "cancel_invoice"}
 """Neutral actions beyond the product's 12 that the customer and invoice flows use (tests/core/test_flow_actions.py)."""
 
 
