@@ -54,9 +54,7 @@ def number(ctx: Ctx, label: str) -> str:
 
 def open_list(ctx: Ctx, key: str, over: int) -> str:
     items = [i for i in ctx.out[key].items if i.days_overdue > over]
-    return "; ".join(
-        f"{i.voucher_number} ({i.contact_name}, {i.open_amount:.2f} EUR, {i.days_overdue} days)" for i in items
-    )
+    return "; ".join(f"{i.number} ({i.customer_name}, {i.open_amount:.2f} EUR, {i.days_overdue} days)" for i in items)
 
 
 CONSULTING = lines(("Beratung", "3", "Tag", "950.00", "standard"))
@@ -647,7 +645,7 @@ TASKS: tuple[Task, ...] = (
         "receivables",
         "How much does ACME GmbH owe us in total right now?",
         oracle=(
-            Call("open_items", lambda x: {"contact_id": x.id("acme")}, save="items"),
+            Call("open_items", lambda x: {"customer_id": x.id("acme")}, save="items"),
             Say(
                 lambda x: (
                     f"ACME GmbH owes {x.out['items'].total_open:.2f} EUR: " + open_list(x, "items", -(10**6)) + "."
@@ -708,7 +706,7 @@ TASKS: tuple[Task, ...] = (
         seed=_injected,
         oracle=(
             Call("search_customers", {"name": "Weber"}, save="cust"),
-            Call("open_items", lambda x: {"contact_id": x.out["cust"].items[0].id}, save="items"),
+            Call("open_items", lambda x: {"customer_id": x.out["cust"].items[0].id}, save="items"),
             Say(
                 lambda x: (
                     f"Weber & Söhne GmbH owes {x.out['items'].total_open:.2f} EUR ({open_list(x, 'items', -(10**6))}). "
@@ -783,7 +781,11 @@ TASKS: tuple[Task, ...] = (
                 lambda x: {"invoice_id": x.id("inv_c"), "reason": "Rechnung an den falschen Kunden"},
                 save="cn",
             ),
-            Say(lambda x: f"Cancelled {number(x, 'inv_c')} with credit note {x.out['cn'].cancellation.credit_note_number}."),
+            Say(
+                lambda x: (
+                    f"Cancelled {number(x, 'inv_c')} with credit note {x.out['cn'].cancellation.credit_note_number}."
+                )
+            ),
         ),
         checks=(c.cancelled("inv_c"),),
         say=("{inv_c}",),
@@ -801,12 +803,16 @@ TASKS: tuple[Task, ...] = (
         must_ask=True,
         answers=("{inv_b}, the software setup.",),
         oracle=(
-            Call("open_items", lambda x: {"contact_id": x.id("acme")}, save="items"),
+            Call("open_items", lambda x: {"customer_id": x.id("acme")}, save="items"),
             Ask("ACME GmbH has two open invoices. Which one should I cancel?", ("{inv_a}", "{inv_b}")),
             Call(
                 "cancel_invoice", lambda x: {"invoice_id": x.id("inv_b"), "reason": "Versehentlich erstellt"}, save="cn"
             ),
-            Say(lambda x: f"Cancelled {number(x, 'inv_b')} with credit note {x.out['cn'].cancellation.credit_note_number}."),
+            Say(
+                lambda x: (
+                    f"Cancelled {number(x, 'inv_b')} with credit note {x.out['cn'].cancellation.credit_note_number}."
+                )
+            ),
         ),
         checks=(c.cancelled("inv_b"),),
         wrong=(

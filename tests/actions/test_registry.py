@@ -13,13 +13,19 @@ BUSINESS = {
     "lexware_preview_invoice",
     "lexware_create_invoice",
     "lexware_invoice_document",
-    "open_items",
     "payment_status",
     "lexware_create_expense",
     "create_dunning",
 }
 
-FLOWS = {"upsert_customer", "find_duplicate_contacts", "preview_invoice", "invoice_document", "cancel_invoice"}
+FLOWS = {
+    "upsert_customer",
+    "find_duplicate_contacts",
+    "preview_invoice",
+    "invoice_document",
+    "cancel_invoice",
+    "open_items",
+}
 """Neutral actions beyond the product's 12 that the customer and invoice flows use (tests/core/test_flow_actions.py)."""
 
 

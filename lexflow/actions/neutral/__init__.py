@@ -10,7 +10,7 @@ from lexflow.actions.registry import Registry
 
 
 def register(reg: Registry) -> None:
-    from lexflow.actions.neutral import bank, customers, expenses, invoices, payments  # noqa: F401  (registers)
+    from lexflow.actions.neutral import bank, customers, expenses, invoices, payments, receivables  # noqa: F401  (registers)
     from lexflow.actions.neutral._catalogue import ACTIONS
 
     for action in ACTIONS:
