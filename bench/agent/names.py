@@ -2,7 +2,7 @@
 
 Tasks name the provider-neutral actions by their plain names (`create_invoice`, `create_expense`, ...) and the
 Lexware business actions the neutral interface has no counterpart for yet (`create_dunning`,
-`payment_status`, ...) by theirs. When an action is renamed in the registry, map the suite's name here; nothing else in
+`lexware_payment_status`, ...) by theirs. When an action is renamed in the registry, map the suite's name here; nothing else in
 the suite changes (the tests check that every name a solution calls exists).
 """
 

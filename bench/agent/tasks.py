@@ -664,7 +664,7 @@ TASKS: tuple[Task, ...] = (
             Call("list_invoices", {"customer_id": None}, save="all"),
             Call(
                 "payment_status",
-                lambda x: {"voucher_id": next(i.id for i in x.out["all"].items if i.number == number(x, "inv_e"))},
+                lambda x: {"invoice_id": next(i.id for i in x.out["all"].items if i.number == number(x, "inv_e"))},
                 save="pay",
             ),
             Say(

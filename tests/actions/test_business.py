@@ -132,7 +132,7 @@ def test_cancel_invoice_with_linked_credit_note(act, sandbox_client):
     note = sandbox_client.credit_notes.get(out.cancellation.credit_note_id)
     assert note.voucher_status == "paidoff"
     assert created.invoice_id in [v.id for v in note.related_vouchers or []]
-    status = act("payment_status", {"voucher_id": created.invoice_id})
+    status = act("lexware_payment_status", {"voucher_id": created.invoice_id})
     assert status.open_amount == 0
     again = act("cancel_invoice", {"invoice_id": created.invoice_id, "reason": "nochmal"})
     assert again.already_existed and again.cancellation == out.cancellation

@@ -13,7 +13,7 @@ BUSINESS = {
     "lexware_preview_invoice",
     "lexware_create_invoice",
     "lexware_invoice_document",
-    "payment_status",
+    "lexware_payment_status",
     "lexware_create_expense",
     "create_dunning",
 }
@@ -25,8 +25,10 @@ FLOWS = {
     "invoice_document",
     "cancel_invoice",
     "open_items",
+    "payment_status",
 }
-"""Neutral actions beyond the product's 12 that the customer and invoice flows use (tests/core/test_flow_actions.py)."""
+"""Neutral actions beyond the product's 12: those the customer and invoice flows use (tests/core/test_flow_actions.py),
+cancellation and receivables (tests/core/test_cancellation.py, test_receivables.py)."""
 
 
 def test_catalogue_has_every_operation_and_business_action():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from lexflow.actions.neutral.receivables import OpenItemsInput, open_items
+from lexflow.actions.neutral.receivables import OpenItemsInput, PaymentStatusInput, open_items, payment_status
 from tests.core.test_contract import _customer, _draft
 
 
@@ -39,3 +39,28 @@ def test_open_items_totals_match_the_invoices(world):
     after = open_items(p, OpenItemsInput(customer_id=customer, as_of=as_of, limit=1))
     assert [i.id for i in after.items] == [second.id] and after.total_open == Decimal("200.00")
     assert not after.truncated
+
+
+def test_payment_status_follows_payments_and_cancellation(world):
+    p = world.provider
+    inv = p.create_invoice(_draft(_customer(p)))
+    status = payment_status(p, PaymentStatusInput(invoice_id=inv.id))
+    assert (status.status, status.open_amount, status.paid_amount, status.settled) == (
+        "open",
+        Decimal("246.90"),
+        Decimal("0.00"),
+        False,
+    )
+    world.pay(inv.id, Decimal("46.90"))
+    status = payment_status(p, PaymentStatusInput(invoice_id=inv.id))
+    assert status.status == "partially_paid" and status.paid_amount == Decimal("46.90")
+    world.pay(inv.id, Decimal("200.00"))
+    status = payment_status(p, PaymentStatusInput(invoice_id=inv.id))
+    assert status.settled and status.open_amount == 0 and status.paid_amount == Decimal("246.90")
+
+    other = p.create_invoice(_draft(_customer(p)))
+    p.cancel_invoice(other.id, "Versehen")
+    cancelled = payment_status(p, PaymentStatusInput(invoice_id=other.id))
+    assert cancelled.cancelled and not cancelled.settled and cancelled.paid_amount is None
+    assert cancelled.open_amount == 0 and "nothing was paid" in cancelled.note
+    assert not status.cancelled

@@ -1,4 +1,5 @@
-"""Receivables: one voucher's payment state (read-only: the API cannot mark paid). Open items: the neutral action."""
+"""Receivables: one voucher's payment state (read-only: the API cannot mark paid). Open items and
+an invoice's paid state on every provider: the neutral actions."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from lexflow.actions.business._shared import _dump
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, Input, Output
 
 
-class PaymentStatusInput(Input):
+class LexwarePaymentStatusInput(Input):
     voucher_id: str = Field(pattern=UUID_PATTERN, description="Invoice, credit note or bookkeeping voucher id.")
 
 
-class PaymentStatusOutput(Output):
+class LexwarePaymentStatusOutput(Output):
     voucher_id: str
     payment_status: str | None = None
     voucher_status: str | None = None
@@ -28,7 +29,7 @@ class PaymentStatusOutput(Output):
 
 
 @business_action(
-    "payment_status",
+    "lexware_payment_status",
     description=(
         "Payment state of one invoice, credit note or bookkeeping voucher: open amount, payment items, paid "
         "date. Read-only: the API cannot mark anything paid. Drafts have no payment info (406)."
@@ -38,13 +39,13 @@ class PaymentStatusOutput(Output):
     idempotent=True,
     examples=({"voucher_id": EXAMPLE_ID},),
 )
-def payment_status(client: Any, data: PaymentStatusInput) -> PaymentStatusOutput:
+def lexware_payment_status(client: Any, data: LexwarePaymentStatusInput) -> LexwarePaymentStatusOutput:
     p = _dump(client.payments.get(data.voucher_id))
     status = p.get("voucherStatus")
     note = "Read-only: the API cannot mark anything paid; assign payments in the web app or via bank matching."
     if status == "voided":
         note = "Voided: looks balanced with open amount 0, but nothing was paid. " + note
-    return PaymentStatusOutput(
+    return LexwarePaymentStatusOutput(
         voucher_id=data.voucher_id,
         payment_status=p.get("paymentStatus"),
         voucher_status=status,

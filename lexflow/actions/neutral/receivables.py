@@ -1,4 +1,5 @@
-"""Receivables: the unpaid invoices with their open amount and days overdue, totalled per customer and by age."""
+"""Receivables: the unpaid invoices with their open amount and days overdue (totalled per customer and by age),
+and whether one invoice is paid."""
 
 from __future__ import annotations
 
@@ -137,4 +138,70 @@ def open_items(provider: Provider, data: OpenItemsInput) -> OpenItemsOutput:
         customers=customers,
         items=items[: data.limit],
         truncated=len(items) > data.limit,
+    )
+
+
+class PaymentStatusInput(Input):
+    invoice_id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$", description="The provider's id.")
+
+
+class PaymentStatusOutput(Output):
+    invoice_id: str
+    number: str | None = None
+    status: DocumentStatus
+    currency: str
+    total_gross: Decimal | None = None
+    open_amount: Decimal | None = Field(description="What is still unpaid; None for a draft (nothing is owed yet).")
+    paid_amount: Decimal | None = Field(
+        description="Total less open amount; None for drafts and cancelled invoices (a credit note is no payment)."
+    )
+    settled: bool = Field(description="Paid in full. A cancelled invoice owes nothing but is not settled.")
+    cancelled: bool = Field(description="Voided, or settled by its cancellation credit note (cancel_invoice).")
+    overdue: bool
+    note: str = ""
+
+
+@neutral_action(
+    "payment_status",
+    description="Whether an invoice is paid: its normalised status, open and paid amount, overdue flag. Read-only; "
+    "a payment received is recorded with record_payment where the system can. A cancelled (void) invoice owes "
+    "nothing but was not paid, and the output says so.",
+    scope="payments:read",
+    effect="read",
+    idempotent=True,
+    examples=({"invoice_id": EXAMPLE_ID},),
+)
+def payment_status(provider: Provider, data: PaymentStatusInput) -> PaymentStatusOutput:
+    inv = provider.get_invoice(data.invoice_id)
+    cancellation = None
+    if inv.status in ("paid", "void") and provider.capabilities.supports("cancel_invoice"):
+        # a credit note settles an invoice too (Lexware shows it paid): only the cancellation tells the two apart
+        cancellation = provider.find_cancellation(inv.id)
+    total = inv.total_gross.amount if inv.total_gross else None
+    open_amount = inv.open_amount.amount if inv.open_amount and inv.status != "draft" else None
+    paid = None
+    if total is not None and open_amount is not None and inv.status != "void" and cancellation is None:
+        paid = total - open_amount
+    note = ""
+    if inv.status == "void" or cancellation is not None:
+        how = (
+            f" by credit note {cancellation.credit_note_number or cancellation.credit_note_id}"
+            if (cancellation and cancellation.method == "credit_note")
+            else ""
+        )
+        note = f"Cancelled{how}: nothing is owed, but nothing was paid either."
+    elif inv.status == "draft":
+        note = "A draft: nothing is owed until it is final."
+    return PaymentStatusOutput(
+        invoice_id=inv.id,
+        number=inv.number,
+        status=inv.status,
+        currency=inv.currency,
+        total_gross=total,
+        open_amount=open_amount,
+        paid_amount=paid,
+        settled=inv.status == "paid" and cancellation is None,
+        cancelled=inv.status == "void" or cancellation is not None,
+        overdue=inv.overdue,
+        note=note,
     )
