@@ -1,5 +1,5 @@
 """Cancelling a final Lexware invoice: the API has no void or delete, so a finalized credit note for the full amount,
-pursued from the invoice (docs/lexware.md), mirrors its lines and settles it. One credit note per invoice."""
+pursued from the invoice (docs/lexware.md#credit-notes), mirrors its lines and settles it. One credit note per invoice."""
 
 from __future__ import annotations
 
