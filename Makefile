@@ -22,7 +22,7 @@ demo: $(STAMP)
 # Two workers (CI has 2 cores; most of a test's time is waiting on sockets and subprocesses); a file's tests stay on
 # one worker, and each worker has its own Prefect test server, sandboxes and PostgreSQL database (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
