@@ -13,6 +13,7 @@ from lexflow.actions.business._catalogue import business_action
 from lexflow.actions.business._shared import _dump, _get, _timestamp, _view_url
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, Input, Output
+from lexflow.lexware import models as lx
 
 
 class CreateDunningInput(Input):
@@ -59,39 +60,38 @@ def create_dunning(client: Any, data: CreateDunningInput) -> CreateDunningOutput
             dunning_id=existing, invoice_id=data.invoice_id, invoice_number=number, already_existed=True,
             view_url=_view_url(client, "dunnings", existing),
         )  # fmt: skip
-    tax_conditions = {k: v for k, v in (inv.get("taxConditions") or {"taxType": "net"}).items() if v is not None}
-    key = "grossAmount" if tax_conditions.get("taxType") == "gross" else "netAmount"
-    lines: list[dict[str, Any]] = [
-        {"type": "text", "name": f"Rechnung {number}", "description": "Bitte begleichen Sie den offenen Betrag."}
+    tax_conditions = lx.TaxConditions.model_validate(
+        {k: v for k, v in (inv.get("taxConditions") or {"taxType": "net"}).items() if v is not None}
+    )
+    price_key = "gross_amount" if tax_conditions.tax_type == "gross" else "net_amount"
+    lines = [
+        lx.LineItem(type="text", name=f"Rechnung {number}", description="Bitte begleichen Sie den offenen Betrag.")
     ]
     if data.fee > 0:
         lines.append(
-            {
-                "type": "custom",
-                "name": "Mahngebühr",
-                "quantity": 1,
-                "unitName": "pauschal",
-                "unitPrice": {"currency": "EUR", key: float(data.fee), "taxRatePercentage": 0},
-            }
+            lx.LineItem(
+                type="custom",
+                name="Mahngebühr",
+                quantity=Decimal(1),
+                unit_name="pauschal",
+                unit_price=lx.UnitPrice(currency="EUR", **{price_key: data.fee}, tax_rate_percentage=Decimal(0)),
+            )
         )
     address = dict(inv.get("address") or {})
-    address = (
-        {"contactId": address["contactId"]}
+    body = lx.Dunning(
+        voucher_date=_timestamp(day),
+        address=lx.Address(contact_id=address["contactId"])
         if address.get("contactId")
-        else {k: v for k, v in address.items() if k in ("name", "street", "zip", "city", "countryCode", "supplement")}
+        else lx.Address.model_validate(
+            {k: v for k, v in address.items() if k in ("name", "street", "zip", "city", "countryCode", "supplement")}
+        ),
+        line_items=lines,
+        total_price=lx.TotalPrice(currency="EUR"),
+        tax_conditions=tax_conditions,
+        shipping_conditions=lx.ShippingConditions(shipping_type="none"),
+        title=data.title or None,
+        introduction=data.introduction or None,
     )
-    body: dict[str, Any] = {
-        "voucherDate": _timestamp(day),
-        "address": address,
-        "lineItems": lines,
-        "totalPrice": {"currency": "EUR"},
-        "taxConditions": tax_conditions,
-        "shippingConditions": {"shippingType": "none"},
-    }
-    if data.title:
-        body["title"] = data.title
-    if data.introduction:
-        body["introduction"] = data.introduction
     result = client.dunnings.create(body, preceding_sales_voucher_id=data.invoice_id)
     did = str(_get(result, "id"))
     open_amount = None
