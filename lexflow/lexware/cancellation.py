@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lexflow.lexware import models as lx
+
 
 def _json(obj: Any) -> dict[str, Any]:
     if isinstance(obj, BaseModel):
@@ -24,14 +26,16 @@ def credit_note_of(invoice: dict[str, Any]) -> str | None:
     return None
 
 
-def credit_note_body(invoice: dict[str, Any], reason: str, day: date) -> dict[str, Any]:
+def credit_note_body(invoice: dict[str, Any], reason: str, day: date) -> lx.CreditNote:
     """The credit note that cancels `invoice` (API JSON): its lines, address and tax conditions, the full amount."""
-    taxes = invoice.get("taxConditions") or {"taxType": "net"}
-    key = "grossAmount" if taxes.get("taxType") == "gross" else "netAmount"
-    lines: list[dict[str, Any]] = []
+    taxes = lx.TaxConditions.model_validate(
+        {k: v for k, v in (invoice.get("taxConditions") or {"taxType": "net"}).items() if v is not None}
+    )
+    key = "grossAmount" if taxes.tax_type == "gross" else "netAmount"
+    lines: list[lx.LineItem] = []
     for li in invoice.get("lineItems") or []:
         if li.get("type") == "text":
-            lines.append({"type": "text", "name": li.get("name"), "description": li.get("description")})
+            lines.append(lx.LineItem(type="text", name=li.get("name"), description=li.get("description")))
             continue
         unit = dict(li.get("unitPrice") or {})
         price = Decimal(str(unit.get(key) or 0))
@@ -40,37 +44,32 @@ def credit_note_body(invoice: dict[str, Any], reason: str, day: date) -> dict[st
                 Decimal("0.0001"), ROUND_HALF_UP
             )
         lines.append(
-            {
-                "type": "custom",
-                "name": li.get("name"),
-                "quantity": li.get("quantity"),
-                "unitName": li.get("unitName") or "Stück",
-                "unitPrice": {
-                    "currency": "EUR",
-                    key: float(price),
-                    "taxRatePercentage": unit.get("taxRatePercentage", 0),
-                },
-            }
+            lx.LineItem(
+                type="custom",
+                name=li.get("name"),
+                quantity=li.get("quantity"),
+                unit_name=li.get("unitName") or "Stück",
+                unit_price=lx.UnitPrice.model_validate(
+                    {"currency": "EUR", key: price, "taxRatePercentage": unit.get("taxRatePercentage", 0)}
+                ),
+            )
         )
     address = dict(invoice.get("address") or {})
     address.pop("contactPerson", None)
     if address.get("contactId"):
         address = {"contactId": address["contactId"]}
-    total: dict[str, Any] = {"currency": "EUR"}
     discount = (invoice.get("totalPrice") or {}).get("totalDiscountPercentage")
-    if discount:
-        total["totalDiscountPercentage"] = discount
     number = invoice.get("voucherNumber") or invoice.get("id")
-    return {
+    return lx.CreditNote(
         # sales documents take a timestamp (docs/lexware.md#timestamps); midnight Berlin for a date
-        "voucherDate": f"{day.isoformat()}T00:00:00.000+01:00",
-        "address": address,
-        "lineItems": [{k: v for k, v in li.items() if v is not None} for li in lines],
-        "totalPrice": total,
-        "taxConditions": {k: v for k, v in taxes.items() if v is not None},
-        "title": "Rechnungskorrektur",
-        "introduction": f"Stornierung der Rechnung {number}. Grund: {reason}",
-    }
+        voucher_date=f"{day.isoformat()}T00:00:00.000+01:00",
+        address=lx.Address.model_validate(address),
+        line_items=lines,
+        total_price=lx.TotalPrice(currency="EUR", total_discount_percentage=discount or None),
+        tax_conditions=taxes,
+        title="Rechnungskorrektur",
+        introduction=f"Stornierung der Rechnung {number}. Grund: {reason}",
+    )
 
 
 def invoice_json(client: Any, invoice_id: str) -> dict[str, Any]:
