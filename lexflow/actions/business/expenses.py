@@ -13,6 +13,7 @@ from lexflow.actions.business._catalogue import business_action
 from lexflow.actions.business._shared import TWO, _d, _dump, _get, _norm, _view_url
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import UUID_PATTERN, FileContent, Input, Output
+from lexflow.lexware import models as lx
 
 
 class ExpenseItem(Input):
@@ -94,7 +95,7 @@ def _category_ids(client: Any, data: CreateExpenseInput) -> list[str]:
     return ids
 
 
-def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str]) -> dict[str, Any]:
+def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str]) -> lx.Voucher:
     items, gross, tax = [], Decimal("0.00"), Decimal("0.00")
     for it, category_id in zip(data.items, categories, strict=True):
         rate = _d(it.tax_rate)
@@ -106,37 +107,24 @@ def _expense_body(data: CreateExpenseInput, file_id: str, categories: list[str])
             t = (amount * rate / 100).quantize(TWO, ROUND_HALF_UP)
             gross += amount + t
         tax += t
-        items.append(
-            {
-                "amount": float(amount),
-                "taxAmount": float(t),
-                "taxRatePercent": float(rate),
-                "categoryId": category_id,
-            }
-        )
-    body: dict[str, Any] = {
-        "type": data.type,
-        "voucherStatus": "open",
-        "voucherNumber": data.voucher_number,
-        "voucherDate": data.voucher_date.isoformat(),
-        "totalGrossAmount": float(gross),
-        "totalTaxAmount": float(tax),
-        "taxType": data.tax_type,
-        "voucherItems": items,
-        "files": [file_id],
-    }
-    if data.due_date:
-        body["dueDate"] = data.due_date.isoformat()
-    if data.contact_id:
-        body["useCollectiveContact"] = False
-        body["contactId"] = data.contact_id
-    else:
-        body["useCollectiveContact"] = True
-        if data.supplier_name:
-            body["contactName"] = data.supplier_name
-    if data.remark:
-        body["remark"] = data.remark
-    return body
+        items.append(lx.VoucherItem(amount=amount, tax_amount=t, tax_rate_percent=rate, category_id=category_id))
+    collective = not data.contact_id
+    return lx.Voucher(
+        type=data.type,
+        voucher_status="open",
+        voucher_number=data.voucher_number,
+        voucher_date=data.voucher_date,
+        due_date=data.due_date,
+        total_gross_amount=gross,
+        total_tax_amount=tax,
+        tax_type=data.tax_type,
+        use_collective_contact=collective,
+        contact_id=data.contact_id or None,
+        contact_name=(data.supplier_name or None) if collective else None,
+        remark=data.remark or None,
+        voucher_items=items,
+        files=[file_id],
+    )
 
 
 @business_action(
@@ -173,8 +161,7 @@ def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput
         # The upload created a voucher (unchecked after OCR); complete it and book it (`open`), keeping the file.
         client.vouchers.update(str(voucher_id), body)
     else:
-        body.pop("files")
-        voucher_id = str(_get(client.vouchers.create(body), "id"))
+        voucher_id = str(_get(client.vouchers.create(body.model_copy(update={"files": None})), "id"))
         if data.receipt is None:
             raise InvalidInput("receipt: the upload created no voucher to complete; give the receipt file")
         client.vouchers.upload_file(voucher_id, data.receipt.read(), data.receipt.filename)
@@ -183,7 +170,7 @@ def create_expense(client: Any, data: CreateExpenseInput) -> CreateExpenseOutput
         voucher_id=str(voucher_id),
         file_id=file_id,
         voucher_status=v.get("voucherStatus"),
-        total_gross=_d(body["totalGrossAmount"]),
-        total_tax=_d(body["totalTaxAmount"]),
+        total_gross=_d(body.total_gross_amount),
+        total_tax=_d(body.total_tax_amount),
         view_url=_view_url(client, "vouchers", str(voucher_id)),
     )
