@@ -13,6 +13,7 @@ from lexflow.actions.business._shared import TWO, _d, _dump, _get, _timestamp, _
 from lexflow.actions.errors import InvalidInput
 from lexflow.actions.io import EXAMPLE_ID, UUID_PATTERN, FileOutput, Input, Output, SavesFile
 from lexflow.actions.registry import Effect
+from lexflow.lexware import models as lx
 from lexflow.lexware.models import carries_reference
 
 _DRAFT_EXAMPLE: dict[str, Any] = {
@@ -73,66 +74,50 @@ class InvoiceDraft(Input):
             raise ValueError(f"shipping_end_date is required for shipping_type={self.shipping_type}")
         return self
 
-    def body(self) -> dict[str, Any]:
-        """The POST /v1/invoices JSON for this draft."""
-        price_key = "grossAmount" if self.tax_type == "gross" else "netAmount"
-        lines: list[dict[str, Any]] = []
+    def body(self) -> lx.Invoice:
+        """The POST /v1/invoices body for this draft (`to_api()` gives its JSON)."""
+        price_key = "gross_amount" if self.tax_type == "gross" else "net_amount"
+        lines: list[lx.LineItem] = []
         for li in self.line_items:
             if li.type == "text":
-                lines.append(
-                    {"type": "text", "name": li.name, **({"description": li.description} if li.description else {})}
-                )
+                lines.append(lx.LineItem(type="text", name=li.name, description=li.description or None))
                 continue
-            line: dict[str, Any] = {
-                "type": "custom",
-                "name": li.name,
-                "quantity": float(li.quantity),
-                "unitName": li.unit_name,
-                "unitPrice": {
-                    "currency": "EUR",
-                    price_key: float(li.unit_price),
-                    "taxRatePercentage": float(0 if self.tax_type == "vatfree" else li.tax_rate),
-                },
-            }
-            if li.description:
-                line["description"] = li.description
-            if li.discount_percentage:
-                line["discountPercentage"] = float(li.discount_percentage)
-            lines.append(line)
-        address: dict[str, Any] = (
-            {"contactId": self.contact_id}
+            rate = Decimal(0) if self.tax_type == "vatfree" else li.tax_rate
+            lines.append(
+                lx.LineItem(
+                    type="custom",
+                    name=li.name,
+                    description=li.description or None,
+                    quantity=li.quantity,
+                    unit_name=li.unit_name,
+                    unit_price=lx.UnitPrice(currency="EUR", **{price_key: li.unit_price}, tax_rate_percentage=rate),
+                    discount_percentage=li.discount_percentage or None,
+                )
+            )
+        remark = "\n".join(x for x in (self.remark, f"Referenz: {self.reference}" if self.reference else None) if x)
+        return lx.Invoice(
+            voucher_date=_timestamp(self.voucher_date or date.today()),
+            address=lx.Address(contact_id=self.contact_id)
             if self.contact_id
-            else {"name": self.recipient_name, "countryCode": self.country_code}
+            else lx.Address(name=self.recipient_name, country_code=self.country_code),
+            line_items=lines,
+            total_price=lx.TotalPrice(currency="EUR", total_discount_percentage=self.total_discount_percentage or None),
+            tax_conditions=lx.TaxConditions(tax_type=self.tax_type),
+            shipping_conditions=lx.ShippingConditions(
+                shipping_type=self.shipping_type,
+                shipping_date=_timestamp(self.shipping_date) if self.shipping_date else None,
+                shipping_end_date=_timestamp(self.shipping_end_date) if self.shipping_end_date else None,
+            ),
+            payment_conditions=lx.PaymentConditions(
+                payment_term_label=f"Zahlbar innerhalb von {self.payment_term_days} Tagen",
+                payment_term_duration=self.payment_term_days,
+            )
+            if self.payment_term_days is not None
+            else None,
+            title=self.title or None,
+            introduction=self.introduction or None,
+            remark=remark or None,
         )
-        total: dict[str, Any] = {"currency": "EUR"}
-        if self.total_discount_percentage:
-            total["totalDiscountPercentage"] = float(self.total_discount_percentage)
-        shipping: dict[str, Any] = {"shippingType": self.shipping_type}
-        if self.shipping_date:
-            shipping["shippingDate"] = _timestamp(self.shipping_date)
-        if self.shipping_end_date:
-            shipping["shippingEndDate"] = _timestamp(self.shipping_end_date)
-        body: dict[str, Any] = {
-            "voucherDate": _timestamp(self.voucher_date or date.today()),
-            "address": address,
-            "lineItems": lines,
-            "totalPrice": total,
-            "taxConditions": {"taxType": self.tax_type},
-            "shippingConditions": shipping,
-        }
-        if self.payment_term_days is not None:
-            body["paymentConditions"] = {
-                "paymentTermLabel": f"Zahlbar innerhalb von {self.payment_term_days} Tagen",
-                "paymentTermDuration": self.payment_term_days,
-            }
-        for key in ("title", "introduction", "remark"):
-            if getattr(self, key):
-                body[key] = getattr(self, key)
-        if self.reference:
-            body["remark"] = (
-                body.get("remark", "") + "\n" if body.get("remark") else ""
-            ) + f"Referenz: {self.reference}"
-        return body
 
     def tax_date(self) -> date:
         """The date that decides which tax rates are valid (docs/lexware.md#shipping-conditions)."""
@@ -167,9 +152,8 @@ class PreviewInvoiceOutput(Output):
 def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
     import lexflow.lexware.models.totals as tmod  # the sandbox computes with the same module
 
-    body = draft.body()
     result = tmod.compute_document_totals(
-        body["lineItems"], draft.tax_type, total_discount_percentage=draft.total_discount_percentage
+        draft.body().to_api()["lineItems"], draft.tax_type, total_discount_percentage=draft.total_discount_percentage
     )
     warnings: list[str] = []
     valid = tmod.valid_tax_rates(draft.tax_date())
@@ -210,7 +194,7 @@ def _totals(draft: InvoiceDraft) -> tuple[Totals, list[str]]:
 )
 def preview_invoice(client: Any, data: InvoiceDraft) -> PreviewInvoiceOutput:
     totals, warnings = _totals(data)
-    return PreviewInvoiceOutput(totals=totals, warnings=warnings, request_body=data.body())
+    return PreviewInvoiceOutput(totals=totals, warnings=warnings, request_body=data.body().to_api())
 
 
 class CreateInvoiceInput(InvoiceDraft):
