@@ -59,3 +59,32 @@ def test_gross_sample_and_invalid_rate_warning(preview):
     assert (first.net_amount, first.tax_amount) == (Decimal("605.04"), Decimal("114.96"))
     assert out.request_body["lineItems"][0]["unitPrice"]["grossAmount"] == 720
     assert any("16" in w for w in out.warnings)
+
+
+def test_the_request_body_is_the_typed_invoice_the_client_sends(preview):
+    """One typed write path: the draft becomes an `lx.Invoice` with Decimal amounts, and the preview shows exactly
+    the JSON the client would POST for it (reference folded into the remark, 4-decimal prices kept)."""
+    from lexflow.actions.business.invoices import InvoiceDraft
+    from lexflow.lexware import models as lx
+    from lexflow.lexware.client._resources import body_of
+
+    data = {
+        "recipient_name": "X",
+        "voucher_date": "2026-11-24",
+        "payment_term_days": 14,
+        "remark": "Danke",
+        "reference": "ORDER-7",
+        "line_items": [{"name": "A", "quantity": "1.5", "unit_price": "8.3213", "tax_rate": "7"}],
+    }
+    typed = InvoiceDraft.model_validate(data).body()
+    assert isinstance(typed, lx.Invoice)
+    assert typed.line_items[0].unit_price is not None
+    assert typed.line_items[0].unit_price.net_amount == Decimal("8.3213")
+    sent = body_of(typed)
+    assert preview(data).request_body == sent
+    assert sent["remark"] == "Danke\nReferenz: ORDER-7"
+    assert sent["paymentConditions"] == {
+        "paymentTermLabel": "Zahlbar innerhalb von 14 Tagen",
+        "paymentTermDuration": 14,
+    }
+    assert sent["lineItems"][0]["unitPrice"] == {"currency": "EUR", "netAmount": 8.3213, "taxRatePercentage": 7}
