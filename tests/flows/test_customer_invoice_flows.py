@@ -3,9 +3,6 @@ HTTP), with the Prefect test harness and the SMTP catcher. The flows are the sam
 
 from __future__ import annotations
 
-import contextvars
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +15,7 @@ from lexflow.core.models import CustomerDraft
 from lexflow.prefect.pausing import wait_for_paused_run
 from lexflow.testing import MailCatcher
 from tests.flows.conftest import FlowProvider
+from tests.flows.paused import run_paused
 
 pytestmark = pytest.mark.prefect
 FLOW = "create-approve-send-invoice"
@@ -56,27 +54,7 @@ def _request(**over: Any) -> Any:
 
 
 def _run_paused(fn: Any, decide: dict[str, Any], **kwargs: Any) -> Any:
-    """Run a flow in a thread, answer its approval through the same API the Slack receiver uses, return its state."""
-    from prefect.flow_runs import resume_flow_run
-
-    box: dict[str, Any] = {}
-    # in this test's context: a new thread would not see its Prefect settings (e.g. where results are kept)
-    context = contextvars.copy_context()
-    t = threading.Thread(target=lambda: box.setdefault("state", context.run(fn, **kwargs, return_state=True)))
-    t.start()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            run_id = wait_for_paused_run(FLOW, timeout=0.5)
-            break
-        except TimeoutError:
-            if not t.is_alive():
-                return box["state"]  # ended before asking (the assertions will say why)
-            if time.monotonic() > deadline:
-                raise
-    resume_flow_run(uuid.UUID(run_id), run_input=decide)
-    t.join(60)
-    return box["state"]
+    return run_paused(fn, decide, FLOW, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------ CRM

@@ -13,7 +13,8 @@ import pytest
 from lexflow.operations import KeyReused
 from lexflow.testing import MailCatcher
 from tests.flows import test_flows_e2e as e2e
-from tests.flows.test_flows_e2e import _customer, _invoices, _request, _run_paused
+from tests.flows.paused import run_paused
+from tests.flows.test_flows_e2e import _customer, _invoices, _request
 
 pytestmark = pytest.mark.prefect
 lexware, catcher = e2e.lexware, e2e.catcher  # the end-to-end fixtures: served sandbox + Prefect, SMTP catcher
@@ -40,7 +41,7 @@ def never_ask(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 def _first_run(req: Any, catcher: MailCatcher, database_url: str) -> Any:
     from flows.create_approve_send_invoice import create_approve_send_invoice
 
-    return _run_paused(
+    return run_paused(
         create_approve_send_invoice, APPROVE, FLOW, request=req, smtp_url=catcher.url, approval_poll_interval=0.2,
         database_url=database_url,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import uuid
@@ -54,28 +55,6 @@ def _customer(email: str = "einkauf@kunde.de") -> str:
     return str(out.customer.id)  # type: ignore[attr-defined]
 
 
-def _run_paused(fn: Any, decide: dict[str, Any], flow_name: str, **kwargs: Any) -> Any:
-    """Run a flow in a thread, answer its approval through the same API the Slack receiver uses, return its state."""
-    from prefect.flow_runs import resume_flow_run
-
-    box: dict[str, Any] = {}
-    t = threading.Thread(target=lambda: box.setdefault("state", fn(**kwargs, return_state=True)))
-    t.start()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            run_id = wait_for_paused_run(flow_name, timeout=0.5)
-            break
-        except TimeoutError:
-            if not t.is_alive():
-                return box["state"]  # ended before asking (the assertions will say why)
-            if time.monotonic() > deadline:
-                raise
-    resume_flow_run(uuid.UUID(run_id), run_input=decide)
-    t.join(60)
-    return box["state"]
-
-
 # CRM, invoices and the duplicate report: tests/flows/test_customer_invoice_flows.py (on every provider)
 def _request(**over: Any) -> Any:
     from flows.create_approve_send_invoice import InvoiceRequest
@@ -124,7 +103,10 @@ def test_receipt_waits_for_the_voucher_created_webhook(lexware: Any, tmp_path: P
     receipt = Receipt(path=str(path), voucher_number="HK-1", total_gross="11.90", category="Porto",
                       voucher_date=date.today())  # fmt: skip
     box: dict[str, Any] = {}
-    t = threading.Thread(target=lambda: box.update(rows=log_expense([receipt], wait="webhook", ocr_timeout_seconds=60)))
+    context = contextvars.copy_context()  # the test's Prefect settings, in the flow's thread too
+    t = threading.Thread(
+        target=lambda: box.update(rows=context.run(log_expense, [receipt], wait="webhook", ocr_timeout_seconds=60))
+    )
     t.start()
     run_id = wait_for_paused_run("log-expense", timeout=60)
     with _sessions(None)() as s:

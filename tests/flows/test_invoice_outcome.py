@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from lexflow.testing import MailCatcher
-from tests.flows.test_flows_e2e import _customer, _request, _run_paused, catcher, lexware  # noqa: F401 (fixtures)
+from tests.flows.paused import run_paused
+from tests.flows.test_flows_e2e import _customer, _request, catcher, lexware  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.prefect
 
@@ -18,7 +19,7 @@ def test_sent_invoice_has_an_outcome_artifact(lexware: Any, catcher: MailCatcher
     from flows.create_approve_send_invoice import create_approve_send_invoice
 
     _customer()
-    state = _run_paused(
+    state = run_paused(
         create_approve_send_invoice, {"approved": True, "approver": "U0APPROVER", "reason": "ok"},
         "create-approve-send-invoice", request=_request(), smtp_url=catcher.url, approval_poll_interval=0.2,
         database_url=database_url,
