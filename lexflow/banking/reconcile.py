@@ -452,6 +452,14 @@ def _review_item(
         from lexflow.lexware.client.deeplinks import SANDBOX_NO_LINK
 
         note += f"\n{SANDBOX_NO_LINK}"
+    return review_item(tx, proposal, items, note, links)
+
+
+def review_item(
+    tx: BankTransaction, proposal: Proposal, items: dict[str, OpenItem], note: str, links: list[str] | None = None
+) -> ReviewItem:
+    """The person's view of one proposed match (IBAN masked, remittance cut); `note` says what to do."""
+    ids = list(proposal.voucher_ids or proposal.candidates)
     return ReviewItem(
         transaction_id=tx.transaction_id,
         booking_date=tx.booking_date,
@@ -471,7 +479,7 @@ def _review_item(
             for a in proposal.allocations
         ],
         reasons=list(proposal.reasons),
-        links=links,
+        links=links or [],
         note=note,
     )
 

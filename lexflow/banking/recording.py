@@ -26,8 +26,8 @@ from lexflow.actions.errors import ActionError
 from lexflow.banking.ledger import MatchLedger
 from lexflow.banking.matcher import Matcher
 from lexflow.banking.open_items import OpenItem
-from lexflow.banking.reconcile import AuditFn, ReconcileReport, ReviewItem, _republish, draft_note
-from lexflow.banking.transactions import BankTransaction, mask_iban
+from lexflow.banking.reconcile import AuditFn, ReconcileReport, ReviewItem, _republish, draft_note, review_item
+from lexflow.banking.transactions import BankTransaction
 from lexflow.core.errors import CoreError
 from lexflow.core.models import BankTransaction as ProviderLine
 from lexflow.core.models import InvoiceSummary, PaymentDraft
@@ -267,34 +267,13 @@ def _to_person(ledger: MatchLedger, tx: BankTransaction, result: Recorded, note:
 
 
 def _review_item(tx: BankTransaction, proposal: Any, items: dict[str, OpenItem], provider: Provider) -> ReviewItem:
-    ids = list(proposal.voucher_ids or proposal.candidates)
     note = draft_note(tx, proposal, items) if proposal.kind != "unrelated" else ""
     name = provider.capabilities.display_name
     if note:  # the Lexware wording of draft_note ("assign in Lexware Office") does not hold here
         note = "\n".join(line for line in note.splitlines() if not line.startswith("Do: "))
         if proposal.allocations:
             note += f"\nDo: confirm, and lexflow records the payment in {name}; dismiss if it is not this invoice."
-    return ReviewItem(
-        transaction_id=tx.transaction_id,
-        booking_date=tx.booking_date,
-        amount=tx.amount,
-        counterparty=tx.counterparty_name or "",
-        counterparty_iban=mask_iban(tx.counterparty_iban),
-        remittance=tx.remittance[:140],
-        kind=proposal.kind,
-        confidence=proposal.confidence,
-        vouchers=[items[i].voucher_number or i if i in items else i for i in ids],
-        allocations=[
-            {
-                "voucher": a.voucher_number or a.voucher_id,
-                "amount": str(a.amount),
-                "cash_discount": str(a.cash_discount),
-            }
-            for a in proposal.allocations
-        ],
-        reasons=list(proposal.reasons),
-        note=note,
-    )
+    return review_item(tx, proposal, items, note)
 
 
 def since(days: int, today: date | None = None) -> date:
