@@ -15,7 +15,7 @@ import pytest
 from lexflow.quickbooks.sandbox import QuickBooksSandboxConfig, ServedQuickBooks, serve_in_thread
 from tests.quickbooks.conftest import Api, fault_code, unique
 
-# ------------------------------------------------------------------------------------------------ §1.2 OAuth
+# ------------------------------------------------------------------------------------------------ OAuth
 
 
 def _basic(cfg: QuickBooksSandboxConfig) -> dict[str, str]:
@@ -119,7 +119,7 @@ def test_minorversion_below_75_is_served_and_garbage_refused(api: Api) -> None:
     assert r.status_code == 400 and fault_code(r) == "2010"
 
 
-# ------------------------------------------------------------------------------------------------ §4.2 Customer
+# ------------------------------------------------------------------------------------------------ Customer
 
 
 def test_customer_create_read_shape(api: Api) -> None:
@@ -178,7 +178,7 @@ def test_customer_needs_a_name_and_unknown_is_610(api: Api) -> None:
     assert r.status_code == 400 and fault_code(r) == "610"
 
 
-# ------------------------------------------------------------------------------------------------ §4.3 Invoice
+# ------------------------------------------------------------------------------------------------ Invoice
 
 
 def test_invoice_is_final_on_creation_with_totals_and_subtotal_line(api: Api) -> None:
@@ -259,7 +259,7 @@ def test_delete_removes_the_invoice(api: Api) -> None:
     assert fault_code(api.get(f"/invoice/{inv['Id']}")) == "610"
 
 
-# ------------------------------------------------------------------------------------------------ §4.4 Payment
+# ------------------------------------------------------------------------------------------------ Payment
 
 
 def test_payment_part_pays_then_pays_with_linked_txn(api: Api) -> None:
@@ -328,7 +328,7 @@ def test_credit_memo_applied_through_a_zero_payment(api: Api) -> None:
     assert api.get(f"/creditmemo/{cm['Id']}").json()["CreditMemo"]["Balance"] == 0
 
 
-# ------------------------------------------------------------------------------------------------ §3.4 query endpoint
+# ------------------------------------------------------------------------------------------------ query endpoint
 
 
 def test_query_endpoint_get_and_post_and_errors(api: Api) -> None:
@@ -353,7 +353,7 @@ def test_paging_startposition_is_one_based(api: Api) -> None:
     assert pages[0]["maxResults"] == 2 and pages[1]["startPosition"] == 3
 
 
-# ------------------------------------------------------------------------------------------------ §3.6 requestid
+# ------------------------------------------------------------------------------------------------ requestid
 
 
 def test_repeated_requestid_returns_the_first_result(api: Api, qbo: ServedQuickBooks) -> None:
@@ -385,7 +385,7 @@ def test_timeout_after_commit_then_replay_gives_one_invoice(api: Api, qbo: Serve
     assert count["QueryResponse"]["totalCount"] == 1
 
 
-# ------------------------------------------------------------------------------------------------ §1.4 limits
+# ------------------------------------------------------------------------------------------------ limits
 
 
 @pytest.fixture(scope="module")
@@ -449,7 +449,7 @@ def test_batch_answers_each_item_with_faults_inside_a_200(api: Api) -> None:
     assert too_many.status_code == 400
 
 
-# ------------------------------------------------------------------------------------------------ §3.7 CDC, §9
+# ------------------------------------------------------------------------------------------------ CDC
 
 
 def test_cdc_lists_changes_and_deletions_since(api: Api, qbo: ServedQuickBooks) -> None:

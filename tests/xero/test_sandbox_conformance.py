@@ -8,7 +8,7 @@ import pytest
 
 from tests.xero.conftest import ALL, TENANT_A, TENANT_B, Api
 
-# ------------------------------------------------------------------------------------------ §1.2 OAuth
+# ------------------------------------------------------------------------------------------ OAuth
 
 
 def test_code_exchange_gives_30_minute_tokens_and_a_refresh_token(api: Api) -> None:
@@ -66,7 +66,7 @@ def test_revocation_ends_refresh_and_connections(api: Api) -> None:
     assert api.call("GET", "/Contacts").status_code == 401
 
 
-# ------------------------------------------------------------------------------------------ §1.3 scopes
+# ------------------------------------------------------------------------------------------ scopes
 
 
 def test_scopes_limit_resources_and_writes(api: Api) -> None:
@@ -97,7 +97,7 @@ def test_unknown_scope_is_refused_at_authorisation(api: Api) -> None:
     assert "error=invalid_scope" in answer.headers["location"]
 
 
-# ------------------------------------------------------------------------------------------ §1.4 tenancy
+# ------------------------------------------------------------------------------------------ tenancy
 
 
 def test_connections_list_the_consented_tenants(api: Api) -> None:
@@ -129,7 +129,7 @@ def test_disconnecting_one_tenant(api: Api) -> None:
     assert api.call("GET", "/Contacts").status_code == 403
 
 
-# ------------------------------------------------------------------------------------------ §1.6 limits
+# ------------------------------------------------------------------------------------------ limits
 
 
 def test_limit_headers_count_down(api: Api) -> None:
@@ -185,7 +185,7 @@ def test_concurrent_limit(api: Api) -> None:
     assert third.status_code == 429 and third.headers["X-Rate-Limit-Problem"] == "concurrent"
 
 
-# ------------------------------------------------------------------------------------------ §3.7 idempotency
+# ------------------------------------------------------------------------------------------ idempotency
 
 
 def test_idempotency_key_replays_the_first_answer(api: Api) -> None:
@@ -229,7 +229,7 @@ def test_stored_errors_are_replayed_too(api: Api) -> None:
     assert again.json() == first.json()
 
 
-# ------------------------------------------------------------------------------------------ §3.4 batches
+# ------------------------------------------------------------------------------------------ batches
 
 
 def test_summarize_errors_refuses_the_whole_batch(api: Api) -> None:
@@ -251,7 +251,7 @@ def test_summarize_errors_false_keeps_the_valid_elements(api: Api) -> None:
     assert [c["Name"] for c in api.call("GET", "/Contacts").json()["Contacts"]] == ["Good Ltd"]
 
 
-# ------------------------------------------------------------------------------------------ §4.1 contacts
+# ------------------------------------------------------------------------------------------ contacts
 
 
 def test_contact_names_are_unique_among_active_contacts(api: Api) -> None:
@@ -293,7 +293,7 @@ def test_contact_answer_has_placeholder_addresses_and_phones(api: Api) -> None:
     assert {p["PhoneType"] for p in contact["Phones"]} == {"DEFAULT", "DDI", "FAX", "MOBILE"}
 
 
-# ------------------------------------------------------------------------------------------ §4.2, §6 invoices
+# ------------------------------------------------------------------------------------------ invoices
 
 
 @pytest.mark.parametrize(
@@ -392,7 +392,7 @@ def test_dates_are_microsoft_json_with_string_twins(api: Api) -> None:
     assert bad.status_code == 400 and bad.json()["Type"] == "PostDataInvalidException"
 
 
-# ------------------------------------------------------------------------------------------ §5.1 status machine
+# ------------------------------------------------------------------------------------------ status machine
 
 ALLOWED = {
     ("DRAFT", "SUBMITTED"),
@@ -475,7 +475,7 @@ def test_update_replaces_lines_and_keeps_echoed_ids(api: Api) -> None:
     assert answer.json()["Invoices"][0]["SubTotal"] == 125.0
 
 
-# ------------------------------------------------------------------------------------------ §3.5, §3.6 lists
+# ------------------------------------------------------------------------------------------ lists
 
 
 def test_paging_and_summaries(api: Api) -> None:
@@ -527,7 +527,7 @@ def test_unknown_id_is_404(api: Api) -> None:
     assert answer.status_code == 404
 
 
-# ------------------------------------------------------------------------------------------ §4.3 payments
+# ------------------------------------------------------------------------------------------ payments
 
 
 def test_payments_part_pay_then_pay_then_delete(api: Api) -> None:
@@ -578,7 +578,7 @@ def test_payment_only_against_authorised_and_to_bank_accounts(api: Api) -> None:
     assert wrong.status_code == 400
 
 
-# ------------------------------------------------------------------------------------------ §4.5, §4.6
+# ------------------------------------------------------------------------------------------ credit notes and payments
 
 
 def test_credit_note_allocation_pays_the_invoice(api: Api) -> None:
@@ -647,7 +647,7 @@ def test_spend_money_bank_transaction(api: Api) -> None:
     assert gone.json()["BankTransactions"][0]["Status"] == "DELETED"
 
 
-# ------------------------------------------------------------------------------------------ §9 files, e-mail
+# ------------------------------------------------------------------------------------------ files, e-mail
 
 
 def test_attachments_pdf_and_email(api: Api) -> None:
